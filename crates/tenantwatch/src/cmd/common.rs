@@ -1,0 +1,92 @@
+//! Options shared by the subcommands that read logs, and their translation into ingest options.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use tw_event::Format;
+use tw_ingest::IngestOptions;
+
+/// How inputs are read.
+#[derive(Args, Debug, Clone)]
+pub struct ReadArgs {
+    /// Files, folders (walked recursively), .gz or .zip archives.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Force one physical format for every record (e.g. `json` for generic JSON, `ual.purview_csv`).
+    #[arg(long = "format-in", value_name = "NAME")]
+    pub format_in: Option<String>,
+    /// File mapping export folders to tenant ids (`folder = tenant-id` per line, or a JSON object).
+    #[arg(long = "tenant-map", value_name = "FILE")]
+    pub tenant_map: Option<PathBuf>,
+    /// Worker threads (default: the number of cores).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Largest record accepted, in MiB.
+    #[arg(long = "max-record-mib", value_name = "MIB", default_value_t = 64)]
+    pub max_record_mib: usize,
+    /// Silences longer than this many hours are reported as coverage gaps.
+    #[arg(long = "gap-hours", value_name = "HOURS", default_value_t = 24.0)]
+    pub gap_hours: f64,
+}
+
+impl ReadArgs {
+    /// The ingest options these arguments ask for.
+    pub fn options(&self) -> Result<IngestOptions> {
+        let mut o = IngestOptions::default();
+        if let Some(t) = self.threads {
+            o.threads = t.max(1);
+        }
+        o.max_record_bytes = self.max_record_mib.max(1) << 20;
+        if !(self.gap_hours.is_finite() && self.gap_hours > 0.0) {
+            bail!("--gap-hours must be a positive number of hours");
+        }
+        o.gap_threshold_ms = (self.gap_hours * 3_600_000.0) as i64;
+        if let Some(name) = &self.format_in {
+            o.format_in = Some(Format::from_name(name).with_context(|| {
+                let names: Vec<&str> = Format::ALL.iter().map(|f| f.as_str()).collect();
+                format!(
+                    "unknown --format-in {name:?}; known: json, {}",
+                    names.join(", ")
+                )
+            })?);
+        }
+        if let Some(p) = &self.tenant_map {
+            o.tenant_map = read_tenant_map(p)?;
+        }
+        Ok(o)
+    }
+}
+
+/// Reads a tenant map: a JSON object `{"folder": "tenant-id"}` or lines `folder = tenant-id`.
+pub fn read_tenant_map(p: &PathBuf) -> Result<Vec<(String, String)>> {
+    let text = std::fs::read_to_string(p)
+        .with_context(|| format!("cannot read --tenant-map {}", p.display()))?;
+    let mut out = Vec::new();
+    if text.trim_start().starts_with('{') {
+        let v: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&text)
+            .with_context(|| format!("--tenant-map {} is not a JSON object", p.display()))?;
+        for (k, v) in v {
+            let t = v
+                .as_str()
+                .with_context(|| format!("--tenant-map: the tenant of {k:?} is not a string"))?;
+            out.push((k, t.to_string()));
+        }
+    } else {
+        for (n, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let Some((k, v)) = line.split_once(['=', '\t', ',']) else {
+                bail!(
+                    "--tenant-map {}:{}: expected `folder = tenant-id`",
+                    p.display(),
+                    n + 1
+                );
+            };
+            out.push((k.trim().to_string(), v.trim().to_string()));
+        }
+    }
+    Ok(out)
+}

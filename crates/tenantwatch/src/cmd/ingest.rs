@@ -1,0 +1,215 @@
+//! `tenantwatch ingest`: what was read — formats, counts, coverage and gaps, errors — and the
+//! normalized events for other tools.
+
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::{Args, ValueEnum};
+use tw_ingest::{IngestReport, ingest};
+
+use super::common::ReadArgs;
+
+/// Arguments of `ingest`.
+#[derive(Args, Debug)]
+pub struct IngestArgs {
+    #[command(flatten)]
+    pub read: ReadArgs,
+    /// Print what was read (the default when nothing else is asked).
+    #[arg(long)]
+    pub stats: bool,
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
+    /// Write the normalized events (canonical fields, provenance, raw record).
+    #[arg(long, value_enum)]
+    pub emit: Option<EmitFormat>,
+    /// Where to write emitted events (default: standard output; the report then goes to standard error).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Exit with status 2 when any record or file was rejected.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+/// Report formats.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReportFormat {
+    /// For people.
+    Table,
+    /// One JSON document.
+    Json,
+}
+
+/// Event output formats.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EmitFormat {
+    /// One event per line.
+    Jsonl,
+}
+
+/// Runs `ingest`; returns the exit status.
+pub fn run(a: IngestArgs) -> Result<u8> {
+    let opts = a.read.options()?;
+    let report = if a.emit.is_some() {
+        let sink: Box<dyn Write> = match &a.out {
+            Some(p) => {
+                Box::new(File::create(p).with_context(|| format!("cannot create {}", p.display()))?)
+            }
+            None => Box::new(io::stdout().lock()),
+        };
+        let mut w = BufWriter::with_capacity(1 << 20, sink);
+        let mut failed: Option<io::Error> = None;
+        let report = ingest(
+            &a.read.paths,
+            &opts,
+            |ev, out: &mut Vec<Vec<u8>>| {
+                if let Ok(mut line) = serde_json::to_vec(ev) {
+                    line.push(b'\n');
+                    out.push(line);
+                }
+            },
+            |line| {
+                if failed.is_none() {
+                    if let Err(e) = w.write_all(&line) {
+                        failed = Some(e);
+                    }
+                }
+            },
+        );
+        if let Some(e) = failed {
+            if e.kind() != io::ErrorKind::BrokenPipe {
+                return Err(e).context("writing events");
+            }
+        }
+        w.flush().ok();
+        report
+    } else {
+        ingest(&a.read.paths, &opts, |_, _: &mut Vec<()>| {}, |_| {})
+    };
+    let show = a.stats || a.emit.is_none();
+    if show {
+        let text = match a.format {
+            ReportFormat::Json => serde_json::to_string_pretty(&report)? + "\n",
+            ReportFormat::Table => render_table(&report),
+        };
+        if a.emit.is_some() && a.out.is_none() {
+            eprint!("{text}");
+        } else {
+            let mut out = io::stdout().lock();
+            let _ = out.write_all(text.as_bytes());
+        }
+    }
+    let problems = report.totals.rejected > 0 || report.files.iter().any(|f| f.status != "ok");
+    Ok(if a.strict && problems { 2 } else { 0 })
+}
+
+fn opt_time(t: Option<tw_event::Timestamp>) -> String {
+    t.map(|t| t.to_string()).unwrap_or_else(|| "-".into())
+}
+
+/// The report as text for a person.
+pub fn render_table(r: &IngestReport) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::new();
+    let _ = writeln!(s, "FILES ({})", r.files.len());
+    let _ = writeln!(
+        s,
+        "  {:<13} {:<36} {:>9} {:>8}  {}",
+        "STATUS", "FORMAT", "RECORDS", "REJECTED", "PATH"
+    );
+    for f in &r.files {
+        let fmt = if f.format.is_empty() {
+            "-"
+        } else {
+            f.format.as_str()
+        };
+        let _ = writeln!(
+            s,
+            "  {:<13} {:<36} {:>9} {:>8}  {}",
+            f.status, fmt, f.records, f.rejected, f.path
+        );
+        if let Some(n) = &f.note {
+            let _ = writeln!(s, "  {:<13} note: {n}", "");
+        }
+        for (fm, n) in &f.formats {
+            let _ = writeln!(s, "  {:<13}   {fm}: {n}", "");
+        }
+    }
+    let t = &r.totals;
+    let _ = writeln!(
+        s,
+        "\nTOTALS  {} records in = {} read + {} rejected; {} files, {} unrecognised",
+        t.records, t.read, t.rejected, t.files, t.unrecognised_files
+    );
+    for (k, n) in &t.by_log_kind {
+        let _ = writeln!(s, "  log kind {:<20} {n}", k.as_str());
+    }
+    for (k, n) in &t.by_tenant {
+        let _ = writeln!(s, "  tenant   {:<38} {n}", k);
+    }
+    let _ = writeln!(
+        s,
+        "\nCOVERAGE (gaps longer than {} h)",
+        r.gap_threshold_hours
+    );
+    let _ = writeln!(
+        s,
+        "  {:<38} {:<16} {:>8}  {:<24} {:<24} {}",
+        "TENANT", "LOG", "RECORDS", "FIRST", "LAST", "GAPS"
+    );
+    for c in &r.coverage {
+        let gaps = if c.gaps.is_empty() {
+            "none".to_string()
+        } else {
+            c.gaps
+                .iter()
+                .map(|g| format!("{} → {} ({} h)", g.from, g.to, g.hours))
+                .collect::<Vec<_>>()
+                .join("; ")
+        };
+        let _ = writeln!(
+            s,
+            "  {:<38} {:<16} {:>8}  {:<24} {:<24} {}",
+            c.tenant_id,
+            c.log_kind.as_str(),
+            c.records,
+            opt_time(c.first),
+            opt_time(c.last),
+            gaps
+        );
+    }
+    if !r.attribution.is_empty() {
+        let _ = writeln!(s, "\nTENANT ATTRIBUTION (records without a tenant id)");
+        for a in &r.attribution {
+            let _ = writeln!(
+                s,
+                "  {} → {} ({}: {})",
+                a.folder,
+                a.tenant_id.as_deref().unwrap_or("unknown"),
+                a.method,
+                a.reason
+            );
+        }
+    }
+    if !r.errors.is_empty() {
+        let _ = writeln!(
+            s,
+            "\nERRORS ({} listed, {} more not listed)",
+            r.errors.len(),
+            r.errors_not_listed
+        );
+        for e in &r.errors {
+            match e.record {
+                Some(i) => {
+                    let _ = writeln!(s, "  {}:{} (record {i}): {}", e.path, e.line, e.reason);
+                }
+                None => {
+                    let _ = writeln!(s, "  {}: {}", e.path, e.reason);
+                }
+            }
+        }
+    }
+    s
+}

@@ -1,0 +1,4 @@
+//! One module per subcommand, plus the options they share.
+
+pub mod common;
+pub mod ingest;

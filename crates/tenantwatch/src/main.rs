@@ -1,0 +1,45 @@
+//! The `tenantwatch` command line: parses arguments and wires the crates together, nothing else.
+
+mod cmd;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Incident response for trusted-third-party breaches of Microsoft 365 / Entra ID / Azure tenants.
+#[derive(Parser, Debug)]
+#[command(name = "tenantwatch", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Read log exports and report what was read: formats, record counts, coverage, errors.
+    Ingest(cmd::ingest::IngestArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => 0,
+                _ => 1,
+            };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let result = match cli.command {
+        Command::Ingest(a) => cmd::ingest::run(a),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("tenantwatch: error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}

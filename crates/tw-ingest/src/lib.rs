@@ -1,0 +1,40 @@
+//! # tw-ingest
+//!
+//! Reads every export of Microsoft 365, Entra ID and Azure logs a responder is handed — Purview audit
+//! CSV, Management Activity API JSON, Graph, Azure Monitor and Log Analytics exports of sign-ins,
+//! directory audits, Azure activity, Graph activity and risk detections — from files, folders, `.gz`
+//! and `.zip`, detecting each file's format from its content, into one ordered stream of
+//! [`tw_event::Event`]s with provenance, plus a report of what was read ([`IngestReport`]).
+//!
+//! Data flows one way: [`source`] (find and open inputs) → [`json_split`] / CSV (split into raw
+//! records) → [`classify`] (what is it) → [`normalize`] (document + canonical fields) → the caller's
+//! function on worker threads → the caller's sink, in input order ([`ingest`]).
+//!
+//! ```
+//! use tw_ingest::{ingest, IngestOptions};
+//!
+//! let dir = std::env::temp_dir().join(format!("tw-ingest-doc-{}", std::process::id()));
+//! std::fs::create_dir_all(&dir).unwrap();
+//! std::fs::write(
+//!     dir.join("ual.json"),
+//!     r#"{"CreationTime":"2020-12-14T03:12:44","Operation":"MailItemsAccessed","RecordType":50,"OrganizationId":"11111111-2222-3333-4444-555555555555","UserId":"adele@contoso.com"}"#,
+//! ).unwrap();
+//! let mut users = Vec::new();
+//! let report = ingest(&[dir.clone()], &IngestOptions::default(),
+//!     |ev, out| out.push(ev.canonical.user.clone()),
+//!     |u| users.push(u));
+//! assert_eq!(report.totals.read, 1);
+//! assert_eq!(users, vec![Some("adele@contoso.com".to_string())]);
+//! assert_eq!(report.files[0].format, "ual.mgmt_api_json");
+//! # std::fs::remove_dir_all(&dir).ok();
+//! ```
+
+pub mod classify;
+pub mod json_split;
+pub mod normalize;
+mod reader;
+pub mod source;
+pub mod stats;
+
+pub use reader::{IngestOptions, ingest};
+pub use stats::{Attribution, CoverageRow, FileReport, Gap, IngestReport, RecordError, Totals};

@@ -1,0 +1,756 @@
+//! From a classified record to an [`Event`]'s document and canonical fields.
+//!
+//! Embedded JSON is decoded first (Purview's `AuditData` cell becomes the document; Log Analytics'
+//! dynamic columns exported as JSON strings become objects), then each canonical field is read from an
+//! ordered list of paths covering the Graph, Azure Monitor, Log Analytics and Management API shapes of
+//! its log kind. A timestamp that is present but unparseable is an error, never "now".
+
+use serde_json::{Map, Value};
+use tw_event::{Canonical, Format, LogKind, Outcome, TenantSource, Timestamp, parse_timestamp};
+
+type Path = &'static [&'static str];
+
+/// Canonical field paths of one log kind.
+struct Paths {
+    time: &'static [Path],
+    tenant: &'static [Path],
+    user: &'static [Path],
+    app_id: &'static [Path],
+    sp_id: &'static [Path],
+    home_tenant: &'static [Path],
+    ip: &'static [Path],
+    user_agent: &'static [Path],
+    operation: &'static [Path],
+    targets: &'static [Path],
+}
+
+const CLAIM_TID: &str = "http://schemas.microsoft.com/identity/claims/tenantid";
+
+const UAL: Paths = Paths {
+    time: &[&["CreationTime"], &["TimeGenerated"], &["CreationDate"]],
+    tenant: &[&["OrganizationId"], &["TenantId"]],
+    user: &[&["UserId"]],
+    app_id: &[&["ClientAppId"], &["AppId"], &["ApplicationId"]],
+    sp_id: &[],
+    home_tenant: &[&["ActorContextId"]],
+    ip: &[
+        &["ClientIP"],
+        &["ClientIPAddress"],
+        &["Client_IPAddress"],
+        &["ActorIpAddress"],
+    ],
+    user_agent: &[&["UserAgent"]],
+    operation: &[&["Operation"], &["Operations"]],
+    targets: &[&["ObjectId"], &["MailboxOwnerUPN"], &["Target", "[]", "ID"]],
+};
+
+const SIGNIN: Paths = Paths {
+    time: &[
+        &["createdDateTime"],
+        &["properties", "createdDateTime"],
+        &["time"],
+        &["CreatedDateTime"],
+        &["TimeGenerated"],
+    ],
+    tenant: &[
+        &["resourceTenantId"],
+        &["properties", "resourceTenantId"],
+        &["ResourceTenantId"],
+        &["tenantId"],
+        &["AADTenantId"],
+        &["TenantId"],
+    ],
+    user: &[
+        &["userPrincipalName"],
+        &["properties", "userPrincipalName"],
+        &["UserPrincipalName"],
+    ],
+    app_id: &[&["appId"], &["properties", "appId"], &["AppId"]],
+    sp_id: &[
+        &["servicePrincipalId"],
+        &["properties", "servicePrincipalId"],
+        &["ServicePrincipalId"],
+    ],
+    home_tenant: &[
+        &["homeTenantId"],
+        &["properties", "homeTenantId"],
+        &["HomeTenantId"],
+    ],
+    ip: &[
+        &["ipAddress"],
+        &["properties", "ipAddress"],
+        &["callerIpAddress"],
+        &["IPAddress"],
+        &["IpAddress"],
+    ],
+    user_agent: &[&["userAgent"], &["properties", "userAgent"], &["UserAgent"]],
+    operation: &[&["operationName"], &["OperationName"]],
+    targets: &[
+        &["resourceDisplayName"],
+        &["properties", "resourceDisplayName"],
+        &["ResourceDisplayName"],
+    ],
+};
+
+const AUDIT: Paths = Paths {
+    time: &[
+        &["activityDateTime"],
+        &["properties", "activityDateTime"],
+        &["ActivityDateTime"],
+        &["time"],
+        &["TimeGenerated"],
+    ],
+    tenant: &[
+        &["tenantId"],
+        &["properties", "tenantId"],
+        &["AADTenantId"],
+        &["TenantId"],
+    ],
+    user: &[
+        &["initiatedBy", "user", "userPrincipalName"],
+        &["properties", "initiatedBy", "user", "userPrincipalName"],
+        &["InitiatedBy", "user", "userPrincipalName"],
+    ],
+    app_id: &[
+        &["initiatedBy", "app", "appId"],
+        &["properties", "initiatedBy", "app", "appId"],
+        &["InitiatedBy", "app", "appId"],
+    ],
+    sp_id: &[
+        &["initiatedBy", "app", "servicePrincipalId"],
+        &["properties", "initiatedBy", "app", "servicePrincipalId"],
+        &["InitiatedBy", "app", "servicePrincipalId"],
+    ],
+    home_tenant: &[
+        &["initiatedBy", "user", "homeTenantId"],
+        &["properties", "initiatedBy", "user", "homeTenantId"],
+        &["InitiatedBy", "user", "homeTenantId"],
+    ],
+    ip: &[
+        &["initiatedBy", "user", "ipAddress"],
+        &["properties", "initiatedBy", "user", "ipAddress"],
+        &["InitiatedBy", "user", "ipAddress"],
+        &["initiatedBy", "app", "ipAddress"],
+        &["properties", "initiatedBy", "app", "ipAddress"],
+        &["InitiatedBy", "app", "ipAddress"],
+        &["callerIpAddress"],
+        &["InitiatingIpAddress"],
+    ],
+    user_agent: &[&["UserAgent"]],
+    operation: &[
+        &["activityDisplayName"],
+        &["properties", "activityDisplayName"],
+        &["ActivityDisplayName"],
+        &["operationName"],
+        &["OperationName"],
+    ],
+    targets: &[
+        &["targetResources", "[]", "displayName"],
+        &["targetResources", "[]", "userPrincipalName"],
+        &["targetResources", "[]", "id"],
+        &["properties", "targetResources", "[]", "displayName"],
+        &["properties", "targetResources", "[]", "userPrincipalName"],
+        &["properties", "targetResources", "[]", "id"],
+        &["TargetResources", "[]", "displayName"],
+        &["TargetResources", "[]", "userPrincipalName"],
+        &["TargetResources", "[]", "id"],
+    ],
+};
+
+const ACTIVITY: Paths = Paths {
+    time: &[
+        &["eventTimestamp"],
+        &["time"],
+        &["TimeGenerated"],
+        &["EventSubmissionTimestamp"],
+    ],
+    tenant: &[
+        &["tenantId"],
+        &["claims", CLAIM_TID],
+        &["identity", "claims", CLAIM_TID],
+        &["Claims_d", CLAIM_TID],
+        &["TenantId"],
+    ],
+    user: &[&["caller"], &["Caller"]],
+    app_id: &[
+        &["claims", "appid"],
+        &["identity", "claims", "appid"],
+        &["Claims_d", "appid"],
+        &["Claims", "appid"],
+    ],
+    sp_id: &[],
+    home_tenant: &[],
+    ip: &[
+        &["callerIpAddress"],
+        &["CallerIpAddress"],
+        &["httpRequest", "clientIpAddress"],
+        &["HTTPRequest", "clientIpAddress"],
+    ],
+    user_agent: &[],
+    operation: &[
+        &["operationName", "value"],
+        &["operationName"],
+        &["OperationNameValue"],
+        &["OperationName"],
+    ],
+    targets: &[&["resourceId"], &["ResourceId"], &["_ResourceId"]],
+};
+
+const GRAPH: Paths = Paths {
+    time: &[
+        &["time"],
+        &["properties", "timeGenerated"],
+        &["TimeGenerated"],
+    ],
+    tenant: &[&["tenantId"], &["properties", "tenantId"], &["TenantId"]],
+    user: &[&["properties", "userId"], &["UserId"]],
+    app_id: &[&["properties", "appId"], &["AppId"]],
+    sp_id: &[
+        &["properties", "servicePrincipalId"],
+        &["ServicePrincipalId"],
+    ],
+    home_tenant: &[],
+    ip: &[
+        &["callerIpAddress"],
+        &["properties", "ipAddress"],
+        &["IPAddress"],
+        &["IpAddress"],
+    ],
+    user_agent: &[&["properties", "userAgent"], &["UserAgent"]],
+    operation: &[],
+    targets: &[&["properties", "requestUri"], &["RequestUri"]],
+};
+
+const RISK: Paths = Paths {
+    time: &[
+        &["detectedDateTime"],
+        &["properties", "detectedDateTime"],
+        &["DetectedDateTime"],
+        &["activityDateTime"],
+        &["time"],
+        &["TimeGenerated"],
+    ],
+    tenant: &[&["tenantId"], &["properties", "tenantId"], &["TenantId"]],
+    user: &[
+        &["userPrincipalName"],
+        &["properties", "userPrincipalName"],
+        &["UserPrincipalName"],
+    ],
+    app_id: &[&["appId"], &["properties", "appId"], &["AppId"]],
+    sp_id: &[
+        &["servicePrincipalId"],
+        &["properties", "servicePrincipalId"],
+        &["ServicePrincipalId"],
+    ],
+    home_tenant: &[],
+    ip: &[
+        &["ipAddress"],
+        &["properties", "ipAddress"],
+        &["IpAddress"],
+        &["IPAddress"],
+    ],
+    user_agent: &[],
+    operation: &[
+        &["riskEventType"],
+        &["properties", "riskEventType"],
+        &["RiskEventType"],
+    ],
+    targets: &[
+        &["userPrincipalName"],
+        &["properties", "userPrincipalName"],
+        &["UserPrincipalName"],
+    ],
+};
+
+const DEFENDER: Paths = Paths {
+    time: &[&["Timestamp"], &["TimeGenerated"]],
+    tenant: &[&["TenantId"]],
+    user: &[&["AccountUpn"], &["InitiatingProcessAccountUpn"]],
+    app_id: &[&["ApplicationId"]],
+    sp_id: &[],
+    home_tenant: &[],
+    ip: &[&["RemoteIP"], &["IPAddress"]],
+    user_agent: &[],
+    operation: &[&["ActionType"]],
+    targets: &[&["DeviceName"], &["TargetAccountUpn"]],
+};
+
+const WINDOWS: Paths = Paths {
+    time: &[&["TimeGenerated"], &["TimeCreated"]],
+    tenant: &[&["TenantId"]],
+    user: &[&["Account"], &["TargetUserName"], &["UserName"]],
+    app_id: &[],
+    sp_id: &[],
+    home_tenant: &[],
+    ip: &[&["IpAddress"]],
+    user_agent: &[],
+    operation: &[&["EventID"]],
+    targets: &[&["Computer"]],
+};
+
+const CEF: Paths = Paths {
+    time: &[&["TimeGenerated"], &["ReceiptTime"]],
+    tenant: &[&["TenantId"]],
+    user: &[&["SourceUserName"]],
+    app_id: &[],
+    sp_id: &[],
+    home_tenant: &[],
+    ip: &[&["SourceIP"]],
+    user_agent: &[&["RequestClientApplication"]],
+    operation: &[&["Activity"], &["DeviceEventClassID"]],
+    targets: &[&["DestinationIP"], &["DestinationHostName"]],
+};
+
+const GENERIC: Paths = Paths {
+    time: &[
+        &["TimeGenerated"],
+        &["Timestamp"],
+        &["timestamp"],
+        &["@timestamp"],
+        &["time"],
+        &["Time"],
+        &["CreationTime"],
+        &["createdDateTime"],
+        &["StartTime"],
+    ],
+    tenant: &[&["TenantId"], &["tenantId"]],
+    user: &[],
+    app_id: &[],
+    sp_id: &[],
+    home_tenant: &[],
+    ip: &[],
+    user_agent: &[],
+    operation: &[],
+    targets: &[],
+};
+
+const CONFIG: Paths = Paths {
+    time: &[&["MetaData", "TimestampZulu"]],
+    tenant: &[&["MetaData", "TenantId"], &["tenantId"]],
+    user: &[],
+    app_id: &[],
+    sp_id: &[],
+    home_tenant: &[],
+    ip: &[],
+    user_agent: &[],
+    operation: &[],
+    targets: &[],
+};
+
+fn paths_of(kind: LogKind) -> &'static Paths {
+    match kind {
+        LogKind::Ual => &UAL,
+        LogKind::Signin => &SIGNIN,
+        LogKind::DirectoryAudit => &AUDIT,
+        LogKind::AzureActivity => &ACTIVITY,
+        LogKind::GraphActivity => &GRAPH,
+        LogKind::RiskDetection => &RISK,
+        LogKind::M365Defender => &DEFENDER,
+        LogKind::WindowsEvent => &WINDOWS,
+        LogKind::Cef => &CEF,
+        LogKind::Other | LogKind::Generic => &GENERIC,
+        LogKind::TenantConfig => &CONFIG,
+    }
+}
+
+/// The value at `path` (no array steps).
+pub fn get<'a>(v: &'a Value, path: &[&str]) -> Option<&'a Value> {
+    let mut cur = v;
+    for seg in path {
+        cur = cur.as_object()?.get(*seg)?;
+    }
+    Some(cur)
+}
+
+/// Every value at `path`, `[]` steps fanning out over arrays.
+fn collect<'a>(v: &'a Value, path: &[&str], out: &mut Vec<&'a Value>) {
+    match path.split_first() {
+        None => match v {
+            Value::Array(a) => out.extend(a.iter()),
+            _ => out.push(v),
+        },
+        Some((&"[]", rest)) => {
+            if let Value::Array(a) = v {
+                for e in a {
+                    collect(e, rest, out);
+                }
+            }
+        }
+        Some((seg, rest)) => {
+            if let Some(n) = v.as_object().and_then(|o| o.get(*seg)) {
+                collect(n, rest, out);
+            }
+        }
+    }
+}
+
+/// A scalar as text; empty strings and nulls are absent.
+fn text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => {
+            let t = s.trim();
+            (!t.is_empty()).then(|| t.to_string())
+        }
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+fn first(v: &Value, paths: &[Path]) -> Option<String> {
+    paths.iter().find_map(|p| get(v, p).and_then(text))
+}
+
+/// Strips a port and brackets: `1.2.3.4:5678` → `1.2.3.4`, `[2001:db8::1]:443` → `2001:db8::1`.
+pub fn clean_ip(ip: &str) -> String {
+    let ip = ip.trim();
+    if let Some(rest) = ip.strip_prefix('[') {
+        return rest.split(']').next().unwrap_or(rest).to_string();
+    }
+    match ip.matches(':').count() {
+        1 => ip.split(':').next().unwrap_or(ip).to_string(),
+        _ => ip.to_string(),
+    }
+}
+
+/// The operation as compared: surrounding white space and a trailing full stop removed.
+pub fn clean_operation(op: &str) -> String {
+    let t = op.trim();
+    t.strip_suffix('.').unwrap_or(t).trim_end().to_string()
+}
+
+fn outcome_from_word(word: &str) -> Option<bool> {
+    match word.trim().to_ascii_lowercase().as_str() {
+        "succeeded" | "success" | "true" | "partiallysucceeded" | "ok" => Some(true),
+        "failed" | "failure" | "false" | "timeout" | "error" => Some(false),
+        _ => None,
+    }
+}
+
+fn outcome(kind: LogKind, v: &Value) -> Option<Outcome> {
+    match kind {
+        LogKind::Ual => {
+            let w = first(v, &[&["ResultStatus"]])?;
+            Some(Outcome {
+                success: outcome_from_word(&w),
+                code: Some(w),
+            })
+        }
+        LogKind::Signin => {
+            let code = first(
+                v,
+                &[
+                    &["status", "errorCode"],
+                    &["properties", "status", "errorCode"],
+                    &["ResultType"],
+                    &["resultType"],
+                ],
+            )?;
+            Some(Outcome {
+                success: Some(code == "0"),
+                code: Some(code),
+            })
+        }
+        LogKind::DirectoryAudit => {
+            let w = first(v, &[&["result"], &["properties", "result"], &["Result"]])?;
+            let reason = first(
+                v,
+                &[
+                    &["resultReason"],
+                    &["properties", "resultReason"],
+                    &["ResultReason"],
+                ],
+            );
+            Some(Outcome {
+                success: outcome_from_word(&w),
+                code: reason.or(Some(w)),
+            })
+        }
+        LogKind::AzureActivity => {
+            let w = first(
+                v,
+                &[
+                    &["status", "value"],
+                    &["resultType"],
+                    &["ActivityStatusValue"],
+                    &["ActivityStatus"],
+                ],
+            )?;
+            Some(Outcome {
+                success: outcome_from_word(&w),
+                code: Some(w),
+            })
+        }
+        LogKind::GraphActivity => {
+            let code = first(
+                v,
+                &[
+                    &["properties", "responseStatusCode"],
+                    &["ResponseStatusCode"],
+                    &["resultSignature"],
+                ],
+            )?;
+            let n: u32 = code.parse().ok()?;
+            Some(Outcome {
+                success: Some((200..400).contains(&n)),
+                code: Some(code),
+            })
+        }
+        _ => None,
+    }
+}
+
+/// A `/tenants/<id>/` segment in a resource id or a path.
+pub fn tenant_from_path(p: &str) -> Option<String> {
+    let lower = p.to_ascii_lowercase();
+    let i = lower.find("/tenants/")?;
+    let rest = &lower[i + 9..];
+    let id: String = rest.chars().take_while(|c| *c != '/').collect();
+    is_guid(&id).then_some(id)
+}
+
+/// True for `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` (hex).
+pub fn is_guid(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 36
+        && b.iter().enumerate().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => *c == b'-',
+            _ => c.is_ascii_hexdigit(),
+        })
+}
+
+fn user_agent_from_details(v: &Value) -> Option<String> {
+    for p in [
+        &["additionalDetails"][..],
+        &["properties", "additionalDetails"],
+        &["AdditionalDetails"],
+    ] {
+        if let Some(Value::Array(a)) = get(v, p) {
+            for d in a {
+                let key = d.get("key").and_then(Value::as_str).unwrap_or("");
+                if key.eq_ignore_ascii_case("User-Agent") {
+                    if let Some(t) = d.get("value").and_then(text) {
+                        return Some(t);
+                    }
+                }
+            }
+        }
+    }
+    None
+}
+
+/// Decodes top-level string values holding JSON objects or arrays (Log Analytics dynamic columns).
+pub fn decode_json_strings(o: &mut Map<String, Value>) {
+    for (_, v) in o.iter_mut() {
+        if let Value::String(s) = v {
+            let t = s.trim_start();
+            if (t.starts_with('{') || t.starts_with('[')) && t.len() > 1 {
+                if let Ok(parsed) = serde_json::from_str::<Value>(t) {
+                    if parsed.is_object() || parsed.is_array() {
+                        *v = parsed;
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn parse_time_value(v: &Value) -> Option<Timestamp> {
+    match v {
+        Value::String(s) => parse_timestamp(s),
+        Value::Number(n) => {
+            let x = n.as_i64()?;
+            Some(Timestamp(if x > 100_000_000_000 { x } else { x * 1000 }))
+        }
+        _ => None,
+    }
+}
+
+/// Turns a raw record of `format` into (document, canonical fields). Errors name the reason.
+pub fn normalize(format: Format, raw: Value) -> Result<(Value, Canonical), String> {
+    let mut doc = match format {
+        Format::UalSearchJson | Format::UalPurviewCsv => {
+            let ad = raw.get("AuditData").ok_or("no AuditData")?;
+            let parsed = match ad {
+                Value::String(s) => serde_json::from_str::<Value>(s)
+                    .map_err(|e| format!("AuditData is not valid JSON: {e}"))?,
+                Value::Object(_) => ad.clone(),
+                _ => return Err("AuditData is neither a JSON object nor a JSON string".into()),
+            };
+            if !parsed.is_object() {
+                return Err("AuditData is not a JSON object".into());
+            }
+            parsed
+        }
+        _ => raw,
+    };
+    let kind = format.log_kind();
+    let decode = matches!(
+        format,
+        Format::UalLogAnalyticsCsv
+            | Format::UalLogAnalyticsJson
+            | Format::SigninLogAnalyticsCsv
+            | Format::SigninLogAnalyticsJson
+            | Format::DirectoryAuditLogAnalyticsCsv
+            | Format::DirectoryAuditLogAnalyticsJson
+            | Format::AzureActivityLogAnalyticsCsv
+            | Format::AzureActivityLogAnalyticsJson
+            | Format::GraphActivityLogAnalyticsCsv
+            | Format::GraphActivityLogAnalyticsJson
+            | Format::RiskLogAnalyticsCsv
+            | Format::RiskLogAnalyticsJson
+            | Format::WindowsLogAnalyticsJson
+            | Format::CefLogAnalyticsCsv
+            | Format::DefenderJson
+            | Format::TableCsv
+    );
+    if decode {
+        if let Value::Object(o) = &mut doc {
+            decode_json_strings(o);
+        }
+    }
+    if !doc.is_object() {
+        return Err("record is not a JSON object".into());
+    }
+    let p = paths_of(kind);
+    let mut c = Canonical::default();
+    // Time: present but unparseable is an error.
+    for path in p.time {
+        if let Some(v) = get(&doc, path) {
+            if v.is_null() || v.as_str().is_some_and(|s| s.trim().is_empty()) {
+                continue;
+            }
+            match parse_time_value(v) {
+                Some(t) => c.time = Some(t),
+                None => {
+                    return Err(format!(
+                        "unparseable timestamp {} in field {}",
+                        truncate(&v.to_string(), 60),
+                        path.join(".")
+                    ));
+                }
+            }
+            break;
+        }
+    }
+    if let Some(t) = first(&doc, p.tenant) {
+        c.tenant_id = Some(t.to_ascii_lowercase());
+        c.tenant_source = TenantSource::Record;
+    } else if let Some(t) = first(&doc, &[&["resourceId"], &["ResourceId"], &["_ResourceId"]])
+        .and_then(|r| tenant_from_path(&r))
+    {
+        c.tenant_id = Some(t);
+        c.tenant_source = TenantSource::Path;
+    }
+    c.user = first(&doc, p.user);
+    c.app_id = first(&doc, p.app_id).map(|s| s.to_ascii_lowercase());
+    c.service_principal_id = first(&doc, p.sp_id).map(|s| s.to_ascii_lowercase());
+    c.home_tenant_id = first(&doc, p.home_tenant).map(|s| s.to_ascii_lowercase());
+    c.ip = first(&doc, p.ip)
+        .map(|s| clean_ip(&s))
+        .filter(|s| !s.is_empty());
+    c.user_agent = first(&doc, p.user_agent);
+    if kind == LogKind::DirectoryAudit && c.user_agent.is_none() {
+        c.user_agent = user_agent_from_details(&doc);
+    }
+    c.operation_raw = if kind == LogKind::GraphActivity {
+        let m = first(
+            &doc,
+            &[&["properties", "requestMethod"], &["RequestMethod"]],
+        );
+        let u = first(&doc, &[&["properties", "requestUri"], &["RequestUri"]]);
+        match (m, u) {
+            (Some(m), Some(u)) => Some(format!("{m} {u}")),
+            (m, u) => m.or(u),
+        }
+    } else {
+        paths_of(kind).operation.iter().find_map(|path| {
+            get(&doc, path).and_then(|v| v.as_str().map(str::to_string).or_else(|| text(v)))
+        })
+    };
+    c.operation = c
+        .operation_raw
+        .as_deref()
+        .map(clean_operation)
+        .filter(|s| !s.is_empty());
+    c.result = outcome(kind, &doc);
+    let mut targets: Vec<String> = Vec::new();
+    let mut found = Vec::new();
+    for path in p.targets {
+        found.clear();
+        collect(&doc, path, &mut found);
+        for v in &found {
+            if let Some(t) = text(v) {
+                if !targets.contains(&t) && targets.len() < 64 {
+                    targets.push(t);
+                }
+            }
+        }
+    }
+    c.targets = targets;
+    Ok((doc, c))
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        let t: String = s.chars().take(n).collect();
+        format!("{t}…")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn ips() {
+        assert_eq!(clean_ip("1.2.3.4:5678"), "1.2.3.4");
+        assert_eq!(clean_ip("[2001:db8::1]:443"), "2001:db8::1");
+        assert_eq!(clean_ip("2001:db8::1"), "2001:db8::1");
+        assert_eq!(clean_ip(" 10.0.0.1 "), "10.0.0.1");
+    }
+
+    #[test]
+    fn operations() {
+        assert_eq!(
+            clean_operation("Add service principal credentials."),
+            "Add service principal credentials"
+        );
+        assert_eq!(
+            clean_operation("Update application – Certificates and secrets management "),
+            "Update application – Certificates and secrets management"
+        );
+    }
+
+    #[test]
+    fn purview_audit_data() {
+        let raw = json!({"CreationDate":"4/28/2021 3:05:26 PM","AuditData":"{\"CreationTime\":\"2021-04-28T15:05:26\",\"Operation\":\"MailItemsAccessed\",\"OrganizationId\":\"AB\",\"ClientIPAddress\":\"1.2.3.4:55\",\"ResultStatus\":\"Succeeded\"}"});
+        let (doc, c) = normalize(Format::UalPurviewCsv, raw).unwrap();
+        assert_eq!(doc["Operation"], "MailItemsAccessed");
+        assert_eq!(c.tenant_id.as_deref(), Some("ab"));
+        assert_eq!(c.ip.as_deref(), Some("1.2.3.4"));
+        assert_eq!(c.time.unwrap().to_string(), "2021-04-28T15:05:26.000Z");
+        assert_eq!(c.result.unwrap().success, Some(true));
+    }
+
+    #[test]
+    fn bad_time_is_an_error() {
+        let raw = json!({"CreationTime":"yesterday","Operation":"X","RecordType":1});
+        let e = normalize(Format::UalMgmtApiJson, raw).unwrap_err();
+        assert!(e.contains("unparseable timestamp"), "{e}");
+    }
+
+    #[test]
+    fn tenant_from_resource_id() {
+        assert_eq!(
+            tenant_from_path(
+                "/tenants/4A5B6C7D-0000-0000-0000-000000000001/providers/Microsoft.aadiam"
+            )
+            .as_deref(),
+            Some("4a5b6c7d-0000-0000-0000-000000000001")
+        );
+    }
+}

@@ -1,0 +1,1029 @@
+//! The parallel, streaming reader: one thread opens inputs in order, detects each file's format and
+//! splits it into batches of raw records; worker threads decode and normalize batches into events and
+//! apply the caller's function; the calling thread puts results back in input order. Memory holds
+//! a bounded number of batches, whatever the input size, and everything the caller sees arrives in
+//! the same order whatever the thread count.
+
+use std::collections::BTreeMap;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crossbeam_channel::{Receiver, Sender, bounded, unbounded};
+use serde_json::{Map, Value};
+use tw_event::{Event, Format, LogKind, Provenance, TenantSource};
+
+use crate::classify::{classify_csv, classify_json, clean_header};
+use crate::json_split::{JsonLayout, JsonSplitter, Piece};
+use crate::normalize::{normalize, tenant_from_path};
+use crate::source::{Input, SourceLimits, list_inputs, open};
+use crate::stats::{Attribution, Coverage, CoverageRow, FileReport, IngestReport, RecordError};
+
+/// Options of a read.
+#[derive(Debug, Clone)]
+pub struct IngestOptions {
+    /// Worker threads (at least 1).
+    pub threads: usize,
+    /// Largest record kept, in bytes; larger ones are rejected.
+    pub max_record_bytes: usize,
+    /// Decompression limits.
+    pub limits: SourceLimits,
+    /// Silences longer than this (ms) are reported as gaps.
+    pub gap_threshold_ms: i64,
+    /// Force one format for every record (`--format-in`).
+    pub format_in: Option<Format>,
+    /// Folder → tenant id, from `--tenant-map`.
+    pub tenant_map: Vec<(String, String)>,
+    /// Errors listed per file (all are counted).
+    pub max_errors_listed_per_file: usize,
+    /// Records per batch.
+    pub batch_records: usize,
+}
+
+impl Default for IngestOptions {
+    fn default() -> Self {
+        IngestOptions {
+            threads: std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1),
+            max_record_bytes: 64 << 20,
+            limits: SourceLimits::default(),
+            gap_threshold_ms: 24 * 3_600_000,
+            format_in: None,
+            tenant_map: Vec::new(),
+            max_errors_listed_per_file: 100,
+            batch_records: 1024,
+        }
+    }
+}
+
+/// Per-file context shared by the batches of that file.
+struct FileCtx {
+    display: Arc<str>,
+    csv_header: Option<Arc<Vec<String>>>,
+    /// Format of every record (CSV, forced), or `None` to classify each JSON record.
+    fixed: Option<Format>,
+    default_tenant: Option<(String, TenantSource)>,
+    /// The first record's format in a JSON file of one Log Analytics table: rows a query projected
+    /// down to too few columns to be recognised belong to the same table.
+    fallback: std::sync::OnceLock<Format>,
+}
+
+enum Item {
+    Json {
+        start: usize,
+        end: usize,
+        index: u64,
+        line: u64,
+    },
+    Csv {
+        rec: csv::ByteRecord,
+        index: u64,
+        line: u64,
+    },
+    Bad {
+        index: u64,
+        line: u64,
+        reason: String,
+    },
+}
+
+struct Batch {
+    file: usize,
+    seq: u64,
+    ctx: Arc<FileCtx>,
+    buf: Vec<u8>,
+    items: Vec<Item>,
+}
+
+/// What a worker made of a batch.
+struct BatchOut<T> {
+    file: usize,
+    seq: u64,
+    outputs: Vec<T>,
+    read: u64,
+    rejected: u64,
+    untimed: u64,
+    errors: Vec<RecordError>,
+    formats: BTreeMap<Format, u64>,
+    coverage: BTreeMap<(String, LogKind), Coverage>,
+}
+
+/// The file's outcome as the reading thread saw it.
+struct FileEnd {
+    file: usize,
+    batches: u64,
+    status: Option<&'static str>,
+    format_label: Option<String>,
+    note: Option<String>,
+    file_errors: Vec<RecordError>,
+}
+
+enum Msg<T> {
+    Batch(BatchOut<T>),
+    End(FileEnd),
+}
+
+/// Reads every input under `paths`. `map` runs on worker threads for each event and may push any
+/// number of outputs; `sink` receives them on the calling thread in input order.
+pub fn ingest<T, M, S>(paths: &[PathBuf], opts: &IngestOptions, map: M, mut sink: S) -> IngestReport
+where
+    T: Send,
+    M: Fn(&Event, &mut Vec<T>) + Sync,
+    S: FnMut(T),
+{
+    let (inputs, list_errors) = list_inputs(paths, &opts.limits);
+    let (defaults, attribution) = attribute(&inputs, opts);
+    let threads = opts.threads.max(1);
+    let (work_tx, work_rx) = bounded::<Batch>(threads * 2);
+    let (res_tx, res_rx) = unbounded::<Msg<T>>();
+    let mut report = IngestReport {
+        gap_threshold_hours: opts.gap_threshold_ms as f64 / 3_600_000.0,
+        attribution,
+        ..Default::default()
+    };
+
+    std::thread::scope(|scope| {
+        let inputs_ref = &inputs;
+        let defaults_ref = &defaults;
+        let res_tx_reader = res_tx.clone();
+        scope.spawn(move || {
+            for (i, input) in inputs_ref.iter().enumerate() {
+                let default_tenant = defaults_ref.get(i).cloned().flatten();
+                let end = read_file(i, input, opts, default_tenant, &work_tx);
+                if res_tx_reader.send(Msg::End(end)).is_err() {
+                    return;
+                }
+            }
+            drop(work_tx);
+        });
+        for _ in 0..threads {
+            let rx: Receiver<Batch> = work_rx.clone();
+            let tx: Sender<Msg<T>> = res_tx.clone();
+            let map = &map;
+            scope.spawn(move || {
+                for batch in rx.iter() {
+                    let out = process_batch(batch, opts, map);
+                    if tx.send(Msg::Batch(out)).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+        drop(res_tx);
+        drop(work_rx);
+        collect(&inputs, opts, res_rx, &mut sink, &mut report);
+    });
+
+    for e in list_errors {
+        report.files.push(FileReport {
+            path: e.path.clone(),
+            status: "unreadable",
+            log_kind: String::new(),
+            format: String::new(),
+            records: 0,
+            read: 0,
+            rejected: 0,
+            untimed: 0,
+            formats: BTreeMap::new(),
+            note: Some(e.reason.clone()),
+        });
+        report.errors.push(RecordError {
+            path: e.path,
+            line: 0,
+            record: None,
+            reason: e.reason,
+        });
+    }
+    report.totals.files = report.files.len() as u64;
+    report.totals.unrecognised_files = report
+        .files
+        .iter()
+        .filter(|f| f.status == "unrecognised")
+        .count() as u64;
+    report
+}
+
+/// Puts worker results back in input order and folds them into the report.
+fn collect<T, S: FnMut(T)>(
+    inputs: &[Input],
+    opts: &IngestOptions,
+    rx: Receiver<Msg<T>>,
+    sink: &mut S,
+    report: &mut IngestReport,
+) {
+    let mut pending: BTreeMap<(usize, u64), BatchOut<T>> = BTreeMap::new();
+    let mut ends: BTreeMap<usize, FileEnd> = BTreeMap::new();
+    let mut next_file = 0usize;
+    let mut next_seq = 0u64;
+    let mut cur = FileAcc::default();
+    let mut coverage: BTreeMap<(String, LogKind), Coverage> = BTreeMap::new();
+    for msg in rx.iter() {
+        match msg {
+            Msg::Batch(b) => {
+                pending.insert((b.file, b.seq), b);
+            }
+            Msg::End(e) => {
+                ends.insert(e.file, e);
+            }
+        }
+        loop {
+            if let Some(b) = pending.remove(&(next_file, next_seq)) {
+                next_seq += 1;
+                cur.read += b.read;
+                cur.rejected += b.rejected;
+                cur.untimed += b.untimed;
+                for (f, n) in b.formats {
+                    *cur.formats.entry(f).or_default() += n;
+                }
+                for e in b.errors {
+                    if cur.listed < opts.max_errors_listed_per_file {
+                        cur.listed += 1;
+                        report.errors.push(e);
+                    } else {
+                        report.errors_not_listed += 1;
+                    }
+                }
+                for (k, c) in b.coverage {
+                    *report.totals.by_tenant.entry(k.0.clone()).or_default() += c.records;
+                    *report.totals.by_log_kind.entry(k.1).or_default() += c.records;
+                    coverage.entry(k).or_default().merge(c);
+                }
+                for o in b.outputs {
+                    sink(o);
+                }
+                continue;
+            }
+            if ends.get(&next_file).is_some_and(|e| e.batches == next_seq) {
+                if let Some(e) = ends.remove(&next_file) {
+                    let acc = std::mem::take(&mut cur);
+                    finish_file(&inputs[next_file], e, acc, report);
+                }
+                next_file += 1;
+                next_seq = 0;
+                continue;
+            }
+            break;
+        }
+    }
+    for ((tenant, kind), c) in coverage {
+        let (first, last, gaps) = c.summarize(opts.gap_threshold_ms);
+        report.coverage.push(CoverageRow {
+            tenant_id: tenant,
+            log_kind: kind,
+            records: c.records,
+            first,
+            last,
+            gaps,
+            tenant_source: c.sources,
+        });
+    }
+}
+
+#[derive(Default)]
+struct FileAcc {
+    read: u64,
+    rejected: u64,
+    untimed: u64,
+    listed: usize,
+    formats: BTreeMap<Format, u64>,
+}
+
+fn finish_file(input: &Input, e: FileEnd, acc: FileAcc, report: &mut IngestReport) {
+    let kinds: std::collections::BTreeSet<LogKind> =
+        acc.formats.keys().map(|f| f.log_kind()).collect();
+    let (log_kind, format) = match (acc.formats.len(), kinds.len()) {
+        (0, _) => (String::new(), e.format_label.clone().unwrap_or_default()),
+        (1, _) => {
+            let f = acc
+                .formats
+                .keys()
+                .next()
+                .copied()
+                .unwrap_or(Format::GenericJson);
+            (f.log_kind().as_str().to_string(), f.as_str().to_string())
+        }
+        (_, 1) => {
+            let k = kinds.iter().next().copied().unwrap_or(LogKind::Generic);
+            (k.as_str().to_string(), "mixed".to_string())
+        }
+        _ => {
+            let azure = acc
+                .formats
+                .keys()
+                .all(|f| f.as_str().ends_with(".azure_monitor"));
+            (
+                "mixed".to_string(),
+                if azure {
+                    "azure_monitor.mixed"
+                } else {
+                    "mixed"
+                }
+                .to_string(),
+            )
+        }
+    };
+    let (log_kind, format) = if log_kind.is_empty() && e.status.is_none() && acc.rejected > 0 {
+        // every record rejected: still say what the file was detected as
+        (String::new(), e.format_label.clone().unwrap_or(format))
+    } else {
+        (log_kind, format)
+    };
+    let status = e
+        .status
+        .unwrap_or(if acc.rejected > 0 || !e.file_errors.is_empty() {
+            "partial"
+        } else {
+            "ok"
+        });
+    let formats = if acc.formats.len() > 1 {
+        acc.formats
+            .iter()
+            .map(|(f, n)| (f.as_str().to_string(), *n))
+            .collect()
+    } else {
+        BTreeMap::new()
+    };
+    report.totals.records += acc.read + acc.rejected;
+    report.totals.read += acc.read;
+    report.totals.rejected += acc.rejected;
+    report.files.push(FileReport {
+        path: input.display.clone(),
+        status,
+        log_kind,
+        format,
+        records: acc.read + acc.rejected,
+        read: acc.read,
+        rejected: acc.rejected,
+        untimed: acc.untimed,
+        formats,
+        note: e.note,
+    });
+    report.errors.extend(e.file_errors);
+}
+
+/// Decides, per input, the tenant for records that carry none: `--tenant-map`, then a
+/// `/tenants/<id>/` path segment, then the one tenant named by the other records of the same folder.
+fn attribute(
+    inputs: &[Input],
+    opts: &IngestOptions,
+) -> (Vec<Option<(String, TenantSource)>>, Vec<Attribution>) {
+    let mut out = vec![None; inputs.len()];
+    let mut notes = Vec::new();
+    let mut need_folder: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (i, input) in inputs.iter().enumerate() {
+        if let Some((_, t)) = opts
+            .tenant_map
+            .iter()
+            .filter(|(folder, _)| path_under(&input.display, folder))
+            .max_by_key(|(folder, _)| folder.len())
+        {
+            out[i] = Some((t.to_ascii_lowercase(), TenantSource::Map));
+        } else if let Some(t) = tenant_from_path(&input.display.replace('\\', "/")) {
+            out[i] = Some((t, TenantSource::Path));
+        } else {
+            need_folder.entry(input.folder.clone()).or_default().push(i);
+        }
+    }
+    // Only folders holding a file whose first record has no tenant are scanned in full.
+    for (folder, members) in need_folder {
+        let tenantless = members
+            .iter()
+            .any(|&i| first_record_lacks_tenant(&inputs[i], opts));
+        if !tenantless {
+            continue;
+        }
+        let mut tenants = std::collections::BTreeSet::new();
+        for &i in &members {
+            scan_tenants(&inputs[i], opts, &mut tenants);
+        }
+        match tenants.len() {
+            1 => {
+                let t = tenants.into_iter().next().unwrap_or_default();
+                for &i in &members {
+                    out[i] = Some((t.clone(), TenantSource::Folder));
+                }
+                notes.push(Attribution {
+                    folder,
+                    tenant_id: Some(t),
+                    method: "folder".into(),
+                    reason: "the other records of this export folder all name this tenant".into(),
+                });
+            }
+            0 => notes.push(Attribution {
+                folder,
+                tenant_id: None,
+                method: "none".into(),
+                reason: "no record in this folder names a tenant; give --tenant-map".into(),
+            }),
+            n => notes.push(Attribution {
+                folder,
+                tenant_id: None,
+                method: "none".into(),
+                reason: format!(
+                    "records in this folder name {n} tenants; not guessed, give --tenant-map"
+                ),
+            }),
+        }
+    }
+    for (folder, t) in &opts.tenant_map {
+        notes.push(Attribution {
+            folder: folder.clone(),
+            tenant_id: Some(t.to_ascii_lowercase()),
+            method: "map".into(),
+            reason: "--tenant-map".into(),
+        });
+    }
+    notes.sort();
+    (out, notes)
+}
+
+fn path_under(path: &str, folder: &str) -> bool {
+    let f = folder.trim_end_matches(['/', '\\']);
+    path == f
+        || path
+            .strip_prefix(f)
+            .is_some_and(|rest| rest.starts_with(['/', '\\', '!']))
+}
+
+/// Reads the first record of an input: true when it is a known record without a tenant id.
+fn first_record_lacks_tenant(input: &Input, opts: &IngestOptions) -> bool {
+    let mut lacks = false;
+    let mut seen = 0;
+    let _ = each_record(input, opts, &mut |ev| {
+        lacks = ev.canonical.tenant_id.is_none();
+        seen += 1;
+        false
+    });
+    seen > 0 && lacks
+}
+
+fn scan_tenants(input: &Input, opts: &IngestOptions, out: &mut std::collections::BTreeSet<String>) {
+    let _ = each_record(input, opts, &mut |ev| {
+        if let (Some(t), TenantSource::Record | TenantSource::Path) =
+            (&ev.canonical.tenant_id, ev.canonical.tenant_source)
+        {
+            out.insert(t.clone());
+        }
+        true
+    });
+}
+
+/// Sequentially reads one input, calling `f` per event until it returns false (used by attribution).
+fn each_record(
+    input: &Input,
+    opts: &IngestOptions,
+    f: &mut dyn FnMut(&Event) -> bool,
+) -> io::Result<()> {
+    let (tx, rx) = bounded::<Batch>(2);
+    let mut stop = false;
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let _ = read_file(0, input, opts, None, &tx);
+            drop(tx);
+        });
+        for batch in rx.iter() {
+            if stop {
+                continue;
+            }
+            let out = process_batch(batch, opts, &|ev: &Event, o: &mut Vec<Event>| {
+                o.push(ev.clone())
+            });
+            for ev in &out.outputs {
+                if !f(ev) {
+                    stop = true;
+                    break;
+                }
+            }
+        }
+    });
+    Ok(())
+}
+
+const SNIFF: usize = 64 << 10;
+
+fn is_table_header(h: &[String]) -> bool {
+    h.len() >= 2
+        && h.iter().all(|c| {
+            !c.is_empty()
+                && c.len() <= 128
+                && c.chars()
+                    .all(|ch| ch.is_alphanumeric() || " _$@/.#[]()-".contains(ch))
+        })
+}
+
+/// Reads one input into batches. Returns how the file ended.
+fn read_file(
+    file: usize,
+    input: &Input,
+    opts: &IngestOptions,
+    default_tenant: Option<(String, TenantSource)>,
+    tx: &Sender<Batch>,
+) -> FileEnd {
+    let mut end = FileEnd {
+        file,
+        batches: 0,
+        status: None,
+        format_label: None,
+        note: None,
+        file_errors: Vec::new(),
+    };
+    let fail = |end: &mut FileEnd, status: &'static str, reason: String| {
+        end.status = Some(status);
+        end.note = Some(reason.clone());
+        if status == "unreadable" {
+            end.file_errors.push(RecordError {
+                path: input.display.clone(),
+                line: 0,
+                record: None,
+                reason,
+            });
+        }
+    };
+    let stream = match open(input, &opts.limits) {
+        Ok(s) => s,
+        Err(e) => {
+            fail(&mut end, "unreadable", format!("cannot open: {e}"));
+            return end;
+        }
+    };
+    let mut br = BufReader::with_capacity(256 << 10, stream);
+    let head = match fill_prefix(&mut br) {
+        Ok(h) => h,
+        Err(e) => {
+            fail(&mut end, "unreadable", format!("cannot read: {e}"));
+            return end;
+        }
+    };
+    let body = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&head);
+    let first = body.iter().copied().find(|b| !b.is_ascii_whitespace());
+    let Some(first) = first else {
+        fail(&mut end, "empty", "empty file".into());
+        return end;
+    };
+    if head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]) {
+        fail(
+            &mut end,
+            "unrecognised",
+            "UTF-16 text: convert to UTF-8 first (iconv -f UTF-16 -t UTF-8)".into(),
+        );
+        return end;
+    }
+    if head.iter().take(4096).any(|b| *b == 0) {
+        fail(&mut end, "unrecognised", "binary content".into());
+        return end;
+    }
+    let display: Arc<str> = Arc::from(input.display.as_str());
+    let mut sender = BatchSender {
+        file,
+        tx,
+        seq: 0,
+        cur: None,
+        batch_records: opts.batch_records,
+    };
+    let forced = opts.format_in;
+    let result = if first == b'{' || first == b'[' {
+        let layout = json_layout(body);
+        let ctx = Arc::new(FileCtx {
+            display,
+            csv_header: None,
+            fixed: forced,
+            default_tenant,
+            fallback: Default::default(),
+        });
+        read_json(br, layout, ctx, opts, &mut sender, &mut end)
+    } else if forced == Some(Format::GenericJson) {
+        fail(
+            &mut end,
+            "unrecognised",
+            "not JSON (--format-in json)".into(),
+        );
+        return end;
+    } else {
+        read_csv(br, display, default_tenant, opts, &mut sender, &mut end)
+    };
+    if let Err(e) = result {
+        end.note = Some(format!(
+            "stream broken after {} records: {e}",
+            sender.count()
+        ));
+        end.file_errors.push(RecordError {
+            path: input.display.clone(),
+            line: 0,
+            record: None,
+            reason: format!("stream broken: {e}"),
+        });
+    }
+    sender.flush();
+    end.batches = sender.seq;
+    end
+}
+
+fn fill_prefix<R: Read>(br: &mut BufReader<R>) -> io::Result<Vec<u8>> {
+    let buf = br.fill_buf()?;
+    Ok(buf[..buf.len().min(SNIFF)].to_vec())
+}
+
+/// JSON lines when the first line is one complete object that is not a Graph page or records blob.
+fn json_layout(body: &[u8]) -> JsonLayout {
+    let Some(nl) = memchr::memchr(b'\n', body) else {
+        return JsonLayout::Structured;
+    };
+    let line = body[..nl].trim_ascii();
+    if !(line.starts_with(b"{") && line.ends_with(b"}")) {
+        return JsonLayout::Structured;
+    }
+    match serde_json::from_slice::<Value>(line) {
+        Ok(Value::Object(o)) => {
+            let wrapper = ["value", "records"]
+                .iter()
+                .any(|k| o.get(*k).is_some_and(Value::is_array))
+                && o.keys()
+                    .all(|k| k == "value" || k == "records" || k.starts_with("@odata"));
+            if wrapper {
+                JsonLayout::Structured
+            } else {
+                JsonLayout::Lines
+            }
+        }
+        _ => JsonLayout::Structured,
+    }
+}
+
+struct BatchSender<'a> {
+    file: usize,
+    tx: &'a Sender<Batch>,
+    seq: u64,
+    cur: Option<Batch>,
+    batch_records: usize,
+}
+
+impl BatchSender<'_> {
+    fn batch(&mut self, ctx: &Arc<FileCtx>) -> &mut Batch {
+        let file = self.file;
+        let seq = self.seq;
+        self.cur.get_or_insert_with(|| Batch {
+            file,
+            seq,
+            ctx: ctx.clone(),
+            buf: Vec::with_capacity(1 << 20),
+            items: Vec::new(),
+        })
+    }
+    fn maybe_flush(&mut self) {
+        if self
+            .cur
+            .as_ref()
+            .is_some_and(|b| b.items.len() >= self.batch_records || b.buf.len() >= (4 << 20))
+        {
+            self.flush();
+        }
+    }
+    fn flush(&mut self) {
+        if let Some(b) = self.cur.take() {
+            self.seq += 1;
+            let _ = self.tx.send(b);
+        }
+    }
+    fn count(&self) -> u64 {
+        self.seq * self.batch_records as u64 + self.cur.as_ref().map_or(0, |b| b.items.len() as u64)
+    }
+}
+
+fn read_json<R: Read>(
+    br: BufReader<R>,
+    layout: JsonLayout,
+    ctx: Arc<FileCtx>,
+    opts: &IngestOptions,
+    out: &mut BatchSender<'_>,
+    end: &mut FileEnd,
+) -> io::Result<()> {
+    let mut sp = JsonSplitter::new(br, layout, opts.max_record_bytes);
+    let mut buf = Vec::new();
+    let mut index = 0u64;
+    let mut checked_first = ctx.fixed.is_some();
+    while let Some(piece) = sp.next_piece(&mut buf)? {
+        match piece {
+            Piece::Record { line } => {
+                if !checked_first {
+                    // The first record decides whether the file is a log we know at all.
+                    checked_first = true;
+                    match serde_json::from_slice::<Value>(&buf) {
+                        Ok(v) => {
+                            let first = classify_json(&v);
+                            if let Some(f) = first {
+                                if f.as_str().ends_with(".log_analytics_json")
+                                    || f == Format::DefenderJson
+                                {
+                                    let _ = ctx.fallback.set(f);
+                                }
+                            }
+                            if first.is_none() {
+                                end.status = Some("unrecognised");
+                                end.format_label = Some("json".into());
+                                end.note = Some(format!(
+                                    "JSON, but no known log shape (first record's keys: {})",
+                                    keys_of(&v)
+                                ));
+                                return Ok(());
+                            }
+                        }
+                        Err(_) => {
+                            // a broken first record: let the worker report it; keep classifying later
+                            checked_first = false;
+                        }
+                    }
+                }
+                let b = out.batch(&ctx);
+                let start = b.buf.len();
+                b.buf.extend_from_slice(&buf);
+                b.items.push(Item::Json {
+                    start,
+                    end: b.buf.len(),
+                    index,
+                    line,
+                });
+            }
+            Piece::Bad { line, reason } => {
+                out.batch(&ctx).items.push(Item::Bad {
+                    index,
+                    line,
+                    reason,
+                });
+            }
+            Piece::Trailing { line, reason } => {
+                end.file_errors.push(RecordError {
+                    path: ctx.display.to_string(),
+                    line,
+                    record: None,
+                    reason,
+                });
+                continue;
+            }
+        }
+        index += 1;
+        out.maybe_flush();
+    }
+    Ok(())
+}
+
+fn keys_of(v: &Value) -> String {
+    match v {
+        Value::Object(o) => {
+            let mut k: Vec<&str> = o.keys().map(String::as_str).take(8).collect();
+            if o.len() > 8 {
+                k.push("…");
+            }
+            k.join(", ")
+        }
+        Value::Array(_) => "an array".into(),
+        _ => "a scalar".into(),
+    }
+}
+
+fn read_csv<R: Read>(
+    br: BufReader<R>,
+    display: Arc<str>,
+    default_tenant: Option<(String, TenantSource)>,
+    opts: &IngestOptions,
+    out: &mut BatchSender<'_>,
+    end: &mut FileEnd,
+) -> io::Result<()> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(false)
+        .from_reader(br);
+    let header: Vec<String> = match rdr.byte_headers() {
+        Ok(h) => match h
+            .iter()
+            .map(|c| std::str::from_utf8(c).map(clean_header))
+            .collect::<Result<Vec<_>, _>>()
+        {
+            Ok(v) => v,
+            Err(_) => {
+                end.status = Some("unrecognised");
+                end.note = Some("not UTF-8 text".into());
+                return Ok(());
+            }
+        },
+        Err(e) => {
+            end.status = Some("unrecognised");
+            end.note = Some(format!("neither JSON nor CSV: {e}"));
+            return Ok(());
+        }
+    };
+    let mut records = rdr.byte_records();
+    let first = records.next();
+    let table_col = header.iter().position(|h| h == "Type" || h == "$table");
+    let first_table = match (&first, table_col) {
+        (Some(Ok(r)), Some(i)) => r.get(i).and_then(|b| std::str::from_utf8(b).ok()),
+        _ => None,
+    };
+    let format = match opts.format_in {
+        Some(f) => Some(f),
+        None => classify_csv(&header, first_table).or_else(|| {
+            let first_ok = matches!(&first, Some(Ok(r)) if r.len() == header.len());
+            (is_table_header(&header) && first_ok).then_some(Format::TableCsv)
+        }),
+    };
+    let Some(format) = format else {
+        end.status = Some("unrecognised");
+        end.format_label = Some("csv?".into());
+        end.note = Some(format!(
+            "text that is no known log or table (first line: {})",
+            header.join(",").chars().take(80).collect::<String>()
+        ));
+        return Ok(());
+    };
+    end.format_label = Some(format.as_str().to_string());
+    let ctx = Arc::new(FileCtx {
+        display,
+        csv_header: Some(Arc::new(header)),
+        fixed: Some(format),
+        default_tenant,
+        fallback: Default::default(),
+    });
+    let mut index = 0u64;
+    for rec in first.into_iter().chain(records) {
+        match rec {
+            Ok(r) => {
+                let line = r.position().map_or(0, |p| p.line());
+                out.batch(&ctx).items.push(Item::Csv {
+                    rec: r,
+                    index,
+                    line,
+                });
+            }
+            Err(e) => {
+                let line = e.position().map_or(0, |p| p.line());
+                match e.kind() {
+                    csv::ErrorKind::UnequalLengths {
+                        expected_len, len, ..
+                    } => {
+                        out.batch(&ctx).items.push(Item::Bad {
+                            index,
+                            line,
+                            reason: format!(
+                                "row has {len} fields, the header {expected_len} (bad quoting?)"
+                            ),
+                        });
+                    }
+                    csv::ErrorKind::Io(_) => {
+                        return Err(io::Error::other(e.to_string()));
+                    }
+                    _ => {
+                        out.batch(&ctx).items.push(Item::Bad {
+                            index,
+                            line,
+                            reason: e.to_string(),
+                        });
+                    }
+                }
+            }
+        }
+        index += 1;
+        out.maybe_flush();
+    }
+    Ok(())
+}
+
+/// Decodes, classifies and normalizes a batch; applies `map` to each event.
+fn process_batch<T, M: Fn(&Event, &mut Vec<T>) + ?Sized>(
+    batch: Batch,
+    opts: &IngestOptions,
+    map: &M,
+) -> BatchOut<T> {
+    let width = opts.gap_threshold_ms.max(1000);
+    let mut out = BatchOut {
+        file: batch.file,
+        seq: batch.seq,
+        outputs: Vec::new(),
+        read: 0,
+        rejected: 0,
+        untimed: 0,
+        errors: Vec::new(),
+        formats: BTreeMap::new(),
+        coverage: BTreeMap::new(),
+    };
+    let ctx = &batch.ctx;
+    let reject = |out: &mut BatchOut<T>, index: u64, line: u64, reason: String| {
+        out.rejected += 1;
+        out.errors.push(RecordError {
+            path: ctx.display.to_string(),
+            line,
+            record: Some(index),
+            reason,
+        });
+    };
+    for item in batch.items {
+        let (index, line, decoded) = match item {
+            Item::Bad {
+                index,
+                line,
+                reason,
+            } => {
+                reject(&mut out, index, line, reason);
+                continue;
+            }
+            Item::Json {
+                start,
+                end,
+                index,
+                line,
+            } => {
+                let bytes = &batch.buf[start..end];
+                let parsed = serde_json::from_slice::<Value>(bytes)
+                    .map_err(|e| format!("invalid JSON: {e}"));
+                let decoded = parsed.and_then(|v| {
+                    let f = match ctx.fixed {
+                        Some(f) => f,
+                        None => classify_json(&v)
+                            .or_else(|| ctx.fallback.get().copied())
+                            .ok_or_else(|| {
+                                format!("not a record of any known log (keys: {})", keys_of(&v))
+                            })?,
+                    };
+                    Ok((f, v))
+                });
+                (index, line, decoded)
+            }
+            Item::Csv { rec, index, line } => {
+                let header = ctx.csv_header.as_deref().map(Vec::as_slice).unwrap_or(&[]);
+                let mut obj = Map::with_capacity(header.len());
+                let mut bad = None;
+                for (i, cell) in rec.iter().enumerate() {
+                    if cell.is_empty() {
+                        continue;
+                    }
+                    let name = header
+                        .get(i)
+                        .cloned()
+                        .unwrap_or_else(|| format!("column{i}"));
+                    match std::str::from_utf8(cell) {
+                        Ok(s) => {
+                            obj.insert(name, Value::String(s.to_string()));
+                        }
+                        Err(_) => {
+                            bad = Some(format!("invalid UTF-8 in column {name}"));
+                            break;
+                        }
+                    }
+                }
+                let decoded = match bad {
+                    Some(r) => Err(r),
+                    None => Ok((ctx.fixed.unwrap_or(Format::TableCsv), Value::Object(obj))),
+                };
+                (index, line, decoded)
+            }
+        };
+        let (format, raw) = match decoded {
+            Ok(x) => x,
+            Err(reason) => {
+                reject(&mut out, index, line, reason);
+                continue;
+            }
+        };
+        let (doc, mut canonical) = match normalize(format, raw) {
+            Ok(x) => x,
+            Err(reason) => {
+                reject(&mut out, index, line, reason);
+                continue;
+            }
+        };
+        if canonical.tenant_id.is_none() {
+            if let Some((t, src)) = &ctx.default_tenant {
+                canonical.tenant_id = Some(t.clone());
+                canonical.tenant_source = *src;
+            }
+        }
+        let ev = Event {
+            kind: format.log_kind(),
+            format,
+            provenance: Provenance {
+                file: ctx.display.clone(),
+                record: index,
+                line,
+            },
+            canonical,
+            raw: doc,
+        };
+        out.read += 1;
+        *out.formats.entry(format).or_default() += 1;
+        let key = (
+            ev.canonical
+                .tenant_id
+                .clone()
+                .unwrap_or_else(|| "unknown".into()),
+            ev.kind,
+        );
+        let cov = out.coverage.entry(key).or_default();
+        cov.records += 1;
+        *cov.sources.entry(ev.canonical.tenant_source).or_default() += 1;
+        match ev.canonical.time {
+            Some(t) => cov.add(t.millis(), width),
+            None => out.untimed += 1,
+        }
+        map(&ev, &mut out.outputs);
+    }
+    out
+}

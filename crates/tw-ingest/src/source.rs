@@ -1,0 +1,327 @@
+//! Finding the input files and opening them: plain files, folders (walked recursively, sorted),
+//! gzip streams and zip archives (members in nested folders), recognised by their magic bytes.
+//!
+//! Decompression is bounded: a zip member whose declared size or compression ratio is implausible is
+//! refused, and every decompressed stream stops with an error past the configured size. A zip member
+//! whose path would escape the archive (`../`, absolute) is refused.
+
+use std::fs::File;
+use std::io::{self, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+/// Limits applied while opening inputs.
+#[derive(Debug, Clone)]
+pub struct SourceLimits {
+    /// Most bytes one decompressed stream may yield.
+    pub max_decompressed: u64,
+    /// Largest compression ratio accepted for zip members larger than 1 MiB.
+    pub max_ratio: u64,
+}
+
+impl Default for SourceLimits {
+    fn default() -> Self {
+        SourceLimits {
+            max_decompressed: 64 << 30,
+            max_ratio: 1000,
+        }
+    }
+}
+
+/// Where one input's bytes come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// A file on disk (maybe gzip-compressed: detected when opened).
+    File(PathBuf),
+    /// A member of a zip archive.
+    ZipMember {
+        /// The archive on disk.
+        archive: PathBuf,
+        /// The member's index in the archive.
+        index: usize,
+    },
+}
+
+/// One input to read: a file, or an archive member.
+#[derive(Debug, Clone)]
+pub struct Input {
+    /// The name used in provenance: the path as given, `archive.zip!inner/path` for members.
+    pub display: String,
+    /// The export folder it belongs to (for tenant attribution).
+    pub folder: String,
+    /// Where its bytes are.
+    pub origin: Origin,
+}
+
+/// An input that could not even be listed (unreadable folder, corrupt zip, refused member).
+#[derive(Debug, Clone)]
+pub struct ListError {
+    /// The path as shown.
+    pub path: String,
+    /// What went wrong.
+    pub reason: String,
+}
+
+fn magic(path: &Path) -> io::Result<[u8; 4]> {
+    let mut f = File::open(path)?;
+    let mut m = [0u8; 4];
+    let mut n = 0;
+    while n < 4 {
+        let k = f.read(&mut m[n..])?;
+        if k == 0 {
+            break;
+        }
+        n += k;
+    }
+    Ok(m)
+}
+
+fn is_zip(m: &[u8; 4]) -> bool {
+    m == b"PK\x03\x04" || m == b"PK\x05\x06"
+}
+
+fn is_gzip(m: &[u8]) -> bool {
+    m.len() >= 2 && m[0] == 0x1f && m[1] == 0x8b
+}
+
+fn parent_of(display: &str) -> String {
+    match display.rfind(['/', '\\']) {
+        Some(i) => display[..i].to_string(),
+        None => String::from("."),
+    }
+}
+
+/// Lists every input under `paths`, in a deterministic order (paths as given, folders sorted).
+pub fn list_inputs(paths: &[PathBuf], limits: &SourceLimits) -> (Vec<Input>, Vec<ListError>) {
+    let mut inputs = Vec::new();
+    let mut errors = Vec::new();
+    for p in paths {
+        walk(p, limits, &mut inputs, &mut errors);
+    }
+    (inputs, errors)
+}
+
+fn walk(p: &Path, limits: &SourceLimits, inputs: &mut Vec<Input>, errors: &mut Vec<ListError>) {
+    let display = p.to_string_lossy().to_string();
+    let meta = match std::fs::metadata(p) {
+        Ok(m) => m,
+        Err(e) => {
+            errors.push(ListError {
+                path: display,
+                reason: format!("cannot read: {e}"),
+            });
+            return;
+        }
+    };
+    if meta.is_dir() {
+        let mut entries: Vec<PathBuf> = match std::fs::read_dir(p) {
+            Ok(rd) => rd.filter_map(|e| e.ok().map(|e| e.path())).collect(),
+            Err(e) => {
+                errors.push(ListError {
+                    path: display,
+                    reason: format!("cannot list folder: {e}"),
+                });
+                return;
+            }
+        };
+        entries.sort();
+        for e in entries {
+            walk(&e, limits, inputs, errors);
+        }
+        return;
+    }
+    match magic(p) {
+        Ok(m) if is_zip(&m) => list_zip(p, &display, limits, inputs, errors),
+        Ok(_) => inputs.push(Input {
+            folder: parent_of(&display),
+            display,
+            origin: Origin::File(p.to_path_buf()),
+        }),
+        Err(e) => errors.push(ListError {
+            path: display,
+            reason: format!("cannot read: {e}"),
+        }),
+    }
+}
+
+fn list_zip(
+    p: &Path,
+    display: &str,
+    limits: &SourceLimits,
+    inputs: &mut Vec<Input>,
+    errors: &mut Vec<ListError>,
+) {
+    let f = match File::open(p) {
+        Ok(f) => f,
+        Err(e) => {
+            errors.push(ListError {
+                path: display.to_string(),
+                reason: format!("cannot read: {e}"),
+            });
+            return;
+        }
+    };
+    let mut z = match zip::ZipArchive::new(BufReader::new(f)) {
+        Ok(z) => z,
+        Err(e) => {
+            errors.push(ListError {
+                path: display.to_string(),
+                reason: format!("corrupt zip archive: {e}"),
+            });
+            return;
+        }
+    };
+    let mut members = Vec::new();
+    for i in 0..z.len() {
+        let m = match z.by_index_raw(i) {
+            Ok(m) => m,
+            Err(e) => {
+                errors.push(ListError {
+                    path: format!("{display}!#{i}"),
+                    reason: format!("corrupt zip member: {e}"),
+                });
+                continue;
+            }
+        };
+        let raw_name = m.name().to_string();
+        if m.is_dir() {
+            continue;
+        }
+        let Some(name) = m.enclosed_name() else {
+            errors.push(ListError {
+                path: format!("{display}!{raw_name}"),
+                reason: "zip member path escapes the archive; refused".into(),
+            });
+            continue;
+        };
+        let name = name.to_string_lossy().replace('\\', "/");
+        let size = m.size();
+        let csize = m.compressed_size().max(1);
+        if size > limits.max_decompressed || (size > (1 << 20) && size / csize > limits.max_ratio) {
+            errors.push(ListError {
+                path: format!("{display}!{name}"),
+                reason: format!(
+                    "zip member declares {size} bytes from {csize} compressed (bomb?); refused"
+                ),
+            });
+            continue;
+        }
+        members.push((name, i));
+    }
+    members.sort();
+    for (name, index) in members {
+        let disp = format!("{display}!{name}");
+        inputs.push(Input {
+            folder: parent_of(&disp),
+            display: disp,
+            origin: Origin::ZipMember {
+                archive: p.to_path_buf(),
+                index,
+            },
+        });
+    }
+}
+
+/// A reader that fails once more than `left` bytes have been read.
+struct Limit<R> {
+    inner: R,
+    left: u64,
+}
+
+impl<R: Read> Read for Limit<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n as u64 > self.left {
+            return Err(io::Error::other(
+                "decompressed size exceeds the limit (decompression bomb?)",
+            ));
+        }
+        self.left -= n as u64;
+        Ok(n)
+    }
+}
+
+/// Streams a zip member through a pipe thread so that nothing is held in memory whole.
+fn zip_member_stream(
+    archive: &Path,
+    index: usize,
+    limits: &SourceLimits,
+) -> io::Result<Box<dyn Read + Send>> {
+    let (tx, rx) = crossbeam_channel::bounded::<io::Result<Vec<u8>>>(4);
+    let archive = archive.to_path_buf();
+    let max = limits.max_decompressed;
+    std::thread::spawn(move || {
+        let run = || -> io::Result<()> {
+            let f = File::open(&archive)?;
+            let mut z = zip::ZipArchive::new(BufReader::new(f)).map_err(io::Error::other)?;
+            let m = z.by_index(index).map_err(io::Error::other)?;
+            let mut r = Limit {
+                inner: m,
+                left: max,
+            };
+            loop {
+                let mut buf = vec![0u8; 256 << 10];
+                let n = r.read(&mut buf)?;
+                if n == 0 {
+                    return Ok(());
+                }
+                buf.truncate(n);
+                if tx.send(Ok(buf)).is_err() {
+                    return Ok(());
+                }
+            }
+        };
+        if let Err(e) = run() {
+            let _ = tx.send(Err(e));
+        }
+    });
+    Ok(Box::new(ChannelReader {
+        rx,
+        cur: io::Cursor::new(Vec::new()),
+    }))
+}
+
+struct ChannelReader {
+    rx: crossbeam_channel::Receiver<io::Result<Vec<u8>>>,
+    cur: io::Cursor<Vec<u8>>,
+}
+
+impl Read for ChannelReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            let n = self.cur.read(buf)?;
+            if n > 0 || buf.is_empty() {
+                return Ok(n);
+            }
+            match self.rx.recv() {
+                Ok(Ok(chunk)) => self.cur = io::Cursor::new(chunk),
+                Ok(Err(e)) => return Err(e),
+                Err(_) => return Ok(0),
+            }
+        }
+    }
+}
+
+/// Opens an input as a byte stream, decompressing gzip (detected by magic bytes, also inside zips).
+pub fn open(input: &Input, limits: &SourceLimits) -> io::Result<Box<dyn Read + Send>> {
+    let raw: Box<dyn Read + Send> = match &input.origin {
+        Origin::File(p) => Box::new(File::open(p)?),
+        Origin::ZipMember { archive, index } => zip_member_stream(archive, *index, limits)?,
+    };
+    let mut br = BufReader::with_capacity(256 << 10, raw);
+    let head = {
+        use std::io::BufRead;
+        br.fill_buf()?
+            .get(..2)
+            .map(|h| h.to_vec())
+            .unwrap_or_default()
+    };
+    if is_gzip(&head) {
+        let gz = flate2::bufread::MultiGzDecoder::new(br);
+        Ok(Box::new(Limit {
+            inner: gz,
+            left: limits.max_decompressed,
+        }))
+    } else {
+        Ok(Box::new(br))
+    }
+}
