@@ -36,5 +36,6 @@ mod reader;
 pub mod source;
 pub mod stats;
 
-pub use reader::{IngestOptions, ingest};
+pub use reader::{IngestOptions, ingest, ingest_inputs};
+pub use source::{Input, ListError, SourceLimits};
 pub use stats::{Attribution, CoverageRow, FileReport, Gap, IngestReport, RecordError, Totals};

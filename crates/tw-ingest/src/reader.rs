@@ -16,7 +16,7 @@ use tw_event::{Event, Format, LogKind, Provenance, TenantSource};
 use crate::classify::{classify_csv, classify_json, clean_header};
 use crate::json_split::{JsonLayout, JsonSplitter, Piece};
 use crate::normalize::{normalize, tenant_from_path};
-use crate::source::{Input, SourceLimits, list_inputs, open};
+use crate::source::{Input, ListError, SourceLimits, list_inputs, open};
 use crate::stats::{Attribution, Coverage, CoverageRow, FileReport, IngestReport, RecordError};
 
 /// Options of a read.
@@ -126,13 +126,30 @@ enum Msg<T> {
 
 /// Reads every input under `paths`. `map` runs on worker threads for each event and may push any
 /// number of outputs; `sink` receives them on the calling thread in input order.
-pub fn ingest<T, M, S>(paths: &[PathBuf], opts: &IngestOptions, map: M, mut sink: S) -> IngestReport
+pub fn ingest<T, M, S>(paths: &[PathBuf], opts: &IngestOptions, map: M, sink: S) -> IngestReport
 where
     T: Send,
     M: Fn(&Event, &mut Vec<T>) + Sync,
     S: FnMut(T),
 {
     let (inputs, list_errors) = list_inputs(paths, &opts.limits);
+    ingest_inputs(inputs, list_errors, opts, map, sink)
+}
+
+/// Reads inputs already listed (see [`crate::source::list_inputs`], [`Input::from_bytes`]); inputs
+/// that could not be listed are reported as unreadable.
+pub fn ingest_inputs<T, M, S>(
+    inputs: Vec<Input>,
+    list_errors: Vec<ListError>,
+    opts: &IngestOptions,
+    map: M,
+    mut sink: S,
+) -> IngestReport
+where
+    T: Send,
+    M: Fn(&Event, &mut Vec<T>) + Sync,
+    S: FnMut(T),
+{
     let (defaults, attribution) = attribute(&inputs, opts);
     let threads = opts.threads.max(1);
     let (work_tx, work_rx) = bounded::<Batch>(threads * 2);

@@ -32,6 +32,8 @@ impl Default for SourceLimits {
 pub enum Origin {
     /// A file on disk (maybe gzip-compressed: detected when opened).
     File(PathBuf),
+    /// Bytes already in memory (tests, fuzzing, API responses).
+    Bytes(std::sync::Arc<Vec<u8>>),
     /// A member of a zip archive.
     ZipMember {
         /// The archive on disk.
@@ -301,10 +303,31 @@ impl Read for ChannelReader {
     }
 }
 
+/// Shared bytes as a cursor target.
+struct SharedBytes(std::sync::Arc<Vec<u8>>);
+
+impl AsRef<[u8]> for SharedBytes {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl Input {
+    /// An in-memory input named `display` (its export folder is the display path's parent).
+    pub fn from_bytes(display: &str, bytes: Vec<u8>) -> Input {
+        Input {
+            display: display.to_string(),
+            folder: parent_of(display),
+            origin: Origin::Bytes(std::sync::Arc::new(bytes)),
+        }
+    }
+}
+
 /// Opens an input as a byte stream, decompressing gzip (detected by magic bytes, also inside zips).
 pub fn open(input: &Input, limits: &SourceLimits) -> io::Result<Box<dyn Read + Send>> {
     let raw: Box<dyn Read + Send> = match &input.origin {
         Origin::File(p) => Box::new(File::open(p)?),
+        Origin::Bytes(b) => Box::new(io::Cursor::new(SharedBytes(b.clone()))),
         Origin::ZipMember { archive, index } => zip_member_stream(archive, *index, limits)?,
     };
     let mut br = BufReader::with_capacity(256 << 10, raw);
