@@ -128,7 +128,11 @@ fn valid(y: i64, mo: i64, d: i64, h: i64, mi: i64, s: i64) -> bool {
         && (0..=60).contains(&s)
 }
 
-fn assemble(y: i64, mo: i64, d: i64, h: i64, mi: i64, s: i64, ms: i64, offset_min: i64) -> i64 {
+fn assemble(
+    (y, mo, d): (i64, i64, i64),
+    (h, mi, s, ms): (i64, i64, i64, i64),
+    offset_min: i64,
+) -> i64 {
     let days = days_from_civil(y, mo as u32, d as u32);
     ((days * 86_400 + h * 3600 + mi * 60 + s.min(59)) - offset_min * 60) * 1000 + ms
 }
@@ -205,7 +209,7 @@ fn parse_iso(t: &str) -> Option<i64> {
     if !c.rest_is_empty() || !valid(y, mo, d, h, mi, s) {
         return None;
     }
-    Some(assemble(y, mo, d, h, mi, s, ms, off))
+    Some(assemble((y, mo, d), (h, mi, s, ms), off))
 }
 
 /// `4/28/2021, 3:05:26.000 PM`, `4/28/2021 3:05:26 PM`, `4/28/2021 15:05`.
@@ -259,7 +263,7 @@ fn parse_us(t: &str) -> Option<i64> {
     if !valid(y, mo, d, h, mi, s) {
         return None;
     }
-    Some(assemble(y, mo, d, h, mi, s, ms, 0))
+    Some(assemble((y, mo, d), (h, mi, s, ms), 0))
 }
 
 /// `/Date(1607915564123)/` or `/Date(1607915564123+0000)/`.

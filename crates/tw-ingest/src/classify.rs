@@ -75,21 +75,19 @@ pub fn log_analytics_table(table: &str, csv: bool) -> Option<Format> {
 pub fn classify_json(v: &Value) -> Option<Format> {
     let o = v.as_object()?;
     // Azure Monitor diagnostic settings export / Event Hub capture: per-record category.
-    if let Some(cat) = str_of(o, "category").or_else(|| str_of(o, "Category")) {
-        if (has(o, "time") || has(o, "properties") || has(o, "resourceId"))
-            && has(o, "operationName")
-        {
-            if let Some(f) = azure_monitor_category(cat) {
-                // The REST API's activity log also has `category` (an object) — excluded by str_of.
-                return Some(f);
-            }
-        }
+    if let Some(cat) = str_of(o, "category").or_else(|| str_of(o, "Category"))
+        && (has(o, "time") || has(o, "properties") || has(o, "resourceId"))
+        && has(o, "operationName")
+        && let Some(f) = azure_monitor_category(cat)
+    {
+        // The REST API's activity log also has `category` (an object) — excluded by str_of.
+        return Some(f);
     }
     // Log Analytics rows carry their table name; a query may have dropped or overwritten it.
-    if let Some(t) = str_of(o, "Type").or_else(|| str_of(o, "$table")) {
-        if let Some(f) = log_analytics_table(t, false) {
-            return Some(f);
-        }
+    if let Some(t) = str_of(o, "Type").or_else(|| str_of(o, "$table"))
+        && let Some(f) = log_analytics_table(t, false)
+    {
+        return Some(f);
     }
     if let Some(f) = classify_columns(&|k| o.contains_key(k), false) {
         return Some(f);

@@ -82,6 +82,8 @@ pub struct JsonSplitter<R> {
     key_state: KeyState,
     keys_all_odata: bool,
     last_key: Vec<u8>,
+    /// Where the current record starts in the caller's buffer.
+    base: usize,
 }
 
 impl<R: BufRead> JsonSplitter<R> {
@@ -106,12 +108,15 @@ impl<R: BufRead> JsonSplitter<R> {
             key_state: KeyState::Done,
             keys_all_odata: true,
             last_key: Vec::new(),
+            base: 0,
         }
     }
 
-    /// The next piece; record bytes are written to `out` (cleared first). `Ok(None)` at the end.
+    /// The next piece; a record's bytes are appended to `out` after what it already holds (so a
+    /// caller can collect many records in one buffer); for other pieces `out` is left as it was.
+    /// `Ok(None)` at the end.
     pub fn next_piece(&mut self, out: &mut Vec<u8>) -> io::Result<Option<Piece>> {
-        out.clear();
+        self.base = out.len();
         match self.layout {
             JsonLayout::Lines => self.next_line(out),
             JsonLayout::Structured => self.next_structured(out),
@@ -138,9 +143,9 @@ impl<R: BufRead> JsonSplitter<R> {
                     None => (buf.len(), false),
                 };
                 if !overflow {
-                    if out.len() + take > self.max_record.saturating_add(2) {
+                    if out.len() - self.base + take > self.max_record.saturating_add(2) {
                         overflow = true;
-                        out.clear();
+                        out.truncate(self.base);
                     } else {
                         out.extend_from_slice(&buf[..take]);
                     }
@@ -160,16 +165,19 @@ impl<R: BufRead> JsonSplitter<R> {
                     reason: format!("record longer than the limit of {} bytes", self.max_record),
                 }));
             }
-            let trimmed = trim_ascii(out);
+            let base = self.base;
+            let trimmed = trim_ascii(&out[base..]);
             if trimmed.is_empty() || trimmed == b"\xEF\xBB\xBF" {
-                out.clear();
+                out.truncate(base);
                 continue;
             }
-            let (s, e) = span(out);
-            out.truncate(e);
-            out.drain(..s);
-            if out.starts_with(b"\xEF\xBB\xBF") {
-                out.drain(..3);
+            let (s, e) = span(&out[base..]);
+            out.truncate(base + e);
+            if s > 0 {
+                out.drain(base..base + s);
+            }
+            if out[base..].starts_with(b"\xEF\xBB\xBF") {
+                out.drain(base..base + 3);
             }
             return Ok(Some(Piece::Record { line: start_line }));
         }
@@ -180,14 +188,14 @@ impl<R: BufRead> JsonSplitter<R> {
         self.cap_line = self.line;
         self.cap_scalar = scalar;
         self.overflow = false;
-        out.clear();
+        out.truncate(self.base);
     }
 
     fn push(&mut self, out: &mut Vec<u8>, bytes: &[u8]) {
         if self.capturing && !self.overflow {
-            if out.len() + bytes.len() > self.max_record {
+            if out.len() - self.base + bytes.len() > self.max_record {
                 self.overflow = true;
-                out.clear();
+                out.truncate(self.base);
             } else {
                 out.extend_from_slice(bytes);
             }
@@ -197,7 +205,7 @@ impl<R: BufRead> JsonSplitter<R> {
     fn finish_capture(&mut self, out: &mut Vec<u8>) -> Piece {
         self.capturing = false;
         if self.overflow {
-            out.clear();
+            out.truncate(self.base);
             Piece::Bad {
                 line: self.cap_line,
                 reason: format!("record longer than the limit of {} bytes", self.max_record),
@@ -222,7 +230,7 @@ impl<R: BufRead> JsonSplitter<R> {
                             line: self.cap_line,
                         }));
                     }
-                    out.clear();
+                    out.truncate(self.base);
                     self.depth = 0;
                     return Ok(Some(Piece::Bad {
                         line: self.cap_line,
@@ -343,17 +351,18 @@ impl<R: BufRead> JsonSplitter<R> {
                         self.push(out, &chunk[i..=i]);
                     }
                     b'{' | b'[' => {
-                        if self.depth == 1 && self.key_state == KeyState::ExpectValue {
-                            if self.value_started(b == b'[') {
-                                // The top-level object is a wrapper: its array holds the records.
-                                out.clear();
-                                self.capturing = false;
-                                self.depth += 1;
-                                self.rec_array = Some(self.depth);
-                                self.rec_depth = Some(self.depth);
-                                i += 1;
-                                continue;
-                            }
+                        if self.depth == 1
+                            && self.key_state == KeyState::ExpectValue
+                            && self.value_started(b == b'[')
+                        {
+                            // The top-level object is a wrapper: its array holds the records.
+                            out.truncate(self.base);
+                            self.capturing = false;
+                            self.depth += 1;
+                            self.rec_array = Some(self.depth);
+                            self.rec_depth = Some(self.depth);
+                            i += 1;
+                            continue;
                         }
                         if !self.capturing
                             && self.depth == 0
@@ -486,7 +495,7 @@ impl<R: BufRead> JsonSplitter<R> {
 
     /// Junk at the top level: report it and skip the rest of its line.
     fn junk(&mut self, out: &mut Vec<u8>) -> Piece {
-        out.clear();
+        out.truncate(self.base);
         let line = self.line;
         // skip to the end of the line
         let mut skip_line = || -> io::Result<()> {
@@ -546,7 +555,10 @@ mod tests {
         );
         let mut out = Vec::new();
         let mut v = Vec::new();
-        while let Some(p) = sp.next_piece(&mut out).unwrap() {
+        while let Some(p) = {
+            out.clear();
+            sp.next_piece(&mut out).unwrap()
+        } {
             match p {
                 Piece::Record { line } => v.push((
                     String::from_utf8(out.clone()).unwrap().trim().to_string(),
@@ -638,6 +650,7 @@ mod tests {
         let mut out = Vec::new();
         let p1 = sp.next_piece(&mut out).unwrap().unwrap();
         assert!(matches!(p1, Piece::Bad { .. }));
+        out.clear();
         let p2 = sp.next_piece(&mut out).unwrap().unwrap();
         assert_eq!(p2, Piece::Record { line: 1 });
         assert_eq!(out, b"{\"b\":1}");

@@ -528,10 +528,10 @@ fn user_agent_from_details(v: &Value) -> Option<String> {
         if let Some(Value::Array(a)) = get(v, p) {
             for d in a {
                 let key = d.get("key").and_then(Value::as_str).unwrap_or("");
-                if key.eq_ignore_ascii_case("User-Agent") {
-                    if let Some(t) = d.get("value").and_then(text) {
-                        return Some(t);
-                    }
+                if key.eq_ignore_ascii_case("User-Agent")
+                    && let Some(t) = d.get("value").and_then(text)
+                {
+                    return Some(t);
                 }
             }
         }
@@ -544,12 +544,12 @@ pub fn decode_json_strings(o: &mut Map<String, Value>) {
     for (_, v) in o.iter_mut() {
         if let Value::String(s) = v {
             let t = s.trim_start();
-            if (t.starts_with('{') || t.starts_with('[')) && t.len() > 1 {
-                if let Ok(parsed) = serde_json::from_str::<Value>(t) {
-                    if parsed.is_object() || parsed.is_array() {
-                        *v = parsed;
-                    }
-                }
+            if (t.starts_with('{') || t.starts_with('['))
+                && t.len() > 1
+                && let Ok(parsed) = serde_json::from_str::<Value>(t)
+                && (parsed.is_object() || parsed.is_array())
+            {
+                *v = parsed;
             }
         }
     }
@@ -604,10 +604,8 @@ pub fn normalize(format: Format, raw: Value) -> Result<(Value, Canonical), Strin
             | Format::DefenderJson
             | Format::TableCsv
     );
-    if decode {
-        if let Value::Object(o) = &mut doc {
-            decode_json_strings(o);
-        }
+    if decode && let Value::Object(o) = &mut doc {
+        decode_json_strings(o);
     }
     if !doc.is_object() {
         return Err("record is not a JSON object".into());
@@ -680,10 +678,11 @@ pub fn normalize(format: Format, raw: Value) -> Result<(Value, Canonical), Strin
         found.clear();
         collect(&doc, path, &mut found);
         for v in &found {
-            if let Some(t) = text(v) {
-                if !targets.contains(&t) && targets.len() < 64 {
-                    targets.push(t);
-                }
+            if let Some(t) = text(v)
+                && !targets.contains(&t)
+                && targets.len() < 64
+            {
+                targets.push(t);
             }
         }
     }

@@ -716,24 +716,29 @@ fn read_json<R: Read>(
     end: &mut FileEnd,
 ) -> io::Result<()> {
     let mut sp = JsonSplitter::new(br, layout, opts.max_record_bytes);
-    let mut buf = Vec::new();
     let mut index = 0u64;
     let mut checked_first = ctx.fixed.is_some();
-    while let Some(piece) = sp.next_piece(&mut buf)? {
+    loop {
+        // Records are split straight into the batch buffer: no copy.
+        let b = out.batch(&ctx);
+        let start = b.buf.len();
+        let Some(piece) = sp.next_piece(&mut b.buf)? else {
+            break;
+        };
         match piece {
             Piece::Record { line } => {
+                let end_at = b.buf.len();
                 if !checked_first {
                     // The first record decides whether the file is a log we know at all.
                     checked_first = true;
-                    match serde_json::from_slice::<Value>(&buf) {
+                    match serde_json::from_slice::<Value>(&b.buf[start..end_at]) {
                         Ok(v) => {
                             let first = classify_json(&v);
-                            if let Some(f) = first {
-                                if f.as_str().ends_with(".log_analytics_json")
-                                    || f == Format::DefenderJson
-                                {
-                                    let _ = ctx.fallback.set(f);
-                                }
+                            if let Some(f) = first
+                                && (f.as_str().ends_with(".log_analytics_json")
+                                    || f == Format::DefenderJson)
+                            {
+                                let _ = ctx.fallback.set(f);
                             }
                             if first.is_none() {
                                 end.status = Some("unrecognised");
@@ -742,27 +747,25 @@ fn read_json<R: Read>(
                                     "JSON, but no known log shape (first record's keys: {})",
                                     keys_of(&v)
                                 ));
+                                out.cur = None;
                                 return Ok(());
                             }
                         }
                         Err(_) => {
-                            // a broken first record: let the worker report it; keep classifying later
+                            // a broken first record: the worker reports it; classify the next one
                             checked_first = false;
                         }
                     }
                 }
-                let b = out.batch(&ctx);
-                let start = b.buf.len();
-                b.buf.extend_from_slice(&buf);
                 b.items.push(Item::Json {
                     start,
-                    end: b.buf.len(),
+                    end: end_at,
                     index,
                     line,
                 });
             }
             Piece::Bad { line, reason } => {
-                out.batch(&ctx).items.push(Item::Bad {
+                b.items.push(Item::Bad {
                     index,
                     line,
                     reason,
@@ -860,8 +863,8 @@ fn read_csv<R: Read>(
         default_tenant,
         fallback: Default::default(),
     });
-    let mut index = 0u64;
-    for rec in first.into_iter().chain(records) {
+    for (index, rec) in first.into_iter().chain(records).enumerate() {
+        let index = index as u64;
         match rec {
             Ok(r) => {
                 let line = r.position().map_or(0, |p| p.line());
@@ -898,7 +901,6 @@ fn read_csv<R: Read>(
                 }
             }
         }
-        index += 1;
         out.maybe_flush();
     }
     Ok(())
@@ -1007,11 +1009,11 @@ fn process_batch<T, M: Fn(&Event, &mut Vec<T>) + ?Sized>(
                 continue;
             }
         };
-        if canonical.tenant_id.is_none() {
-            if let Some((t, src)) = &ctx.default_tenant {
-                canonical.tenant_id = Some(t.clone());
-                canonical.tenant_source = *src;
-            }
+        if canonical.tenant_id.is_none()
+            && let Some((t, src)) = &ctx.default_tenant
+        {
+            canonical.tenant_id = Some(t.clone());
+            canonical.tenant_source = *src;
         }
         let ev = Event {
             kind: format.log_kind(),

@@ -49,14 +49,14 @@ impl Coverage {
         let mut gaps = Vec::new();
         let mut prev: Option<i64> = None;
         for (lo, hi) in self.buckets.values() {
-            if let Some(p) = prev {
-                if lo - p > threshold {
-                    gaps.push(Gap {
-                        from: Timestamp(p),
-                        to: Timestamp(*lo),
-                        hours: ((lo - p) as f64 / 3_600_000.0 * 10.0).round() / 10.0,
-                    });
-                }
+            if let Some(p) = prev
+                && lo - p > threshold
+            {
+                gaps.push(Gap {
+                    from: Timestamp(p),
+                    to: Timestamp(*lo),
+                    hours: ((lo - p) as f64 / 3_600_000.0 * 10.0).round() / 10.0,
+                });
             }
             prev = Some(*hi);
         }

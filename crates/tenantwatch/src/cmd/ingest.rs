@@ -71,17 +71,17 @@ pub fn run(a: IngestArgs) -> Result<u8> {
                 }
             },
             |line| {
-                if failed.is_none() {
-                    if let Err(e) = w.write_all(&line) {
-                        failed = Some(e);
-                    }
+                if failed.is_none()
+                    && let Err(e) = w.write_all(&line)
+                {
+                    failed = Some(e);
                 }
             },
         );
-        if let Some(e) = failed {
-            if e.kind() != io::ErrorKind::BrokenPipe {
-                return Err(e).context("writing events");
-            }
+        if let Some(e) = failed
+            && e.kind() != io::ErrorKind::BrokenPipe
+        {
+            return Err(e).context("writing events");
         }
         w.flush().ok();
         report
@@ -116,8 +116,8 @@ pub fn render_table(r: &IngestReport) -> String {
     let _ = writeln!(s, "FILES ({})", r.files.len());
     let _ = writeln!(
         s,
-        "  {:<13} {:<36} {:>9} {:>8}  {}",
-        "STATUS", "FORMAT", "RECORDS", "REJECTED", "PATH"
+        "  {:<13} {:<36} {:>9} {:>8}  PATH",
+        "STATUS", "FORMAT", "RECORDS", "REJECTED"
     );
     for f in &r.files {
         let fmt = if f.format.is_empty() {
@@ -156,8 +156,8 @@ pub fn render_table(r: &IngestReport) -> String {
     );
     let _ = writeln!(
         s,
-        "  {:<38} {:<16} {:>8}  {:<24} {:<24} {}",
-        "TENANT", "LOG", "RECORDS", "FIRST", "LAST", "GAPS"
+        "  {:<38} {:<16} {:>8}  {:<24} {:<24} GAPS",
+        "TENANT", "LOG", "RECORDS", "FIRST", "LAST"
     );
     for c in &r.coverage {
         let gaps = if c.gaps.is_empty() {
