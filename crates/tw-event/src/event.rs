@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use serde::Serialize;
-use serde_json::Value;
 
+use crate::document::Document;
 use crate::kind::{Format, LogKind};
 use crate::time::Timestamp;
 
@@ -104,11 +104,16 @@ pub struct Event {
     /// Canonical fields.
     #[serde(flatten)]
     pub canonical: Canonical,
-    /// The record as parsed (CSV rows with their embedded JSON cells decoded).
-    pub raw: Value,
+    /// The record (CSV rows with their embedded JSON cells decoded), parsed on first use.
+    pub raw: Document,
 }
 
 impl Event {
+    /// The raw document (parsed on first use).
+    pub fn doc(&self) -> &serde_json::Value {
+        self.raw.get()
+    }
+
     /// Time of the event, if the record has one.
     pub fn time(&self) -> Option<Timestamp> {
         self.canonical.time

@@ -19,10 +19,12 @@
 //! assert_eq!(Format::from_name("signin.graph_json"), Some(Format::SigninGraphJson));
 //! ```
 
+mod document;
 mod event;
 mod kind;
 mod time;
 
+pub use document::{Document, decode_json_strings};
 pub use event::{Canonical, Event, Outcome, Provenance, TenantSource};
 pub use kind::{Format, LogKind};
 pub use time::{Timestamp, civil_from_days, days_from_civil, parse_timestamp};

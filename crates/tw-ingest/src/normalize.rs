@@ -5,7 +5,7 @@
 //! ordered list of paths covering the Graph, Azure Monitor, Log Analytics and Management API shapes of
 //! its log kind. A timestamp that is present but unparseable is an error, never "now".
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 use tw_event::{Canonical, Format, LogKind, Outcome, TenantSource, Timestamp, parse_timestamp};
 
 type Path = &'static [&'static str];
@@ -539,21 +539,7 @@ fn user_agent_from_details(v: &Value) -> Option<String> {
     None
 }
 
-/// Decodes top-level string values holding JSON objects or arrays (Log Analytics dynamic columns).
-pub fn decode_json_strings(o: &mut Map<String, Value>) {
-    for (_, v) in o.iter_mut() {
-        if let Value::String(s) = v {
-            let t = s.trim_start();
-            if (t.starts_with('{') || t.starts_with('['))
-                && t.len() > 1
-                && let Ok(parsed) = serde_json::from_str::<Value>(t)
-                && (parsed.is_object() || parsed.is_array())
-            {
-                *v = parsed;
-            }
-        }
-    }
-}
+pub use tw_event::decode_json_strings;
 
 fn parse_time_value(v: &Value) -> Option<Timestamp> {
     match v {
@@ -566,26 +552,10 @@ fn parse_time_value(v: &Value) -> Option<Timestamp> {
     }
 }
 
-/// Turns a raw record of `format` into (document, canonical fields). Errors name the reason.
-pub fn normalize(format: Format, raw: Value) -> Result<(Value, Canonical), String> {
-    let mut doc = match format {
-        Format::UalSearchJson | Format::UalPurviewCsv => {
-            let ad = raw.get("AuditData").ok_or("no AuditData")?;
-            let parsed = match ad {
-                Value::String(s) => serde_json::from_str::<Value>(s)
-                    .map_err(|e| format!("AuditData is not valid JSON: {e}"))?,
-                Value::Object(_) => ad.clone(),
-                _ => return Err("AuditData is neither a JSON object nor a JSON string".into()),
-            };
-            if !parsed.is_object() {
-                return Err("AuditData is not a JSON object".into());
-            }
-            parsed
-        }
-        _ => raw,
-    };
-    let kind = format.log_kind();
-    let decode = matches!(
+/// True for formats whose JSON-string columns are decoded (Log Analytics exports, Defender rows,
+/// generic tables).
+pub fn decodes_json_strings(format: Format) -> bool {
+    matches!(
         format,
         Format::UalLogAnalyticsCsv
             | Format::UalLogAnalyticsJson
@@ -603,18 +573,115 @@ pub fn normalize(format: Format, raw: Value) -> Result<(Value, Canonical), Strin
             | Format::CefLogAnalyticsCsv
             | Format::DefenderJson
             | Format::TableCsv
-    );
-    if decode && let Value::Object(o) = &mut doc {
+    )
+}
+
+/// True for formats whose document is the record's `AuditData` (Purview CSV, Search-UnifiedAuditLog).
+pub fn document_is_audit_data(format: Format) -> bool {
+    matches!(format, Format::UalSearchJson | Format::UalPurviewCsv)
+}
+
+/// Turns a raw record of `format` into its document: `AuditData` decoded where it is the document,
+/// JSON-string columns decoded where the format has them.
+pub fn prepare(format: Format, raw: Value) -> Result<Value, String> {
+    let mut doc = if document_is_audit_data(format) {
+        let ad = raw.get("AuditData").ok_or("no AuditData")?;
+        let parsed = match ad {
+            Value::String(s) => serde_json::from_str::<Value>(s)
+                .map_err(|e| format!("AuditData is not valid JSON: {e}"))?,
+            Value::Object(_) => ad.clone(),
+            _ => return Err("AuditData is neither a JSON object nor a JSON string".into()),
+        };
+        if !parsed.is_object() {
+            return Err("AuditData is not a JSON object".into());
+        }
+        parsed
+    } else {
+        raw
+    };
+    if decodes_json_strings(format)
+        && let Value::Object(o) = &mut doc
+    {
         decode_json_strings(o);
     }
     if !doc.is_object() {
         return Err("record is not a JSON object".into());
     }
+    Ok(doc)
+}
+
+/// Turns a raw record of `format` into (document, canonical fields). Errors name the reason.
+pub fn normalize(format: Format, raw: Value) -> Result<(Value, Canonical), String> {
+    let doc = prepare(format, raw)?;
+    let c = canonical(format.log_kind(), &doc)?;
+    Ok((doc, c))
+}
+
+/// Every path the canonical fields of any log kind read, `[]` steps included (for selective parsing).
+pub fn canonical_paths() -> Vec<&'static [&'static str]> {
+    let mut v: Vec<&'static [&'static str]> = Vec::new();
+    for p in [
+        &UAL, &SIGNIN, &AUDIT, &ACTIVITY, &GRAPH, &RISK, &DEFENDER, &WINDOWS, &CEF, &GENERIC,
+        &CONFIG,
+    ] {
+        for list in [
+            p.time,
+            p.tenant,
+            p.user,
+            p.app_id,
+            p.sp_id,
+            p.home_tenant,
+            p.ip,
+            p.user_agent,
+            p.operation,
+            p.targets,
+        ] {
+            v.extend_from_slice(list);
+        }
+    }
+    v.extend_from_slice(OTHER_PATHS);
+    v
+}
+
+/// Paths read outside the per-kind tables: outcomes, resource ids, user agents in details, Graph
+/// activity method and URI.
+const OTHER_PATHS: &[Path] = &[
+    &["ResultStatus"],
+    &["status", "errorCode"],
+    &["properties", "status", "errorCode"],
+    &["ResultType"],
+    &["resultType"],
+    &["result"],
+    &["properties", "result"],
+    &["Result"],
+    &["resultReason"],
+    &["properties", "resultReason"],
+    &["ResultReason"],
+    &["status", "value"],
+    &["ActivityStatusValue"],
+    &["ActivityStatus"],
+    &["properties", "responseStatusCode"],
+    &["ResponseStatusCode"],
+    &["resultSignature"],
+    &["resourceId"],
+    &["ResourceId"],
+    &["_ResourceId"],
+    &["additionalDetails"],
+    &["properties", "additionalDetails"],
+    &["AdditionalDetails"],
+    &["properties", "requestMethod"],
+    &["RequestMethod"],
+    &["properties", "requestUri"],
+    &["RequestUri"],
+];
+
+/// The canonical fields of a prepared document of log kind `kind`.
+pub fn canonical(kind: LogKind, doc: &Value) -> Result<Canonical, String> {
     let p = paths_of(kind);
     let mut c = Canonical::default();
     // Time: present but unparseable is an error.
     for path in p.time {
-        if let Some(v) = get(&doc, path) {
+        if let Some(v) = get(doc, path) {
             if v.is_null() || v.as_str().is_some_and(|s| s.trim().is_empty()) {
                 continue;
             }
@@ -631,39 +698,36 @@ pub fn normalize(format: Format, raw: Value) -> Result<(Value, Canonical), Strin
             break;
         }
     }
-    if let Some(t) = first(&doc, p.tenant) {
+    if let Some(t) = first(doc, p.tenant) {
         c.tenant_id = Some(t.to_ascii_lowercase());
         c.tenant_source = TenantSource::Record;
-    } else if let Some(t) = first(&doc, &[&["resourceId"], &["ResourceId"], &["_ResourceId"]])
+    } else if let Some(t) = first(doc, &[&["resourceId"], &["ResourceId"], &["_ResourceId"]])
         .and_then(|r| tenant_from_path(&r))
     {
         c.tenant_id = Some(t);
         c.tenant_source = TenantSource::Path;
     }
-    c.user = first(&doc, p.user);
-    c.app_id = first(&doc, p.app_id).map(|s| s.to_ascii_lowercase());
-    c.service_principal_id = first(&doc, p.sp_id).map(|s| s.to_ascii_lowercase());
-    c.home_tenant_id = first(&doc, p.home_tenant).map(|s| s.to_ascii_lowercase());
-    c.ip = first(&doc, p.ip)
+    c.user = first(doc, p.user);
+    c.app_id = first(doc, p.app_id).map(|s| s.to_ascii_lowercase());
+    c.service_principal_id = first(doc, p.sp_id).map(|s| s.to_ascii_lowercase());
+    c.home_tenant_id = first(doc, p.home_tenant).map(|s| s.to_ascii_lowercase());
+    c.ip = first(doc, p.ip)
         .map(|s| clean_ip(&s))
         .filter(|s| !s.is_empty());
-    c.user_agent = first(&doc, p.user_agent);
+    c.user_agent = first(doc, p.user_agent);
     if kind == LogKind::DirectoryAudit && c.user_agent.is_none() {
-        c.user_agent = user_agent_from_details(&doc);
+        c.user_agent = user_agent_from_details(doc);
     }
     c.operation_raw = if kind == LogKind::GraphActivity {
-        let m = first(
-            &doc,
-            &[&["properties", "requestMethod"], &["RequestMethod"]],
-        );
-        let u = first(&doc, &[&["properties", "requestUri"], &["RequestUri"]]);
+        let m = first(doc, &[&["properties", "requestMethod"], &["RequestMethod"]]);
+        let u = first(doc, &[&["properties", "requestUri"], &["RequestUri"]]);
         match (m, u) {
             (Some(m), Some(u)) => Some(format!("{m} {u}")),
             (m, u) => m.or(u),
         }
     } else {
         paths_of(kind).operation.iter().find_map(|path| {
-            get(&doc, path).and_then(|v| v.as_str().map(str::to_string).or_else(|| text(v)))
+            get(doc, path).and_then(|v| v.as_str().map(str::to_string).or_else(|| text(v)))
         })
     };
     c.operation = c
@@ -671,12 +735,12 @@ pub fn normalize(format: Format, raw: Value) -> Result<(Value, Canonical), Strin
         .as_deref()
         .map(clean_operation)
         .filter(|s| !s.is_empty());
-    c.result = outcome(kind, &doc);
+    c.result = outcome(kind, doc);
     let mut targets: Vec<String> = Vec::new();
     let mut found = Vec::new();
     for path in p.targets {
         found.clear();
-        collect(&doc, path, &mut found);
+        collect(doc, path, &mut found);
         for v in &found {
             if let Some(t) = text(v)
                 && !targets.contains(&t)
@@ -687,7 +751,7 @@ pub fn normalize(format: Format, raw: Value) -> Result<(Value, Canonical), Strin
         }
     }
     c.targets = targets;
-    Ok((doc, c))
+    Ok(c)
 }
 
 fn truncate(s: &str, n: usize) -> String {

@@ -11,11 +11,15 @@ use std::sync::Arc;
 
 use crossbeam_channel::{Receiver, Sender, bounded, unbounded};
 use serde_json::{Map, Value};
-use tw_event::{Event, Format, LogKind, Provenance, TenantSource};
+use tw_event::{Canonical, Document, Event, Format, LogKind, Provenance, TenantSource};
 
 use crate::classify::{classify_csv, classify_json, clean_header};
 use crate::json_split::{JsonLayout, JsonSplitter, Piece};
-use crate::normalize::{normalize, tenant_from_path};
+use crate::normalize::{
+    canonical, decode_json_strings, decodes_json_strings, document_is_audit_data, prepare,
+    tenant_from_path,
+};
+use crate::select::{parse_selected, selection};
 use crate::source::{Input, ListError, SourceLimits, list_inputs, open};
 use crate::stats::{Attribution, Coverage, CoverageRow, FileReport, IngestReport, RecordError};
 
@@ -731,7 +735,7 @@ fn read_json<R: Read>(
                 if !checked_first {
                     // The first record decides whether the file is a log we know at all.
                     checked_first = true;
-                    match serde_json::from_slice::<Value>(&b.buf[start..end_at]) {
+                    match parse_selected(&b.buf[start..end_at], selection()) {
                         Ok(v) => {
                             let first = classify_json(&v);
                             if let Some(f) = first
@@ -743,9 +747,11 @@ fn read_json<R: Read>(
                             if first.is_none() {
                                 end.status = Some("unrecognised");
                                 end.format_label = Some("json".into());
+                                let full = serde_json::from_slice::<Value>(&b.buf[start..end_at])
+                                    .unwrap_or(Value::Null);
                                 end.note = Some(format!(
                                     "JSON, but no known log shape (first record's keys: {})",
-                                    keys_of(&v)
+                                    keys_of(&full)
                                 ));
                                 out.cur = None;
                                 return Ok(());
@@ -906,6 +912,59 @@ fn read_csv<R: Read>(
     Ok(())
 }
 
+/// Reads a JSON record selectively (only what classification and canonical fields need), keeping
+/// its text for the full parse on first use.
+fn decode_json_record(
+    bytes: &[u8],
+    ctx: &FileCtx,
+) -> Result<(Format, Canonical, Document), String> {
+    let sparse = parse_selected(bytes, selection()).map_err(|e| format!("invalid JSON: {e}"))?;
+    let format = match ctx.fixed {
+        Some(f) => f,
+        None => match classify_json(&sparse).or_else(|| ctx.fallback.get().copied()) {
+            Some(f) => f,
+            None => {
+                let full = serde_json::from_slice::<Value>(bytes).unwrap_or(Value::Null);
+                return Err(format!(
+                    "not a record of any known log (keys: {})",
+                    keys_of(&full)
+                ));
+            }
+        },
+    };
+    let kind = format.log_kind();
+    if document_is_audit_data(format) {
+        return match sparse.get("AuditData") {
+            Some(Value::String(text)) => {
+                let ad = parse_selected(text.as_bytes(), selection())
+                    .map_err(|e| format!("AuditData is not valid JSON: {e}"))?;
+                if !ad.is_object() {
+                    return Err("AuditData is not a JSON object".into());
+                }
+                let c = canonical(kind, &ad)?;
+                Ok((format, c, Document::lazy(text.as_bytes().into(), false)))
+            }
+            _ => {
+                let full = serde_json::from_slice::<Value>(bytes)
+                    .map_err(|e| format!("invalid JSON: {e}"))?;
+                let doc = prepare(format, full)?;
+                let c = canonical(kind, &doc)?;
+                Ok((format, c, Document::parsed(doc)))
+            }
+        };
+    }
+    let mut sparse = sparse;
+    let decode = decodes_json_strings(format);
+    if decode && let Value::Object(o) = &mut sparse {
+        decode_json_strings(o);
+    }
+    if !sparse.is_object() {
+        return Err("record is not a JSON object".into());
+    }
+    let c = canonical(kind, &sparse)?;
+    Ok((format, c, Document::lazy(bytes.into(), decode)))
+}
+
 /// Decodes, classifies and normalizes a batch; applies `map` to each event.
 fn process_batch<T, M: Fn(&Event, &mut Vec<T>) + ?Sized>(
     batch: Batch,
@@ -951,20 +1010,7 @@ fn process_batch<T, M: Fn(&Event, &mut Vec<T>) + ?Sized>(
                 line,
             } => {
                 let bytes = &batch.buf[start..end];
-                let parsed = serde_json::from_slice::<Value>(bytes)
-                    .map_err(|e| format!("invalid JSON: {e}"));
-                let decoded = parsed.and_then(|v| {
-                    let f = match ctx.fixed {
-                        Some(f) => f,
-                        None => classify_json(&v)
-                            .or_else(|| ctx.fallback.get().copied())
-                            .ok_or_else(|| {
-                                format!("not a record of any known log (keys: {})", keys_of(&v))
-                            })?,
-                    };
-                    Ok((f, v))
-                });
-                (index, line, decoded)
+                (index, line, decode_json_record(bytes, ctx))
             }
             Item::Csv { rec, index, line } => {
                 let header = ctx.csv_header.as_deref().map(Vec::as_slice).unwrap_or(&[]);
@@ -988,21 +1034,32 @@ fn process_batch<T, M: Fn(&Event, &mut Vec<T>) + ?Sized>(
                         }
                     }
                 }
+                let format = ctx.fixed.unwrap_or(Format::TableCsv);
                 let decoded = match bad {
                     Some(r) => Err(r),
-                    None => Ok((ctx.fixed.unwrap_or(Format::TableCsv), Value::Object(obj))),
+                    None if document_is_audit_data(format) => match obj.get("AuditData") {
+                        // Purview: the document is the AuditData cell, read selectively now and
+                        // parsed in full on first use.
+                        Some(Value::String(text)) => parse_selected(text.as_bytes(), selection())
+                            .map_err(|e| format!("AuditData is not valid JSON: {e}"))
+                            .and_then(|ad| {
+                                if !ad.is_object() {
+                                    return Err("AuditData is not a JSON object".to_string());
+                                }
+                                let c = canonical(format.log_kind(), &ad)?;
+                                Ok((format, c, Document::lazy(text.as_bytes().into(), false)))
+                            }),
+                        _ => Err("no AuditData".to_string()),
+                    },
+                    None => prepare(format, Value::Object(obj)).and_then(|doc| {
+                        let c = canonical(format.log_kind(), &doc)?;
+                        Ok((format, c, Document::parsed(doc)))
+                    }),
                 };
                 (index, line, decoded)
             }
         };
-        let (format, raw) = match decoded {
-            Ok(x) => x,
-            Err(reason) => {
-                reject(&mut out, index, line, reason);
-                continue;
-            }
-        };
-        let (doc, mut canonical) = match normalize(format, raw) {
+        let (format, mut canonical, doc) = match decoded {
             Ok(x) => x,
             Err(reason) => {
                 reject(&mut out, index, line, reason);

@@ -1,0 +1,88 @@
+//! The raw document of an event: parsed on first use from the record's JSON text, or given already
+//! parsed (CSV rows). Readers that only need canonical fields never pay for the full parse.
+
+use std::sync::OnceLock;
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+/// An event's raw document.
+#[derive(Debug, Clone, Default)]
+pub struct Document {
+    text: Option<Box<[u8]>>,
+    decode_strings: bool,
+    parsed: OnceLock<Value>,
+}
+
+impl Document {
+    /// A document already parsed.
+    pub fn parsed(v: Value) -> Document {
+        let parsed = OnceLock::new();
+        let _ = parsed.set(v);
+        Document {
+            text: None,
+            decode_strings: false,
+            parsed,
+        }
+    }
+
+    /// A document parsed from `text` on first use; `decode_strings`: decode top-level string values
+    /// that hold JSON objects or arrays (Log Analytics dynamic columns).
+    pub fn lazy(text: Box<[u8]>, decode_strings: bool) -> Document {
+        Document {
+            text: Some(text),
+            decode_strings,
+            parsed: OnceLock::new(),
+        }
+    }
+
+    /// The record's JSON text, when the document came from JSON.
+    pub fn text(&self) -> Option<&[u8]> {
+        self.text.as_deref()
+    }
+
+    /// The parsed document (`null` if the text no longer parses, which the reader rules out by
+    /// checking every record with the same parser).
+    pub fn get(&self) -> &Value {
+        self.parsed.get_or_init(|| {
+            let Some(text) = &self.text else {
+                return Value::Null;
+            };
+            let mut v = serde_json::from_slice::<Value>(text).unwrap_or(Value::Null);
+            if self.decode_strings
+                && let Value::Object(o) = &mut v
+            {
+                decode_json_strings(o);
+            }
+            v
+        })
+    }
+}
+
+impl PartialEq for Document {
+    fn eq(&self, other: &Self) -> bool {
+        self.get() == other.get()
+    }
+}
+
+impl Serialize for Document {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.get().serialize(s)
+    }
+}
+
+/// Decodes top-level string values holding JSON objects or arrays (Log Analytics dynamic columns).
+pub fn decode_json_strings(o: &mut Map<String, Value>) {
+    for (_, v) in o.iter_mut() {
+        if let Value::String(s) = v {
+            let t = s.trim_start();
+            if (t.starts_with('{') || t.starts_with('['))
+                && t.len() > 1
+                && let Ok(parsed) = serde_json::from_str::<Value>(t)
+                && (parsed.is_object() || parsed.is_array())
+            {
+                *v = parsed;
+            }
+        }
+    }
+}

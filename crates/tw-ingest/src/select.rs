@@ -1,0 +1,251 @@
+//! Selective parsing: reads a JSON record keeping only the fields that classification and the
+//! canonical accessors look at, skipping everything else without allocating. The full document is
+//! parsed later, only for events that need it (a rule candidate, an emitted event).
+//!
+//! The fields kept come from [`crate::classify::CLASSIFY_KEYS`] (presence, or value where the
+//! classifier reads it) and [`crate::normalize::canonical_paths`]; a test checks that classification
+//! and canonical fields are the same from the selected and from the full document.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::OnceLock;
+
+use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Value};
+
+/// A fast hasher for short field names (FNV-1a): the selection is fixed and not attacker-chosen,
+/// so flooding resistance is not needed on this path.
+#[derive(Default, Clone, Copy)]
+pub struct Fnv(u64);
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for b in bytes {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+type FnvBuild = std::hash::BuildHasherDefault<Fnv>;
+
+/// What to keep of a key's value.
+#[derive(Debug, Default)]
+pub struct Node {
+    /// Keep the whole value.
+    keep: bool,
+    /// Keep only that the key is present (value replaced by null).
+    presence: bool,
+    /// Keep these sub-keys (objects are walked, arrays fanned out, scalars kept whole).
+    children: HashMap<&'static str, Node, FnvBuild>,
+}
+
+impl Node {
+    fn add(&mut self, path: &[&'static str]) {
+        match path.split_first() {
+            None => self.keep = true,
+            Some((&"[]", rest)) => self.add(rest),
+            Some((seg, rest)) => self.children.entry(seg).or_default().add(rest),
+        }
+    }
+}
+
+/// The selection every record is read with.
+pub fn selection() -> &'static Node {
+    static SEL: OnceLock<Node> = OnceLock::new();
+    SEL.get_or_init(|| {
+        let mut root = Node::default();
+        for p in crate::normalize::canonical_paths() {
+            root.add(p);
+        }
+        for k in crate::classify::CLASSIFY_VALUE_KEYS {
+            root.add(&[k]);
+        }
+        for k in crate::classify::CLASSIFY_KEYS {
+            root.children.entry(k).or_default().presence = true;
+        }
+        root
+    })
+}
+
+/// Parses `bytes` keeping only what `sel` selects. The top level must be an object.
+pub fn parse_selected(bytes: &[u8], sel: &Node) -> Result<Value, serde_json::Error> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let v = Sel(sel).deserialize(&mut de)?;
+    de.end()?;
+    Ok(v)
+}
+
+struct Sel<'n>(&'n Node);
+
+/// Skips a value like serde's `IgnoredAny`, but through `deserialize_any`, so that the parser's
+/// nesting limit applies to skipped values too: a record the full parser would reject is rejected
+/// here as well.
+struct Skip;
+
+impl<'de> de::Deserialize<'de> for Skip {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(SkipVisitor)
+    }
+}
+
+struct SkipVisitor;
+
+impl<'de> Visitor<'de> for SkipVisitor {
+    type Value = Skip;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_unit<E>(self) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Skip, A::Error> {
+        while seq.next_element::<Skip>()?.is_some() {}
+        Ok(Skip)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Skip, A::Error> {
+        while map.next_entry::<Skip, Skip>()?.is_some() {}
+        Ok(Skip)
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for Sel<'_> {
+    type Value = Value;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+/// A map key, borrowed when the text has no escapes.
+struct Key<'de>(Cow<'de, str>);
+
+impl<'de> de::Deserialize<'de> for Key<'de> {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct KV;
+        impl<'de> Visitor<'de> for KV {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a key")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v.to_string())))
+            }
+        }
+        d.deserialize_str(KV)
+    }
+}
+
+impl<'de> Visitor<'de> for Sel<'_> {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_string()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut out = Vec::new();
+        while let Some(v) = seq.next_element_seed(Sel(self.0))? {
+            out.push(v);
+        }
+        Ok(Value::Array(out))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut out = Map::new();
+        while let Some(Key(k)) = map.next_key::<Key<'de>>()? {
+            match self.0.children.get(k.as_ref()) {
+                Some(n) if n.keep => {
+                    let v: Value = map.next_value()?;
+                    out.insert(k.into_owned(), v);
+                }
+                Some(n) if !n.children.is_empty() => {
+                    let v = map.next_value_seed(Sel(n))?;
+                    out.insert(k.into_owned(), v);
+                }
+                Some(_) => {
+                    map.next_value::<Skip>()?;
+                    out.insert(k.into_owned(), Value::Null);
+                }
+                None => {
+                    map.next_value::<Skip>()?;
+                }
+            }
+        }
+        Ok(Value::Object(out))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_only_selected() {
+        let text = br#"{"CreationTime":"2020-12-14T03:12:44","Operation":"X","Junk":{"a":[1,2,3]},"Target":[{"ID":"a","Type":2},{"ID":"b"}],"properties":{"userPrincipalName":"u","big":"x"}}"#;
+        let v = parse_selected(text, selection()).unwrap();
+        assert_eq!(v["CreationTime"], "2020-12-14T03:12:44");
+        assert!(v.get("Junk").is_none());
+        assert_eq!(v["Target"][1]["ID"], "b");
+        assert!(v["Target"][0].get("Type").is_none());
+        assert_eq!(v["properties"]["userPrincipalName"], "u");
+        assert!(v["properties"].get("big").is_none());
+    }
+
+    #[test]
+    fn errors_like_the_full_parser() {
+        assert!(parse_selected(b"{\"a\":1", selection()).is_err());
+        assert!(parse_selected(b"{\"a\":1} x", selection()).is_err());
+        let deep = format!("{{\"a\":{}{}}}", "[".repeat(100_000), "]".repeat(100_000));
+        assert!(parse_selected(deep.as_bytes(), selection()).is_err());
+    }
+}
