@@ -21,10 +21,12 @@
 
 mod document;
 mod event;
+mod finding;
 mod kind;
 mod time;
 
 pub use document::{Document, decode_json_strings};
 pub use event::{Canonical, Event, Outcome, Provenance, TenantSource};
+pub use finding::{Actor, Finding, Origin, RuleRef};
 pub use kind::{Format, LogKind};
 pub use time::{Timestamp, civil_from_days, days_from_civil, parse_timestamp};

@@ -1,0 +1,123 @@
+//! Findings: what a detection concluded, with the evidence records that support it. This is the
+//! machine-readable contract of `--format jsonl` (documented in `docs/findings.md`): absent values are
+//! omitted, never empty strings.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::event::{Event, Provenance};
+use crate::kind::LogKind;
+use crate::time::Timestamp;
+
+/// Where a rule comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Origin {
+    /// The built-in pack shipped in the binary.
+    Builtin,
+    /// A SigmaHQ rule (recognised by its `sigmahq` path or `author` convention) given with `--rules`.
+    Sigmahq,
+    /// Any other rule given with `--rules`.
+    User,
+}
+
+/// The rule behind a finding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RuleRef {
+    /// Rule id (UUID for Sigma rules).
+    pub id: String,
+    /// Rule title.
+    pub title: String,
+    /// `informational`, `low`, `medium`, `high`, `critical`.
+    pub level: String,
+    /// Tags (`attack.t1098.001`, ...).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    /// Where the rule comes from.
+    pub origin: Origin,
+}
+
+/// The actor of a finding.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Actor {
+    /// User principal name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    /// Application (client) id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub app_id: Option<String>,
+    /// Service principal object id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service_principal_id: Option<String>,
+    /// Home tenant of the actor (partner access when different from `tenant_id`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub home_tenant_id: Option<String>,
+}
+
+impl Actor {
+    /// True when nothing is known of the actor.
+    pub fn is_empty(&self) -> bool {
+        self.user.is_none()
+            && self.app_id.is_none()
+            && self.service_principal_id.is_none()
+            && self.home_tenant_id.is_none()
+    }
+}
+
+/// One finding.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finding {
+    /// The rule.
+    pub rule: RuleRef,
+    /// When (the first evidence record's time, for correlations the time the condition was met).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time: Option<Timestamp>,
+    /// The resource tenant.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tenant_id: Option<String>,
+    /// Who.
+    #[serde(skip_serializing_if = "Actor::is_empty")]
+    pub actor: Actor,
+    /// From where.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ip: Option<String>,
+    /// What.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub operation: Option<String>,
+    /// The log kind of the (first) evidence record.
+    pub log: LogKind,
+    /// Every supporting record.
+    pub evidence: Vec<Provenance>,
+    /// The fields (as named in the rule) and values that matched.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub matched: BTreeMap<String, String>,
+}
+
+impl Finding {
+    /// A finding for one event.
+    pub fn from_event(rule: RuleRef, ev: &Event, matched: BTreeMap<String, String>) -> Finding {
+        let c = &ev.canonical;
+        Finding {
+            rule,
+            time: c.time,
+            tenant_id: c.tenant_id.clone(),
+            actor: Actor {
+                user: c.user.clone(),
+                app_id: c.app_id.clone(),
+                service_principal_id: c.service_principal_id.clone(),
+                home_tenant_id: c.home_tenant_id.clone(),
+            },
+            ip: c.ip.clone(),
+            operation: c.operation.clone(),
+            log: ev.kind,
+            evidence: vec![ev.provenance.clone()],
+            matched,
+        }
+    }
+
+    /// The order findings are reported in: time, then file, then record, then rule id.
+    pub fn sort_key(&self) -> (Option<Timestamp>, Option<&Provenance>, &str) {
+        (self.time, self.evidence.first(), self.rule.id.as_str())
+    }
+}
