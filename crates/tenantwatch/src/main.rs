@@ -22,6 +22,10 @@ struct Cli {
 enum Command {
     /// Read log exports and report what was read: formats, record counts, coverage, errors.
     Ingest(cmd::ingest::IngestArgs),
+    /// Run the built-in detections and any Sigma rules over log exports; print the findings.
+    Hunt(cmd::hunt::HuntArgs),
+    /// List the built-in rules, or check rule folders.
+    Rules(cmd::rules::RulesArgs),
 }
 
 fn main() -> ExitCode {
@@ -38,6 +42,8 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Ingest(a) => cmd::ingest::run(a),
+        Command::Hunt(a) => cmd::hunt::run(a),
+        Command::Rules(a) => cmd::rules::run(a),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -1,4 +1,7 @@
 //! One module per subcommand, plus the options they share.
 
 pub mod common;
+pub mod hunt;
 pub mod ingest;
+pub mod rules;
+pub mod rules_io;

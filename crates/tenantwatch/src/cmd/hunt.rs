@@ -1,0 +1,146 @@
+//! `tenantwatch hunt`: run the built-in pack and any Sigma rules over log exports and print the
+//! findings.
+
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::{Args, ValueEnum};
+use tw_detect::{HuntOptions, Hunter, builtin_rules};
+use tw_sigma::Level;
+
+use super::common::ReadArgs;
+use super::rules_io::{load_placeholders, load_sources};
+
+/// Arguments of `hunt`.
+#[derive(Args, Debug)]
+pub struct HuntArgs {
+    #[command(flatten)]
+    pub read: ReadArgs,
+    /// Sigma rules to run besides the built-in pack (files or folders, repeatable).
+    #[arg(long = "rules", value_name = "PATH")]
+    pub rules: Vec<PathBuf>,
+    /// Run only the rules given with --rules.
+    #[arg(long = "no-builtin")]
+    pub no_builtin: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = FindingFormat::Table)]
+    pub format: FindingFormat,
+    /// Report findings of this level and above (informational, low, medium, high, critical).
+    #[arg(long = "min-level", value_name = "LEVEL")]
+    pub min_level: Option<String>,
+    /// YAML/JSON file with values of `expand` placeholders (`placeholders: {name: [values]}`).
+    #[arg(long = "config", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Write findings to FILE instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Most observations buffered for correlation rules.
+    #[arg(
+        long = "max-correlation-state",
+        value_name = "N",
+        default_value_t = 2_000_000
+    )]
+    pub max_correlation_state: usize,
+    /// Exit with status 2 when any record or file was rejected.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+/// Output formats of findings.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FindingFormat {
+    /// A table for people.
+    Table,
+    /// CSV (cells neutralised against formula injection).
+    Csv,
+    /// One finding per line, the machine contract (docs/findings.md).
+    Jsonl,
+}
+
+/// Runs `hunt`; returns the exit status.
+pub fn run(a: HuntArgs) -> Result<u8> {
+    let ingest = a.read.options()?;
+    let min_level = match &a.min_level {
+        Some(l) => Some(Level::parse(l).with_context(|| format!("unknown --min-level {l:?}"))?),
+        None => None,
+    };
+    let mut sources = if a.no_builtin {
+        Vec::new()
+    } else {
+        builtin_rules()
+    };
+    sources.extend(load_sources(&a.rules)?);
+    let placeholders = load_placeholders(a.config.as_ref())?;
+    let hunter = Hunter::new(&sources, placeholders).map_err(|e| anyhow::anyhow!(e))?;
+    let set = hunter.rule_set();
+    for e in set.errors() {
+        eprintln!("tenantwatch: rule rejected: {e}");
+    }
+    if set.rules().is_empty() && set.correlations().is_empty() {
+        eprintln!("tenantwatch: warning: no rule loaded");
+    }
+    let opts = HuntOptions {
+        ingest,
+        min_level,
+        placeholders: Default::default(),
+        max_correlation_observations: a.max_correlation_state,
+    };
+    let result = hunter.hunt(&a.read.paths, &opts);
+    let sink: Box<dyn Write> = match &a.out {
+        Some(p) => {
+            Box::new(File::create(p).with_context(|| format!("cannot create {}", p.display()))?)
+        }
+        None => Box::new(io::stdout().lock()),
+    };
+    let mut w = BufWriter::new(sink);
+    let written = match a.format {
+        FindingFormat::Table => tw_report::write_table(&mut w, &result.findings),
+        FindingFormat::Csv => tw_report::write_csv(&mut w, &result.findings),
+        FindingFormat::Jsonl => tw_report::write_jsonl(&mut w, &result.findings),
+    };
+    match written.and_then(|_| w.flush()) {
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
+            return Err(e).context("writing findings");
+        }
+        _ => {}
+    }
+    let r = &result.ingest;
+    let s = &result.stats;
+    let pairs = s.evaluated + s.skipped;
+    eprintln!(
+        "tenantwatch: {} records read ({} rejected) from {} files; {} rules, {} correlations, {} retired skipped, {} rejected; {} findings; candidate index skipped {:.2} % of rule/event pairs",
+        r.totals.read,
+        r.totals.rejected,
+        r.totals.files,
+        s.rules,
+        s.correlations,
+        set.retired().len(),
+        set.errors().len(),
+        result.findings.len(),
+        if pairs > 0 {
+            s.skipped as f64 * 100.0 / pairs as f64
+        } else {
+            0.0
+        }
+    );
+    if s.correlation_dropped > 0 {
+        eprintln!(
+            "tenantwatch: warning: correlation state bound reached, {} observations dropped (raise --max-correlation-state)",
+            s.correlation_dropped
+        );
+    }
+    for e in r.errors.iter().take(20) {
+        eprintln!("tenantwatch: rejected {}:{}: {}", e.path, e.line, e.reason);
+    }
+    let rejected_records =
+        r.totals.rejected > 0 || r.files.iter().any(|f| f.status == "unreadable");
+    Ok(
+        if !set.errors().is_empty() || (a.strict && rejected_records) {
+            2
+        } else {
+            0
+        },
+    )
+}

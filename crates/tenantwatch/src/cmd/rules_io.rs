@@ -1,0 +1,92 @@
+//! Loading rule files and placeholder configurations for `hunt` and `rules`.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use tw_detect::{RuleSource, origin_of_path};
+
+/// Every `.yml` / `.yaml` file under `paths` (folders walked recursively, sorted); a file named
+/// explicitly is read whatever its extension.
+pub fn rule_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_file() {
+            out.push(p.clone());
+        } else if p.is_dir() {
+            walk(p, &mut out).with_context(|| format!("cannot read rules from {}", p.display()))?;
+        } else {
+            bail!("no such rule file or folder: {}", p.display());
+        }
+    }
+    Ok(out)
+}
+
+fn walk(p: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(p)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    entries.sort();
+    for e in entries {
+        if e.is_dir() {
+            walk(&e, out)?;
+        } else if e.extension().is_some_and(|x| x == "yml" || x == "yaml") {
+            out.push(e);
+        }
+    }
+    Ok(())
+}
+
+/// Reads rule files as rule sources (invalid UTF-8 is an error naming the file).
+pub fn load_sources(paths: &[PathBuf]) -> Result<Vec<RuleSource>> {
+    let mut out = Vec::new();
+    for f in rule_files(paths)? {
+        let text = std::fs::read_to_string(&f)
+            .with_context(|| format!("cannot read rule file {}", f.display()))?;
+        let path = f.to_string_lossy().to_string();
+        out.push(RuleSource {
+            origin: origin_of_path(&path),
+            path,
+            text,
+        });
+    }
+    Ok(out)
+}
+
+/// Reads placeholder values: a YAML or JSON file `{placeholders: {name: [values]}}` or the map
+/// itself (`{name: [values]}`).
+pub fn load_placeholders(p: Option<&PathBuf>) -> Result<HashMap<String, Vec<String>>> {
+    let Some(p) = p else {
+        return Ok(HashMap::new());
+    };
+    let text = std::fs::read_to_string(p)
+        .with_context(|| format!("cannot read --config {}", p.display()))?;
+    let docs =
+        tw_sigma::yaml_to_json(&p.to_string_lossy(), &text).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut out = HashMap::new();
+    for d in docs {
+        let map = d.get("placeholders").cloned().unwrap_or(d);
+        let Some(o) = map.as_object() else {
+            bail!(
+                "--config {}: expected a map of placeholder names to values",
+                p.display()
+            )
+        };
+        for (k, v) in o {
+            let vals: Vec<String> = match v {
+                serde_json::Value::Array(a) => a
+                    .iter()
+                    .map(|x| {
+                        x.as_str()
+                            .map(str::to_string)
+                            .unwrap_or_else(|| x.to_string())
+                    })
+                    .collect(),
+                serde_json::Value::String(s) => vec![s.clone()],
+                other => vec![other.to_string()],
+            };
+            out.insert(k.clone(), vals);
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,234 @@
+//! The adapter that lets the Sigma engine read a tenantwatch [`Event`]: rule field names are
+//! resolved per physical format through the shipped field maps (resolved once per field slot and
+//! format), operation names are also offered in their normalised variants (trailing full stop and
+//! spaces removed, en dash as hyphen), and the `tw.*` namespace exposes the canonical accessors
+//! to every rule whatever the format:
+//!
+//! | field | value |
+//! |---|---|
+//! | `tw.log`, `tw.format` | log kind and physical format names |
+//! | `tw.time` | event time, RFC 3339 UTC |
+//! | `tw.tenant_id`, `tw.home_tenant_id` | resource and actor home tenant |
+//! | `tw.cross_tenant` | `true` when both are known and differ |
+//! | `tw.user`, `tw.app_id`, `tw.service_principal_id`, `tw.ip`, `tw.user_agent` | the actor |
+//! | `tw.operation` | normalised operation |
+//! | `tw.result` | `success`, `failure` or absent; `tw.result_code` the code |
+//! | `tw.targets` | the objects acted upon |
+
+use std::collections::HashMap;
+
+use tw_event::{Event, Format};
+use tw_sigma::{FieldRef, FieldValue, SigmaEvent};
+
+use crate::fieldmap::FieldMap;
+
+/// Field names whose values are operation names, in any format.
+const OPERATION_FIELDS: &[&str] = &[
+    "Operation",
+    "Operations",
+    "activityDisplayName",
+    "properties.activityDisplayName",
+    "ActivityDisplayName",
+    "operationName",
+    "OperationName",
+    "OperationNameValue",
+    "operationName.value",
+];
+
+/// A resolved read: the field to look up and whether its values are operation names.
+#[derive(Debug, Clone)]
+struct Target {
+    field: FieldRef,
+    operation: bool,
+}
+
+/// Every rule field resolved for every format, indexed by field slot.
+#[derive(Debug, Default)]
+pub struct Resolver {
+    by_format: HashMap<Format, Vec<Vec<Target>>>,
+    identity: Vec<Vec<Target>>,
+}
+
+impl Resolver {
+    /// Resolves `fields` (a rule set's fields, by slot) for every format in `maps`.
+    pub fn new(fields: &[FieldRef], maps: &HashMap<Format, FieldMap>) -> Resolver {
+        let target = |name: &str| Target {
+            field: FieldRef::new(0, name),
+            operation: OPERATION_FIELDS.contains(&name),
+        };
+        let mut identity = vec![Vec::new(); fields.len()];
+        for f in fields {
+            identity[f.slot()] = vec![target(f.name())];
+        }
+        let mut by_format = HashMap::new();
+        for (format, map) in maps {
+            let mut v = vec![Vec::new(); fields.len()];
+            for f in fields {
+                v[f.slot()] = map
+                    .resolve(f.name())
+                    .targets
+                    .iter()
+                    .map(|t| target(t))
+                    .collect();
+            }
+            by_format.insert(*format, v);
+        }
+        Resolver {
+            by_format,
+            identity,
+        }
+    }
+
+    fn targets(&self, format: Format, slot: usize) -> &[Target] {
+        self.by_format
+            .get(&format)
+            .unwrap_or(&self.identity)
+            .get(slot)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+}
+
+/// An event as the Sigma engine sees it.
+pub struct SigmaView<'a> {
+    /// The event.
+    pub event: &'a Event,
+    /// How its format names fields.
+    pub resolver: &'a Resolver,
+}
+
+/// The variants an operation name is also offered as.
+fn operation_variants(s: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let t = s.trim();
+    let base = t.strip_suffix('.').unwrap_or(t).trim_end();
+    for v in [
+        t.to_string(),
+        base.to_string(),
+        base.replace('–', "-"),
+        base.replace(" - ", " – "),
+    ] {
+        if v != s && !out.contains(&v) {
+            out.push(v);
+        }
+    }
+    out
+}
+
+impl SigmaView<'_> {
+    fn canonical(&self, name: &str, f: &mut dyn FnMut(FieldValue<'_>) -> bool) -> bool {
+        let c = &self.event.canonical;
+        let s = |v: &Option<String>, f: &mut dyn FnMut(FieldValue<'_>) -> bool| match v {
+            Some(x) => {
+                f(FieldValue::Str(x));
+                true
+            }
+            None => false,
+        };
+        match name {
+            "tw.log" => {
+                f(FieldValue::Str(self.event.kind.as_str()));
+                true
+            }
+            "tw.format" => {
+                f(FieldValue::Str(self.event.format.as_str()));
+                true
+            }
+            "tw.time" => s(&c.time.map(|t| t.to_string()), f),
+            "tw.tenant_id" => s(&c.tenant_id, f),
+            "tw.home_tenant_id" => s(&c.home_tenant_id, f),
+            "tw.cross_tenant" => match (&c.home_tenant_id, &c.tenant_id) {
+                (Some(_), Some(_)) => {
+                    f(FieldValue::Bool(self.event.is_cross_tenant()));
+                    true
+                }
+                _ => false,
+            },
+            "tw.user" => s(&c.user, f),
+            "tw.app_id" => s(&c.app_id, f),
+            "tw.service_principal_id" => s(&c.service_principal_id, f),
+            "tw.ip" => s(&c.ip, f),
+            "tw.user_agent" => s(&c.user_agent, f),
+            "tw.operation" => s(&c.operation, f),
+            "tw.result" => match c.result.as_ref().and_then(|r| r.success) {
+                Some(ok) => {
+                    f(FieldValue::Str(if ok { "success" } else { "failure" }));
+                    true
+                }
+                None => false,
+            },
+            "tw.result_code" => s(&c.result.as_ref().and_then(|r| r.code.clone()), f),
+            "tw.targets" => {
+                for t in &c.targets {
+                    if f(FieldValue::Str(t)) {
+                        break;
+                    }
+                }
+                !c.targets.is_empty()
+            }
+            _ => false,
+        }
+    }
+}
+
+impl SigmaEvent for SigmaView<'_> {
+    fn visit_field(&self, field: &FieldRef, f: &mut dyn FnMut(FieldValue<'_>) -> bool) -> bool {
+        if field.name().starts_with("tw.") {
+            return self.canonical(field.name(), f);
+        }
+        let doc = self.event.doc();
+        let mut found = false;
+        for t in self.resolver.targets(self.event.format, field.slot()) {
+            let mut stop = false;
+            let present = if t.operation {
+                doc.visit_field(&t.field, &mut |v| {
+                    if stop {
+                        return true;
+                    }
+                    stop = f(v);
+                    if !stop && let FieldValue::Str(s) = v {
+                        for variant in operation_variants(s) {
+                            if f(FieldValue::Str(&variant)) {
+                                stop = true;
+                                break;
+                            }
+                        }
+                    }
+                    stop
+                })
+            } else {
+                doc.visit_field(&t.field, &mut |v| {
+                    stop = f(v);
+                    stop
+                })
+            };
+            found |= present;
+            if stop {
+                break;
+            }
+        }
+        found
+    }
+
+    fn visit_strings(&self, f: &mut dyn FnMut(&str) -> bool) {
+        self.event.doc().visit_strings(f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn variants() {
+        let v = operation_variants("Update application – Certificates and secrets management ");
+        assert!(
+            v.contains(&"Update application – Certificates and secrets management".to_string())
+        );
+        assert!(
+            v.contains(&"Update application - Certificates and secrets management".to_string())
+        );
+        let v = operation_variants("Add service principal credentials.");
+        assert_eq!(v[0], "Add service principal credentials");
+    }
+}

@@ -1,0 +1,377 @@
+//! The hunt runner: one compiled rule set for every format (fields resolved per format by the
+//! event adapter), rules routed by log kind, matching on the ingest worker threads, correlations
+//! and ordering on the calling thread, findings sorted by time, file and record.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::PathBuf;
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+use tw_event::{Finding, Format, LogKind, Origin, Provenance, RuleRef, Timestamp};
+use tw_ingest::{IngestOptions, IngestReport, ingest};
+use tw_sigma::{
+    CorrelationEngine, CorrelationLimits, CorrelationStats, FieldRef, Level, RuleSet, Scratch,
+    SigmaEvent,
+};
+
+use crate::event::{Resolver, SigmaView};
+use crate::fieldmap::{FieldMap, shipped_maps};
+use crate::route::kinds_for;
+
+/// A rule text to load.
+#[derive(Debug, Clone)]
+pub struct RuleSource {
+    /// Path shown in errors and findings.
+    pub path: String,
+    /// The YAML text (one or more documents).
+    pub text: String,
+    /// Where it comes from.
+    pub origin: Origin,
+}
+
+/// Options of a hunt.
+#[derive(Debug, Clone, Default)]
+pub struct HuntOptions {
+    /// How inputs are read.
+    pub ingest: IngestOptions,
+    /// Findings below this level are not reported.
+    pub min_level: Option<Level>,
+    /// Values of `expand` placeholders.
+    pub placeholders: HashMap<String, Vec<String>>,
+    /// Correlation state bound (observations buffered); 0 for the engine's default.
+    pub max_correlation_observations: usize,
+}
+
+/// The rule set compiled for hunting.
+pub struct Hunter {
+    set: RuleSet,
+    routes: Vec<Vec<LogKind>>,
+    origins: Vec<Origin>,
+    resolver: Resolver,
+    maps: HashMap<Format, FieldMap>,
+    correlated: HashSet<usize>,
+    correlation_fields: Vec<FieldRef>,
+}
+
+/// Counters of a hunt.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct HuntStats {
+    /// Detection rules loaded.
+    pub rules: usize,
+    /// Correlation rules loaded.
+    pub correlations: usize,
+    /// Events matched against the rules.
+    pub events: u64,
+    /// (rule, event) pairs evaluated.
+    pub evaluated: u64,
+    /// (rule, event) pairs the candidate index skipped.
+    pub skipped: u64,
+    /// Observations buffered for correlations.
+    pub correlation_observed: u64,
+    /// Observations dropped at the state bound (reported, never silent).
+    pub correlation_dropped: u64,
+    /// Observations without a group-by field.
+    pub correlation_missing_group_field: u64,
+}
+
+/// What a hunt found.
+pub struct HuntResult {
+    /// Findings, sorted by time, file, record, rule.
+    pub findings: Vec<Finding>,
+    /// What was read.
+    pub ingest: IngestReport,
+    /// Counters.
+    pub stats: HuntStats,
+}
+
+/// Decides a rule's origin from its path: SigmaHQ's repository layout (`rules/cloud`,
+/// `rules-placeholder`, `rules-threat-hunting`, `deprecated`, `unsupported`) marks SigmaHQ rules.
+pub fn origin_of_path(path: &str) -> Origin {
+    let p = path.replace('\\', "/");
+    let sigmahq = [
+        "rules/cloud/",
+        "rules-placeholder/",
+        "rules-threat-hunting/",
+        "rules-emerging-threats/",
+    ]
+    .iter()
+    .any(|m| p.contains(m));
+    if sigmahq {
+        Origin::Sigmahq
+    } else {
+        Origin::User
+    }
+}
+
+enum Out {
+    Finding(Finding),
+    Observation {
+        rule: usize,
+        time: i64,
+        finding: Finding,
+        snapshot: Value,
+    },
+}
+
+impl Hunter {
+    /// Compiles `sources` (rejected rules are listed by [`Hunter::rule_set`]`.errors()`).
+    pub fn new(
+        sources: &[RuleSource],
+        placeholders: HashMap<String, Vec<String>>,
+    ) -> Result<Hunter, String> {
+        let mut b = RuleSet::builder();
+        b.placeholders(placeholders);
+        let mut path_origin: HashMap<String, Origin> = HashMap::new();
+        for s in sources {
+            b.add_yaml(&s.path, &s.text);
+            path_origin.insert(s.path.clone(), s.origin);
+        }
+        let set = b.build();
+        let maps = shipped_maps()?;
+        let resolver = Resolver::new(set.fields(), &maps);
+        let routes = set
+            .rules()
+            .iter()
+            .map(|r| kinds_for(r.logsource()))
+            .collect();
+        let origins = set
+            .rules()
+            .iter()
+            .map(|r| path_origin.get(r.path()).copied().unwrap_or(Origin::User))
+            .collect();
+        let mut correlated = HashSet::new();
+        let mut names: Vec<String> = Vec::new();
+        for c in set.correlations() {
+            correlated.extend(c.rule_refs());
+            let r = c.rule();
+            names.extend(r.group_by.iter().cloned());
+            for per_rule in r.aliases.values() {
+                names.extend(per_rule.values().cloned());
+            }
+            names.extend(r.condition.field.iter().cloned());
+        }
+        names.sort();
+        names.dedup();
+        // Snapshot fields are looked up through the adapter: give them the slots the set uses.
+        let correlation_fields = names
+            .iter()
+            .map(|n| {
+                set.fields()
+                    .iter()
+                    .find(|f| f.name() == n)
+                    .cloned()
+                    .unwrap_or_else(|| FieldRef::new(u32::MAX, n))
+            })
+            .collect();
+        Ok(Hunter {
+            set,
+            routes,
+            origins,
+            resolver,
+            maps,
+            correlated,
+            correlation_fields,
+        })
+    }
+
+    /// The compiled rule set.
+    pub fn rule_set(&self) -> &RuleSet {
+        &self.set
+    }
+
+    /// The log kinds rule `i` applies to.
+    pub fn routes(&self, i: usize) -> &[LogKind] {
+        &self.routes[i]
+    }
+
+    /// For rule `i`: every (format, field) where the format's pipeline does not know the field.
+    pub fn unmapped_fields(&self, i: usize) -> Vec<(Format, String)> {
+        let rule = &self.set.rules()[i];
+        let mut out = Vec::new();
+        let mut formats: Vec<Format> = self
+            .maps
+            .keys()
+            .copied()
+            .filter(|f| self.routes[i].contains(&f.log_kind()))
+            .collect();
+        formats.sort();
+        for f in formats {
+            for field in rule.fields() {
+                if field.starts_with("tw.") || field == "(keywords)" {
+                    continue;
+                }
+                if !self.maps[&f].resolve(field).known {
+                    out.push((f, field.clone()));
+                }
+            }
+        }
+        out
+    }
+
+    fn rule_ref(&self, i: usize) -> RuleRef {
+        let r = &self.set.rules()[i];
+        RuleRef {
+            id: r
+                .id()
+                .map(str::to_string)
+                .unwrap_or_else(|| r.title().to_string()),
+            title: r.title().to_string(),
+            level: r
+                .level()
+                .map(|l| l.as_str().to_string())
+                .unwrap_or_else(|| "medium".into()),
+            tags: r.tags().to_vec(),
+            origin: self.origins[i],
+        }
+    }
+
+    fn snapshot(&self, view: &SigmaView<'_>) -> Value {
+        let mut o = Map::new();
+        for f in &self.correlation_fields {
+            let mut text = None;
+            view.visit_field(f, &mut |v| {
+                text = v.to_text();
+                text.is_some()
+            });
+            if let Some(t) = text {
+                o.insert(f.name().to_string(), Value::String(t));
+            }
+        }
+        Value::Object(o)
+    }
+
+    /// Reads `paths` and runs every rule on every event of its log kinds.
+    pub fn hunt(&self, paths: &[PathBuf], opts: &HuntOptions) -> HuntResult {
+        let min = opts.min_level;
+        let level_ok = |i: usize| match (min, self.set.rules()[i].level()) {
+            (Some(m), Some(l)) => l >= m,
+            (Some(_), None) => false,
+            (None, _) => true,
+        };
+        let generic = opts.ingest.format_in == Some(Format::GenericJson);
+        let mut findings = Vec::new();
+        let mut evidence: Vec<(Provenance, Finding)> = Vec::new();
+        let limits = if opts.max_correlation_observations > 0 {
+            CorrelationLimits {
+                max_observations: opts.max_correlation_observations,
+            }
+        } else {
+            CorrelationLimits::default()
+        };
+        let mut engine = CorrelationEngine::new(&self.set, limits);
+        thread_local! {
+            static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
+        }
+        let report = ingest(
+            paths,
+            &opts.ingest,
+            |ev, out: &mut Vec<Out>| {
+                if matches!(ev.kind, LogKind::TenantConfig) {
+                    return;
+                }
+                let view = SigmaView {
+                    event: ev,
+                    resolver: &self.resolver,
+                };
+                let matches = SCRATCH.with(|s| self.set.matches_with(&view, &mut s.borrow_mut()));
+                for m in matches {
+                    if !generic && !self.routes[m.rule].contains(&ev.kind) {
+                        continue;
+                    }
+                    let matched: BTreeMap<String, String> = m.fields.into_iter().collect();
+                    let rule = &self.set.rules()[m.rule];
+                    if self.correlated.contains(&m.rule)
+                        && let Some(t) = ev.canonical.time
+                    {
+                        out.push(Out::Observation {
+                            rule: m.rule,
+                            time: t.millis(),
+                            finding: Finding::from_event(
+                                self.rule_ref(m.rule),
+                                ev,
+                                matched.clone(),
+                            ),
+                            snapshot: self.snapshot(&view),
+                        });
+                    }
+                    if rule.standalone() && level_ok(m.rule) {
+                        out.push(Out::Finding(Finding::from_event(
+                            self.rule_ref(m.rule),
+                            ev,
+                            matched,
+                        )));
+                    }
+                }
+            },
+            |o| match o {
+                Out::Finding(f) => findings.push(f),
+                Out::Observation {
+                    rule,
+                    time,
+                    finding,
+                    snapshot,
+                } => {
+                    let id = evidence.len() as u64;
+                    evidence.push((finding.evidence[0].clone(), finding));
+                    engine.observe(rule, id, time, &snapshot);
+                }
+            },
+        );
+        let (corr, cstats): (_, CorrelationStats) = engine.finish();
+        for m in corr {
+            let c = &self.set.correlations()[m.correlation];
+            let r = c.rule();
+            let level = r
+                .level
+                .map(|l| l.as_str().to_string())
+                .unwrap_or_else(|| "medium".into());
+            if let Some(minl) = min
+                && r.level.is_none_or(|l| l < minl)
+            {
+                continue;
+            }
+            let Some((_, first)) = m.events.first().and_then(|i| evidence.get(*i as usize)) else {
+                continue;
+            };
+            let mut f = first.clone();
+            f.rule = RuleRef {
+                id: r
+                    .id
+                    .clone()
+                    .or_else(|| r.name.clone())
+                    .unwrap_or_else(|| r.title.clone()),
+                title: r.title.clone(),
+                level,
+                tags: r.tags.clone(),
+                origin: origin_of_path(&r.path),
+            };
+            f.time = Some(Timestamp(m.last_ms));
+            f.evidence = m
+                .events
+                .iter()
+                .filter_map(|i| evidence.get(*i as usize).map(|e| e.0.clone()))
+                .collect();
+            f.matched = m.group.into_iter().collect();
+            f.matched
+                .insert("(value)".into(), tw_sigma::event::canonical_float(m.value));
+            findings.push(f);
+        }
+        findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        let st = self.set.stats();
+        let stats = HuntStats {
+            rules: self.set.rules().len(),
+            correlations: self.set.correlations().len(),
+            events: st.events,
+            evaluated: st.evaluated,
+            skipped: st.skipped,
+            correlation_observed: cstats.observed,
+            correlation_dropped: cstats.dropped,
+            correlation_missing_group_field: cstats.missing_group_field,
+        };
+        HuntResult {
+            findings,
+            ingest: report,
+            stats,
+        }
+    }
+}

