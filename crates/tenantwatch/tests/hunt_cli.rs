@@ -87,3 +87,37 @@ fn min_level_filters_and_csv_is_neutralised() {
         }
     }
 }
+
+#[test]
+fn generic_json_mode_applies_every_rule_to_fields_as_named() {
+    let dir = std::env::temp_dir().join(format!("tw-generic-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let events = dir.join("events.jsonl");
+    std::fs::write(
+        &events,
+        "{\"EventID\":4688,\"Image\":\"C:\\\\Windows\\\\System32\\\\cmd.exe\",\"CommandLine\":\"cmd /c whoami\"}\n{\"EventID\":4688,\"Image\":\"C:\\\\Windows\\\\notepad.exe\"}\n",
+    )
+    .unwrap();
+    let rule = dir.join("rule.yml");
+    std::fs::write(
+        &rule,
+        "title: Whoami\nid: 5a8c1d7e-0000-4000-8000-000000000001\nlevel: low\nlogsource: {product: windows, category: process_creation}\ndetection:\n  sel:\n    Image|endswith: '\\cmd.exe'\n    CommandLine|contains: whoami\n  condition: sel\n",
+    )
+    .unwrap();
+    let (out, code) = hunt(&[
+        events.to_str().unwrap(),
+        "--format-in",
+        "json",
+        "--rules",
+        rule.to_str().unwrap(),
+        "--no-builtin",
+        "--format",
+        "jsonl",
+    ]);
+    assert_eq!(code, 0);
+    let f = findings(&out);
+    assert_eq!(f.len(), 1, "{out}");
+    assert_eq!(f[0]["evidence"][0]["record"], 0);
+    assert_eq!(f[0]["log"], "generic");
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -56,9 +56,10 @@ impl Resolver {
             field: FieldRef::new(0, name),
             operation: OPERATION_FIELDS.contains(&name),
         };
+        // Formats without a map (generic JSON) address fields exactly as the rule names them.
         let mut identity = vec![Vec::new(); fields.len()];
         for f in fields {
-            identity[f.slot()] = vec![target(f.name())];
+            identity[f.slot()] = vec![Target { field: FieldRef::new(0, f.name()), operation: false }];
         }
         let mut by_format = HashMap::new();
         for (format, map) in maps {
