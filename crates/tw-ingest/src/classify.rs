@@ -118,7 +118,9 @@ pub fn azure_monitor_category(category: &str) -> Option<Format> {
         | "riskyusers"
         | "riskyserviceprincipals" => Format::RiskAzureMonitor,
         "administrative" | "security" | "servicehealth" | "alert" | "recommendation" | "policy"
-        | "autoscale" | "resourcehealth" => Format::AzureActivityAzureMonitor,
+        | "autoscale" | "resourcehealth" | "write" | "delete" | "action" => {
+            Format::AzureActivityAzureMonitor
+        }
         _ => return None,
     })
 }

@@ -486,7 +486,7 @@ impl<R: BufRead> JsonSplitter<R> {
             self.key_state = KeyState::Done;
             return true;
         }
-        if !key.starts_with(b"@odata") {
+        if !(key.starts_with(b"@odata") || key == b"nextLink") {
             self.keys_all_odata = false;
         }
         self.key_state = KeyState::InValue;

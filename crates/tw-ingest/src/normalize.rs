@@ -171,7 +171,16 @@ const ACTIVITY: Paths = Paths {
         &["Claims_d", CLAIM_TID],
         &["TenantId"],
     ],
-    user: &[&["caller"], &["Caller"]],
+    user: &[
+        &["caller"],
+        &["Caller"],
+        &[
+            "identity",
+            "claims",
+            "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn",
+        ],
+        &["identity", "claims", "name"],
+    ],
     app_id: &[
         &["claims", "appid"],
         &["identity", "claims", "appid"],
@@ -202,7 +211,12 @@ const GRAPH: Paths = Paths {
         &["properties", "timeGenerated"],
         &["TimeGenerated"],
     ],
-    tenant: &[&["tenantId"], &["properties", "tenantId"], &["TenantId"]],
+    tenant: &[
+        &["tenantId"],
+        &["properties", "tenantId"],
+        &["AadTenantId"],
+        &["TenantId"],
+    ],
     user: &[&["properties", "userId"], &["UserId"]],
     app_id: &[&["properties", "appId"], &["AppId"]],
     sp_id: &[

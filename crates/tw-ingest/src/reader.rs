@@ -621,7 +621,17 @@ fn read_file(
         );
         return end;
     } else {
-        read_csv(br, display, default_tenant, opts, &mut sender, &mut end)
+        // The csv crate counts a record terminated by CRLF on the line before it starts.
+        let crlf = memchr::memchr(b'\n', body).is_some_and(|i| i > 0 && body[i - 1] == b'\r');
+        read_csv(
+            br,
+            display,
+            default_tenant,
+            opts,
+            crlf,
+            &mut sender,
+            &mut end,
+        )
     };
     if let Err(e) = result {
         end.note = Some(format!(
@@ -659,8 +669,9 @@ fn json_layout(body: &[u8]) -> JsonLayout {
             let wrapper = ["value", "records"]
                 .iter()
                 .any(|k| o.get(*k).is_some_and(Value::is_array))
-                && o.keys()
-                    .all(|k| k == "value" || k == "records" || k.starts_with("@odata"));
+                && o.keys().all(|k| {
+                    k == "value" || k == "records" || k == "nextLink" || k.starts_with("@odata")
+                });
             if wrapper {
                 JsonLayout::Structured
             } else {
@@ -812,6 +823,7 @@ fn read_csv<R: Read>(
     display: Arc<str>,
     default_tenant: Option<(String, TenantSource)>,
     opts: &IngestOptions,
+    crlf: bool,
     out: &mut BatchSender<'_>,
     end: &mut FileEnd,
 ) -> io::Result<()> {
@@ -873,7 +885,7 @@ fn read_csv<R: Read>(
         let index = index as u64;
         match rec {
             Ok(r) => {
-                let line = r.position().map_or(0, |p| p.line());
+                let line = r.position().map_or(0, |p| p.line() + u64::from(crlf));
                 out.batch(&ctx).items.push(Item::Csv {
                     rec: r,
                     index,
@@ -881,7 +893,7 @@ fn read_csv<R: Read>(
                 });
             }
             Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
+                let line = e.position().map_or(0, |p| p.line() + u64::from(crlf));
                 match e.kind() {
                     csv::ErrorKind::UnequalLengths {
                         expected_len, len, ..

@@ -35,7 +35,11 @@ fn selected_and_full_documents_agree_on_every_fixture() {
                 return;
             }
             let full = canonical(ev.kind, ev.doc());
-            out.push((format!("{}:{}", ev.provenance.file, ev.provenance.line), ev.canonical.clone(), full));
+            out.push((
+                format!("{}:{}", ev.provenance.file, ev.provenance.line),
+                ev.canonical.clone(),
+                full,
+            ));
         },
         |(at, selected, full)| {
             checked += 1;
@@ -47,5 +51,10 @@ fn selected_and_full_documents_agree_on_every_fixture() {
     );
     assert!(report.totals.read > 0);
     assert!(checked > 0);
-    assert!(mismatches.is_empty(), "{} mismatches:\n{}", mismatches.len(), mismatches.join("\n"));
+    assert!(
+        mismatches.is_empty(),
+        "{} mismatches:\n{}",
+        mismatches.len(),
+        mismatches.join("\n")
+    );
 }
