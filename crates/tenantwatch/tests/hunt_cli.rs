@@ -6,7 +6,8 @@ use std::process::Command;
 
 use serde_json::Value;
 
-const OTRF: &str = "tests/fixtures/corpus/OTRF-Security-Datasets/datasets/compound/GoldenSAMLADFSMailAccess";
+const OTRF: &str =
+    "tests/fixtures/corpus/OTRF-Security-Datasets/datasets/compound/GoldenSAMLADFSMailAccess";
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -19,35 +20,69 @@ fn hunt(args: &[&str]) -> (String, i32) {
         .args(args)
         .output()
         .expect("run tenantwatch");
-    (String::from_utf8(out.stdout).expect("utf-8"), out.status.code().unwrap_or(-1))
+    (
+        String::from_utf8(out.stdout).expect("utf-8"),
+        out.status.code().unwrap_or(-1),
+    )
 }
 
 fn findings(text: &str) -> Vec<Value> {
-    text.lines().map(|l| serde_json::from_str(l).expect("finding JSON")).collect()
+    text.lines()
+        .map(|l| serde_json::from_str(l).expect("finding JSON"))
+        .collect()
 }
 
 #[test]
 fn sigmahq_rules_find_the_credential_and_the_grant_in_the_otrf_lab() {
-    let (out, code) = hunt(&[OTRF, "--rules", "tests/fixtures/sigma/rules", "--no-builtin", "--format", "jsonl"]);
+    let (out, code) = hunt(&[
+        OTRF,
+        "--rules",
+        "tests/fixtures/sigma/rules",
+        "--no-builtin",
+        "--format",
+        "jsonl",
+    ]);
     assert_eq!(code, 0);
     let f = findings(&out);
-    let titles: Vec<&str> = f.iter().map(|x| x["rule"]["title"].as_str().unwrap()).collect();
-    assert!(titles.contains(&"Added Credentials to Existing Application"), "{titles:?}");
-    assert!(titles.contains(&"Delegated Permissions Granted For All Users"), "{titles:?}");
-    let cred = f.iter().find(|x| x["rule"]["title"] == "Added Credentials to Existing Application").unwrap();
+    let titles: Vec<&str> = f
+        .iter()
+        .map(|x| x["rule"]["title"].as_str().unwrap())
+        .collect();
+    assert!(
+        titles.contains(&"Added Credentials to Existing Application"),
+        "{titles:?}"
+    );
+    assert!(
+        titles.contains(&"Delegated Permissions Granted For All Users"),
+        "{titles:?}"
+    );
+    let cred = f
+        .iter()
+        .find(|x| x["rule"]["title"] == "Added Credentials to Existing Application")
+        .unwrap();
     assert_eq!(cred["rule"]["origin"], "sigmahq");
     assert_eq!(cred["rule"]["level"], "high");
     assert_eq!(cred["log"], "directory_audit");
     assert_eq!(cred["actor"]["user"], "pgustavo@simulandlabs.com");
     assert_eq!(cred["time"], "2021-08-02T13:29:25.983Z");
     let ev = &cred["evidence"][0];
-    assert!(ev["file"].as_str().unwrap().ends_with("AADAuditEvents.json"));
+    assert!(
+        ev["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("AADAuditEvents.json")
+    );
     assert_eq!(ev["record"], 0);
     assert_eq!(ev["line"], 1);
     // absent values are omitted, never empty strings
     assert!(cred.get("ip").is_none());
     // the matched field is named as in the rule
-    assert!(cred["matched"]["properties.message"].as_str().unwrap().starts_with("Update application"));
+    assert!(
+        cred["matched"]["properties.message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Update application")
+    );
     // findings are sorted by time
     let times: Vec<&str> = f.iter().filter_map(|x| x["time"].as_str()).collect();
     let mut sorted = times.clone();
@@ -57,8 +92,24 @@ fn sigmahq_rules_find_the_credential_and_the_grant_in_the_otrf_lab() {
 
 #[test]
 fn output_is_the_same_whatever_the_thread_count() {
-    let a = hunt(&["tests/fixtures/corpus", "--rules", "tests/fixtures/sigma/rules", "--format", "jsonl", "--threads", "1"]);
-    let b = hunt(&["tests/fixtures/corpus", "--rules", "tests/fixtures/sigma/rules", "--format", "jsonl", "--threads", "4"]);
+    let a = hunt(&[
+        "tests/fixtures/corpus",
+        "--rules",
+        "tests/fixtures/sigma/rules",
+        "--format",
+        "jsonl",
+        "--threads",
+        "1",
+    ]);
+    let b = hunt(&[
+        "tests/fixtures/corpus",
+        "--rules",
+        "tests/fixtures/sigma/rules",
+        "--format",
+        "jsonl",
+        "--threads",
+        "4",
+    ]);
     assert!(!a.0.is_empty());
     assert_eq!(a, b);
 }
@@ -74,16 +125,36 @@ fn no_builtin_without_rules_finds_nothing_and_builtin_pack_runs_by_default() {
 
 #[test]
 fn min_level_filters_and_csv_is_neutralised() {
-    let (out, _) = hunt(&["tests/fixtures/corpus", "--rules", "tests/fixtures/sigma/rules", "--format", "jsonl", "--min-level", "high"]);
+    let (out, _) = hunt(&[
+        "tests/fixtures/corpus",
+        "--rules",
+        "tests/fixtures/sigma/rules",
+        "--format",
+        "jsonl",
+        "--min-level",
+        "high",
+    ]);
     let f = findings(&out);
     assert!(!f.is_empty());
-    assert!(f.iter().all(|x| x["rule"]["level"] == "high" || x["rule"]["level"] == "critical"));
-    let (csv, _) = hunt(&[OTRF, "--rules", "tests/fixtures/sigma/rules", "--format", "csv"]);
+    assert!(
+        f.iter()
+            .all(|x| x["rule"]["level"] == "high" || x["rule"]["level"] == "critical")
+    );
+    let (csv, _) = hunt(&[
+        OTRF,
+        "--rules",
+        "tests/fixtures/sigma/rules",
+        "--format",
+        "csv",
+    ]);
     assert!(csv.starts_with("time,level,rule_id"));
     for line in csv.lines().skip(1) {
         for cell in line.split(',') {
             let c = cell.trim_start_matches('"');
-            assert!(!c.starts_with('=') && !c.starts_with('+') && !c.starts_with('@'), "{line}");
+            assert!(
+                !c.starts_with('=') && !c.starts_with('+') && !c.starts_with('@'),
+                "{line}"
+            );
         }
     }
 }

@@ -23,7 +23,9 @@ fn check(args: &[&str]) -> (Value, i32) {
 }
 
 fn count(v: &Value, status: &str) -> usize {
-    v["rules"].as_array().map_or(0, |a| a.iter().filter(|r| r["status"] == status).count())
+    v["rules"]
+        .as_array()
+        .map_or(0, |a| a.iter().filter(|r| r["status"] == status).count())
 }
 
 #[test]
@@ -49,14 +51,21 @@ fn placeholder_rules_need_values() {
         assert!(reason.contains("unresolved placeholder"), "{reason}");
         assert!(r["line"].is_number(), "{r}");
     }
-    let (v, code) = check(&["tests/fixtures/sigma/rules-placeholder", "--config", "examples/placeholders.yml"]);
+    let (v, code) = check(&[
+        "tests/fixtures/sigma/rules-placeholder",
+        "--config",
+        "examples/placeholders.yml",
+    ]);
     assert_eq!(count(&v, "loaded"), 7, "{v:#}");
     assert_eq!(code, 0);
 }
 
 #[test]
 fn retired_rules_are_skipped_and_counted() {
-    let (v, code) = check(&["tests/fixtures/sigma/deprecated", "tests/fixtures/sigma/unsupported"]);
+    let (v, code) = check(&[
+        "tests/fixtures/sigma/deprecated",
+        "tests/fixtures/sigma/unsupported",
+    ]);
     assert_eq!(count(&v, "skipped"), 8);
     assert_eq!(v["summary"]["skipped"], 8);
     assert_eq!(code, 0);
@@ -67,7 +76,10 @@ fn unmappable_fields_are_reported() {
     let (v, _) = check(&["tests/fixtures/sigma/rules/cloud/azure/audit_logs"]);
     // ConsentContext.IsAdminConsent is a modified property's display name, no field of any export.
     let reported = v["rules"].as_array().unwrap().iter().any(|r| {
-        r["unmapped"].as_array().is_some_and(|u| u.iter().any(|x| x["field"] == "ConsentContext.IsAdminConsent"))
+        r["unmapped"].as_array().is_some_and(|u| {
+            u.iter()
+                .any(|x| x["field"] == "ConsentContext.IsAdminConsent")
+        })
     });
     assert!(reported, "{v:#}");
 }
@@ -83,7 +95,12 @@ fn a_broken_rule_is_rejected_with_its_path_and_the_others_still_load() {
     assert_eq!(code, 2);
     assert_eq!(count(&v, "loaded"), 1);
     assert_eq!(count(&v, "rejected"), 2);
-    for r in v["rules"].as_array().unwrap().iter().filter(|r| r["status"] == "rejected") {
+    for r in v["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["status"] == "rejected")
+    {
         assert!(r["path"].as_str().unwrap().ends_with(".yml"));
         assert!(!r["reason"].as_str().unwrap().is_empty());
     }

@@ -59,7 +59,10 @@ impl Resolver {
         // Formats without a map (generic JSON) address fields exactly as the rule names them.
         let mut identity = vec![Vec::new(); fields.len()];
         for f in fields {
-            identity[f.slot()] = vec![Target { field: FieldRef::new(0, f.name()), operation: false }];
+            identity[f.slot()] = vec![Target {
+                field: FieldRef::new(0, f.name()),
+                operation: false,
+            }];
         }
         let mut by_format = HashMap::new();
         for (format, map) in maps {
