@@ -20,6 +20,8 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Inventory every third-party access path in tenant configuration snapshots.
+    Audit(cmd::audit::AuditArgs),
     /// Read log exports and report what was read: formats, record counts, coverage, errors.
     Ingest(cmd::ingest::IngestArgs),
     /// Run the built-in detections and any Sigma rules over log exports; print the findings.
@@ -41,6 +43,7 @@ fn main() -> ExitCode {
         }
     };
     let result = match cli.command {
+        Command::Audit(a) => cmd::audit::run(a),
         Command::Ingest(a) => cmd::ingest::run(a),
         Command::Hunt(a) => cmd::hunt::run(a),
         Command::Rules(a) => cmd::rules::run(a),

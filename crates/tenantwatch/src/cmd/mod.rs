@@ -1,5 +1,6 @@
 //! One module per subcommand, plus the options they share.
 
+pub mod audit;
 pub mod common;
 pub mod hunt;
 pub mod ingest;
