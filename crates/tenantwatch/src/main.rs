@@ -28,6 +28,8 @@ enum Command {
     Hunt(cmd::hunt::HuntArgs),
     /// List the built-in rules, or check rule folders.
     Rules(cmd::rules::RulesArgs),
+    /// Write a realistic multi-tenant breach case with its ground truth.
+    Simulate(cmd::simulate::SimulateArgs),
 }
 
 fn main() -> ExitCode {
@@ -47,6 +49,7 @@ fn main() -> ExitCode {
         Command::Ingest(a) => cmd::ingest::run(a),
         Command::Hunt(a) => cmd::hunt::run(a),
         Command::Rules(a) => cmd::rules::run(a),
+        Command::Simulate(a) => cmd::simulate::run(a),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -6,3 +6,4 @@ pub mod hunt;
 pub mod ingest;
 pub mod rules;
 pub mod rules_io;
+pub mod simulate;

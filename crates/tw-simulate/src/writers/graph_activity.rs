@@ -1,0 +1,161 @@
+//! Microsoft Graph activity logs as Azure Monitor diagnostic settings export them (category
+//! `MicrosoftGraphActivityLogs`): one record per HTTP request with `requestUri`, `requestMethod`,
+//! `responseStatusCode`, the calling `appId` and `servicePrincipalId` or `userId`, the caller's
+//! address and the token's roles or scopes.
+
+use crate::names::fp;
+use crate::story::{Act, ActKind, Client, GraphUri, Who};
+use crate::writers::Ctx;
+use crate::writers::json::{Obj, TimeStyle, esc_inner, guid, time, uint};
+
+fn uri(c: Ctx<'_>, u: GraphUri, b: &mut Vec<u8>) {
+    b.extend_from_slice(b"https://graph.microsoft.com/v1.0/");
+    match u {
+        GraphUri::UserMessages(i) => {
+            b.extend_from_slice(b"users/");
+            b.extend_from_slice(c.user(i).id.as_bytes());
+            b.extend_from_slice(b"/messages");
+        }
+        GraphUri::Users => {
+            b.extend_from_slice(b"users?$select=id,displayName,userPrincipalName,mail&$top=999")
+        }
+        GraphUri::Me => b.extend_from_slice(b"me"),
+        GraphUri::MeMessages => b.extend_from_slice(b"me/messages?$top=25"),
+        GraphUri::MeEvents => b.extend_from_slice(b"me/events"),
+        GraphUri::MeDrive => b.extend_from_slice(b"me/drive/recent"),
+    }
+}
+
+/// Writes one Graph activity record.
+pub fn record(c: Ctx<'_>, a: &Act, b: &mut Vec<u8>) {
+    let ActKind::Graph(g) = &a.kind else { return };
+    let t = c.t;
+    let region = match t.place.country {
+        "US" | "CA" => "West US 2",
+        "AU" => "Australia East",
+        _ => "West Europe",
+    };
+    let request = crate::rng::derive128(a.id, 0x6A);
+    let duration = 20_000 + (crate::rng::mix64(a.id) % 900_000);
+    let (app_id, sp_id, user_id) = match (g.who, g.client) {
+        (Who::App(s), _) => {
+            let sp = c.sp(s);
+            (sp.app_id.as_str(), Some(sp.object_id.as_str()), None)
+        }
+        (Who::User(u), Client::FirstParty(f)) => (f.app_id, None, Some(c.user(u).id.as_str())),
+        (Who::User(u), Client::Sp(s)) => {
+            (c.sp(s).app_id.as_str(), None, Some(c.user(u).id.as_str()))
+        }
+        (Who::Partner(u), _) => (
+            fp::GRAPH_CLI.app_id,
+            None,
+            Some(c.w.partner().users.get(u).map_or("", |x| x.id.as_str())),
+        ),
+    };
+    let roles: &str = match g.who {
+        Who::App(s) => {
+            let sp = c.sp(s);
+            let granted =
+                c.w.strike(t.index)
+                    .filter(|st| st.sp == s && !st.failed && a.t > st.visit)
+                    .map(|st| st.role.value);
+            match (sp.kind, granted) {
+                (crate::world::SpKind::Backup, _) => "Mail.Read User.Read.All",
+                (_, Some("Mail.ReadWrite")) => "User.Read.All Mail.ReadWrite",
+                (_, Some("Mail.Read")) => "User.Read.All Mail.Read",
+                _ => "User.Read.All",
+            }
+        }
+        _ => "",
+    };
+    let mut o = Obj::new(b);
+    o.time("time", a.t, TimeStyle::TicksZ, a.id);
+    let r = o.key("resourceId");
+    r.extend_from_slice(b"\"/TENANTS/");
+    r.extend_from_slice(t.id.to_ascii_uppercase().as_bytes());
+    r.extend_from_slice(b"/PROVIDERS/MICROSOFT.AADIAM\"");
+    o.str("operationName", "Microsoft Graph Activity")
+        .str("operationVersion", "v1.0")
+        .str("category", "MicrosoftGraphActivityLogs");
+    let rs = o.key("resultSignature");
+    rs.push(b'"');
+    uint(rs, u64::from(g.status));
+    rs.push(b'"');
+    let d = o.key("durationMs");
+    d.push(b'"');
+    uint(d, duration);
+    d.push(b'"');
+    let ip = o.key("callerIpAddress");
+    ip.push(b'"');
+    g.net.write(ip);
+    ip.push(b'"');
+    o.guid("correlationId", request)
+        .str("level", "Informational")
+        .str("location", region);
+    o.obj("properties", |p| {
+        p.time("timeGenerated", a.t, TimeStyle::TicksZ, a.id)
+            .str("location", region)
+            .guid("requestId", request)
+            .guid("operationId", request)
+            .guid("clientRequestId", crate::rng::derive128(a.id, 0xC1))
+            .str("apiVersion", "v1.0")
+            .str("requestMethod", "GET")
+            .int("responseStatusCode", i64::from(g.status))
+            .str("tenantId", &t.id)
+            .int("durationMs", duration as i64)
+            .int(
+                "responseSizeBytes",
+                if g.status == 200 { 2_000 + (a.id % 60_000) as i64 } else { 214 },
+            );
+        let s = p.key("signInActivityId");
+        s.push(b'"');
+        let x = crate::rng::mix64((a.id / 5) ^ 0x51);
+        for i in 0..22 {
+            s.push(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"[(x.rotate_left(i * 5) % 64) as usize]);
+        }
+        s.push(b'"');
+        p.str("roles", roles).str("appId", app_id);
+        match user_id {
+            Some(u) => {
+                p.str("userId", u)
+                    .str("scopes", "Mail.ReadWrite Calendars.ReadWrite Files.ReadWrite.All User.Read openid profile email");
+            }
+            None => {
+                p.str("scopes", "");
+            }
+        }
+        let idp = p.key("identityProvider");
+        idp.extend_from_slice(b"\"https://sts.windows.net/");
+        idp.extend_from_slice(t.id.as_bytes());
+        idp.extend_from_slice(b"/\"");
+        p.str("clientAuthMethod", if sp_id.is_some() { "1" } else { "0" });
+        let tk = p.key("tokenIssuedAt");
+        tk.push(b'"');
+        time(tk, a.t - (a.id % 3_000_000) as i64, TimeStyle::TicksZ, 0);
+        tk.push(b'"');
+        let ipb = p.key("ipAddress");
+        ipb.push(b'"');
+        g.net.write(ipb);
+        ipb.push(b'"');
+        let ua = p.key("userAgent");
+        ua.push(b'"');
+        esc_inner(ua, g.ua);
+        ua.push(b'"');
+        let ru = p.key("requestUri");
+        ru.push(b'"');
+        uri(c, g.uri, ru);
+        ru.push(b'"');
+        p.null("deviceId");
+        if let Some(sp) = sp_id {
+            p.str("servicePrincipalId", sp);
+        }
+        if user_id.is_some() {
+            let ses = p.key("sessionId");
+            ses.push(b'"');
+            guid(ses, crate::rng::derive128(a.id / 11, 0x5E));
+            ses.push(b'"');
+        }
+    });
+    o.str("tenantId", &t.id);
+    o.end();
+}

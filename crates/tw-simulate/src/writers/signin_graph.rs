@@ -1,0 +1,224 @@
+//! Sign-ins as the Microsoft Graph beta API returns them (`GET /beta/auditLogs/signIns`, filtered by
+//! `signInEventTypes`): interactive and non-interactive user sign-ins, service principal sign-ins
+//! with their credential key id, and cross-tenant (service provider) access with `homeTenantId`,
+//! `resourceTenantId` and `crossTenantAccessType`.
+
+use crate::story::{Act, ActKind, Client, Key, SignIn, SigninKind, Who};
+use crate::writers::Ctx;
+use crate::writers::json::{Obj, TimeStyle, guid};
+
+/// `@odata.context` of sign-in pages.
+pub const CONTEXT: &str = "https://graph.microsoft.com/beta/$metadata#auditLogs/signIns";
+
+/// The text of an Entra ID error code.
+pub fn failure_reason(code: u32) -> &'static str {
+    match code {
+        0 => "Other.",
+        50126 => "Error validating credentials due to invalid username or password.",
+        50074 => "Strong Authentication is required.",
+        50140 => {
+            "This error occurred due to 'Keep me signed in' interrupt when the user was signing in."
+        }
+        _ => "Other.",
+    }
+}
+
+/// The sign-in id (shared by every log that records the sign-in).
+pub fn signin_id(a: &Act) -> u128 {
+    crate::rng::derive128(a.id, 0x5161)
+}
+
+/// Client name and app id of a sign-in.
+pub fn client<'a>(c: &Ctx<'a>, s: &SignIn) -> (&'a str, &'a str) {
+    match s.client {
+        Client::FirstParty(f) => (f.name, f.app_id),
+        Client::Sp(i) => {
+            let sp = c.sp(i);
+            (sp.name.as_str(), sp.app_id.as_str())
+        }
+    }
+}
+
+/// Writes the Graph sign-in object (also the `properties` of the Azure Monitor form).
+pub fn object(c: Ctx<'_>, a: &Act, s: &SignIn, b: &mut Vec<u8>) {
+    let actor = c.actor(s.who);
+    let (app_name, app_id) = client(&c, s);
+    let user = actor.user;
+    let sp_signin = s.kind == SigninKind::ServicePrincipal;
+    let cross = matches!(s.who, Who::Partner(_));
+    let (os, browser) = s.agent.os_browser();
+    let mut o = Obj::new(b);
+    o.guid("id", signin_id(a))
+        .time("createdDateTime", a.t, TimeStyle::SecondsZ, 0)
+        .opt("userDisplayName", user.map(|u| u.display.as_str()))
+        .opt("userPrincipalName", user.map(|u| u.upn.as_str()))
+        .opt(
+            "userId",
+            user.map(|u| u.id.as_str())
+                .or(if sp_signin { Some("") } else { None }),
+        )
+        .str("appId", app_id)
+        .str("appDisplayName", app_name);
+    let ip = o.key("ipAddress");
+    ip.push(b'"');
+    s.net.write(ip);
+    ip.push(b'"');
+    o.null("ipAddressFromResourceProvider");
+    let client_app = match (
+        s.kind,
+        s.agent.ua().contains("Mobile") || s.agent.ua().contains("Outlook"),
+    ) {
+        (SigninKind::ServicePrincipal, _) => "",
+        (_, true) => "Mobile Apps and Desktop clients",
+        _ => "Browser",
+    };
+    o.str("clientAppUsed", client_app)
+        .str("userAgent", s.agent.ua())
+        .guid("correlationId", crate::rng::derive128(a.id, 0xC0))
+        .str(
+            "conditionalAccessStatus",
+            if sp_signin {
+                "notApplied"
+            } else if s.error == 0 {
+                "success"
+            } else {
+                "notApplied"
+            },
+        )
+        .guid("originalRequestId", crate::rng::derive128(a.id, 0x0E))
+        .bool("isInteractive", s.kind == SigninKind::Interactive)
+        .str("tokenIssuerName", "")
+        .str("tokenIssuerType", "AzureAD")
+        .str(
+            "clientCredentialType",
+            if sp_signin { "clientSecret" } else { "none" },
+        )
+        .int("processingTimeInMilliseconds", 40 + (a.id % 400) as i64)
+        .str("riskDetail", "none")
+        .str("riskLevelAggregated", "none")
+        .str("riskLevelDuringSignIn", "none")
+        .str("riskState", "none")
+        .arr("riskEventTypes_v2", |_| {})
+        .str("resourceDisplayName", s.resource.name)
+        .str("resourceId", s.resource.app_id)
+        .str("resourceTenantId", &c.t.id);
+    if sp_signin {
+        o.str("homeTenantId", &c.t.id).null("homeTenantName");
+    } else {
+        o.str("homeTenantId", &actor.home.id)
+            .opt("homeTenantName", cross.then_some(actor.home.name.as_str()));
+    }
+    o.str(
+        "authenticationRequirement",
+        if s.kind == SigninKind::Interactive && !cross && a.id.is_multiple_of(4) {
+            "multiFactorAuthentication"
+        } else {
+            "singleFactorAuthentication"
+        },
+    )
+    .opt("signInIdentifier", user.map(|u| u.upn.as_str()))
+    .str(
+        "signInIdentifierType",
+        if sp_signin { "" } else { "userPrincipalName" },
+    );
+    if sp_signin {
+        let sp = actor.sp;
+        o.opt("servicePrincipalId", sp.map(|x| x.object_id.as_str()))
+            .opt("servicePrincipalName", sp.map(|x| x.name.as_str()));
+        match s.key {
+            Key::New(k) => {
+                o.guid("servicePrincipalCredentialKeyId", k);
+            }
+            _ => {
+                o.opt(
+                    "servicePrincipalCredentialKeyId",
+                    sp.map(|x| x.key_id.as_str()),
+                );
+            }
+        }
+        o.str("servicePrincipalCredentialThumbprint", "");
+    } else {
+        o.str("servicePrincipalId", "")
+            .str("servicePrincipalName", "")
+            .str("servicePrincipalCredentialKeyId", "")
+            .str("servicePrincipalCredentialThumbprint", "");
+    }
+    o.str("userType", if sp_signin { "" } else { "member" })
+        .str(
+            "crossTenantAccessType",
+            if cross { "serviceProvider" } else { "none" },
+        )
+        .str(
+            "incomingTokenType",
+            if s.kind == SigninKind::NonInteractive {
+                "refreshToken"
+            } else {
+                "none"
+            },
+        );
+    let uti = o.key("uniqueTokenIdentifier");
+    uti.push(b'"');
+    let x = crate::rng::mix64(a.id ^ 0x07);
+    for i in 0..22 {
+        uti.push(
+            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+                [((x.rotate_left(i * 7)) % 64) as usize],
+        );
+    }
+    uti.push(b'"');
+    if !sp_signin {
+        let sess = o.key("sessionId");
+        sess.push(b'"');
+        guid(sess, crate::rng::derive128(a.id / 7, 0x5E));
+        sess.push(b'"');
+    }
+    o.arr("signInEventTypes", |arr| {
+        arr.str(match s.kind {
+            SigninKind::Interactive => "interactiveUser",
+            SigninKind::NonInteractive => "nonInteractiveUser",
+            SigninKind::ServicePrincipal => "servicePrincipal",
+        });
+    });
+    o.obj("status", |o| {
+        o.int("errorCode", i64::from(s.error));
+        if s.error == 0 {
+            o.null("failureReason");
+        } else {
+            o.str("failureReason", failure_reason(s.error));
+        }
+        o.null("additionalDetails");
+    });
+    o.obj("deviceDetail", |o| {
+        o.str("deviceId", "")
+            .str("displayName", "")
+            .str("operatingSystem", os)
+            .str("browser", browser)
+            .bool("isCompliant", false)
+            .bool("isManaged", false)
+            .str("trustType", "");
+    });
+    let place = s.net.place;
+    o.obj("location", |o| {
+        o.str("city", place.city)
+            .str("state", place.state)
+            .str("countryOrRegion", place.country)
+            .obj("geoCoordinates", |o| {
+                o.null("altitude");
+                let lat = o.key("latitude");
+                lat.extend_from_slice(format!("{}", place.lat).as_bytes());
+                let lon = o.key("longitude");
+                lon.extend_from_slice(format!("{}", place.lon).as_bytes());
+            });
+    });
+    o.arr("appliedConditionalAccessPolicies", |_| {});
+    o.arr("authenticationProcessingDetails", |_| {});
+    o.arr("networkLocationDetails", |_| {});
+    o.end();
+}
+
+/// Writes one Graph sign-in record.
+pub fn record(c: Ctx<'_>, a: &Act, b: &mut Vec<u8>) {
+    if let ActKind::SignIn(s) = &a.kind {
+        object(c, a, s, b);
+    }
+}
