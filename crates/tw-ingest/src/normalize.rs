@@ -749,6 +749,10 @@ pub fn canonical(kind: LogKind, doc: &Value) -> Result<Canonical, String> {
         .as_deref()
         .map(clean_operation)
         .filter(|s| !s.is_empty());
+    if c.operation.is_none() && kind == LogKind::Signin {
+        // Graph sign-in resources name no operation; Azure Monitor calls them "Sign-in activity".
+        c.operation = Some("Sign-in activity".to_string());
+    }
     c.result = outcome(kind, doc);
     let mut targets: Vec<String> = Vec::new();
     let mut found = Vec::new();
