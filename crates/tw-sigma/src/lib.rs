@@ -74,7 +74,9 @@
 //!   [`Rule::standalone`], and hides the matches of correlations it consumes.
 //! - Pipelines: see [`pipeline`] for the supported pySigma subset and ordering.
 //! - Not supported (rejected with a clear reason): rule collections (`action: global`),
-//!   Sigma filter documents, the obsolete aggregation syntax and `timeframe` in detections.
+//!   the obsolete aggregation syntax and `timeframe` in detections.
+//! - Sigma filter documents (`filter: {rules, selections, condition}`) AND their condition to
+//!   every rule they name by id or name; a filter naming an unknown rule is an error.
 //!
 //! # Conformance
 //! `tests/conformance/*.yml` holds one vector file per feature (rule, events, expected
@@ -111,7 +113,8 @@ pub use correlation::{
 pub use event::{FieldRef, FieldValue, SigmaEvent};
 pub use pipeline::Pipeline;
 pub use rule::{
-    Document, Level, LogSource, RetiredRule, RuleError, SigmaRule, Status, load_documents,
+    Document, Level, LogSource, RetiredRule, RuleError, SigmaFilter, SigmaRule, Status,
+    load_documents,
 };
 
 /// Parses a YAML stream into JSON values, one per document (test fixtures, event samples).
@@ -347,9 +350,11 @@ impl RuleSetBuilder {
         let mut retired = Vec::new();
         let mut filtered_out = 0;
         let mut candidates = Vec::new();
+        let mut filters = Vec::new();
         for doc in docs {
             match doc {
                 Document::Rule(r) => candidates.push(r),
+                Document::Filter(f) => filters.push(f),
                 Document::Correlation(c) => corr_rules.push(c),
                 Document::Retired(r) => {
                     if self.include_retired {
@@ -365,6 +370,32 @@ impl RuleSetBuilder {
                             status: r.status,
                         });
                     }
+                }
+            }
+        }
+        // Filters: every rule they name gets the filter's condition ANDed to its own.
+        for f in &filters {
+            for name in &f.rules {
+                let known = candidates.iter().any(|r| {
+                    r.id.as_deref() == Some(name.as_str())
+                        || r.name.as_deref() == Some(name.as_str())
+                });
+                if !known {
+                    errors.push(RuleError::new(
+                        &f.path,
+                        Some(f.line),
+                        format!("filter '{}' refers to unknown rule '{name}'", f.title),
+                    ));
+                }
+            }
+        }
+        for r in candidates.iter_mut() {
+            for (n, f) in filters.iter().enumerate() {
+                let named = f.rules.iter().any(|x| {
+                    r.id.as_deref() == Some(x.as_str()) || r.name.as_deref() == Some(x.as_str())
+                });
+                if named {
+                    f.apply_to(r, n);
                 }
             }
         }

@@ -218,9 +218,126 @@ pub struct SigmaRule {
 pub enum Document {
     Rule(SigmaRule),
     Correlation(CorrelationRule),
+    /// A Sigma filter: a condition ANDed to the rules it names.
+    Filter(SigmaFilter),
     /// A rule whose status is `deprecated` or `unsupported`, with the outcome of parsing it
     /// (retired rules often use syntax that is no longer supported).
     Retired(RetiredRule),
+}
+
+/// A Sigma filter document (`filter: {rules: [...], <selections>, condition}`): its condition is
+/// ANDed to the condition of every rule it names (by id or name), so a rule matches only where the
+/// filter's condition also holds (filters are usually written `condition: not selection`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SigmaFilter {
+    pub path: String,
+    pub line: usize,
+    pub title: String,
+    pub id: Option<String>,
+    pub logsource: LogSource,
+    /// Ids or names of the rules it applies to.
+    pub rules: Vec<String>,
+    pub detection: Detection,
+}
+
+impl SigmaFilter {
+    /// Adds this filter's selections to `rule` (renamed so they cannot clash) and ANDs its
+    /// condition to each of the rule's conditions.
+    pub fn apply_to(&self, rule: &mut SigmaRule, n: usize) {
+        let offset = rule.detection.selections.len();
+        for sel in &self.detection.selections {
+            let mut s = sel.clone();
+            s.name = format!("__filter{n}_{}", sel.name);
+            rule.detection.selections.push(s);
+        }
+        fn shift(c: &Cond, off: usize) -> Cond {
+            match c {
+                Cond::Ident(i) => Cond::Ident(i + off),
+                Cond::Not(x) => Cond::Not(Box::new(shift(x, off))),
+                Cond::And(xs) => Cond::And(xs.iter().map(|x| shift(x, off)).collect()),
+                Cond::Or(xs) => Cond::Or(xs.iter().map(|x| shift(x, off)).collect()),
+                Cond::AtLeast(k, ids) => Cond::AtLeast(*k, ids.iter().map(|i| i + off).collect()),
+                Cond::All(ids) => Cond::All(ids.iter().map(|i| i + off).collect()),
+            }
+        }
+        let fconds: Vec<Cond> = self
+            .detection
+            .conditions
+            .iter()
+            .map(|c| shift(c, offset))
+            .collect();
+        let fcond = if fconds.len() == 1 {
+            fconds.into_iter().next().unwrap_or(Cond::Or(Vec::new()))
+        } else {
+            Cond::Or(fconds)
+        };
+        rule.detection.conditions = rule
+            .detection
+            .conditions
+            .iter()
+            .map(|c| Cond::And(vec![c.clone(), fcond.clone()]))
+            .collect();
+        let ftext = self.detection.condition_text.join(" or ");
+        rule.detection.condition_text = rule
+            .detection
+            .condition_text
+            .iter()
+            .map(|t| format!("({t}) and filter '{}' ({ftext})", self.title))
+            .collect();
+    }
+}
+
+fn parse_filter(doc: &Node, path: &str) -> Result<SigmaFilter, RuleError> {
+    let title = opt_text(doc, "title")
+        .ok_or_else(|| RuleError::new(path, Some(doc.line), "filter has no 'title'"))?;
+    let Some(f) = doc.get("filter") else {
+        return Err(RuleError::new(
+            path,
+            Some(doc.line),
+            "filter document has no 'filter'",
+        ));
+    };
+    let Kind::Map(entries) = &f.kind else {
+        return Err(RuleError::new(path, Some(f.line), "'filter' must be a map"));
+    };
+    let rules = string_list(f.get("rules"));
+    if rules.is_empty() {
+        return Err(RuleError::new(
+            path,
+            Some(f.line),
+            "filter names no rule ('rules' is missing or empty)",
+        ));
+    }
+    let rest: Vec<(Node, Node)> = entries
+        .iter()
+        .filter(|(k, _)| k.key_text().as_deref() != Some("rules"))
+        .cloned()
+        .collect();
+    let detection = parse_detection(
+        &Node {
+            kind: Kind::Map(rest),
+            line: f.line,
+        },
+        path,
+    )?;
+    let logsource = match doc.get("logsource") {
+        Some(ls) => LogSource {
+            product: ls.get("product").and_then(text_of),
+            category: ls.get("category").and_then(text_of),
+            service: ls.get("service").and_then(text_of),
+            definition: ls.get("definition").and_then(text_of),
+        },
+        None => LogSource::default(),
+    };
+    Ok(SigmaFilter {
+        path: path.to_string(),
+        line: doc.line,
+        title,
+        id: opt_text(doc, "id"),
+        logsource,
+        rules,
+        detection,
+    })
 }
 
 /// A `deprecated` or `unsupported` rule.
@@ -567,11 +684,7 @@ pub fn load_documents(path: &str, text: &str) -> Vec<Result<Document, RuleError>
                 _ => out.push(parse_rule(doc, path).map(Document::Rule)),
             }
         } else if doc.get("filter").is_some() {
-            out.push(Err(RuleError::new(
-                path,
-                Some(doc.line),
-                "Sigma filter documents are not supported",
-            )));
+            out.push(parse_filter(doc, path).map(Document::Filter));
         } else {
             out.push(Err(RuleError::new(
                 path,
