@@ -183,6 +183,13 @@ impl SigmaEvent for SigmaView<'_> {
         let doc = self.event.doc();
         let mut found = false;
         for t in self.resolver.targets(self.event.format, field.slot()) {
+            if t.field.name().starts_with("tw.") {
+                // A pipeline may map a rule field onto a canonical field (e.g. `status` → `tw.result`).
+                if self.canonical(t.field.name(), f) {
+                    return true;
+                }
+                continue;
+            }
             let mut stop = false;
             let present = if t.operation {
                 doc.visit_field(&t.field, &mut |v| {
