@@ -22,6 +22,8 @@ struct Cli {
 enum Command {
     /// Inventory every third-party access path in tenant configuration snapshots.
     Audit(cmd::audit::AuditArgs),
+    /// Find every tenant, mailbox and object a compromised partner, user, app or address touched; write notification reports.
+    Blast(cmd::blast::BlastArgs),
     /// Read log exports and report what was read: formats, record counts, coverage, errors.
     Ingest(cmd::ingest::IngestArgs),
     /// Run the built-in detections and any Sigma rules over log exports; print the findings.
@@ -46,6 +48,7 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Audit(a) => cmd::audit::run(a),
+        Command::Blast(a) => cmd::blast::run(a),
         Command::Ingest(a) => cmd::ingest::run(a),
         Command::Hunt(a) => cmd::hunt::run(a),
         Command::Rules(a) => cmd::rules::run(a),

@@ -8,24 +8,160 @@ use crate::hunt::RuleSource;
 /// (file name, YAML) of every built-in rule.
 pub const BUILTIN: &[(&str, &str)] = &[
     (
+        "tw_admin_consent.yml",
+        include_str!("../../../rules/tw_admin_consent.yml"),
+    ),
+    (
+        "tw_admin_role_added_audit.yml",
+        include_str!("../../../rules/tw_admin_role_added_audit.yml"),
+    ),
+    (
+        "tw_admin_role_added_ual.yml",
+        include_str!("../../../rules/tw_admin_role_added_ual.yml"),
+    ),
+    (
+        "tw_app_graph_first_seen_ip.yml",
+        include_str!("../../../rules/tw_app_graph_first_seen_ip.yml"),
+    ),
+    (
+        "tw_app_mail_access_first_seen_ip.yml",
+        include_str!("../../../rules/tw_app_mail_access_first_seen_ip.yml"),
+    ),
+    (
+        "tw_app_reads_many_mailboxes.yml",
+        include_str!("../../../rules/tw_app_reads_many_mailboxes.yml"),
+    ),
+    (
+        "tw_application_impersonation_assigned.yml",
+        include_str!("../../../rules/tw_application_impersonation_assigned.yml"),
+    ),
+    (
+        "tw_audit_logging_disabled.yml",
+        include_str!("../../../rules/tw_audit_logging_disabled.yml"),
+    ),
+    (
+        "tw_credential_on_first_party_sp.yml",
+        include_str!("../../../rules/tw_credential_on_first_party_sp.yml"),
+    ),
+    (
+        "tw_credential_then_sp_signin.yml",
+        include_str!("../../../rules/tw_credential_then_sp_signin.yml"),
+    ),
+    (
+        "tw_credential_then_sp_signin_ual.yml",
+        include_str!("../../../rules/tw_credential_then_sp_signin_ual.yml"),
+    ),
+    (
+        "tw_cross_tenant_access_policy_changed.yml",
+        include_str!("../../../rules/tw_cross_tenant_access_policy_changed.yml"),
+    ),
+    (
+        "tw_domain_added.yml",
+        include_str!("../../../rules/tw_domain_added.yml"),
+    ),
+    (
         "tw_federation_modified.yml",
         include_str!("../../../rules/tw_federation_modified.yml"),
+    ),
+    (
+        "tw_federation_modified_ual.yml",
+        include_str!("../../../rules/tw_federation_modified_ual.yml"),
+    ),
+    (
+        "tw_graph_app_mail_read.yml",
+        include_str!("../../../rules/tw_graph_app_mail_read.yml"),
+    ),
+    (
+        "tw_graph_mail_access_denied.yml",
+        include_str!("../../../rules/tw_graph_mail_access_denied.yml"),
+    ),
+    (
+        "tw_high_privilege_permission_granted_audit.yml",
+        include_str!("../../../rules/tw_high_privilege_permission_granted_audit.yml"),
+    ),
+    (
+        "tw_high_privilege_permission_granted_ual.yml",
+        include_str!("../../../rules/tw_high_privilege_permission_granted_ual.yml"),
     ),
     (
         "tw_inbox_rule_forward.yml",
         include_str!("../../../rules/tw_inbox_rule_forward.yml"),
     ),
     (
+        "tw_mail_items_accessed_by_app.yml",
+        include_str!("../../../rules/tw_mail_items_accessed_by_app.yml"),
+    ),
+    (
+        "tw_mailbox_forwarding_set.yml",
+        include_str!("../../../rules/tw_mailbox_forwarding_set.yml"),
+    ),
+    (
+        "tw_mailbox_fullaccess_granted.yml",
+        include_str!("../../../rules/tw_mailbox_fullaccess_granted.yml"),
+    ),
+    (
+        "tw_partner_login_first_seen_ip_ual.yml",
+        include_str!("../../../rules/tw_partner_login_first_seen_ip_ual.yml"),
+    ),
+    (
+        "tw_partner_relationship_changed.yml",
+        include_str!("../../../rules/tw_partner_relationship_changed.yml"),
+    ),
+    (
         "tw_partner_service_provider_signin.yml",
         include_str!("../../../rules/tw_partner_service_provider_signin.yml"),
+    ),
+    (
+        "tw_partner_signin_first_seen_ip.yml",
+        include_str!("../../../rules/tw_partner_signin_first_seen_ip.yml"),
+    ),
+    (
+        "tw_privileged_role_added_audit.yml",
+        include_str!("../../../rules/tw_privileged_role_added_audit.yml"),
+    ),
+    (
+        "tw_privileged_role_added_ual.yml",
+        include_str!("../../../rules/tw_privileged_role_added_ual.yml"),
+    ),
+    (
+        "tw_seq_partner_credential_audit.yml",
+        include_str!("../../../rules/tw_seq_partner_credential_audit.yml"),
+    ),
+    (
+        "tw_seq_partner_credential_ual.yml",
+        include_str!("../../../rules/tw_seq_partner_credential_ual.yml"),
     ),
     (
         "tw_sp_credential_added_audit.yml",
         include_str!("../../../rules/tw_sp_credential_added_audit.yml"),
     ),
     (
+        "tw_sp_credential_added_by_partner_audit.yml",
+        include_str!("../../../rules/tw_sp_credential_added_by_partner_audit.yml"),
+    ),
+    (
+        "tw_sp_credential_added_by_partner_ual.yml",
+        include_str!("../../../rules/tw_sp_credential_added_by_partner_ual.yml"),
+    ),
+    (
         "tw_sp_credential_added_ual.yml",
         include_str!("../../../rules/tw_sp_credential_added_ual.yml"),
+    ),
+    (
+        "tw_sp_signin.yml",
+        include_str!("../../../rules/tw_sp_signin.yml"),
+    ),
+    (
+        "tw_sp_signin_failure_mail_api.yml",
+        include_str!("../../../rules/tw_sp_signin_failure_mail_api.yml"),
+    ),
+    (
+        "tw_sp_signin_first_seen_ip.yml",
+        include_str!("../../../rules/tw_sp_signin_first_seen_ip.yml"),
+    ),
+    (
+        "tw_transport_rule_redirect.yml",
+        include_str!("../../../rules/tw_transport_rule_redirect.yml"),
     ),
 ];
 

@@ -16,6 +16,7 @@ use tw_sigma::{
 
 use crate::event::{Resolver, SigmaView};
 use crate::fieldmap::{FieldMap, shipped_maps};
+use crate::firstseen::{Candidate, FirstSeenSpec, FirstSeenState};
 use crate::route::kinds_for;
 
 /// A rule text to load.
@@ -50,7 +51,11 @@ pub struct Hunter {
     resolver: Resolver,
     maps: HashMap<Format, FieldMap>,
     correlated: HashSet<usize>,
-    correlation_fields: Vec<FieldRef>,
+    /// Per correlated rule, the fields its observations keep (group-by, aliases, value field).
+    correlation_fields: HashMap<usize, Vec<FieldRef>>,
+    first_seen: HashMap<usize, FirstSeenSpec>,
+    first_seen_fields: HashMap<usize, (Vec<FieldRef>, FieldRef)>,
+    extension_errors: Vec<(String, String)>,
 }
 
 /// Counters of a hunt.
@@ -111,6 +116,8 @@ enum Out {
         finding: Finding,
         snapshot: Value,
     },
+    FirstSeen(Candidate),
+    CrossTenantUser(String),
 }
 
 impl Hunter {
@@ -122,9 +129,33 @@ impl Hunter {
         let mut b = RuleSet::builder();
         b.placeholders(placeholders);
         let mut path_origin: HashMap<String, Origin> = HashMap::new();
+        // tenantwatch extensions, by (path, id or title).
+        let mut specs: HashMap<(String, String), FirstSeenSpec> = HashMap::new();
+        let mut extension_errors = Vec::new();
         for s in sources {
             b.add_yaml(&s.path, &s.text);
             path_origin.insert(s.path.clone(), s.origin);
+            if !s.text.contains("first_seen") {
+                continue;
+            }
+            let Ok(docs) = tw_sigma::yaml_to_json(&s.path, &s.text) else {
+                continue;
+            };
+            for d in docs {
+                let key = d
+                    .get("id")
+                    .or_else(|| d.get("title"))
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string();
+                match crate::firstseen::spec_of(&d) {
+                    Ok(Some(spec)) => {
+                        specs.insert((s.path.clone(), key), spec);
+                    }
+                    Ok(None) => {}
+                    Err(e) => extension_errors.push((s.path.clone(), e)),
+                }
+            }
         }
         let set = b.build();
         let maps = shipped_maps()?;
@@ -140,30 +171,77 @@ impl Hunter {
             .map(|r| path_origin.get(r.path()).copied().unwrap_or(Origin::User))
             .collect();
         let mut correlated = HashSet::new();
-        let mut names: Vec<String> = Vec::new();
+        let mut all_names: Vec<String> = Vec::new();
+        let mut per_rule: HashMap<usize, Vec<String>> = HashMap::new();
+        let chained = set
+            .correlations()
+            .iter()
+            .any(|c| !c.correlation_refs().is_empty());
         for c in set.correlations() {
             correlated.extend(c.rule_refs());
             let r = c.rule();
-            names.extend(r.group_by.iter().cloned());
-            for per_rule in r.aliases.values() {
-                names.extend(per_rule.values().cloned());
+            let mut names: Vec<String> = r.group_by.clone();
+            for aliased in r.aliases.values() {
+                names.extend(aliased.values().cloned());
             }
             names.extend(r.condition.field.iter().cloned());
+            for i in c.rule_refs() {
+                per_rule.entry(i).or_default().extend(names.iter().cloned());
+            }
+            all_names.extend(names);
         }
-        names.sort();
-        names.dedup();
         // Snapshot fields are looked up through the adapter: give them the slots the set uses.
-        let correlation_fields = names
+        let to_refs = |mut names: Vec<String>| -> Vec<FieldRef> {
+            names.sort();
+            names.dedup();
+            names
+                .iter()
+                .map(|n| {
+                    set.fields()
+                        .iter()
+                        .find(|f| f.name() == n)
+                        .cloned()
+                        .unwrap_or_else(|| FieldRef::new(u32::MAX, n))
+                })
+                .collect()
+        };
+        // Chained correlations read their sub-correlations' observations: keep every field then.
+        let all = to_refs(all_names);
+        let correlation_fields: HashMap<usize, Vec<FieldRef>> = correlated
             .iter()
-            .map(|n| {
-                set.fields()
-                    .iter()
-                    .find(|f| f.name() == n)
-                    .cloned()
-                    .unwrap_or_else(|| FieldRef::new(u32::MAX, n))
+            .map(|i| {
+                let fields = if chained {
+                    all.clone()
+                } else {
+                    to_refs(per_rule.get(i).cloned().unwrap_or_default())
+                };
+                (*i, fields)
             })
             .collect();
+        let field_ref = |n: &str| {
+            set.fields()
+                .iter()
+                .find(|f| f.name() == n)
+                .cloned()
+                .unwrap_or_else(|| FieldRef::new(u32::MAX, n))
+        };
+        let mut first_seen = HashMap::new();
+        let mut first_seen_fields = HashMap::new();
+        for (i, r) in set.rules().iter().enumerate() {
+            let key = (
+                r.path().to_string(),
+                r.id().unwrap_or_else(|| r.title()).to_string(),
+            );
+            if let Some(spec) = specs.get(&key) {
+                let entity = spec.entity.iter().map(|n| field_ref(n)).collect();
+                first_seen_fields.insert(i, (entity, field_ref(&spec.value)));
+                first_seen.insert(i, spec.clone());
+            }
+        }
         Ok(Hunter {
+            first_seen,
+            first_seen_fields,
+            extension_errors,
             set,
             routes,
             origins,
@@ -172,6 +250,17 @@ impl Hunter {
             correlated,
             correlation_fields,
         })
+    }
+
+    /// Rules whose tenantwatch extension block is invalid: (path, reason). They still run as
+    /// plain Sigma rules.
+    pub fn extension_errors(&self) -> &[(String, String)] {
+        &self.extension_errors
+    }
+
+    /// True when rule `i` carries a valid `tenantwatch.first_seen` block.
+    pub fn is_first_seen(&self, i: usize) -> bool {
+        self.first_seen.contains_key(&i)
     }
 
     /// The compiled rule set.
@@ -225,9 +314,9 @@ impl Hunter {
         }
     }
 
-    fn snapshot(&self, view: &SigmaView<'_>) -> Value {
+    fn snapshot(&self, rule: usize, view: &SigmaView<'_>) -> Value {
         let mut o = Map::new();
-        for f in &self.correlation_fields {
+        for f in self.correlation_fields.get(&rule).into_iter().flatten() {
             let mut text = None;
             view.visit_field(f, &mut |v| {
                 text = v.to_text();
@@ -238,6 +327,15 @@ impl Hunter {
             }
         }
         Value::Object(o)
+    }
+
+    fn first_text(view: &SigmaView<'_>, f: &FieldRef) -> Option<String> {
+        let mut text = None;
+        view.visit_field(f, &mut |v| {
+            text = v.to_text();
+            text.is_some()
+        });
+        text.filter(|t| !t.is_empty())
     }
 
     /// Reads `paths` and runs every rule on every event of its log kinds.
@@ -262,12 +360,29 @@ impl Hunter {
         thread_local! {
             static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
         }
+        let want_cross_users = self.first_seen.values().any(|s| s.cross_tenant_actors);
+        let mut first_seen = FirstSeenState::default();
+        // First-seen candidates carry an empty rule until evaluated (memory).
+        let placeholder = RuleRef {
+            id: String::new(),
+            title: String::new(),
+            level: String::new(),
+            tags: Vec::new(),
+            origin: Origin::Builtin,
+        };
+        let mut cross_users: HashSet<String> = HashSet::new();
         let report = ingest(
             paths,
             &opts.ingest,
             |ev, out: &mut Vec<Out>| {
                 if matches!(ev.kind, LogKind::TenantConfig) {
                     return;
+                }
+                if want_cross_users
+                    && ev.is_cross_tenant()
+                    && let Some(u) = &ev.canonical.user
+                {
+                    out.push(Out::CrossTenantUser(u.to_lowercase()));
                 }
                 let view = SigmaView {
                     event: ev,
@@ -286,13 +401,29 @@ impl Hunter {
                         out.push(Out::Observation {
                             rule: m.rule,
                             time: t.millis(),
-                            finding: Finding::from_event(
-                                self.rule_ref(m.rule),
-                                ev,
-                                matched.clone(),
-                            ),
-                            snapshot: self.snapshot(&view),
+                            // Rule and matched values are the correlation's when it fires.
+                            finding: Finding::from_event(placeholder.clone(), ev, BTreeMap::new()),
+                            snapshot: self.snapshot(m.rule, &view),
                         });
+                    }
+                    if let Some((entity, value)) = self.first_seen_fields.get(&m.rule) {
+                        if !level_ok(m.rule) {
+                            continue;
+                        }
+                        let keys: Option<Vec<String>> = entity
+                            .iter()
+                            .map(|f| Self::first_text(&view, f).map(|t| t.to_lowercase()))
+                            .collect();
+                        let v = Self::first_text(&view, value).map(|t| t.to_lowercase());
+                        if let (Some(keys), Some(v)) = (keys, v) {
+                            out.push(Out::FirstSeen(Candidate {
+                                rule: m.rule,
+                                entity: keys,
+                                value: v,
+                                finding: Finding::from_event(placeholder.clone(), ev, matched),
+                            }));
+                        }
+                        continue;
                     }
                     if rule.standalone() && level_ok(m.rule) {
                         out.push(Out::Finding(Finding::from_event(
@@ -315,8 +446,13 @@ impl Hunter {
                     evidence.push((finding.evidence[0].clone(), finding));
                     engine.observe(rule, id, time, &snapshot);
                 }
+                Out::FirstSeen(c) => first_seen.add(c, &self.first_seen),
+                Out::CrossTenantUser(u) => {
+                    cross_users.insert(u);
+                }
             },
         );
+        findings.extend(first_seen.finish(&self.first_seen, &cross_users, &|i| self.rule_ref(i)));
         let (corr, cstats): (_, CorrelationStats) = engine.finish();
         for m in corr {
             let c = &self.set.correlations()[m.correlation];

@@ -19,9 +19,19 @@
 //! ```
 
 pub mod csv_sink;
+pub mod html;
 pub mod jsonl;
+pub mod letter;
+pub mod manifest;
 pub mod table;
+pub mod timeline;
+pub mod timesketch;
 
 pub use csv_sink::{neutralise, write_csv};
+pub use html::write_html;
 pub use jsonl::write_jsonl;
+pub use letter::{LetterContext, write_evidence_csv, write_markdown, write_report_dir};
+pub use manifest::{FileHash, Manifest, sha256_file, sha256_hex, write_manifest};
 pub use table::write_table;
+pub use timeline::{RunSummary, write_timeline};
+pub use timesketch::write_timesketch;

@@ -25,7 +25,7 @@ pub struct HuntArgs {
     #[arg(long = "no-builtin")]
     pub no_builtin: bool,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = FindingFormat::Table)]
+    #[arg(long, value_enum, default_value_t = FindingFormat::Timeline)]
     pub format: FindingFormat,
     /// Report findings of this level and above (informational, low, medium, high, critical).
     #[arg(long = "min-level", value_name = "LEVEL")]
@@ -51,12 +51,16 @@ pub struct HuntArgs {
 /// Output formats of findings.
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FindingFormat {
-    /// A table for people.
+    /// A timeline for people: grouped per tenant, one line per finding, then a summary.
+    Timeline,
+    /// A flat table for people.
     Table,
     /// CSV (cells neutralised against formula injection).
     Csv,
     /// One finding per line, the machine contract (docs/findings.md).
     Jsonl,
+    /// Timesketch-ready JSON lines (message, datetime, timestamp_desc and tenantwatch's fields).
+    Timesketch,
 }
 
 /// Runs `hunt`; returns the exit status.
@@ -78,6 +82,9 @@ pub fn run(a: HuntArgs) -> Result<u8> {
     for e in set.errors() {
         eprintln!("tenantwatch: rule rejected: {e}");
     }
+    for (path, reason) in hunter.extension_errors() {
+        eprintln!("tenantwatch: rule extension ignored: {path}: {reason}");
+    }
     if set.rules().is_empty() && set.correlations().is_empty() {
         eprintln!("tenantwatch: warning: no rule loaded");
     }
@@ -96,7 +103,16 @@ pub fn run(a: HuntArgs) -> Result<u8> {
     };
     let mut w = BufWriter::new(sink);
     let written = match a.format {
+        FindingFormat::Timeline => {
+            let run = tw_report::RunSummary {
+                records: result.ingest.totals.read,
+                rejected: result.ingest.totals.rejected,
+                files: result.ingest.totals.files,
+            };
+            tw_report::write_timeline(&mut w, &result.findings, &run)
+        }
         FindingFormat::Table => tw_report::write_table(&mut w, &result.findings),
+        FindingFormat::Timesketch => tw_report::write_timesketch(&mut w, &result.findings),
         FindingFormat::Csv => tw_report::write_csv(&mut w, &result.findings),
         FindingFormat::Jsonl => tw_report::write_jsonl(&mut w, &result.findings),
     };

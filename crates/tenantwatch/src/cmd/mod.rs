@@ -1,6 +1,7 @@
 //! One module per subcommand, plus the options they share.
 
 pub mod audit;
+pub mod blast;
 pub mod common;
 pub mod hunt;
 pub mod ingest;

@@ -1,13 +1,13 @@
 //! `tenantwatch rules`: list the built-in pack, and check rule folders — every rule loaded,
 //! skipped (deprecated / unsupported) or rejected with its reason, and every field a rule uses that
-//! the pipeline of a format it applies to cannot map.
+//! the pipeline of a format it applies to cannot map; and run the rules' test vectors.
 
 use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::{Args, Subcommand, ValueEnum};
 use serde::Serialize;
-use tw_detect::{Hunter, RuleSource, builtin_rules};
+use tw_detect::{HuntOptions, Hunter, RuleSource, builtin_rules};
 
 use super::rules_io::{load_placeholders, load_sources};
 
@@ -35,6 +35,21 @@ pub enum RulesCommand {
         /// YAML/JSON file with values of `expand` placeholders.
         #[arg(long = "config", value_name = "FILE")]
         config: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Out::Table)]
+        format: Out,
+    },
+    /// Run test vectors: DIR holds one folder per rule, named like the rule file without its
+    /// extension, with `positive/` log files (the rule must report at least one finding) and
+    /// `negative/` log files (it must report none). Exit status 2 when a vector fails.
+    Test {
+        /// Folder of test vectors.
+        #[arg(default_value = "tests/fixtures/builtin")]
+        dir: PathBuf,
+        /// Test these rule files or folders instead of the built-in pack (loaded together, so
+        /// correlations find the rules they refer to).
+        #[arg(long = "rules", value_name = "PATH")]
+        rules: Vec<PathBuf>,
         /// Output format.
         #[arg(long, value_enum, default_value_t = Out::Table)]
         format: Out,
@@ -220,6 +235,131 @@ fn print(report: &CheckReport, format: Out) -> Result<()> {
     Ok(())
 }
 
+/// The outcome of one rule's vectors.
+#[derive(Serialize, Debug)]
+struct TestRow {
+    rule: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<String>,
+    /// `pass`, `fail` or `untested`.
+    status: &'static str,
+    positive_findings: usize,
+    negative_findings: usize,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    reason: String,
+}
+
+/// File name without folder and extension (`builtin:tw_x.yml` → `tw_x`).
+fn stem_of(path: &str) -> String {
+    let name = path.rsplit(['/', '\\', ':']).next().unwrap_or(path);
+    name.strip_suffix(".yml")
+        .or_else(|| name.strip_suffix(".yaml"))
+        .unwrap_or(name)
+        .to_string()
+}
+
+/// The id (or title) of every rule document of a source.
+fn ids_of(s: &RuleSource) -> Vec<String> {
+    tw_sigma::yaml_to_json(&s.path, &s.text)
+        .map(|docs| {
+            docs.iter()
+                .filter_map(|d| {
+                    d.get("id")
+                        .or_else(|| d.get("name"))
+                        .or_else(|| d.get("title"))
+                        .and_then(|v| v.as_str())
+                        .map(str::to_string)
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn test_vectors(sources: &[RuleSource], dir: &std::path::Path) -> Result<Vec<TestRow>> {
+    let hunter = Hunter::new(sources, Default::default()).map_err(|e| anyhow::anyhow!(e))?;
+    let mut by_stem: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for s in sources {
+        by_stem
+            .entry(stem_of(&s.path))
+            .or_default()
+            .extend(ids_of(s));
+    }
+    let mut folders: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| anyhow::anyhow!("cannot read test vectors {}: {e}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_dir())
+        .collect();
+    folders.sort();
+    let mut rows = Vec::new();
+    let mut tested = std::collections::BTreeSet::new();
+    let opts = HuntOptions::default();
+    for f in folders {
+        let stem = f
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+        let Some(ids) = by_stem.get(&stem) else {
+            rows.push(TestRow {
+                rule: stem,
+                id: None,
+                status: "fail",
+                positive_findings: 0,
+                negative_findings: 0,
+                reason: "no rule file with this name".into(),
+            });
+            continue;
+        };
+        tested.insert(stem.clone());
+        let count = |sub: &str| -> Option<usize> {
+            let p = f.join(sub);
+            if !p.is_dir() {
+                return None;
+            }
+            let r = hunter.hunt(&[p], &opts);
+            Some(
+                r.findings
+                    .iter()
+                    .filter(|x| ids.contains(&x.rule.id))
+                    .count(),
+            )
+        };
+        let pos = count("positive");
+        let neg = count("negative");
+        let mut reasons = Vec::new();
+        match pos {
+            None => reasons.push("no positive/ folder".to_string()),
+            Some(0) => reasons.push("no finding on the positive events".to_string()),
+            _ => {}
+        }
+        match neg {
+            None => reasons.push("no negative/ folder".to_string()),
+            Some(n) if n > 0 => reasons.push(format!("{n} findings on the negative events")),
+            _ => {}
+        }
+        rows.push(TestRow {
+            rule: stem,
+            id: ids.first().cloned(),
+            status: if reasons.is_empty() { "pass" } else { "fail" },
+            positive_findings: pos.unwrap_or(0),
+            negative_findings: neg.unwrap_or(0),
+            reason: reasons.join("; "),
+        });
+    }
+    for (stem, ids) in &by_stem {
+        if !tested.contains(stem) {
+            rows.push(TestRow {
+                rule: stem.clone(),
+                id: ids.first().cloned(),
+                status: "untested",
+                positive_findings: 0,
+                negative_findings: 0,
+                reason: "no test vectors".into(),
+            });
+        }
+    }
+    Ok(rows)
+}
+
 /// Runs `rules`; returns the exit status.
 pub fn run(a: RulesArgs) -> Result<u8> {
     match a.command {
@@ -237,6 +377,36 @@ pub fn run(a: RulesArgs) -> Result<u8> {
             let report = check(&sources, load_placeholders(config.as_ref())?)?;
             print(&report, format)?;
             Ok(if report.summary.rejected > 0 { 2 } else { 0 })
+        }
+        RulesCommand::Test { dir, rules, format } => {
+            let sources = if rules.is_empty() {
+                builtin_rules()
+            } else {
+                load_sources(&rules)?
+            };
+            let rows = test_vectors(&sources, &dir)?;
+            let failed = rows.iter().filter(|r| r.status == "fail").count();
+            let passed = rows.iter().filter(|r| r.status == "pass").count();
+            let untested = rows.iter().filter(|r| r.status == "untested").count();
+            match format {
+                Out::Json => println!(
+                    "{}",
+                    serde_json::to_string_pretty(&serde_json::json!({
+                        "rules": rows,
+                        "summary": {"passed": passed, "failed": failed, "untested": untested}
+                    }))?
+                ),
+                Out::Table => {
+                    for r in &rows {
+                        println!(
+                            "{:<9} {:<48} positive {:>3}  negative {:>3}  {}",
+                            r.status, r.rule, r.positive_findings, r.negative_findings, r.reason
+                        );
+                    }
+                    println!("\n{passed} passed, {failed} failed, {untested} without vectors");
+                }
+            }
+            Ok(if failed > 0 { 2 } else { 0 })
         }
     }
 }
