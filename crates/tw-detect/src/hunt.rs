@@ -348,7 +348,8 @@ impl Hunter {
         };
         let generic = opts.ingest.format_in == Some(Format::GenericJson);
         let mut findings = Vec::new();
-        let mut evidence: Vec<(Provenance, Finding)> = Vec::new();
+        // Per correlation observation: its record, the finding of its event, and the rule it matched.
+        let mut evidence: Vec<(Provenance, Finding, usize)> = Vec::new();
         let limits = if opts.max_correlation_observations > 0 {
             CorrelationLimits {
                 max_observations: opts.max_correlation_observations,
@@ -443,7 +444,7 @@ impl Hunter {
                     snapshot,
                 } => {
                     let id = evidence.len() as u64;
-                    evidence.push((finding.evidence[0].clone(), finding));
+                    evidence.push((finding.evidence[0].clone(), finding, rule));
                     engine.observe(rule, id, time, &snapshot);
                 }
                 Out::FirstSeen(c) => first_seen.add(c, &self.first_seen),
@@ -466,7 +467,23 @@ impl Hunter {
             {
                 continue;
             }
-            let Some((_, first)) = m.events.first().and_then(|i| evidence.get(*i as usize)) else {
+            // The lead event gives the finding its actor and address: for temporal_ordered the
+            // first match of the first rule of the sequence (events before it contribute nothing
+            // and are left out of the evidence), otherwise the first event.
+            let ordered = r.kind == tw_sigma::CorrelationType::TemporalOrdered;
+            let lead_rule = c.rule_refs().first().copied();
+            let lead_pos = if ordered {
+                m.events.iter().position(|i| {
+                    evidence
+                        .get(*i as usize)
+                        .is_some_and(|e| Some(e.2) == lead_rule)
+                })
+            } else {
+                None
+            }
+            .unwrap_or(0);
+            let events: Vec<u64> = m.events[lead_pos..].to_vec();
+            let Some((_, first, _)) = events.first().and_then(|i| evidence.get(*i as usize)) else {
                 continue;
             };
             let mut f = first.clone();
@@ -482,8 +499,7 @@ impl Hunter {
                 origin: origin_of_path(&r.path),
             };
             f.time = Some(Timestamp(m.last_ms));
-            f.evidence = m
-                .events
+            f.evidence = events
                 .iter()
                 .filter_map(|i| evidence.get(*i as usize).map(|e| e.0.clone()))
                 .collect();
