@@ -17,6 +17,11 @@ impl Timestamp {
         self.0
     }
 
+    /// A timestamp from epoch milliseconds, if within years 1 to 9999.
+    pub fn from_millis(ms: i64) -> Option<Timestamp> {
+        (MIN_MS..=MAX_MS).contains(&ms).then_some(Timestamp(ms))
+    }
+
     /// Parses any supported shape; `None` when the text is not a timestamp we understand.
     pub fn parse(text: &str) -> Option<Timestamp> {
         parse_timestamp(text)
@@ -292,8 +297,14 @@ pub fn parse_timestamp(text: &str) -> Option<Timestamp> {
     } else {
         parse_us(t)
     }?;
-    Some(Timestamp(ms))
+    // Years 1 to 9999 only: anything else is no log timestamp (and would not print as RFC 3339).
+    (MIN_MS..=MAX_MS).contains(&ms).then_some(Timestamp(ms))
 }
+
+/// 0001-01-01T00:00:00.000Z.
+const MIN_MS: i64 = -62_135_596_800_000;
+/// 9999-12-31T23:59:59.999Z.
+const MAX_MS: i64 = 253_402_300_799_999;
 
 #[cfg(test)]
 mod tests {
@@ -334,6 +345,8 @@ mod tests {
             "2021-01-01T00:00:00Zjunk",
             "/Date(abc)/",
             "2021-01-01T25:00:00Z",
+            "/Date(00015300000000002020-1000000000020036)/",
+            "/Date(-99999999999999999)/",
         ] {
             assert_eq!(iso(bad), "none", "{bad}");
         }

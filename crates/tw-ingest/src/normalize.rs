@@ -560,7 +560,11 @@ fn parse_time_value(v: &Value) -> Option<Timestamp> {
         Value::String(s) => parse_timestamp(s),
         Value::Number(n) => {
             let x = n.as_i64()?;
-            Some(Timestamp(if x > 100_000_000_000 { x } else { x * 1000 }))
+            Timestamp::from_millis(if x.abs() > 100_000_000_000 {
+                x
+            } else {
+                x * 1000
+            })
         }
         _ => None,
     }
