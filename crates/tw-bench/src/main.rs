@@ -1,9 +1,11 @@
-//! `tw-bench`: writes realistic Management Activity API JSON lines and Purview CSV of a given size,
-//! then measures ingest throughput (MB/s and records/s per core, peak RSS) in a release build.
+//! `tw-bench`: writes realistic log exports of a given size, then measures ingest and hunt
+//! throughput (MB/s and records/s per core, peak RSS) in a release build.
 //!
 //! ```text
 //! tw-bench gen DIR --mb 1024          # DIR/ual.jsonl and DIR/purview.csv, half the size each
 //! tw-bench ingest DIR... --threads 1  # reads them like `tenantwatch ingest`, prints figures
+//! tw-bench gen-mixed DIR --mb 1024    # sign-ins, audit, Graph activity, risk, Azure activity, UAL
+//! tw-bench hunt PATH... --rules DIR --threads 1  # runs the rules in DIR, prints figures
 //! ```
 
 use std::fs::File;
@@ -12,6 +14,9 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use tw_ingest::{IngestOptions, ingest};
+
+mod hunt;
+mod mixed;
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -299,8 +304,34 @@ fn main() {
                 .collect();
             bench_ingest(&paths, threads);
         }
+        Some("gen-mixed") if args.len() >= 2 => {
+            let mb = flag("--mb").and_then(|s| s.parse().ok()).unwrap_or(1024);
+            if let Err(e) = mixed::generate(&PathBuf::from(&args[1]), mb) {
+                eprintln!("tw-bench: {e}");
+                std::process::exit(1);
+            }
+        }
+        Some("hunt") => {
+            let threads = flag("--threads").and_then(|s| s.parse().ok()).unwrap_or(1);
+            let Some(rules) = flag("--rules") else {
+                eprintln!("tw-bench hunt: --rules DIR is required");
+                std::process::exit(1);
+            };
+            let paths: Vec<PathBuf> = args[1..]
+                .iter()
+                .take_while(|a| !a.starts_with("--"))
+                .map(PathBuf::from)
+                .collect();
+            if let Err(e) = hunt::bench_hunt(&paths, &PathBuf::from(rules), threads) {
+                eprintln!("tw-bench: {e}");
+                std::process::exit(1);
+            }
+        }
         _ => {
-            eprintln!("usage: tw-bench gen DIR [--mb N] | tw-bench ingest PATH... [--threads N]");
+            eprintln!(
+                "usage: tw-bench gen DIR [--mb N] | tw-bench ingest PATH... [--threads N]\n       \
+                 tw-bench gen-mixed DIR [--mb N] | tw-bench hunt PATH... --rules DIR [--threads N]"
+            );
             std::process::exit(1);
         }
     }
