@@ -127,3 +127,102 @@ fn input_bytes(p: &Path) -> u64 {
         std::fs::metadata(p).map(|m| m.len()).unwrap_or(0)
     }
 }
+
+/// `tw-bench prefilter`: how the raw-record prefilter of the rules in `rules` splits the lines of
+/// JSON-lines files (skipped, some rules, every rule) and how fast it scans, on one thread.
+pub fn bench_prefilter(paths: &[PathBuf], rules: &Path) -> Result<(), String> {
+    use tw_detect::prefilter::Verdict;
+    let sources = load_rules(rules).map_err(|e| format!("{}: {e}", rules.display()))?;
+    let hunter = Hunter::new(&sources, HashMap::new())?;
+    let pre = hunter.prefilter();
+    let set = hunter.rule_set();
+    let always: Vec<String> = pre
+        .always()
+        .iter()
+        .map(|&r| set.rules()[r as usize].title().to_string())
+        .collect();
+    if let Ok(dump) = std::env::var("TW_DUMP_LITERALS") {
+        let text: String = pre
+            .literals()
+            .map(|(l, rs)| {
+                let titles: Vec<&str> = rs
+                    .iter()
+                    .map(|&r| set.rules()[r as usize].title())
+                    .collect();
+                format!("{l}\t{}\n", titles.join(" | "))
+            })
+            .collect();
+        std::fs::write(dump, text).map_err(|e| e.to_string())?;
+    }
+    let mut files = Vec::new();
+    for p in paths {
+        walk_all(p, &mut files);
+    }
+    let (mut skip, mut some, mut all, mut cand_rules, mut bytes) = (0u64, 0u64, 0u64, 0u64, 0u64);
+    let mut per_file = BTreeMap::new();
+    let mut by_rule: BTreeMap<u32, u64> = BTreeMap::new();
+    let mut seen = tw_detect::prefilter::PrefilterScratch::default();
+    let mut secs = 0.0;
+    for f in &files {
+        let data = std::fs::read(f).map_err(|e| format!("{}: {e}", f.display()))?;
+        bytes += data.len() as u64;
+        let t = Instant::now();
+        let (mut fs, mut fo, mut fa) = (0u64, 0u64, 0u64);
+        for line in data.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+            match pre.verdict(line, true, &mut seen) {
+                Verdict::Skip => fs += 1,
+                Verdict::Rules(r) => {
+                    fo += 1;
+                    cand_rules += r.len() as u64;
+                    for x in &r {
+                        *by_rule.entry(*x).or_insert(0u64) += 1;
+                    }
+                }
+                Verdict::All => fa += 1,
+            }
+        }
+        secs += t.elapsed().as_secs_f64();
+        skip += fs;
+        some += fo;
+        all += fa;
+        per_file.insert(f.display().to_string(), [fs, fo, fa]);
+    }
+    let records = skip + some + all;
+    let mut top: Vec<(u64, &str)> = by_rule
+        .iter()
+        .map(|(r, n)| (*n, set.rules()[*r as usize].title()))
+        .collect();
+    top.sort_by(|a, b| b.cmp(a));
+    top.truncate(12);
+    let out = serde_json::json!({
+        "rules": set.rules().len(),
+        "literals": pre.literal_count(),
+        "always": always,
+        "records": records,
+        "skipped": skip,
+        "some_rules": some,
+        "all_rules": all,
+        "mean_candidates": round(cand_rules as f64 / some.max(1) as f64, 2),
+        "scan_seconds": round(secs, 2),
+        "scan_mb_per_s": round(bytes as f64 / 1e6 / secs, 1),
+        "scan_records_per_s": (records as f64 / secs).round(),
+        "per_file_skip_some_all": per_file,
+        "top_candidate_rules": top,
+    });
+    println!("{out}");
+    Ok(())
+}
+
+fn walk_all(p: &Path, out: &mut Vec<PathBuf>) {
+    if p.is_dir() {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(p)
+            .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect())
+            .unwrap_or_default();
+        entries.sort();
+        for e in entries {
+            walk_all(&e, out);
+        }
+    } else {
+        out.push(p.to_path_buf());
+    }
+}

@@ -327,6 +327,21 @@ fn main() {
                 std::process::exit(1);
             }
         }
+        Some("prefilter") => {
+            let Some(rules) = flag("--rules") else {
+                eprintln!("tw-bench prefilter: --rules DIR is required");
+                std::process::exit(1);
+            };
+            let paths: Vec<PathBuf> = args[1..]
+                .iter()
+                .take_while(|a| !a.starts_with("--"))
+                .map(PathBuf::from)
+                .collect();
+            if let Err(e) = hunt::bench_prefilter(&paths, &PathBuf::from(rules)) {
+                eprintln!("tw-bench: {e}");
+                std::process::exit(1);
+            }
+        }
         _ => {
             eprintln!(
                 "usage: tw-bench gen DIR [--mb N] | tw-bench ingest PATH... [--threads N]\n       \

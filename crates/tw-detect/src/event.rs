@@ -83,6 +83,60 @@ impl Resolver {
         }
     }
 
+    /// True when field `slot` is read, in some format, through a canonical `tw.*` accessor (a
+    /// computed value, not text of the record).
+    pub fn reads_canonical(&self, field: &FieldRef) -> bool {
+        field.name().starts_with("tw.")
+            || self.by_format.values().any(|v| {
+                v.get(field.slot())
+                    .is_some_and(|ts| ts.iter().any(|t| t.field.name().starts_with("tw.")))
+            })
+    }
+
+    /// The key names (last path step, lowercase) field `field` is read from in any format,
+    /// `None` when one of them is not usable by `usable`. A record holding a value of the field
+    /// spells one of them out (as a JSON key; CSV rows do not).
+    pub fn key_names(
+        &self,
+        field: &FieldRef,
+        usable: &dyn Fn(&str) -> Option<String>,
+    ) -> Option<Vec<String>> {
+        let mut out = Vec::new();
+        let mut add = |name: &str| -> Option<()> {
+            if let Some(c) = name.strip_prefix("tw.") {
+                // A canonical field: the keys it is read from.
+                for leaf in tw_ingest::normalize::canonical_keys(c)? {
+                    let k = usable(&leaf.to_lowercase())?;
+                    if !out.contains(&k) {
+                        out.push(k);
+                    }
+                }
+                return Some(());
+            }
+            let leaf = name.rsplit('.').next()?.trim_end_matches("[]");
+            let k = usable(&leaf.to_lowercase())?;
+            if !out.contains(&k) {
+                out.push(k);
+            }
+            Some(())
+        };
+        if field.name().starts_with("tw.") {
+            add(field.name())?;
+            out.sort();
+            return Some(out);
+        }
+        for v in self.by_format.values() {
+            for t in v.get(field.slot())? {
+                add(t.field.name())?;
+            }
+        }
+        for t in self.identity.get(field.slot())? {
+            add(t.field.name())?;
+        }
+        out.sort();
+        Some(out)
+    }
+
     fn targets(&self, format: Format, slot: usize) -> &[Target] {
         self.by_format
             .get(&format)

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use tw_event::{Finding, Format, LogKind, Origin, Provenance, RuleRef, Timestamp};
-use tw_ingest::{IngestOptions, IngestReport, ingest};
+use tw_ingest::{IngestOptions, IngestReport, RawRecord, ingest_prefiltered};
 use tw_sigma::{
     CorrelationEngine, CorrelationLimits, CorrelationStats, FieldRef, Level, RuleSet, Scratch,
     SigmaEvent,
@@ -17,6 +17,7 @@ use tw_sigma::{
 use crate::event::{Resolver, SigmaView};
 use crate::fieldmap::{FieldMap, shipped_maps};
 use crate::firstseen::{Candidate, FirstSeenSpec, FirstSeenState};
+use crate::prefilter::{PrefilterScratch, RawPrefilter, Verdict, raw_literal};
 use crate::route::kinds_for;
 
 /// A rule text to load.
@@ -41,6 +42,9 @@ pub struct HuntOptions {
     pub placeholders: HashMap<String, Vec<String>>,
     /// Correlation state bound (observations buffered); 0 for the engine's default.
     pub max_correlation_observations: usize,
+    /// Decode every record, even those the raw-record prefilter shows no rule can match (slower;
+    /// every malformed record is then found and reported).
+    pub decode_all: bool,
 }
 
 /// The rule set compiled for hunting.
@@ -56,6 +60,7 @@ pub struct Hunter {
     first_seen: HashMap<usize, FirstSeenSpec>,
     first_seen_fields: HashMap<usize, (Vec<FieldRef>, FieldRef)>,
     extension_errors: Vec<(String, String)>,
+    prefilter: RawPrefilter,
 }
 
 /// Counters of a hunt.
@@ -88,6 +93,9 @@ pub struct HuntResult {
     /// Counters.
     pub stats: HuntStats,
 }
+
+/// Key names of the actor's home tenant (`tw.home_tenant_id`) in every log kind.
+const HOME_TENANT_KEYS: &[&str] = &["hometenantid", "actorcontextid"];
 
 /// Decides a rule's origin from its path: SigmaHQ's repository layout (`rules/cloud`,
 /// `rules-placeholder`, `rules-threat-hunting`, `deprecated`, `unsupported`) marks SigmaHQ rules.
@@ -238,7 +246,20 @@ impl Hunter {
                 first_seen.insert(i, spec.clone());
             }
         }
+        let want_cross_users = first_seen.values().any(|s| s.cross_tenant_actors);
+        let prefilter = RawPrefilter::new(
+            &set,
+            &|f| !resolver.reads_canonical(f),
+            &|f| resolver.key_names(f, &|k| raw_literal(k)),
+            // Cross-tenant actors are learnt from every record naming an actor's home tenant.
+            if want_cross_users {
+                HOME_TENANT_KEYS
+            } else {
+                &[]
+            },
+        );
         Ok(Hunter {
+            prefilter,
             first_seen,
             first_seen_fields,
             extension_errors,
@@ -250,6 +271,11 @@ impl Hunter {
             correlated,
             correlation_fields,
         })
+    }
+
+    /// The raw-record prefilter of this rule set.
+    pub fn prefilter(&self) -> &RawPrefilter {
+        &self.prefilter
     }
 
     /// Rules whose tenantwatch extension block is invalid: (path, reason). They still run as
@@ -360,7 +386,26 @@ impl Hunter {
         let mut engine = CorrelationEngine::new(&self.set, limits);
         thread_local! {
             static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
+            static PRE: std::cell::RefCell<PrefilterScratch> =
+                std::cell::RefCell::new(PrefilterScratch::default());
         }
+        let decode_all = opts.decode_all;
+        let pre = |raw: RawRecord<'_>| -> Option<Verdict> {
+            if decode_all {
+                return Some(Verdict::All);
+            }
+            let (bytes, spells_keys) = match raw {
+                RawRecord::Json(b) => (b, true),
+                RawRecord::CsvRow(b) => (b, false),
+            };
+            match PRE.with(|s| {
+                self.prefilter
+                    .verdict(bytes, spells_keys, &mut s.borrow_mut())
+            }) {
+                Verdict::Skip => None,
+                v => Some(v),
+            }
+        };
         let want_cross_users = self.first_seen.values().any(|s| s.cross_tenant_actors);
         let mut first_seen = FirstSeenState::default();
         // First-seen candidates carry an empty rule until evaluated (memory).
@@ -372,10 +417,11 @@ impl Hunter {
             origin: Origin::Builtin,
         };
         let mut cross_users: HashSet<String> = HashSet::new();
-        let report = ingest(
+        let report = ingest_prefiltered(
             paths,
             &opts.ingest,
-            |ev, out: &mut Vec<Out>| {
+            pre,
+            |ev, verdict: Verdict, out: &mut Vec<Out>| {
                 if matches!(ev.kind, LogKind::TenantConfig) {
                     return;
                 }
@@ -389,7 +435,19 @@ impl Hunter {
                     event: ev,
                     resolver: &self.resolver,
                 };
-                let matches = SCRATCH.with(|s| self.set.matches_with(&view, &mut s.borrow_mut()));
+                let matches = SCRATCH.with(|s| match &verdict {
+                    Verdict::All | Verdict::Skip => {
+                        self.set.matches_with(&view, &mut s.borrow_mut())
+                    }
+                    Verdict::Rules(rules) => {
+                        let routed: Vec<u32> = rules
+                            .iter()
+                            .copied()
+                            .filter(|&r| generic || self.routes[r as usize].contains(&ev.kind))
+                            .collect();
+                        self.set.matches_among(&view, &routed, &mut s.borrow_mut())
+                    }
+                });
                 for m in matches {
                     if !generic && !self.routes[m.rule].contains(&ev.kind) {
                         continue;
@@ -453,6 +511,7 @@ impl Hunter {
                 }
             },
         );
+        self.set.count_skipped_events(report.totals.prefiltered);
         findings.extend(first_seen.finish(&self.first_seen, &cross_users, &|i| self.rule_ref(i)));
         let (corr, cstats): (_, CorrelationStats) = engine.finish();
         for m in corr {

@@ -35,7 +35,9 @@ pub mod fieldmap;
 pub mod firstseen;
 pub mod hunt;
 pub mod pipelines;
+pub mod prefilter;
 pub mod route;
+pub mod scan;
 
 pub use builtin::builtin_rules;
 pub use hunt::{HuntOptions, HuntResult, HuntStats, Hunter, RuleSource, origin_of_path};

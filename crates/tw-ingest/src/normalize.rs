@@ -635,6 +635,37 @@ pub fn normalize(format: Format, raw: Value) -> Result<(Value, Canonical), Strin
     Ok((doc, c))
 }
 
+/// The key names (last path step) a canonical field is read from, in any log kind: a record
+/// whose canonical field has a value spells one of them out. `None` for fields that may come from
+/// outside the record's keys (`tenant_id` from a resource path or the folder, `operation` of
+/// sign-ins, `result`, `time`) or are not a single field (`log`, `format`). `cross_tenant`
+/// needs the actor's home tenant.
+pub fn canonical_keys(field: &str) -> Option<Vec<&'static str>> {
+    let all = [
+        &UAL, &SIGNIN, &AUDIT, &ACTIVITY, &GRAPH, &RISK, &DEFENDER, &WINDOWS, &CEF, &GENERIC,
+        &CONFIG,
+    ];
+    let pick: fn(&Paths) -> &'static [Path] = match field {
+        "user" => |p| p.user,
+        "app_id" => |p| p.app_id,
+        "service_principal_id" => |p| p.sp_id,
+        "home_tenant_id" | "cross_tenant" => |p| p.home_tenant,
+        "ip" => |p| p.ip,
+        "targets" => |p| p.targets,
+        _ => return None,
+    };
+    let mut out: Vec<&'static str> = Vec::new();
+    for p in all {
+        for path in pick(p) {
+            let leaf = path.iter().rev().find(|s| **s != "[]")?;
+            if !out.contains(leaf) {
+                out.push(leaf);
+            }
+        }
+    }
+    Some(out)
+}
+
 /// Every path the canonical fields of any log kind read, `[]` steps included (for selective parsing).
 pub fn canonical_paths() -> Vec<&'static [&'static str]> {
     let mut v: Vec<&'static [&'static str]> = Vec::new();

@@ -108,6 +108,7 @@ struct BatchOut<T> {
     read: u64,
     rejected: u64,
     untimed: u64,
+    prefiltered: u64,
     errors: Vec<RecordError>,
     formats: BTreeMap<Format, u64>,
     coverage: BTreeMap<(String, LogKind), Coverage>,
@@ -140,6 +141,35 @@ where
     ingest_inputs(inputs, list_errors, opts, map, sink)
 }
 
+/// A record's bytes as a prefilter sees them, before any decoding.
+#[derive(Debug, Clone, Copy)]
+pub enum RawRecord<'a> {
+    /// One JSON record's text (field names are spelled out in it).
+    Json(&'a [u8]),
+    /// A CSV row's cells, unquoted and concatenated (field names are in the header only).
+    CsvRow(&'a [u8]),
+}
+
+/// Like [`ingest`], with a prefilter: `pre` runs on worker threads on each record's bytes before
+/// it is decoded; `None` means no use for the record (it is counted as read and prefiltered, and
+/// never decoded), `Some(k)` hands `k` to `map` with the decoded event.
+pub fn ingest_prefiltered<T, K, P, M, S>(
+    paths: &[PathBuf],
+    opts: &IngestOptions,
+    pre: P,
+    map: M,
+    sink: S,
+) -> IngestReport
+where
+    T: Send,
+    P: Fn(RawRecord<'_>) -> Option<K> + Sync,
+    M: Fn(&Event, K, &mut Vec<T>) + Sync,
+    S: FnMut(T),
+{
+    let (inputs, list_errors) = list_inputs(paths, &opts.limits);
+    run(inputs, list_errors, opts, &pre, &map, sink)
+}
+
 /// Reads inputs already listed (see [`crate::source::list_inputs`], [`Input::from_bytes`]); inputs
 /// that could not be listed are reported as unreadable.
 pub fn ingest_inputs<T, M, S>(
@@ -147,11 +177,35 @@ pub fn ingest_inputs<T, M, S>(
     list_errors: Vec<ListError>,
     opts: &IngestOptions,
     map: M,
-    mut sink: S,
+    sink: S,
 ) -> IngestReport
 where
     T: Send,
     M: Fn(&Event, &mut Vec<T>) + Sync,
+    S: FnMut(T),
+{
+    run(
+        inputs,
+        list_errors,
+        opts,
+        &|_: RawRecord<'_>| Some(()),
+        &|ev: &Event, (), out: &mut Vec<T>| map(ev, out),
+        sink,
+    )
+}
+
+fn run<T, K, P, M, S>(
+    inputs: Vec<Input>,
+    list_errors: Vec<ListError>,
+    opts: &IngestOptions,
+    pre: &P,
+    map: &M,
+    mut sink: S,
+) -> IngestReport
+where
+    T: Send,
+    P: Fn(RawRecord<'_>) -> Option<K> + Sync + ?Sized,
+    M: Fn(&Event, K, &mut Vec<T>) + Sync + ?Sized,
     S: FnMut(T),
 {
     let (defaults, attribution) = attribute(&inputs, opts);
@@ -181,10 +235,9 @@ where
         for _ in 0..threads {
             let rx: Receiver<Batch> = work_rx.clone();
             let tx: Sender<Msg<T>> = res_tx.clone();
-            let map = &map;
             scope.spawn(move || {
                 for batch in rx.iter() {
-                    let out = process_batch(batch, opts, map);
+                    let out = process_batch(batch, opts, pre, map);
                     if tx.send(Msg::Batch(out)).is_err() {
                         return;
                     }
@@ -206,6 +259,7 @@ where
             read: 0,
             rejected: 0,
             untimed: 0,
+            prefiltered: 0,
             formats: BTreeMap::new(),
             note: Some(e.reason.clone()),
         });
@@ -254,6 +308,7 @@ fn collect<T, S: FnMut(T)>(
                 cur.read += b.read;
                 cur.rejected += b.rejected;
                 cur.untimed += b.untimed;
+                cur.prefiltered += b.prefiltered;
                 for (f, n) in b.formats {
                     *cur.formats.entry(f).or_default() += n;
                 }
@@ -306,6 +361,7 @@ struct FileAcc {
     read: u64,
     rejected: u64,
     untimed: u64,
+    prefiltered: u64,
     listed: usize,
     formats: BTreeMap<Format, u64>,
 }
@@ -368,6 +424,7 @@ fn finish_file(input: &Input, e: FileEnd, acc: FileAcc, report: &mut IngestRepor
     report.totals.records += acc.read + acc.rejected;
     report.totals.read += acc.read;
     report.totals.rejected += acc.rejected;
+    report.totals.prefiltered += acc.prefiltered;
     report.files.push(FileReport {
         path: input.display.clone(),
         status,
@@ -377,6 +434,7 @@ fn finish_file(input: &Input, e: FileEnd, acc: FileAcc, report: &mut IngestRepor
         read: acc.read,
         rejected: acc.rejected,
         untimed: acc.untimed,
+        prefiltered: acc.prefiltered,
         formats,
         note: e.note,
     });
@@ -507,7 +565,11 @@ fn each_record(
             if stop {
                 continue;
             }
-            let out = process_batch(batch, opts, &|ev: &Event, o: &mut Vec<Event>| {
+            let out = process_batch(batch, opts, &|_: RawRecord<'_>| Some(()), &|ev: &Event,
+                                                                                 (),
+                                                                                 o: &mut Vec<
+                Event,
+            >| {
                 o.push(ev.clone())
             });
             for ev in &out.outputs {
@@ -978,11 +1040,11 @@ fn decode_json_record(
 }
 
 /// Decodes, classifies and normalizes a batch; applies `map` to each event.
-fn process_batch<T, M: Fn(&Event, &mut Vec<T>) + ?Sized>(
-    batch: Batch,
-    opts: &IngestOptions,
-    map: &M,
-) -> BatchOut<T> {
+fn process_batch<T, K, P, M>(batch: Batch, opts: &IngestOptions, pre: &P, map: &M) -> BatchOut<T>
+where
+    P: Fn(RawRecord<'_>) -> Option<K> + ?Sized,
+    M: Fn(&Event, K, &mut Vec<T>) + ?Sized,
+{
     let width = opts.gap_threshold_ms.max(1000);
     let mut out = BatchOut {
         file: batch.file,
@@ -991,6 +1053,7 @@ fn process_batch<T, M: Fn(&Event, &mut Vec<T>) + ?Sized>(
         read: 0,
         rejected: 0,
         untimed: 0,
+        prefiltered: 0,
         errors: Vec::new(),
         formats: BTreeMap::new(),
         coverage: BTreeMap::new(),
@@ -1006,6 +1069,20 @@ fn process_batch<T, M: Fn(&Event, &mut Vec<T>) + ?Sized>(
         });
     };
     for item in batch.items {
+        let raw = match &item {
+            Item::Json { start, end, .. } => Some(RawRecord::Json(&batch.buf[*start..*end])),
+            Item::Csv { rec, .. } => Some(RawRecord::CsvRow(rec.as_slice())),
+            Item::Bad { .. } => None,
+        };
+        let handed = match raw.map(pre) {
+            Some(None) => {
+                out.read += 1;
+                out.prefiltered += 1;
+                continue;
+            }
+            Some(Some(k)) => Some(k),
+            None => None,
+        };
         let (index, line, decoded) = match item {
             Item::Bad {
                 index,
@@ -1111,7 +1188,9 @@ fn process_batch<T, M: Fn(&Event, &mut Vec<T>) + ?Sized>(
             Some(t) => cov.add(t.millis(), width),
             None => out.untimed += 1,
         }
-        map(&ev, &mut out.outputs);
+        if let Some(k) = handed {
+            map(&ev, k, &mut out.outputs);
+        }
     }
     out
 }

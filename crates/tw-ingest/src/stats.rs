@@ -116,6 +116,9 @@ pub struct FileReport {
     /// Records read that carry no time.
     #[serde(skip_serializing_if = "is_zero")]
     pub untimed: u64,
+    /// Records read but never decoded: a prefilter found no use for them.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub prefiltered: u64,
     /// Records per format, when the file mixes several.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub formats: BTreeMap<String, u64>,
@@ -174,6 +177,10 @@ pub struct Totals {
     pub read: u64,
     /// Records rejected.
     pub rejected: u64,
+    /// Records read whose bytes a prefilter found no use for: counted in `read`, never decoded
+    /// (so neither classified nor checked), absent from the per-kind and per-tenant counts.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub prefiltered: u64,
     /// Records read per log kind.
     pub by_log_kind: BTreeMap<LogKind, u64>,
     /// Records read per tenant.

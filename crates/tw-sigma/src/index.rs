@@ -8,8 +8,10 @@ use std::collections::HashMap;
 
 use aho_corasick::{AhoCorasick, MatchKind};
 
+use crate::LiteralClause;
 use crate::compile::{Hint, Predicate, Prog, Scratch};
 use crate::event::{FieldRef, FieldValue, SigmaEvent, canonical_float};
+use crate::value::Test;
 use crate::value::lower;
 
 /// Where a needed literal must be found.
@@ -33,7 +35,37 @@ fn score(needs: &[Need]) -> (usize, usize) {
     (needs.len(), usize::MAX - shortest)
 }
 
-fn pred_needs(p: &Predicate) -> Option<Vec<Need>> {
+/// Scoring for text prefilters, where a short literal (`success`, `false`) is found in most
+/// records: longer shortest literal first (up to 16 bytes), then fewer alternatives.
+fn score_by_length(needs: &[Need]) -> (usize, usize) {
+    let shortest = needs
+        .iter()
+        .map(|n| match &n.hint {
+            Hint::Eq(s) | Hint::Sub(s) => s.len().min(16),
+        })
+        .min()
+        .unwrap_or(0);
+    (16 - shortest, needs.len())
+}
+
+type Score = fn(&[Need]) -> (usize, usize);
+
+/// Decides whether a predicate's literal can be used, and how: the identity for the event index;
+/// a stricter view for prefilters that look at something other than field values.
+pub(crate) type HintFilter<'a> = &'a dyn Fn(&Predicate, &Hint) -> Option<Hint>;
+
+fn identity(_: &Predicate, h: &Hint) -> Option<Hint> {
+    Some(h.clone())
+}
+
+fn hint_len(h: &Hint) -> usize {
+    match h {
+        Hint::Eq(s) => s.len() + 8,
+        Hint::Sub(s) => s.len(),
+    }
+}
+
+fn pred_needs(p: &Predicate, filter: HintFilter<'_>) -> Option<Vec<Need>> {
     if p.neq || p.tests.is_empty() {
         return None;
     }
@@ -42,28 +74,19 @@ fn pred_needs(p: &Predicate) -> Option<Vec<Need>> {
     } else {
         p.fields.iter().map(|f| Some(f.slot() as u32)).collect()
     };
-    let useful = |h: &Option<Hint>| match h {
-        Some(Hint::Sub(s)) => !s.is_empty(),
-        Some(Hint::Eq(_)) => true,
-        None => false,
+    let usable = |h: &Option<Hint>| -> Option<Hint> {
+        let h = filter(p, h.as_ref()?)?;
+        match &h {
+            Hint::Sub(s) if s.is_empty() => None,
+            _ => Some(h),
+        }
     };
-    let hints: Vec<&Hint> = if p.all {
+    let hints: Vec<Hint> = if p.all {
         // Every test must hold: any single one is a necessary condition.
-        let best = p
-            .hints
-            .iter()
-            .filter(|h| useful(h))
-            .filter_map(|h| h.as_ref())
-            .max_by_key(|h| match h {
-                Hint::Eq(s) => s.len() + 8,
-                Hint::Sub(s) => s.len(),
-            })?;
+        let best = p.hints.iter().filter_map(usable).max_by_key(hint_len)?;
         vec![best]
     } else {
-        if !p.hints.iter().all(useful) {
-            return None;
-        }
-        p.hints.iter().filter_map(|h| h.as_ref()).collect()
+        p.hints.iter().map(usable).collect::<Option<Vec<Hint>>>()?
     };
     let mut out = Vec::new();
     for f in &field_ids {
@@ -71,7 +94,7 @@ fn pred_needs(p: &Predicate) -> Option<Vec<Need>> {
             // Keyword searches are substring searches over string leaves.
             let hint = match (f, h) {
                 (None, Hint::Eq(s)) => Hint::Sub(s.clone()),
-                (_, h) => (*h).clone(),
+                (_, h) => h.clone(),
             };
             if matches!(&hint, Hint::Sub(s) if s.is_empty()) {
                 return None;
@@ -84,13 +107,13 @@ fn pred_needs(p: &Predicate) -> Option<Vec<Need>> {
     Some(out)
 }
 
-fn needs(p: &Prog, preds: &[Predicate]) -> Option<Vec<Need>> {
+fn needs(p: &Prog, preds: &[Predicate], filter: HintFilter<'_>, score: Score) -> Option<Vec<Need>> {
     match p {
-        Prog::Pred(i) => pred_needs(preds.get(*i as usize)?),
+        Prog::Pred(i) => pred_needs(preds.get(*i as usize)?, filter),
         Prog::Not(_) => None,
         Prog::And(xs) => xs
             .iter()
-            .filter_map(|x| needs(x, preds))
+            .filter_map(|x| needs(x, preds, filter, score))
             .min_by_key(|n| score(n)),
         Prog::Or(xs) | Prog::AtLeast(_, xs) => {
             if xs.is_empty() {
@@ -98,11 +121,179 @@ fn needs(p: &Prog, preds: &[Predicate]) -> Option<Vec<Need>> {
             }
             let mut all = Vec::new();
             for x in xs {
-                all.extend(needs(x, preds)?);
+                all.extend(needs(x, preds, filter, score)?);
             }
             Some(all)
         }
     }
+}
+
+/// Most clauses kept per rule by [`required_literals`].
+const MAX_CLAUSES: usize = 2;
+
+/// Necessary conditions of a program in conjunctive form: every event it matches satisfies each
+/// clause (contains one of its literals). Empty when nothing is known.
+/// The key literals of a field (one of which the text of any event holding a value of the field
+/// contains), or `None`.
+pub(crate) type FieldKeys<'a> = &'a dyn Fn(&FieldRef) -> Option<Vec<String>>;
+
+/// A clause: literals, and whether they are key names (only in texts that spell keys out).
+type Clause = (Vec<Need>, bool);
+
+fn key_clause(pred: &Predicate, keys: FieldKeys<'_>) -> Option<Clause> {
+    if pred.fields.is_empty() {
+        return None;
+    }
+    let mut out = Vec::new();
+    for f in &pred.fields {
+        for k in keys(f)? {
+            out.push(Need {
+                field: None,
+                hint: Hint::Sub(k),
+            });
+        }
+    }
+    (!out.is_empty()).then_some((out, true))
+}
+
+fn clauses(
+    p: &Prog,
+    preds: &[Predicate],
+    filter: HintFilter<'_>,
+    keys: FieldKeys<'_>,
+) -> Vec<Clause> {
+    let score = |c: &Clause| score_by_length(&c.0);
+    match p {
+        Prog::Pred(i) => {
+            let Some(pred) = preds.get(*i as usize) else {
+                return Vec::new();
+            };
+            let mut out: Vec<Clause> = Vec::new();
+            if pred.all && !pred.neq {
+                // `|all`: every test holds, each one is a clause.
+                let one = |h: &Option<Hint>| -> Option<Predicate> {
+                    let mut q = pred.clone();
+                    q.all = false;
+                    q.hints = vec![h.clone()];
+                    q.tests = vec![pred.tests.first()?.clone()];
+                    Some(q)
+                };
+                out.extend(
+                    pred.hints
+                        .iter()
+                        .filter_map(one)
+                        .filter_map(|q| pred_needs(&q, filter))
+                        .map(|n| (n, false)),
+                );
+            } else {
+                out.extend(pred_needs(pred, filter).map(|n| (n, false)));
+            }
+            // A predicate that only holds for a present field (every test but null and
+            // `exists: false`) means the field's key is spelled out.
+            let needs_presence = !pred.neq
+                && !pred.tests.is_empty()
+                && pred
+                    .tests
+                    .iter()
+                    .all(|t| !matches!(t, Test::Null | Test::Exists(false)));
+            if needs_presence && let Some(k) = key_clause(pred, keys) {
+                out.push(k);
+            }
+            out
+        }
+        Prog::Not(_) => Vec::new(),
+        Prog::And(xs) => {
+            let mut all: Vec<Clause> = xs
+                .iter()
+                .flat_map(|x| clauses(x, preds, filter, keys))
+                .collect();
+            all.sort_by_key(score);
+            all.dedup();
+            // Keep a value clause among the best: key clauses do not hold for every text.
+            if let Some(v) = all.iter().position(|c| !c.1)
+                && v >= MAX_CLAUSES
+            {
+                all.swap(MAX_CLAUSES - 1, v);
+            }
+            all.truncate(MAX_CLAUSES);
+            all
+        }
+        Prog::Or(xs) | Prog::AtLeast(_, xs) => {
+            if xs.is_empty() {
+                return Vec::new();
+            }
+            // The union of one clause of each branch: of value clauses only, which hold in any
+            // text; and of the best clauses, key clauses included, which hold where keys are
+            // spelled out.
+            let mut values: Option<Vec<Need>> = Some(Vec::new());
+            let mut best: Option<Vec<Need>> = Some(Vec::new());
+            let mut best_has_keys = false;
+            for x in xs {
+                let cs = clauses(x, preds, filter, keys);
+                match (
+                    &mut values,
+                    cs.iter().filter(|c| !c.1).min_by_key(|c| score(c)),
+                ) {
+                    (Some(v), Some(c)) => v.extend(c.0.iter().cloned()),
+                    _ => values = None,
+                }
+                match (&mut best, cs.iter().min_by_key(|c| score(c))) {
+                    (Some(v), Some(c)) => {
+                        v.extend(c.0.iter().cloned());
+                        best_has_keys |= c.1;
+                    }
+                    _ => best = None,
+                }
+            }
+            let mut out = Vec::new();
+            if let Some(v) = values {
+                out.push((v, false));
+            }
+            if let Some(b) = best
+                && best_has_keys
+            {
+                out.push((b, true));
+            }
+            out
+        }
+    }
+}
+
+/// For each program: necessary literal clauses (lowercase), as admitted by `filter`: every event
+/// it matches contains, for each clause, one of the clause's literals. Empty when nothing is
+/// known.
+pub(crate) fn required_literals(
+    progs: &[&Prog],
+    preds: &[Predicate],
+    filter: HintFilter<'_>,
+    keys: FieldKeys<'_>,
+) -> Vec<Vec<LiteralClause>> {
+    progs
+        .iter()
+        .map(|p| {
+            let mut out: Vec<LiteralClause> = clauses(p, preds, filter, keys)
+                .into_iter()
+                .map(|(c, key)| {
+                    let mut lits: Vec<String> = c
+                        .into_iter()
+                        .map(|n| match n.hint {
+                            Hint::Eq(s) | Hint::Sub(s) => s,
+                        })
+                        .collect();
+                    lits.sort();
+                    lits.dedup();
+                    LiteralClause {
+                        literals: lits,
+                        keys: key,
+                    }
+                })
+                .filter(|c| !c.literals.is_empty())
+                .collect();
+            out.sort();
+            out.dedup();
+            out
+        })
+        .collect()
 }
 
 #[derive(Debug)]
@@ -142,7 +333,7 @@ impl Index {
         let mut kw_fallback = Vec::new();
         for (r, p) in progs.iter().enumerate() {
             let r = r as u32;
-            let Some(ns) = needs(p, preds) else {
+            let Some(ns) = needs(p, preds, &identity, score) else {
                 always.push(r);
                 continue;
             };

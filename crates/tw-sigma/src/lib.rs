@@ -125,7 +125,7 @@ pub fn yaml_to_json(path: &str, text: &str) -> Result<Vec<serde_json::Value>, Ru
     Ok(docs.iter().map(yaml::to_json).collect())
 }
 
-use compile::{Compiler, Predicate, Prog, collect_evidence, eval_prog};
+use compile::{Compiler, Hint, Predicate, Prog, collect_evidence, eval_prog};
 use index::Index;
 
 /// A compiled detection rule.
@@ -261,6 +261,16 @@ pub struct RuleSet {
     events: AtomicU64,
     evaluated: AtomicU64,
     skipped: AtomicU64,
+}
+
+/// A necessary condition of a rule on an event's text: it contains one of `literals`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct LiteralClause {
+    /// Lowercase literals.
+    pub literals: Vec<String>,
+    /// True when the literals are key names (found only in texts that spell keys out, such as
+    /// JSON; not in a CSV row).
+    pub keys: bool,
 }
 
 /// Builds a [`RuleSet`].
@@ -716,6 +726,41 @@ impl RuleSet {
         self.preds.len()
     }
 
+    /// For each rule (by index): necessary literal clauses, lowercase: every event the rule
+    /// matches contains, for each clause, one of the clause's literals in some string value (no
+    /// clause: nothing is known). Only literals of
+    /// fields accepted by `field_ok` (keyword searches are always accepted) are considered, each
+    /// passed through `literal(text, exact)` which may shorten it to a substring (still necessary)
+    /// or refuse it. `field_keys` may give, per field, key names one of which a text holding a
+    /// value of the field spells out: such clauses are marked [`LiteralClause::keys`]. Prefilters on something other than field values (raw record bytes) use this
+    /// to skip records no rule can match.
+    ///
+    /// ```
+    /// let mut b = tw_sigma::RuleSet::builder();
+    /// b.add_yaml("r.yml", "title: t\nlogsource: {product: azure}\ndetection:\n  sel: {operationName|contains: 'Add owner'}\n  condition: sel\n");
+    /// let set = b.build();
+    /// let lits = set.required_literals(&|_| true, &|t, _| Some(t.to_string()), &|_| None);
+    /// assert_eq!(lits[0][0].literals, vec!["add owner".to_string()]);
+    /// ```
+    pub fn required_literals(
+        &self,
+        field_ok: &dyn Fn(&FieldRef) -> bool,
+        literal: &dyn Fn(&str, bool) -> Option<String>,
+        field_keys: &dyn Fn(&FieldRef) -> Option<Vec<String>>,
+    ) -> Vec<Vec<LiteralClause>> {
+        let filter = |p: &Predicate, h: &Hint| -> Option<Hint> {
+            if !p.fields.iter().all(field_ok) {
+                return None;
+            }
+            match h {
+                Hint::Eq(t) => literal(t, true).map(Hint::Sub),
+                Hint::Sub(t) => literal(t, false).map(Hint::Sub),
+            }
+        };
+        let progs: Vec<&Prog> = self.rules.iter().map(|r| &r.prog).collect();
+        index::required_literals(&progs, &self.preds, &filter, field_keys)
+    }
+
     /// Number of rules that the index cannot skip (evaluated for every event).
     pub fn unindexed_rule_count(&self) -> usize {
         self.index.always_count()
@@ -740,6 +785,40 @@ impl RuleSet {
         let out = self.eval_rules(event, s, cands.iter().map(|&r| r as usize));
         s.cands = cands;
         out
+    }
+
+    /// Like [`RuleSet::matches_with`], but evaluates only `rules` (sorted rule indexes, e.g. from
+    /// a prefilter that already excluded the others) instead of asking the index.
+    pub fn matches_among(
+        &self,
+        event: &dyn SigmaEvent,
+        rules: &[u32],
+        s: &mut Scratch,
+    ) -> Vec<RuleMatch> {
+        s.reset(self.preds.len(), self.rules.len());
+        self.events.fetch_add(1, Ordering::Relaxed);
+        let n = rules
+            .iter()
+            .filter(|&&r| (r as usize) < self.rules.len())
+            .count();
+        self.evaluated.fetch_add(n as u64, Ordering::Relaxed);
+        self.skipped
+            .fetch_add((self.rules.len() - n) as u64, Ordering::Relaxed);
+        self.eval_rules(
+            event,
+            s,
+            rules
+                .iter()
+                .map(|&r| r as usize)
+                .filter(|&r| r < self.rules.len()),
+        )
+    }
+
+    /// Counts events that were never matched because a prefilter excluded every rule.
+    pub fn count_skipped_events(&self, n: u64) {
+        self.events.fetch_add(n, Ordering::Relaxed);
+        self.skipped
+            .fetch_add(n * self.rules.len() as u64, Ordering::Relaxed);
     }
 
     /// Evaluates every rule without the index (reference behaviour, for verification).

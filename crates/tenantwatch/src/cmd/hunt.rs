@@ -46,6 +46,11 @@ pub struct HuntArgs {
     /// Exit with status 2 when any record or file was rejected.
     #[arg(long)]
     pub strict: bool,
+    /// Decode and check every record, also those no rule can match (by default such records are
+    /// recognised from their bytes and skipped undecoded, so a malformed one among them is not
+    /// reported; `ingest --stats` checks every record).
+    #[arg(long = "decode-all")]
+    pub decode_all: bool,
 }
 
 /// Output formats of findings.
@@ -93,6 +98,7 @@ pub fn run(a: HuntArgs) -> Result<u8> {
         min_level,
         placeholders: Default::default(),
         max_correlation_observations: a.max_correlation_state,
+        decode_all: a.decode_all,
     };
     let result = hunter.hunt(&a.read.paths, &opts);
     let sink: Box<dyn Write> = match &a.out {
@@ -126,9 +132,10 @@ pub fn run(a: HuntArgs) -> Result<u8> {
     let s = &result.stats;
     let pairs = s.evaluated + s.skipped;
     eprintln!(
-        "tenantwatch: {} records read ({} rejected) from {} files; {} rules, {} correlations, {} retired skipped, {} rejected; {} findings; candidate index skipped {:.2} % of rule/event pairs",
+        "tenantwatch: {} records read ({} rejected, {} not decoded: no rule can match them) from {} files; {} rules, {} correlations, {} retired skipped, {} rejected; {} findings; candidate index skipped {:.2} % of rule/event pairs",
         r.totals.read,
         r.totals.rejected,
+        r.totals.prefiltered,
         r.totals.files,
         s.rules,
         s.correlations,
