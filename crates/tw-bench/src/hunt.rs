@@ -134,7 +134,14 @@ pub fn bench_prefilter(paths: &[PathBuf], rules: &Path) -> Result<(), String> {
     use tw_detect::prefilter::Verdict;
     let sources = load_rules(rules).map_err(|e| format!("{}: {e}", rules.display()))?;
     let hunter = Hunter::new(&sources, HashMap::new())?;
-    let pre = hunter.prefilter();
+    let mut pre = hunter.prefilter().clone();
+    let t = Instant::now();
+    let sample = tw_detect::prefilter::sample_texts(paths);
+    let refs: Vec<&[u8]> = sample.iter().map(Vec::as_slice).collect();
+    if std::env::var_os("TW_NO_TUNE").is_none() {
+        pre.tune(&refs);
+    }
+    let tune_s = t.elapsed().as_secs_f64();
     let set = hunter.rule_set();
     let always: Vec<String> = pre
         .always()
@@ -144,13 +151,7 @@ pub fn bench_prefilter(paths: &[PathBuf], rules: &Path) -> Result<(), String> {
     if let Ok(dump) = std::env::var("TW_DUMP_LITERALS") {
         let text: String = pre
             .literals()
-            .map(|(l, rs)| {
-                let titles: Vec<&str> = rs
-                    .iter()
-                    .map(|&r| set.rules()[r as usize].title())
-                    .collect();
-                format!("{l}\t{}\n", titles.join(" | "))
-            })
+            .map(|(l, scanned)| format!("{l}\t{scanned}\n"))
             .collect();
         std::fs::write(dump, text).map_err(|e| e.to_string())?;
     }
@@ -197,6 +198,9 @@ pub fn bench_prefilter(paths: &[PathBuf], rules: &Path) -> Result<(), String> {
     let out = serde_json::json!({
         "rules": set.rules().len(),
         "literals": pre.literal_count(),
+        "scanned_literals": pre.scanned_count(),
+        "sample_texts": sample.len(),
+        "tune_seconds": round(tune_s, 3),
         "always": always,
         "records": records,
         "skipped": skip,

@@ -390,6 +390,14 @@ impl Hunter {
                 std::cell::RefCell::new(PrefilterScratch::default());
         }
         let decode_all = opts.decode_all;
+        // The literals looked up first are picked from how often they occur in the data.
+        let mut prefilter = self.prefilter.clone();
+        if !decode_all {
+            let sample = crate::prefilter::sample_texts(paths);
+            let refs: Vec<&[u8]> = sample.iter().map(Vec::as_slice).collect();
+            prefilter.tune(&refs);
+        }
+        let prefilter = &prefilter;
         let pre = |raw: RawRecord<'_>| -> Option<Verdict> {
             if decode_all {
                 return Some(Verdict::All);
@@ -398,10 +406,7 @@ impl Hunter {
                 RawRecord::Json(b) => (b, true),
                 RawRecord::CsvRow(b) => (b, false),
             };
-            match PRE.with(|s| {
-                self.prefilter
-                    .verdict(bytes, spells_keys, &mut s.borrow_mut())
-            }) {
+            match PRE.with(|s| prefilter.verdict(bytes, spells_keys, &mut s.borrow_mut())) {
                 Verdict::Skip => None,
                 v => Some(v),
             }

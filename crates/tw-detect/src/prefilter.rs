@@ -44,27 +44,198 @@ pub enum Verdict {
 #[derive(Debug, Default)]
 pub struct PrefilterScratch {
     lower: Vec<u8>,
-    found: Vec<bool>,
+    /// Per literal: 0 unknown, 1 in the text, 2 not in it.
+    state: Vec<u8>,
     touched: Vec<u32>,
     rule_seen: Vec<bool>,
+    seen_list: Vec<u32>,
     rules: Vec<u32>,
 }
 
 /// The prefilter of a rule set.
-#[derive(Debug)]
+#[derive(Clone)]
 pub struct RawPrefilter {
     scanner: Option<LiteralScanner>,
-    /// Per literal: the rules with a clause holding it.
-    lit_rules: Vec<Vec<u32>>,
     literal_text: Vec<String>,
+    /// Per literal: a finder for checking it in a lowercased text.
+    finders: Vec<memchr::memmem::Finder<'static>>,
+    /// Per literal: true when the scanner looks for it (absent from the found set = not there).
+    scanned: Vec<bool>,
+    /// Per scanned literal: the rules whose trigger clause (JSON text, CSV row) holds it.
+    trig_json: Vec<Vec<u32>>,
+    trig_csv: Vec<Vec<u32>>,
     /// Per rule: its clauses, as literal ids, and whether they are key names.
     clauses: Vec<Vec<(Vec<u32>, bool)>>,
+    /// Per rule: key/value conditions checked in JSON text (keys, values).
+    pairs: Vec<Vec<Pair>>,
+    /// Per rule: the clause it is triggered by in JSON text and in CSV rows.
+    trigger: Vec<(Option<usize>, Option<usize>)>,
     /// Rules that are candidates for every record.
     always: Vec<u32>,
     /// Rules whose clauses are all key names: candidates for every CSV row.
     always_csv: Vec<u32>,
     /// Literal ids of `keep`: a record holding one is never skipped.
     keep: Vec<u32>,
+    /// Finders of the hazards.
+    hazards: Vec<memchr::memmem::Finder<'static>>,
+}
+
+/// A key/value condition: a key named one of `keys` has a value equal to or holding one of
+/// `values`.
+#[derive(Clone)]
+struct Pair {
+    keys: Vec<(memchr::memmem::Finder<'static>, usize)>,
+    values: Vec<PairValue>,
+}
+
+#[derive(Clone)]
+enum PairValue {
+    /// The value, trimmed and without a trailing full stop, equals this (plain ASCII, no dash,
+    /// not a number).
+    Exact(Vec<u8>),
+    /// The value's text holds this.
+    Holds(Box<memchr::memmem::Finder<'static>>),
+}
+
+impl PairValue {
+    /// From a rule value (lowercase); `None` when nothing can be checked.
+    fn new(text: &str, exact: bool) -> Option<PairValue> {
+        let plain = text
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && !matches!(b, b'"' | b'\\' | b'/' | b'-') || b == b' ');
+        let t = text.trim();
+        let numeric = t.parse::<f64>().is_ok() || matches!(t, "true" | "false" | "null");
+        if exact && plain && !numeric && !text.starts_with(['{', '[']) {
+            let t = t.strip_suffix('.').unwrap_or(t).trim_end();
+            return Some(PairValue::Exact(t.as_bytes().to_vec()));
+        }
+        let piece = text
+            .split(|c: char| {
+                !c.is_ascii() || c.is_ascii_control() || matches!(c, '"' | '\\' | '/' | '-')
+            })
+            .max_by_key(|p| p.len())
+            .filter(|p| !p.is_empty())?;
+        Some(PairValue::Holds(Box::new(
+            memchr::memmem::Finder::new(piece.as_bytes()).into_owned(),
+        )))
+    }
+
+    /// Checks a value's raw text (a string's content, or a bare scalar).
+    fn matches(&self, region: &[u8]) -> bool {
+        match self {
+            PairValue::Holds(f) => f.find(region).is_some(),
+            PairValue::Exact(v) => {
+                if region.iter().any(|&b| b == b'\\' || !b.is_ascii()) {
+                    // Escapes, or characters Unicode trims or folds: not compared here.
+                    return true;
+                }
+                let r = region.trim_ascii();
+                let r = r.strip_suffix(b".").unwrap_or(r).trim_ascii_end();
+                r == v.as_slice()
+            }
+        }
+    }
+}
+
+impl Pair {
+    /// Checks the condition on a lowercased JSON text. Sound for JSON and for JSON held in JSON
+    /// strings: a value that is an object, an array or a string holding JSON passes.
+    fn holds(&self, text: &[u8]) -> bool {
+        let at = |i: usize| text.get(i).copied().unwrap_or(0);
+        let skip_ws = |mut i: usize| {
+            loop {
+                match at(i) {
+                    b' ' | b'\t' | b'\n' | b'\r' => i += 1,
+                    b'\\' if matches!(at(i + 1), b'n' | b't' | b'r') => i += 2,
+                    _ => return i,
+                }
+            }
+        };
+        for (finder, len) in &self.keys {
+            for pos in finder.find_iter(text) {
+                let mut i = pos + len;
+                if at(i) == b'\\' {
+                    i += 1;
+                }
+                if at(i) != b'"' {
+                    continue;
+                }
+                i = skip_ws(i + 1);
+                if at(i) != b':' {
+                    continue;
+                }
+                i = skip_ws(i + 1);
+                let region: &[u8] = match at(i) {
+                    b'[' => return true,
+                    // An object is compared as its JSON text: only a containment test can hold.
+                    b'{' => {
+                        if self.values.iter().any(|v| matches!(v, PairValue::Holds(_))) {
+                            return true;
+                        }
+                        continue;
+                    }
+                    b'"' => string_region(text, i + 1, false),
+                    b'\\' if at(i + 1) == b'"' => string_region(text, i + 2, true),
+                    _ => {
+                        let rest = text.get(i..).unwrap_or(&[]);
+                        let end = rest
+                            .iter()
+                            .position(|b| {
+                                matches!(b, b',' | b'}' | b']' | b'"' | b'\\')
+                                    || b.is_ascii_whitespace()
+                            })
+                            .unwrap_or(rest.len());
+                        &rest[..end]
+                    }
+                };
+                let lead = region
+                    .iter()
+                    .position(|b| !b.is_ascii_whitespace())
+                    .map(|p| region[p]);
+                if matches!(lead, Some(b'{' | b'[')) {
+                    // A string holding JSON, decoded by some formats.
+                    return true;
+                }
+                if self.values.iter().any(|v| v.matches(region)) {
+                    return true;
+                }
+            }
+        }
+        false
+    }
+}
+
+/// The text of a JSON string starting at `from` (after its opening quote) up to its closing
+/// quote: in plain JSON the first quote after an even number of backslashes; in a string within
+/// a JSON string (`inner`), the first quote after exactly one backslash, which never ends early
+/// (quotes within the inner string have at least three).
+fn string_region(text: &[u8], from: usize, inner: bool) -> &[u8] {
+    let rest = text.get(from..).unwrap_or(&[]);
+    let mut i = 0;
+    while let Some(q) = memchr::memchr(b'"', &rest[i..]) {
+        let at = i + q;
+        let slashes = rest[..at].iter().rev().take_while(|b| **b == b'\\').count();
+        let end = if inner {
+            slashes == 1
+        } else {
+            slashes % 2 == 0
+        };
+        if end {
+            return &rest[..at.saturating_sub(usize::from(inner))];
+        }
+        i = at + 1;
+    }
+    rest
+}
+
+impl std::fmt::Debug for RawPrefilter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RawPrefilter")
+            .field("literals", &self.literal_text.len())
+            .field("scanned", &self.scanned.iter().filter(|x| **x).count())
+            .field("always", &self.always)
+            .finish()
+    }
 }
 
 /// Cuts `text` (a lowercase literal) down to the longest piece that appears verbatim in any raw
@@ -92,9 +263,64 @@ fn is_plain_decimal(t: &str) -> bool {
         && !t.ends_with('.')
 }
 
+/// Bytes read from the start of each input for [`sample_texts`], and in all.
+const SAMPLE_PER_INPUT: usize = 128 << 10;
+const SAMPLE_TOTAL: usize = 8 << 20;
+
+/// Lines from the start of the inputs under `paths` (decompressed; at most 128 KiB of each of
+/// evenly spread inputs, 8 MiB in all), for [`RawPrefilter::tune`]. Unreadable inputs are
+/// passed over: the reader reports them.
+pub fn sample_texts(paths: &[std::path::PathBuf]) -> Vec<Vec<u8>> {
+    use std::io::Read;
+    let limits = tw_ingest::SourceLimits::default();
+    let (inputs, _) = tw_ingest::source::list_inputs(paths, &limits);
+    let take = (SAMPLE_TOTAL / SAMPLE_PER_INPUT).max(1);
+    let step = inputs.len().div_ceil(take).max(1);
+    let mut out = Vec::new();
+    for input in inputs.iter().step_by(step) {
+        let Ok(stream) = tw_ingest::source::open(input, &limits) else {
+            continue;
+        };
+        let mut buf = Vec::with_capacity(SAMPLE_PER_INPUT);
+        if stream
+            .take(SAMPLE_PER_INPUT as u64)
+            .read_to_end(&mut buf)
+            .is_err()
+        {
+            continue;
+        }
+        out.extend(
+            buf.split(|&b| b == b'\n')
+                .filter(|l| l.len() > 2)
+                .map(<[u8]>::to_vec),
+        );
+    }
+    out
+}
+
+/// Score of a clause: its estimated share of texts holding one of its literals (from literal
+/// frequencies when known), then fewer and longer literals.
+fn clause_cost(c: &[u32], freq: Option<&[f64]>, text: &[String]) -> (u64, usize, usize) {
+    let share = match freq {
+        Some(f) => c
+            .iter()
+            .map(|&l| f.get(l as usize).copied().unwrap_or(1.0))
+            .sum::<f64>()
+            .min(1.0),
+        None => 0.0,
+    };
+    let shortest = c
+        .iter()
+        .map(|&l| text[l as usize].len().min(16))
+        .min()
+        .unwrap_or(0);
+    ((share * 1e6) as u64, 16 - shortest, c.len())
+}
+
 impl RawPrefilter {
     /// Builds the prefilter of `set`; `field_ok` says which fields hold values taken verbatim
-    /// from the record (not computed).
+    /// from the record (not computed), `field_keys` the key names a field is read from, and a
+    /// record holding one of the `keep` literals is never skipped.
     pub fn new(
         set: &RuleSet,
         field_ok: &dyn Fn(&FieldRef) -> bool,
@@ -102,73 +328,189 @@ impl RawPrefilter {
         keep: &[&str],
     ) -> RawPrefilter {
         let per_rule = set.required_literals(field_ok, &|t, _| raw_literal(t), field_keys);
-        let mut ids: std::collections::BTreeMap<String, u32> = Default::default();
+        let finder = |t: &str| memchr::memmem::Finder::new(t.as_bytes()).into_owned();
+        let pairs: Vec<Vec<Pair>> = per_rule
+            .iter()
+            .map(|cs| {
+                cs.iter()
+                    .filter(|c| !c.pair_keys.is_empty())
+                    .filter_map(|c| {
+                        let values = c
+                            .literals
+                            .iter()
+                            .zip(&c.exact)
+                            .map(|(v, e)| PairValue::new(v, *e))
+                            .collect::<Option<Vec<_>>>()?;
+                        Some(Pair {
+                            keys: c.pair_keys.iter().map(|k| (finder(k), k.len())).collect(),
+                            values,
+                        })
+                    })
+                    .collect()
+            })
+            .collect();
+        let per_rule: Vec<Vec<tw_sigma::LiteralClause>> = per_rule
+            .into_iter()
+            .map(|cs| cs.into_iter().filter(|c| c.pair_keys.is_empty()).collect())
+            .collect();
+        let mut ids: std::collections::BTreeSet<String> = Default::default();
         for k in keep {
-            let n = ids.len() as u32;
-            ids.entry(k.to_ascii_lowercase()).or_insert(n);
+            ids.insert(k.to_ascii_lowercase());
         }
         for c in per_rule.iter().flatten() {
-            for l in &c.literals {
-                let n = ids.len() as u32;
-                ids.entry(l.clone()).or_insert(n);
-            }
+            ids.extend(c.literals.iter().cloned());
         }
-        // Literal ids in sorted order (deterministic automaton).
-        let literal_text: Vec<String> = ids.keys().cloned().collect();
+        // Literal ids in sorted order (deterministic).
+        let literal_text: Vec<String> = ids.into_iter().collect();
         let id_of: std::collections::HashMap<&str, u32> = literal_text
             .iter()
             .enumerate()
             .map(|(i, t)| (t.as_str(), i as u32))
             .collect();
-        let mut lit_rules = vec![Vec::new(); literal_text.len()];
         let mut always = Vec::new();
         let mut always_csv = Vec::new();
         let mut clauses = Vec::with_capacity(per_rule.len());
         for (r, cs) in per_rule.iter().enumerate() {
             if cs.is_empty() {
                 always.push(r as u32);
-            }
-            let cs: Vec<(Vec<u32>, bool)> = cs
-                .iter()
-                .map(|c| {
-                    let ids = c
-                        .literals
-                        .iter()
-                        .filter_map(|l| id_of.get(l.as_str()).copied())
-                        .collect();
-                    (ids, c.keys)
-                })
-                .collect();
-            if !cs.is_empty() && cs.iter().all(|(_, keys)| *keys) {
+            } else if cs.iter().all(|c| c.keys) {
                 // Key names are not in a CSV row: there, nothing is known of this rule.
                 always_csv.push(r as u32);
             }
-            for (c, _) in &cs {
-                for &l in c {
-                    let v: &mut Vec<u32> = &mut lit_rules[l as usize];
-                    if v.last() != Some(&(r as u32)) {
-                        v.push(r as u32);
-                    }
-                }
-            }
-            clauses.push(cs);
+            clauses.push(
+                cs.iter()
+                    .map(|c| {
+                        let ids = c
+                            .literals
+                            .iter()
+                            .filter_map(|l| id_of.get(l.as_str()).copied())
+                            .collect();
+                        (ids, c.keys)
+                    })
+                    .collect::<Vec<(Vec<u32>, bool)>>(),
+            );
         }
-        let mut pats: Vec<Vec<u8>> = literal_text.iter().map(|t| t.as_bytes().to_vec()).collect();
-        pats.extend(HAZARDS.iter().map(|h| h.to_vec()));
-        let scanner = LiteralScanner::new(&pats);
         let keep = keep
             .iter()
             .filter_map(|k| id_of.get(k.to_ascii_lowercase().as_str()).copied())
             .collect();
-        RawPrefilter {
-            scanner,
-            lit_rules,
+        let finders = literal_text
+            .iter()
+            .map(|t| memchr::memmem::Finder::new(t.as_bytes()).into_owned())
+            .collect();
+        let mut p = RawPrefilter {
+            scanner: None,
+            scanned: vec![false; literal_text.len()],
+            trig_json: Vec::new(),
+            trig_csv: Vec::new(),
+            trigger: Vec::new(),
+            pairs,
             literal_text,
+            finders,
             clauses,
             always,
             always_csv,
             keep,
+            hazards: HAZARDS
+                .iter()
+                .map(|h| memchr::memmem::Finder::new(h).into_owned())
+                .collect(),
+        };
+        p.choose(None);
+        p
+    }
+
+    /// Picks each rule's trigger clauses (the rarest, by `freq` when known) and builds the
+    /// scanner for their literals.
+    fn choose(&mut self, freq: Option<&[f64]>) {
+        let n = self.literal_text.len();
+        let text = &self.literal_text;
+        self.trigger = self
+            .clauses
+            .iter()
+            .map(|cs| {
+                let best = |csv: bool| {
+                    cs.iter()
+                        .enumerate()
+                        .filter(|(_, (_, keys))| !(csv && *keys))
+                        .min_by_key(|(_, (c, _))| clause_cost(c, freq, text))
+                        .map(|(i, _)| i)
+                };
+                (best(false), best(true))
+            })
+            .collect();
+        let mut scanned = vec![false; n];
+        for &k in &self.keep {
+            scanned[k as usize] = true;
         }
+        let mut trig_json = vec![Vec::new(); n];
+        let mut trig_csv = vec![Vec::new(); n];
+        for (r, (j, c)) in self.trigger.iter().enumerate() {
+            for (which, slot) in [(j, &mut trig_json), (c, &mut trig_csv)] {
+                if let Some(i) = which {
+                    for &l in &self.clauses[r][*i].0 {
+                        scanned[l as usize] = true;
+                        slot[l as usize].push(r as u32);
+                    }
+                }
+            }
+        }
+        let mut pats: Vec<Vec<u8>> = Vec::new();
+        let mut ids: Vec<u32> = Vec::new();
+        for (l, on) in scanned.iter().enumerate() {
+            if *on {
+                pats.push(self.literal_text[l].as_bytes().to_vec());
+                ids.push(l as u32);
+            }
+        }
+        self.scanner = if pats.is_empty() {
+            None
+        } else {
+            LiteralScanner::new(&pats).map(|s| s.with_ids(ids))
+        };
+        self.scanned = scanned;
+        self.trig_json = trig_json;
+        self.trig_csv = trig_csv;
+    }
+
+    /// Re-picks each rule's trigger clause from literal frequencies measured on `sample` (texts
+    /// of the data about to be read): the clause least often present is looked up, the others
+    /// are checked only for rules it lets through. Changes speed only, never the verdicts'
+    /// soundness.
+    pub fn tune(&mut self, sample: &[&[u8]]) {
+        if sample.is_empty() || self.literal_text.is_empty() {
+            return;
+        }
+        let pats: Vec<Vec<u8>> = self
+            .literal_text
+            .iter()
+            .map(|t| t.as_bytes().to_vec())
+            .collect();
+        let Some(all) = LiteralScanner::automaton(&pats) else {
+            return;
+        };
+        let mut count = vec![0u64; pats.len()];
+        let mut seen = vec![false; pats.len()];
+        let mut touched = Vec::new();
+        let mut lower = Vec::new();
+        for text in sample {
+            all.scan(text, &mut lower, &mut |i| {
+                if !std::mem::replace(&mut seen[i as usize], true) {
+                    touched.push(i);
+                }
+                true
+            });
+            for &i in &touched {
+                count[i as usize] += 1;
+                seen[i as usize] = false;
+            }
+            touched.clear();
+        }
+        let freq: Vec<f64> = count
+            .iter()
+            .map(|&c| c as f64 / sample.len() as f64)
+            .collect();
+        self.choose(Some(&freq));
     }
 
     /// Rules that are candidates for every record.
@@ -181,85 +523,112 @@ impl RawPrefilter {
         self.scanner.as_ref().is_some_and(LiteralScanner::is_packed)
     }
 
-    /// Number of distinct literals looked up.
+    /// Number of distinct literals known.
     pub fn literal_count(&self) -> usize {
         self.literal_text.len()
     }
 
-    /// The literals looked up, with the rules whose clauses hold each one.
-    pub fn literals(&self) -> impl Iterator<Item = (&str, &[u32])> {
+    /// Number of literals the scanner looks for (the trigger clauses' and `keep`).
+    pub fn scanned_count(&self) -> usize {
+        self.scanned.iter().filter(|x| **x).count()
+    }
+
+    /// The literals known, with whether each is scanned for.
+    pub fn literals(&self) -> impl Iterator<Item = (&str, bool)> {
         self.literal_text
             .iter()
-            .zip(&self.lit_rules)
-            .map(|(t, r)| (t.as_str(), r.as_slice()))
+            .zip(&self.scanned)
+            .map(|(t, s)| (t.as_str(), *s))
     }
 
     /// The candidate rules of a record's raw bytes; `spells_keys` is true for JSON text (field
     /// names written out in the record), false for a CSV row. A record holding a `keep` literal
     /// (or any CSV row, when there are such literals) is not skipped, even with no rule.
     pub fn verdict(&self, raw: &[u8], spells_keys: bool, s: &mut PrefilterScratch) -> Verdict {
-        let Some(scanner) = &self.scanner else {
+        if self.hazards.iter().any(|h| h.find(raw).is_some()) {
             return Verdict::All;
-        };
+        }
         let n = self.literal_text.len();
-        if s.found.len() != n {
-            s.found = vec![false; n];
+        if s.state.len() != n {
+            s.state = vec![0; n];
             s.touched.clear();
         }
         if s.rule_seen.len() != self.clauses.len() {
             s.rule_seen = vec![false; self.clauses.len()];
+            s.seen_list.clear();
         }
         for &l in &s.touched {
-            s.found[l as usize] = false;
+            s.state[l as usize] = 0;
         }
         s.touched.clear();
-        let mut hazard = false;
-        let (found, touched) = (&mut s.found, &mut s.touched);
-        scanner.scan(raw, &mut s.lower, &mut |p| {
-            let p = p as usize;
-            if p >= n {
-                hazard = true;
-                return false;
+        let (state, touched) = (&mut s.state, &mut s.touched);
+        match &self.scanner {
+            Some(scanner) => scanner.scan(raw, &mut s.lower, &mut |p| {
+                if state[p as usize] == 0 {
+                    state[p as usize] = 1;
+                    touched.push(p);
+                }
+                true
+            }),
+            None => {
+                s.lower.clear();
+                s.lower.extend(raw.iter().map(u8::to_ascii_lowercase));
             }
-            if !std::mem::replace(&mut found[p], true) {
-                touched.push(p as u32);
-            }
-            true
-        });
-        if hazard {
-            return Verdict::All;
         }
         s.rules.clear();
         s.rules.extend_from_slice(&self.always);
         if !spells_keys {
             s.rules.extend_from_slice(&self.always_csv);
         }
-        for &l in &s.touched {
-            for &r in &self.lit_rules[l as usize] {
+        let trig = if spells_keys {
+            &self.trig_json
+        } else {
+            &self.trig_csv
+        };
+        let found: Vec<u32> = s.touched.clone();
+        for l in found {
+            for &r in &trig[l as usize] {
                 if std::mem::replace(&mut s.rule_seen[r as usize], true) {
                     continue;
                 }
+                s.seen_list.push(r);
                 let ok = self.clauses[r as usize].iter().all(|(c, keys)| {
-                    (*keys && !spells_keys) || c.iter().any(|&x| s.found[x as usize])
-                });
+                    (*keys && !spells_keys) || c.iter().any(|&x| self.holds(x, s))
+                }) && (!spells_keys
+                    || self.pairs[r as usize].iter().all(|p| p.holds(&s.lower)));
                 if ok {
                     s.rules.push(r);
                 }
             }
         }
-        for &l in &s.touched {
-            for &r in &self.lit_rules[l as usize] {
-                s.rule_seen[r as usize] = false;
-            }
+        for r in s.seen_list.drain(..) {
+            s.rule_seen[r as usize] = false;
         }
         let kept = !self.keep.is_empty()
-            && (!spells_keys || self.keep.iter().any(|&k| s.found[k as usize]));
+            && (!spells_keys || self.keep.iter().any(|&k| s.state[k as usize] == 1));
         if s.rules.is_empty() && !kept {
             Verdict::Skip
         } else {
             s.rules.sort_unstable();
             s.rules.dedup();
             Verdict::Rules(s.rules.clone())
+        }
+    }
+
+    /// Whether literal `l` is in the scratch's lowercased text (found by the scan, or looked up
+    /// once and remembered).
+    fn holds(&self, l: u32, s: &mut PrefilterScratch) -> bool {
+        let i = l as usize;
+        match s.state[i] {
+            1 => true,
+            2 => false,
+            _ if self.scanned[i] => false,
+            _ => {
+                let hit = self.finders[i].find(&s.lower).is_some();
+                s.state[i] = if hit { 1 } else { 2 };
+                s.touched.push(l);
+                hit
+            }
         }
     }
 }
@@ -357,5 +726,78 @@ mod tests {
             p.verdict("{\"x\":\"\u{212A}\"}".as_bytes(), true, &mut seen),
             Verdict::All
         );
+    }
+
+    fn pair(keys: &[&str], values: &[(&str, bool)]) -> Pair {
+        Pair {
+            keys: keys
+                .iter()
+                .map(|k| {
+                    (
+                        memchr::memmem::Finder::new(k.as_bytes()).into_owned(),
+                        k.len(),
+                    )
+                })
+                .collect(),
+            values: values
+                .iter()
+                .map(|(v, e)| PairValue::new(v, *e).expect("value"))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn key_value_conditions_follow_json_and_json_in_strings() {
+        let lower = |t: &str| t.to_ascii_lowercase().into_bytes();
+        let p = pair(&["iscompliant"], &[("false", true)]);
+        assert!(p.holds(&lower(
+            r#"{"deviceDetail":{"isCompliant":false,"isManaged":true}}"#
+        )));
+        assert!(!p.holds(&lower(
+            r#"{"deviceDetail":{"isCompliant":true},"isInteractive":false}"#
+        )));
+        // Pretty-printed, and inside a JSON string (Log Analytics dynamic columns).
+        assert!(p.holds(&lower("{\"isCompliant\" :\n   false}")));
+        assert!(p.holds(&lower(r#"{"DeviceDetail":"{\"isCompliant\":false}"}"#)));
+        assert!(p.holds(&lower(r#"{"DeviceDetail":"{\"isCompliant\":\n false}"}"#)));
+        assert!(!p.holds(&lower(
+            r#"{"DeviceDetail":"{\"isCompliant\":true}","x":false}"#
+        )));
+        // Exact values: operation names with a trailing full stop and spaces; objects are
+        // compared as their JSON text; arrays fan out; escapes and non-ASCII are not judged.
+        let op = pair(
+            &["operation"],
+            &[("add service principal credentials", true)],
+        );
+        assert!(op.holds(&lower(
+            r#"{"Operation":"Add service principal credentials. "}"#
+        )));
+        assert!(!op.holds(&lower(r#"{"Operation":"Add service principal"}"#)));
+        assert!(op.holds(&lower(
+            r#"{"Operation":["x","Add service principal credentials"]}"#
+        )));
+        assert!(!op.holds(&lower(
+            r#"{"Operation":{"name":"Add service principal credentials"}}"#
+        )));
+        assert!(op.holds(&lower(
+            r#"{"Operation":"Add service principal \"credentials\""}"#
+        )));
+        assert!(op.holds(&lower(
+            "{\"Operation\":\"Add service principal credentials\u{a0}\"}"
+        )));
+        let sub = pair(&["operation"], &[("credentials", false)]);
+        assert!(sub.holds(&lower(
+            r#"{"Operation":{"name":"Add service principal credentials"}}"#
+        )));
+        // A string value holding an escaped quote is read to its real end.
+        let far = pair(&["target"], &[("needle", false)]);
+        assert!(far.holds(&lower(r#"{"Target":"a \"quoted\" needle"}"#)));
+        assert!(far.holds(&lower(r#"{"x":"{\"Target\":\"a \\\"q\\\" needle\"}"}"#)));
+        assert!(!far.holds(&lower(r#"{"Target":"a","y":"needle"}"#)));
+        // Numbers are held, not equal: 50126.0 is 50126.
+        let num = pair(&["resulttype"], &[("50126", true)]);
+        assert!(num.holds(&lower(r#"{"ResultType":50126.0}"#)));
+        assert!(num.holds(&lower(r#"{"ResultType":"50126"}"#)));
+        assert!(!num.holds(&lower(r#"{"ResultType":0}"#)));
     }
 }

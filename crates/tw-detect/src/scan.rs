@@ -14,6 +14,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind, packed};
 /// Literals per packed searcher.
 const CHUNK: usize = 48;
 
+#[derive(Clone)]
 enum Engine {
     Packed {
         /// Searchers, each with the literal ids of its patterns (in the order added).
@@ -23,10 +24,14 @@ enum Engine {
 }
 
 /// A compiled literal set.
+#[derive(Clone)]
 pub struct LiteralScanner {
     engine: Engine,
     /// Per literal: the other literals that are prefixes of it.
     prefixes: Vec<Vec<u32>>,
+    /// The ids reported for the literals (their positions when not given); literals past the
+    /// end are reported as `u32::MAX`.
+    ids: Option<Vec<u32>>,
 }
 
 impl std::fmt::Debug for LiteralScanner {
@@ -54,7 +59,11 @@ impl LiteralScanner {
             }
         }
         if let Some(engine) = Self::packed(literals) {
-            return Some(LiteralScanner { engine, prefixes });
+            return Some(LiteralScanner {
+                engine,
+                prefixes,
+                ids: None,
+            });
         }
         Self::automaton_with(literals, prefixes)
     }
@@ -79,6 +88,7 @@ impl LiteralScanner {
         Some(LiteralScanner {
             engine: Engine::Automaton(ac),
             prefixes,
+            ids: None,
         })
     }
 
@@ -105,6 +115,19 @@ impl LiteralScanner {
         Some(Engine::Packed { searchers })
     }
 
+    /// Reports literal `i` as `ids[i]` (and literals past the end of `ids` as `u32::MAX`).
+    pub fn with_ids(mut self, ids: Vec<u32>) -> LiteralScanner {
+        self.ids = Some(ids);
+        self
+    }
+
+    fn id(&self, i: u32) -> u32 {
+        match &self.ids {
+            Some(v) => v.get(i as usize).copied().unwrap_or(u32::MAX),
+            None => i,
+        }
+    }
+
     /// True when the SIMD packed searchers are used.
     pub fn is_packed(&self) -> bool {
         matches!(self.engine, Engine::Packed { .. })
@@ -119,7 +142,7 @@ impl LiteralScanner {
         match &self.engine {
             Engine::Automaton(ac) => {
                 for m in ac.find_overlapping_iter(hay) {
-                    if !found(m.pattern().as_u32()) {
+                    if !found(self.id(m.pattern().as_u32())) {
                         return;
                     }
                 }
@@ -133,11 +156,11 @@ impl LiteralScanner {
                             break;
                         };
                         let id = ids[m.pattern().as_usize()];
-                        if !found(id) {
+                        if !found(self.id(id)) {
                             return;
                         }
                         for &p in &self.prefixes[id as usize] {
-                            if !found(p) {
+                            if !found(self.id(p)) {
                                 return;
                             }
                         }

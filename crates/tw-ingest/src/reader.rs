@@ -61,6 +61,12 @@ impl Default for IngestOptions {
     }
 }
 
+/// Batch buffers handed back by the workers for reuse (no fresh pages per batch).
+type Pool = (Sender<Vec<u8>>, Receiver<Vec<u8>>);
+
+/// Bytes of a batch buffer: batches flush at 4 MiB, plus room for the record that crosses it.
+const BATCH_BUF: usize = (4 << 20) + (256 << 10);
+
 /// Per-file context shared by the batches of that file.
 struct FileCtx {
     display: Arc<str>,
@@ -211,6 +217,7 @@ where
     let (defaults, attribution) = attribute(&inputs, opts);
     let threads = opts.threads.max(1);
     let (work_tx, work_rx) = bounded::<Batch>(threads * 2);
+    let pool: Pool = bounded(threads * 4 + 4);
     let (res_tx, res_rx) = unbounded::<Msg<T>>();
     let mut report = IngestReport {
         gap_threshold_hours: opts.gap_threshold_ms as f64 / 3_600_000.0,
@@ -222,10 +229,11 @@ where
         let inputs_ref = &inputs;
         let defaults_ref = &defaults;
         let res_tx_reader = res_tx.clone();
+        let pool_rx = pool.1.clone();
         scope.spawn(move || {
             for (i, input) in inputs_ref.iter().enumerate() {
                 let default_tenant = defaults_ref.get(i).cloned().flatten();
-                let end = read_file(i, input, opts, default_tenant, &work_tx);
+                let end = read_file(i, input, opts, default_tenant, &work_tx, Some(&pool_rx));
                 if res_tx_reader.send(Msg::End(end)).is_err() {
                     return;
                 }
@@ -235,9 +243,12 @@ where
         for _ in 0..threads {
             let rx: Receiver<Batch> = work_rx.clone();
             let tx: Sender<Msg<T>> = res_tx.clone();
+            let recycle = pool.0.clone();
             scope.spawn(move || {
                 for batch in rx.iter() {
-                    let out = process_batch(batch, opts, pre, map);
+                    let (out, mut buf) = process_batch(batch, opts, pre, map);
+                    buf.clear();
+                    let _ = recycle.try_send(buf);
                     if tx.send(Msg::Batch(out)).is_err() {
                         return;
                     }
@@ -558,20 +569,16 @@ fn each_record(
     let mut stop = false;
     std::thread::scope(|s| {
         s.spawn(|| {
-            let _ = read_file(0, input, opts, None, &tx);
+            let _ = read_file(0, input, opts, None, &tx, None);
             drop(tx);
         });
         for batch in rx.iter() {
             if stop {
                 continue;
             }
-            let out = process_batch(batch, opts, &|_: RawRecord<'_>| Some(()), &|ev: &Event,
-                                                                                 (),
-                                                                                 o: &mut Vec<
-                Event,
-            >| {
-                o.push(ev.clone())
-            });
+            let pre = |_: RawRecord<'_>| Some(());
+            let keep = |ev: &Event, (), o: &mut Vec<Event>| o.push(ev.clone());
+            let (out, _) = process_batch(batch, opts, &pre, &keep);
             for ev in &out.outputs {
                 if !f(ev) {
                     stop = true;
@@ -602,6 +609,7 @@ fn read_file(
     opts: &IngestOptions,
     default_tenant: Option<(String, TenantSource)>,
     tx: &Sender<Batch>,
+    pool: Option<&Receiver<Vec<u8>>>,
 ) -> FileEnd {
     let mut end = FileEnd {
         file,
@@ -663,6 +671,7 @@ fn read_file(
         seq: 0,
         cur: None,
         batch_records: opts.batch_records,
+        pool,
     };
     let forced = opts.format_in;
     let result = if first == b'{' || first == b'[' {
@@ -750,17 +759,21 @@ struct BatchSender<'a> {
     seq: u64,
     cur: Option<Batch>,
     batch_records: usize,
+    pool: Option<&'a Receiver<Vec<u8>>>,
 }
 
 impl BatchSender<'_> {
     fn batch(&mut self, ctx: &Arc<FileCtx>) -> &mut Batch {
         let file = self.file;
         let seq = self.seq;
+        let pool = self.pool;
         self.cur.get_or_insert_with(|| Batch {
             file,
             seq,
             ctx: ctx.clone(),
-            buf: Vec::with_capacity(1 << 20),
+            buf: pool
+                .and_then(|p| p.try_recv().ok())
+                .unwrap_or_else(|| Vec::with_capacity(BATCH_BUF)),
             items: Vec::new(),
         })
     }
@@ -1040,7 +1053,12 @@ fn decode_json_record(
 }
 
 /// Decodes, classifies and normalizes a batch; applies `map` to each event.
-fn process_batch<T, K, P, M>(batch: Batch, opts: &IngestOptions, pre: &P, map: &M) -> BatchOut<T>
+fn process_batch<T, K, P, M>(
+    batch: Batch,
+    opts: &IngestOptions,
+    pre: &P,
+    map: &M,
+) -> (BatchOut<T>, Vec<u8>)
 where
     P: Fn(RawRecord<'_>) -> Option<K> + ?Sized,
     M: Fn(&Event, K, &mut Vec<T>) + ?Sized,
@@ -1192,5 +1210,5 @@ where
             map(&ev, k, &mut out.outputs);
         }
     }
-    out
+    (out, batch.buf)
 }

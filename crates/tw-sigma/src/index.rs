@@ -129,7 +129,7 @@ fn needs(p: &Prog, preds: &[Predicate], filter: HintFilter<'_>, score: Score) ->
 }
 
 /// Most clauses kept per rule by [`required_literals`].
-const MAX_CLAUSES: usize = 2;
+const MAX_CLAUSES: usize = 6;
 
 /// Necessary conditions of a program in conjunctive form: every event it matches satisfies each
 /// clause (contains one of its literals). Empty when nothing is known.
@@ -259,6 +259,74 @@ fn clauses(
     }
 }
 
+/// Most key/value pairs kept per rule by [`required_literals`].
+const MAX_PAIRS: usize = 4;
+
+/// A key/value condition: key names, and values (lowercase text, exact) one of which the key's
+/// value equals (exact) or contains.
+type PairCond = (Vec<String>, Vec<(String, bool)>);
+
+/// Key/value conditions of a program: for each, a key named one of the keys has a value equal
+/// to or holding one of the values (the values of a field predicate beside the field's keys).
+fn pairs(
+    p: &Prog,
+    preds: &[Predicate],
+    keys: FieldKeys<'_>,
+    field_ok: &dyn Fn(&FieldRef) -> bool,
+) -> Vec<PairCond> {
+    match p {
+        Prog::Pred(i) => {
+            let Some(pred) = preds.get(*i as usize) else {
+                return Vec::new();
+            };
+            if pred.fields.is_empty()
+                || pred.neq
+                || pred.tests.is_empty()
+                || !pred.fields.iter().all(field_ok)
+            {
+                return Vec::new();
+            }
+            let Some((k, _)) = key_clause(pred, keys) else {
+                return Vec::new();
+            };
+            let key_names: Vec<String> = k
+                .into_iter()
+                .map(|n| match n.hint {
+                    Hint::Eq(s) | Hint::Sub(s) => s,
+                })
+                .collect();
+            let value = |h: &Option<Hint>| match h {
+                Some(Hint::Eq(t)) => Some((t.clone(), true)),
+                Some(Hint::Sub(t)) => Some((t.clone(), false)),
+                None => None,
+            };
+            if pred.all {
+                pred.hints
+                    .iter()
+                    .filter_map(value)
+                    .map(|v| (key_names.clone(), vec![v]))
+                    .collect()
+            } else {
+                match pred.hints.iter().map(value).collect::<Option<Vec<_>>>() {
+                    Some(vs) => vec![(key_names, vs)],
+                    None => Vec::new(),
+                }
+            }
+        }
+        Prog::And(xs) => {
+            let mut all: Vec<PairCond> = xs
+                .iter()
+                .flat_map(|x| pairs(x, preds, keys, field_ok))
+                .collect();
+            all.sort();
+            all.dedup();
+            all.truncate(MAX_PAIRS);
+            all
+        }
+        Prog::Not(_) | Prog::Or(_) | Prog::AtLeast(..) => Vec::new(),
+    }
+}
+
 /// For each program: necessary literal clauses (lowercase), as admitted by `filter`: every event
 /// it matches contains, for each clause, one of the clause's literals. Empty when nothing is
 /// known.
@@ -267,6 +335,7 @@ pub(crate) fn required_literals(
     preds: &[Predicate],
     filter: HintFilter<'_>,
     keys: FieldKeys<'_>,
+    field_ok: &dyn Fn(&FieldRef) -> bool,
 ) -> Vec<Vec<LiteralClause>> {
     progs
         .iter()
@@ -285,10 +354,26 @@ pub(crate) fn required_literals(
                     LiteralClause {
                         literals: lits,
                         keys: key,
+                        pair_keys: Vec::new(),
+                        exact: Vec::new(),
                     }
                 })
                 .filter(|c| !c.literals.is_empty())
                 .collect();
+            for (mut k, mut v) in pairs(p, preds, keys, field_ok) {
+                k.sort();
+                k.dedup();
+                v.sort();
+                v.dedup();
+                if !k.is_empty() && !v.is_empty() {
+                    out.push(LiteralClause {
+                        exact: v.iter().map(|x| x.1).collect(),
+                        literals: v.into_iter().map(|x| x.0).collect(),
+                        keys: true,
+                        pair_keys: k,
+                    });
+                }
+            }
             out.sort();
             out.dedup();
             out

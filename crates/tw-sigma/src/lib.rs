@@ -271,6 +271,13 @@ pub struct LiteralClause {
     /// True when the literals are key names (found only in texts that spell keys out, such as
     /// JSON; not in a CSV row).
     pub keys: bool,
+    /// When not empty, a key/value condition (for texts that spell keys out): a key named one of
+    /// these has a value equal to or holding one of `literals` (`keys` is then true). These
+    /// literals are the rule's values, not passed through the `literal` filter.
+    pub pair_keys: Vec<String>,
+    /// For a key/value condition, per literal: true when the value equals it (case-insensitive,
+    /// as Sigma compares), false when it contains it.
+    pub exact: Vec<bool>,
 }
 
 /// Builds a [`RuleSet`].
@@ -758,7 +765,7 @@ impl RuleSet {
             }
         };
         let progs: Vec<&Prog> = self.rules.iter().map(|r| &r.prog).collect();
-        index::required_literals(&progs, &self.preds, &filter, field_keys)
+        index::required_literals(&progs, &self.preds, &filter, field_keys, field_ok)
     }
 
     /// Number of rules that the index cannot skip (evaluated for every event).
