@@ -155,6 +155,13 @@ pub fn bench_prefilter(paths: &[PathBuf], rules: &Path) -> Result<(), String> {
             .collect();
         std::fs::write(dump, text).map_err(|e| e.to_string())?;
     }
+    if let Ok(want) = std::env::var("TW_DESCRIBE") {
+        for (i, r) in set.rules().iter().enumerate() {
+            if r.title().contains(want.as_str()) {
+                eprintln!("{}: {:?}", r.title(), pre.describe(i));
+            }
+        }
+    }
     let mut files = Vec::new();
     for p in paths {
         walk_all(p, &mut files);

@@ -17,7 +17,7 @@
 
 use std::collections::HashMap;
 
-use tw_event::{Event, Format};
+use tw_event::{Event, Format, LogKind};
 use tw_sigma::{FieldRef, FieldValue, SigmaEvent};
 
 use crate::fieldmap::FieldMap;
@@ -93,12 +93,14 @@ impl Resolver {
             })
     }
 
-    /// The key names (last path step, lowercase) field `field` is read from in any format,
-    /// `None` when one of them is not usable by `usable`. A record holding a value of the field
-    /// spells one of them out (as a JSON key; CSV rows do not).
+    /// The key names (last path step, lowercase) field `field` is read from in any format of
+    /// `kinds` (every format when `None`; the rule's own name always), `None` when one of them
+    /// is not usable by `usable`. A record holding a value of the field spells one of them out
+    /// (as a JSON key; CSV rows do not).
     pub fn key_names(
         &self,
         field: &FieldRef,
+        kinds: Option<&[LogKind]>,
         usable: &dyn Fn(&str) -> Option<String>,
     ) -> Option<Vec<String>> {
         let mut out = Vec::new();
@@ -125,7 +127,10 @@ impl Resolver {
             out.sort();
             return Some(out);
         }
-        for v in self.by_format.values() {
+        for (format, v) in &self.by_format {
+            if kinds.is_some_and(|k| !k.contains(&format.log_kind())) {
+                continue;
+            }
             for t in v.get(field.slot())? {
                 add(t.field.name())?;
             }

@@ -168,7 +168,7 @@ impl Hunter {
         let set = b.build();
         let maps = shipped_maps()?;
         let resolver = Resolver::new(set.fields(), &maps);
-        let routes = set
+        let routes: Vec<Vec<LogKind>> = set
             .rules()
             .iter()
             .map(|r| kinds_for(r.logsource()))
@@ -250,7 +250,11 @@ impl Hunter {
         let prefilter = RawPrefilter::new(
             &set,
             &|f| !resolver.reads_canonical(f),
-            &|f| resolver.key_names(f, &|k| raw_literal(k)),
+            // Routed rules only see their log kinds: only those formats' keys count.
+            &|r, f| {
+                let kinds: Option<&[LogKind]> = routes.get(r).map(Vec::as_slice);
+                resolver.key_names(f, kinds, &|k| raw_literal(k))
+            },
             // Cross-tenant actors are learnt from every record naming an actor's home tenant.
             if want_cross_users {
                 HOME_TENANT_KEYS

@@ -26,8 +26,15 @@ use tw_sigma::{FieldRef, RuleSet};
 /// Shortest literal piece worth looking up.
 pub const MIN_LITERAL: usize = 3;
 
-/// Byte sequences that make a record's text unreliable for literal lookup.
-const HAZARDS: &[&[u8]] = &[b"\\u", "\u{212A}".as_bytes(), "\u{130}".as_bytes()];
+/// Byte sequences that make a record's text unreliable for literal lookup: a `\u` escape, and
+/// the characters whose Unicode lowercase is ASCII (KELVIN SIGN `E2 84 AA`, `İ` `C4 B0`).
+fn has_hazard(raw: &[u8]) -> bool {
+    memchr::memchr3_iter(b'\\', 0xE2, 0xC4, raw).any(|i| match raw[i] {
+        b'\\' => raw.get(i + 1) == Some(&b'u'),
+        0xE2 => raw.get(i + 1..i + 3) == Some(&[0x84, 0xAA][..]),
+        _ => raw.get(i + 1) == Some(&0xB0),
+    })
+}
 
 /// What the prefilter says about a record.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,8 +83,6 @@ pub struct RawPrefilter {
     always_csv: Vec<u32>,
     /// Literal ids of `keep`: a record holding one is never skipped.
     keep: Vec<u32>,
-    /// Finders of the hazards.
-    hazards: Vec<memchr::memmem::Finder<'static>>,
 }
 
 /// A key/value condition: a key named one of `keys` has a value equal to or holding one of
@@ -153,6 +158,10 @@ impl Pair {
         };
         for (finder, len) in &self.keys {
             for pos in finder.find_iter(text) {
+                // A key named so starts a key string, or follows a dot in a flattened one.
+                if pos == 0 || !matches!(text[pos - 1], b'"' | b'.') {
+                    continue;
+                }
                 let mut i = pos + len;
                 if at(i) == b'\\' {
                     i += 1;
@@ -324,7 +333,7 @@ impl RawPrefilter {
     pub fn new(
         set: &RuleSet,
         field_ok: &dyn Fn(&FieldRef) -> bool,
-        field_keys: &dyn Fn(&FieldRef) -> Option<Vec<String>>,
+        field_keys: &dyn Fn(usize, &FieldRef) -> Option<Vec<String>>,
         keep: &[&str],
     ) -> RawPrefilter {
         let per_rule = set.required_literals(field_ok, &|t, _| raw_literal(t), field_keys);
@@ -411,10 +420,6 @@ impl RawPrefilter {
             always,
             always_csv,
             keep,
-            hazards: HAZARDS
-                .iter()
-                .map(|h| memchr::memmem::Finder::new(h).into_owned())
-                .collect(),
         };
         p.choose(None);
         p
@@ -513,6 +518,32 @@ impl RawPrefilter {
         self.choose(Some(&freq));
     }
 
+    /// What the prefilter requires of rule `r`'s records, in words (for diagnostics).
+    pub fn describe(&self, r: usize) -> Vec<String> {
+        let mut out = Vec::new();
+        for (i, (c, keys)) in self.clauses.get(r).into_iter().flatten().enumerate() {
+            let lits: Vec<&str> = c
+                .iter()
+                .map(|&l| self.literal_text[l as usize].as_str())
+                .collect();
+            let trig = self.trigger.get(r).is_some_and(|t| t.0 == Some(i));
+            out.push(format!(
+                "{}{} one of {:?}",
+                if *keys { "key " } else { "value " },
+                if trig { "(trigger)" } else { "" },
+                lits
+            ));
+        }
+        for p in self.pairs.get(r).into_iter().flatten() {
+            out.push(format!(
+                "pair: {} keys, {} values",
+                p.keys.len(),
+                p.values.len()
+            ));
+        }
+        out
+    }
+
     /// Rules that are candidates for every record.
     pub fn always(&self) -> &[u32] {
         &self.always
@@ -545,7 +576,7 @@ impl RawPrefilter {
     /// names written out in the record), false for a CSV row. A record holding a `keep` literal
     /// (or any CSV row, when there are such literals) is not skipped, even with no rule.
     pub fn verdict(&self, raw: &[u8], spells_keys: bool, s: &mut PrefilterScratch) -> Verdict {
-        if self.hazards.iter().any(|h| h.find(raw).is_some()) {
+        if has_hazard(raw) {
             return Verdict::All;
         }
         let n = self.literal_text.len();
@@ -664,7 +695,7 @@ mod tests {
             "title: a\nlogsource: {product: azure}\ndetection:\n  sel: {operationName: 'Add owner to application'}\n  condition: sel\n---\ntitle: b\nlogsource: {product: azure}\ndetection:\n  sel: {ResultType|re: '^5'}\n  condition: sel\n---\ntitle: c\nlogsource: {product: azure}\ndetection:\n  sel: {tw.ip: '1.2.3.4'}\n  keywords: ['Set-Mailbox']\n  condition: sel or keywords\n---\ntitle: d\nlogsource: {product: azure}\ndetection:\n  sel: {Operation: 'Set-Mailbox', Parameters|contains|all: ['ForwardingSmtpAddress', 'DeliverToMailboxAndForward']}\n  condition: sel\n",
         );
         let all = |_: &FieldRef| true;
-        let p = RawPrefilter::new(&s, &all, &|_| None, &[]);
+        let p = RawPrefilter::new(&s, &all, &|_, _| None, &[]);
         let mut seen = PrefilterScratch::default();
         // A regular expression gives no literal.
         assert_eq!(p.always(), &[1]);
@@ -699,12 +730,12 @@ mod tests {
         );
         // Without the tw.* field, rule c has no necessary literal: it is always a candidate.
         let no_tw = |f: &FieldRef| !f.name().starts_with("tw.");
-        let p = RawPrefilter::new(&s, &no_tw, &|_| None, &[]);
+        let p = RawPrefilter::new(&s, &no_tw, &|_, _| None, &[]);
         assert_eq!(p.always(), &[1, 2]);
         let s = set(
             "title: a\nlogsource: {product: azure}\ndetection:\n  sel: {operationName: 'Add owner to application', ResultType: 50126}\n  condition: sel\n",
         );
-        let p = RawPrefilter::new(&s, &all, &|_| None, &[]);
+        let p = RawPrefilter::new(&s, &all, &|_, _| None, &[]);
         assert_eq!(
             p.verdict(
                 br#"{"operationName":"Add member","ResultType":50126}"#,
@@ -763,6 +794,9 @@ mod tests {
         assert!(!p.holds(&lower(
             r#"{"DeviceDetail":"{\"isCompliant\":true}","x":false}"#
         )));
+        assert!(p.holds(&lower(r#"{"deviceDetail.isCompliant":false}"#)));
+        // A longer key ending in the name is another field.
+        assert!(!p.holds(&lower(r#"{"wasCompliant":true,"notiscompliant":false}"#)));
         // Exact values: operation names with a trailing full stop and spaces; objects are
         // compared as their JSON text; arrays fan out; escapes and non-ASCII are not judged.
         let op = pair(

@@ -334,12 +334,15 @@ pub(crate) fn required_literals(
     progs: &[&Prog],
     preds: &[Predicate],
     filter: HintFilter<'_>,
-    keys: FieldKeys<'_>,
+    field_keys: &dyn Fn(usize, &FieldRef) -> Option<Vec<String>>,
     field_ok: &dyn Fn(&FieldRef) -> bool,
 ) -> Vec<Vec<LiteralClause>> {
     progs
         .iter()
-        .map(|p| {
+        .enumerate()
+        .map(|(r, p)| {
+            let keys = |f: &FieldRef| field_keys(r, f);
+            let keys: FieldKeys<'_> = &keys;
             let mut out: Vec<LiteralClause> = clauses(p, preds, filter, keys)
                 .into_iter()
                 .map(|(c, key)| {

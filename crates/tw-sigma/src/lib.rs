@@ -738,7 +738,7 @@ impl RuleSet {
     /// clause: nothing is known). Only literals of
     /// fields accepted by `field_ok` (keyword searches are always accepted) are considered, each
     /// passed through `literal(text, exact)` which may shorten it to a substring (still necessary)
-    /// or refuse it. `field_keys` may give, per field, key names one of which a text holding a
+    /// or refuse it. `field_keys` may give, per rule and field, key names one of which a text holding a
     /// value of the field spells out: such clauses are marked [`LiteralClause::keys`]. Prefilters on something other than field values (raw record bytes) use this
     /// to skip records no rule can match.
     ///
@@ -746,14 +746,14 @@ impl RuleSet {
     /// let mut b = tw_sigma::RuleSet::builder();
     /// b.add_yaml("r.yml", "title: t\nlogsource: {product: azure}\ndetection:\n  sel: {operationName|contains: 'Add owner'}\n  condition: sel\n");
     /// let set = b.build();
-    /// let lits = set.required_literals(&|_| true, &|t, _| Some(t.to_string()), &|_| None);
+    /// let lits = set.required_literals(&|_| true, &|t, _| Some(t.to_string()), &|_, _| None);
     /// assert_eq!(lits[0][0].literals, vec!["add owner".to_string()]);
     /// ```
     pub fn required_literals(
         &self,
         field_ok: &dyn Fn(&FieldRef) -> bool,
         literal: &dyn Fn(&str, bool) -> Option<String>,
-        field_keys: &dyn Fn(&FieldRef) -> Option<Vec<String>>,
+        field_keys: &dyn Fn(usize, &FieldRef) -> Option<Vec<String>>,
     ) -> Vec<Vec<LiteralClause>> {
         let filter = |p: &Predicate, h: &Hint| -> Option<Hint> {
             if !p.fields.iter().all(field_ok) {
