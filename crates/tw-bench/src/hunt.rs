@@ -142,6 +142,7 @@ pub fn bench_prefilter(paths: &[PathBuf], rules: &Path) -> Result<(), String> {
         pre.tune(&refs);
     }
     let tune_s = t.elapsed().as_secs_f64();
+    eprintln!("{pre:?}");
     let set = hunter.rule_set();
     let always: Vec<String> = pre
         .always()

@@ -243,6 +243,7 @@ impl std::fmt::Debug for RawPrefilter {
             .field("literals", &self.literal_text.len())
             .field("scanned", &self.scanned.iter().filter(|x| **x).count())
             .field("always", &self.always)
+            .field("scanner", &self.scanner)
             .finish()
     }
 }
@@ -421,13 +422,17 @@ impl RawPrefilter {
             always_csv,
             keep,
         };
-        p.choose(None);
+        p.choose(None, None);
         p
     }
 
     /// Picks each rule's trigger clauses (the rarest, by `freq` when known) and builds the
     /// scanner for their literals.
-    fn choose(&mut self, freq: Option<&[f64]>) {
+    fn choose(
+        &mut self,
+        freq: Option<&[f64]>,
+        trigrams: Option<&std::collections::HashMap<[u8; 3], u32>>,
+    ) {
         let n = self.literal_text.len();
         let text = &self.literal_text;
         self.trigger = self
@@ -471,7 +476,17 @@ impl RawPrefilter {
         self.scanner = if pats.is_empty() {
             None
         } else {
-            LiteralScanner::new(&pats).map(|s| s.with_ids(ids))
+            match trigrams {
+                Some(t) => {
+                    let rarity = |x: &[u8]| {
+                        let k = [x[0], x[1], x[2]];
+                        u64::from(t.get(&k).copied().unwrap_or(0))
+                    };
+                    LiteralScanner::anchored(&pats, &rarity)
+                }
+                None => LiteralScanner::new(&pats),
+            }
+            .map(|s| s.with_ids(ids))
         };
         self.scanned = scanned;
         self.trig_json = trig_json;
@@ -515,7 +530,19 @@ impl RawPrefilter {
             .iter()
             .map(|&c| c as f64 / sample.len() as f64)
             .collect();
-        self.choose(Some(&freq));
+        // Three-byte sequences' counts, for anchors the packed searchers seldom mistake.
+        let mut trigrams: std::collections::HashMap<[u8; 3], u32> = Default::default();
+        for text in sample {
+            for w in text.windows(3) {
+                let k = [
+                    w[0].to_ascii_lowercase(),
+                    w[1].to_ascii_lowercase(),
+                    w[2].to_ascii_lowercase(),
+                ];
+                *trigrams.entry(k).or_default() += 1;
+            }
+        }
+        self.choose(Some(&freq), Some(&trigrams));
     }
 
     /// What the prefilter requires of rule `r`'s records, in words (for diagnostics).

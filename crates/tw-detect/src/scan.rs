@@ -1,23 +1,32 @@
 //! Finding which of a set of lowercase literals occur in a text, ASCII case-insensitively, as
 //! fast as the machine allows: the text is lowercased into scratch space and searched with SIMD
-//! packed searchers (Teddy, a few dozen literals each) where the CPU has them, else with one
+//! packed searchers (Teddy, a few dozen patterns each) where the CPU has them, else with one
 //! Aho-Corasick automaton.
 //!
-//! A packed searcher reports leftmost-first, non-overlapping matches, which would hide literals
-//! that overlap a reported one. Every occurrence is still found: literals are added longest
-//! first, so at a position the longest literal that starts there is reported and every other one
+//! The patterns searched are anchors: for each literal, a short piece of it that starts with a
+//! rare three-byte sequence (rarity measured on a sample of the data, see
+//! [`LiteralScanner::anchored`]), so that the packed searchers' fingerprints seldom fire in
+//! vain; a found anchor is then checked against the whole literal around it. Without rarity
+//! figures the anchors are the literals themselves.
+//!
+//! A packed searcher reports leftmost-first, non-overlapping matches, which would hide patterns
+//! that overlap a reported one. Every occurrence is still found: patterns are added longest
+//! first, so at a position the longest pattern that starts there is reported and every other one
 //! starting there is one of its prefixes (known in advance); the search then resumes one byte
 //! after the reported start, not after its end.
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind, packed};
 
-/// Literals per packed searcher.
+/// Patterns per packed searcher.
 const CHUNK: usize = 48;
+
+/// Length of an anchor cut from a longer literal.
+const ANCHOR: usize = 6;
 
 #[derive(Clone)]
 enum Engine {
     Packed {
-        /// Searchers, each with the literal ids of its patterns (in the order added).
+        /// Searchers, each with the anchor ids of its patterns (in the order added).
         searchers: Vec<(packed::Searcher, Vec<u32>)>,
     },
     Automaton(AhoCorasick),
@@ -27,10 +36,12 @@ enum Engine {
 #[derive(Clone)]
 pub struct LiteralScanner {
     engine: Engine,
-    /// Per literal: the other literals that are prefixes of it.
+    /// Per anchor: the other anchors that are prefixes of it.
     prefixes: Vec<Vec<u32>>,
-    /// The ids reported for the literals (their positions when not given); literals past the
-    /// end are reported as `u32::MAX`.
+    /// Per anchor: the literals it is cut from, with its offset in each.
+    anchor_of: Vec<Vec<(u32, u32)>>,
+    literals: Vec<Vec<u8>>,
+    /// The ids reported for the literals (their positions when not given).
     ids: Option<Vec<u32>>,
 }
 
@@ -42,64 +53,106 @@ impl std::fmt::Debug for LiteralScanner {
         };
         f.debug_struct("LiteralScanner")
             .field("engine", &kind)
-            .field("literals", &self.prefixes.len())
+            .field("literals", &self.literals.len())
+            .field("anchors", &self.anchor_of.len())
             .finish()
     }
 }
 
+/// Cuts each literal's anchor: the piece of [`ANCHOR`] bytes holding its rarest three-byte
+/// sequence at its start (as far as the literal's end allows). Returns the distinct anchors and,
+/// per anchor, (literal, offset).
+fn cut_anchors(
+    literals: &[Vec<u8>],
+    rarity: Option<&dyn Fn(&[u8]) -> u64>,
+) -> (Vec<Vec<u8>>, Vec<Vec<(u32, u32)>>) {
+    let mut index: std::collections::BTreeMap<Vec<u8>, Vec<(u32, u32)>> = Default::default();
+    for (i, lit) in literals.iter().enumerate() {
+        let (start, end) = match rarity {
+            Some(r) if lit.len() > ANCHOR => {
+                let best = (0..=lit.len() - 3)
+                    .min_by_key(|&p| r(&lit[p..p + 3]))
+                    .unwrap_or(0);
+                let start = best.min(lit.len() - ANCHOR);
+                (start, start + ANCHOR)
+            }
+            _ => (0, lit.len()),
+        };
+        index
+            .entry(lit[start..end].to_vec())
+            .or_default()
+            .push((i as u32, start as u32));
+    }
+    index.into_iter().unzip()
+}
+
 impl LiteralScanner {
-    /// Compiles `literals` (lowercase, non-empty). `None` only if no engine can be built.
+    /// Compiles `literals` (lowercase, non-empty), searched as they are. `None` only if no
+    /// engine can be built.
     pub fn new(literals: &[Vec<u8>]) -> Option<LiteralScanner> {
-        let mut prefixes = vec![Vec::new(); literals.len()];
-        for (i, a) in literals.iter().enumerate() {
-            for (j, b) in literals.iter().enumerate() {
+        Self::build(literals, None, true)
+    }
+
+    /// Compiles `literals`, searched through anchors that start with the three-byte sequences
+    /// `rarity` ranks lowest (e.g. their counts in a sample of the data).
+    pub fn anchored(literals: &[Vec<u8>], rarity: &dyn Fn(&[u8]) -> u64) -> Option<LiteralScanner> {
+        Self::build(literals, Some(rarity), true)
+    }
+
+    /// Compiles `literals` into one automaton (the portable engine).
+    pub fn automaton(literals: &[Vec<u8>]) -> Option<LiteralScanner> {
+        Self::build(literals, None, false)
+    }
+
+    fn build(
+        literals: &[Vec<u8>],
+        rarity: Option<&dyn Fn(&[u8]) -> u64>,
+        packed: bool,
+    ) -> Option<LiteralScanner> {
+        if literals.iter().any(Vec::is_empty) {
+            return None;
+        }
+        let (anchors, anchor_of) = cut_anchors(literals, rarity);
+        let mut prefixes = vec![Vec::new(); anchors.len()];
+        for (i, a) in anchors.iter().enumerate() {
+            for (j, b) in anchors.iter().enumerate() {
                 if i != j && b.len() < a.len() && a.starts_with(b) {
                     prefixes[i].push(j as u32);
                 }
             }
         }
-        if let Some(engine) = Self::packed(literals) {
-            return Some(LiteralScanner {
-                engine,
-                prefixes,
-                ids: None,
-            });
-        }
-        Self::automaton_with(literals, prefixes)
-    }
-
-    /// Compiles `literals` into one automaton (the portable engine).
-    pub fn automaton(literals: &[Vec<u8>]) -> Option<LiteralScanner> {
-        let s = Self::new(literals)?;
-        Self::automaton_with(literals, s.prefixes)
-    }
-
-    fn automaton_with(literals: &[Vec<u8>], prefixes: Vec<Vec<u32>>) -> Option<LiteralScanner> {
-        let ac = AhoCorasick::builder()
-            .match_kind(MatchKind::Standard)
-            .kind(Some(AhoCorasickKind::DFA))
-            .build(literals)
-            .or_else(|_| {
+        let engine = match packed.then(|| Self::packed(&anchors)).flatten() {
+            Some(e) => e,
+            None => Engine::Automaton(
                 AhoCorasick::builder()
                     .match_kind(MatchKind::Standard)
-                    .build(literals)
-            })
-            .ok()?;
+                    .kind(Some(AhoCorasickKind::DFA))
+                    .build(&anchors)
+                    .or_else(|_| {
+                        AhoCorasick::builder()
+                            .match_kind(MatchKind::Standard)
+                            .build(&anchors)
+                    })
+                    .ok()?,
+            ),
+        };
         Some(LiteralScanner {
-            engine: Engine::Automaton(ac),
+            engine,
             prefixes,
+            anchor_of,
+            literals: literals.to_vec(),
             ids: None,
         })
     }
 
-    fn packed(literals: &[Vec<u8>]) -> Option<Engine> {
-        if literals.is_empty() {
+    fn packed(anchors: &[Vec<u8>]) -> Option<Engine> {
+        if anchors.is_empty() {
             return None;
         }
-        let mut order: Vec<u32> = (0..literals.len() as u32).collect();
+        let mut order: Vec<u32> = (0..anchors.len() as u32).collect();
         // Longest first (then by text, for a deterministic build).
         order.sort_by(|&a, &b| {
-            let (x, y) = (&literals[a as usize], &literals[b as usize]);
+            let (x, y) = (&anchors[a as usize], &anchors[b as usize]);
             y.len().cmp(&x.len()).then(x.cmp(y))
         });
         let mut searchers = Vec::new();
@@ -108,24 +161,17 @@ impl LiteralScanner {
                 .match_kind(packed::MatchKind::LeftmostFirst)
                 .builder();
             for &i in chunk {
-                b.add(&literals[i as usize]);
+                b.add(&anchors[i as usize]);
             }
             searchers.push((b.build()?, chunk.to_vec()));
         }
         Some(Engine::Packed { searchers })
     }
 
-    /// Reports literal `i` as `ids[i]` (and literals past the end of `ids` as `u32::MAX`).
+    /// Reports literal `i` as `ids[i]`.
     pub fn with_ids(mut self, ids: Vec<u32>) -> LiteralScanner {
         self.ids = Some(ids);
         self
-    }
-
-    fn id(&self, i: u32) -> u32 {
-        match &self.ids {
-            Some(v) => v.get(i as usize).copied().unwrap_or(u32::MAX),
-            None => i,
-        }
     }
 
     /// True when the SIMD packed searchers are used.
@@ -134,15 +180,35 @@ impl LiteralScanner {
     }
 
     /// Calls `found` with the id of every literal occurring in `text` (ASCII case-insensitive),
-    /// possibly more than once; stops early when `found` returns false. `lower` is scratch space.
+    /// possibly more than once; stops early when `found` returns false. `lower` is scratch space
+    /// and holds the lowercased text afterwards.
     pub fn scan(&self, text: &[u8], lower: &mut Vec<u8>, found: &mut dyn FnMut(u32) -> bool) {
         lower.clear();
         lower.extend(text.iter().map(u8::to_ascii_lowercase));
         let hay = lower.as_slice();
+        // An anchor found at `at`: report the literals it is cut from that are there.
+        let report = |anchor: u32, at: usize, found: &mut dyn FnMut(u32) -> bool| -> bool {
+            for &(lit, off) in &self.anchor_of[anchor as usize] {
+                let Some(start) = at.checked_sub(off as usize) else {
+                    continue;
+                };
+                let l = &self.literals[lit as usize];
+                if hay.get(start..start + l.len()) == Some(l.as_slice()) {
+                    let id = match &self.ids {
+                        Some(v) => v.get(lit as usize).copied().unwrap_or(u32::MAX),
+                        None => lit,
+                    };
+                    if !found(id) {
+                        return false;
+                    }
+                }
+            }
+            true
+        };
         match &self.engine {
             Engine::Automaton(ac) => {
                 for m in ac.find_overlapping_iter(hay) {
-                    if !found(self.id(m.pattern().as_u32())) {
+                    if !report(m.pattern().as_u32(), m.start(), found) {
                         return;
                     }
                 }
@@ -155,12 +221,12 @@ impl LiteralScanner {
                         else {
                             break;
                         };
-                        let id = ids[m.pattern().as_usize()];
-                        if !found(self.id(id)) {
+                        let anchor = ids[m.pattern().as_usize()];
+                        if !report(anchor, m.start(), found) {
                             return;
                         }
-                        for &p in &self.prefixes[id as usize] {
-                            if !found(self.id(p)) {
+                        for &p in &self.prefixes[anchor as usize] {
+                            if !report(p, m.start(), found) {
                                 return;
                             }
                         }
@@ -200,6 +266,18 @@ mod tests {
         v
     }
 
+    /// Every engine: plain, anchored (two different rarity rankings), automaton.
+    fn engines(lits: &[Vec<u8>]) -> Vec<LiteralScanner> {
+        let by_first = |t: &[u8]| u64::from(t[0]);
+        let by_last = |t: &[u8]| u64::from(255 - t[2]);
+        vec![
+            LiteralScanner::new(lits).expect("packed"),
+            LiteralScanner::anchored(lits, &by_first).expect("anchored"),
+            LiteralScanner::anchored(lits, &by_last).expect("anchored"),
+            LiteralScanner::automaton(lits).expect("automaton"),
+        ]
+    }
+
     #[test]
     fn overlapping_and_nested_literals_are_all_found() {
         let words = [
@@ -215,35 +293,32 @@ mod tests {
             "success",
             "failure",
             "\\u",
+            "certificates and secrets management",
+            "secrets management",
         ];
         let mut lits: Vec<Vec<u8>> = words.iter().map(|w| w.as_bytes().to_vec()).collect();
         // More than one packed chunk.
         for i in 0..120 {
             lits.push(format!("filler literal {i:03}").into_bytes());
         }
-        let s = LiteralScanner::new(&lits).expect("scanner");
-        let a = LiteralScanner::automaton(&lits).expect("automaton");
-        let texts: [&[u8]; 6] = [
+        let texts: [&[u8]; 7] = [
             b"{\"op\":\"ADD MEMBER TO ROLE.\",\"r\":\"Success\"}",
             b"add member to rol",
             b"xx role xx filler literal 007 filler literal 119",
             b"\\u0041dd",
+            b"Update application - Certificates and secrets management ",
             b"",
             b"a",
         ];
-        for t in texts {
-            assert_eq!(
-                found(&s, t),
-                naive(&lits, t),
-                "{}",
-                String::from_utf8_lossy(t)
-            );
-            assert_eq!(
-                found(&a, t),
-                naive(&lits, t),
-                "{}",
-                String::from_utf8_lossy(t)
-            );
+        for s in engines(&lits) {
+            for t in texts {
+                assert_eq!(
+                    found(&s, t),
+                    naive(&lits, t),
+                    "{s:?} {}",
+                    String::from_utf8_lossy(t)
+                );
+            }
         }
         // A pseudo-random text over a small alphabet, where literals overlap a lot.
         let mut x = 12345u64;
@@ -256,13 +331,15 @@ mod tests {
                 alphabet[(x % alphabet.len() as u64) as usize]
             })
             .collect();
-        let small: Vec<Vec<u8>> = ["ad", "adm", "dm", "ole", "rol", "ro", "succ", "cc", "a"]
-            .iter()
-            .map(|w| w.as_bytes().to_vec())
-            .collect();
-        let s = LiteralScanner::new(&small).expect("scanner");
-        assert_eq!(found(&s, &text), naive(&small, &text));
-        let a = LiteralScanner::automaton(&small).expect("automaton");
-        assert_eq!(found(&a, &text), naive(&small, &text));
+        let small: Vec<Vec<u8>> = [
+            "ad", "adm", "dm", "ole", "rol", "ro", "succ", "cc", "a", "roles to", "ted sol",
+            "eort ls",
+        ]
+        .iter()
+        .map(|w| w.as_bytes().to_vec())
+        .collect();
+        for s in engines(&small) {
+            assert_eq!(found(&s, &text), naive(&small, &text), "{s:?}");
+        }
     }
 }
