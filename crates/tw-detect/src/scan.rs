@@ -23,6 +23,12 @@ const CHUNK: usize = 48;
 /// Length of an anchor cut from a longer literal.
 const ANCHOR: usize = 6;
 
+/// Ranks three-byte sequences: lower is rarer.
+type Rarity<'a> = &'a dyn Fn(&[u8]) -> u64;
+
+/// Distinct anchors, and per anchor the (literal, offset) pairs it is cut from.
+type Anchors = (Vec<Vec<u8>>, Vec<Vec<(u32, u32)>>);
+
 #[derive(Clone)]
 enum Engine {
     Packed {
@@ -62,10 +68,7 @@ impl std::fmt::Debug for LiteralScanner {
 /// Cuts each literal's anchor: the piece of [`ANCHOR`] bytes holding its rarest three-byte
 /// sequence at its start (as far as the literal's end allows). Returns the distinct anchors and,
 /// per anchor, (literal, offset).
-fn cut_anchors(
-    literals: &[Vec<u8>],
-    rarity: Option<&dyn Fn(&[u8]) -> u64>,
-) -> (Vec<Vec<u8>>, Vec<Vec<(u32, u32)>>) {
+fn cut_anchors(literals: &[Vec<u8>], rarity: Option<Rarity<'_>>) -> Anchors {
     let mut index: std::collections::BTreeMap<Vec<u8>, Vec<(u32, u32)>> = Default::default();
     for (i, lit) in literals.iter().enumerate() {
         let (start, end) = match rarity {
@@ -106,7 +109,7 @@ impl LiteralScanner {
 
     fn build(
         literals: &[Vec<u8>],
-        rarity: Option<&dyn Fn(&[u8]) -> u64>,
+        rarity: Option<Rarity<'_>>,
         packed: bool,
     ) -> Option<LiteralScanner> {
         if literals.iter().any(Vec::is_empty) {
