@@ -95,6 +95,9 @@ struct Pair {
 
 #[derive(Clone)]
 enum PairValue {
+    /// A number: the value is a number (or numeric text) whose canonical text equals or holds
+    /// this text, or a text holding it.
+    Number(String, bool),
     /// The value, trimmed and without a trailing full stop, equals this (plain ASCII, no dash,
     /// not a number).
     Exact(Vec<u8>),
@@ -109,7 +112,10 @@ impl PairValue {
             .bytes()
             .all(|b| b.is_ascii_graphic() && !matches!(b, b'"' | b'\\' | b'/' | b'-') || b == b' ');
         let t = text.trim();
-        let numeric = t.parse::<f64>().is_ok() || matches!(t, "true" | "false" | "null");
+        if t.parse::<f64>().is_ok() {
+            return Some(PairValue::Number(t.to_string(), exact));
+        }
+        let numeric = matches!(t, "true" | "false" | "null");
         if exact && plain && !numeric && !text.starts_with(['{', '[']) {
             let t = t.strip_suffix('.').unwrap_or(t).trim_end();
             return Some(PairValue::Exact(t.as_bytes().to_vec()));
@@ -128,6 +134,19 @@ impl PairValue {
     /// Checks a value's raw text (a string's content, or a bare scalar).
     fn matches(&self, region: &[u8]) -> bool {
         match self {
+            PairValue::Number(text, exact) => {
+                let r = region.trim_ascii();
+                let as_number = std::str::from_utf8(r)
+                    .ok()
+                    .and_then(|t| t.parse::<f64>().ok())
+                    .map(tw_sigma::event::canonical_float);
+                let holds = |hay: &[u8]| memchr::memmem::find(hay, text.as_bytes()).is_some();
+                match as_number {
+                    Some(c) if *exact => c == *text || holds(r),
+                    Some(c) => holds(c.as_bytes()) || holds(r),
+                    None => holds(r),
+                }
+            }
             PairValue::Holds(f) => f.find(region).is_some(),
             PairValue::Exact(v) => {
                 if region.iter().any(|&b| b == b'\\' || !b.is_ascii()) {
@@ -251,8 +270,8 @@ impl std::fmt::Debug for RawPrefilter {
 /// Cuts `text` (a lowercase literal) down to the longest piece that appears verbatim in any raw
 /// text holding it; `None` when there is none worth using.
 pub fn raw_literal(text: &str) -> Option<String> {
-    let t = text.trim();
-    if t.parse::<f64>().is_ok() && !is_plain_decimal(t) {
+    if text.trim().parse::<f64>().is_ok() {
+        // A number may be written `50053`, `50053.0` or `5.0053e4`: checked on the key's value.
         return None;
     }
     let best = text
@@ -261,16 +280,6 @@ pub fn raw_literal(text: &str) -> Option<String> {
         })
         .max_by_key(|p| p.len())?;
     (best.len() >= MIN_LITERAL).then(|| best.to_string())
-}
-
-/// Digits with at most one decimal point: written the same way by every exporter (no exporter of
-/// these logs writes an integer in exponent form, `5.0053e4`).
-fn is_plain_decimal(t: &str) -> bool {
-    !t.is_empty()
-        && t.bytes().all(|b| b.is_ascii_digit() || b == b'.')
-        && t.bytes().filter(|&b| b == b'.').count() <= 1
-        && !t.starts_with('.')
-        && !t.ends_with('.')
 }
 
 /// Bytes read from the start of each input for [`sample_texts`], and in all.
@@ -702,7 +711,7 @@ mod tests {
             Some(" certificates and secrets management")
         );
         assert_eq!(raw_literal("/me/messages").as_deref(), Some("messages"));
-        assert_eq!(raw_literal("50126").as_deref(), Some("50126"));
+        assert_eq!(raw_literal("50126"), None);
         assert_eq!(raw_literal("1e3"), None);
         assert_eq!(raw_literal("a-b"), None);
         assert_eq!(raw_literal("süßes"), None);
@@ -860,5 +869,7 @@ mod tests {
         assert!(num.holds(&lower(r#"{"ResultType":50126.0}"#)));
         assert!(num.holds(&lower(r#"{"ResultType":"50126"}"#)));
         assert!(!num.holds(&lower(r#"{"ResultType":0}"#)));
+        assert!(num.holds(&lower(r#"{"ResultType":5.0126e4}"#)));
+        assert!(num.holds(&lower(r#"{"ResultType":"5.0126E+4"}"#)));
     }
 }
