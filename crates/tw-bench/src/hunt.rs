@@ -170,6 +170,7 @@ pub fn bench_prefilter(paths: &[PathBuf], rules: &Path) -> Result<(), String> {
     let (mut skip, mut some, mut all, mut cand_rules, mut bytes) = (0u64, 0u64, 0u64, 0u64, 0u64);
     let mut per_file = BTreeMap::new();
     let mut by_rule: BTreeMap<u32, u64> = BTreeMap::new();
+    let mut kept_only = 0u64;
     let mut seen = tw_detect::prefilter::PrefilterScratch::default();
     let mut secs = 0.0;
     for f in &files {
@@ -182,6 +183,7 @@ pub fn bench_prefilter(paths: &[PathBuf], rules: &Path) -> Result<(), String> {
                 Verdict::Skip => fs += 1,
                 Verdict::Rules(r) => {
                     fo += 1;
+                    kept_only += u64::from(r.is_empty());
                     cand_rules += r.len() as u64;
                     for x in &r {
                         *by_rule.entry(*x).or_insert(0u64) += 1;
@@ -213,6 +215,7 @@ pub fn bench_prefilter(paths: &[PathBuf], rules: &Path) -> Result<(), String> {
         "records": records,
         "skipped": skip,
         "some_rules": some,
+        "kept_without_rule": kept_only,
         "all_rules": all,
         "mean_candidates": round(cand_rules as f64 / some.max(1) as f64, 2),
         "scan_seconds": round(secs, 2),

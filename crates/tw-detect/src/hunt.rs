@@ -247,7 +247,7 @@ impl Hunter {
             }
         }
         let want_cross_users = first_seen.values().any(|s| s.cross_tenant_actors);
-        let prefilter = RawPrefilter::new(
+        let mut prefilter = RawPrefilter::new(
             &set,
             &|f| !resolver.reads_canonical(f),
             // Routed rules only see their log kinds: only those formats' keys count.
@@ -262,6 +262,7 @@ impl Hunter {
                 &[]
             },
         );
+        prefilter.route(routes.clone());
         Ok(Hunter {
             prefilter,
             first_seen,
@@ -406,11 +407,16 @@ impl Hunter {
             if decode_all {
                 return Some(Verdict::All);
             }
-            let (bytes, spells_keys) = match raw {
-                RawRecord::Json(b) => (b, true),
-                RawRecord::CsvRow(b) => (b, false),
-            };
-            match PRE.with(|s| prefilter.verdict(bytes, spells_keys, &mut s.borrow_mut())) {
+            let verdict = PRE.with(|s| {
+                let s = &mut s.borrow_mut();
+                if generic {
+                    // Every rule applies to every record: no routing.
+                    prefilter.verdict(raw.bytes, raw.spells_keys, s)
+                } else {
+                    prefilter.verdict_record(&raw, s)
+                }
+            });
+            match verdict {
                 Verdict::Skip => None,
                 v => Some(v),
             }

@@ -21,6 +21,7 @@
 //! Rules without a usable literal are candidates for every record.
 
 use crate::scan::LiteralScanner;
+use tw_event::LogKind;
 use tw_sigma::{FieldRef, RuleSet};
 
 /// Shortest literal piece worth looking up.
@@ -57,6 +58,19 @@ pub struct PrefilterScratch {
     rule_seen: Vec<bool>,
     seen_list: Vec<u32>,
     rules: Vec<u32>,
+    /// Per record: log kinds whose signature was looked up, and the answer.
+    kinds: Vec<(LogKind, bool)>,
+}
+
+/// How a verdict takes the rules' log kinds into account.
+#[derive(Debug, Clone, Copy)]
+enum KindFilter {
+    /// Not at all.
+    None,
+    /// The record is of this kind.
+    Known(LogKind),
+    /// A rule needs the signature of one of its kinds in the text.
+    Signatures,
 }
 
 /// The prefilter of a rule set.
@@ -81,6 +95,10 @@ pub struct RawPrefilter {
     always: Vec<u32>,
     /// Rules whose clauses are all key names: candidates for every CSV row.
     always_csv: Vec<u32>,
+    /// Per rule: its log kinds (empty: not routed).
+    routes: Vec<Vec<LogKind>>,
+    /// Signature finders of the kinds rules are routed to.
+    signatures: Vec<(LogKind, Vec<memchr::memmem::Finder<'static>>)>,
     /// Literal ids of `keep`: a record holding one is never skipped.
     keep: Vec<u32>,
 }
@@ -429,6 +447,8 @@ impl RawPrefilter {
             clauses,
             always,
             always_csv,
+            routes: Vec::new(),
+            signatures: Vec::new(),
             keep,
         };
         p.choose(None, None);
@@ -612,6 +632,70 @@ impl RawPrefilter {
     /// names written out in the record), false for a CSV row. A record holding a `keep` literal
     /// (or any CSV row, when there are such literals) is not skipped, even with no rule.
     pub fn verdict(&self, raw: &[u8], spells_keys: bool, s: &mut PrefilterScratch) -> Verdict {
+        self.verdict_of(raw, spells_keys, KindFilter::None, s)
+    }
+
+    /// Like [`RawPrefilter::verdict`], for a record as the reader hands it: when the rules'
+    /// log kinds are known ([`RawPrefilter::route`]), a rule is only a candidate for a record of
+    /// its kinds (the record's format when known, else the kind's signature words in its text,
+    /// `tw_ingest::classify::kind_signature`).
+    pub fn verdict_record(
+        &self,
+        raw: &tw_ingest::RawRecord<'_>,
+        s: &mut PrefilterScratch,
+    ) -> Verdict {
+        let filter = if self.routes.is_empty() {
+            KindFilter::None
+        } else if let Some(f) = raw.format {
+            KindFilter::Known(f.log_kind())
+        } else if raw.spells_keys && !raw.falls_back {
+            KindFilter::Signatures
+        } else {
+            KindFilter::None
+        };
+        self.verdict_of(raw.bytes, raw.spells_keys, filter, s)
+    }
+
+    /// Routes rule `i` to `routes[i]` (log kinds), for [`RawPrefilter::verdict_record`].
+    pub fn route(&mut self, routes: Vec<Vec<LogKind>>) {
+        self.signatures = routes
+            .iter()
+            .flatten()
+            .copied()
+            .collect::<std::collections::BTreeSet<LogKind>>()
+            .into_iter()
+            .filter_map(|k| {
+                let words = tw_ingest::classify::kind_signature(k)?;
+                let finders = words
+                    .iter()
+                    .map(|w| memchr::memmem::Finder::new(w.as_bytes()).into_owned())
+                    .collect();
+                Some((k, finders))
+            })
+            .collect();
+        self.routes = routes;
+    }
+
+    fn kind_holds(&self, kind: LogKind, s: &mut PrefilterScratch) -> bool {
+        if let Some((_, v)) = s.kinds.iter().find(|(k, _)| *k == kind) {
+            return *v;
+        }
+        let v = match self.signatures.iter().find(|(k, _)| *k == kind) {
+            Some((_, finders)) => finders.iter().any(|f| f.find(&s.lower).is_some()),
+            // A kind without signature words: nothing is known.
+            None => true,
+        };
+        s.kinds.push((kind, v));
+        v
+    }
+
+    fn verdict_of(
+        &self,
+        raw: &[u8],
+        spells_keys: bool,
+        filter: KindFilter,
+        s: &mut PrefilterScratch,
+    ) -> Verdict {
         if has_hazard(raw) {
             return Verdict::All;
         }
@@ -670,6 +754,23 @@ impl RawPrefilter {
         }
         for r in s.seen_list.drain(..) {
             s.rule_seen[r as usize] = false;
+        }
+        match filter {
+            KindFilter::None => {}
+            KindFilter::Known(k) => {
+                let routes = &self.routes;
+                s.rules
+                    .retain(|&r| routes.get(r as usize).is_none_or(|ks| ks.contains(&k)));
+            }
+            KindFilter::Signatures => {
+                s.kinds.clear();
+                let mut rules = std::mem::take(&mut s.rules);
+                rules.retain(|&r| match self.routes.get(r as usize) {
+                    Some(ks) => ks.iter().any(|&k| self.kind_holds(k, s)),
+                    None => true,
+                });
+                s.rules = rules;
+            }
         }
         let kept = !self.keep.is_empty()
             && (!spells_keys || self.keep.iter().any(|&k| s.state[k as usize] == 1));

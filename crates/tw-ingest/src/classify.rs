@@ -161,6 +161,49 @@ pub fn log_analytics_table(table: &str, csv: bool) -> Option<Format> {
     })
 }
 
+/// Words (lowercase) one of which the text of any JSON record that [`classify_json`] finds to be
+/// of log kind `kind` holds: a category or table name, or a key the classifier requires. `None`
+/// for kinds without such words. (Records classified through a file's fallback format are not
+/// covered: see `RawRecord::falls_back`.)
+pub fn kind_signature(kind: tw_event::LogKind) -> Option<&'static [&'static str]> {
+    use tw_event::LogKind as K;
+    Some(match kind {
+        K::Signin => &["signinlogs", "resulttype", "createddatetime"],
+        K::DirectoryAudit => &["auditlogs", "targetresources", "activitydisplayname"],
+        K::GraphActivity => &["microsoftgraphactivitylogs", "requesturi"],
+        K::RiskDetection => &[
+            "riskevents",
+            "riskyusers",
+            "riskyserviceprincipals",
+            "riskeventtype",
+        ],
+        K::AzureActivity => &[
+            "administrative",
+            "security",
+            "servicehealth",
+            "alert",
+            "recommendation",
+            "policy",
+            "autoscale",
+            "resourcehealth",
+            "write",
+            "delete",
+            "action",
+            "azureactivity",
+            "operationnamevalue",
+            "calleripaddress",
+            "eventtimestamp",
+        ],
+        K::Ual => &[
+            "officeactivity",
+            "officeworkload",
+            "creationtime",
+            "auditdata",
+        ],
+        _ => return None,
+    })
+}
+
 /// Classifies one JSON record. `None`: not a record of any known log.
 pub fn classify_json(v: &Value) -> Option<Format> {
     let o = v.as_object()?;

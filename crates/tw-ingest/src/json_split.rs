@@ -84,7 +84,12 @@ pub struct JsonSplitter<R> {
     last_key: Vec<u8>,
     /// Where the current record starts in the caller's buffer.
     base: usize,
+    /// Scratch copy of the part of the read buffer being scanned.
+    window: Vec<u8>,
 }
+
+/// Bytes of the read buffer scanned per step of the structured splitter.
+const WINDOW: usize = 16 << 10;
 
 impl<R: BufRead> JsonSplitter<R> {
     /// A splitter for `layout`; records larger than `max_record` bytes are reported, not kept.
@@ -109,6 +114,7 @@ impl<R: BufRead> JsonSplitter<R> {
             keys_all_odata: true,
             last_key: Vec::new(),
             base: 0,
+            window: Vec::new(),
         }
     }
 
@@ -249,11 +255,14 @@ impl<R: BufRead> JsonSplitter<R> {
                 }
                 return Ok(None);
             }
-            let buf_len = buf.len();
+            // Copy out a window of the buffer so we can call &mut self helpers (a bounded copy:
+            // a record ends the window early, and the rest is read again on the next call).
+            let buf_len = buf.len().min(WINDOW);
+            let mut chunk = std::mem::take(&mut self.window);
+            chunk.clear();
+            chunk.extend_from_slice(&buf[..buf_len]);
             let mut i = 0;
             let mut result: Option<Piece> = None;
-            // Copy out the chunk so we can call &mut self helpers.
-            let chunk: Vec<u8> = buf.to_vec();
             while i < chunk.len() {
                 if self.in_str {
                     if self.esc {
@@ -460,6 +469,7 @@ impl<R: BufRead> JsonSplitter<R> {
                 i += 1;
             }
             let consumed = i.min(buf_len);
+            self.window = chunk;
             self.r.consume(consumed);
             if let Some(p) = result {
                 return Ok(Some(p));

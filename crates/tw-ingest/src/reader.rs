@@ -149,11 +149,18 @@ where
 
 /// A record's bytes as a prefilter sees them, before any decoding.
 #[derive(Debug, Clone, Copy)]
-pub enum RawRecord<'a> {
-    /// One JSON record's text (field names are spelled out in it).
-    Json(&'a [u8]),
-    /// A CSV row's cells, unquoted and concatenated (field names are in the header only).
-    CsvRow(&'a [u8]),
+pub struct RawRecord<'a> {
+    /// One JSON record's text, or a CSV row's cells unquoted and concatenated.
+    pub bytes: &'a [u8],
+    /// True for JSON text (field names are spelled out in it), false for a CSV row (they are in
+    /// the header only).
+    pub spells_keys: bool,
+    /// The record's format when known before decoding (CSV files, `--format-in`).
+    pub format: Option<Format>,
+    /// True when a record the classifier does not recognise takes the file's first format
+    /// (Log Analytics JSON rows projected down to a few columns): its content may then not say
+    /// what it is.
+    pub falls_back: bool,
 }
 
 /// Like [`ingest`], with a prefilter: `pre` runs on worker threads on each record's bytes before
@@ -1088,8 +1095,18 @@ where
     };
     for item in batch.items {
         let raw = match &item {
-            Item::Json { start, end, .. } => Some(RawRecord::Json(&batch.buf[*start..*end])),
-            Item::Csv { rec, .. } => Some(RawRecord::CsvRow(rec.as_slice())),
+            Item::Json { start, end, .. } => Some(RawRecord {
+                bytes: &batch.buf[*start..*end],
+                spells_keys: true,
+                format: ctx.fixed,
+                falls_back: ctx.fallback.get().is_some(),
+            }),
+            Item::Csv { rec, .. } => Some(RawRecord {
+                bytes: rec.as_slice(),
+                spells_keys: false,
+                format: ctx.fixed,
+                falls_back: false,
+            }),
             Item::Bad { .. } => None,
         };
         let handed = match raw.map(pre) {

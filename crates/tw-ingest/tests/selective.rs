@@ -58,3 +58,51 @@ fn selected_and_full_documents_agree_on_every_fixture() {
         mismatches.join("\n")
     );
 }
+
+/// Every JSON record of every fixture holds one of its log kind's signature words (what the hunt's
+/// prefilter relies on to pass over records of other kinds undecoded).
+#[test]
+fn every_classified_json_record_holds_its_kind_signature() {
+    use tw_ingest::classify::kind_signature;
+    use tw_ingest::{RawRecord, ingest_prefiltered};
+    let mut checked = 0usize;
+    let mut missing = Vec::new();
+    let report = ingest_prefiltered(
+        &[
+            fixtures(),
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples"),
+        ],
+        &IngestOptions::default(),
+        |raw: RawRecord<'_>| {
+            Some(
+                (raw.spells_keys && !raw.falls_back && raw.format.is_none())
+                    .then(|| raw.bytes.to_ascii_lowercase()),
+            )
+        },
+        |ev, text: Option<Vec<u8>>, out: &mut Vec<Option<String>>| {
+            let (Some(text), Some(words)) = (text, kind_signature(ev.kind)) else {
+                return;
+            };
+            let holds = words
+                .iter()
+                .any(|w| text.windows(w.len()).any(|x| x == w.as_bytes()));
+            out.push(if holds {
+                None
+            } else {
+                Some(format!(
+                    "{}:{} ({:?})",
+                    ev.provenance.file, ev.provenance.line, ev.kind
+                ))
+            });
+        },
+        |r| {
+            checked += 1;
+            if let Some(at) = r {
+                missing.push(at);
+            }
+        },
+    );
+    assert!(report.totals.read > 0);
+    assert!(checked > 100, "{checked}");
+    assert!(missing.is_empty(), "{}", missing.join("\n"));
+}
