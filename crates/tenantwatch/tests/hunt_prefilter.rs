@@ -72,6 +72,16 @@ fn prefiltered_hunt_equals_full_hunt_on_every_fixture() {
         same_findings(&[dir], &[sigma]);
         skipped += same_findings(&[dir, "--no-builtin"], &[sigma]);
     }
+    // Generic mode: fields as named, every rule on every record, no routing.
+    same_findings(
+        &[
+            "tests/fixtures/corpus",
+            "--format-in",
+            "json",
+            "--no-builtin",
+        ],
+        &[sigma, "tests/fixtures/sigmahq/rules"],
+    );
     // The SigmaHQ vectors with their own rule copies only (no built-in pack).
     let (fast, _) = hunt(&[
         "tests/fixtures/sigmahq",

@@ -20,6 +20,8 @@
 //!
 //! Rules without a usable literal are candidates for every record.
 
+use std::sync::Arc;
+
 use crate::scan::LiteralScanner;
 use tw_event::LogKind;
 use tw_sigma::{FieldRef, RuleSet};
@@ -58,8 +60,6 @@ pub struct PrefilterScratch {
     rule_seen: Vec<bool>,
     seen_list: Vec<u32>,
     rules: Vec<u32>,
-    /// Per record: log kinds whose signature was looked up, and the answer.
-    kinds: Vec<(LogKind, bool)>,
 }
 
 /// How a verdict takes the rules' log kinds into account.
@@ -73,15 +73,31 @@ enum KindFilter {
     Signatures,
 }
 
-/// The prefilter of a rule set.
-#[derive(Clone)]
-pub struct RawPrefilter {
+/// A literal search plan: the scanner for some rules' trigger literals, and which literals it
+/// looks for (a literal it looks for and did not report is not in the text).
+#[derive(Debug, Default)]
+struct Plan {
     scanner: Option<LiteralScanner>,
+    scanned: Vec<bool>,
+}
+
+/// A way to show a log kind: (the kind's bit, signature words all present).
+type Alternative = (u64, Vec<u32>);
+
+/// Search plans by (log kinds bit set, CSV row).
+type PlanCache = std::sync::RwLock<std::collections::HashMap<(u64, bool), Arc<Plan>>>;
+
+/// The prefilter of a rule set.
+pub struct RawPrefilter {
+    /// Plans for every rule: JSON text, CSV rows.
+    full: (Arc<Plan>, Arc<Plan>),
+    /// Plans for the rules of some log kinds only, built on first use.
+    plans: PlanCache,
+    /// Three-byte sequence counts of the data, for anchors.
+    trigrams: Option<Arc<std::collections::HashMap<[u8; 3], u32>>>,
     literal_text: Vec<String>,
     /// Per literal: a finder for checking it in a lowercased text.
     finders: Vec<memchr::memmem::Finder<'static>>,
-    /// Per literal: true when the scanner looks for it (absent from the found set = not there).
-    scanned: Vec<bool>,
     /// Per scanned literal: the rules whose trigger clause (JSON text, CSV row) holds it.
     trig_json: Vec<Vec<u32>>,
     trig_csv: Vec<Vec<u32>>,
@@ -95,13 +111,44 @@ pub struct RawPrefilter {
     always: Vec<u32>,
     /// Rules whose clauses are all key names: candidates for every CSV row.
     always_csv: Vec<u32>,
-    /// Per rule: its log kinds (empty: not routed).
-    routes: Vec<Vec<LogKind>>,
-    /// Signature finders of the kinds rules are routed to.
-    signatures: Vec<(LogKind, Vec<memchr::memmem::Finder<'static>>)>,
+    /// Per rule: its log kinds as a bit set over `kinds` (every bit when not routed).
+    rule_masks: Vec<u64>,
+    /// The log kinds rules are routed to (bit `i` is `kinds[i]`).
+    kinds: Vec<LogKind>,
+    /// The kinds' signature words, and the alternatives (kind bit, words all present) that
+    /// show a kind; and the kinds without signature words (always possible).
+    signatures: Option<(LiteralScanner, Vec<Alternative>)>,
+    unsigned: u64,
     /// Literal ids of `keep`: a record holding one is never skipped.
     keep: Vec<u32>,
 }
+
+impl Clone for RawPrefilter {
+    fn clone(&self) -> Self {
+        RawPrefilter {
+            full: self.full.clone(),
+            plans: Default::default(),
+            trigrams: self.trigrams.clone(),
+            literal_text: self.literal_text.clone(),
+            finders: self.finders.clone(),
+            trig_json: self.trig_json.clone(),
+            trig_csv: self.trig_csv.clone(),
+            clauses: self.clauses.clone(),
+            pairs: self.pairs.clone(),
+            trigger: self.trigger.clone(),
+            always: self.always.clone(),
+            always_csv: self.always_csv.clone(),
+            rule_masks: self.rule_masks.clone(),
+            kinds: self.kinds.clone(),
+            signatures: self.signatures.clone(),
+            unsigned: self.unsigned,
+            keep: self.keep.clone(),
+        }
+    }
+}
+
+/// Every log kind.
+const ALL_KINDS: u64 = u64::MAX;
 
 /// A key/value condition: a key named one of `keys` has a value equal to or holding one of
 /// `values`.
@@ -278,9 +325,9 @@ impl std::fmt::Debug for RawPrefilter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RawPrefilter")
             .field("literals", &self.literal_text.len())
-            .field("scanned", &self.scanned.iter().filter(|x| **x).count())
+            .field("scanned", &self.scanned_count())
             .field("always", &self.always)
-            .field("scanner", &self.scanner)
+            .field("scanner", &self.full.0.scanner)
             .finish()
     }
 }
@@ -435,9 +482,11 @@ impl RawPrefilter {
             .iter()
             .map(|t| memchr::memmem::Finder::new(t.as_bytes()).into_owned())
             .collect();
+        let rules = clauses.len();
         let mut p = RawPrefilter {
-            scanner: None,
-            scanned: vec![false; literal_text.len()],
+            full: Default::default(),
+            plans: Default::default(),
+            trigrams: None,
             trig_json: Vec::new(),
             trig_csv: Vec::new(),
             trigger: Vec::new(),
@@ -447,21 +496,19 @@ impl RawPrefilter {
             clauses,
             always,
             always_csv,
-            routes: Vec::new(),
-            signatures: Vec::new(),
+            rule_masks: vec![ALL_KINDS; rules],
+            kinds: Vec::new(),
+            signatures: None,
+            unsigned: ALL_KINDS,
             keep,
         };
-        p.choose(None, None);
+        p.choose(None);
         p
     }
 
     /// Picks each rule's trigger clauses (the rarest, by `freq` when known) and builds the
     /// scanner for their literals.
-    fn choose(
-        &mut self,
-        freq: Option<&[f64]>,
-        trigrams: Option<&std::collections::HashMap<[u8; 3], u32>>,
-    ) {
+    fn choose(&mut self, freq: Option<&[f64]>) {
         let n = self.literal_text.len();
         let text = &self.literal_text;
         self.trigger = self
@@ -478,19 +525,40 @@ impl RawPrefilter {
                 (best(false), best(true))
             })
             .collect();
-        let mut scanned = vec![false; n];
-        for &k in &self.keep {
-            scanned[k as usize] = true;
-        }
         let mut trig_json = vec![Vec::new(); n];
         let mut trig_csv = vec![Vec::new(); n];
         for (r, (j, c)) in self.trigger.iter().enumerate() {
             for (which, slot) in [(j, &mut trig_json), (c, &mut trig_csv)] {
                 if let Some(i) = which {
                     for &l in &self.clauses[r][*i].0 {
-                        scanned[l as usize] = true;
                         slot[l as usize].push(r as u32);
                     }
+                }
+            }
+        }
+        self.trig_json = trig_json;
+        self.trig_csv = trig_csv;
+        self.plans = Default::default();
+        self.full = (
+            Arc::new(self.build_plan(ALL_KINDS, false)),
+            Arc::new(self.build_plan(ALL_KINDS, true)),
+        );
+    }
+
+    /// The search plan for the rules of the kinds in `mask`.
+    fn build_plan(&self, mask: u64, csv: bool) -> Plan {
+        let n = self.literal_text.len();
+        let mut scanned = vec![false; n];
+        for &k in &self.keep {
+            scanned[k as usize] = true;
+        }
+        for (r, (j, c)) in self.trigger.iter().enumerate() {
+            if mask != ALL_KINDS && self.rule_masks.get(r).is_some_and(|m| m & mask == 0) {
+                continue;
+            }
+            if let Some(i) = if csv { c } else { j } {
+                for &l in &self.clauses[r][*i].0 {
+                    scanned[l as usize] = true;
                 }
             }
         }
@@ -502,10 +570,10 @@ impl RawPrefilter {
                 ids.push(l as u32);
             }
         }
-        self.scanner = if pats.is_empty() {
+        let scanner = if pats.is_empty() {
             None
         } else {
-            match trigrams {
+            match &self.trigrams {
                 Some(t) => {
                     let rarity = |x: &[u8]| {
                         let k = [x[0], x[1], x[2]];
@@ -517,9 +585,29 @@ impl RawPrefilter {
             }
             .map(|s| s.with_ids(ids))
         };
-        self.scanned = scanned;
-        self.trig_json = trig_json;
-        self.trig_csv = trig_csv;
+        Plan { scanner, scanned }
+    }
+
+    /// The plan for `mask` (built once, then shared by every thread).
+    fn plan(&self, mask: u64, csv: bool) -> Arc<Plan> {
+        let all = self.rule_masks.iter().fold(0, |a, m| a | m);
+        if mask == ALL_KINDS || (mask & all == all && !self.rule_masks.contains(&0)) {
+            return if csv {
+                self.full.1.clone()
+            } else {
+                self.full.0.clone()
+            };
+        }
+        if let Ok(cache) = self.plans.read()
+            && let Some(p) = cache.get(&(mask, csv))
+        {
+            return p.clone();
+        }
+        let plan = Arc::new(self.build_plan(mask, csv));
+        if let Ok(mut cache) = self.plans.write() {
+            cache.entry((mask, csv)).or_insert_with(|| plan.clone());
+        }
+        plan
     }
 
     /// Re-picks each rule's trigger clause from literal frequencies measured on `sample` (texts
@@ -571,7 +659,8 @@ impl RawPrefilter {
                 *trigrams.entry(k).or_default() += 1;
             }
         }
-        self.choose(Some(&freq), Some(&trigrams));
+        self.trigrams = Some(Arc::new(trigrams));
+        self.choose(Some(&freq));
     }
 
     /// What the prefilter requires of rule `r`'s records, in words (for diagnostics).
@@ -607,7 +696,11 @@ impl RawPrefilter {
 
     /// True when the SIMD literal search is used (else one automaton).
     pub fn is_simd(&self) -> bool {
-        self.scanner.as_ref().is_some_and(LiteralScanner::is_packed)
+        self.full
+            .0
+            .scanner
+            .as_ref()
+            .is_some_and(LiteralScanner::is_packed)
     }
 
     /// Number of distinct literals known.
@@ -617,14 +710,14 @@ impl RawPrefilter {
 
     /// Number of literals the scanner looks for (the trigger clauses' and `keep`).
     pub fn scanned_count(&self) -> usize {
-        self.scanned.iter().filter(|x| **x).count()
+        self.full.0.scanned.iter().filter(|x| **x).count()
     }
 
     /// The literals known, with whether each is scanned for.
     pub fn literals(&self) -> impl Iterator<Item = (&str, bool)> {
         self.literal_text
             .iter()
-            .zip(&self.scanned)
+            .zip(&self.full.0.scanned)
             .map(|(t, s)| (t.as_str(), *s))
     }
 
@@ -644,7 +737,7 @@ impl RawPrefilter {
         raw: &tw_ingest::RawRecord<'_>,
         s: &mut PrefilterScratch,
     ) -> Verdict {
-        let filter = if self.routes.is_empty() {
+        let filter = if self.kinds.is_empty() {
             KindFilter::None
         } else if let Some(f) = raw.format {
             KindFilter::Known(f.log_kind())
@@ -658,35 +751,75 @@ impl RawPrefilter {
 
     /// Routes rule `i` to `routes[i]` (log kinds), for [`RawPrefilter::verdict_record`].
     pub fn route(&mut self, routes: Vec<Vec<LogKind>>) {
-        self.signatures = routes
+        let kinds: Vec<LogKind> = routes
             .iter()
             .flatten()
             .copied()
             .collect::<std::collections::BTreeSet<LogKind>>()
             .into_iter()
-            .filter_map(|k| {
-                let words = tw_ingest::classify::kind_signature(k)?;
-                let finders = words
-                    .iter()
-                    .map(|w| memchr::memmem::Finder::new(w.as_bytes()).into_owned())
-                    .collect();
-                Some((k, finders))
-            })
             .collect();
-        self.routes = routes;
+        if kinds.len() > 63 {
+            return;
+        }
+        let bit = |k: &LogKind| kinds.iter().position(|x| x == k).map_or(0, |i| 1u64 << i);
+        self.rule_masks = routes
+            .iter()
+            .map(|ks| ks.iter().fold(0, |m, k| m | bit(k)))
+            .collect();
+        let mut words: Vec<Vec<u8>> = Vec::new();
+        let mut alternatives: Vec<(u64, Vec<u32>)> = Vec::new();
+        self.unsigned = 0;
+        for k in &kinds {
+            match tw_ingest::classify::kind_signature(*k) {
+                Some(alts) => {
+                    for all in alts {
+                        let ids = all
+                            .iter()
+                            .map(|w| match words.iter().position(|x| x == w.as_bytes()) {
+                                Some(i) => i as u32,
+                                None => {
+                                    words.push(w.as_bytes().to_vec());
+                                    (words.len() - 1) as u32
+                                }
+                            })
+                            .collect();
+                        alternatives.push((bit(k), ids));
+                    }
+                }
+                None => self.unsigned |= bit(k),
+            }
+        }
+        self.signatures = LiteralScanner::new(&words).map(|s| (s, alternatives));
+        self.kinds = kinds;
+        let freq = None;
+        self.choose(freq);
     }
 
-    fn kind_holds(&self, kind: LogKind, s: &mut PrefilterScratch) -> bool {
-        if let Some((_, v)) = s.kinds.iter().find(|(k, _)| *k == kind) {
-            return *v;
-        }
-        let v = match self.signatures.iter().find(|(k, _)| *k == kind) {
-            Some((_, finders)) => finders.iter().any(|f| f.find(&s.lower).is_some()),
-            // A kind without signature words: nothing is known.
-            None => true,
+    /// The log kinds a lowercased JSON text may be of, by their signature words.
+    fn possible_kinds(&self, lower: &[u8]) -> u64 {
+        let Some((scanner, alternatives)) = &self.signatures else {
+            return ALL_KINDS;
         };
-        s.kinds.push((kind, v));
-        v
+        let mut found: u64 = 0;
+        let mut many = false;
+        scanner.scan_lowered(lower, &mut |w| {
+            if w < 64 {
+                found |= 1 << w;
+            } else {
+                many = true;
+            }
+            true
+        });
+        if many {
+            return ALL_KINDS;
+        }
+        let mut mask = self.unsigned;
+        for (kind, all) in alternatives {
+            if all.iter().all(|&w| w < 64 && found & (1 << w) != 0) {
+                mask |= kind;
+            }
+        }
+        mask
     }
 
     fn verdict_of(
@@ -712,24 +845,42 @@ impl RawPrefilter {
             s.state[l as usize] = 0;
         }
         s.touched.clear();
-        let (state, touched) = (&mut s.state, &mut s.touched);
-        match &self.scanner {
-            Some(scanner) => scanner.scan(raw, &mut s.lower, &mut |p| {
+        crate::scan::lowercase_into(raw, &mut s.lower);
+        // The log kinds the record may be of, and the literals of their rules' triggers.
+        let mask = match filter {
+            KindFilter::None => ALL_KINDS,
+            KindFilter::Known(k) => self
+                .kinds
+                .iter()
+                .position(|x| *x == k)
+                .map_or(0, |i| 1u64 << i),
+            KindFilter::Signatures => self.possible_kinds(&s.lower),
+        };
+        let plan = self.plan(mask, !spells_keys);
+        if let Some(scanner) = &plan.scanner {
+            let (state, touched) = (&mut s.state, &mut s.touched);
+            scanner.scan_lowered(&s.lower, &mut |p| {
                 if state[p as usize] == 0 {
                     state[p as usize] = 1;
                     touched.push(p);
                 }
                 true
-            }),
-            None => {
-                s.lower.clear();
-                s.lower.extend(raw.iter().map(u8::to_ascii_lowercase));
-            }
+            });
         }
+        // Every kind (no routing known, or generic mode): every rule.
+        let in_kinds = |r: u32| {
+            mask == ALL_KINDS
+                || self
+                    .rule_masks
+                    .get(r as usize)
+                    .is_none_or(|m| m & mask != 0)
+        };
         s.rules.clear();
-        s.rules.extend_from_slice(&self.always);
+        s.rules
+            .extend(self.always.iter().copied().filter(|&r| in_kinds(r)));
         if !spells_keys {
-            s.rules.extend_from_slice(&self.always_csv);
+            s.rules
+                .extend(self.always_csv.iter().copied().filter(|&r| in_kinds(r)));
         }
         let trig = if spells_keys {
             &self.trig_json
@@ -739,12 +890,12 @@ impl RawPrefilter {
         let found: Vec<u32> = s.touched.clone();
         for l in found {
             for &r in &trig[l as usize] {
-                if std::mem::replace(&mut s.rule_seen[r as usize], true) {
+                if !in_kinds(r) || std::mem::replace(&mut s.rule_seen[r as usize], true) {
                     continue;
                 }
                 s.seen_list.push(r);
                 let ok = self.clauses[r as usize].iter().all(|(c, keys)| {
-                    (*keys && !spells_keys) || c.iter().any(|&x| self.holds(x, s))
+                    (*keys && !spells_keys) || c.iter().any(|&x| self.holds(x, s, &plan))
                 }) && (!spells_keys
                     || self.pairs[r as usize].iter().all(|p| p.holds(&s.lower)));
                 if ok {
@@ -754,23 +905,6 @@ impl RawPrefilter {
         }
         for r in s.seen_list.drain(..) {
             s.rule_seen[r as usize] = false;
-        }
-        match filter {
-            KindFilter::None => {}
-            KindFilter::Known(k) => {
-                let routes = &self.routes;
-                s.rules
-                    .retain(|&r| routes.get(r as usize).is_none_or(|ks| ks.contains(&k)));
-            }
-            KindFilter::Signatures => {
-                s.kinds.clear();
-                let mut rules = std::mem::take(&mut s.rules);
-                rules.retain(|&r| match self.routes.get(r as usize) {
-                    Some(ks) => ks.iter().any(|&k| self.kind_holds(k, s)),
-                    None => true,
-                });
-                s.rules = rules;
-            }
         }
         let kept = !self.keep.is_empty()
             && (!spells_keys || self.keep.iter().any(|&k| s.state[k as usize] == 1));
@@ -785,12 +919,12 @@ impl RawPrefilter {
 
     /// Whether literal `l` is in the scratch's lowercased text (found by the scan, or looked up
     /// once and remembered).
-    fn holds(&self, l: u32, s: &mut PrefilterScratch) -> bool {
+    fn holds(&self, l: u32, s: &mut PrefilterScratch, plan: &Plan) -> bool {
         let i = l as usize;
         match s.state[i] {
             1 => true,
             2 => false,
-            _ if self.scanned[i] => false,
+            _ if plan.scanned[i] => false,
             _ => {
                 let hit = self.finders[i].find(&s.lower).is_some();
                 s.state[i] = if hit { 1 } else { 2 };

@@ -29,6 +29,15 @@ type Rarity<'a> = &'a dyn Fn(&[u8]) -> u64;
 /// Distinct anchors, and per anchor the (literal, offset) pairs it is cut from.
 type Anchors = (Vec<Vec<u8>>, Vec<Vec<(u32, u32)>>);
 
+/// Writes the ASCII lowercase of `text` into `out` (a loop the compiler vectorises).
+pub fn lowercase_into(text: &[u8], out: &mut Vec<u8>) {
+    out.clear();
+    out.resize(text.len(), 0);
+    for (d, b) in out.iter_mut().zip(text) {
+        *d = b.to_ascii_lowercase();
+    }
+}
+
 #[derive(Clone)]
 enum Engine {
     Packed {
@@ -186,9 +195,12 @@ impl LiteralScanner {
     /// possibly more than once; stops early when `found` returns false. `lower` is scratch space
     /// and holds the lowercased text afterwards.
     pub fn scan(&self, text: &[u8], lower: &mut Vec<u8>, found: &mut dyn FnMut(u32) -> bool) {
-        lower.clear();
-        lower.extend(text.iter().map(u8::to_ascii_lowercase));
-        let hay = lower.as_slice();
+        lowercase_into(text, lower);
+        self.scan_lowered(lower, found);
+    }
+
+    /// Like [`LiteralScanner::scan`], on a text already lowercased (ASCII).
+    pub fn scan_lowered(&self, hay: &[u8], found: &mut dyn FnMut(u32) -> bool) {
         // An anchor found at `at`: report the literals it is cut from that are there.
         let report = |anchor: u32, at: usize, found: &mut dyn FnMut(u32) -> bool| -> bool {
             for &(lit, off) in &self.anchor_of[anchor as usize] {

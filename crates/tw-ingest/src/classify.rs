@@ -161,44 +161,60 @@ pub fn log_analytics_table(table: &str, csv: bool) -> Option<Format> {
     })
 }
 
-/// Words (lowercase) one of which the text of any JSON record that [`classify_json`] finds to be
-/// of log kind `kind` holds: a category or table name, or a key the classifier requires. `None`
-/// for kinds without such words. (Records classified through a file's fallback format are not
+/// What the text of any JSON record that [`classify_json`] finds to be of log kind `kind`
+/// holds: one of these alternatives, each a list of words (lowercase) all present. For each way
+/// the classifier reaches the kind: a category or table name it requires, or top-level keys it
+/// requires, quoted (`"ipaddress"` is the key `ipAddress`, not `callerIpAddress`). `None` for
+/// kinds without such words. (Records classified through a file's fallback format are not
 /// covered: see `RawRecord::falls_back`.)
-pub fn kind_signature(kind: tw_event::LogKind) -> Option<&'static [&'static str]> {
+pub fn kind_signature(kind: tw_event::LogKind) -> Option<&'static [&'static [&'static str]]> {
     use tw_event::LogKind as K;
+    // Log Analytics sign-in columns: ResultType, IPAddress and one of four more.
+    const LA_SIGNIN: &str = "\"resulttype\"";
+    const LA_IP: &str = "\"ipaddress\"";
     Some(match kind {
-        K::Signin => &["signinlogs", "resulttype", "createddatetime"],
-        K::DirectoryAudit => &["auditlogs", "targetresources", "activitydisplayname"],
-        K::GraphActivity => &["microsoftgraphactivitylogs", "requesturi"],
+        K::Signin => &[
+            &["signinlogs"],
+            &["\"createddatetime\""],
+            &[LA_SIGNIN, LA_IP, "\"userprincipalname\""],
+            &[LA_SIGNIN, LA_IP, "\"conditionalaccessstatus\""],
+            &[LA_SIGNIN, LA_IP, "\"isinteractive\""],
+            &[LA_SIGNIN, LA_IP, "\"serviceprincipalname\""],
+        ],
+        K::DirectoryAudit => &[
+            &["auditlogs"],
+            &["\"targetresources\""],
+            &["\"activitydisplayname\""],
+        ],
+        K::GraphActivity => &[&["microsoftgraphactivitylogs"], &["\"requesturi\""]],
         K::RiskDetection => &[
-            "riskevents",
-            "riskyusers",
-            "riskyserviceprincipals",
-            "riskeventtype",
+            &["riskevents"],
+            &["riskyusers"],
+            &["riskyserviceprincipals"],
+            &["\"riskeventtype\""],
         ],
         K::AzureActivity => &[
-            "administrative",
-            "security",
-            "servicehealth",
-            "alert",
-            "recommendation",
-            "policy",
-            "autoscale",
-            "resourcehealth",
-            "write",
-            "delete",
-            "action",
-            "azureactivity",
-            "operationnamevalue",
-            "calleripaddress",
-            "eventtimestamp",
+            &["\"administrative\""],
+            &["\"security\""],
+            &["\"servicehealth\""],
+            &["\"alert\""],
+            &["\"recommendation\""],
+            &["\"policy\""],
+            &["\"autoscale\""],
+            &["\"resourcehealth\""],
+            &["\"write\""],
+            &["\"delete\""],
+            &["\"action\""],
+            &["azureactivity"],
+            &["\"operationnamevalue\""],
+            &["\"caller\""],
+            &["\"eventtimestamp\""],
         ],
         K::Ual => &[
-            "officeactivity",
-            "officeworkload",
-            "creationtime",
-            "auditdata",
+            &["officeactivity"],
+            &["\"officeworkload\""],
+            &["\"creationtime\""],
+            &["\"auditdata\""],
         ],
         _ => return None,
     })

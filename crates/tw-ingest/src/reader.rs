@@ -774,6 +774,7 @@ impl BatchSender<'_> {
         let file = self.file;
         let seq = self.seq;
         let pool = self.pool;
+        let batch_records = self.batch_records.min(1 << 16);
         self.cur.get_or_insert_with(|| Batch {
             file,
             seq,
@@ -781,7 +782,7 @@ impl BatchSender<'_> {
             buf: pool
                 .and_then(|p| p.try_recv().ok())
                 .unwrap_or_else(|| Vec::with_capacity(BATCH_BUF)),
-            items: Vec::new(),
+            items: Vec::with_capacity(batch_records),
         })
     }
     fn maybe_flush(&mut self) {

@@ -80,12 +80,11 @@ fn every_classified_json_record_holds_its_kind_signature() {
             )
         },
         |ev, text: Option<Vec<u8>>, out: &mut Vec<Option<String>>| {
-            let (Some(text), Some(words)) = (text, kind_signature(ev.kind)) else {
+            let (Some(text), Some(alternatives)) = (text, kind_signature(ev.kind)) else {
                 return;
             };
-            let holds = words
-                .iter()
-                .any(|w| text.windows(w.len()).any(|x| x == w.as_bytes()));
+            let has = |w: &str| text.windows(w.len()).any(|x| x == w.as_bytes());
+            let holds = alternatives.iter().any(|all| all.iter().all(|w| has(w)));
             out.push(if holds {
                 None
             } else {
