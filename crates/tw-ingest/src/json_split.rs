@@ -339,11 +339,18 @@ impl<R: BufRead> JsonSplitter<R> {
                     continue;
                 }
                 match b {
-                    b'\n' => {
-                        self.line += 1;
-                        self.push(out, &chunk[i..=i]);
+                    b' ' | b'\t' | b'\r' | b'\n' => {
+                        // A run of whitespace (indentation) at once.
+                        let run = chunk[i..]
+                            .iter()
+                            .take_while(|c| matches!(c, b' ' | b'\t' | b'\r' | b'\n'))
+                            .count();
+                        self.line +=
+                            chunk[i..i + run].iter().filter(|c| **c == b'\n').count() as u64;
+                        self.push(out, &chunk[i..i + run]);
+                        i += run;
+                        continue;
                     }
-                    b' ' | b'\t' | b'\r' => self.push(out, &chunk[i..=i]),
                     b'"' => {
                         if !self.capturing && self.at_record_start() {
                             self.start_capture(out, true);
