@@ -44,8 +44,20 @@ pub const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../../rules/tw_credential_on_first_party_sp.yml"),
     ),
     (
+        "tw_credential_on_first_party_sp_ual.yml",
+        include_str!("../../../rules/tw_credential_on_first_party_sp_ual.yml"),
+    ),
+    (
         "tw_credential_then_sp_signin.yml",
         include_str!("../../../rules/tw_credential_then_sp_signin.yml"),
+    ),
+    (
+        "tw_credential_then_sp_signin_failure.yml",
+        include_str!("../../../rules/tw_credential_then_sp_signin_failure.yml"),
+    ),
+    (
+        "tw_credential_then_sp_signin_failure_ual.yml",
+        include_str!("../../../rules/tw_credential_then_sp_signin_failure_ual.yml"),
     ),
     (
         "tw_credential_then_sp_signin_ual.yml",
@@ -88,8 +100,16 @@ pub const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../../rules/tw_inbox_rule_forward.yml"),
     ),
     (
+        "tw_mail_access_ip_admin_ual.yml",
+        include_str!("../../../rules/tw_mail_access_ip_admin_ual.yml"),
+    ),
+    (
         "tw_mail_items_accessed_by_app.yml",
         include_str!("../../../rules/tw_mail_items_accessed_by_app.yml"),
+    ),
+    (
+        "tw_mail_items_accessed_throttled.yml",
+        include_str!("../../../rules/tw_mail_items_accessed_throttled.yml"),
     ),
     (
         "tw_mailbox_forwarding_set.yml",
@@ -112,6 +132,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../../rules/tw_partner_service_provider_signin.yml"),
     ),
     (
+        "tw_partner_signin_first_seen_country.yml",
+        include_str!("../../../rules/tw_partner_signin_first_seen_country.yml"),
+    ),
+    (
         "tw_partner_signin_first_seen_ip.yml",
         include_str!("../../../rules/tw_partner_signin_first_seen_ip.yml"),
     ),
@@ -124,12 +148,28 @@ pub const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../../rules/tw_privileged_role_added_ual.yml"),
     ),
     (
+        "tw_seq_admin_action_ual.yml",
+        include_str!("../../../rules/tw_seq_admin_action_ual.yml"),
+    ),
+    (
+        "tw_seq_mail_access_ual.yml",
+        include_str!("../../../rules/tw_seq_mail_access_ual.yml"),
+    ),
+    (
         "tw_seq_partner_credential_audit.yml",
         include_str!("../../../rules/tw_seq_partner_credential_audit.yml"),
     ),
     (
         "tw_seq_partner_credential_ual.yml",
         include_str!("../../../rules/tw_seq_partner_credential_ual.yml"),
+    ),
+    (
+        "tw_seq_sp_signin_failure.yml",
+        include_str!("../../../rules/tw_seq_sp_signin_failure.yml"),
+    ),
+    (
+        "tw_signin_federated_mfa_claim.yml",
+        include_str!("../../../rules/tw_signin_federated_mfa_claim.yml"),
     ),
     (
         "tw_sp_credential_added_audit.yml",
@@ -158,6 +198,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
     (
         "tw_sp_signin_first_seen_ip.yml",
         include_str!("../../../rules/tw_sp_signin_first_seen_ip.yml"),
+    ),
+    (
+        "tw_token_issuer_first_seen.yml",
+        include_str!("../../../rules/tw_token_issuer_first_seen.yml"),
     ),
     (
         "tw_transport_rule_redirect.yml",
