@@ -263,6 +263,12 @@ impl Hunter {
             },
         );
         prefilter.route(routes.clone());
+        if want_cross_users {
+            // A unified audit log record whose actor's tenant is the organisation's own names no
+            // cross-tenant actor (its canonical home tenant is ActorContextId, its tenant
+            // OrganizationId).
+            prefilter.keep_unless_same(LogKind::Ual, "ActorContextId", "OrganizationId");
+        }
         Ok(Hunter {
             prefilter,
             first_seen,

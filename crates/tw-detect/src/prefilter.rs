@@ -121,6 +121,17 @@ pub struct RawPrefilter {
     unsigned: u64,
     /// Literal ids of `keep`: a record holding one is never skipped.
     keep: Vec<u32>,
+    /// A kept record of this kind may still be skipped when these two keys hold one and the
+    /// same value (an actor acting in their own tenant).
+    same_tenant: Option<SameTenant>,
+}
+
+/// See [`RawPrefilter::keep_unless_same`].
+#[derive(Clone)]
+struct SameTenant {
+    kind: LogKind,
+    home: (memchr::memmem::Finder<'static>, usize),
+    tenant: (memchr::memmem::Finder<'static>, usize),
 }
 
 impl Clone for RawPrefilter {
@@ -143,6 +154,7 @@ impl Clone for RawPrefilter {
             signatures: self.signatures.clone(),
             unsigned: self.unsigned,
             keep: self.keep.clone(),
+            same_tenant: self.same_tenant.clone(),
         }
     }
 }
@@ -230,72 +242,113 @@ impl Pair {
     /// Checks the condition on a lowercased JSON text. Sound for JSON and for JSON held in JSON
     /// strings: a value that is an object, an array or a string holding JSON passes.
     fn holds(&self, text: &[u8]) -> bool {
-        let at = |i: usize| text.get(i).copied().unwrap_or(0);
-        let skip_ws = |mut i: usize| {
-            loop {
-                match at(i) {
-                    b' ' | b'\t' | b'\n' | b'\r' => i += 1,
-                    b'\\' if matches!(at(i + 1), b'n' | b't' | b'r') => i += 2,
-                    _ => return i,
+        let any_holds = self.values.iter().any(|v| matches!(v, PairValue::Holds(_)));
+        self.keys.iter().any(|(finder, len)| {
+            key_values(text, finder, *len, &mut |v| match v {
+                KeyValue::Array => true,
+                // An object is compared as its JSON text: only a containment test can hold.
+                KeyValue::Object => any_holds,
+                KeyValue::Text(region) => {
+                    let lead = region
+                        .iter()
+                        .position(|b| !b.is_ascii_whitespace())
+                        .map(|p| region[p]);
+                    // A string holding JSON is decoded by some formats.
+                    matches!(lead, Some(b'{' | b'['))
+                        || self.values.iter().any(|v| v.matches(region))
                 }
-            }
-        };
-        for (finder, len) in &self.keys {
-            for pos in finder.find_iter(text) {
-                // A key named so starts a key string, or follows a dot in a flattened one.
-                if pos == 0 || !matches!(text[pos - 1], b'"' | b'.') {
-                    continue;
-                }
-                let mut i = pos + len;
-                if at(i) == b'\\' {
-                    i += 1;
-                }
-                if at(i) != b'"' {
-                    continue;
-                }
-                i = skip_ws(i + 1);
-                if at(i) != b':' {
-                    continue;
-                }
-                i = skip_ws(i + 1);
-                let region: &[u8] = match at(i) {
-                    b'[' => return true,
-                    // An object is compared as its JSON text: only a containment test can hold.
-                    b'{' => {
-                        if self.values.iter().any(|v| matches!(v, PairValue::Holds(_))) {
-                            return true;
-                        }
-                        continue;
-                    }
-                    b'"' => string_region(text, i + 1, false),
-                    b'\\' if at(i + 1) == b'"' => string_region(text, i + 2, true),
-                    _ => {
-                        let rest = text.get(i..).unwrap_or(&[]);
-                        let end = rest
-                            .iter()
-                            .position(|b| {
-                                matches!(b, b',' | b'}' | b']' | b'"' | b'\\')
-                                    || b.is_ascii_whitespace()
-                            })
-                            .unwrap_or(rest.len());
-                        &rest[..end]
-                    }
-                };
-                let lead = region
-                    .iter()
-                    .position(|b| !b.is_ascii_whitespace())
-                    .map(|p| region[p]);
-                if matches!(lead, Some(b'{' | b'[')) {
-                    // A string holding JSON, decoded by some formats.
-                    return true;
-                }
-                if self.values.iter().any(|v| v.matches(region)) {
-                    return true;
-                }
+            })
+        })
+    }
+}
+
+/// A value found after a key in a JSON text.
+enum KeyValue<'a> {
+    Array,
+    Object,
+    /// A string's content (escapes kept) or a bare scalar's text.
+    Text(&'a [u8]),
+}
+
+/// Calls `f` with the value of every occurrence of the key `finder` finds (`len` bytes) in a
+/// lowercased JSON text, plain or held in a JSON string, until `f` returns true; returns whether
+/// it did. A key must start a key string, or follow a dot in a flattened one.
+fn key_values<'a>(
+    text: &'a [u8],
+    finder: &memchr::memmem::Finder<'_>,
+    len: usize,
+    f: &mut dyn FnMut(KeyValue<'a>) -> bool,
+) -> bool {
+    let at = |i: usize| text.get(i).copied().unwrap_or(0);
+    let skip_ws = |mut i: usize| {
+        loop {
+            match at(i) {
+                b' ' | b'\t' | b'\n' | b'\r' => i += 1,
+                b'\\' if matches!(at(i + 1), b'n' | b't' | b'r') => i += 2,
+                _ => return i,
             }
         }
-        false
+    };
+    for pos in finder.find_iter(text) {
+        if pos == 0 || !matches!(text[pos - 1], b'"' | b'.') {
+            continue;
+        }
+        let mut i = pos + len;
+        if at(i) == b'\\' {
+            i += 1;
+        }
+        if at(i) != b'"' {
+            continue;
+        }
+        i = skip_ws(i + 1);
+        if at(i) != b':' {
+            continue;
+        }
+        i = skip_ws(i + 1);
+        let value = match at(i) {
+            b'[' => KeyValue::Array,
+            b'{' => KeyValue::Object,
+            b'"' => KeyValue::Text(string_region(text, i + 1, false)),
+            b'\\' if at(i + 1) == b'"' => KeyValue::Text(string_region(text, i + 2, true)),
+            _ => {
+                let rest = text.get(i..).unwrap_or(&[]);
+                let end = rest
+                    .iter()
+                    .position(|b| {
+                        matches!(b, b',' | b'}' | b']' | b'"' | b'\\') || b.is_ascii_whitespace()
+                    })
+                    .unwrap_or(rest.len());
+                KeyValue::Text(&rest[..end])
+            }
+        };
+        if f(value) {
+            return true;
+        }
     }
+    false
+}
+
+/// The one plain value every occurrence of a key has in a lowercased JSON text; `None` when the
+/// key is absent, has several values, or a value that is not plain text.
+fn single_value<'a>(
+    text: &'a [u8],
+    finder: &memchr::memmem::Finder<'_>,
+    len: usize,
+) -> Option<&'a [u8]> {
+    let mut one: Option<&[u8]> = None;
+    let mut unclear = false;
+    key_values(text, finder, len, &mut |v| {
+        match v {
+            KeyValue::Text(t) if !t.is_empty() && !t.contains(&b'\\') => match one {
+                None => one = Some(t),
+                Some(o) if o == t => {}
+                Some(_) => unclear = true,
+            },
+            _ => unclear = true,
+        }
+        unclear
+    });
+    if unclear { None } else { one }
 }
 
 /// The text of a JSON string starting at `from` (after its opening quote) up to its closing
@@ -501,6 +554,7 @@ impl RawPrefilter {
             signatures: None,
             unsigned: ALL_KINDS,
             keep,
+            same_tenant: None,
         };
         p.choose(None);
         p
@@ -795,6 +849,25 @@ impl RawPrefilter {
         self.choose(freq);
     }
 
+    /// A record kept only for its `keep` literals, that is certainly of log kind `kind` and whose
+    /// `home_key` and `tenant_key` (top-level keys its kind's canonical home and resource tenant
+    /// are read from) hold one and the same value, is skipped after all: its actor acts in their
+    /// own tenant.
+    pub fn keep_unless_same(&mut self, kind: LogKind, home_key: &str, tenant_key: &str) {
+        let f = |k: &str| {
+            let k = k.to_ascii_lowercase();
+            (
+                memchr::memmem::Finder::new(k.as_bytes()).into_owned(),
+                k.len(),
+            )
+        };
+        self.same_tenant = Some(SameTenant {
+            kind,
+            home: f(home_key),
+            tenant: f(tenant_key),
+        });
+    }
+
     /// The log kinds a lowercased JSON text may be of, by their signature words.
     fn possible_kinds(&self, lower: &[u8]) -> u64 {
         let Some((scanner, alternatives)) = &self.signatures else {
@@ -906,8 +979,20 @@ impl RawPrefilter {
         for r in s.seen_list.drain(..) {
             s.rule_seen[r as usize] = false;
         }
-        let kept = !self.keep.is_empty()
+        let mut kept = !self.keep.is_empty()
             && (!spells_keys || self.keep.iter().any(|&k| s.state[k as usize] == 1));
+        if kept
+            && s.rules.is_empty()
+            && spells_keys
+            && let Some(st) = &self.same_tenant
+            && let Some(i) = self.kinds.iter().position(|k| *k == st.kind)
+            && mask == 1u64 << i
+            && let Some(h) = single_value(&s.lower, &st.home.0, st.home.1)
+            && let Some(t) = single_value(&s.lower, &st.tenant.0, st.tenant.1)
+            && h.trim_ascii() == t.trim_ascii()
+        {
+            kept = false;
+        }
         if s.rules.is_empty() && !kept {
             Verdict::Skip
         } else {
