@@ -132,6 +132,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../../rules/tw_partner_service_provider_signin.yml"),
     ),
     (
+        "tw_partner_signin_first_seen_asn.yml",
+        include_str!("../../../rules/tw_partner_signin_first_seen_asn.yml"),
+    ),
+    (
         "tw_partner_signin_first_seen_country.yml",
         include_str!("../../../rules/tw_partner_signin_first_seen_country.yml"),
     ),
