@@ -1,5 +1,7 @@
 //! The built-in rule pack: Sigma rules under `rules/` at the top of the repository, embedded in the
 //! binary (origin `builtin`).
+//!
+//! [`BUILTIN`] lists every `rules/*.yml` in file name order; a unit test checks that it does.
 
 use tw_event::Origin;
 
@@ -18,6 +20,14 @@ pub const BUILTIN: &[(&str, &str)] = &[
     (
         "tw_admin_role_added_ual.yml",
         include_str!("../../../rules/tw_admin_role_added_ual.yml"),
+    ),
+    (
+        "tw_app_credential_then_sp_signin.yml",
+        include_str!("../../../rules/tw_app_credential_then_sp_signin.yml"),
+    ),
+    (
+        "tw_app_credential_then_sp_signin_failure.yml",
+        include_str!("../../../rules/tw_app_credential_then_sp_signin_failure.yml"),
     ),
     (
         "tw_app_graph_first_seen_ip.yml",
@@ -160,6 +170,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../../rules/tw_seq_mail_access_ual.yml"),
     ),
     (
+        "tw_seq_partner_app_credential_audit.yml",
+        include_str!("../../../rules/tw_seq_partner_app_credential_audit.yml"),
+    ),
+    (
         "tw_seq_partner_credential_audit.yml",
         include_str!("../../../rules/tw_seq_partner_credential_audit.yml"),
     ),
@@ -223,4 +237,31 @@ pub fn builtin_rules() -> Vec<RuleSource> {
             origin: Origin::Builtin,
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The embedded list is every `rules/*.yml`, in file name order.
+    #[test]
+    fn every_rule_file_is_embedded() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../rules");
+        let mut files: Vec<String> = std::fs::read_dir(&dir)
+            .expect("rules folder")
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().to_string())
+            .filter(|n| n.ends_with(".yml"))
+            .collect();
+        files.sort();
+        let embedded: Vec<String> = BUILTIN.iter().map(|(n, _)| n.to_string()).collect();
+        assert_eq!(
+            embedded, files,
+            "crates/tw-detect/src/builtin.rs lists rules/*.yml"
+        );
+        for (name, text) in BUILTIN {
+            let on_disk = std::fs::read_to_string(dir.join(name)).expect("rule file");
+            assert_eq!(*text, on_disk, "{name}");
+        }
+    }
 }
