@@ -187,7 +187,10 @@ fn operation_fits(tech: &str, e: &Value) -> bool {
             op == "Set federation settings on domain" || op == "Set domain authentication"
         }
         "privileged_role_added" => op == "Add member to role",
-        "mail_access_failed" => log == "graph_activity" && code == "403",
+        "mail_access_failed" => {
+            (log == "graph_activity" && code == "403")
+                || (log == "signin" && e["service_principal_id"].is_string() && code == "7000215")
+        }
         _ => false,
     }
 }

@@ -35,7 +35,8 @@ pub enum Technique {
     FederationModified,
     /// A privileged directory role added.
     PrivilegedRoleAdded,
-    /// An attempt to read mail that failed.
+    /// An attempt to read mail that failed (a refused Graph request, a refused service principal
+    /// sign-in to the mail APIs).
     MailAccessFailed,
 }
 
@@ -880,6 +881,29 @@ impl Story<'_> {
         } else {
             fp::GRAPH
         };
+        if s.failed {
+            // The new secret tried against the mail API before it is usable: refused
+            // (AADSTS7000215), the signal that exposed the 2020 breach.
+            let tries = self.rng.between(1, 3);
+            let mut ft = st - 15 * 60_000 - self.jitter(5 * 60_000);
+            for _ in 0..tries {
+                self.push(
+                    ft,
+                    Some(T::MailAccessFailed),
+                    ActKind::SignIn(SignIn {
+                        kind: SigninKind::ServicePrincipal,
+                        who: Who::App(s.sp),
+                        client: Client::Sp(s.sp),
+                        resource,
+                        net: app_net,
+                        agent: AGENT_SCRIPT,
+                        error: 7000215,
+                        key: Key::New(key),
+                    }),
+                );
+                ft += 30_000 + self.jitter(3 * 60_000);
+            }
+        }
         for i in 0..sessions {
             self.sp_signin(
                 st,

@@ -33,6 +33,13 @@ impl Net {
         )
     }
 
+    /// The autonomous system number the address is announced by: one per /16, a fixed function
+    /// of the address (the attacker's hosting prefixes and each office or home network keep theirs).
+    pub fn asn(&self) -> u32 {
+        let k = u32::from(self.ip[0]) << 8 | u32::from(self.ip[1]);
+        2_000 + (k.wrapping_mul(2_654_435_761) >> 12) % 60_000
+    }
+
     /// Appends the dotted-quad text.
     pub fn write(&self, b: &mut Vec<u8>) {
         for (i, o) in self.ip.iter().enumerate() {

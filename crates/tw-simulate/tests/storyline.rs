@@ -134,7 +134,10 @@ fn expect(tech: &str, e: &Ev, t: &Value) -> Result<(), String> {
             op == "Set federation settings on domain" || op == "Set domain authentication"
         }
         "privileged_role_added" => op == "Add member to role",
-        "mail_access_failed" => e.log == "graph_activity" && e.code.as_deref() == Some("403"),
+        "mail_access_failed" => {
+            (e.log == "graph_activity" && e.code.as_deref() == Some("403"))
+                || (e.log == "signin" && e.sp.is_some() && e.code.as_deref() == Some("7000215"))
+        }
         _ => false,
     };
     if ok {

@@ -16,6 +16,9 @@ pub fn failure_reason(code: u32) -> &'static str {
         0 => "Other.",
         50126 => "Error validating credentials due to invalid username or password.",
         50074 => "Strong Authentication is required.",
+        7000215 => {
+            "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app."
+        }
         50140 => {
             "This error occurred due to 'Keep me signed in' interrupt when the user was signing in."
         }
@@ -64,6 +67,7 @@ pub fn object(c: Ctx<'_>, a: &Act, s: &SignIn, b: &mut Vec<u8>) {
     s.net.write(ip);
     ip.push(b'"');
     o.null("ipAddressFromResourceProvider");
+    o.int("autonomousSystemNumber", i64::from(s.net.asn()));
     let client_app = match (
         s.kind,
         s.agent.ua().contains("Mobile") || s.agent.ua().contains("Outlook"),
