@@ -12,7 +12,8 @@ use tw_ingest::IngestOptions;
 
 use crate::{cpu_seconds, peak_rss_mib};
 
-fn walk(p: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+/// Files under `p` (sorted), keeping only those `keep` accepts inside folders.
+fn walk(p: &Path, keep: &dyn Fn(&Path) -> bool, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     if p.is_file() {
         out.push(p.to_path_buf());
         return Ok(());
@@ -23,8 +24,8 @@ fn walk(p: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     entries.sort();
     for e in entries {
         if e.is_dir() {
-            walk(&e, out)?;
-        } else if e.extension().is_some_and(|x| x == "yml" || x == "yaml") {
+            walk(&e, keep, out)?;
+        } else if keep(&e) {
             out.push(e);
         }
     }
@@ -34,7 +35,8 @@ fn walk(p: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
 /// Every `.yml` / `.yaml` file under `dir` as a rule source.
 pub fn load_rules(dir: &Path) -> std::io::Result<Vec<RuleSource>> {
     let mut files = Vec::new();
-    walk(dir, &mut files)?;
+    let yaml = |e: &Path| e.extension().is_some_and(|x| x == "yml" || x == "yaml");
+    walk(dir, &yaml, &mut files)?;
     files
         .into_iter()
         .map(|f| {
@@ -165,7 +167,7 @@ pub fn bench_prefilter(paths: &[PathBuf], rules: &Path) -> Result<(), String> {
     }
     let mut files = Vec::new();
     for p in paths {
-        walk_all(p, &mut files);
+        walk(p, &|_| true, &mut files).map_err(|e| format!("{}: {e}", p.display()))?;
     }
     let (mut skip, mut some, mut all, mut cand_rules, mut bytes) = (0u64, 0u64, 0u64, 0u64, 0u64);
     let mut per_file = BTreeMap::new();
@@ -226,18 +228,4 @@ pub fn bench_prefilter(paths: &[PathBuf], rules: &Path) -> Result<(), String> {
     });
     println!("{out}");
     Ok(())
-}
-
-fn walk_all(p: &Path, out: &mut Vec<PathBuf>) {
-    if p.is_dir() {
-        let mut entries: Vec<PathBuf> = std::fs::read_dir(p)
-            .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect())
-            .unwrap_or_default();
-        entries.sort();
-        for e in entries {
-            walk_all(&e, out);
-        }
-    } else {
-        out.push(p.to_path_buf());
-    }
 }

@@ -311,10 +311,10 @@ fn main() {
                 std::process::exit(1);
             }
         }
-        Some("hunt") => {
+        Some(cmd @ ("hunt" | "prefilter")) => {
             let threads = flag("--threads").and_then(|s| s.parse().ok()).unwrap_or(1);
             let Some(rules) = flag("--rules") else {
-                eprintln!("tw-bench hunt: --rules DIR is required");
+                eprintln!("tw-bench {cmd}: --rules DIR is required");
                 std::process::exit(1);
             };
             let paths: Vec<PathBuf> = args[1..]
@@ -322,22 +322,13 @@ fn main() {
                 .take_while(|a| !a.starts_with("--"))
                 .map(PathBuf::from)
                 .collect();
-            if let Err(e) = hunt::bench_hunt(&paths, &PathBuf::from(rules), threads) {
-                eprintln!("tw-bench: {e}");
-                std::process::exit(1);
-            }
-        }
-        Some("prefilter") => {
-            let Some(rules) = flag("--rules") else {
-                eprintln!("tw-bench prefilter: --rules DIR is required");
-                std::process::exit(1);
+            let rules = PathBuf::from(rules);
+            let done = if cmd == "hunt" {
+                hunt::bench_hunt(&paths, &rules, threads)
+            } else {
+                hunt::bench_prefilter(&paths, &rules)
             };
-            let paths: Vec<PathBuf> = args[1..]
-                .iter()
-                .take_while(|a| !a.starts_with("--"))
-                .map(PathBuf::from)
-                .collect();
-            if let Err(e) = hunt::bench_prefilter(&paths, &PathBuf::from(rules)) {
+            if let Err(e) = done {
                 eprintln!("tw-bench: {e}");
                 std::process::exit(1);
             }

@@ -960,8 +960,10 @@ impl RawPrefilter {
         } else {
             &self.trig_csv
         };
-        let found: Vec<u32> = s.touched.clone();
-        for l in found {
+        // Literals the scan found; `holds` may append looked-up ones after them.
+        let found = s.touched.len();
+        for f in 0..found {
+            let l = s.touched[f];
             for &r in &trig[l as usize] {
                 if !in_kinds(r) || std::mem::replace(&mut s.rule_seen[r as usize], true) {
                     continue;

@@ -48,8 +48,6 @@ fn score_by_length(needs: &[Need]) -> (usize, usize) {
     (16 - shortest, needs.len())
 }
 
-type Score = fn(&[Need]) -> (usize, usize);
-
 /// Decides whether a predicate's literal can be used, and how: the identity for the event index;
 /// a stricter view for prefilters that look at something other than field values.
 pub(crate) type HintFilter<'a> = &'a dyn Fn(&Predicate, &Hint) -> Option<Hint>;
@@ -107,13 +105,13 @@ fn pred_needs(p: &Predicate, filter: HintFilter<'_>) -> Option<Vec<Need>> {
     Some(out)
 }
 
-fn needs(p: &Prog, preds: &[Predicate], filter: HintFilter<'_>, score: Score) -> Option<Vec<Need>> {
+fn needs(p: &Prog, preds: &[Predicate], filter: HintFilter<'_>) -> Option<Vec<Need>> {
     match p {
         Prog::Pred(i) => pred_needs(preds.get(*i as usize)?, filter),
         Prog::Not(_) => None,
         Prog::And(xs) => xs
             .iter()
-            .filter_map(|x| needs(x, preds, filter, score))
+            .filter_map(|x| needs(x, preds, filter))
             .min_by_key(|n| score(n)),
         Prog::Or(xs) | Prog::AtLeast(_, xs) => {
             if xs.is_empty() {
@@ -121,7 +119,7 @@ fn needs(p: &Prog, preds: &[Predicate], filter: HintFilter<'_>, score: Score) ->
             }
             let mut all = Vec::new();
             for x in xs {
-                all.extend(needs(x, preds, filter, score)?);
+                all.extend(needs(x, preds, filter)?);
             }
             Some(all)
         }
@@ -421,7 +419,7 @@ impl Index {
         let mut kw_fallback = Vec::new();
         for (r, p) in progs.iter().enumerate() {
             let r = r as u32;
-            let Some(ns) = needs(p, preds, &identity, score) else {
+            let Some(ns) = needs(p, preds, &identity) else {
                 always.push(r);
                 continue;
             };
