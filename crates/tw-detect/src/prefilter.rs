@@ -26,6 +26,9 @@ use crate::scan::LiteralScanner;
 use tw_event::LogKind;
 use tw_sigma::{FieldRef, RuleSet};
 
+/// A clause present in at least this share (per million) of the sampled records is not checked.
+const USELESS_CHECK: u64 = 950_000;
+
 /// Shortest literal piece worth looking up.
 pub const MIN_LITERAL: usize = 3;
 
@@ -60,6 +63,9 @@ pub struct PrefilterScratch {
     rule_seen: Vec<bool>,
     seen_list: Vec<u32>,
     rules: Vec<u32>,
+    /// Per pair key: whether its values were looked up in this record, and where they are.
+    key_values: Vec<(bool, Vec<Region>)>,
+    keys_touched: Vec<u32>,
 }
 
 /// How a verdict takes the rules' log kinds into account.
@@ -105,8 +111,13 @@ pub struct RawPrefilter {
     clauses: Vec<Vec<(Vec<u32>, bool)>>,
     /// Per rule: key/value conditions checked in JSON text (keys, values).
     pairs: Vec<Vec<Pair>>,
+    /// Number of distinct keys of `pairs`.
+    pair_keys: usize,
     /// Per rule: the clause it is triggered by in JSON text and in CSV rows.
     trigger: Vec<(Option<usize>, Option<usize>)>,
+    /// Per rule: the other clauses checked in JSON text and in CSV rows, rarest first; clauses
+    /// present in nearly every sampled record are not checked (they would seldom reject).
+    checks: Vec<(Vec<usize>, Vec<usize>)>,
     /// Rules that are candidates for every record.
     always: Vec<u32>,
     /// Rules whose clauses are all key names: candidates for every CSV row.
@@ -118,6 +129,8 @@ pub struct RawPrefilter {
     /// The kinds' signature words, and the alternatives (kind bit, words all present) that
     /// show a kind; and the kinds without signature words (always possible).
     signatures: Option<(LiteralScanner, Vec<Alternative>)>,
+    /// The signature words, by id.
+    signature_words: Vec<Vec<u8>>,
     unsigned: u64,
     /// Literal ids of `keep`: a record holding one is never skipped.
     keep: Vec<u32>,
@@ -146,12 +159,15 @@ impl Clone for RawPrefilter {
             trig_csv: self.trig_csv.clone(),
             clauses: self.clauses.clone(),
             pairs: self.pairs.clone(),
+            pair_keys: self.pair_keys,
             trigger: self.trigger.clone(),
+            checks: self.checks.clone(),
             always: self.always.clone(),
             always_csv: self.always_csv.clone(),
             rule_masks: self.rule_masks.clone(),
             kinds: self.kinds.clone(),
             signatures: self.signatures.clone(),
+            signature_words: self.signature_words.clone(),
             unsigned: self.unsigned,
             keep: self.keep.clone(),
             same_tenant: self.same_tenant.clone(),
@@ -167,7 +183,18 @@ const ALL_KINDS: u64 = u64::MAX;
 #[derive(Clone)]
 struct Pair {
     keys: Vec<(memchr::memmem::Finder<'static>, usize)>,
+    /// Per key: its id among all pairs' keys (a key's values are found once per record).
+    key_ids: Vec<u32>,
     values: Vec<PairValue>,
+}
+
+/// Where a value found after a key is in a text.
+#[derive(Debug, Clone, Copy)]
+enum Region {
+    Array,
+    Object,
+    /// A string's content (escapes kept) or a bare scalar's text: `start..end`.
+    Text(usize, usize),
 }
 
 #[derive(Clone)]
@@ -241,25 +268,55 @@ impl PairValue {
 impl Pair {
     /// Checks the condition on a lowercased JSON text. Sound for JSON and for JSON held in JSON
     /// strings: a value that is an object, an array or a string holding JSON passes.
+    #[cfg(test)]
     fn holds(&self, text: &[u8]) -> bool {
-        let any_holds = self.values.iter().any(|v| matches!(v, PairValue::Holds(_)));
+        let mut found = Vec::new();
         self.keys.iter().any(|(finder, len)| {
-            key_values(text, finder, *len, &mut |v| match v {
-                KeyValue::Array => true,
-                // An object is compared as its JSON text: only a containment test can hold.
-                KeyValue::Object => any_holds,
-                KeyValue::Text(region) => {
-                    let lead = region
-                        .iter()
-                        .position(|b| !b.is_ascii_whitespace())
-                        .map(|p| region[p]);
-                    // A string holding JSON is decoded by some formats.
-                    matches!(lead, Some(b'{' | b'['))
-                        || self.values.iter().any(|v| v.matches(region))
-                }
-            })
+            found.clear();
+            values_of_key(text, finder, *len, &mut found);
+            self.holds_in(text, &found)
         })
     }
+
+    /// Whether one of the values found after a key (`found`, in `text`) passes.
+    fn holds_in(&self, text: &[u8], found: &[Region]) -> bool {
+        let any_holds = self.values.iter().any(|v| matches!(v, PairValue::Holds(_)));
+        found.iter().any(|v| match *v {
+            Region::Array => true,
+            // An object is compared as its JSON text: only a containment test can hold.
+            Region::Object => any_holds,
+            Region::Text(a, b) => {
+                let region = text.get(a..b).unwrap_or(&[]);
+                let lead = region
+                    .iter()
+                    .position(|b| !b.is_ascii_whitespace())
+                    .map(|p| region[p]);
+                // A string holding JSON is decoded by some formats.
+                matches!(lead, Some(b'{' | b'[')) || self.values.iter().any(|v| v.matches(region))
+            }
+        })
+    }
+}
+
+/// Appends the value of every occurrence of the key `finder` finds (`len` bytes) in `text`.
+fn values_of_key(
+    text: &[u8],
+    finder: &memchr::memmem::Finder<'_>,
+    len: usize,
+    out: &mut Vec<Region>,
+) {
+    let base = text.as_ptr() as usize;
+    key_values(text, finder, len, &mut |v| {
+        out.push(match v {
+            KeyValue::Array => Region::Array,
+            KeyValue::Object => Region::Object,
+            KeyValue::Text(t) => {
+                let a = t.as_ptr() as usize - base;
+                Region::Text(a, a + t.len())
+            }
+        });
+        false
+    });
 }
 
 /// A value found after a key in a JSON text.
@@ -466,6 +523,12 @@ impl RawPrefilter {
     ) -> RawPrefilter {
         let per_rule = set.required_literals(field_ok, &|t, _| raw_literal(t), field_keys);
         let finder = |t: &str| memchr::memmem::Finder::new(t.as_bytes()).into_owned();
+        let mut key_id: std::collections::BTreeMap<String, u32> = Default::default();
+        for k in per_rule.iter().flatten().flat_map(|c| &c.pair_keys) {
+            let n = key_id.len() as u32;
+            key_id.entry(k.clone()).or_insert(n);
+        }
+        let pair_keys = key_id.len();
         let pairs: Vec<Vec<Pair>> = per_rule
             .iter()
             .map(|cs| {
@@ -480,6 +543,11 @@ impl RawPrefilter {
                             .collect::<Option<Vec<_>>>()?;
                         Some(Pair {
                             keys: c.pair_keys.iter().map(|k| (finder(k), k.len())).collect(),
+                            key_ids: c
+                                .pair_keys
+                                .iter()
+                                .map(|k| key_id.get(k).copied().unwrap_or(0))
+                                .collect(),
                             values,
                         })
                     })
@@ -543,7 +611,9 @@ impl RawPrefilter {
             trig_json: Vec::new(),
             trig_csv: Vec::new(),
             trigger: Vec::new(),
+            checks: Vec::new(),
             pairs,
+            pair_keys,
             literal_text,
             finders,
             clauses,
@@ -552,6 +622,7 @@ impl RawPrefilter {
             rule_masks: vec![ALL_KINDS; rules],
             kinds: Vec::new(),
             signatures: None,
+            signature_words: Vec::new(),
             unsigned: ALL_KINDS,
             keep,
             same_tenant: None,
@@ -577,6 +648,28 @@ impl RawPrefilter {
                         .map(|(i, _)| i)
                 };
                 (best(false), best(true))
+            })
+            .collect();
+        self.checks = self
+            .clauses
+            .iter()
+            .zip(&self.trigger)
+            .map(|(cs, (tj, tc))| {
+                let order = |csv: bool, trig: &Option<usize>| {
+                    let mut v: Vec<(u64, usize, usize, usize)> = cs
+                        .iter()
+                        .enumerate()
+                        .filter(|(i, (_, keys))| Some(*i) != *trig && !(csv && *keys))
+                        .map(|(i, (c, _))| {
+                            let (share, short, n) = clause_cost(c, freq, text);
+                            (share, short, n, i)
+                        })
+                        .filter(|(share, ..)| *share < USELESS_CHECK)
+                        .collect();
+                    v.sort_unstable();
+                    v.into_iter().map(|x| x.3).collect::<Vec<usize>>()
+                };
+                (order(false, tj), order(true, tc))
             })
             .collect();
         let mut trig_json = vec![Vec::new(); n];
@@ -624,22 +717,26 @@ impl RawPrefilter {
                 ids.push(l as u32);
             }
         }
-        let scanner = if pats.is_empty() {
-            None
-        } else {
-            match &self.trigrams {
-                Some(t) => {
-                    let rarity = |x: &[u8]| {
-                        let k = [x[0], x[1], x[2]];
-                        u64::from(t.get(&k).copied().unwrap_or(0))
-                    };
-                    LiteralScanner::anchored(&pats, &rarity)
-                }
-                None => LiteralScanner::new(&pats),
-            }
-            .map(|s| s.with_ids(ids))
-        };
+        let scanner = self.scanner_for(&pats).map(|s| s.with_ids(ids));
         Plan { scanner, scanned }
+    }
+
+    /// A scanner for `pats`, through anchors at the data's rarest three-byte sequences once
+    /// they are known ([`RawPrefilter::tune`]).
+    fn scanner_for(&self, pats: &[Vec<u8>]) -> Option<LiteralScanner> {
+        if pats.is_empty() {
+            return None;
+        }
+        match &self.trigrams {
+            Some(t) => {
+                let rarity = |x: &[u8]| {
+                    let k = [x[0], x[1], x[2]];
+                    u64::from(t.get(&k).copied().unwrap_or(0))
+                };
+                LiteralScanner::anchored(pats, &rarity)
+            }
+            None => LiteralScanner::new(pats),
+        }
     }
 
     /// The plan for `mask` (built once, then shared by every thread).
@@ -714,6 +811,13 @@ impl RawPrefilter {
             }
         }
         self.trigrams = Some(Arc::new(trigrams));
+        // Signature words too are searched through rare anchors (most start with a quote,
+        // the commonest byte of JSON text).
+        if let Some((_, alternatives)) = self.signatures.take() {
+            self.signatures = self
+                .scanner_for(&self.signature_words)
+                .map(|s| (s, alternatives));
+        }
         self.choose(Some(&freq));
     }
 
@@ -843,7 +947,8 @@ impl RawPrefilter {
                 None => self.unsigned |= bit(k),
             }
         }
-        self.signatures = LiteralScanner::new(&words).map(|s| (s, alternatives));
+        self.signatures = self.scanner_for(&words).map(|s| (s, alternatives));
+        self.signature_words = words;
         self.kinds = kinds;
         let freq = None;
         self.choose(freq);
@@ -918,6 +1023,17 @@ impl RawPrefilter {
             s.state[l as usize] = 0;
         }
         s.touched.clear();
+        if s.key_values.len() != self.pair_keys {
+            s.key_values = vec![(false, Vec::new()); self.pair_keys];
+            s.keys_touched.clear();
+        }
+        for &k in &s.keys_touched {
+            if let Some(e) = s.key_values.get_mut(k as usize) {
+                e.0 = false;
+                e.1.clear();
+            }
+        }
+        s.keys_touched.clear();
         crate::scan::lowercase_into(raw, &mut s.lower);
         // The log kinds the record may be of, and the literals of their rules' triggers.
         let mask = match filter {
@@ -969,10 +1085,24 @@ impl RawPrefilter {
                     continue;
                 }
                 s.seen_list.push(r);
-                let ok = self.clauses[r as usize].iter().all(|(c, keys)| {
-                    (*keys && !spells_keys) || c.iter().any(|&x| self.holds(x, s, &plan))
-                }) && (!spells_keys
-                    || self.pairs[r as usize].iter().all(|p| p.holds(&s.lower)));
+                // Key/value conditions first: they are the most selective, and each key's
+                // values are looked up once per record.
+                let checks: &[usize] = match self.checks.get(r as usize) {
+                    Some((json, csv)) => {
+                        if spells_keys {
+                            json
+                        } else {
+                            csv
+                        }
+                    }
+                    None => &[],
+                };
+                let clauses = &self.clauses[r as usize];
+                let ok = (!spells_keys
+                    || self.pairs[r as usize].iter().all(|p| self.pair_holds(p, s)))
+                    && checks
+                        .iter()
+                        .all(|&i| clauses[i].0.iter().any(|&x| self.holds(x, s, &plan)));
                 if ok {
                     s.rules.push(r);
                 }
@@ -1002,6 +1132,25 @@ impl RawPrefilter {
             s.rules.dedup();
             Verdict::Rules(s.rules.clone())
         }
+    }
+
+    /// Whether pair `p` holds in the scratch's lowercased text (each key's values are looked
+    /// up once per record, whatever the number of rules asking).
+    fn pair_holds(&self, p: &Pair, s: &mut PrefilterScratch) -> bool {
+        for ((finder, len), &id) in p.keys.iter().zip(&p.key_ids) {
+            let Some(entry) = s.key_values.get_mut(id as usize) else {
+                return true;
+            };
+            if !entry.0 {
+                entry.0 = true;
+                s.keys_touched.push(id);
+                values_of_key(&s.lower, finder, *len, &mut entry.1);
+            }
+            if p.holds_in(&s.lower, &entry.1) {
+                return true;
+            }
+        }
+        false
     }
 
     /// Whether literal `l` is in the scratch's lowercased text (found by the scan, or looked up
@@ -1128,6 +1277,7 @@ mod tests {
                     )
                 })
                 .collect(),
+            key_ids: (0..keys.len() as u32).collect(),
             values: values
                 .iter()
                 .map(|(v, e)| PairValue::new(v, *e).expect("value"))

@@ -547,7 +547,12 @@ fn path_under(path: &str, folder: &str) -> bool {
 fn first_record_lacks_tenant(input: &Input, opts: &IngestOptions) -> bool {
     let mut lacks = false;
     let mut seen = 0;
-    let _ = each_record(input, opts, &mut |ev| {
+    // One record is read, so one is decoded.
+    let opts = IngestOptions {
+        batch_records: 1,
+        ..opts.clone()
+    };
+    let _ = each_record(input, &opts, &mut |ev| {
         lacks = ev.canonical.tenant_id.is_none();
         seen += 1;
         false
@@ -573,26 +578,23 @@ fn each_record(
     f: &mut dyn FnMut(&Event) -> bool,
 ) -> io::Result<()> {
     let (tx, rx) = bounded::<Batch>(2);
-    let mut stop = false;
     std::thread::scope(|s| {
-        s.spawn(|| {
+        s.spawn(move || {
             let _ = read_file(0, input, opts, None, &tx, None);
-            drop(tx);
         });
-        for batch in rx.iter() {
-            if stop {
-                continue;
-            }
+        let rx = rx;
+        'batches: for batch in rx.iter() {
             let pre = |_: RawRecord<'_>| Some(());
             let keep = |ev: &Event, (), o: &mut Vec<Event>| o.push(ev.clone());
             let (out, _) = process_batch(batch, opts, &pre, &keep);
             for ev in &out.outputs {
                 if !f(ev) {
-                    stop = true;
-                    break;
+                    break 'batches;
                 }
             }
         }
+        // The reader stops at its next batch: nobody takes it.
+        drop(rx);
     });
     Ok(())
 }
@@ -679,6 +681,7 @@ fn read_file(
         cur: None,
         batch_records: opts.batch_records,
         pool,
+        closed: false,
     };
     let forced = opts.format_in;
     let result = if first == b'{' || first == b'[' {
@@ -767,6 +770,8 @@ struct BatchSender<'a> {
     cur: Option<Batch>,
     batch_records: usize,
     pool: Option<&'a Receiver<Vec<u8>>>,
+    /// Nobody takes batches any more: reading stops.
+    closed: bool,
 }
 
 impl BatchSender<'_> {
@@ -797,7 +802,7 @@ impl BatchSender<'_> {
     fn flush(&mut self) {
         if let Some(b) = self.cur.take() {
             self.seq += 1;
-            let _ = self.tx.send(b);
+            self.closed |= self.tx.send(b).is_err();
         }
     }
     fn count(&self) -> u64 {
@@ -883,6 +888,9 @@ fn read_json<R: Read>(
         }
         index += 1;
         out.maybe_flush();
+        if out.closed {
+            break;
+        }
     }
     Ok(())
 }
@@ -1003,6 +1011,9 @@ fn read_csv<R: Read>(
             }
         }
         out.maybe_flush();
+        if out.closed {
+            break;
+        }
     }
     Ok(())
 }
