@@ -66,6 +66,8 @@ pub struct PrefilterScratch {
     /// Per pair key: whether its values were looked up in this record, and where they are.
     key_values: Vec<(bool, Vec<Region>)>,
     keys_touched: Vec<u32>,
+    /// The log kinds of the last record whose kinds were looked up in full.
+    predicted: Option<u64>,
 }
 
 /// How a verdict takes the rules' log kinds into account.
@@ -90,6 +92,15 @@ struct Plan {
 /// A way to show a log kind: (the kind's bit, signature words all present).
 type Alternative = (u64, Vec<u32>);
 
+/// Occurrences in a sample of the data: of candidate anchors, and of every four bytes.
+type AnchorCounts = (
+    std::collections::HashMap<Vec<u8>, u64>,
+    std::collections::HashMap<[u8; 4], u64>,
+);
+
+/// Signature word scanners by the kinds whose words they leave out.
+type GuardCache = std::sync::RwLock<std::collections::HashMap<u64, Arc<Option<LiteralScanner>>>>;
+
 /// Search plans by (log kinds bit set, CSV row).
 type PlanCache = std::sync::RwLock<std::collections::HashMap<(u64, bool), Arc<Plan>>>;
 
@@ -99,8 +110,12 @@ pub struct RawPrefilter {
     full: (Arc<Plan>, Arc<Plan>),
     /// Plans for the rules of some log kinds only, built on first use.
     plans: PlanCache,
+    /// Per set of predicted kinds: the scanner of the other kinds' signature words.
+    guards: GuardCache,
     /// Three-byte sequence counts of the data, for anchors.
-    trigrams: Option<Arc<std::collections::HashMap<[u8; 3], u32>>>,
+    /// Occurrences in the data's sample of the literals' possible anchors and of their
+    /// first four bytes, for anchors the packed searchers seldom find in vain.
+    anchor_counts: Option<Arc<AnchorCounts>>,
     literal_text: Vec<String>,
     /// Per literal: a finder for checking it in a lowercased text.
     finders: Vec<memchr::memmem::Finder<'static>>,
@@ -152,7 +167,8 @@ impl Clone for RawPrefilter {
         RawPrefilter {
             full: self.full.clone(),
             plans: Default::default(),
-            trigrams: self.trigrams.clone(),
+            guards: Default::default(),
+            anchor_counts: self.anchor_counts.clone(),
             literal_text: self.literal_text.clone(),
             finders: self.finders.clone(),
             trig_json: self.trig_json.clone(),
@@ -408,6 +424,50 @@ fn single_value<'a>(
     if unclear { None } else { one }
 }
 
+/// Occurrences in the lowercased `texts` of each of `windows` (lowercase, at least four bytes
+/// each) and of each one's first four bytes. One pass: each four bytes of the text are looked up
+/// (through a bit set, then a map) among the windows' first four bytes.
+fn count_windows(
+    texts: &[&[u8]],
+    windows: &[&[u8]],
+) -> (Vec<u64>, std::collections::HashMap<[u8; 4], u64>) {
+    let head = |w: &[u8]| match w {
+        [a, b, c, d, ..] => Some([*a, *b, *c, *d]),
+        _ => None,
+    };
+    let slot = |h: [u8; 4]| (u32::from_le_bytes(h).wrapping_mul(0x9E37_79B1) >> 16) as usize;
+    let mut bits = vec![0u64; (1 << 16) / 64];
+    let mut by_head: std::collections::HashMap<[u8; 4], (u64, Vec<usize>)> = Default::default();
+    for (i, w) in windows.iter().enumerate() {
+        if let Some(h) = head(w) {
+            bits[slot(h) / 64] |= 1 << (slot(h) % 64);
+            by_head.entry(h).or_default().1.push(i);
+        }
+    }
+    let mut n = vec![0u64; windows.len()];
+    let mut lower = Vec::new();
+    for text in texts {
+        crate::scan::lowercase_into(text, &mut lower);
+        for i in 0..lower.len().saturating_sub(3) {
+            let h = [lower[i], lower[i + 1], lower[i + 2], lower[i + 3]];
+            let b = slot(h);
+            if bits[b / 64] & (1 << (b % 64)) == 0 {
+                continue;
+            }
+            if let Some((count, ws)) = by_head.get_mut(&h) {
+                *count += 1;
+                for &w in ws.iter() {
+                    if lower[i..].starts_with(windows[w]) {
+                        n[w] += 1;
+                    }
+                }
+            }
+        }
+    }
+    let fours = by_head.into_iter().map(|(h, (c, _))| (h, c)).collect();
+    (n, fours)
+}
+
 /// The text of a JSON string starting at `from` (after its opening quote) up to its closing
 /// quote: in plain JSON the first quote after an even number of backslashes; in a string within
 /// a JSON string (`inner`), the first quote after exactly one backslash, which never ends early
@@ -607,7 +667,8 @@ impl RawPrefilter {
         let mut p = RawPrefilter {
             full: Default::default(),
             plans: Default::default(),
-            trigrams: None,
+            guards: Default::default(),
+            anchor_counts: None,
             trig_json: Vec::new(),
             trig_csv: Vec::new(),
             trigger: Vec::new(),
@@ -686,6 +747,7 @@ impl RawPrefilter {
         self.trig_json = trig_json;
         self.trig_csv = trig_csv;
         self.plans = Default::default();
+        self.guards = Default::default();
         self.full = (
             Arc::new(self.build_plan(ALL_KINDS, false)),
             Arc::new(self.build_plan(ALL_KINDS, true)),
@@ -721,17 +783,23 @@ impl RawPrefilter {
         Plan { scanner, scanned }
     }
 
-    /// A scanner for `pats`, through anchors at the data's rarest three-byte sequences once
-    /// they are known ([`RawPrefilter::tune`]).
+    /// A scanner for `pats`, through the pieces of them rarest in the data once that is
+    /// measured ([`RawPrefilter::tune`]).
     fn scanner_for(&self, pats: &[Vec<u8>]) -> Option<LiteralScanner> {
         if pats.is_empty() {
             return None;
         }
-        match &self.trigrams {
-            Some(t) => {
+        match &self.anchor_counts {
+            Some(counts) => {
+                // An anchor found is checked against its literal; a fingerprint hit (the
+                // searchers look at the first four bytes) against the anchor.
                 let rarity = |x: &[u8]| {
-                    let k = [x[0], x[1], x[2]];
-                    u64::from(t.get(&k).copied().unwrap_or(0))
+                    let whole = counts.0.get(x).copied().unwrap_or(0);
+                    let head = match x {
+                        [a, b, c, d, ..] => counts.1.get(&[*a, *b, *c, *d]).copied().unwrap_or(0),
+                        _ => 0,
+                    };
+                    4 * whole + head
                 };
                 LiteralScanner::anchored(pats, &rarity)
             }
@@ -798,19 +866,25 @@ impl RawPrefilter {
             .iter()
             .map(|&c| c as f64 / sample.len() as f64)
             .collect();
-        // Three-byte sequences' counts, for anchors the packed searchers seldom mistake.
-        let mut trigrams: std::collections::HashMap<[u8; 3], u32> = Default::default();
-        for text in sample {
-            for w in text.windows(3) {
-                let k = [
-                    w[0].to_ascii_lowercase(),
-                    w[1].to_ascii_lowercase(),
-                    w[2].to_ascii_lowercase(),
-                ];
-                *trigrams.entry(k).or_default() += 1;
+        // How often each possible anchor (and its first four bytes, what the searchers'
+        // fingerprints look at) occurs in the sample.
+        let mut windows: std::collections::BTreeSet<&[u8]> = Default::default();
+        for t in self
+            .literal_text
+            .iter()
+            .map(|t| t.as_bytes())
+            .chain(self.signature_words.iter().map(Vec::as_slice))
+        {
+            if t.len() > crate::scan::ANCHOR {
+                for len in crate::scan::anchor_lengths(t.len()) {
+                    windows.extend(t.windows(len));
+                }
             }
         }
-        self.trigrams = Some(Arc::new(trigrams));
+        let windows: Vec<&[u8]> = windows.into_iter().collect();
+        let (n, fours) = count_windows(sample, &windows);
+        let counts = windows.into_iter().map(<[u8]>::to_vec).zip(n).collect();
+        self.anchor_counts = Some(Arc::new((counts, fours)));
         // Signature words too are searched through rare anchors (most start with a quote,
         // the commonest byte of JSON text).
         if let Some((_, alternatives)) = self.signatures.take() {
@@ -974,30 +1048,80 @@ impl RawPrefilter {
     }
 
     /// The log kinds a lowercased JSON text may be of, by their signature words.
-    fn possible_kinds(&self, lower: &[u8]) -> u64 {
+    ///
+    /// `predicted` is the kinds found for an earlier record (most records are of the kinds of the
+    /// one before): only the other kinds' words are looked for, and when none of those kinds
+    /// shows, the record is taken to be of the predicted kinds (a superset of its own, so no rule
+    /// it could match is left out). Otherwise, and with no prediction, every word is looked for;
+    /// `predicted` becomes what was found if that is one kind.
+    fn possible_kinds(&self, lower: &[u8], predicted: &mut Option<u64>) -> u64 {
         let Some((scanner, alternatives)) = &self.signatures else {
             return ALL_KINDS;
         };
-        let mut found: u64 = 0;
-        let mut many = false;
-        scanner.scan_lowered(lower, &mut |w| {
-            if w < 64 {
-                found |= 1 << w;
-            } else {
-                many = true;
+        let shows = |scanner: &LiteralScanner, skip: u64| {
+            let mut found: u64 = 0;
+            let mut many = false;
+            scanner.scan_lowered(lower, &mut |w| {
+                if w < 64 {
+                    found |= 1 << w;
+                } else {
+                    many = true;
+                }
+                true
+            });
+            if many {
+                return ALL_KINDS;
             }
-            true
-        });
-        if many {
-            return ALL_KINDS;
-        }
-        let mut mask = self.unsigned;
-        for (kind, all) in alternatives {
-            if all.iter().all(|&w| w < 64 && found & (1 << w) != 0) {
-                mask |= kind;
+            let mut mask = 0;
+            for (kind, all) in alternatives {
+                if kind & skip == 0 && all.iter().all(|&w| w < 64 && found & (1 << w) != 0) {
+                    mask |= kind;
+                }
+            }
+            mask
+        };
+        if let Some(p) = *predicted {
+            let others = match self.guard(p).as_ref() {
+                Some(g) => shows(g, p),
+                None => 0,
+            };
+            if others == 0 {
+                return p;
             }
         }
+        let mask = self.unsigned | shows(scanner, 0);
+        // Only a record of one kind predicts: the prediction is then never wider than needed.
+        *predicted = ((mask & !self.unsigned).count_ones() == 1).then_some(mask);
         mask
+    }
+
+    /// The scanner of the signature words of the kinds not in `predicted` (built once per set
+    /// of kinds, then shared by every thread); `None` when there are none.
+    fn guard(&self, predicted: u64) -> Arc<Option<LiteralScanner>> {
+        if let Ok(cache) = self.guards.read()
+            && let Some(g) = cache.get(&predicted)
+        {
+            return g.clone();
+        }
+        let mut ids: Vec<u32> = Vec::new();
+        if let Some((_, alternatives)) = &self.signatures {
+            for (kind, words) in alternatives {
+                if kind & predicted == 0 {
+                    ids.extend(words);
+                }
+            }
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        let words: Vec<Vec<u8>> = ids
+            .iter()
+            .filter_map(|&w| self.signature_words.get(w as usize).cloned())
+            .collect();
+        let g = Arc::new(self.scanner_for(&words).map(|s| s.with_ids(ids)));
+        if let Ok(mut cache) = self.guards.write() {
+            cache.entry(predicted).or_insert_with(|| g.clone());
+        }
+        g
     }
 
     fn verdict_of(
@@ -1043,7 +1167,7 @@ impl RawPrefilter {
                 .iter()
                 .position(|x| *x == k)
                 .map_or(0, |i| 1u64 << i),
-            KindFilter::Signatures => self.possible_kinds(&s.lower),
+            KindFilter::Signatures => self.possible_kinds(&s.lower, &mut s.predicted),
         };
         let plan = self.plan(mask, !spells_keys);
         if let Some(scanner) = &plan.scanner {
@@ -1264,6 +1388,74 @@ mod tests {
             p.verdict("{\"x\":\"\u{212A}\"}".as_bytes(), true, &mut seen),
             Verdict::All
         );
+    }
+
+    #[test]
+    fn window_counts_match_a_naive_count() {
+        let texts: [&[u8]; 3] = [
+            b"{\"ResultType\":\"50126\",\"resultDescription\":\"Invalid\"}",
+            b"resulttyperesulttype RESULTTYPE resu",
+            b"",
+        ];
+        let windows: [&[u8]; 5] = [b"resulttype", b"result", b"ulttyp", b"esul", b"nowhere"];
+        let (n, fours) = count_windows(&texts, &windows);
+        for (w, got) in windows.iter().zip(&n) {
+            let naive: usize = texts
+                .iter()
+                .map(|t| {
+                    let t = t.to_ascii_lowercase();
+                    t.windows(w.len()).filter(|x| x == w).count()
+                })
+                .sum();
+            assert_eq!(*got, naive as u64, "{}", String::from_utf8_lossy(w));
+        }
+        assert_eq!(fours.get(b"resu"), Some(&6));
+        assert_eq!(fours.get(b"ultt"), Some(&4));
+    }
+
+    /// A record of another kind than the one before is seen as of its own kind (the kinds
+    /// predicted from the record before are checked, not trusted).
+    #[test]
+    fn kinds_predicted_from_the_record_before_are_checked() {
+        let s = set(
+            "title: a\nlogsource: {product: azure, service: signinlogs}\ndetection:\n  sel: {ResultDescription|contains: 'Invalid password'}\n  condition: sel\n---\ntitle: b\nlogsource: {product: azure, service: auditlogs}\ndetection:\n  sel: {ActivityDisplayName|contains: 'Invalid password'}\n  condition: sel\n",
+        );
+        let all = |_: &FieldRef| true;
+        let mut p = RawPrefilter::new(&s, &all, &|_, _| None, &[]);
+        p.route(vec![vec![LogKind::Signin], vec![LogKind::DirectoryAudit]]);
+        let signin: &[u8] = br#"{"createdDateTime":"2020-12-14T03:12:44Z","status":{"failureReason":"Invalid password"}}"#;
+        let audit: &[u8] = br#"{"activityDateTime":"2020-12-14T03:12:44Z","activityDisplayName":"Invalid password reset"}"#;
+        let both: &[u8] = br#"{"createdDateTime":"x","activityDisplayName":"Invalid password","targetResources":[]}"#;
+        let record = |b: &'static [u8]| tw_ingest::RawRecord {
+            bytes: b,
+            spells_keys: true,
+            format: None,
+            falls_back: false,
+        };
+        let sample: Vec<&[u8]> = vec![signin, audit];
+        for tuned in [false, true] {
+            if tuned {
+                p.tune(&sample);
+            }
+            let mut seen = PrefilterScratch::default();
+            for order in [[signin, audit, signin, both], [audit, signin, both, audit]] {
+                for b in order {
+                    let want = if b == signin {
+                        vec![0]
+                    } else if b == audit {
+                        vec![1]
+                    } else {
+                        vec![0, 1]
+                    };
+                    assert_eq!(
+                        p.verdict_record(&record(b), &mut seen),
+                        Verdict::Rules(want),
+                        "{}",
+                        String::from_utf8_lossy(b)
+                    );
+                }
+            }
+        }
     }
 
     fn pair(keys: &[&str], values: &[(&str, bool)]) -> Pair {

@@ -3,10 +3,9 @@
 //! packed searchers (Teddy, a few dozen patterns each) where the CPU has them, else with one
 //! Aho-Corasick automaton.
 //!
-//! The patterns searched are anchors: for each literal, a short piece of it that starts with a
-//! rare three-byte sequence (rarity measured on a sample of the data, see
-//! [`LiteralScanner::anchored`]), so that the packed searchers' fingerprints seldom fire in
-//! vain; a found anchor is then checked against the whole literal around it. Without rarity
+//! The patterns searched are anchors: for each literal, its rarest short piece (rarity measured
+//! on a sample of the data, see [`LiteralScanner::anchored`]), so that the packed searchers'
+//! fingerprints seldom fire in vain; a found anchor is then checked against the whole literal around it. Without rarity
 //! figures the anchors are the literals themselves.
 //!
 //! A packed searcher reports leftmost-first, non-overlapping matches, which would hide patterns
@@ -20,22 +19,23 @@ use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind, packed};
 /// Patterns per packed searcher.
 const CHUNK: usize = 48;
 
-/// Length of an anchor cut from a longer literal.
-const ANCHOR: usize = 6;
+/// Shortest length of an anchor cut from a longer literal.
+pub const ANCHOR: usize = 6;
 
-/// Ranks three-byte sequences: lower is rarer.
+/// Longest length of an anchor cut from a longer literal.
+pub const ANCHOR_MAX: usize = 10;
+
+/// Ranks candidate anchors (pieces of a literal, see [`anchor_lengths`]): lower is rarer.
 type Rarity<'a> = &'a dyn Fn(&[u8]) -> u64;
 
 /// Distinct anchors, and per anchor the (literal, offset) pairs it is cut from.
 type Anchors = (Vec<Vec<u8>>, Vec<Vec<(u32, u32)>>);
 
-/// Writes the ASCII lowercase of `text` into `out` (a loop the compiler vectorises).
+/// Writes the ASCII lowercase of `text` into `out` (a loop the compiler vectorises; one pass,
+/// no zeroing first).
 pub fn lowercase_into(text: &[u8], out: &mut Vec<u8>) {
     out.clear();
-    out.resize(text.len(), 0);
-    for (d, b) in out.iter_mut().zip(text) {
-        *d = b.to_ascii_lowercase();
-    }
+    out.extend(text.iter().map(u8::to_ascii_lowercase));
 }
 
 #[derive(Clone)]
@@ -74,20 +74,21 @@ impl std::fmt::Debug for LiteralScanner {
     }
 }
 
-/// Cuts each literal's anchor: the piece of [`ANCHOR`] bytes holding its rarest three-byte
-/// sequence at its start (as far as the literal's end allows). Returns the distinct anchors and,
-/// per anchor, (literal, offset).
+/// The lengths of the anchors cut from a literal of `len` bytes (longer than [`ANCHOR`]).
+pub fn anchor_lengths(len: usize) -> impl Iterator<Item = usize> {
+    (ANCHOR..=ANCHOR_MAX.min(len)).step_by(2)
+}
+
+/// Cuts each literal's anchor: its rarest piece of [`anchor_lengths`] bytes (the shortest, then
+/// first, of equally rare ones). Returns the distinct anchors and, per anchor, (literal, offset).
 fn cut_anchors(literals: &[Vec<u8>], rarity: Option<Rarity<'_>>) -> Anchors {
     let mut index: std::collections::BTreeMap<Vec<u8>, Vec<(u32, u32)>> = Default::default();
     for (i, lit) in literals.iter().enumerate() {
         let (start, end) = match rarity {
-            Some(r) if lit.len() > ANCHOR => {
-                let best = (0..=lit.len() - 3)
-                    .min_by_key(|&p| r(&lit[p..p + 3]))
-                    .unwrap_or(0);
-                let start = best.min(lit.len() - ANCHOR);
-                (start, start + ANCHOR)
-            }
+            Some(r) if lit.len() > ANCHOR => anchor_lengths(lit.len())
+                .flat_map(|len| (0..=lit.len() - len).map(move |p| (p, p + len)))
+                .min_by_key(|&(a, b)| (r(&lit[a..b]), b - a, a))
+                .unwrap_or((0, lit.len())),
             _ => (0, lit.len()),
         };
         index
@@ -105,8 +106,8 @@ impl LiteralScanner {
         Self::build(literals, None, true)
     }
 
-    /// Compiles `literals`, searched through anchors that start with the three-byte sequences
-    /// `rarity` ranks lowest (e.g. their counts in a sample of the data).
+    /// Compiles `literals`, searched through the anchors (pieces of [`anchor_lengths`] bytes)
+    /// `rarity` ranks lowest (e.g. by their counts in a sample of the data).
     pub fn anchored(literals: &[Vec<u8>], rarity: &dyn Fn(&[u8]) -> u64) -> Option<LiteralScanner> {
         Self::build(literals, Some(rarity), true)
     }
