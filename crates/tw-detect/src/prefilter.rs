@@ -66,6 +66,8 @@ pub struct PrefilterScratch {
     /// Per pair key: whether its values were looked up in this record, and where they are.
     key_values: Vec<(bool, Vec<Region>)>,
     keys_touched: Vec<u32>,
+    /// Where the scan found its literals in this record: (literal, start).
+    found_at: Vec<(u32, u32)>,
     /// The log kinds of the last record whose kinds were looked up in full.
     predicted: Option<u64>,
 }
@@ -128,6 +130,9 @@ pub struct RawPrefilter {
     pairs: Vec<Vec<Pair>>,
     /// Number of distinct keys of `pairs`.
     pair_keys: usize,
+    /// Per pair key: the literal of the same text, if any (where the scan found it, its values
+    /// are read without searching again).
+    pair_key_literal: Vec<Option<u32>>,
     /// Per rule: the clause it is triggered by in JSON text and in CSV rows.
     trigger: Vec<(Option<usize>, Option<usize>)>,
     /// Per rule: the other clauses checked in JSON text and in CSV rows, rarest first; clauses
@@ -176,6 +181,7 @@ impl Clone for RawPrefilter {
             clauses: self.clauses.clone(),
             pairs: self.pairs.clone(),
             pair_keys: self.pair_keys,
+            pair_key_literal: self.pair_key_literal.clone(),
             trigger: self.trigger.clone(),
             checks: self.checks.clone(),
             always: self.always.clone(),
@@ -256,11 +262,22 @@ impl PairValue {
         match self {
             PairValue::Number(text, exact) => {
                 let r = region.trim_ascii();
+                let holds = |hay: &[u8]| memchr::memmem::find(hay, text.as_bytes()).is_some();
+                // A plain integer of up to 15 digits is its own canonical text.
+                let plain = (1..=15).contains(&r.len())
+                    && r.iter().all(u8::is_ascii_digit)
+                    && (r[0] != b'0' || r.len() == 1);
+                if plain {
+                    return if *exact {
+                        r == text.as_bytes()
+                    } else {
+                        holds(r)
+                    };
+                }
                 let as_number = std::str::from_utf8(r)
                     .ok()
                     .and_then(|t| t.parse::<f64>().ok())
                     .map(tw_sigma::event::canonical_float);
-                let holds = |hay: &[u8]| memchr::memmem::find(hay, text.as_bytes()).is_some();
                 match as_number {
                     Some(c) if *exact => c == *text || holds(r),
                     Some(c) => holds(c.as_bytes()) || holds(r),
@@ -323,16 +340,25 @@ fn values_of_key(
 ) {
     let base = text.as_ptr() as usize;
     key_values(text, finder, len, &mut |v| {
-        out.push(match v {
-            KeyValue::Array => Region::Array,
-            KeyValue::Object => Region::Object,
-            KeyValue::Text(t) => {
-                let a = t.as_ptr() as usize - base;
-                Region::Text(a, a + t.len())
-            }
-        });
+        out.push(Region::of(v, base));
         false
     });
+}
+
+impl Region {
+    /// Where `v` is in the text starting at address `base`.
+    fn of(v: KeyValue<'_>, base: usize) -> Region {
+        match v {
+            KeyValue::Array => Region::Array,
+            KeyValue::Object => Region::Object,
+            // An empty value may be a slice of nothing: its place does not matter.
+            KeyValue::Text([]) => Region::Text(0, 0),
+            KeyValue::Text(t) => {
+                let a = (t.as_ptr() as usize).saturating_sub(base);
+                Region::Text(a, a + t.len())
+            }
+        }
+    }
 }
 
 /// A value found after a key in a JSON text.
@@ -352,6 +378,20 @@ fn key_values<'a>(
     len: usize,
     f: &mut dyn FnMut(KeyValue<'a>) -> bool,
 ) -> bool {
+    for pos in finder.find_iter(text) {
+        if let Some(value) = value_at(text, pos, len)
+            && f(value)
+        {
+            return true;
+        }
+    }
+    false
+}
+
+/// The value of the key whose name (`len` bytes) is at `pos` in a lowercased JSON text, plain or
+/// held in a JSON string; `None` when no key starts there. A key must start a key string, or
+/// follow a dot in a flattened one.
+fn value_at(text: &[u8], pos: usize, len: usize) -> Option<KeyValue<'_>> {
     let at = |i: usize| text.get(i).copied().unwrap_or(0);
     let skip_ws = |mut i: usize| {
         loop {
@@ -362,43 +402,37 @@ fn key_values<'a>(
             }
         }
     };
-    for pos in finder.find_iter(text) {
-        if pos == 0 || !matches!(text[pos - 1], b'"' | b'.') {
-            continue;
-        }
-        let mut i = pos + len;
-        if at(i) == b'\\' {
-            i += 1;
-        }
-        if at(i) != b'"' {
-            continue;
-        }
-        i = skip_ws(i + 1);
-        if at(i) != b':' {
-            continue;
-        }
-        i = skip_ws(i + 1);
-        let value = match at(i) {
-            b'[' => KeyValue::Array,
-            b'{' => KeyValue::Object,
-            b'"' => KeyValue::Text(string_region(text, i + 1, false)),
-            b'\\' if at(i + 1) == b'"' => KeyValue::Text(string_region(text, i + 2, true)),
-            _ => {
-                let rest = text.get(i..).unwrap_or(&[]);
-                let end = rest
-                    .iter()
-                    .position(|b| {
-                        matches!(b, b',' | b'}' | b']' | b'"' | b'\\') || b.is_ascii_whitespace()
-                    })
-                    .unwrap_or(rest.len());
-                KeyValue::Text(&rest[..end])
-            }
-        };
-        if f(value) {
-            return true;
-        }
+    if pos == 0 || !matches!(text.get(pos - 1), Some(b'"' | b'.')) {
+        return None;
     }
-    false
+    let mut i = pos + len;
+    if at(i) == b'\\' {
+        i += 1;
+    }
+    if at(i) != b'"' {
+        return None;
+    }
+    i = skip_ws(i + 1);
+    if at(i) != b':' {
+        return None;
+    }
+    i = skip_ws(i + 1);
+    Some(match at(i) {
+        b'[' => KeyValue::Array,
+        b'{' => KeyValue::Object,
+        b'"' => KeyValue::Text(string_region(text, i + 1, false)),
+        b'\\' if at(i + 1) == b'"' => KeyValue::Text(string_region(text, i + 2, true)),
+        _ => {
+            let rest = text.get(i..).unwrap_or(&[]);
+            let end = rest
+                .iter()
+                .position(|b| {
+                    matches!(b, b',' | b'}' | b']' | b'"' | b'\\') || b.is_ascii_whitespace()
+                })
+                .unwrap_or(rest.len());
+            KeyValue::Text(&rest[..end])
+        }
+    })
 }
 
 /// The one plain value every occurrence of a key has in a lowercased JSON text; `None` when the
@@ -659,6 +693,12 @@ impl RawPrefilter {
             .iter()
             .filter_map(|k| id_of.get(k.to_ascii_lowercase().as_str()).copied())
             .collect();
+        let mut pair_key_literal = vec![None; pair_keys];
+        for (k, id) in &key_id {
+            if let Some(slot) = pair_key_literal.get_mut(*id as usize) {
+                *slot = id_of.get(k.as_str()).copied();
+            }
+        }
         let finders = literal_text
             .iter()
             .map(|t| memchr::memmem::Finder::new(t.as_bytes()).into_owned())
@@ -675,6 +715,7 @@ impl RawPrefilter {
             checks: Vec::new(),
             pairs,
             pair_keys,
+            pair_key_literal,
             literal_text,
             finders,
             clauses,
@@ -1170,9 +1211,11 @@ impl RawPrefilter {
             KindFilter::Signatures => self.possible_kinds(&s.lower, &mut s.predicted),
         };
         let plan = self.plan(mask, !spells_keys);
+        s.found_at.clear();
         if let Some(scanner) = &plan.scanner {
-            let (state, touched) = (&mut s.state, &mut s.touched);
-            scanner.scan_lowered(&s.lower, &mut |p| {
+            let (state, touched, found_at) = (&mut s.state, &mut s.touched, &mut s.found_at);
+            scanner.scan_lowered_at(&s.lower, &mut |p, at| {
+                found_at.push((p, at as u32));
                 if state[p as usize] == 0 {
                     state[p as usize] = 1;
                     touched.push(p);
@@ -1223,7 +1266,9 @@ impl RawPrefilter {
                 };
                 let clauses = &self.clauses[r as usize];
                 let ok = (!spells_keys
-                    || self.pairs[r as usize].iter().all(|p| self.pair_holds(p, s)))
+                    || self.pairs[r as usize]
+                        .iter()
+                        .all(|p| self.pair_holds(p, s, &plan)))
                     && checks
                         .iter()
                         .all(|&i| clauses[i].0.iter().any(|&x| self.holds(x, s, &plan)));
@@ -1260,7 +1305,7 @@ impl RawPrefilter {
 
     /// Whether pair `p` holds in the scratch's lowercased text (each key's values are looked
     /// up once per record, whatever the number of rules asking).
-    fn pair_holds(&self, p: &Pair, s: &mut PrefilterScratch) -> bool {
+    fn pair_holds(&self, p: &Pair, s: &mut PrefilterScratch, plan: &Plan) -> bool {
         for ((finder, len), &id) in p.keys.iter().zip(&p.key_ids) {
             let Some(entry) = s.key_values.get_mut(id as usize) else {
                 return true;
@@ -1268,7 +1313,18 @@ impl RawPrefilter {
             if !entry.0 {
                 entry.0 = true;
                 s.keys_touched.push(id);
-                values_of_key(&s.lower, finder, *len, &mut entry.1);
+                match self.pair_key_literal.get(id as usize).copied().flatten() {
+                    // The scan looked for this key's name: its occurrences are known.
+                    Some(l) if plan.scanned.get(l as usize) == Some(&true) => {
+                        let base = s.lower.as_ptr() as usize;
+                        for &(_, at) in s.found_at.iter().filter(|(x, _)| *x == l) {
+                            if let Some(v) = value_at(&s.lower, at as usize, *len) {
+                                entry.1.push(Region::of(v, base));
+                            }
+                        }
+                    }
+                    _ => values_of_key(&s.lower, finder, *len, &mut entry.1),
+                }
             }
             if p.holds_in(&s.lower, &entry.1) {
                 return true;

@@ -202,8 +202,14 @@ impl LiteralScanner {
 
     /// Like [`LiteralScanner::scan`], on a text already lowercased (ASCII).
     pub fn scan_lowered(&self, hay: &[u8], found: &mut dyn FnMut(u32) -> bool) {
+        self.scan_lowered_at(hay, &mut |id, _| found(id));
+    }
+
+    /// Like [`LiteralScanner::scan_lowered`], calling `found` with each occurrence's start too
+    /// (every occurrence of every literal is reported).
+    pub fn scan_lowered_at(&self, hay: &[u8], found: &mut dyn FnMut(u32, usize) -> bool) {
         // An anchor found at `at`: report the literals it is cut from that are there.
-        let report = |anchor: u32, at: usize, found: &mut dyn FnMut(u32) -> bool| -> bool {
+        let report = |anchor: u32, at: usize, found: &mut dyn FnMut(u32, usize) -> bool| -> bool {
             for &(lit, off) in &self.anchor_of[anchor as usize] {
                 let Some(start) = at.checked_sub(off as usize) else {
                     continue;
@@ -214,7 +220,7 @@ impl LiteralScanner {
                         Some(v) => v.get(lit as usize).copied().unwrap_or(u32::MAX),
                         None => lit,
                     };
-                    if !found(id) {
+                    if !found(id, start) {
                         return false;
                     }
                 }
