@@ -1,6 +1,6 @@
 //! Finding which of a set of lowercase literals occur in a text, ASCII case-insensitively, as
 //! fast as the machine allows: the text is lowercased into scratch space and searched with SIMD
-//! packed searchers (Teddy, a few dozen patterns each) where the CPU has them, else with one
+//! packed searchers (Teddy, 16 patterns each) where the CPU has them, else with one
 //! Aho-Corasick automaton.
 //!
 //! The patterns searched are anchors: for each literal, its rarest short piece (rarity measured
@@ -16,8 +16,9 @@
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind, packed};
 
-/// Patterns per packed searcher.
-const CHUNK: usize = 48;
+/// Patterns per packed searcher: more make its fingerprints match in vain far more often (measured
+/// on tenant logs: 16 scanned 1 GB faster than 12, 20, 32 or 48).
+const CHUNK: usize = 16;
 
 /// Shortest length of an anchor cut from a longer literal.
 pub const ANCHOR: usize = 6;
