@@ -100,6 +100,10 @@ type AnchorCounts = (
     std::collections::HashMap<[u8; 4], u64>,
 );
 
+/// The key Azure Monitor records name their category with (lowercase).
+static CATEGORY_KEY: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+    std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"category"));
+
 /// Signature word scanners by the kinds whose words they leave out.
 type GuardCache = std::sync::RwLock<std::collections::HashMap<u64, Arc<Option<LiteralScanner>>>>;
 
@@ -151,6 +155,8 @@ pub struct RawPrefilter {
     signatures: Option<(LiteralScanner, Vec<Alternative>)>,
     /// The signature words, by id.
     signature_words: Vec<Vec<u8>>,
+    /// Kinds (bit) shown by a `category` key holding one of these values (lowercase).
+    categories: Vec<(u64, Vec<Vec<u8>>)>,
     unsigned: u64,
     /// Literal ids of `keep`: a record holding one is never skipped.
     keep: Vec<u32>,
@@ -190,6 +196,7 @@ impl Clone for RawPrefilter {
             kinds: self.kinds.clone(),
             signatures: self.signatures.clone(),
             signature_words: self.signature_words.clone(),
+            categories: self.categories.clone(),
             unsigned: self.unsigned,
             keep: self.keep.clone(),
             same_tenant: self.same_tenant.clone(),
@@ -725,6 +732,7 @@ impl RawPrefilter {
             kinds: Vec::new(),
             signatures: None,
             signature_words: Vec::new(),
+            categories: Vec::new(),
             unsigned: ALL_KINDS,
             keep,
             same_tenant: None,
@@ -1062,6 +1070,12 @@ impl RawPrefilter {
                 None => self.unsigned |= bit(k),
             }
         }
+        self.categories = kinds
+            .iter()
+            .map(|k| (bit(k), tw_ingest::classify::kind_categories(*k)))
+            .filter(|(_, c)| !c.is_empty())
+            .map(|(b, c)| (b, c.iter().map(|v| v.as_bytes().to_vec()).collect()))
+            .collect();
         self.signatures = self.scanner_for(&words).map(|s| (s, alternatives));
         self.signature_words = words;
         self.kinds = kinds;
@@ -1125,14 +1139,47 @@ impl RawPrefilter {
             let others = match self.guard(p).as_ref() {
                 Some(g) => shows(g, p),
                 None => 0,
-            };
+            } | self.category_kinds(lower, p);
             if others == 0 {
                 return p;
             }
         }
-        let mask = self.unsigned | shows(scanner, 0);
+        let mask = self.unsigned | shows(scanner, 0) | self.category_kinds(lower, 0);
         // Only a record of one kind predicts: the prediction is then never wider than needed.
         *predicted = ((mask & !self.unsigned).count_ones() == 1).then_some(mask);
+        mask
+    }
+
+    /// The kinds not in `skip` that a lowercased JSON text may be of by a `category` key's value
+    /// ([`tw_ingest::classify::kind_categories`]).
+    fn category_kinds(&self, lower: &[u8], skip: u64) -> u64 {
+        let wanted = self
+            .categories
+            .iter()
+            .filter(|(k, _)| k & skip == 0)
+            .fold(0, |m, (k, _)| m | k);
+        if wanted == 0 {
+            return 0;
+        }
+        let mut mask = 0;
+        key_values(
+            lower,
+            &CATEGORY_KEY,
+            CATEGORY_KEY.needle().len(),
+            &mut |v| {
+                if let KeyValue::Text(t) = v {
+                    let t = t.trim_ascii();
+                    for (k, values) in &self.categories {
+                        // An escape may spell any value.
+                        if k & wanted != 0 && (t.contains(&b'\\') || values.iter().any(|x| x == t))
+                        {
+                            mask |= k;
+                        }
+                    }
+                }
+                mask == wanted
+            },
+        );
         mask
     }
 
@@ -1474,32 +1521,45 @@ mod tests {
     #[test]
     fn kinds_predicted_from_the_record_before_are_checked() {
         let s = set(
-            "title: a\nlogsource: {product: azure, service: signinlogs}\ndetection:\n  sel: {ResultDescription|contains: 'Invalid password'}\n  condition: sel\n---\ntitle: b\nlogsource: {product: azure, service: auditlogs}\ndetection:\n  sel: {ActivityDisplayName|contains: 'Invalid password'}\n  condition: sel\n",
+            "title: a\nlogsource: {product: azure, service: signinlogs}\ndetection:\n  sel: {ResultDescription|contains: 'Invalid password'}\n  condition: sel\n---\ntitle: b\nlogsource: {product: azure, service: auditlogs}\ndetection:\n  sel: {ActivityDisplayName|contains: 'Invalid password'}\n  condition: sel\n---\ntitle: c\nlogsource: {product: azure, service: activitylogs}\ndetection:\n  sel: {OperationNameValue|contains: 'Invalid password'}\n  condition: sel\n",
         );
         let all = |_: &FieldRef| true;
         let mut p = RawPrefilter::new(&s, &all, &|_, _| None, &[]);
-        p.route(vec![vec![LogKind::Signin], vec![LogKind::DirectoryAudit]]);
+        p.route(vec![
+            vec![LogKind::Signin],
+            vec![LogKind::DirectoryAudit],
+            vec![LogKind::AzureActivity],
+        ]);
         let signin: &[u8] = br#"{"createdDateTime":"2020-12-14T03:12:44Z","status":{"failureReason":"Invalid password"}}"#;
         let audit: &[u8] = br#"{"activityDateTime":"2020-12-14T03:12:44Z","activityDisplayName":"Invalid password reset"}"#;
         let both: &[u8] = br#"{"createdDateTime":"x","activityDisplayName":"Invalid password","targetResources":[]}"#;
+        // Azure Monitor's activity log: known by its category's value.
+        let activity: &[u8] =
+            br#"{"time":"x","category" : "Administrative","operationName":"Invalid password"}"#;
         let record = |b: &'static [u8]| tw_ingest::RawRecord {
             bytes: b,
             spells_keys: true,
             format: None,
             falls_back: false,
         };
-        let sample: Vec<&[u8]> = vec![signin, audit];
+        let sample: Vec<&[u8]> = vec![signin, audit, activity];
         for tuned in [false, true] {
             if tuned {
                 p.tune(&sample);
             }
             let mut seen = PrefilterScratch::default();
-            for order in [[signin, audit, signin, both], [audit, signin, both, audit]] {
+            for order in [
+                [signin, audit, signin, both, activity],
+                [audit, signin, both, audit, activity],
+                [activity, signin, activity, audit, activity],
+            ] {
                 for b in order {
                     let want = if b == signin {
                         vec![0]
                     } else if b == audit {
                         vec![1]
+                    } else if b == activity {
+                        vec![2]
                     } else {
                         vec![0, 1]
                     };

@@ -117,12 +117,34 @@ pub fn azure_monitor_category(category: &str) -> Option<Format> {
         | "serviceprincipalriskevents"
         | "riskyusers"
         | "riskyserviceprincipals" => Format::RiskAzureMonitor,
-        "administrative" | "security" | "servicehealth" | "alert" | "recommendation" | "policy"
-        | "autoscale" | "resourcehealth" | "write" | "delete" | "action" => {
-            Format::AzureActivityAzureMonitor
-        }
+        c if ACTIVITY_CATEGORIES.contains(&c) => Format::AzureActivityAzureMonitor,
         _ => return None,
     })
+}
+
+/// The Azure Monitor categories of the Azure activity log (lowercase).
+const ACTIVITY_CATEGORIES: &[&str] = &[
+    "administrative",
+    "security",
+    "servicehealth",
+    "alert",
+    "recommendation",
+    "policy",
+    "autoscale",
+    "resourcehealth",
+    "write",
+    "delete",
+    "action",
+];
+
+/// The `category` values (lowercase) that make a JSON record of log kind `kind` when none of
+/// [`kind_signature`]'s alternatives is in its text: the Azure Monitor categories of the kind
+/// that no signature word stands for (a record so classified has a `category` key holding one).
+pub fn kind_categories(kind: tw_event::LogKind) -> &'static [&'static str] {
+    match kind {
+        tw_event::LogKind::AzureActivity => ACTIVITY_CATEGORIES,
+        _ => &[],
+    }
 }
 
 /// Log Analytics table names (`Type` / `$table`) → format, for JSON rows.
@@ -162,7 +184,8 @@ pub fn log_analytics_table(table: &str, csv: bool) -> Option<Format> {
 }
 
 /// What the text of any JSON record that [`classify_json`] finds to be of log kind `kind`
-/// holds: one of these alternatives, each a list of words (lowercase) all present. For each way
+/// holds, unless it has a `category` key holding one of [`kind_categories`]: one of these
+/// alternatives, each a list of words (lowercase) all present. For each way
 /// the classifier reaches the kind: a category or table name it requires, or top-level keys it
 /// requires, quoted (`"ipaddress"` is the key `ipAddress`, not `callerIpAddress`). `None` for
 /// kinds without such words. (Records classified through a file's fallback format are not
@@ -189,18 +212,8 @@ pub fn kind_signature(kind: tw_event::LogKind) -> Option<&'static [&'static [&'s
             &["riskyserviceprincipals"],
             &["\"riskeventtype\""],
         ],
+        // Azure Monitor's categories: see `kind_categories`.
         K::AzureActivity => &[
-            &["\"administrative\""],
-            &["\"security\""],
-            &["\"servicehealth\""],
-            &["\"alert\""],
-            &["\"recommendation\""],
-            &["\"policy\""],
-            &["\"autoscale\""],
-            &["\"resourcehealth\""],
-            &["\"write\""],
-            &["\"delete\""],
-            &["\"action\""],
             &["azureactivity"],
             &["\"operationnamevalue\""],
             &["\"caller\""],
