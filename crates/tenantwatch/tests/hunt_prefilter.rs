@@ -152,3 +152,45 @@ fn literals_hidden_by_escapes_or_case_are_still_matched() {
     assert_eq!(not_decoded(&err), 2, "{err}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn literals_with_a_solidus_are_matched_when_it_is_escaped() {
+    let dir = std::env::temp_dir().join(format!("tw-prefilter-solidus-{}", std::process::id()));
+    let rule = write(
+        &dir,
+        "rule.yml",
+        "title: Inbox folder touched\nid: 5f0c7a1e-1111-4c1e-9a55-000000000002\nlevel: high\n\
+         logsource: {product: m365, service: exchange}\n\
+         detection:\n  sel:\n    ObjectId|endswith: '/Users/x/Inbox'\n  condition: sel\n",
+    );
+    let line = |object: &str, id: u32| {
+        format!(
+            "{{\"CreationTime\":\"2024-03-01T10:00:0{id}\",\"Id\":\"00000000-0000-0000-0000-00000000000{id}\",\"Operation\":\"FolderBind\",\"OrganizationId\":\"3f077120-9ad8-590f-3cc3-95b254b50b0b\",\"RecordType\":2,\"UserKey\":\"u\",\"UserType\":2,\"Version\":1,\"Workload\":\"Exchange\",\"ClientIP\":\"10.0.0.1\",\"UserId\":\"admin@contoso.com\",\"ObjectId\":\"{object}\"}}\n"
+        )
+    };
+    // The same path written plainly, with escaped solidi, and another folder (whose path holds
+    // every piece of the rule's value between solidi, but not the value).
+    let text = [
+        line("contoso.com/Users/x/Inbox", 1),
+        line("contoso.com\\/Users\\/x\\/Inbox", 2),
+        line("contoso.com/Inbox/Users/x/Sent Items", 3),
+    ]
+    .concat();
+    let logs = dir.join("logs");
+    write(&logs, "ual.jsonl", &text);
+    let logs = logs.to_string_lossy().to_string();
+    let (fast, err) = hunt(&[&logs, "--rules", &rule, "--no-builtin"]);
+    let (full, _) = hunt(&[&logs, "--rules", &rule, "--no-builtin", "--decode-all"]);
+    assert_eq!(fast, full);
+    let records: Vec<u64> = fast
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).expect("json");
+            v["evidence"][0]["record"].as_u64().expect("record")
+        })
+        .collect();
+    assert_eq!(records, [0, 1], "{fast}");
+    // The other folder's record was never decoded: the whole path is looked up.
+    assert_eq!(not_decoded(&err), 1, "{err}");
+    std::fs::remove_dir_all(&dir).ok();
+}

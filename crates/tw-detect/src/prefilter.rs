@@ -2,21 +2,22 @@
 //! match it, so that records no rule can match are never decoded (design.md §6, "skip the full
 //! parse of a record that no rule can match where that is sound").
 //!
-//! Every rule with a necessary literal set (one of the literals is in every event it matches, see
-//! [`tw_sigma::RuleSet::required_literals`]) is looked up by those literals in one ASCII
-//! case-insensitive Aho-Corasick automaton over the raw bytes. This is sound because a field value
+//! Every rule with necessary conditions (see [`tw_sigma::RuleSet::required_literals`]: literals
+//! one of which is in every event it matches, key names, key/value conditions) is looked up by
+//! its rarest literal clause in the raw bytes, ASCII case-insensitively ([`crate::scan`]); the
+//! other conditions are checked only for rules so found. This is sound because a field value
 //! appears verbatim in the record's text except where the text escapes it, and the literals are
 //! cut down to what survives every escape:
 //!
-//! - a literal is cut at `"`, `\`, `/` (JSON may write `\/`), `-` and `–` (operation names are
-//!   also matched in dash variants), control characters and non-ASCII characters, and the longest
-//!   remaining piece (at least [`MIN_LITERAL`] bytes) is used; numbers only in plain decimal
-//!   (`50053`, `1.5`: a JSON number equal to them holds that text, as no exporter of these logs
-//!   writes exponents; `1e3` is not used);
+//! - a literal is cut at `"`, `\`, `-` and `–` (operation names are also matched in dash
+//!   variants), control characters and non-ASCII characters, and the longest remaining piece (at
+//!   least [`MIN_LITERAL`] bytes) is used; numbers give no literal (`50053` may be written
+//!   `50053.0` or `5.0053e4`): they are checked as numbers on their key's value;
 //! - fields read through the canonical `tw.*` accessors, directly or through a pipeline, have
 //!   computed values and give no literal;
-//! - a record holding `\u` (a JSON escape can spell any character) or a character whose Unicode
-//!   lowercase is ASCII (`K` KELVIN SIGN, `İ`) is a candidate for every rule.
+//! - a record holding `\u` (a JSON escape can spell any character), an escaped solidus `\/` or a
+//!   character whose Unicode lowercase is ASCII (`K` KELVIN SIGN, `İ`) is a candidate for every
+//!   rule.
 //!
 //! Rules without a usable literal are candidates for every record.
 
@@ -32,11 +33,12 @@ const USELESS_CHECK: u64 = 950_000;
 /// Shortest literal piece worth looking up.
 pub const MIN_LITERAL: usize = 3;
 
-/// Byte sequences that make a record's text unreliable for literal lookup: a `\u` escape, and
-/// the characters whose Unicode lowercase is ASCII (KELVIN SIGN `E2 84 AA`, `İ` `C4 B0`).
+/// Byte sequences that make a record's text unreliable for literal lookup: a `\u` escape, an
+/// escaped solidus `\/`, and the characters whose Unicode lowercase is ASCII (KELVIN SIGN
+/// `E2 84 AA`, `İ` `C4 B0`).
 fn has_hazard(raw: &[u8]) -> bool {
     memchr::memchr3_iter(b'\\', 0xE2, 0xC4, raw).any(|i| match raw[i] {
-        b'\\' => raw.get(i + 1) == Some(&b'u'),
+        b'\\' => matches!(raw.get(i + 1), Some(b'u' | b'/')),
         0xE2 => raw.get(i + 1..i + 3) == Some(&[0x84, 0xAA][..]),
         _ => raw.get(i + 1) == Some(&0xB0),
     })
@@ -551,9 +553,7 @@ pub fn raw_literal(text: &str) -> Option<String> {
         return None;
     }
     let best = text
-        .split(|c: char| {
-            !c.is_ascii() || c.is_ascii_control() || matches!(c, '"' | '\\' | '/' | '-')
-        })
+        .split(|c: char| !c.is_ascii() || c.is_ascii_control() || matches!(c, '"' | '\\' | '-'))
         .max_by_key(|p| p.len())?;
     (best.len() >= MIN_LITERAL).then(|| best.to_string())
 }
@@ -1408,7 +1408,7 @@ mod tests {
             raw_literal("update application – certificates and secrets management").as_deref(),
             Some(" certificates and secrets management")
         );
-        assert_eq!(raw_literal("/me/messages").as_deref(), Some("messages"));
+        assert_eq!(raw_literal("/me/messages").as_deref(), Some("/me/messages"));
         assert_eq!(raw_literal("50126"), None);
         assert_eq!(raw_literal("1e3"), None);
         assert_eq!(raw_literal("a-b"), None);
@@ -1444,6 +1444,15 @@ mod tests {
         assert_eq!(
             p.verdict(
                 br#"{"operationName":"Add owner to \u0061pplication"}"#,
+                true,
+                &mut seen
+            ),
+            Verdict::All
+        );
+        // An escaped solidus may hide a literal holding `/`.
+        assert_eq!(
+            p.verdict(
+                br#"{"operationName":"Add owner to\/application"}"#,
                 true,
                 &mut seen
             ),
