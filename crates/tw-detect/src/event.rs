@@ -21,6 +21,7 @@ use tw_event::{Event, Format, LogKind};
 use tw_sigma::{FieldRef, FieldValue, SigmaEvent};
 
 use crate::fieldmap::FieldMap;
+use tw_ingest::select::Projection;
 
 /// Field names whose values are operation names, in any format.
 const OPERATION_FIELDS: &[&str] = &[
@@ -81,6 +82,24 @@ impl Resolver {
             by_format,
             identity,
         }
+    }
+
+    /// Every path a field may be read from, in any format: what a record's document must keep
+    /// for the rules to see what they would see in the whole document.
+    pub fn projection(&self) -> Projection {
+        let mut p = Projection::default();
+        for t in self
+            .by_format
+            .values()
+            .flatten()
+            .chain(&self.identity)
+            .flatten()
+        {
+            if !t.field.name().starts_with("tw.") {
+                p.add(t.field.name());
+            }
+        }
+        p
     }
 
     /// True when field `slot` is read, in some format, through a canonical `tw.*` accessor (a
@@ -158,6 +177,52 @@ pub struct SigmaView<'a> {
     pub event: &'a Event,
     /// How its format names fields.
     pub resolver: &'a Resolver,
+    /// When set, fields are read from the record parsed through this projection (what every
+    /// rule field can reach, [`Resolver::projection`]) rather than from the whole document;
+    /// keyword searches always read the whole document.
+    pub projection: Option<&'a Projection>,
+    /// The record parsed through `projection`, on first use.
+    pub projected: std::cell::OnceCell<serde_json::Value>,
+}
+
+impl<'a> SigmaView<'a> {
+    /// A view reading fields from the whole document.
+    pub fn new(event: &'a Event, resolver: &'a Resolver) -> SigmaView<'a> {
+        SigmaView {
+            event,
+            resolver,
+            projection: None,
+            projected: std::cell::OnceCell::new(),
+        }
+    }
+
+    /// A view reading fields from the record parsed through `projection`.
+    pub fn projected(
+        event: &'a Event,
+        resolver: &'a Resolver,
+        projection: &'a Projection,
+    ) -> SigmaView<'a> {
+        SigmaView {
+            projection: Some(projection),
+            ..SigmaView::new(event, resolver)
+        }
+    }
+
+    /// The document fields are read from.
+    fn fields_doc(&self) -> &serde_json::Value {
+        let (Some(p), Some(text)) = (self.projection, self.event.raw.text()) else {
+            return self.event.doc();
+        };
+        self.projected.get_or_init(|| {
+            let mut v = p.parse(text).unwrap_or(serde_json::Value::Null);
+            if self.event.raw.decodes_strings()
+                && let serde_json::Value::Object(o) = &mut v
+            {
+                tw_event::decode_json_strings(o);
+            }
+            v
+        })
+    }
 }
 
 /// The variants an operation name is also offered as.
@@ -239,7 +304,7 @@ impl SigmaEvent for SigmaView<'_> {
         if field.name().starts_with("tw.") {
             return self.canonical(field.name(), f);
         }
-        let doc = self.event.doc();
+        let doc = self.fields_doc();
         let mut found = false;
         for t in self.resolver.targets(self.event.format, field.slot()) {
             if t.field.name().starts_with("tw.") {

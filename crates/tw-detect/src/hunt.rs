@@ -42,8 +42,9 @@ pub struct HuntOptions {
     pub placeholders: HashMap<String, Vec<String>>,
     /// Correlation state bound (observations buffered); 0 for the engine's default.
     pub max_correlation_observations: usize,
-    /// Decode every record, even those the raw-record prefilter shows no rule can match (slower;
-    /// every malformed record is then found and reported).
+    /// Decode every record, even those the raw-record prefilter shows no rule can match, and
+    /// read rule fields from each whole document rather than from its projection (slower; every
+    /// malformed record is then found and reported; findings are the same).
     pub decode_all: bool,
 }
 
@@ -61,6 +62,8 @@ pub struct Hunter {
     first_seen_fields: HashMap<usize, (Vec<FieldRef>, FieldRef)>,
     extension_errors: Vec<(String, String)>,
     prefilter: RawPrefilter,
+    /// What a record's document must keep for every rule field ([`Resolver::projection`]).
+    projection: tw_ingest::select::Projection,
 }
 
 /// Counters of a hunt.
@@ -270,6 +273,7 @@ impl Hunter {
             prefilter.keep_unless_same(LogKind::Ual, "ActorContextId", "OrganizationId");
         }
         Ok(Hunter {
+            projection: resolver.projection(),
             prefilter,
             first_seen,
             first_seen_fields,
@@ -452,9 +456,10 @@ impl Hunter {
                 {
                     out.push(Out::CrossTenantUser(u.to_lowercase()));
                 }
-                let view = SigmaView {
-                    event: ev,
-                    resolver: &self.resolver,
+                let view = if decode_all {
+                    SigmaView::new(ev, &self.resolver)
+                } else {
+                    SigmaView::projected(ev, &self.resolver, &self.projection)
                 };
                 let matches = SCRATCH.with(|s| match &verdict {
                     Verdict::All | Verdict::Skip => {

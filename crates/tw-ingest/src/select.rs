@@ -225,6 +225,120 @@ impl<'de> Visitor<'de> for Sel<'_> {
     }
 }
 
+/// The fields some readers look up, by dotted path (`properties.status.errorCode`), matched the
+/// way `tw_sigma`'s field lookup resolves them: keys compared case-insensitively, a key holding
+/// dots standing for the path segments it spells (flattened exports), arrays fanned out. Parsing a
+/// record through it keeps every value such a lookup can reach, whole, and skips the rest.
+#[derive(Debug, Default, Clone)]
+pub struct Projection {
+    keep: bool,
+    children: HashMap<String, Projection>,
+}
+
+impl Projection {
+    /// Adds a dotted path (`[]` after a segment, an array marker, is ignored).
+    pub fn add(&mut self, path: &str) {
+        let mut node = self;
+        for seg in path.split('.') {
+            let seg = seg.strip_suffix("[]").unwrap_or(seg).to_lowercase();
+            node = node.children.entry(seg).or_default();
+        }
+        node.keep = true;
+    }
+
+    /// The node a key leads to: its segments walked from here, lowercased.
+    fn walk(&self, key: &str) -> Option<&Projection> {
+        let mut node = self;
+        for seg in key.split('.') {
+            let found = if seg.bytes().any(|b| b.is_ascii_uppercase() || !b.is_ascii()) {
+                node.children.get(&seg.to_lowercase())
+            } else {
+                node.children.get(seg)
+            };
+            node = found?;
+            if node.keep {
+                break;
+            }
+        }
+        Some(node)
+    }
+
+    /// Parses `bytes` (a JSON object) keeping what a lookup of one of the paths can reach.
+    pub fn parse(&self, bytes: &[u8]) -> Result<Value, serde_json::Error> {
+        let mut de = serde_json::Deserializer::from_slice(bytes);
+        let v = Proj(self).deserialize(&mut de)?;
+        de.end()?;
+        Ok(v)
+    }
+}
+
+struct Proj<'n>(&'n Projection);
+
+impl<'de> DeserializeSeed<'de> for Proj<'_> {
+    type Value = Value;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Proj<'_> {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_string()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut out = Vec::new();
+        while let Some(v) = seq.next_element_seed(Proj(self.0))? {
+            out.push(v);
+        }
+        Ok(Value::Array(out))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut out = Map::new();
+        while let Some(Key(k)) = map.next_key::<Key<'de>>()? {
+            match self.0.walk(&k) {
+                Some(n) if n.keep => {
+                    let v: Value = map.next_value()?;
+                    out.insert(k.into_owned(), v);
+                }
+                Some(n) => {
+                    let v = map.next_value_seed(Proj(n))?;
+                    out.insert(k.into_owned(), v);
+                }
+                None => {
+                    map.next_value::<Skip>()?;
+                }
+            }
+        }
+        Ok(Value::Object(out))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -239,6 +353,34 @@ mod tests {
         assert!(v["Target"][0].get("Type").is_none());
         assert_eq!(v["properties"]["userPrincipalName"], "u");
         assert!(v["properties"].get("big").is_none());
+    }
+
+    #[test]
+    fn a_projection_keeps_what_a_case_insensitive_dotted_lookup_reaches() {
+        let mut p = Projection::default();
+        for path in [
+            "properties.status.errorCode",
+            "DeviceDetail.isCompliant",
+            "targetResources[].modifiedProperties",
+            "Operation",
+        ] {
+            p.add(path);
+        }
+        let text = br#"{"Properties":{"Status":{"ErrorCode":50053,"Other":1},"big":[1,2]},"deviceDetail.isCompliant":false,"TargetResources":[{"modifiedProperties":[{"a":1}],"id":"x"},{"id":"y"},3],"operation":"Set","Junk":{"operation":"no"}}"#;
+        let v = p.parse(text).unwrap();
+        let want = serde_json::json!({
+            "Properties": {"Status": {"ErrorCode": 50053}},
+            "deviceDetail.isCompliant": false,
+            "TargetResources": [{"modifiedProperties": [{"a": 1}]}, {}, 3],
+            "operation": "Set"
+        });
+        assert_eq!(v, want);
+        // A path ending on an object keeps it whole.
+        let mut whole = Projection::default();
+        whole.add("properties");
+        let v = whole.parse(text).unwrap();
+        assert_eq!(v["Properties"]["big"], serde_json::json!([1, 2]));
+        assert!(p.parse(b"{\"a\":").is_err());
     }
 
     #[test]

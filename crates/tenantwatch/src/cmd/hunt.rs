@@ -46,9 +46,10 @@ pub struct HuntArgs {
     /// Exit with status 2 when any record or file was rejected.
     #[arg(long)]
     pub strict: bool,
-    /// Decode and check every record, also those no rule can match (by default such records are
-    /// recognised from their bytes and skipped undecoded, so a malformed one among them is not
-    /// reported; `ingest --stats` checks every record).
+    /// Decode and check every record, also those no rule can match, and read rule fields from
+    /// whole documents (by default such records are recognised from their bytes and skipped
+    /// undecoded, so a malformed one among them is not reported, and documents are parsed keeping
+    /// only what the rules read; `ingest --stats` checks every record).
     #[arg(long = "decode-all")]
     pub decode_all: bool,
 }
