@@ -210,7 +210,13 @@ impl<'a> SigmaView<'a> {
 
     /// The document fields are read from.
     fn fields_doc(&self) -> &serde_json::Value {
-        let (Some(p), Some(text)) = (self.projection, self.event.raw.text()) else {
+        let Some(p) = self.projection else {
+            return self.event.doc();
+        };
+        if let Some(v) = self.event.raw.projected() {
+            return v;
+        }
+        let Some(text) = self.event.raw.text() else {
             return self.event.doc();
         };
         self.projected.get_or_init(|| {

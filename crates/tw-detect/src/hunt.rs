@@ -62,8 +62,9 @@ pub struct Hunter {
     first_seen_fields: HashMap<usize, (Vec<FieldRef>, FieldRef)>,
     extension_errors: Vec<(String, String)>,
     prefilter: RawPrefilter,
-    /// What a record's document must keep for every rule field ([`Resolver::projection`]).
-    projection: tw_ingest::select::Projection,
+    /// What a record's document must keep for every rule field ([`Resolver::projection`]) and
+    /// for classification and canonical fields: records are parsed through it once.
+    projection: std::sync::Arc<tw_ingest::select::Projection>,
 }
 
 /// Counters of a hunt.
@@ -273,7 +274,11 @@ impl Hunter {
             prefilter.keep_unless_same(LogKind::Ual, "ActorContextId", "OrganizationId");
         }
         Ok(Hunter {
-            projection: resolver.projection(),
+            projection: {
+                let mut p = resolver.projection();
+                p.merge(tw_ingest::select::Projection::selection());
+                std::sync::Arc::new(p)
+            },
             prefilter,
             first_seen,
             first_seen_fields,
@@ -442,9 +447,14 @@ impl Hunter {
             origin: Origin::Builtin,
         };
         let mut cross_users: HashSet<String> = HashSet::new();
+        // Records are parsed once, keeping what the rules and the canonical fields read.
+        let ingest = IngestOptions {
+            projection: (!decode_all).then(|| self.projection.clone()),
+            ..opts.ingest.clone()
+        };
         let report = ingest_prefiltered(
             paths,
-            &opts.ingest,
+            &ingest,
             pre,
             |ev, verdict: Verdict, out: &mut Vec<Out>| {
                 if matches!(ev.kind, LogKind::TenantConfig) {

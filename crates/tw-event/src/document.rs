@@ -12,6 +12,9 @@ pub struct Document {
     text: Option<Box<[u8]>>,
     decode_strings: bool,
     parsed: OnceLock<Value>,
+    /// The record as parsed by the reader through a projection (the fields some readers look
+    /// up, see `tw_ingest::select::Projection`), when it was.
+    projected: Option<Value>,
 }
 
 impl Document {
@@ -23,6 +26,7 @@ impl Document {
             text: None,
             decode_strings: false,
             parsed,
+            projected: None,
         }
     }
 
@@ -33,7 +37,21 @@ impl Document {
             text: Some(text),
             decode_strings,
             parsed: OnceLock::new(),
+            projected: None,
         }
+    }
+
+    /// Like [`Document::lazy`], with the record already parsed through a projection.
+    pub fn lazy_projected(text: Box<[u8]>, decode_strings: bool, projected: Value) -> Document {
+        Document {
+            projected: Some(projected),
+            ..Document::lazy(text, decode_strings)
+        }
+    }
+
+    /// The record as parsed through the reader's projection, if it was.
+    pub fn projected(&self) -> Option<&Value> {
+        self.projected.as_ref()
     }
 
     /// The record's JSON text, when the document came from JSON.

@@ -19,7 +19,7 @@ use crate::normalize::{
     canonical, decode_json_strings, decodes_json_strings, document_is_audit_data, prepare,
     tenant_from_path,
 };
-use crate::select::{parse_selected, selection};
+use crate::select::{Projection, parse_selected, selection};
 use crate::source::{Input, ListError, SourceLimits, list_inputs, open};
 use crate::stats::{Attribution, Coverage, CoverageRow, FileReport, IngestReport, RecordError};
 
@@ -42,6 +42,10 @@ pub struct IngestOptions {
     pub max_errors_listed_per_file: usize,
     /// Records per batch.
     pub batch_records: usize,
+    /// Parse JSON records through this projection (which must hold [`Projection::selection`])
+    /// and keep what it parsed in each event's document (`Document::projected`), for readers
+    /// that look up only some fields; `None`: the classification and canonical fields only.
+    pub projection: Option<std::sync::Arc<Projection>>,
 }
 
 impl Default for IngestOptions {
@@ -57,6 +61,7 @@ impl Default for IngestOptions {
             tenant_map: Vec::new(),
             max_errors_listed_per_file: 100,
             batch_records: 1024,
+            projection: None,
         }
     }
 }
@@ -552,30 +557,44 @@ fn first_record_lacks_tenant(input: &Input, opts: &IngestOptions) -> bool {
         batch_records: 1,
         ..opts.clone()
     };
-    let _ = each_record(input, &opts, &mut |ev| {
-        lacks = ev.canonical.tenant_id.is_none();
-        seen += 1;
-        false
-    });
+    let _ = each_record(
+        input,
+        &opts,
+        &|ev: &Event, o: &mut Vec<bool>| o.push(ev.canonical.tenant_id.is_none()),
+        &mut |none| {
+            lacks = none;
+            seen += 1;
+            false
+        },
+    );
     seen > 0 && lacks
 }
 
 fn scan_tenants(input: &Input, opts: &IngestOptions, out: &mut std::collections::BTreeSet<String>) {
-    let _ = each_record(input, opts, &mut |ev| {
-        if let (Some(t), TenantSource::Record | TenantSource::Path) =
-            (&ev.canonical.tenant_id, ev.canonical.tenant_source)
-        {
-            out.insert(t.clone());
-        }
-        true
-    });
+    let _ = each_record(
+        input,
+        opts,
+        &|ev: &Event, o: &mut Vec<String>| {
+            if let (Some(t), TenantSource::Record | TenantSource::Path) =
+                (&ev.canonical.tenant_id, ev.canonical.tenant_source)
+            {
+                o.push(t.clone());
+            }
+        },
+        &mut |t| {
+            out.insert(t);
+            true
+        },
+    );
 }
 
-/// Sequentially reads one input, calling `f` per event until it returns false (used by attribution).
-fn each_record(
+/// Sequentially reads one input, calling `f` with what `map` makes of each event until it
+/// returns false (used by attribution).
+fn each_record<T>(
     input: &Input,
     opts: &IngestOptions,
-    f: &mut dyn FnMut(&Event) -> bool,
+    map: &(dyn Fn(&Event, &mut Vec<T>) + Sync),
+    f: &mut dyn FnMut(T) -> bool,
 ) -> io::Result<()> {
     let (tx, rx) = bounded::<Batch>(2);
     std::thread::scope(|s| {
@@ -585,10 +604,10 @@ fn each_record(
         let rx = rx;
         'batches: for batch in rx.iter() {
             let pre = |_: RawRecord<'_>| Some(());
-            let keep = |ev: &Event, (), o: &mut Vec<Event>| o.push(ev.clone());
+            let keep = |ev: &Event, (), o: &mut Vec<T>| map(ev, o);
             let (out, _) = process_batch(batch, opts, &pre, &keep);
-            for ev in &out.outputs {
-                if !f(ev) {
+            for x in out.outputs {
+                if !f(x) {
                     break 'batches;
                 }
             }
@@ -1023,8 +1042,13 @@ fn read_csv<R: Read>(
 fn decode_json_record(
     bytes: &[u8],
     ctx: &FileCtx,
+    projection: Option<&Projection>,
 ) -> Result<(Format, Canonical, Document), String> {
-    let sparse = parse_selected(bytes, selection()).map_err(|e| format!("invalid JSON: {e}"))?;
+    let parse = |text: &[u8]| match projection {
+        Some(p) => p.parse(text),
+        None => parse_selected(text, selection()),
+    };
+    let sparse = parse(bytes).map_err(|e| format!("invalid JSON: {e}"))?;
     let format = match ctx.fixed {
         Some(f) => f,
         None => match classify_json(&sparse).or_else(|| ctx.fallback.get().copied()) {
@@ -1042,13 +1066,18 @@ fn decode_json_record(
     if document_is_audit_data(format) {
         return match sparse.get("AuditData") {
             Some(Value::String(text)) => {
-                let ad = parse_selected(text.as_bytes(), selection())
+                let ad = parse(text.as_bytes())
                     .map_err(|e| format!("AuditData is not valid JSON: {e}"))?;
                 if !ad.is_object() {
                     return Err("AuditData is not a JSON object".into());
                 }
                 let c = canonical(kind, &ad)?;
-                Ok((format, c, Document::lazy(text.as_bytes().into(), false)))
+                let text: Box<[u8]> = text.as_bytes().into();
+                let doc = match projection {
+                    Some(_) => Document::lazy_projected(text, false, ad),
+                    None => Document::lazy(text, false),
+                };
+                Ok((format, c, doc))
             }
             _ => {
                 let full = serde_json::from_slice::<Value>(bytes)
@@ -1068,7 +1097,11 @@ fn decode_json_record(
         return Err("record is not a JSON object".into());
     }
     let c = canonical(kind, &sparse)?;
-    Ok((format, c, Document::lazy(bytes.into(), decode)))
+    let doc = match projection {
+        Some(_) => Document::lazy_projected(bytes.into(), decode, sparse),
+        None => Document::lazy(bytes.into(), decode),
+    };
+    Ok((format, c, doc))
 }
 
 /// Decodes, classifies and normalizes a batch; applies `map` to each event.
@@ -1146,7 +1179,11 @@ where
                 line,
             } => {
                 let bytes = &batch.buf[start..end];
-                (index, line, decode_json_record(bytes, ctx))
+                (
+                    index,
+                    line,
+                    decode_json_record(bytes, ctx, opts.projection.as_deref()),
+                )
             }
             Item::Csv { rec, index, line } => {
                 let header = ctx.csv_header.as_deref().map(Vec::as_slice).unwrap_or(&[]);

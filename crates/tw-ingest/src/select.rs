@@ -232,35 +232,121 @@ impl<'de> Visitor<'de> for Sel<'_> {
 #[derive(Debug, Default, Clone)]
 pub struct Projection {
     keep: bool,
-    children: HashMap<String, Projection>,
+    /// Only the key's presence is wanted (its value is kept as null), unless more is asked.
+    presence: bool,
+    children: HashMap<String, Projection, FnvBuild>,
+    /// The first bytes and the lengths (127 for longer) of the ASCII children's names: most
+    /// keys of a record are ruled out by these without hashing.
+    firsts: [u64; 4],
+    lengths: [u64; 2],
 }
 
 impl Projection {
+    /// What [`selection`] keeps (classification and canonical fields), as a projection: a
+    /// record parsed through it, or through it and more paths, gives the same format and
+    /// canonical fields as one parsed through [`selection`].
+    pub fn selection() -> Projection {
+        let mut p = Projection::default();
+        for path in crate::normalize::canonical_paths() {
+            p.add_segments(path);
+        }
+        for k in crate::classify::CLASSIFY_VALUE_KEYS {
+            p.add_segments(&[k]);
+        }
+        for k in crate::classify::CLASSIFY_KEYS {
+            p.entry(k.to_lowercase()).presence = true;
+        }
+        p
+    }
+
+    /// Adds everything `other` keeps.
+    pub fn merge(&mut self, other: Projection) {
+        self.keep |= other.keep;
+        self.presence |= other.presence;
+        for (k, v) in other.children {
+            self.entry(k).merge(v);
+        }
+    }
+
+    /// The child named `key` (lowercase), added if missing.
+    fn entry(&mut self, key: String) -> &mut Projection {
+        if let Some(&f) = key.as_bytes().first()
+            && key.is_ascii()
+        {
+            let l = key.len().min(127);
+            self.firsts[usize::from(f) / 64] |= 1 << (f % 64);
+            self.lengths[l / 64] |= 1 << (l % 64);
+        }
+        self.children.entry(key).or_default()
+    }
+
     /// Adds a dotted path (`[]` after a segment, an array marker, is ignored).
     pub fn add(&mut self, path: &str) {
+        let segs: Vec<&str> = path.split('.').collect();
+        self.add_segments(&segs);
+    }
+
+    /// Adds a path given as segments (`[]` segments and suffixes, array markers, are ignored).
+    pub fn add_segments(&mut self, path: &[&str]) {
         let mut node = self;
-        for seg in path.split('.') {
+        for seg in path {
+            if *seg == "[]" {
+                continue;
+            }
             let seg = seg.strip_suffix("[]").unwrap_or(seg).to_lowercase();
-            node = node.children.entry(seg).or_default();
+            node = node.entry(seg);
         }
         node.keep = true;
     }
 
-    /// The node a key leads to: its segments walked from here, lowercased.
-    fn walk(&self, key: &str) -> Option<&Projection> {
-        let mut node = self;
-        for seg in key.split('.') {
-            let found = if seg.bytes().any(|b| b.is_ascii_uppercase() || !b.is_ascii()) {
-                node.children.get(&seg.to_lowercase())
-            } else {
-                node.children.get(seg)
-            };
-            node = found?;
-            if node.keep {
-                break;
+    /// The child named `seg`, compared case-insensitively.
+    fn child(&self, seg: &str) -> Option<&Projection> {
+        if let Some(&f) = seg.as_bytes().first()
+            && seg.is_ascii()
+        {
+            // An ASCII name only equals an ASCII child's name, of its first byte and length.
+            let (f, l) = (f.to_ascii_lowercase(), seg.len().min(127));
+            if self.firsts[usize::from(f) / 64] & (1 << (f % 64)) == 0
+                || self.lengths[l / 64] & (1 << (l % 64)) == 0
+            {
+                return None;
             }
         }
-        Some(node)
+        if !seg.bytes().any(|b| b.is_ascii_uppercase() || !b.is_ascii()) {
+            return self.children.get(seg);
+        }
+        let mut buf = [0u8; 64];
+        if seg.is_ascii() && seg.len() <= buf.len() {
+            // Lowercased on the stack: no allocation per key.
+            let low = &mut buf[..seg.len()];
+            low.copy_from_slice(seg.as_bytes());
+            low.make_ascii_lowercase();
+            return std::str::from_utf8(low)
+                .ok()
+                .and_then(|l| self.children.get(l));
+        }
+        self.children.get(&seg.to_lowercase())
+    }
+
+    /// The node a key leads to from here: the key as one segment, else the key read as dotted
+    /// segments (a flattened path), case-insensitively.
+    fn walk(&self, key: &str) -> Option<&Projection> {
+        if let Some(n) = self.child(key) {
+            return Some(n);
+        }
+        let mut from = 0;
+        while let Some(i) = key[from..].find('.').map(|i| from + i) {
+            if let Some(n) = self.child(&key[..i]) {
+                if n.keep {
+                    return Some(n);
+                }
+                if let Some(m) = n.walk(&key[i + 1..]) {
+                    return Some(m);
+                }
+            }
+            from = i + 1;
+        }
+        None
     }
 
     /// Parses `bytes` (a JSON object) keeping what a lookup of one of the paths can reach.
@@ -325,6 +411,10 @@ impl<'de> Visitor<'de> for Proj<'_> {
                 Some(n) if n.keep => {
                     let v: Value = map.next_value()?;
                     out.insert(k.into_owned(), v);
+                }
+                Some(n) if n.children.is_empty() && n.presence => {
+                    map.next_value::<Skip>()?;
+                    out.insert(k.into_owned(), Value::Null);
                 }
                 Some(n) => {
                     let v = map.next_value_seed(Proj(n))?;

@@ -59,6 +59,56 @@ fn selected_and_full_documents_agree_on_every_fixture() {
     );
 }
 
+/// Reading through a projection holding [`Projection::selection`] (and more: every key of some
+/// common shapes) gives every record the same format and canonical fields as the selective read.
+#[test]
+fn a_projected_read_classifies_and_normalizes_like_the_selective_read() {
+    use std::sync::Arc;
+    use tw_ingest::select::Projection;
+    let read = |projection: Option<Arc<Projection>>| {
+        let mut out: Vec<(String, Format, Canonical, bool)> = Vec::new();
+        let opts = IngestOptions {
+            projection,
+            ..IngestOptions::default()
+        };
+        let report = ingest(
+            &[fixtures()],
+            &opts,
+            |ev, o: &mut Vec<(String, Format, Canonical, bool)>| {
+                o.push((
+                    format!("{}:{}", ev.provenance.file, ev.provenance.line),
+                    ev.format,
+                    ev.canonical.clone(),
+                    ev.raw.projected().is_some(),
+                ));
+            },
+            |x| out.push(x),
+        );
+        (out, report.totals.read, report.totals.rejected)
+    };
+    let mut p = Projection::selection();
+    for path in [
+        "properties.status",
+        "Status.errorCode",
+        "TargetResources.modifiedProperties",
+    ] {
+        p.add(path);
+    }
+    let (plain, n, rejected) = read(None);
+    let (projected, read2, rejected2) = read(Some(Arc::new(p)));
+    assert_eq!((n, rejected), (read2, rejected2));
+    assert!(plain.len() > 100, "{}", plain.len());
+    assert_eq!(plain.len(), projected.len());
+    let mut with_projection = 0;
+    for (a, b) in plain.iter().zip(&projected) {
+        assert_eq!((&a.0, a.1, &a.2), (&b.0, b.1, &b.2));
+        assert!(!a.3);
+        with_projection += usize::from(b.3);
+    }
+    // JSON records keep what the projection parsed; CSV rows are parsed whole anyway.
+    assert!(with_projection > 100, "{with_projection}");
+}
+
 /// Every JSON record of every fixture holds one of its log kind's signature words (what the hunt's
 /// prefilter relies on to pass over records of other kinds undecoded).
 #[test]
