@@ -122,18 +122,22 @@ pub struct Candidate {
     /// The value (lower case).
     pub value: String,
     /// The finding this event alone would be; its rule is filled in by [`evaluate`] (candidates
-    /// may carry a placeholder to save memory).
+    /// may carry a placeholder to save memory), its matched fields from `matched`.
     pub finding: Finding,
+    /// The fields and values that matched (kept apart from `finding`: a short list is far
+    /// smaller than a map while candidates wait for the end of the run).
+    pub matched: Vec<(String, String)>,
 }
 
 type FileName = std::sync::Arc<str>;
-type ByValue = HashMap<String, HashMap<usize, ValueState>>;
+/// Per value: per rule (a few per history), its state.
+type ByValue = HashMap<String, Vec<(usize, ValueState)>>;
 type Groups = HashMap<Vec<String>, ByValue>;
 
 /// One (value, rule) of an entity: the earliest candidate in full, every record compactly.
 #[derive(Debug)]
 struct ValueState {
-    first: Candidate,
+    first: Box<Candidate>,
     /// (time, file, record, line) of every candidate.
     hits: Vec<(i64, FileName, u64, u64)>,
 }
@@ -179,26 +183,26 @@ impl FirstSeenState {
             return;
         };
         if !values.contains_key(c.value.as_str()) {
-            values.insert(c.value.clone(), HashMap::new());
+            values.insert(c.value.clone(), Vec::new());
         }
         let Some(rules) = values.get_mut(c.value.as_str()) else {
             return;
         };
-        match rules.get_mut(&c.rule) {
-            Some(st) => {
+        match rules.iter_mut().find(|(r, _)| *r == c.rule) {
+            Some((_, st)) => {
                 st.hits.push(hit);
                 if c.finding.sort_key() < st.first.finding.sort_key() {
-                    st.first = c;
+                    *st.first = c;
                 }
             }
             None => {
-                rules.insert(
+                rules.push((
                     c.rule,
                     ValueState {
-                        first: c,
+                        first: Box::new(c),
                         hits: vec![hit],
                     },
-                );
+                ));
             }
         }
     }
@@ -282,6 +286,7 @@ impl FirstSeenState {
                     .sort_unstable_by(|a, b| (a.0, &a.1, a.2).cmp(&(b.0, &b.1, b.2)));
                 let first = &st.first;
                 let mut f = first.finding.clone();
+                f.matched = first.matched.iter().cloned().collect();
                 f.rule = rule_ref(rule);
                 f.evidence = st
                     .hits
@@ -363,6 +368,7 @@ mod tests {
                 }],
                 matched: Default::default(),
             },
+            matched: Vec::new(),
         }
     }
 

@@ -515,7 +515,12 @@ impl Hunter {
                                 rule: m.rule,
                                 entity: keys,
                                 value: v,
-                                finding: Finding::from_event(placeholder.clone(), ev, matched),
+                                finding: Finding::from_event(
+                                    placeholder.clone(),
+                                    ev,
+                                    BTreeMap::new(),
+                                ),
+                                matched: matched.into_iter().collect(),
                             }));
                         }
                         continue;
