@@ -109,6 +109,23 @@ fn write(dir: &Path, name: &str, text: &str) -> String {
     p.to_string_lossy().to_string()
 }
 
+/// Hunts `logs` with the one rule `rule`, with and without the prefilter; checks that both give
+/// the same findings and returns them, the fast run's standard error and each finding's first
+/// evidence record.
+fn hunt_fast_and_full(logs: &str, rule: &str) -> (String, String, Vec<u64>) {
+    let (fast, err) = hunt(&[logs, "--rules", rule, "--no-builtin"]);
+    let (full, _) = hunt(&[logs, "--rules", rule, "--no-builtin", "--decode-all"]);
+    assert_eq!(fast, full);
+    let records = fast
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).expect("json");
+            v["evidence"][0]["record"].as_u64().expect("record")
+        })
+        .collect();
+    (fast, err, records)
+}
+
 #[test]
 fn literals_hidden_by_escapes_or_case_are_still_matched() {
     let dir = std::env::temp_dir().join(format!("tw-prefilter-{}", std::process::id()));
@@ -137,16 +154,7 @@ fn literals_hidden_by_escapes_or_case_are_still_matched() {
     let logs = dir.join("logs");
     write(&logs, "ual.jsonl", &text);
     let logs = logs.to_string_lossy().to_string();
-    let (fast, err) = hunt(&[&logs, "--rules", &rule, "--no-builtin"]);
-    let (full, _) = hunt(&[&logs, "--rules", &rule, "--no-builtin", "--decode-all"]);
-    assert_eq!(fast, full);
-    let records: Vec<u64> = fast
-        .lines()
-        .map(|l| {
-            let v: serde_json::Value = serde_json::from_str(l).expect("json");
-            v["evidence"][0]["record"].as_u64().expect("record")
-        })
-        .collect();
+    let (fast, err, records) = hunt_fast_and_full(&logs, &rule);
     assert_eq!(records, [0, 1, 2], "{fast}");
     // The two records without the parameter were never decoded.
     assert_eq!(not_decoded(&err), 2, "{err}");
@@ -179,16 +187,7 @@ fn literals_with_a_solidus_are_matched_when_it_is_escaped() {
     let logs = dir.join("logs");
     write(&logs, "ual.jsonl", &text);
     let logs = logs.to_string_lossy().to_string();
-    let (fast, err) = hunt(&[&logs, "--rules", &rule, "--no-builtin"]);
-    let (full, _) = hunt(&[&logs, "--rules", &rule, "--no-builtin", "--decode-all"]);
-    assert_eq!(fast, full);
-    let records: Vec<u64> = fast
-        .lines()
-        .map(|l| {
-            let v: serde_json::Value = serde_json::from_str(l).expect("json");
-            v["evidence"][0]["record"].as_u64().expect("record")
-        })
-        .collect();
+    let (fast, err, records) = hunt_fast_and_full(&logs, &rule);
     assert_eq!(records, [0, 1], "{fast}");
     // The other folder's record was never decoded: the whole path is looked up.
     assert_eq!(not_decoded(&err), 1, "{err}");

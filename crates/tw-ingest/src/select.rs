@@ -86,8 +86,6 @@ pub fn parse_selected(bytes: &[u8], sel: &Node) -> Result<Value, serde_json::Err
     Ok(v)
 }
 
-struct Sel<'n>(&'n Node);
-
 /// Skips a value like serde's `IgnoredAny`, but through `deserialize_any`, so that the parser's
 /// nesting limit applies to skipped values too: a record the full parser would reject is rejected
 /// here as well.
@@ -134,7 +132,49 @@ impl<'de> Visitor<'de> for SkipVisitor {
     }
 }
 
-impl<'de> DeserializeSeed<'de> for Sel<'_> {
+/// What a selection does with a key's value.
+enum Want<'n, N> {
+    /// Keep the whole value.
+    Keep,
+    /// Keep only that the key is present (the value is replaced by null).
+    Presence,
+    /// Keep what this node selects of the value.
+    Within(&'n N),
+    /// Skip the value.
+    Skip,
+}
+
+/// A selection of a document's fields: [`Node`] (exact keys) or [`Projection`].
+trait Selects: Sized {
+    fn want(&self, key: &str) -> Want<'_, Self>;
+}
+
+impl Selects for Node {
+    fn want(&self, key: &str) -> Want<'_, Node> {
+        match self.children.get(key) {
+            Some(n) if n.keep => Want::Keep,
+            Some(n) if !n.children.is_empty() => Want::Within(n),
+            Some(_) => Want::Presence,
+            None => Want::Skip,
+        }
+    }
+}
+
+impl Selects for Projection {
+    fn want(&self, key: &str) -> Want<'_, Projection> {
+        match self.walk(key) {
+            Some(n) if n.keep => Want::Keep,
+            Some(n) if n.children.is_empty() && n.presence => Want::Presence,
+            Some(n) => Want::Within(n),
+            None => Want::Skip,
+        }
+    }
+}
+
+/// Parses a value keeping what `N` selects of it.
+struct Sel<'n, N>(&'n N);
+
+impl<'de, N: Selects> DeserializeSeed<'de> for Sel<'_, N> {
     type Value = Value;
     fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
         d.deserialize_any(self)
@@ -163,7 +203,7 @@ impl<'de> de::Deserialize<'de> for Key<'de> {
     }
 }
 
-impl<'de> Visitor<'de> for Sel<'_> {
+impl<'de, N: Selects> Visitor<'de> for Sel<'_, N> {
     type Value = Value;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -203,20 +243,20 @@ impl<'de> Visitor<'de> for Sel<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let mut out = Map::new();
         while let Some(Key(k)) = map.next_key::<Key<'de>>()? {
-            match self.0.children.get(k.as_ref()) {
-                Some(n) if n.keep => {
+            match self.0.want(&k) {
+                Want::Keep => {
                     let v: Value = map.next_value()?;
                     out.insert(k.into_owned(), v);
                 }
-                Some(n) if !n.children.is_empty() => {
+                Want::Within(n) => {
                     let v = map.next_value_seed(Sel(n))?;
                     out.insert(k.into_owned(), v);
                 }
-                Some(_) => {
+                Want::Presence => {
                     map.next_value::<Skip>()?;
                     out.insert(k.into_owned(), Value::Null);
                 }
-                None => {
+                Want::Skip => {
                     map.next_value::<Skip>()?;
                 }
             }
@@ -352,80 +392,9 @@ impl Projection {
     /// Parses `bytes` (a JSON object) keeping what a lookup of one of the paths can reach.
     pub fn parse(&self, bytes: &[u8]) -> Result<Value, serde_json::Error> {
         let mut de = serde_json::Deserializer::from_slice(bytes);
-        let v = Proj(self).deserialize(&mut de)?;
+        let v = Sel(self).deserialize(&mut de)?;
         de.end()?;
         Ok(v)
-    }
-}
-
-struct Proj<'n>(&'n Projection);
-
-impl<'de> DeserializeSeed<'de> for Proj<'_> {
-    type Value = Value;
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Proj<'_> {
-    type Value = Value;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON value")
-    }
-    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
-        Ok(Value::Bool(v))
-    }
-    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
-        Ok(Value::from(v))
-    }
-    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
-        Ok(Value::from(v))
-    }
-    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
-        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
-    }
-    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
-        Ok(Value::String(v.to_string()))
-    }
-    fn visit_string<E>(self, v: String) -> Result<Value, E> {
-        Ok(Value::String(v))
-    }
-    fn visit_unit<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-    fn visit_none<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-        let mut out = Vec::new();
-        while let Some(v) = seq.next_element_seed(Proj(self.0))? {
-            out.push(v);
-        }
-        Ok(Value::Array(out))
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut out = Map::new();
-        while let Some(Key(k)) = map.next_key::<Key<'de>>()? {
-            match self.0.walk(&k) {
-                Some(n) if n.keep => {
-                    let v: Value = map.next_value()?;
-                    out.insert(k.into_owned(), v);
-                }
-                Some(n) if n.children.is_empty() && n.presence => {
-                    map.next_value::<Skip>()?;
-                    out.insert(k.into_owned(), Value::Null);
-                }
-                Some(n) => {
-                    let v = map.next_value_seed(Proj(n))?;
-                    out.insert(k.into_owned(), v);
-                }
-                None => {
-                    map.next_value::<Skip>()?;
-                }
-            }
-        }
-        Ok(Value::Object(out))
     }
 }
 
