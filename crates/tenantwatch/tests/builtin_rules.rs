@@ -80,6 +80,7 @@ fn every_builtin_rule_passes_its_vectors() {
             "tw_seq_admin_action_ual",
             "tw_seq_mail_access_ual",
             "tw_seq_partner_app_credential_audit",
+            "tw_seq_partner_app_credential_ual",
             "tw_seq_partner_credential_audit",
             "tw_seq_partner_credential_ual",
             "tw_seq_sp_signin_failure",

@@ -30,6 +30,14 @@ pub const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../../rules/tw_app_credential_then_sp_signin_failure.yml"),
     ),
     (
+        "tw_app_credential_then_sp_signin_failure_ual.yml",
+        include_str!("../../../rules/tw_app_credential_then_sp_signin_failure_ual.yml"),
+    ),
+    (
+        "tw_app_credential_then_sp_signin_ual.yml",
+        include_str!("../../../rules/tw_app_credential_then_sp_signin_ual.yml"),
+    ),
+    (
         "tw_app_graph_first_seen_ip.yml",
         include_str!("../../../rules/tw_app_graph_first_seen_ip.yml"),
     ),
@@ -172,6 +180,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
     (
         "tw_seq_partner_app_credential_audit.yml",
         include_str!("../../../rules/tw_seq_partner_app_credential_audit.yml"),
+    ),
+    (
+        "tw_seq_partner_app_credential_ual.yml",
+        include_str!("../../../rules/tw_seq_partner_app_credential_ual.yml"),
     ),
     (
         "tw_seq_partner_credential_audit.yml",

@@ -14,6 +14,7 @@
 //! | `tw.operation` | normalised operation |
 //! | `tw.result` | `success`, `failure` or absent; `tw.result_code` the code |
 //! | `tw.targets` | the objects acted upon |
+//! | `tw.target_service_principal_id` | the service principal acted upon, where a target names it `ServicePrincipal_<object id>` (unified audit log) |
 
 use std::collections::HashMap;
 
@@ -299,6 +300,21 @@ impl SigmaView<'_> {
                     }
                 }
                 !c.targets.is_empty()
+            }
+            "tw.target_service_principal_id" => {
+                const PREFIX: &str = "ServicePrincipal_";
+                let id = c.targets.iter().find_map(|t| {
+                    let head = t.get(..PREFIX.len())?;
+                    let id = t.get(PREFIX.len()..)?;
+                    (head.eq_ignore_ascii_case(PREFIX) && !id.is_empty()).then_some(id)
+                });
+                match id {
+                    Some(id) => {
+                        f(FieldValue::Str(id));
+                        true
+                    }
+                    None => false,
+                }
             }
             _ => false,
         }
