@@ -377,6 +377,44 @@ mod tests {
     use super::*;
 
     #[test]
+    fn target_service_principal_id_is_read_from_the_targets() {
+        let event = |targets: &[&str]| Event {
+            kind: LogKind::Ual,
+            format: Format::UalMgmtApiJson,
+            provenance: tw_event::Provenance {
+                file: "f".into(),
+                record: 0,
+                line: 1,
+            },
+            canonical: tw_event::Canonical {
+                targets: targets.iter().map(|t| t.to_string()).collect(),
+                ..Default::default()
+            },
+            raw: tw_event::Document::parsed(serde_json::Value::Null),
+        };
+        let resolver = Resolver::default();
+        let field = FieldRef::new(0, "tw.target_service_principal_id");
+        let read = |ev: &Event| {
+            let mut out = Vec::new();
+            let found = SigmaView::new(ev, &resolver).visit_field(&field, &mut |v| {
+                out.push(format!("{v:?}"));
+                false
+            });
+            (found, out)
+        };
+        let ev = event(&[
+            "Application_1",
+            "serviceprincipal_ab-12",
+            "ab-12",
+            "ServicePrincipal_cd",
+        ]);
+        assert_eq!(read(&ev), (true, vec!["Str(\"ab-12\")".to_string()]));
+        // The bare type name and an empty id name no service principal.
+        let ev = event(&["ServicePrincipal", "ServicePrincipal_", "x"]);
+        assert_eq!(read(&ev), (false, vec![]));
+    }
+
+    #[test]
     fn variants() {
         let v = operation_variants("Update application – Certificates and secrets management ");
         assert!(
