@@ -277,11 +277,7 @@ impl PairValue {
                     && r.iter().all(u8::is_ascii_digit)
                     && (r[0] != b'0' || r.len() == 1);
                 if plain {
-                    return if *exact {
-                        r == text.as_bytes()
-                    } else {
-                        holds(r)
-                    };
+                    return (*exact && r == text.as_bytes()) || holds(r);
                 }
                 let as_number = std::str::from_utf8(r)
                     .ok()
