@@ -312,6 +312,8 @@ pub struct Projection {
     /// keys of a record are ruled out by these without hashing.
     firsts: [u64; 4],
     lengths: [u64; 2],
+    /// The longest child name, in bytes.
+    max_len: usize,
 }
 
 impl Projection {
@@ -343,6 +345,7 @@ impl Projection {
 
     /// The child named `key` (lowercase), added if missing.
     fn entry(&mut self, key: String) -> &mut Projection {
+        self.max_len = self.max_len.max(key.len());
         if let Some(&f) = key.as_bytes().first()
             && key.is_ascii()
         {
@@ -374,6 +377,12 @@ impl Projection {
 
     /// The child named `seg`, compared case-insensitively.
     fn child(&self, seg: &str) -> Option<&Projection> {
+        // Lowercasing shrinks a name three times at most (a three-byte character to one byte):
+        // a longer name cannot match, and is ruled out without reading it (keys of any length,
+        // and their dotted prefixes, are tried here).
+        if seg.len() > self.max_len.saturating_mul(3) {
+            return None;
+        }
         if let Some(&f) = seg.as_bytes().first()
             && seg.is_ascii()
         {
@@ -473,6 +482,21 @@ mod tests {
         let v = whole.parse(text).unwrap();
         assert_eq!(v["Properties"]["big"], serde_json::json!([1, 2]));
         assert!(p.parse(b"{\"a\":").is_err());
+    }
+
+    #[test]
+    fn a_projection_reads_hostile_keys_in_linear_time() {
+        let mut p = Projection::selection();
+        p.add("properties.status.errorCode");
+        // One key of 200,000 dotted segments, and one long key that is all one segment.
+        let dotted = "properties.".repeat(200_000);
+        let long = "x".repeat(2_000_000);
+        let text = format!(
+            "{{\"{dotted}\":1,\"{long}\":2,\"Properties\":{{\"Status\":{{\"ErrorCode\":7}}}}}}"
+        );
+        let v = p.parse(text.as_bytes()).unwrap();
+        assert_eq!(v["Properties"]["Status"]["ErrorCode"], 7);
+        assert!(v.get(long.as_str()).is_none());
     }
 
     #[test]
