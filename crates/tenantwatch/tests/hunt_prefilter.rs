@@ -109,12 +109,18 @@ fn write(dir: &Path, name: &str, text: &str) -> String {
     p.to_string_lossy().to_string()
 }
 
-/// Hunts `logs` with the one rule `rule`, with and without the prefilter; checks that both give
-/// the same findings and returns them, the fast run's standard error and each finding's first
-/// evidence record.
-fn hunt_fast_and_full(logs: &str, rule: &str) -> (String, String, Vec<u64>) {
-    let (fast, err) = hunt(&[logs, "--rules", rule, "--no-builtin"]);
-    let (full, _) = hunt(&[logs, "--rules", rule, "--no-builtin", "--decode-all"]);
+/// Hunts unified audit log lines `ual` with the one rule `rule` (YAML), with and without the
+/// prefilter, in a folder of its own named after `case`; checks that both give the same findings
+/// and returns them, the fast run's standard error and each finding's first evidence record.
+fn hunt_fast_and_full(case: &str, rule: &str, ual: &str) -> (String, String, Vec<u64>) {
+    let dir = std::env::temp_dir().join(format!("tw-prefilter-{case}-{}", std::process::id()));
+    let rule = write(&dir, "rule.yml", rule);
+    let logs = dir.join("logs");
+    write(&logs, "ual.jsonl", ual);
+    let logs = logs.to_string_lossy().to_string();
+    let (fast, err) = hunt(&[&logs, "--rules", &rule, "--no-builtin"]);
+    let (full, _) = hunt(&[&logs, "--rules", &rule, "--no-builtin", "--decode-all"]);
+    std::fs::remove_dir_all(&dir).ok();
     assert_eq!(fast, full);
     let records = fast
         .lines()
@@ -128,14 +134,9 @@ fn hunt_fast_and_full(logs: &str, rule: &str) -> (String, String, Vec<u64>) {
 
 #[test]
 fn literals_hidden_by_escapes_or_case_are_still_matched() {
-    let dir = std::env::temp_dir().join(format!("tw-prefilter-{}", std::process::id()));
-    let rule = write(
-        &dir,
-        "rule.yml",
-        "title: Forwarding parameter set\nid: 5f0c7a1e-1111-4c1e-9a55-000000000001\nlevel: high\n\
+    let rule = "title: Forwarding parameter set\nid: 5f0c7a1e-1111-4c1e-9a55-000000000001\nlevel: high\n\
          logsource: {product: m365, service: exchange}\n\
-         detection:\n  sel:\n    Operation: Set-Mailbox\n    Parameters.Name: ForwardingSmtpAddress\n  condition: sel\n",
-    );
+         detection:\n  sel:\n    Operation: Set-Mailbox\n    Parameters.Name: ForwardingSmtpAddress\n  condition: sel\n";
     // Management API lines: the operation spelled with a \u escape, in upper case, with a
     // trailing full stop, and a record that matches nothing.
     let line = |op: &str, param: &str, id: u32| {
@@ -151,26 +152,17 @@ fn literals_hidden_by_escapes_or_case_are_still_matched() {
         line("New-InboxRule", "Name", 5),
     ]
     .concat();
-    let logs = dir.join("logs");
-    write(&logs, "ual.jsonl", &text);
-    let logs = logs.to_string_lossy().to_string();
-    let (fast, err, records) = hunt_fast_and_full(&logs, &rule);
+    let (fast, err, records) = hunt_fast_and_full("escapes", rule, &text);
     assert_eq!(records, [0, 1, 2], "{fast}");
     // The two records without the parameter were never decoded.
     assert_eq!(not_decoded(&err), 2, "{err}");
-    std::fs::remove_dir_all(&dir).ok();
 }
 
 #[test]
 fn literals_with_a_solidus_are_matched_when_it_is_escaped() {
-    let dir = std::env::temp_dir().join(format!("tw-prefilter-solidus-{}", std::process::id()));
-    let rule = write(
-        &dir,
-        "rule.yml",
-        "title: Inbox folder touched\nid: 5f0c7a1e-1111-4c1e-9a55-000000000002\nlevel: high\n\
+    let rule = "title: Inbox folder touched\nid: 5f0c7a1e-1111-4c1e-9a55-000000000002\nlevel: high\n\
          logsource: {product: m365, service: exchange}\n\
-         detection:\n  sel:\n    ObjectId|endswith: '/Users/x/Inbox'\n  condition: sel\n",
-    );
+         detection:\n  sel:\n    ObjectId|endswith: '/Users/x/Inbox'\n  condition: sel\n";
     let line = |object: &str, id: u32| {
         format!(
             "{{\"CreationTime\":\"2024-03-01T10:00:0{id}\",\"Id\":\"00000000-0000-0000-0000-00000000000{id}\",\"Operation\":\"FolderBind\",\"OrganizationId\":\"3f077120-9ad8-590f-3cc3-95b254b50b0b\",\"RecordType\":2,\"UserKey\":\"u\",\"UserType\":2,\"Version\":1,\"Workload\":\"Exchange\",\"ClientIP\":\"10.0.0.1\",\"UserId\":\"admin@contoso.com\",\"ObjectId\":\"{object}\"}}\n"
@@ -184,12 +176,8 @@ fn literals_with_a_solidus_are_matched_when_it_is_escaped() {
         line("contoso.com/Inbox/Users/x/Sent Items", 3),
     ]
     .concat();
-    let logs = dir.join("logs");
-    write(&logs, "ual.jsonl", &text);
-    let logs = logs.to_string_lossy().to_string();
-    let (fast, err, records) = hunt_fast_and_full(&logs, &rule);
+    let (fast, err, records) = hunt_fast_and_full("solidus", rule, &text);
     assert_eq!(records, [0, 1], "{fast}");
     // The other folder's record was never decoded: the whole path is looked up.
     assert_eq!(not_decoded(&err), 1, "{err}");
-    std::fs::remove_dir_all(&dir).ok();
 }

@@ -178,57 +178,22 @@ pub struct SigmaView<'a> {
     pub event: &'a Event,
     /// How its format names fields.
     pub resolver: &'a Resolver,
-    /// When set, fields are read from the record parsed through this projection (what every
-    /// rule field can reach, [`Resolver::projection`]) rather than from the whole document;
-    /// keyword searches always read the whole document.
-    pub projection: Option<&'a Projection>,
-    /// The record parsed through `projection`, on first use.
-    pub projected: std::cell::OnceCell<serde_json::Value>,
 }
 
 impl<'a> SigmaView<'a> {
-    /// A view reading fields from the whole document.
+    /// The view of `event`, its fields named per format by `resolver`.
     pub fn new(event: &'a Event, resolver: &'a Resolver) -> SigmaView<'a> {
-        SigmaView {
-            event,
-            resolver,
-            projection: None,
-            projected: std::cell::OnceCell::new(),
-        }
+        SigmaView { event, resolver }
     }
 
-    /// A view reading fields from the record parsed through `projection`.
-    pub fn projected(
-        event: &'a Event,
-        resolver: &'a Resolver,
-        projection: &'a Projection,
-    ) -> SigmaView<'a> {
-        SigmaView {
-            projection: Some(projection),
-            ..SigmaView::new(event, resolver)
-        }
-    }
-
-    /// The document fields are read from.
+    /// The document fields are read from: the record as the reader parsed it through a
+    /// projection of every rule field ([`Resolver::projection`]) when it did, else the whole
+    /// document. Keyword searches always read the whole document.
     fn fields_doc(&self) -> &serde_json::Value {
-        let Some(p) = self.projection else {
-            return self.event.doc();
-        };
-        if let Some(v) = self.event.raw.projected() {
-            return v;
-        }
-        let Some(text) = self.event.raw.text() else {
-            return self.event.doc();
-        };
-        self.projected.get_or_init(|| {
-            let mut v = p.parse(text).unwrap_or(serde_json::Value::Null);
-            if self.event.raw.decodes_strings()
-                && let serde_json::Value::Object(o) = &mut v
-            {
-                tw_event::decode_json_strings(o);
-            }
-            v
-        })
+        self.event
+            .raw
+            .projected()
+            .unwrap_or_else(|| self.event.doc())
     }
 }
 

@@ -466,11 +466,7 @@ impl Hunter {
                 {
                     out.push(Out::CrossTenantUser(u.to_lowercase()));
                 }
-                let view = if decode_all {
-                    SigmaView::new(ev, &self.resolver)
-                } else {
-                    SigmaView::projected(ev, &self.resolver, &self.projection)
-                };
+                let view = SigmaView::new(ev, &self.resolver);
                 let matches = SCRATCH.with(|s| match &verdict {
                     Verdict::All | Verdict::Skip => {
                         self.set.matches_with(&view, &mut s.borrow_mut())
@@ -488,7 +484,6 @@ impl Hunter {
                     if !generic && !self.routes[m.rule].contains(&ev.kind) {
                         continue;
                     }
-                    let matched: BTreeMap<String, String> = m.fields.into_iter().collect();
                     let rule = &self.set.rules()[m.rule];
                     if self.correlated.contains(&m.rule)
                         && let Some(t) = ev.canonical.time
@@ -520,7 +515,8 @@ impl Hunter {
                                     ev,
                                     BTreeMap::new(),
                                 ),
-                                matched: matched.into_iter().collect(),
+                                // Made a map (the last value of a field wins) if it is reported.
+                                matched: m.fields,
                             }));
                         }
                         continue;
@@ -529,7 +525,7 @@ impl Hunter {
                         out.push(Out::Finding(Finding::from_event(
                             self.rule_ref(m.rule),
                             ev,
-                            matched,
+                            m.fields.into_iter().collect(),
                         )));
                     }
                 }

@@ -59,11 +59,6 @@ impl Document {
         self.text.as_deref()
     }
 
-    /// Whether top-level strings holding JSON are decoded (see [`Document::lazy`]).
-    pub fn decodes_strings(&self) -> bool {
-        self.decode_strings
-    }
-
     /// The parsed document (`null` if the text no longer parses, which the reader rules out by
     /// checking every record with the same parser).
     pub fn get(&self) -> &Value {

@@ -14,33 +14,8 @@ use std::sync::OnceLock;
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
-/// A fast hasher for short field names (FNV-1a): the selection is fixed and not attacker-chosen,
-/// so flooding resistance is not needed on this path.
-#[derive(Default, Clone, Copy)]
-pub struct Fnv(u64);
-
-impl std::hash::Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        let mut h = if self.0 == 0 {
-            0xcbf2_9ce4_8422_2325
-        } else {
-            self.0
-        };
-        for b in bytes {
-            h ^= u64::from(*b);
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
-        self.0 = h;
-    }
-}
-
-type FnvBuild = std::hash::BuildHasherDefault<Fnv>;
-
-/// A hasher for field names that takes eight bytes a step (multiply and rotate): the names are
-/// fixed and not attacker-chosen, and a record's keys are each looked up once.
+/// A hasher for field names that takes eight bytes a step (multiply and rotate): the selections
+/// are fixed and not attacker-chosen, so flooding resistance is not needed on this path.
 #[derive(Default, Clone, Copy)]
 pub struct WordHash(u64);
 
@@ -80,7 +55,7 @@ pub struct Node {
     /// Keep only that the key is present (value replaced by null).
     presence: bool,
     /// Keep these sub-keys (objects are walked, arrays fanned out, scalars kept whole).
-    children: HashMap<&'static str, Node, FnvBuild>,
+    children: HashMap<&'static str, Node, WordBuild>,
 }
 
 impl Node {
