@@ -24,6 +24,13 @@
 //! cross-tenant event anywhere in the data read are considered (the partner's accounts, also in
 //! the partner's own tenant). Evaluation runs after the ordered merge of all events, so results
 //! are the same whatever the thread count. Durations: `s`, `m`, `h`, `d` suffixes.
+//!
+//! A correlation rule may carry `tenantwatch.new_behaviour` (`entity`: some of its group-by
+//! fields; `baseline`, 72h by default): the events of the rules it correlates in the baseline
+//! period — from the earliest of them — teach which entities are usual. Matches in the baseline
+//! period are not reported, and a later match only when its entity had no such event in the
+//! baseline period (a backup application reading mail from its usual address is usual; an
+//! application reading mail in bulk from an address it never read mail from is new).
 
 use std::collections::{HashMap, HashSet};
 
@@ -111,6 +118,79 @@ pub fn spec_of(doc: &Value) -> Result<Option<FirstSeenSpec>, String> {
     }))
 }
 
+/// The `tenantwatch.new_behaviour` block of a correlation rule: entities with events in the
+/// baseline period are usual (see the module docs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewBehaviourSpec {
+    /// Group-by fields whose values identify the entity.
+    pub entity: Vec<String>,
+    /// Baseline length, milliseconds after the earliest event of the correlation's rules.
+    pub baseline_ms: i64,
+}
+
+/// Reads the `tenantwatch.new_behaviour` block of a correlation rule document (`group_by`: the
+/// correlation's group-by fields, which the entity must be among): `Ok(None)` when absent.
+pub fn new_behaviour_of(doc: &Value) -> Result<Option<NewBehaviourSpec>, String> {
+    let Some(nb) = doc.get("tenantwatch").and_then(|t| t.get("new_behaviour")) else {
+        return Ok(None);
+    };
+    let entity: Vec<String> = match nb.get("entity") {
+        Some(Value::String(s)) => vec![s.clone()],
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect(),
+        _ => Vec::new(),
+    };
+    if entity.is_empty() {
+        return Err(
+            "tenantwatch.new_behaviour: `entity` (a group-by field or a list of them) is required"
+                .into(),
+        );
+    }
+    let group_by: Vec<&str> = match doc.get("correlation").and_then(|c| c.get("group-by")) {
+        Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
+        Some(Value::String(s)) => vec![s.as_str()],
+        _ => Vec::new(),
+    };
+    if let Some(e) = entity.iter().find(|e| !group_by.contains(&e.as_str())) {
+        return Err(format!(
+            "tenantwatch.new_behaviour: entity field {e} is not a group-by field of the correlation"
+        ));
+    }
+    let baseline_ms = match nb.get("baseline") {
+        None => 72 * 3_600_000,
+        Some(v) => v
+            .as_str()
+            .and_then(parse_duration_ms)
+            .ok_or_else(|| format!("tenantwatch.new_behaviour: bad baseline {v}"))?,
+    };
+    Ok(Some(NewBehaviourSpec {
+        entity,
+        baseline_ms,
+    }))
+}
+
+/// Of the matches of one `new_behaviour` correlation — (entity values, lower case; time of the
+/// match) — those to report. `seen` gives, per entity, the time of its earliest event among the
+/// correlated rules' events; the baseline period ends `baseline_ms` after the earliest of them.
+/// Matches in the baseline period are not reported; a later match is reported unless its entity
+/// had an event in the baseline period (it is then usual).
+pub fn new_behaviour(
+    spec: &NewBehaviourSpec,
+    seen: &HashMap<Vec<String>, i64>,
+    matches: &[(Vec<String>, i64)],
+) -> Vec<bool> {
+    let Some(start) = seen.values().min() else {
+        return vec![true; matches.len()];
+    };
+    let end = start.saturating_add(spec.baseline_ms);
+    matches
+        .iter()
+        .map(|(e, t)| *t > end && seen.get(e).is_none_or(|first| *first > end))
+        .collect()
+}
+
 /// One candidate event of a first-seen rule, as merged in input order.
 #[derive(Debug, Clone)]
 pub struct Candidate {
@@ -135,11 +215,34 @@ type ByValue = HashMap<String, Vec<(usize, ValueState)>>;
 type Groups = HashMap<Vec<String>, ByValue>;
 
 /// One (value, rule) of an entity: the earliest candidate in full, every record compactly.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 struct ValueState {
-    first: Box<Candidate>,
+    /// The earliest candidate (`None` only while its hits arrive first).
+    first: Option<Box<Candidate>>,
     /// (time, file, record, line) of every candidate.
     hits: Vec<(i64, FileName, u64, u64)>,
+}
+
+/// A [`ValueState`] whose earliest candidate is known.
+struct Ready {
+    first: Box<Candidate>,
+    hits: Vec<(i64, FileName, u64, u64)>,
+}
+
+/// A later record of a (rule, entity, value) for which an earlier candidate was sent in full:
+/// only where it is.
+#[derive(Debug, Clone)]
+pub struct Hit {
+    /// Index of the rule in the compiled set.
+    pub rule: usize,
+    /// Entity key values (lower case).
+    pub entity: Vec<String>,
+    /// The value (lower case).
+    pub value: String,
+    /// Event time, milliseconds.
+    pub time: i64,
+    /// The record.
+    pub provenance: Provenance,
 }
 
 /// What first-seen evaluation keeps while events stream in: per history and entity, per value
@@ -153,6 +256,52 @@ pub struct FirstSeenState {
 }
 
 impl FirstSeenState {
+    /// The state of (rule, entity, value) in the rule's history, created if new; the history's
+    /// start moved to `t` if earlier.
+    fn slot(
+        &mut self,
+        spec: &FirstSeenSpec,
+        rule: usize,
+        entity: &[String],
+        value: &str,
+        t: i64,
+    ) -> Option<&mut ValueState> {
+        let own;
+        let history: &str = match &spec.history {
+            Some(h) => h,
+            None => {
+                own = format!("#{rule}");
+                &own
+            }
+        };
+        match self.starts.get_mut(history) {
+            Some(start) => *start = (*start).min(t),
+            None => {
+                self.starts.insert(history.to_string(), t);
+            }
+        }
+        if !self.groups.contains_key(history) {
+            self.groups.insert(history.to_string(), HashMap::new());
+        }
+        let entities = self.groups.get_mut(history)?;
+        if !entities.contains_key(entity) {
+            entities.insert(entity.to_vec(), HashMap::new());
+        }
+        let values = entities.get_mut(entity)?;
+        if !values.contains_key(value) {
+            values.insert(value.to_string(), Vec::new());
+        }
+        let rules = values.get_mut(value)?;
+        let i = match rules.iter().position(|(r, _)| *r == rule) {
+            Some(i) => i,
+            None => {
+                rules.push((rule, ValueState::default()));
+                rules.len() - 1
+            }
+        };
+        rules.get_mut(i).map(|r| &mut r.1)
+    }
+
     /// Adds one candidate (candidates without a time, or of a rule without parameters, are
     /// ignored; so are candidates without a user when the rule wants cross-tenant actors).
     pub fn add(&mut self, c: Candidate, specs: &HashMap<usize, FirstSeenSpec>) {
@@ -165,46 +314,32 @@ impl FirstSeenState {
         if spec.cross_tenant_actors && c.finding.actor.user.is_none() {
             return;
         }
-        let history = match &spec.history {
-            Some(h) => h.clone(),
-            None => format!("#{}", c.rule),
-        };
         let Some(p) = c.finding.evidence.first() else {
             return;
         };
         let hit = (t, p.file.clone(), p.record, p.line);
-        let start = self.starts.entry(history.clone()).or_insert(t);
-        *start = (*start).min(t);
-        let entities = self.groups.entry(history).or_default();
-        if !entities.contains_key(c.entity.as_slice()) {
-            entities.insert(c.entity.clone(), HashMap::new());
-        }
-        let Some(values) = entities.get_mut(c.entity.as_slice()) else {
+        let Some(st) = self.slot(spec, c.rule, &c.entity, &c.value, t) else {
             return;
         };
-        if !values.contains_key(c.value.as_str()) {
-            values.insert(c.value.clone(), Vec::new());
+        st.hits.push(hit);
+        match &mut st.first {
+            Some(first) if first.finding.sort_key() <= c.finding.sort_key() => {}
+            Some(first) => **first = c,
+            None => st.first = Some(Box::new(c)),
         }
-        let Some(rules) = values.get_mut(c.value.as_str()) else {
+    }
+
+    /// Adds a later record of a (rule, entity, value) whose earlier candidate is (or will be)
+    /// added in full by [`FirstSeenState::add`].
+    pub fn add_hit(&mut self, h: Hit, specs: &HashMap<usize, FirstSeenSpec>) {
+        let Some(spec) = specs.get(&h.rule) else {
             return;
         };
-        match rules.iter_mut().find(|(r, _)| *r == c.rule) {
-            Some((_, st)) => {
-                st.hits.push(hit);
-                if c.finding.sort_key() < st.first.finding.sort_key() {
-                    *st.first = c;
-                }
-            }
-            None => {
-                rules.push((
-                    c.rule,
-                    ValueState {
-                        first: Box::new(c),
-                        hits: vec![hit],
-                    },
-                ));
-            }
-        }
+        let p = h.provenance;
+        let Some(st) = self.slot(spec, h.rule, &h.entity, &h.value, h.time) else {
+            return;
+        };
+        st.hits.push((h.time, p.file, p.record, p.line));
     }
 
     /// The findings: `cross_tenant_users` holds the users (lower case) seen in a cross-tenant
@@ -228,9 +363,20 @@ impl FirstSeenState {
             let Some(start) = starts.get(&history) else {
                 continue;
             };
-            let mut values: Vec<((String, usize), ValueState)> = values
+            let mut values: Vec<((String, usize), Ready)> = values
                 .into_iter()
-                .flat_map(|(v, rules)| rules.into_iter().map(move |(r, st)| ((v.clone(), r), st)))
+                .flat_map(|(v, rules)| {
+                    rules.into_iter().filter_map(move |(r, st)| {
+                        let first = st.first?;
+                        Some((
+                            (v.clone(), r),
+                            Ready {
+                                first,
+                                hits: st.hits,
+                            },
+                        ))
+                    })
+                })
                 .filter(|(_, st)| {
                     specs.get(&st.first.rule).is_some_and(|spec| {
                         !spec.cross_tenant_actors
@@ -417,5 +563,88 @@ mod tests {
         assert_eq!(f[0].evidence.len(), 2);
         assert_eq!(f[0].matched["tw.ip"], "6.6.6.6");
         assert_eq!(f[0].rule.id, "fs");
+    }
+
+    #[test]
+    fn hits_count_as_records_whatever_their_order() {
+        let h = 3_600_000;
+        let specs = HashMap::from([(
+            0,
+            FirstSeenSpec {
+                entity: vec!["tw.user".into()],
+                value: "tw.ip".into(),
+                baseline_ms: 24 * h,
+                cross_tenant_actors: false,
+                history: None,
+            },
+        )]);
+        let rule = |_| RuleRef {
+            id: "fs".into(),
+            title: "fs".into(),
+            level: "medium".into(),
+            tags: vec![],
+            origin: Origin::Builtin,
+        };
+        let all = vec![
+            cand(0, "a@p.com", "1.1.1.1", 0),
+            cand(31 * h, "a@p.com", "6.6.6.6", 3),
+            cand(40 * h, "a@p.com", "6.6.6.6", 4),
+            cand(50 * h, "a@p.com", "6.6.6.6", 5),
+        ];
+        let whole = evaluate(all.clone(), &specs, &HashSet::new(), &rule);
+        // The same records, the later ones as hits, one of them arriving before the candidate.
+        let hit = |c: &Candidate| Hit {
+            rule: 0,
+            entity: c.entity.clone(),
+            value: c.value.clone(),
+            time: c.finding.time.map(Timestamp::millis).unwrap_or(0),
+            provenance: c.finding.evidence[0].clone(),
+        };
+        let mut st = FirstSeenState::default();
+        st.add_hit(hit(&all[3]), &specs);
+        st.add(all[0].clone(), &specs);
+        st.add(all[1].clone(), &specs);
+        st.add_hit(hit(&all[2]), &specs);
+        let split = st.finish(&specs, &HashSet::new(), &rule);
+        assert_eq!(whole.len(), 1);
+        assert_eq!(whole[0].evidence.len(), 3);
+        assert_eq!(
+            serde_json::to_string(&whole).unwrap(),
+            serde_json::to_string(&split).unwrap()
+        );
+        // A value known only through hits has no candidate: nothing is reported for it.
+        let mut st = FirstSeenState::default();
+        st.add(all[0].clone(), &specs);
+        st.add_hit(hit(&all[2]), &specs);
+        assert!(st.finish(&specs, &HashSet::new(), &rule).is_empty());
+    }
+
+    #[test]
+    fn new_behaviour_reports_entities_without_baseline_events() {
+        let doc = serde_json::json!({"correlation":{"group-by":["tw.app_id","tw.ip"]},
+            "tenantwatch":{"new_behaviour":{"entity":["tw.app_id","tw.ip"],"baseline":"24h"}}});
+        let spec = new_behaviour_of(&doc).unwrap().unwrap();
+        assert_eq!(spec.baseline_ms, 86_400_000);
+        let bad = serde_json::json!({"correlation":{"group-by":["tw.app_id"]},
+            "tenantwatch":{"new_behaviour":{"entity":["tw.ip"]}}});
+        assert!(
+            new_behaviour_of(&bad)
+                .unwrap_err()
+                .contains("not a group-by field")
+        );
+        let h = 3_600_000;
+        let e = |a: &str, ip: &str| vec![a.to_string(), ip.to_string()];
+        // The backup app reads mail from its address from the start; app b never did.
+        let seen = HashMap::from([(e("backup", "1.1.1.1"), 0), (e("b", "6.6.6.6"), 30 * h)]);
+        let matches = vec![
+            (e("backup", "1.1.1.1"), 2 * h), // in the baseline period: not reported
+            (e("backup", "1.1.1.1"), 40 * h), // usual
+            (e("b", "6.6.6.6"), 31 * h),     // new
+            (e("backup", "9.9.9.9"), 50 * h), // the backup app somewhere new
+        ];
+        assert_eq!(
+            new_behaviour(&spec, &seen, &matches),
+            vec![false, false, true, true]
+        );
     }
 }

@@ -16,7 +16,7 @@ use tw_sigma::{
 
 use crate::event::{Resolver, SigmaView};
 use crate::fieldmap::{FieldMap, shipped_maps};
-use crate::firstseen::{Candidate, FirstSeenSpec, FirstSeenState};
+use crate::firstseen::{Candidate, FirstSeenSpec, FirstSeenState, Hit, NewBehaviourSpec};
 use crate::prefilter::{PrefilterScratch, RawPrefilter, Verdict, raw_literal};
 use crate::route::kinds_for;
 
@@ -53,12 +53,16 @@ pub struct Hunter {
     set: RuleSet,
     routes: Vec<Vec<LogKind>>,
     origins: Vec<Origin>,
+    /// Per correlation: where its rule text came from.
+    correlation_origins: Vec<Origin>,
     resolver: Resolver,
     maps: HashMap<Format, FieldMap>,
     correlated: HashSet<usize>,
     /// Per correlated rule, the fields its observations keep (group-by, aliases, value field).
     correlation_fields: HashMap<usize, Vec<FieldRef>>,
     first_seen: HashMap<usize, FirstSeenSpec>,
+    /// Per correlation carrying `tenantwatch.new_behaviour`: its parameters.
+    new_behaviour: HashMap<usize, NewBehaviourSpec>,
     first_seen_fields: HashMap<usize, (Vec<FieldRef>, FieldRef)>,
     extension_errors: Vec<(String, String)>,
     prefilter: RawPrefilter,
@@ -129,8 +133,18 @@ enum Out {
         snapshot: Value,
     },
     FirstSeen(Candidate),
+    FirstSeenHit(Hit),
     CrossTenantUser(String),
 }
+
+/// Distinguishes hunts, so that per-thread state left by one hunt is not read by the next.
+static HUNT_GENERATION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Per thread and hunt: the earliest record (time, provenance) this thread sent in full for
+/// each first-seen (rule, entity, value); later records go out as [`Hit`]s. The earliest record
+/// overall is always sent in full by the thread that read it, so the result does not depend on
+/// how records are spread over threads.
+type SentFirst = HashMap<(usize, Vec<String>, String), (i64, Provenance)>;
 
 impl Hunter {
     /// Compiles `sources` (rejected rules are listed by [`Hunter::rule_set`]`.errors()`).
@@ -143,11 +157,12 @@ impl Hunter {
         let mut path_origin: HashMap<String, Origin> = HashMap::new();
         // tenantwatch extensions, by (path, id or title).
         let mut specs: HashMap<(String, String), FirstSeenSpec> = HashMap::new();
+        let mut behaviour_specs: HashMap<(String, String), NewBehaviourSpec> = HashMap::new();
         let mut extension_errors = Vec::new();
         for s in sources {
             b.add_yaml(&s.path, &s.text);
             path_origin.insert(s.path.clone(), s.origin);
-            if !s.text.contains("first_seen") {
+            if !s.text.contains("first_seen") && !s.text.contains("new_behaviour") {
                 continue;
             }
             let Ok(docs) = tw_sigma::yaml_to_json(&s.path, &s.text) else {
@@ -160,6 +175,23 @@ impl Hunter {
                     .and_then(Value::as_str)
                     .unwrap_or("")
                     .to_string();
+                if d.get("correlation").is_some() {
+                    let key = d
+                        .get("id")
+                        .or_else(|| d.get("name"))
+                        .or_else(|| d.get("title"))
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .to_string();
+                    match crate::firstseen::new_behaviour_of(&d) {
+                        Ok(Some(spec)) => {
+                            behaviour_specs.insert((s.path.clone(), key), spec);
+                        }
+                        Ok(None) => {}
+                        Err(e) => extension_errors.push((s.path.clone(), e)),
+                    }
+                    continue;
+                }
                 match crate::firstseen::spec_of(&d) {
                     Ok(Some(spec)) => {
                         specs.insert((s.path.clone(), key), spec);
@@ -181,6 +213,31 @@ impl Hunter {
             .rules()
             .iter()
             .map(|r| path_origin.get(r.path()).copied().unwrap_or(Origin::User))
+            .collect();
+        let correlation_origins = set
+            .correlations()
+            .iter()
+            .map(|c| {
+                path_origin
+                    .get(c.rule().path.as_str())
+                    .copied()
+                    .unwrap_or_else(|| origin_of_path(&c.rule().path))
+            })
+            .collect();
+        let new_behaviour: HashMap<usize, NewBehaviourSpec> = set
+            .correlations()
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| {
+                let r = c.rule();
+                let key =
+                    r.id.clone()
+                        .or_else(|| r.name.clone())
+                        .unwrap_or_else(|| r.title.clone());
+                behaviour_specs
+                    .get(&(r.path.clone(), key))
+                    .map(|spec| (i, spec.clone()))
+            })
             .collect();
         let mut correlated = HashSet::new();
         let mut all_names: Vec<String> = Vec::new();
@@ -281,11 +338,13 @@ impl Hunter {
             },
             prefilter,
             first_seen,
+            new_behaviour,
             first_seen_fields,
             extension_errors,
             set,
             routes,
             origins,
+            correlation_origins,
             resolver,
             maps,
             correlated,
@@ -384,6 +443,56 @@ impl Hunter {
         text.filter(|t| !t.is_empty())
     }
 
+    /// Correlation matches without the usual ones of `new_behaviour` correlations
+    /// ([`crate::firstseen::new_behaviour`]); `seen` gives, per such correlation and entity, the
+    /// time of the entity's earliest event.
+    fn drop_usual(
+        &self,
+        matches: Vec<tw_sigma::CorrelationMatch>,
+        seen: &HashMap<usize, HashMap<Vec<String>, i64>>,
+    ) -> Vec<tw_sigma::CorrelationMatch> {
+        if self.new_behaviour.is_empty() {
+            return matches;
+        }
+        let none = HashMap::new();
+        let mut keep = vec![true; matches.len()];
+        for (&c, spec) in &self.new_behaviour {
+            let mine: Vec<usize> = (0..matches.len())
+                .filter(|&i| matches[i].correlation == c)
+                .collect();
+            let entities: Vec<(Vec<String>, i64)> = mine
+                .iter()
+                .map(|&i| {
+                    let m = &matches[i];
+                    let entity = spec
+                        .entity
+                        .iter()
+                        .map(|f| {
+                            m.group
+                                .iter()
+                                .find(|(k, _)| k == f)
+                                .map(|(_, v)| v.to_lowercase())
+                                .unwrap_or_default()
+                        })
+                        .collect();
+                    (entity, m.last_ms)
+                })
+                .collect();
+            let seen = seen.get(&c).unwrap_or(&none);
+            for (&i, report) in mine
+                .iter()
+                .zip(crate::firstseen::new_behaviour(spec, seen, &entities))
+            {
+                keep[i] = report;
+            }
+        }
+        matches
+            .into_iter()
+            .zip(keep)
+            .filter_map(|(m, k)| k.then_some(m))
+            .collect()
+    }
+
     /// Reads `paths` and runs every rule on every event of its log kinds.
     pub fn hunt(&self, paths: &[PathBuf], opts: &HuntOptions) -> HuntResult {
         let min = opts.min_level;
@@ -408,7 +517,10 @@ impl Hunter {
             static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
             static PRE: std::cell::RefCell<PrefilterScratch> =
                 std::cell::RefCell::new(PrefilterScratch::default());
+            static SENT: std::cell::RefCell<(u64, SentFirst, HashSet<String>)> =
+                std::cell::RefCell::new((0, HashMap::new(), HashSet::new()));
         }
+        let generation = HUNT_GENERATION.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
         let decode_all = opts.decode_all;
         // The literals looked up first are picked from how often they occur in the data.
         let mut prefilter = self.prefilter.clone();
@@ -447,6 +559,8 @@ impl Hunter {
             origin: Origin::Builtin,
         };
         let mut cross_users: HashSet<String> = HashSet::new();
+        // Per new-behaviour correlation and entity: the time of its earliest event.
+        let mut behaviour_seen: HashMap<usize, HashMap<Vec<String>, i64>> = HashMap::new();
         // Records are parsed once, keeping what the rules and the canonical fields read.
         let ingest = IngestOptions {
             projection: (!decode_all).then(|| self.projection.clone()),
@@ -464,7 +578,17 @@ impl Hunter {
                     && ev.is_cross_tenant()
                     && let Some(u) = &ev.canonical.user
                 {
-                    out.push(Out::CrossTenantUser(u.to_lowercase()));
+                    let u = u.to_lowercase();
+                    let new = SENT.with(|s| {
+                        let s = &mut *s.borrow_mut();
+                        if s.0 != generation {
+                            *s = (generation, HashMap::new(), HashSet::new());
+                        }
+                        !s.2.contains(&u) && s.2.insert(u.clone())
+                    });
+                    if new {
+                        out.push(Out::CrossTenantUser(u));
+                    }
                 }
                 let view = SigmaView::new(ev, &self.resolver);
                 let matches = SCRATCH.with(|s| match &verdict {
@@ -505,19 +629,56 @@ impl Hunter {
                             .map(|f| Self::first_text(&view, f).map(|t| t.to_lowercase()))
                             .collect();
                         let v = Self::first_text(&view, value).map(|t| t.to_lowercase());
-                        if let (Some(keys), Some(v)) = (keys, v) {
-                            out.push(Out::FirstSeen(Candidate {
-                                rule: m.rule,
-                                entity: keys,
-                                value: v,
-                                finding: Finding::from_event(
-                                    placeholder.clone(),
-                                    ev,
-                                    BTreeMap::new(),
-                                ),
-                                // Made a map (the last value of a field wins) if it is reported.
-                                matched: m.fields,
-                            }));
+                        let spec = self.first_seen.get(&m.rule);
+                        let counted = spec
+                            .is_some_and(|s| !s.cross_tenant_actors || ev.canonical.user.is_some());
+                        if let (Some(keys), Some(v), Some(t), true) =
+                            (keys, v, ev.canonical.time, counted)
+                        {
+                            let t = t.millis();
+                            let key = (m.rule, keys, v);
+                            let here = (t, ev.provenance.clone());
+                            let earliest = SENT.with(|s| {
+                                let s = &mut *s.borrow_mut();
+                                if s.0 != generation {
+                                    *s = (generation, HashMap::new(), HashSet::new());
+                                }
+                                match s.1.get_mut(&key) {
+                                    Some(sent) if *sent <= here => false,
+                                    Some(sent) => {
+                                        *sent = here.clone();
+                                        true
+                                    }
+                                    None => {
+                                        s.1.insert(key.clone(), here.clone());
+                                        true
+                                    }
+                                }
+                            });
+                            let (rule, entity, value) = key;
+                            if earliest {
+                                out.push(Out::FirstSeen(Candidate {
+                                    rule,
+                                    entity,
+                                    value,
+                                    finding: Finding::from_event(
+                                        placeholder.clone(),
+                                        ev,
+                                        BTreeMap::new(),
+                                    ),
+                                    // Made a map (the last value of a field wins) if it is
+                                    // reported.
+                                    matched: m.fields,
+                                }));
+                            } else {
+                                out.push(Out::FirstSeenHit(Hit {
+                                    rule,
+                                    entity,
+                                    value,
+                                    time: t,
+                                    provenance: here.1,
+                                }));
+                            }
                         }
                         continue;
                     }
@@ -539,10 +700,34 @@ impl Hunter {
                     snapshot,
                 } => {
                     let id = evidence.len() as u64;
+                    for (&c, spec) in &self.new_behaviour {
+                        if !self.set.correlations()[c].rule_refs().contains(&rule) {
+                            continue;
+                        }
+                        let entity: Vec<String> = spec
+                            .entity
+                            .iter()
+                            .map(|f| {
+                                snapshot
+                                    .get(f)
+                                    .and_then(Value::as_str)
+                                    .unwrap_or("")
+                                    .to_lowercase()
+                            })
+                            .collect();
+                        let seen = behaviour_seen.entry(c).or_default();
+                        match seen.get_mut(&entity) {
+                            Some(t) => *t = (*t).min(time),
+                            None => {
+                                seen.insert(entity, time);
+                            }
+                        }
+                    }
                     evidence.push((finding.evidence[0].clone(), finding, rule));
                     engine.observe(rule, id, time, &snapshot);
                 }
                 Out::FirstSeen(c) => first_seen.add(c, &self.first_seen),
+                Out::FirstSeenHit(h) => first_seen.add_hit(h, &self.first_seen),
                 Out::CrossTenantUser(u) => {
                     cross_users.insert(u);
                 }
@@ -551,6 +736,7 @@ impl Hunter {
         self.set.count_skipped_events(report.totals.prefiltered);
         findings.extend(first_seen.finish(&self.first_seen, &cross_users, &|i| self.rule_ref(i)));
         let (corr, cstats): (_, CorrelationStats) = engine.finish();
+        let corr = self.drop_usual(corr, &behaviour_seen);
         for m in corr {
             let c = &self.set.correlations()[m.correlation];
             let r = c.rule();
@@ -592,7 +778,11 @@ impl Hunter {
                 title: r.title.clone(),
                 level,
                 tags: r.tags.clone(),
-                origin: origin_of_path(&r.path),
+                origin: self
+                    .correlation_origins
+                    .get(m.correlation)
+                    .copied()
+                    .unwrap_or(Origin::User),
             };
             f.time = Some(Timestamp(m.last_ms));
             f.evidence = events

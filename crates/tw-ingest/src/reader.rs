@@ -1213,15 +1213,23 @@ where
                     None if document_is_audit_data(format) => match obj.get("AuditData") {
                         // Purview: the document is the AuditData cell, read selectively now and
                         // parsed in full on first use.
-                        Some(Value::String(text)) => parse_selected(text.as_bytes(), selection())
-                            .map_err(|e| format!("AuditData is not valid JSON: {e}"))
-                            .and_then(|ad| {
-                                if !ad.is_object() {
-                                    return Err("AuditData is not a JSON object".to_string());
-                                }
-                                let c = canonical(format.log_kind(), &ad)?;
-                                Ok((format, c, Document::lazy(text.as_bytes().into(), false)))
-                            }),
+                        Some(Value::String(text)) => match opts.projection.as_deref() {
+                            Some(p) => p.parse(text.as_bytes()),
+                            None => parse_selected(text.as_bytes(), selection()),
+                        }
+                        .map_err(|e| format!("AuditData is not valid JSON: {e}"))
+                        .and_then(|ad| {
+                            if !ad.is_object() {
+                                return Err("AuditData is not a JSON object".to_string());
+                            }
+                            let c = canonical(format.log_kind(), &ad)?;
+                            let text: Box<[u8]> = text.as_bytes().into();
+                            let doc = match opts.projection {
+                                Some(_) => Document::lazy_projected(text, false, ad),
+                                None => Document::lazy(text, false),
+                            };
+                            Ok((format, c, doc))
+                        }),
                         _ => Err("no AuditData".to_string()),
                     },
                     None => prepare(format, Value::Object(obj)).and_then(|doc| {
