@@ -223,26 +223,68 @@ struct ValueState {
     hits: Vec<(i64, FileName, u64, u64)>,
 }
 
+/// One thread's first-seen state while records stream in: per (rule, entity, value), the
+/// earliest candidate the thread read in full and where every record is. The states of all
+/// threads are merged at the end ([`FirstSeenState::absorb`]); the result does not depend on how
+/// records were spread over threads.
+#[derive(Debug, Default)]
+pub struct LocalFirstSeen {
+    /// By [`LocalFirstSeen::key`].
+    map: HashMap<String, ValueState>,
+}
+
+impl LocalFirstSeen {
+    /// Writes the key of (rule, entity, value) into `buf` (cleared first).
+    pub fn key(buf: &mut String, rule: usize, entity: &[String], value: &str) {
+        use std::fmt::Write;
+        buf.clear();
+        let _ = write!(buf, "{rule}");
+        for e in entity {
+            buf.push('\u{1f}');
+            buf.push_str(e);
+        }
+        buf.push('\u{1e}');
+        buf.push_str(value);
+    }
+
+    /// Counts a record (time `t`, provenance `p`) of the (rule, entity, value) whose key is
+    /// `key`; `candidate` makes its whole candidate, called only when the record is the earliest
+    /// this thread has seen for the key.
+    pub fn add(
+        &mut self,
+        key: &str,
+        t: i64,
+        p: &Provenance,
+        candidate: impl FnOnce() -> Candidate,
+    ) {
+        let hit = (t, p.file.clone(), p.record, p.line);
+        match self.map.get_mut(key) {
+            Some(st) => {
+                st.hits.push(hit);
+                let earlier = st.first.as_ref().is_none_or(|f| {
+                    (Some(Timestamp(t)), Some(p)) < (f.finding.time, f.finding.evidence.first())
+                });
+                if earlier {
+                    st.first = Some(Box::new(candidate()));
+                }
+            }
+            None => {
+                self.map.insert(
+                    key.to_string(),
+                    ValueState {
+                        first: Some(Box::new(candidate())),
+                        hits: vec![hit],
+                    },
+                );
+            }
+        }
+    }
+}
+
 /// A [`ValueState`] whose earliest candidate is known.
 struct Ready {
     first: Box<Candidate>,
     hits: Vec<(i64, FileName, u64, u64)>,
-}
-
-/// A later record of a (rule, entity, value) for which an earlier candidate was sent in full:
-/// only where it is.
-#[derive(Debug, Clone)]
-pub struct Hit {
-    /// Index of the rule in the compiled set.
-    pub rule: usize,
-    /// Entity key values (lower case).
-    pub entity: Vec<String>,
-    /// The value (lower case).
-    pub value: String,
-    /// Event time, milliseconds.
-    pub time: i64,
-    /// The record.
-    pub provenance: Provenance,
 }
 
 /// What first-seen evaluation keeps while events stream in: per history and entity, per value
@@ -329,17 +371,28 @@ impl FirstSeenState {
         }
     }
 
-    /// Adds a later record of a (rule, entity, value) whose earlier candidate is (or will be)
-    /// added in full by [`FirstSeenState::add`].
-    pub fn add_hit(&mut self, h: Hit, specs: &HashMap<usize, FirstSeenSpec>) {
-        let Some(spec) = specs.get(&h.rule) else {
-            return;
-        };
-        let p = h.provenance;
-        let Some(st) = self.slot(spec, h.rule, &h.entity, &h.value, h.time) else {
-            return;
-        };
-        st.hits.push((h.time, p.file, p.record, p.line));
+    /// Merges one thread's state.
+    pub fn absorb(&mut self, local: LocalFirstSeen, specs: &HashMap<usize, FirstSeenSpec>) {
+        for (_, st) in local.map {
+            let Some(c) = st.first else {
+                continue;
+            };
+            let Some(spec) = specs.get(&c.rule) else {
+                continue;
+            };
+            let Some(t) = st.hits.iter().map(|h| h.0).min() else {
+                continue;
+            };
+            let Some(slot) = self.slot(spec, c.rule, &c.entity, &c.value, t) else {
+                continue;
+            };
+            slot.hits.extend(st.hits);
+            match &mut slot.first {
+                Some(first) if first.finding.sort_key() <= c.finding.sort_key() => {}
+                Some(first) => *first = c,
+                None => slot.first = Some(c),
+            }
+        }
     }
 
     /// The findings: `cross_tenant_users` holds the users (lower case) seen in a cross-tenant
@@ -566,7 +619,7 @@ mod tests {
     }
 
     #[test]
-    fn hits_count_as_records_whatever_their_order() {
+    fn thread_states_merge_to_the_same_result_whatever_the_split() {
         let h = 3_600_000;
         let specs = HashMap::from([(
             0,
@@ -590,33 +643,37 @@ mod tests {
             cand(31 * h, "a@p.com", "6.6.6.6", 3),
             cand(40 * h, "a@p.com", "6.6.6.6", 4),
             cand(50 * h, "a@p.com", "6.6.6.6", 5),
+            cand(60 * h, "a@p.com", "1.1.1.1", 6),
         ];
-        let whole = evaluate(all.clone(), &specs, &HashSet::new(), &rule);
-        // The same records, the later ones as hits, one of them arriving before the candidate.
-        let hit = |c: &Candidate| Hit {
-            rule: 0,
-            entity: c.entity.clone(),
-            value: c.value.clone(),
-            time: c.finding.time.map(Timestamp::millis).unwrap_or(0),
-            provenance: c.finding.evidence[0].clone(),
+        let whole =
+            serde_json::to_string(&evaluate(all.clone(), &specs, &HashSet::new(), &rule)).unwrap();
+        let mut buf = String::new();
+        let mut local = |cs: &[&Candidate]| {
+            let mut l = LocalFirstSeen::default();
+            for c in cs {
+                LocalFirstSeen::key(&mut buf, c.rule, &c.entity, &c.value);
+                let t = c.finding.time.map(Timestamp::millis).unwrap_or(0);
+                l.add(&buf, t, &c.finding.evidence[0], || (*c).clone());
+            }
+            l
         };
-        let mut st = FirstSeenState::default();
-        st.add_hit(hit(&all[3]), &specs);
-        st.add(all[0].clone(), &specs);
-        st.add(all[1].clone(), &specs);
-        st.add_hit(hit(&all[2]), &specs);
-        let split = st.finish(&specs, &HashSet::new(), &rule);
-        assert_eq!(whole.len(), 1);
-        assert_eq!(whole[0].evidence.len(), 3);
-        assert_eq!(
-            serde_json::to_string(&whole).unwrap(),
-            serde_json::to_string(&split).unwrap()
-        );
-        // A value known only through hits has no candidate: nothing is reported for it.
-        let mut st = FirstSeenState::default();
-        st.add(all[0].clone(), &specs);
-        st.add_hit(hit(&all[2]), &specs);
-        assert!(st.finish(&specs, &HashSet::new(), &rule).is_empty());
+        // Two threads, the later records of the new value read first by one of them.
+        for (one, two) in [
+            (vec![&all[3], &all[1], &all[0]], vec![&all[4], &all[2]]),
+            (vec![&all[2]], vec![&all[4], &all[3], &all[0], &all[1]]),
+        ] {
+            let mut st = FirstSeenState::default();
+            st.absorb(local(&two), &specs);
+            st.absorb(local(&one), &specs);
+            let split = st.finish(&specs, &HashSet::new(), &rule);
+            assert_eq!(split.len(), 1);
+            assert_eq!(split[0].evidence.len(), 3);
+            assert_eq!(
+                split[0].matched["(first_seen)"],
+                Timestamp(31 * h).to_string()
+            );
+            assert_eq!(serde_json::to_string(&split).unwrap(), whole);
+        }
     }
 
     #[test]

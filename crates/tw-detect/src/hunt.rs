@@ -16,7 +16,7 @@ use tw_sigma::{
 
 use crate::event::{Resolver, SigmaView};
 use crate::fieldmap::{FieldMap, shipped_maps};
-use crate::firstseen::{Candidate, FirstSeenSpec, FirstSeenState, Hit, NewBehaviourSpec};
+use crate::firstseen::{Candidate, FirstSeenSpec, FirstSeenState, NewBehaviourSpec};
 use crate::prefilter::{PrefilterScratch, RawPrefilter, Verdict, raw_literal};
 use crate::route::kinds_for;
 
@@ -132,19 +132,14 @@ enum Out {
         finding: Finding,
         snapshot: Value,
     },
-    FirstSeen(Candidate),
-    FirstSeenHit(Hit),
     CrossTenantUser(String),
 }
 
 /// Distinguishes hunts, so that per-thread state left by one hunt is not read by the next.
 static HUNT_GENERATION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
-/// Per thread and hunt: the earliest record (time, provenance) this thread sent in full for
-/// each first-seen (rule, entity, value); later records go out as [`Hit`]s. The earliest record
-/// overall is always sent in full by the thread that read it, so the result does not depend on
-/// how records are spread over threads.
-type SentFirst = HashMap<(usize, Vec<String>, String), (i64, Provenance)>;
+/// One thread's first-seen state in one hunt (shared with the hunt, which merges them all).
+type Local = std::sync::Arc<std::sync::Mutex<crate::firstseen::LocalFirstSeen>>;
 
 impl Hunter {
     /// Compiles `sources` (rejected rules are listed by [`Hunter::rule_set`]`.errors()`).
@@ -517,9 +512,13 @@ impl Hunter {
             static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
             static PRE: std::cell::RefCell<PrefilterScratch> =
                 std::cell::RefCell::new(PrefilterScratch::default());
-            static SENT: std::cell::RefCell<(u64, SentFirst, HashSet<String>)> =
-                std::cell::RefCell::new((0, HashMap::new(), HashSet::new()));
+            static SENT: std::cell::RefCell<(u64, HashSet<String>)> =
+                std::cell::RefCell::new((0, HashSet::new()));
+            static LOCAL: std::cell::RefCell<(u64, Option<Local>, String)> =
+                const { std::cell::RefCell::new((0, None, String::new())) };
         }
+        // Every thread's first-seen state, merged when all records are read.
+        let locals: std::sync::Mutex<Vec<Local>> = std::sync::Mutex::new(Vec::new());
         let generation = HUNT_GENERATION.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
         let decode_all = opts.decode_all;
         // The literals looked up first are picked from how often they occur in the data.
@@ -582,9 +581,9 @@ impl Hunter {
                     let new = SENT.with(|s| {
                         let s = &mut *s.borrow_mut();
                         if s.0 != generation {
-                            *s = (generation, HashMap::new(), HashSet::new());
+                            *s = (generation, HashSet::new());
                         }
-                        !s.2.contains(&u) && s.2.insert(u.clone())
+                        !s.1.contains(&u) && s.1.insert(u.clone())
                     });
                     if new {
                         out.push(Out::CrossTenantUser(u));
@@ -635,50 +634,40 @@ impl Hunter {
                         if let (Some(keys), Some(v), Some(t), true) =
                             (keys, v, ev.canonical.time, counted)
                         {
-                            let t = t.millis();
-                            let key = (m.rule, keys, v);
-                            let here = (t, ev.provenance.clone());
-                            let earliest = SENT.with(|s| {
-                                let s = &mut *s.borrow_mut();
-                                if s.0 != generation {
-                                    *s = (generation, HashMap::new(), HashSet::new());
+                            LOCAL.with(|l| {
+                                let l = &mut *l.borrow_mut();
+                                if l.0 != generation || l.1.is_none() {
+                                    let mine = Local::default();
+                                    locals
+                                        .lock()
+                                        .unwrap_or_else(|e| e.into_inner())
+                                        .push(mine.clone());
+                                    *l = (generation, Some(mine), String::new());
                                 }
-                                match s.1.get_mut(&key) {
-                                    Some(sent) if *sent <= here => false,
-                                    Some(sent) => {
-                                        *sent = here.clone();
-                                        true
-                                    }
-                                    None => {
-                                        s.1.insert(key.clone(), here.clone());
-                                        true
-                                    }
-                                }
+                                let (_, Some(mine), key) = l else {
+                                    return;
+                                };
+                                crate::firstseen::LocalFirstSeen::key(key, m.rule, &keys, &v);
+                                let fields = m.fields;
+                                mine.lock().unwrap_or_else(|e| e.into_inner()).add(
+                                    key,
+                                    t.millis(),
+                                    &ev.provenance,
+                                    || Candidate {
+                                        rule: m.rule,
+                                        entity: keys,
+                                        value: v,
+                                        finding: Finding::from_event(
+                                            placeholder.clone(),
+                                            ev,
+                                            BTreeMap::new(),
+                                        ),
+                                        // Made a map (the last value of a field wins) if it
+                                        // is reported.
+                                        matched: fields,
+                                    },
+                                );
                             });
-                            let (rule, entity, value) = key;
-                            if earliest {
-                                out.push(Out::FirstSeen(Candidate {
-                                    rule,
-                                    entity,
-                                    value,
-                                    finding: Finding::from_event(
-                                        placeholder.clone(),
-                                        ev,
-                                        BTreeMap::new(),
-                                    ),
-                                    // Made a map (the last value of a field wins) if it is
-                                    // reported.
-                                    matched: m.fields,
-                                }));
-                            } else {
-                                out.push(Out::FirstSeenHit(Hit {
-                                    rule,
-                                    entity,
-                                    value,
-                                    time: t,
-                                    provenance: here.1,
-                                }));
-                            }
                         }
                         continue;
                     }
@@ -726,14 +715,21 @@ impl Hunter {
                     evidence.push((finding.evidence[0].clone(), finding, rule));
                     engine.observe(rule, id, time, &snapshot);
                 }
-                Out::FirstSeen(c) => first_seen.add(c, &self.first_seen),
-                Out::FirstSeenHit(h) => first_seen.add_hit(h, &self.first_seen),
                 Out::CrossTenantUser(u) => {
                     cross_users.insert(u);
                 }
             },
         );
         self.set.count_skipped_events(report.totals.prefiltered);
+        for l in locals.into_inner().unwrap_or_else(|e| e.into_inner()) {
+            let l = match std::sync::Arc::try_unwrap(l) {
+                Ok(m) => m.into_inner().unwrap_or_else(|e| e.into_inner()),
+                Err(shared) => {
+                    std::mem::take(&mut *shared.lock().unwrap_or_else(|e| e.into_inner()))
+                }
+            };
+            first_seen.absorb(l, &self.first_seen);
+        }
         findings.extend(first_seen.finish(&self.first_seen, &cross_users, &|i| self.rule_ref(i)));
         let (corr, cstats): (_, CorrelationStats) = engine.finish();
         let corr = self.drop_usual(corr, &behaviour_seen);
