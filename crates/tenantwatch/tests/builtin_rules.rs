@@ -78,7 +78,6 @@ fn every_builtin_rule_passes_its_vectors() {
         untested,
         [
             "tw_seq_admin_action_ual",
-            "tw_seq_mail_access_ual",
             "tw_seq_partner_app_credential_audit",
             "tw_seq_partner_app_credential_ual",
             "tw_seq_partner_credential_audit",

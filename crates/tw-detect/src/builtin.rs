@@ -174,10 +174,6 @@ pub const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../../rules/tw_seq_admin_action_ual.yml"),
     ),
     (
-        "tw_seq_mail_access_ual.yml",
-        include_str!("../../../rules/tw_seq_mail_access_ual.yml"),
-    ),
-    (
         "tw_seq_partner_app_credential_audit.yml",
         include_str!("../../../rules/tw_seq_partner_app_credential_audit.yml"),
     ),

@@ -76,6 +76,8 @@ const BATCH_BUF: usize = (4 << 20) + (256 << 10);
 struct FileCtx {
     display: Arc<str>,
     csv_header: Option<Arc<Vec<String>>>,
+    /// In a CSV file whose document is one JSON cell (Purview's `AuditData`): its column.
+    json_cell: Option<usize>,
     /// Format of every record (CSV, forced), or `None` to classify each JSON record.
     fixed: Option<Format>,
     default_tenant: Option<(String, TenantSource)>,
@@ -155,7 +157,8 @@ where
 /// A record's bytes as a prefilter sees them, before any decoding.
 #[derive(Debug, Clone, Copy)]
 pub struct RawRecord<'a> {
-    /// One JSON record's text, or a CSV row's cells unquoted and concatenated.
+    /// One JSON record's text; a CSV row's cells unquoted and concatenated; or, in a CSV file whose
+    /// document is one JSON cell (Purview's `AuditData`), that cell (`spells_keys` then true).
     pub bytes: &'a [u8],
     /// True for JSON text (field names are spelled out in it), false for a CSV row (they are in
     /// the header only).
@@ -708,6 +711,7 @@ fn read_file(
         let ctx = Arc::new(FileCtx {
             display,
             csv_header: None,
+            json_cell: None,
             fixed: forced,
             default_tenant,
             fallback: Default::default(),
@@ -984,8 +988,12 @@ fn read_csv<R: Read>(
         return Ok(());
     };
     end.format_label = Some(format.as_str().to_string());
+    let json_cell = document_is_audit_data(format)
+        .then(|| header.iter().position(|h| h == "AuditData"))
+        .flatten();
     let ctx = Arc::new(FileCtx {
         display,
+        json_cell,
         csv_header: Some(Arc::new(header)),
         fixed: Some(format),
         default_tenant,
@@ -1146,11 +1154,20 @@ where
                 format: ctx.fixed,
                 falls_back: ctx.fallback.get().is_some(),
             }),
-            Item::Csv { rec, .. } => Some(RawRecord {
-                bytes: rec.as_slice(),
-                spells_keys: false,
-                format: ctx.fixed,
-                falls_back: false,
+            // The document of a Purview row is its JSON cell: handed as the JSON text it is.
+            Item::Csv { rec, .. } => Some(match ctx.json_cell.and_then(|i| rec.get(i)) {
+                Some(json) => RawRecord {
+                    bytes: json,
+                    spells_keys: true,
+                    format: ctx.fixed,
+                    falls_back: false,
+                },
+                None => RawRecord {
+                    bytes: rec.as_slice(),
+                    spells_keys: false,
+                    format: ctx.fixed,
+                    falls_back: false,
+                },
             }),
             Item::Bad { .. } => None,
         };

@@ -70,8 +70,9 @@
 //!   digits as written, no zone conversion) or epoch seconds/milliseconds numbers; they may
 //!   be combined with `lt`/`lte`/`gt`/`gte`.
 //! - Correlations: see [`correlation`] for windows, ordering, missing group-by fields and
-//!   bounds. A correlation without `generate: true` marks the rules it refers to as not
-//!   [`Rule::standalone`], and hides the matches of correlations it consumes.
+//!   bounds. A rule that correlations refer to, none of them with `generate: true`, is not
+//!   [`Rule::standalone`] (one correlation asking for its matches is enough to report them);
+//!   a correlation without `generate: true` hides the matches of correlations it consumes.
 //! - Pipelines: see [`pipeline`] for the supported pySigma subset and ordering.
 //! - Not supported (rejected with a clear reason): rule collections (`action: global`),
 //!   the obsolete aggregation syntax and `timeframe` in detections.
@@ -179,8 +180,8 @@ impl Rule {
     pub fn unmapped_fields(&self) -> &[String] {
         &self.unmapped
     }
-    /// False when a correlation refers to this rule without `generate: true`: its matches
-    /// feed the correlation but are not findings on their own.
+    /// False when correlations refer to this rule, none of them with `generate: true`: its
+    /// matches feed the correlations but are not findings on their own.
     pub fn standalone(&self) -> bool {
         self.standalone
     }
@@ -620,6 +621,9 @@ fn resolve_correlations(
         }
     }
     let mut out = Vec::new();
+    // Per rule: referred to by a correlation without `generate: true`, and by one with it.
+    let mut hidden = vec![false; rules.len()];
+    let mut shown = vec![false; rules.len()];
     for (i, c) in corr_rules.into_iter().enumerate() {
         if !ok[i] {
             continue;
@@ -675,11 +679,10 @@ fn resolve_correlations(
                     .map(|f| comp.field(&f)),
             );
         }
-        if !c.generate {
-            for r in refs.iter().filter_map(|r| r.ok()) {
-                if let Some(rule) = rules.get_mut(r) {
-                    rule.standalone = false;
-                }
+        for r in refs.iter().filter_map(|r| r.ok()) {
+            let flag = if c.generate { &mut shown } else { &mut hidden };
+            if let Some(f) = flag.get_mut(r) {
+                *f = true;
             }
         }
         out.push(Correlation {
@@ -688,6 +691,11 @@ fn resolve_correlations(
             group_fields,
             value_field,
         });
+    }
+    for (r, rule) in rules.iter_mut().enumerate() {
+        if hidden[r] && !shown[r] {
+            rule.standalone = false;
+        }
     }
     out
 }

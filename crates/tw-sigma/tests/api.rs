@@ -108,3 +108,48 @@ fn rule_set_is_shareable_across_threads() {
     assert_send_sync::<RuleSet>();
     assert_send_sync::<tw_sigma::Rule>();
 }
+
+#[test]
+fn a_rule_is_reported_when_one_correlation_referring_to_it_asks_for_it() {
+    let rules = r#"
+title: mail read
+name: mail
+logsource: { product: m365, service: audit }
+detection:
+  sel:
+    Operation: MailItemsAccessed
+  condition: sel
+---
+title: admin change
+name: admin
+logsource: { product: m365, service: audit }
+detection:
+  sel:
+    Operation: Add member to role.
+  condition: sel
+---
+title: many mailboxes
+correlation:
+  type: value_count
+  rules: [mail]
+  group-by: [ClientAppId]
+  timespan: 1h
+  condition: { field: MailboxOwnerUPN, gte: 5 }
+generate: true
+---
+title: same address
+correlation:
+  type: temporal
+  rules: [mail, admin]
+  group-by: [ClientIPAddress]
+  timespan: 24h
+"#;
+    let mut b = RuleSet::builder();
+    b.add_yaml("r.yml", rules);
+    let set = b.build();
+    assert!(set.errors().is_empty(), "{:?}", set.errors());
+    // `mail` feeds both correlations; one of them asks for its matches: they are reported.
+    assert!(set.rules()[0].standalone());
+    // `admin` only feeds a correlation without `generate: true`.
+    assert!(!set.rules()[1].standalone());
+}
