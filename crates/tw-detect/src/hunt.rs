@@ -58,6 +58,10 @@ pub struct Hunter {
     resolver: Resolver,
     maps: HashMap<Format, FieldMap>,
     correlated: HashSet<usize>,
+    /// Correlated rules whose events may give a correlation finding its actor and address (every
+    /// rule of a correlation, but only the first of a `temporal_ordered` one): only their
+    /// observations keep the event's finding.
+    may_lead: HashSet<usize>,
     /// Per correlated rule, the fields its observations keep (group-by, aliases, value field).
     correlation_fields: HashMap<usize, Vec<FieldRef>>,
     first_seen: HashMap<usize, FirstSeenSpec>,
@@ -129,7 +133,9 @@ enum Out {
     Observation {
         rule: usize,
         time: i64,
-        finding: Finding,
+        provenance: Provenance,
+        /// The finding of the event, for rules whose events may lead a correlation finding.
+        finding: Option<Finding>,
         snapshot: Value,
     },
     CrossTenantUser(String),
@@ -235,6 +241,7 @@ impl Hunter {
             })
             .collect();
         let mut correlated = HashSet::new();
+        let mut may_lead = HashSet::new();
         let mut all_names: Vec<String> = Vec::new();
         let mut per_rule: HashMap<usize, Vec<String>> = HashMap::new();
         let chained = set
@@ -243,6 +250,12 @@ impl Hunter {
             .any(|c| !c.correlation_refs().is_empty());
         for c in set.correlations() {
             correlated.extend(c.rule_refs());
+            match c.rule().kind {
+                tw_sigma::CorrelationType::TemporalOrdered if !chained => {
+                    may_lead.extend(c.rule_refs().first());
+                }
+                _ => may_lead.extend(c.rule_refs()),
+            }
             let r = c.rule();
             let mut names: Vec<String> = r.group_by.clone();
             for aliased in r.aliases.values() {
@@ -343,6 +356,7 @@ impl Hunter {
             resolver,
             maps,
             correlated,
+            may_lead,
             correlation_fields,
         })
     }
@@ -499,7 +513,7 @@ impl Hunter {
         let generic = opts.ingest.format_in == Some(Format::GenericJson);
         let mut findings = Vec::new();
         // Per correlation observation: its record, the finding of its event, and the rule it matched.
-        let mut evidence: Vec<(Provenance, Finding, usize)> = Vec::new();
+        let mut evidence: Vec<(Provenance, Option<Finding>, usize)> = Vec::new();
         let limits = if opts.max_correlation_observations > 0 {
             CorrelationLimits {
                 max_observations: opts.max_correlation_observations,
@@ -614,8 +628,11 @@ impl Hunter {
                         out.push(Out::Observation {
                             rule: m.rule,
                             time: t.millis(),
+                            provenance: ev.provenance.clone(),
                             // Rule and matched values are the correlation's when it fires.
-                            finding: Finding::from_event(placeholder.clone(), ev, BTreeMap::new()),
+                            finding: self.may_lead.contains(&m.rule).then(|| {
+                                Finding::from_event(placeholder.clone(), ev, BTreeMap::new())
+                            }),
                             snapshot: self.snapshot(m.rule, &view),
                         });
                     }
@@ -685,6 +702,7 @@ impl Hunter {
                 Out::Observation {
                     rule,
                     time,
+                    provenance,
                     finding,
                     snapshot,
                 } => {
@@ -712,7 +730,7 @@ impl Hunter {
                             }
                         }
                     }
-                    evidence.push((finding.evidence[0].clone(), finding, rule));
+                    evidence.push((provenance, finding, rule));
                     engine.observe(rule, id, time, &snapshot);
                 }
                 Out::CrossTenantUser(u) => {
@@ -761,7 +779,8 @@ impl Hunter {
             }
             .unwrap_or(0);
             let events: Vec<u64> = m.events[lead_pos..].to_vec();
-            let Some((_, first, _)) = events.first().and_then(|i| evidence.get(*i as usize)) else {
+            let Some((_, Some(first), _)) = events.first().and_then(|i| evidence.get(*i as usize))
+            else {
                 continue;
             };
             let mut f = first.clone();
