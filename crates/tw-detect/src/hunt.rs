@@ -62,6 +62,9 @@ pub struct Hunter {
     /// rule of a correlation, but only the first of a `temporal_ordered` one): only their
     /// observations keep the event's finding.
     may_lead: HashSet<usize>,
+    /// Per rule: whether its matches are reported as they are (their evidence is collected as
+    /// they are found); not for first-seen rules and correlation building blocks.
+    needs_evidence: Vec<bool>,
     /// Per correlated rule, the fields its observations keep (group-by, aliases, value field).
     correlation_fields: HashMap<usize, Vec<FieldRef>>,
     first_seen: HashMap<usize, FirstSeenSpec>,
@@ -338,7 +341,14 @@ impl Hunter {
             // OrganizationId).
             prefilter.keep_unless_same(LogKind::Ual, "ActorContextId", "OrganizationId");
         }
+        let needs_evidence = set
+            .rules()
+            .iter()
+            .enumerate()
+            .map(|(i, r)| r.standalone() && !first_seen.contains_key(&i))
+            .collect();
         Ok(Hunter {
+            needs_evidence,
             projection: {
                 let mut p = resolver.projection();
                 p.merge(tw_ingest::select::Projection::selection());
@@ -614,7 +624,12 @@ impl Hunter {
                             .copied()
                             .filter(|&r| generic || self.routes[r as usize].contains(&ev.kind))
                             .collect();
-                        self.set.matches_among(&view, &routed, &mut s.borrow_mut())
+                        // Evidence is collected for the rules reporting each match; first-seen
+                        // candidates take theirs when kept, correlations need none.
+                        self.set
+                            .matches_among_where(&view, &routed, &mut s.borrow_mut(), &|r| {
+                                self.needs_evidence.get(r).copied().unwrap_or(true)
+                            })
                     }
                 });
                 for m in matches {
@@ -666,6 +681,7 @@ impl Hunter {
                                 };
                                 crate::firstseen::LocalFirstSeen::key(key, m.rule, &keys, &v);
                                 let fields = m.fields;
+                                let view = &view;
                                 mine.lock().unwrap_or_else(|e| e.into_inner()).add(
                                     key,
                                     t.millis(),
@@ -681,7 +697,13 @@ impl Hunter {
                                         ),
                                         // Made a map (the last value of a field wins) if it
                                         // is reported.
-                                        matched: fields,
+                                        matched: if fields.is_empty() {
+                                            SCRATCH.with(|s| {
+                                                self.set.evidence(m.rule, view, &mut s.borrow_mut())
+                                            })
+                                        } else {
+                                            fields
+                                        },
                                     },
                                 );
                             });

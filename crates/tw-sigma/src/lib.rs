@@ -797,7 +797,7 @@ impl RuleSet {
             .fetch_add(cands.len() as u64, Ordering::Relaxed);
         self.skipped
             .fetch_add((self.rules.len() - cands.len()) as u64, Ordering::Relaxed);
-        let out = self.eval_rules(event, s, cands.iter().map(|&r| r as usize));
+        let out = self.eval_rules(event, s, cands.iter().map(|&r| r as usize), &|_| true);
         s.cands = cands;
         out
     }
@@ -809,6 +809,19 @@ impl RuleSet {
         event: &dyn SigmaEvent,
         rules: &[u32],
         s: &mut Scratch,
+    ) -> Vec<RuleMatch> {
+        self.matches_among_where(event, rules, s, &|_| true)
+    }
+
+    /// Like [`RuleSet::matches_among`], collecting a match's evidence only for the rules
+    /// `evidence` accepts: the others' [`RuleMatch::fields`] are empty ([`RuleSet::evidence`]
+    /// gives them when needed).
+    pub fn matches_among_where(
+        &self,
+        event: &dyn SigmaEvent,
+        rules: &[u32],
+        s: &mut Scratch,
+        evidence: &dyn Fn(usize) -> bool,
     ) -> Vec<RuleMatch> {
         s.reset(self.preds.len(), self.rules.len());
         self.events.fetch_add(1, Ordering::Relaxed);
@@ -826,7 +839,23 @@ impl RuleSet {
                 .iter()
                 .map(|&r| r as usize)
                 .filter(|&r| r < self.rules.len()),
+            evidence,
         )
+    }
+
+    /// The evidence of rule `rule` matching `event`: the [`RuleMatch::fields`] a match gives.
+    pub fn evidence(
+        &self,
+        rule: usize,
+        event: &dyn SigmaEvent,
+        s: &mut Scratch,
+    ) -> Vec<(String, String)> {
+        let mut fields = Vec::new();
+        if let Some(r) = self.rules.get(rule) {
+            s.reset(self.preds.len(), self.rules.len());
+            collect_evidence(&r.prog, &self.preds, event, s, &mut fields);
+        }
+        fields
     }
 
     /// Counts events that were never matched because a prefilter excluded every rule.
@@ -840,7 +869,7 @@ impl RuleSet {
     pub fn matches_unindexed(&self, event: &dyn SigmaEvent) -> Vec<RuleMatch> {
         let mut s = Scratch::new();
         s.reset(self.preds.len(), self.rules.len());
-        self.eval_rules(event, &mut s, 0..self.rules.len())
+        self.eval_rules(event, &mut s, 0..self.rules.len(), &|_| true)
     }
 
     fn eval_rules(
@@ -848,13 +877,16 @@ impl RuleSet {
         event: &dyn SigmaEvent,
         s: &mut Scratch,
         which: impl Iterator<Item = usize>,
+        evidence: &dyn Fn(usize) -> bool,
     ) -> Vec<RuleMatch> {
         let mut out = Vec::new();
         for r in which {
             let prog = &self.rules[r].prog;
             if eval_prog(prog, &self.preds, event, s) {
                 let mut fields = Vec::new();
-                collect_evidence(prog, &self.preds, event, s, &mut fields);
+                if evidence(r) {
+                    collect_evidence(prog, &self.preds, event, s, &mut fields);
+                }
                 out.push(RuleMatch { rule: r, fields });
             }
         }
