@@ -181,3 +181,25 @@ fn literals_with_a_solidus_are_matched_when_it_is_escaped() {
     // The other folder's record was never decoded: the whole path is looked up.
     assert_eq!(not_decoded(&err), 1, "{err}");
 }
+
+#[test]
+fn purview_rows_are_prefiltered_on_their_audit_data() {
+    // A key/value condition is checked in the AuditData JSON of each row (a CSV row names no
+    // keys): the rows whose `ActorContextId` differs (or is absent) are never decoded, though
+    // they hold the same tenant id under another key; the matching one is found.
+    let dir = std::env::temp_dir().join(format!("tw-prefilter-purview-{}", std::process::id()));
+    let rule = write(
+        &dir,
+        "rule.yml",
+        "title: actor of the tenant\nlogsource: { product: m365, service: audit }\n\
+         detection:\n  sel:\n    ActorContextId: 8f2e0f4a-1c3b-4d5e-9f60-7a8b9c0d1e2f\n  condition: sel\n",
+    );
+    let csv = "tests/fixtures/formats/ual.purview_csv/Audit_Search_export_new-header.csv";
+    let (fast, err) = hunt(&[csv, "--rules", &rule, "--no-builtin"]);
+    let (full, _) = hunt(&[csv, "--rules", &rule, "--no-builtin", "--decode-all"]);
+    std::fs::remove_dir_all(&dir).ok();
+    assert_eq!(fast, full);
+    assert_eq!(fast.lines().count(), 1, "{fast}");
+    // Three rows, two of them left undecoded.
+    assert_eq!(not_decoded(&err), 2, "{err}");
+}

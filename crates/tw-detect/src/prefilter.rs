@@ -1698,6 +1698,58 @@ mod tests {
         }
     }
 
+    #[test]
+    fn a_trigger_in_every_record_of_its_kind_is_not_scanned_and_the_rest_still_checked() {
+        let s = set(
+            "title: a\nlogsource: {product: azure, service: signinlogs}\ndetection:\n  sel: {ResultType: 50126}\n  condition: sel\n---\ntitle: b\nlogsource: {product: azure, service: auditlogs}\ndetection:\n  sel: {ActivityDisplayName|contains: 'Invalid password'}\n  condition: sel\n",
+        );
+        let all = |_: &FieldRef| true;
+        let keys = |_: usize, f: &FieldRef| Some(vec![f.name().to_ascii_lowercase()]);
+        let mut p = RawPrefilter::new(&s, &all, &keys, &[]);
+        p.route(vec![vec![LogKind::Signin], vec![LogKind::DirectoryAudit]]);
+        let failed: &[u8] = br#"{"time":"x","resultType":"50126","ipAddress":"1.2.3.4"}"#;
+        let ok: &[u8] = br#"{"time":"x","resultType":"0","ipAddress":"1.2.3.4"}"#;
+        let audit: &[u8] = br#"{"activityDateTime":"x","activityDisplayName":"Invalid password reset","targetResources":[]}"#;
+        let record = |b: &'static [u8]| tw_ingest::RawRecord {
+            bytes: b,
+            spells_keys: true,
+            format: None,
+            falls_back: false,
+        };
+        let mut sample: Vec<&[u8]> = vec![ok; 60];
+        sample.extend([failed, audit]);
+        for tuned in [false, true] {
+            if tuned {
+                p.tune(&sample);
+                // `resulttype`, rule a's only literal, is in every sampled sign-in.
+                assert_eq!(p.untriggered_list, vec![0]);
+                assert!(
+                    !p.full.0.scanned[p
+                        .literal_text
+                        .iter()
+                        .position(|t| t == "resulttype")
+                        .expect("literal")]
+                );
+            } else {
+                assert!(p.untriggered_list.is_empty());
+            }
+            let mut seen = PrefilterScratch::default();
+            for (b, want) in [
+                (failed, Verdict::Rules(vec![0])),
+                (ok, Verdict::Skip),
+                (audit, Verdict::Rules(vec![1])),
+                (failed, Verdict::Rules(vec![0])),
+            ] {
+                assert_eq!(
+                    p.verdict_record(&record(b), &mut seen),
+                    want,
+                    "tuned {tuned}: {}",
+                    String::from_utf8_lossy(b)
+                );
+            }
+        }
+    }
+
     fn pair(keys: &[&str], values: &[(&str, bool)]) -> Pair {
         Pair {
             keys: keys
