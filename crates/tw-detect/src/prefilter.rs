@@ -30,14 +30,6 @@ use tw_sigma::{FieldRef, RuleSet};
 /// A clause present in at least this share (per million) of the sampled records is not checked.
 const USELESS_CHECK: u64 = 950_000;
 
-/// Sampled records of one kind kept to find triggers that hold in nearly all of them.
-const KIND_SAMPLE: usize = 4096;
-/// A trigger clause holding in this share (percent) of the sampled records of each of its
-/// rule's kinds is not scanned for.
-const UNTRIGGERED_PERCENT: usize = 95;
-/// Fewest sampled records of a rule's kinds for that decision.
-const UNTRIGGERED_MIN_SAMPLE: usize = 50;
-
 /// Shortest literal piece worth looking up.
 pub const MIN_LITERAL: usize = 3;
 
@@ -156,12 +148,6 @@ pub struct RawPrefilter {
     always: Vec<u32>,
     /// Rules whose clauses are all key names: candidates for every CSV row.
     always_csv: Vec<u32>,
-    /// Per rule: true when its trigger clause holds in nearly every sampled JSON record of the
-    /// rule's log kinds ([`RawPrefilter::tune`]): it is not scanned for; the rule's pairs and
-    /// other checks run on every JSON record of its kinds instead.
-    untriggered: Vec<bool>,
-    /// The rules of `untriggered`, in order.
-    untriggered_list: Vec<u32>,
     /// Per rule: its log kinds as a bit set over `kinds` (every bit when not routed).
     rule_masks: Vec<u64>,
     /// The log kinds rules are routed to (bit `i` is `kinds[i]`).
@@ -208,8 +194,6 @@ impl Clone for RawPrefilter {
             checks: self.checks.clone(),
             always: self.always.clone(),
             always_csv: self.always_csv.clone(),
-            untriggered: self.untriggered.clone(),
-            untriggered_list: self.untriggered_list.clone(),
             rule_masks: self.rule_masks.clone(),
             kinds: self.kinds.clone(),
             signatures: self.signatures.clone(),
@@ -740,8 +724,6 @@ impl RawPrefilter {
             clauses,
             always,
             always_csv,
-            untriggered: vec![false; rules],
-            untriggered_list: Vec::new(),
             rule_masks: vec![ALL_KINDS; rules],
             kinds: Vec::new(),
             signatures: None,
@@ -799,11 +781,6 @@ impl RawPrefilter {
         let mut trig_json = vec![Vec::new(); n];
         let mut trig_csv = vec![Vec::new(); n];
         for (r, (j, c)) in self.trigger.iter().enumerate() {
-            let j = if self.untriggered.get(r) == Some(&true) {
-                &None
-            } else {
-                j
-            };
             for (which, slot) in [(j, &mut trig_json), (c, &mut trig_csv)] {
                 if let Some(i) = which {
                     for &l in &self.clauses[r][*i].0 {
@@ -831,9 +808,6 @@ impl RawPrefilter {
         }
         for (r, (j, c)) in self.trigger.iter().enumerate() {
             if mask != ALL_KINDS && self.rule_masks.get(r).is_some_and(|m| m & mask == 0) {
-                continue;
-            }
-            if !csv && self.untriggered.get(r) == Some(&true) {
                 continue;
             }
             if let Some(i) = if csv { c } else { j } {
@@ -920,8 +894,6 @@ impl RawPrefilter {
         let mut seen = vec![false; pats.len()];
         let mut touched = Vec::new();
         let mut lower = Vec::new();
-        // Of the first texts: their kind (when they show exactly one) and their literals.
-        let mut by_kind: Vec<(u64, Vec<u32>)> = Vec::new();
         for text in sample {
             all.scan(text, &mut lower, &mut |i| {
                 if !std::mem::replace(&mut seen[i as usize], true) {
@@ -932,12 +904,6 @@ impl RawPrefilter {
             for &i in &touched {
                 count[i as usize] += 1;
                 seen[i as usize] = false;
-            }
-            if by_kind.len() < KIND_SAMPLE && !self.kinds.is_empty() {
-                let mask = self.possible_kinds(&lower, &mut None) & !self.unsigned;
-                if mask.count_ones() == 1 {
-                    by_kind.push((mask, touched.clone()));
-                }
             }
             touched.clear();
         }
@@ -972,78 +938,6 @@ impl RawPrefilter {
                 .map(|s| (s, alternatives));
         }
         self.choose(Some(&freq));
-        if self.mark_untriggered(&by_kind) {
-            self.choose(Some(&freq));
-        }
-    }
-
-    /// Marks the rules whose trigger clause holds in nearly every sampled JSON record of each
-    /// of their kinds (`by_kind`: per sampled record, its one kind and its literals); true when
-    /// any is marked.
-    fn mark_untriggered(&mut self, by_kind: &[(u64, Vec<u32>)]) -> bool {
-        let mut holds = vec![false; self.literal_text.len()];
-        let mut list = Vec::new();
-        for (r, (trigger, _)) in self.trigger.iter().enumerate() {
-            let (Some(i), Some(&mask)) = (trigger, self.rule_masks.get(r)) else {
-                continue;
-            };
-            if mask == ALL_KINDS {
-                continue;
-            }
-            let clause = &self.clauses[r][*i].0;
-            let (mut n, mut hits) = (0usize, 0usize);
-            let mut per_kind_ok = true;
-            for bit in (0..64).map(|b| 1u64 << b).filter(|b| mask & b != 0) {
-                let texts: Vec<&Vec<u32>> = by_kind
-                    .iter()
-                    .filter(|(k, _)| *k == bit)
-                    .map(|(_, l)| l)
-                    .collect();
-                let mut h = 0;
-                for lits in &texts {
-                    for &l in lits.iter() {
-                        holds[l as usize] = true;
-                    }
-                    if clause.iter().any(|&l| holds[l as usize]) {
-                        h += 1;
-                    }
-                    for &l in lits.iter() {
-                        holds[l as usize] = false;
-                    }
-                }
-                per_kind_ok &= h * 100 >= texts.len() * UNTRIGGERED_PERCENT;
-                n += texts.len();
-                hits += h;
-            }
-            if per_kind_ok && n >= UNTRIGGERED_MIN_SAMPLE && hits > 0 {
-                list.push(r as u32);
-            }
-        }
-        self.untriggered = vec![false; self.clauses.len()];
-        for &r in &list {
-            self.untriggered[r as usize] = true;
-        }
-        let any = !list.is_empty();
-        if std::env::var_os("TW_DEBUG_LIT").is_some() {
-            eprintln!(
-                "UNTRIG {} of {} rules; by_kind {}",
-                list.len(),
-                self.clauses.len(),
-                by_kind.len()
-            );
-            for k in 0..self.kinds.len() {
-                eprintln!(
-                    "KIND {:?} {}",
-                    self.kinds[k],
-                    by_kind.iter().filter(|x| x.0 == 1u64 << k).count()
-                );
-            }
-            for &r in &list {
-                eprintln!("  {r} {:?}", self.describe(r as usize));
-            }
-        }
-        self.untriggered_list = list;
-        any
     }
 
     /// What the prefilter requires of rule `r`'s records, in words (for diagnostics).
@@ -1401,15 +1295,27 @@ impl RawPrefilter {
                     continue;
                 }
                 s.seen_list.push(r);
-                if self.passes(r, spells_keys, s, &plan) {
-                    s.rules.push(r);
-                }
-            }
-        }
-        // Rules not scanned for (their trigger is in nearly every record of their kinds).
-        if spells_keys {
-            for &r in &self.untriggered_list {
-                if in_kinds(r) && self.passes(r, true, s, &plan) {
+                // Key/value conditions first: they are the most selective, and each key's
+                // values are looked up once per record.
+                let checks: &[usize] = match self.checks.get(r as usize) {
+                    Some((json, csv)) => {
+                        if spells_keys {
+                            json
+                        } else {
+                            csv
+                        }
+                    }
+                    None => &[],
+                };
+                let clauses = &self.clauses[r as usize];
+                let ok = (!spells_keys
+                    || self.pairs[r as usize]
+                        .iter()
+                        .all(|p| self.pair_holds(p, s, &plan)))
+                    && checks
+                        .iter()
+                        .all(|&i| clauses[i].0.iter().any(|&x| self.holds(x, s, &plan)));
+                if ok {
                     s.rules.push(r);
                 }
             }
@@ -1438,31 +1344,6 @@ impl RawPrefilter {
             s.rules.dedup();
             Verdict::Rules(s.rules.clone())
         }
-    }
-
-    /// Whether rule `r`'s key/value conditions and other clauses (all but its trigger) hold in
-    /// the scratch's lowercased text.
-    fn passes(&self, r: u32, spells_keys: bool, s: &mut PrefilterScratch, plan: &Plan) -> bool {
-        // Key/value conditions first: they are the most selective, and each key's values are
-        // looked up once per record.
-        let checks: &[usize] = match self.checks.get(r as usize) {
-            Some((json, csv)) => {
-                if spells_keys {
-                    json
-                } else {
-                    csv
-                }
-            }
-            None => &[],
-        };
-        let clauses = &self.clauses[r as usize];
-        (!spells_keys
-            || self.pairs[r as usize]
-                .iter()
-                .all(|p| self.pair_holds(p, s, plan)))
-            && checks
-                .iter()
-                .all(|&i| clauses[i].0.iter().any(|&x| self.holds(x, s, plan)))
     }
 
     /// Whether pair `p` holds in the scratch's lowercased text (each key's values are looked
@@ -1694,58 +1575,6 @@ mod tests {
                         String::from_utf8_lossy(b)
                     );
                 }
-            }
-        }
-    }
-
-    #[test]
-    fn a_trigger_in_every_record_of_its_kind_is_not_scanned_and_the_rest_still_checked() {
-        let s = set(
-            "title: a\nlogsource: {product: azure, service: signinlogs}\ndetection:\n  sel: {ResultType: 50126}\n  condition: sel\n---\ntitle: b\nlogsource: {product: azure, service: auditlogs}\ndetection:\n  sel: {ActivityDisplayName|contains: 'Invalid password'}\n  condition: sel\n",
-        );
-        let all = |_: &FieldRef| true;
-        let keys = |_: usize, f: &FieldRef| Some(vec![f.name().to_ascii_lowercase()]);
-        let mut p = RawPrefilter::new(&s, &all, &keys, &[]);
-        p.route(vec![vec![LogKind::Signin], vec![LogKind::DirectoryAudit]]);
-        let failed: &[u8] = br#"{"time":"x","resultType":"50126","ipAddress":"1.2.3.4"}"#;
-        let ok: &[u8] = br#"{"time":"x","resultType":"0","ipAddress":"1.2.3.4"}"#;
-        let audit: &[u8] = br#"{"activityDateTime":"x","activityDisplayName":"Invalid password reset","targetResources":[]}"#;
-        let record = |b: &'static [u8]| tw_ingest::RawRecord {
-            bytes: b,
-            spells_keys: true,
-            format: None,
-            falls_back: false,
-        };
-        let mut sample: Vec<&[u8]> = vec![ok; 60];
-        sample.extend([failed, audit]);
-        for tuned in [false, true] {
-            if tuned {
-                p.tune(&sample);
-                // `resulttype`, rule a's only literal, is in every sampled sign-in.
-                assert_eq!(p.untriggered_list, vec![0]);
-                assert!(
-                    !p.full.0.scanned[p
-                        .literal_text
-                        .iter()
-                        .position(|t| t == "resulttype")
-                        .expect("literal")]
-                );
-            } else {
-                assert!(p.untriggered_list.is_empty());
-            }
-            let mut seen = PrefilterScratch::default();
-            for (b, want) in [
-                (failed, Verdict::Rules(vec![0])),
-                (ok, Verdict::Skip),
-                (audit, Verdict::Rules(vec![1])),
-                (failed, Verdict::Rules(vec![0])),
-            ] {
-                assert_eq!(
-                    p.verdict_record(&record(b), &mut seen),
-                    want,
-                    "tuned {tuned}: {}",
-                    String::from_utf8_lossy(b)
-                );
             }
         }
     }
