@@ -30,6 +30,10 @@ use tw_sigma::{FieldRef, RuleSet};
 /// A clause present in at least this share (per million) of the sampled records is not checked.
 const USELESS_CHECK: u64 = 950_000;
 
+/// Trigger clauses whose shares of sampled records (per million) differ by less than this are
+/// taken as equally rare.
+const TRIGGER_SHARE_STEP: u64 = 10_000;
+
 /// Shortest literal piece worth looking up.
 pub const MIN_LITERAL: usize = 3;
 
@@ -746,11 +750,17 @@ impl RawPrefilter {
             .clauses
             .iter()
             .map(|cs| {
+                // The rarest clause, but among clauses about as rare (to the percent) the one
+                // of fewest literals: every literal scanned for costs on every record, a
+                // trigger found in one record more in a thousand costs a few checks there.
                 let best = |csv: bool| {
                     cs.iter()
                         .enumerate()
                         .filter(|(_, (_, keys))| !(csv && *keys))
-                        .min_by_key(|(_, (c, _))| clause_cost(c, freq, text))
+                        .min_by_key(|(_, (c, _))| {
+                            let (share, short, n) = clause_cost(c, freq, text);
+                            (share / TRIGGER_SHARE_STEP, n, short, share)
+                        })
                         .map(|(i, _)| i)
                 };
                 (best(false), best(true))
