@@ -234,17 +234,16 @@ pub struct LocalFirstSeen {
 }
 
 impl LocalFirstSeen {
-    /// Writes the key of (rule, entity, value) into `buf` (cleared first).
+    /// Writes the key of (rule, entity, value) into `buf` (cleared first): each part after its
+    /// length, so that no text a record holds makes two different triples one key.
     pub fn key(buf: &mut String, rule: usize, entity: &[String], value: &str) {
         use std::fmt::Write;
         buf.clear();
         let _ = write!(buf, "{rule}");
-        for e in entity {
-            buf.push('\u{1f}');
-            buf.push_str(e);
+        for part in entity.iter().map(String::as_str).chain([value]) {
+            let _ = write!(buf, ":{}:", part.len());
+            buf.push_str(part);
         }
-        buf.push('\u{1e}');
-        buf.push_str(value);
     }
 
     /// Counts a record (time `t`, provenance `p`) of the (rule, entity, value) whose key is
@@ -703,5 +702,18 @@ mod tests {
             new_behaviour(&spec, &seen, &matches),
             vec![false, false, true, true]
         );
+    }
+
+    #[test]
+    fn keys_of_different_triples_differ_whatever_the_text() {
+        let key = |e: &[&str], v: &str| {
+            let mut b = String::new();
+            let e: Vec<String> = e.iter().map(|x| x.to_string()).collect();
+            LocalFirstSeen::key(&mut b, 0, &e, v);
+            b
+        };
+        assert_ne!(key(&["a:1:b", "c"], "d"), key(&["a", "b:1:c"], "d"));
+        assert_ne!(key(&["a", "b"], "c"), key(&["a", "bc"], ""));
+        assert_eq!(key(&["a", "b"], "c"), key(&["a", "b"], "c"));
     }
 }
