@@ -5,7 +5,20 @@ use tw_ingest::{IngestOptions, Input, ingest_inputs};
 
 /// Records above 1 KiB are rejected, so the oversized-record path is part of the accounting too.
 pub fn read_all(name: &str, bytes: Vec<u8>) {
-    let opts = IngestOptions { threads: 1, max_record_bytes: 1 << 10, batch_records: 7, ..IngestOptions::default() };
+    let plain = IngestOptions { threads: 1, max_record_bytes: 1 << 10, batch_records: 7, ..IngestOptions::default() };
+    // Records are read as a hunt reads them too (parsed through a projection): the same records
+    // are accepted and rejected.
+    let projected = IngestOptions {
+        projection: Some(std::sync::Arc::new(tw_ingest::select::Projection::selection())),
+        ..plain.clone()
+    };
+    let a = read_with(name, bytes.clone(), &plain);
+    let b = read_with(name, bytes, &projected);
+    assert_eq!((a.records, a.read, a.rejected), (b.records, b.read, b.rejected));
+}
+
+fn read_with(name: &str, bytes: Vec<u8>, opts: &IngestOptions) -> tw_ingest::Totals {
+    let opts = opts.clone();
     let report = ingest_inputs(
         vec![Input::from_bytes(name, bytes)],
         Vec::new(),
@@ -21,4 +34,5 @@ pub fn read_all(name: &str, bytes: Vec<u8>) {
     assert_eq!(t.records, t.read + t.rejected);
     let per_file: u64 = report.files.iter().map(|f| f.records).sum();
     assert_eq!(per_file, t.records);
+    report.totals
 }
