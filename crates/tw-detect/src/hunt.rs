@@ -1,6 +1,7 @@
 //! The hunt runner: one compiled rule set for every format (fields resolved per format by the
-//! event adapter), rules routed by log kind, matching on the ingest worker threads, correlations
-//! and ordering on the calling thread, findings sorted by time, file and record.
+//! event adapter), rules routed by log kind, matching and first-seen bookkeeping on the ingest
+//! worker threads (each thread's first-seen state merged at the end), correlations and ordering
+//! on the calling thread, findings sorted by time, file and record.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;

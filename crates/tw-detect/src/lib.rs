@@ -3,8 +3,9 @@
 //! What tenantwatch runs against events and how: the shipped per-format field maps
 //! ([`fieldmap`], from `pipelines/<format>.yml`), the routing of Sigma log sources to log kinds
 //! ([`route`]), the event adapter the Sigma engine reads through ([`event`], including the `tw.*`
-//! canonical fields), the built-in rule pack ([`builtin`]), the `tenantwatch.first_seen` rule
-//! extension ([`firstseen`]) and the hunt runner ([`hunt`]).
+//! canonical fields), the built-in rule pack ([`builtin`]), the `tenantwatch.first_seen` and
+//! `tenantwatch.new_behaviour` rule extensions ([`firstseen`]), the raw-record prefilter
+//! ([`prefilter`], [`scan`]) and the hunt runner ([`hunt`]).
 //!
 //! ```
 //! use tw_detect::{Hunter, HuntOptions, RuleSource};
