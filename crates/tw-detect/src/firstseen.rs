@@ -68,19 +68,35 @@ pub fn parse_duration_ms(s: &str) -> Option<i64> {
     n.checked_mul(mul)
 }
 
-/// Reads the `tenantwatch.first_seen` block of one rule document: `Ok(None)` when absent.
-pub fn spec_of(doc: &Value) -> Result<Option<FirstSeenSpec>, String> {
-    let Some(fs) = doc.get("tenantwatch").and_then(|t| t.get("first_seen")) else {
-        return Ok(None);
-    };
-    let entity: Vec<String> = match fs.get("entity") {
+/// A field name or a list of them (anything else: none).
+fn names(v: Option<&Value>) -> Vec<String> {
+    match v {
         Some(Value::String(s)) => vec![s.clone()],
         Some(Value::Array(a)) => a
             .iter()
             .filter_map(|v| v.as_str().map(str::to_string))
             .collect(),
         _ => Vec::new(),
+    }
+}
+
+/// The `baseline` of extension block `block` (named `name` in errors), 72 hours when absent.
+fn baseline(block: &Value, name: &str) -> Result<i64, String> {
+    match block.get("baseline") {
+        None => Ok(72 * 3_600_000),
+        Some(v) => v
+            .as_str()
+            .and_then(parse_duration_ms)
+            .ok_or_else(|| format!("tenantwatch.{name}: bad baseline {v}")),
+    }
+}
+
+/// Reads the `tenantwatch.first_seen` block of one rule document: `Ok(None)` when absent.
+pub fn spec_of(doc: &Value) -> Result<Option<FirstSeenSpec>, String> {
+    let Some(fs) = doc.get("tenantwatch").and_then(|t| t.get("first_seen")) else {
+        return Ok(None);
     };
+    let entity = names(fs.get("entity"));
     if entity.is_empty() {
         return Err(
             "tenantwatch.first_seen: `entity` (a field or a list of fields) is required".into(),
@@ -89,13 +105,7 @@ pub fn spec_of(doc: &Value) -> Result<Option<FirstSeenSpec>, String> {
     let Some(value) = fs.get("value").and_then(Value::as_str) else {
         return Err("tenantwatch.first_seen: `value` (a field) is required".into());
     };
-    let baseline_ms = match fs.get("baseline") {
-        None => 72 * 3_600_000,
-        Some(v) => v
-            .as_str()
-            .and_then(parse_duration_ms)
-            .ok_or_else(|| format!("tenantwatch.first_seen: bad baseline {v}"))?,
-    };
+    let baseline_ms = baseline(fs, "first_seen")?;
     let cross_tenant_actors = match fs.get("actors").and_then(Value::as_str) {
         None | Some("any") => false,
         Some("cross_tenant") => true,
@@ -128,43 +138,37 @@ pub struct NewBehaviourSpec {
     pub baseline_ms: i64,
 }
 
-/// Reads the `tenantwatch.new_behaviour` block of a correlation rule document (`group_by`: the
-/// correlation's group-by fields, which the entity must be among): `Ok(None)` when absent.
+impl NewBehaviourSpec {
+    /// The entity (lower case) of an observation or a match, from `value` of a field by name
+    /// (a missing field counts as empty).
+    pub fn entity_of<'a>(&self, value: &dyn Fn(&str) -> Option<&'a str>) -> Vec<String> {
+        self.entity
+            .iter()
+            .map(|f| value(f).unwrap_or("").to_lowercase())
+            .collect()
+    }
+}
+
+/// Reads the `tenantwatch.new_behaviour` block of a correlation rule document (its entity must be
+/// among the correlation's group-by fields): `Ok(None)` when absent.
 pub fn new_behaviour_of(doc: &Value) -> Result<Option<NewBehaviourSpec>, String> {
     let Some(nb) = doc.get("tenantwatch").and_then(|t| t.get("new_behaviour")) else {
         return Ok(None);
     };
-    let entity: Vec<String> = match nb.get("entity") {
-        Some(Value::String(s)) => vec![s.clone()],
-        Some(Value::Array(a)) => a
-            .iter()
-            .filter_map(|v| v.as_str().map(str::to_string))
-            .collect(),
-        _ => Vec::new(),
-    };
+    let entity = names(nb.get("entity"));
     if entity.is_empty() {
         return Err(
             "tenantwatch.new_behaviour: `entity` (a group-by field or a list of them) is required"
                 .into(),
         );
     }
-    let group_by: Vec<&str> = match doc.get("correlation").and_then(|c| c.get("group-by")) {
-        Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
-        Some(Value::String(s)) => vec![s.as_str()],
-        _ => Vec::new(),
-    };
-    if let Some(e) = entity.iter().find(|e| !group_by.contains(&e.as_str())) {
+    let group_by = names(doc.get("correlation").and_then(|c| c.get("group-by")));
+    if let Some(e) = entity.iter().find(|e| !group_by.contains(e)) {
         return Err(format!(
             "tenantwatch.new_behaviour: entity field {e} is not a group-by field of the correlation"
         ));
     }
-    let baseline_ms = match nb.get("baseline") {
-        None => 72 * 3_600_000,
-        Some(v) => v
-            .as_str()
-            .and_then(parse_duration_ms)
-            .ok_or_else(|| format!("tenantwatch.new_behaviour: bad baseline {v}"))?,
-    };
+    let baseline_ms = baseline(nb, "new_behaviour")?;
     Ok(Some(NewBehaviourSpec {
         entity,
         baseline_ms,

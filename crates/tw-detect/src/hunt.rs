@@ -484,17 +484,12 @@ impl Hunter {
                 .iter()
                 .map(|&i| {
                     let m = &matches[i];
-                    let entity = spec
-                        .entity
-                        .iter()
-                        .map(|f| {
-                            m.group
-                                .iter()
-                                .find(|(k, _)| k == f)
-                                .map(|(_, v)| v.to_lowercase())
-                                .unwrap_or_default()
-                        })
-                        .collect();
+                    let entity = spec.entity_of(&|f| {
+                        m.group
+                            .iter()
+                            .find(|(k, _)| k == f)
+                            .map(|(_, v)| v.as_str())
+                    });
                     (entity, m.last_ms)
                 })
                 .collect();
@@ -734,17 +729,7 @@ impl Hunter {
                         if !self.set.correlations()[c].rule_refs().contains(&rule) {
                             continue;
                         }
-                        let entity: Vec<String> = spec
-                            .entity
-                            .iter()
-                            .map(|f| {
-                                snapshot
-                                    .get(f)
-                                    .and_then(Value::as_str)
-                                    .unwrap_or("")
-                                    .to_lowercase()
-                            })
-                            .collect();
+                        let entity = spec.entity_of(&|f| snapshot.get(f).and_then(Value::as_str));
                         let seen = behaviour_seen.entry(c).or_default();
                         match seen.get_mut(&entity) {
                             Some(t) => *t = (*t).min(time),
