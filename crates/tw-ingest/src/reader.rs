@@ -1052,10 +1052,7 @@ fn decode_json_record(
     ctx: &FileCtx,
     projection: Option<&Projection>,
 ) -> Result<(Format, Canonical, Document), String> {
-    let parse = |text: &[u8]| match projection {
-        Some(p) => p.parse(text),
-        None => parse_selected(text, selection()),
-    };
+    let parse = |text: &[u8]| parse_kept(text, projection);
     let sparse = parse(bytes).map_err(|e| format!("invalid JSON: {e}"))?;
     let format = match ctx.fixed {
         Some(f) => f,
@@ -1073,20 +1070,7 @@ fn decode_json_record(
     let kind = format.log_kind();
     if document_is_audit_data(format) {
         return match sparse.get("AuditData") {
-            Some(Value::String(text)) => {
-                let ad = parse(text.as_bytes())
-                    .map_err(|e| format!("AuditData is not valid JSON: {e}"))?;
-                if !ad.is_object() {
-                    return Err("AuditData is not a JSON object".into());
-                }
-                let c = canonical(kind, &ad)?;
-                let text: Box<[u8]> = text.as_bytes().into();
-                let doc = match projection {
-                    Some(_) => Document::lazy_projected(text, false, ad),
-                    None => Document::lazy(text, false),
-                };
-                Ok((format, c, doc))
-            }
+            Some(Value::String(text)) => audit_data_record(format, text, projection),
             _ => {
                 let full = serde_json::from_slice::<Value>(bytes)
                     .map_err(|e| format!("invalid JSON: {e}"))?;
@@ -1105,11 +1089,50 @@ fn decode_json_record(
         return Err("record is not a JSON object".into());
     }
     let c = canonical(kind, &sparse)?;
-    let doc = match projection {
-        Some(_) => Document::lazy_projected(bytes.into(), decode, sparse),
-        None => Document::lazy(bytes.into(), decode),
-    };
-    Ok((format, c, doc))
+    Ok((format, c, kept_document(bytes, decode, projection, sparse)))
+}
+
+/// A record whose document is its `AuditData` text (Purview CSV cell, Search-UnifiedAuditLog
+/// JSON member), read as [`parse_kept`] reads it.
+fn audit_data_record(
+    format: Format,
+    text: &str,
+    projection: Option<&Projection>,
+) -> Result<(Format, Canonical, Document), String> {
+    let ad = parse_kept(text.as_bytes(), projection)
+        .map_err(|e| format!("AuditData is not valid JSON: {e}"))?;
+    if !ad.is_object() {
+        return Err("AuditData is not a JSON object".into());
+    }
+    let c = canonical(format.log_kind(), &ad)?;
+    Ok((
+        format,
+        c,
+        kept_document(text.as_bytes(), false, projection, ad),
+    ))
+}
+
+/// Parses a record's text keeping what `projection` asks for, or (without one) what
+/// classification and canonical fields read.
+fn parse_kept(text: &[u8], projection: Option<&Projection>) -> Result<Value, serde_json::Error> {
+    match projection {
+        Some(p) => p.parse(text),
+        None => parse_selected(text, selection()),
+    }
+}
+
+/// The document of a record read by [`parse_kept`]: with a projection, what it kept serves the
+/// rules; either way the whole text is parsed on first use of anything else.
+fn kept_document(
+    text: &[u8],
+    decode: bool,
+    projection: Option<&Projection>,
+    kept: Value,
+) -> Document {
+    match projection {
+        Some(_) => Document::lazy_projected(text.into(), decode, kept),
+        None => Document::lazy(text.into(), decode),
+    }
 }
 
 /// Decodes, classifies and normalizes a batch; applies `map` to each event.
@@ -1230,23 +1253,9 @@ where
                     None if document_is_audit_data(format) => match obj.get("AuditData") {
                         // Purview: the document is the AuditData cell, read selectively now and
                         // parsed in full on first use.
-                        Some(Value::String(text)) => match opts.projection.as_deref() {
-                            Some(p) => p.parse(text.as_bytes()),
-                            None => parse_selected(text.as_bytes(), selection()),
+                        Some(Value::String(text)) => {
+                            audit_data_record(format, text, opts.projection.as_deref())
                         }
-                        .map_err(|e| format!("AuditData is not valid JSON: {e}"))
-                        .and_then(|ad| {
-                            if !ad.is_object() {
-                                return Err("AuditData is not a JSON object".to_string());
-                            }
-                            let c = canonical(format.log_kind(), &ad)?;
-                            let text: Box<[u8]> = text.as_bytes().into();
-                            let doc = match opts.projection {
-                                Some(_) => Document::lazy_projected(text, false, ad),
-                                None => Document::lazy(text, false),
-                            };
-                            Ok((format, c, doc))
-                        }),
                         _ => Err("no AuditData".to_string()),
                     },
                     None => prepare(format, Value::Object(obj)).and_then(|doc| {
