@@ -52,8 +52,18 @@ pub fn load_rules(dir: &Path) -> std::io::Result<Vec<RuleSource>> {
 }
 
 /// Runs the hunt and prints one JSON object.
-pub fn bench_hunt(paths: &[PathBuf], rules: &Path, threads: usize) -> Result<(), String> {
-    let sources = load_rules(rules).map_err(|e| format!("{}: {e}", rules.display()))?;
+/// With `builtin`, the built-in pack runs besides the rules in `rules` (as `tenantwatch hunt`
+/// does without `--no-builtin`).
+pub fn bench_hunt(
+    paths: &[PathBuf],
+    rules: &Path,
+    threads: usize,
+    builtin: bool,
+) -> Result<(), String> {
+    let mut sources = load_rules(rules).map_err(|e| format!("{}: {e}", rules.display()))?;
+    if builtin {
+        sources.extend(tw_detect::builtin_rules());
+    }
     let t0 = Instant::now();
     let hunter = Hunter::new(&sources, HashMap::new())?;
     let compile_s = t0.elapsed().as_secs_f64();
@@ -85,6 +95,7 @@ pub fn bench_hunt(paths: &[PathBuf], rules: &Path, threads: usize) -> Result<(),
     let out = serde_json::json!({
         "paths": paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
         "rules_dir": rules.display().to_string(),
+        "builtin": builtin,
         "rule_files": sources.len(),
         "rules": rules_loaded,
         "rules_rejected": set.errors().len(),

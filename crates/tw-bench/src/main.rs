@@ -6,6 +6,7 @@
 //! tw-bench ingest DIR... --threads 1  # reads them like `tenantwatch ingest`, prints figures
 //! tw-bench gen-mixed DIR --mb 1024    # sign-ins, audit, Graph activity, risk, Azure activity, UAL
 //! tw-bench hunt PATH... --rules DIR --threads 1  # runs the rules in DIR, prints figures
+//! tw-bench hunt PATH... --rules DIR --builtin     # the same with the built-in pack
 //! ```
 
 use std::fs::File;
@@ -324,7 +325,8 @@ fn main() {
                 .collect();
             let rules = PathBuf::from(rules);
             let done = if cmd == "hunt" {
-                hunt::bench_hunt(&paths, &rules, threads)
+                let builtin = args.iter().any(|a| a == "--builtin");
+                hunt::bench_hunt(&paths, &rules, threads, builtin)
             } else {
                 hunt::bench_prefilter(&paths, &rules)
             };
@@ -336,7 +338,7 @@ fn main() {
         _ => {
             eprintln!(
                 "usage: tw-bench gen DIR [--mb N] | tw-bench ingest PATH... [--threads N]\n       \
-                 tw-bench gen-mixed DIR [--mb N] | tw-bench hunt PATH... --rules DIR [--threads N]"
+                 tw-bench gen-mixed DIR [--mb N] | tw-bench hunt PATH... --rules DIR [--threads N] [--builtin]"
             );
             std::process::exit(1);
         }
