@@ -143,9 +143,12 @@ fn input_bytes(p: &Path) -> u64 {
 
 /// `tw-bench prefilter`: how the raw-record prefilter of the rules in `rules` splits the lines of
 /// JSON-lines files (skipped, some rules, every rule) and how fast it scans, on one thread.
-pub fn bench_prefilter(paths: &[PathBuf], rules: &Path) -> Result<(), String> {
+pub fn bench_prefilter(paths: &[PathBuf], rules: &Path, builtin: bool) -> Result<(), String> {
     use tw_detect::prefilter::Verdict;
-    let sources = load_rules(rules).map_err(|e| format!("{}: {e}", rules.display()))?;
+    let mut sources = load_rules(rules).map_err(|e| format!("{}: {e}", rules.display()))?;
+    if builtin {
+        sources.extend(tw_detect::builtin_rules());
+    }
     let hunter = Hunter::new(&sources, HashMap::new())?;
     let mut pre = hunter.prefilter().clone();
     let t = Instant::now();
@@ -171,7 +174,7 @@ pub fn bench_prefilter(paths: &[PathBuf], rules: &Path) -> Result<(), String> {
     }
     if let Ok(want) = std::env::var("TW_DESCRIBE") {
         for (i, r) in set.rules().iter().enumerate() {
-            if r.title().contains(want.as_str()) {
+            if r.title().contains(want.as_str()) || r.path().contains(want.as_str()) {
                 eprintln!("{}: {:?}", r.title(), pre.describe(i));
             }
         }
@@ -210,6 +213,11 @@ pub fn bench_prefilter(paths: &[PathBuf], rules: &Path) -> Result<(), String> {
         some += fo;
         all += fa;
         per_file.insert(f.display().to_string(), [fs, fo, fa]);
+    }
+    if std::env::var_os("TW_PLANS").is_some() {
+        for p in pre.describe_plans() {
+            eprintln!("{p}");
+        }
     }
     let records = skip + some + all;
     let mut top: Vec<(u64, &str)> = by_rule

@@ -324,11 +324,11 @@ fn main() {
                 .map(PathBuf::from)
                 .collect();
             let rules = PathBuf::from(rules);
+            let builtin = args.iter().any(|a| a == "--builtin");
             let done = if cmd == "hunt" {
-                let builtin = args.iter().any(|a| a == "--builtin");
                 hunt::bench_hunt(&paths, &rules, threads, builtin)
             } else {
-                hunt::bench_prefilter(&paths, &rules)
+                hunt::bench_prefilter(&paths, &rules, builtin)
             };
             if let Err(e) = done {
                 eprintln!("tw-bench: {e}");

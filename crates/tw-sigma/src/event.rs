@@ -7,8 +7,10 @@
 //! every string leaf (keyword search).
 //!
 //! Field lookup rules of the `serde_json::Value` implementation (design choices, see the
-//! crate docs): exact key first, then a case-insensitive key; a flat key containing dots
-//! (`"properties.message"`) is tried before the nested walk on `.`; arrays anywhere on the
+//! crate docs): a path of exact keys first; only when the event has none, the same walk with
+//! keys matched case-insensitively (exact key before a case-insensitive one at each step); a
+//! flat key containing dots (`"properties.message"`) is tried before the nested walk on `.`;
+//! arrays anywhere on the
 //! path are traversed and every element is visited; a nested object or array of objects is
 //! visited as its compact JSON text.
 
@@ -132,16 +134,20 @@ impl<T: SigmaEvent + ?Sized> SigmaEvent for &T {
 
 impl SigmaEvent for Value {
     fn visit_field(&self, field: &FieldRef, f: &mut dyn FnMut(FieldValue<'_>) -> bool) -> bool {
-        let mut found = false;
+        let found = std::cell::Cell::new(false);
         let mut stop = false;
-        lookup(self, field.name(), &mut |v| {
-            found = true;
+        let mut visit = |v: &Value| {
+            found.set(true);
             if !stop {
                 stop = visit_value(v, f);
             }
             stop
-        });
-        found
+        };
+        lookup(self, field.name(), false, &mut visit);
+        if !found.get() {
+            lookup(self, field.name(), true, &mut visit);
+        }
+        found.get()
     }
 
     fn visit_strings(&self, f: &mut dyn FnMut(&str) -> bool) {
@@ -210,19 +216,21 @@ fn get_key<'v>(map: &'v serde_json::Map<String, Value>, key: &str) -> Option<&'v
 }
 
 /// Resolves `path` in `v`, calling `f` for every value reached. Returns true when `f` stopped.
-fn lookup<'v>(v: &'v Value, path: &str, f: &mut dyn FnMut(&'v Value) -> bool) -> bool {
+/// With `ci`, a key missing exactly may match case-insensitively.
+fn lookup<'v>(v: &'v Value, path: &str, ci: bool, f: &mut dyn FnMut(&'v Value) -> bool) -> bool {
     match v {
         Value::Object(map) => {
-            if let Some(x) = get_key(map, path) {
+            let get = |k: &str| if ci { get_key(map, k) } else { map.get(k) };
+            if let Some(x) = get(path) {
                 return f(x);
             }
             let mut from = 0;
             while let Some(pos) = path[from..].find('.') {
                 let i = from + pos;
                 let (head, tail) = (&path[..i], &path[i + 1..]);
-                if let Some(x) = get_key(map, head)
+                if let Some(x) = get(head)
                     && !tail.is_empty()
-                    && lookup(x, tail, f)
+                    && lookup(x, tail, ci, f)
                 {
                     return true;
                 }
@@ -232,7 +240,7 @@ fn lookup<'v>(v: &'v Value, path: &str, f: &mut dyn FnMut(&'v Value) -> bool) ->
         }
         Value::Array(items) => {
             for item in items {
-                if lookup(item, path, f) {
+                if lookup(item, path, ci, f) {
                     return true;
                 }
             }
@@ -266,6 +274,18 @@ mod tests {
         assert_eq!(values(&ev, "properties.Arr").1.len(), 2);
         assert_eq!(values(&ev, "n"), (true, vec!["Null".to_string()]));
         assert_eq!(values(&ev, "missing"), (false, vec![]));
+        // A path of exact keys wins over case-insensitive ones, flat or nested.
+        let ev =
+            json!({"Properties.Message": "ci flat", "properties": {"message": "exact nested"}});
+        assert_eq!(
+            values(&ev, "properties.message").1,
+            vec!["Str(\"exact nested\")"]
+        );
+        let ev = json!({"PROPERTIES": {"Message": "ci nested"}, "x": 1});
+        assert_eq!(
+            values(&ev, "properties.message").1,
+            vec!["Str(\"ci nested\")"]
+        );
     }
 
     #[test]

@@ -51,8 +51,8 @@
 //!   look-around and backreferences are rejected with a clear error.
 //! - Numbers compare numerically and by canonical text: `ResultType: 0` matches `0`, `"0"`
 //!   and `"0.0"`; a quoted `'0'` compares as a string and also matches the number `0`.
-//! - Field lookup: exact name, then case-insensitive; a flat key containing dots before the
-//!   nested walk; an array matches if any element matches; a nested object is matched as its
+//! - Field lookup: a path of exact keys, and only when the event has none, case-insensitive
+//!   keys; a flat key containing dots before the nested walk; an array matches if any element matches; a nested object is matched as its
 //!   compact JSON text.
 //! - `null` matches a missing field or JSON null; `''` matches only an empty string;
 //!   `exists` tests presence only; `neq` needs the field present and no value equal.
