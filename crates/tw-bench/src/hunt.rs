@@ -196,7 +196,7 @@ pub fn bench_prefilter(paths: &[PathBuf], rules: &Path, builtin: bool) -> Result
         let (mut fs, mut fo, mut fa) = (0u64, 0u64, 0u64);
         for line in data.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
             match pre.verdict(line, true, &mut seen) {
-                Verdict::Skip => fs += 1,
+                Verdict::Skip | Verdict::Defer(_) => fs += 1,
                 Verdict::Rules(r) => {
                     fo += 1;
                     kept_only += u64::from(r.is_empty());

@@ -3,16 +3,16 @@
 //! worker threads (each thread's first-seen state merged at the end), correlations and ordering
 //! on the calling thread, findings sorted by time, file and record.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
 
 use serde::Serialize;
 use serde_json::{Map, Value};
-use tw_event::{Finding, Format, LogKind, Origin, Provenance, RuleRef, Timestamp};
-use tw_ingest::{IngestOptions, IngestReport, RawRecord, ingest_prefiltered};
+use tw_event::{Event, Finding, Format, LogKind, Origin, Provenance, RuleRef, Timestamp};
+use tw_ingest::{IngestOptions, IngestReport, RawRecord, ingest_prefiltered, reread_prefiltered};
 use tw_sigma::{
-    CorrelationEngine, CorrelationLimits, CorrelationStats, FieldRef, Level, RuleSet, Scratch,
-    SigmaEvent,
+    CorrelationEngine, CorrelationLimits, CorrelationStats, FieldRef, Level, RuleMatch, RuleSet,
+    Scratch, SigmaEvent,
 };
 
 use crate::event::{Resolver, SigmaView};
@@ -69,6 +69,10 @@ pub struct Hunter {
     /// Per correlated rule, the fields its observations keep (group-by, aliases, value field).
     correlation_fields: HashMap<usize, Vec<FieldRef>>,
     first_seen: HashMap<usize, FirstSeenSpec>,
+    /// Per rule: a first-seen rule of cross-tenant actors. Their records of actors acting in
+    /// their own tenant are read only for the tenants cross-tenant actors come from, once those
+    /// are known (a second look at the inputs holding such records).
+    own_tenant_later: Vec<bool>,
     /// Per correlation carrying `tenantwatch.new_behaviour`: its parameters.
     new_behaviour: HashMap<usize, NewBehaviourSpec>,
     first_seen_fields: HashMap<usize, (Vec<FieldRef>, FieldRef)>,
@@ -142,7 +146,8 @@ enum Out {
         finding: Option<Finding>,
         snapshot: Value,
     },
-    CrossTenantUser(String),
+    /// A user seen acting across tenants, and their home tenant.
+    CrossTenantUser(String, String),
 }
 
 /// Distinguishes hunts, so that per-thread state left by one hunt is not read by the next.
@@ -336,11 +341,19 @@ impl Hunter {
             },
         );
         prefilter.route(routes.clone());
+        let own_tenant_later: Vec<bool> = (0..set.rules().len())
+            .map(|i| first_seen.get(&i).is_some_and(|s| s.cross_tenant_actors))
+            .collect();
         if want_cross_users {
             // A unified audit log record whose actor's tenant is the organisation's own names no
             // cross-tenant actor (its canonical home tenant is ActorContextId, its tenant
             // OrganizationId).
             prefilter.keep_unless_same(LogKind::Ual, "ActorContextId", "OrganizationId");
+            prefilter.defer_same_tenant(
+                (0..set.rules().len() as u32)
+                    .filter(|&i| own_tenant_later[i as usize])
+                    .collect(),
+            );
         }
         let needs_evidence = set
             .rules()
@@ -357,6 +370,7 @@ impl Hunter {
             },
             prefilter,
             first_seen,
+            own_tenant_later,
             new_behaviour,
             first_seen_fields,
             extension_errors,
@@ -536,6 +550,8 @@ impl Hunter {
                 std::cell::RefCell::new((0, HashSet::new()));
             static LOCAL: std::cell::RefCell<(u64, Option<Local>, String)> =
                 const { std::cell::RefCell::new((0, None, String::new())) };
+            static ASIDE: std::cell::RefCell<(u64, String, String)> =
+                const { std::cell::RefCell::new((0, String::new(), String::new())) };
         }
         // Every thread's first-seen state, merged when all records are read.
         let locals: std::sync::Mutex<Vec<Local>> = std::sync::Mutex::new(Vec::new());
@@ -549,21 +565,57 @@ impl Hunter {
             prefilter.tune(&refs);
         }
         let prefilter = &prefilter;
-        let pre = |raw: RawRecord<'_>| -> Option<Verdict> {
-            if decode_all {
-                return Some(Verdict::All);
+        // What this thread has already sent to the collecting thread (sent once per hunt).
+        let once = |what: String| -> bool {
+            SENT.with(|s| {
+                let s = &mut *s.borrow_mut();
+                if s.0 != generation {
+                    *s = (generation, HashSet::new());
+                }
+                !s.1.contains(&what) && s.1.insert(what)
+            })
+        };
+        // Inputs holding records of actors in their own tenant that the rules of
+        // `own_tenant_later` were not run on, with that tenant.
+        let set_aside: std::sync::Mutex<BTreeSet<(String, String)>> = Default::default();
+        let note_set_aside = |file: &str, tenant: &str| {
+            // Records of one input come together: only a change of input or tenant is noted.
+            let new = ASIDE.with(|a| {
+                let a = &mut *a.borrow_mut();
+                if a.0 == generation && a.1 == file && a.2 == tenant {
+                    return false;
+                }
+                *a = (generation, file.to_string(), tenant.to_string());
+                true
+            });
+            if new {
+                set_aside
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert((file.to_string(), tenant.to_string()));
             }
-            let verdict = PRE.with(|s| {
+        };
+        let verdict_of = |raw: &RawRecord<'_>| {
+            PRE.with(|s| {
                 let s = &mut s.borrow_mut();
                 if generic {
                     // Every rule applies to every record: no routing.
                     prefilter.verdict(raw.bytes, raw.spells_keys, s)
                 } else {
-                    prefilter.verdict_record(&raw, s)
+                    prefilter.verdict_record(raw, s)
                 }
-            });
-            match verdict {
+            })
+        };
+        let pre = |raw: RawRecord<'_>| -> Option<Verdict> {
+            if decode_all {
+                return Some(Verdict::All);
+            }
+            match verdict_of(&raw) {
                 Verdict::Skip => None,
+                Verdict::Defer(tenant) => {
+                    note_set_aside(raw.source, &tenant);
+                    None
+                }
                 v => Some(v),
             }
         };
@@ -577,15 +629,70 @@ impl Hunter {
             tags: Vec::new(),
             origin: Origin::Builtin,
         };
+        // Users seen acting across tenants, and the tenants they come from.
         let mut cross_users: HashSet<String> = HashSet::new();
+        let mut home_tenants: HashSet<String> = HashSet::new();
         // Per new-behaviour correlation and entity: the time of its earliest event.
         let mut behaviour_seen: HashMap<usize, HashMap<Vec<String>, i64>> = HashMap::new();
+        // A match of a first-seen rule becomes a candidate of this thread's first-seen state.
+        let add_candidate = |m: RuleMatch, ev: &Event, view: &SigmaView<'_>| {
+            let Some((entity, value)) = self.first_seen_fields.get(&m.rule) else {
+                return;
+            };
+            if !level_ok(m.rule) {
+                return;
+            }
+            let keys: Option<Vec<String>> = entity
+                .iter()
+                .map(|f| Self::first_text(view, f).map(|t| t.to_lowercase()))
+                .collect();
+            let v = Self::first_text(view, value).map(|t| t.to_lowercase());
+            let spec = self.first_seen.get(&m.rule);
+            let counted =
+                spec.is_some_and(|s| !s.cross_tenant_actors || ev.canonical.user.is_some());
+            let (Some(keys), Some(v), Some(t), true) = (keys, v, ev.canonical.time, counted) else {
+                return;
+            };
+            LOCAL.with(|l| {
+                let l = &mut *l.borrow_mut();
+                if l.0 != generation || l.1.is_none() {
+                    let mine = Local::default();
+                    locals
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .push(mine.clone());
+                    *l = (generation, Some(mine), String::new());
+                }
+                let (_, Some(mine), key) = l else {
+                    return;
+                };
+                crate::firstseen::LocalFirstSeen::key(key, m.rule, &keys, &v);
+                let fields = m.fields;
+                mine.lock().unwrap_or_else(|e| e.into_inner()).add(
+                    key,
+                    t.millis(),
+                    &ev.provenance,
+                    || Candidate {
+                        rule: m.rule,
+                        entity: keys,
+                        value: v,
+                        finding: Finding::from_event(placeholder.clone(), ev, BTreeMap::new()),
+                        // Made a map (the last value of a field wins) if it is reported.
+                        matched: if fields.is_empty() {
+                            SCRATCH.with(|s| self.set.evidence(m.rule, view, &mut s.borrow_mut()))
+                        } else {
+                            fields
+                        },
+                    },
+                );
+            });
+        };
         // Records are parsed once, keeping what the rules and the canonical fields read.
         let ingest = IngestOptions {
             projection: (!decode_all).then(|| self.projection.clone()),
             ..opts.ingest.clone()
         };
-        let report = ingest_prefiltered(
+        let mut report = ingest_prefiltered(
             paths,
             &ingest,
             pre,
@@ -598,27 +705,32 @@ impl Hunter {
                     && let Some(u) = &ev.canonical.user
                 {
                     let u = u.to_lowercase();
-                    let new = SENT.with(|s| {
-                        let s = &mut *s.borrow_mut();
-                        if s.0 != generation {
-                            *s = (generation, HashSet::new());
-                        }
-                        !s.1.contains(&u) && s.1.insert(u.clone())
-                    });
-                    if new {
-                        out.push(Out::CrossTenantUser(u));
+                    let home = ev
+                        .canonical
+                        .home_tenant_id
+                        .as_deref()
+                        .unwrap_or_default()
+                        .to_ascii_lowercase();
+                    if once(format!("u\n{u}\n{home}")) {
+                        out.push(Out::CrossTenantUser(u, home));
                     }
                 }
+                // Actors in their own tenant are left to the second look for some rules.
+                let own = ev.own_tenant().filter(|_| want_cross_users);
+                let later = |r: usize| own.is_some() && self.own_tenant_later[r];
+                let mut left = false;
                 let view = SigmaView::new(ev, &self.resolver);
                 let matches = SCRATCH.with(|s| match &verdict {
-                    Verdict::All | Verdict::Skip => {
-                        self.set.matches_with(&view, &mut s.borrow_mut())
-                    }
                     Verdict::Rules(rules) => {
                         let routed: Vec<u32> = rules
                             .iter()
                             .copied()
                             .filter(|&r| generic || self.routes[r as usize].contains(&ev.kind))
+                            .filter(|&r| {
+                                let l = later(r as usize);
+                                left |= l;
+                                !l
+                            })
                             .collect();
                         // Evidence is collected for the rules reporting each match; first-seen
                         // candidates take theirs when kept, correlations need none.
@@ -627,9 +739,14 @@ impl Hunter {
                                 self.needs_evidence.get(r).copied().unwrap_or(true)
                             })
                     }
+                    _ => self.set.matches_with(&view, &mut s.borrow_mut()),
                 });
                 for m in matches {
                     if !generic && !self.routes[m.rule].contains(&ev.kind) {
+                        continue;
+                    }
+                    if later(m.rule) {
+                        left = true;
                         continue;
                     }
                     let rule = &self.set.rules()[m.rule];
@@ -647,63 +764,8 @@ impl Hunter {
                             snapshot: self.snapshot(m.rule, &view),
                         });
                     }
-                    if let Some((entity, value)) = self.first_seen_fields.get(&m.rule) {
-                        if !level_ok(m.rule) {
-                            continue;
-                        }
-                        let keys: Option<Vec<String>> = entity
-                            .iter()
-                            .map(|f| Self::first_text(&view, f).map(|t| t.to_lowercase()))
-                            .collect();
-                        let v = Self::first_text(&view, value).map(|t| t.to_lowercase());
-                        let spec = self.first_seen.get(&m.rule);
-                        let counted = spec
-                            .is_some_and(|s| !s.cross_tenant_actors || ev.canonical.user.is_some());
-                        if let (Some(keys), Some(v), Some(t), true) =
-                            (keys, v, ev.canonical.time, counted)
-                        {
-                            LOCAL.with(|l| {
-                                let l = &mut *l.borrow_mut();
-                                if l.0 != generation || l.1.is_none() {
-                                    let mine = Local::default();
-                                    locals
-                                        .lock()
-                                        .unwrap_or_else(|e| e.into_inner())
-                                        .push(mine.clone());
-                                    *l = (generation, Some(mine), String::new());
-                                }
-                                let (_, Some(mine), key) = l else {
-                                    return;
-                                };
-                                crate::firstseen::LocalFirstSeen::key(key, m.rule, &keys, &v);
-                                let fields = m.fields;
-                                let view = &view;
-                                mine.lock().unwrap_or_else(|e| e.into_inner()).add(
-                                    key,
-                                    t.millis(),
-                                    &ev.provenance,
-                                    || Candidate {
-                                        rule: m.rule,
-                                        entity: keys,
-                                        value: v,
-                                        finding: Finding::from_event(
-                                            placeholder.clone(),
-                                            ev,
-                                            BTreeMap::new(),
-                                        ),
-                                        // Made a map (the last value of a field wins) if it
-                                        // is reported.
-                                        matched: if fields.is_empty() {
-                                            SCRATCH.with(|s| {
-                                                self.set.evidence(m.rule, view, &mut s.borrow_mut())
-                                            })
-                                        } else {
-                                            fields
-                                        },
-                                    },
-                                );
-                            });
-                        }
+                    if self.first_seen_fields.contains_key(&m.rule) {
+                        add_candidate(m, ev, &view);
                         continue;
                     }
                     if rule.standalone() && level_ok(m.rule) {
@@ -713,6 +775,9 @@ impl Hunter {
                             m.fields.into_iter().collect(),
                         )));
                     }
+                }
+                if left && let Some(t) = own {
+                    note_set_aside(&ev.provenance.file, t);
                 }
             },
             |o| match o {
@@ -741,11 +806,84 @@ impl Hunter {
                     evidence.push((provenance, finding, rule));
                     engine.observe(rule, id, time, &snapshot);
                 }
-                Out::CrossTenantUser(u) => {
+                Out::CrossTenantUser(u, home) => {
                     cross_users.insert(u);
+                    if !home.is_empty() {
+                        home_tenants.insert(home);
+                    }
                 }
             },
         );
+        // The second look: records of actors in their own tenant, for the rules of
+        // `own_tenant_later`, in the inputs holding such records of a tenant cross-tenant actors
+        // come from (a partner's own tenant). The other tenants' are never needed: their actors
+        // never act elsewhere.
+        let set_aside = set_aside.into_inner().unwrap_or_else(|e| e.into_inner());
+        let again: HashSet<&str> = set_aside
+            .iter()
+            .filter(|(_, t)| home_tenants.contains(t))
+            .map(|(f, _)| f.as_str())
+            .collect();
+        if !again.is_empty() {
+            let decoded_late = std::sync::atomic::AtomicU64::new(0);
+            let later_rules: Vec<u32> = (0..self.set.rules().len() as u32)
+                .filter(|&r| self.own_tenant_later[r as usize])
+                .collect();
+            let pre_again = |raw: RawRecord<'_>| -> Option<(Verdict, bool)> {
+                if decode_all {
+                    return Some((Verdict::All, false));
+                }
+                match verdict_of(&raw) {
+                    Verdict::Defer(t) if home_tenants.contains(&t) => {
+                        Some((Verdict::Rules(later_rules.clone()), true))
+                    }
+                    Verdict::Rules(r) if r.iter().any(|&x| self.own_tenant_later[x as usize]) => {
+                        Some((Verdict::Rules(r), false))
+                    }
+                    Verdict::All => Some((Verdict::All, false)),
+                    _ => None,
+                }
+            };
+            reread_prefiltered(
+                paths,
+                &|f| again.contains(f),
+                &ingest,
+                pre_again,
+                |ev, (verdict, late): (Verdict, bool), _: &mut Vec<()>| {
+                    if late {
+                        decoded_late.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    }
+                    let Some(t) = ev.own_tenant() else {
+                        return;
+                    };
+                    if !home_tenants.contains(&t.to_ascii_lowercase()) {
+                        return;
+                    }
+                    let rules: Vec<u32> = match verdict {
+                        Verdict::Rules(r) => r,
+                        _ => later_rules.clone(),
+                    }
+                    .into_iter()
+                    .filter(|&r| {
+                        self.own_tenant_later[r as usize]
+                            && (generic || self.routes[r as usize].contains(&ev.kind))
+                    })
+                    .collect();
+                    let view = SigmaView::new(ev, &self.resolver);
+                    let matches = SCRATCH.with(|s| {
+                        self.set
+                            .matches_among_where(&view, &rules, &mut s.borrow_mut(), &|_| false)
+                    });
+                    for m in matches {
+                        add_candidate(m, ev, &view);
+                    }
+                },
+                |()| {},
+            );
+            // Records set aside unread by the prefilter and read now were decoded after all.
+            let late = decoded_late.into_inner();
+            report.totals.prefiltered = report.totals.prefiltered.saturating_sub(late);
+        }
         self.set.count_skipped_events(report.totals.prefiltered);
         for l in locals.into_inner().unwrap_or_else(|e| e.into_inner()) {
             let l = match std::sync::Arc::try_unwrap(l) {

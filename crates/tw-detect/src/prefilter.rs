@@ -60,6 +60,9 @@ pub enum Verdict {
     Rules(Vec<u32>),
     /// The text cannot be trusted: every rule is a candidate.
     All,
+    /// Only rules set aside by [`RawPrefilter::defer_same_tenant`] can match, and the record's
+    /// actor acts in their own tenant, this one (lowercase, as the record spells it).
+    Defer(String),
 }
 
 /// Per-thread scratch space of [`RawPrefilter::verdict`].
@@ -172,6 +175,8 @@ pub struct RawPrefilter {
     /// A kept record of this kind may still be skipped when these two keys hold one and the
     /// same value (an actor acting in their own tenant).
     same_tenant: Option<SameTenant>,
+    /// Rules (sorted) whose same-tenant records are set aside ([`Verdict::Defer`]).
+    deferred: Vec<u32>,
 }
 
 /// See [`RawPrefilter::keep_unless_same`].
@@ -209,6 +214,7 @@ impl Clone for RawPrefilter {
             unsigned: self.unsigned,
             keep: self.keep.clone(),
             same_tenant: self.same_tenant.clone(),
+            deferred: self.deferred.clone(),
         }
     }
 }
@@ -739,6 +745,7 @@ impl RawPrefilter {
             unsigned: ALL_KINDS,
             keep,
             same_tenant: None,
+            deferred: Vec::new(),
         };
         p.choose(None);
         p
@@ -1146,6 +1153,16 @@ impl RawPrefilter {
         });
     }
 
+    /// A record of the kind given to [`RawPrefilter::keep_unless_same`] whose candidate rules are
+    /// all among `rules`, and whose two keys hold one and the same tenant, gets
+    /// [`Verdict::Defer`] with that tenant instead of its rules: rules that only need the
+    /// records of some tenants, known once everything is read.
+    pub fn defer_same_tenant(&mut self, mut rules: Vec<u32>) {
+        rules.sort_unstable();
+        rules.dedup();
+        self.deferred = rules;
+    }
+
     /// The log kinds a lowercased JSON text may be of, by their signature words.
     ///
     /// `predicted` is the kinds found for an earlier record (most records are of the kinds of the
@@ -1373,16 +1390,16 @@ impl RawPrefilter {
         }
         let mut kept = !self.keep.is_empty()
             && (!spells_keys || self.keep.iter().any(|&k| s.state[k as usize] == 1));
-        if kept
-            && s.rules.is_empty()
-            && spells_keys
-            && let Some(st) = &self.same_tenant
-            && let Some(i) = self.kinds.iter().position(|k| *k == st.kind)
-            && mask == 1u64 << i
-            && let Some(h) = single_value(&s.lower, &st.home.0, st.home.1)
-            && let Some(t) = single_value(&s.lower, &st.tenant.0, st.tenant.1)
-            && h.trim_ascii() == t.trim_ascii()
+        if !s.rules.is_empty()
+            && !self.deferred.is_empty()
+            && s.rules
+                .iter()
+                .all(|r| self.deferred.binary_search(r).is_ok())
+            && let Some(t) = self.own_tenant(&s.lower, mask, spells_keys)
         {
+            return Verdict::Defer(String::from_utf8_lossy(t).into_owned());
+        }
+        if kept && s.rules.is_empty() && self.own_tenant(&s.lower, mask, spells_keys).is_some() {
             kept = false;
         }
         if s.rules.is_empty() && !kept {
@@ -1392,6 +1409,20 @@ impl RawPrefilter {
             s.rules.dedup();
             Verdict::Rules(s.rules.clone())
         }
+    }
+
+    /// The actor's own tenant, when the lowercased JSON text is certainly of the kind given to
+    /// [`RawPrefilter::keep_unless_same`] (`mask` is that kind alone) and its two keys hold one
+    /// and the same value.
+    fn own_tenant<'a>(&self, lower: &'a [u8], mask: u64, spells_keys: bool) -> Option<&'a [u8]> {
+        let st = self.same_tenant.as_ref()?;
+        let i = self.kinds.iter().position(|k| *k == st.kind)?;
+        if !spells_keys || mask != 1u64 << i {
+            return None;
+        }
+        let h = single_value(lower, &st.home.0, st.home.1)?;
+        let t = single_value(lower, &st.tenant.0, st.tenant.1)?;
+        (h.trim_ascii() == t.trim_ascii()).then(|| t.trim_ascii())
     }
 
     /// Whether pair `p` holds in the scratch's lowercased text (each key's values are looked
@@ -1594,6 +1625,7 @@ mod tests {
             spells_keys: true,
             format: None,
             falls_back: false,
+            source: "test.json",
         };
         let sample: Vec<&[u8]> = vec![signin, audit, activity];
         for tuned in [false, true] {

@@ -131,4 +131,13 @@ impl Event {
             _ => false,
         }
     }
+
+    /// The tenant, when the actor's home tenant is known and is this one (an actor acting in
+    /// their own tenant).
+    pub fn own_tenant(&self) -> Option<&str> {
+        match (&self.canonical.home_tenant_id, &self.canonical.tenant_id) {
+            (Some(h), Some(t)) if h.eq_ignore_ascii_case(t) => Some(t),
+            _ => None,
+        }
+    }
 }

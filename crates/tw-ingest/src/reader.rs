@@ -169,6 +169,8 @@ pub struct RawRecord<'a> {
     /// (Log Analytics JSON rows projected down to a few columns): its content may then not say
     /// what it is.
     pub falls_back: bool,
+    /// The input it is read from, as named in provenance ([`Input::display`]).
+    pub source: &'a str,
 }
 
 /// Like [`ingest`], with a prefilter: `pre` runs on worker threads on each record's bytes before
@@ -189,6 +191,42 @@ where
 {
     let (inputs, list_errors) = list_inputs(paths, &opts.limits);
     run(inputs, list_errors, opts, &pre, &map, sink)
+}
+
+/// Like [`ingest_prefiltered`], reading again only the inputs under `paths` whose name
+/// ([`Input::display`]) `select` accepts: a second look at part of the data already read. Tenants
+/// are attributed as when every input is read; inputs that cannot be listed are left out (they
+/// were reported by the first reading).
+pub fn reread_prefiltered<T, K, P, M, S>(
+    paths: &[PathBuf],
+    select: &dyn Fn(&str) -> bool,
+    opts: &IngestOptions,
+    pre: P,
+    map: M,
+    sink: S,
+) -> IngestReport
+where
+    T: Send,
+    P: Fn(RawRecord<'_>) -> Option<K> + Sync,
+    M: Fn(&Event, K, &mut Vec<T>) + Sync,
+    S: FnMut(T),
+{
+    let (inputs, _) = list_inputs(paths, &opts.limits);
+    let (defaults, attribution) = attribute(&inputs, opts, &|i: &Input| select(&i.display));
+    let (inputs, defaults): (Vec<Input>, Vec<_>) = inputs
+        .into_iter()
+        .zip(defaults)
+        .filter(|(i, _)| select(&i.display))
+        .unzip();
+    run_attributed(
+        inputs,
+        Vec::new(),
+        (defaults, attribution),
+        opts,
+        &pre,
+        &map,
+        sink,
+    )
 }
 
 /// Reads inputs already listed (see [`crate::source::list_inputs`], [`Input::from_bytes`]); inputs
@@ -221,6 +259,27 @@ fn run<T, K, P, M, S>(
     opts: &IngestOptions,
     pre: &P,
     map: &M,
+    sink: S,
+) -> IngestReport
+where
+    T: Send,
+    P: Fn(RawRecord<'_>) -> Option<K> + Sync + ?Sized,
+    M: Fn(&Event, K, &mut Vec<T>) + Sync + ?Sized,
+    S: FnMut(T),
+{
+    let attributed = attribute(&inputs, opts, &|_: &Input| true);
+    run_attributed(inputs, list_errors, attributed, opts, pre, map, sink)
+}
+
+/// [`run`] with the tenants of tenantless records already decided per input.
+#[allow(clippy::type_complexity)]
+fn run_attributed<T, K, P, M, S>(
+    inputs: Vec<Input>,
+    list_errors: Vec<ListError>,
+    (defaults, attribution): (Vec<Option<(String, TenantSource)>>, Vec<Attribution>),
+    opts: &IngestOptions,
+    pre: &P,
+    map: &M,
     mut sink: S,
 ) -> IngestReport
 where
@@ -229,7 +288,6 @@ where
     M: Fn(&Event, K, &mut Vec<T>) + Sync + ?Sized,
     S: FnMut(T),
 {
-    let (defaults, attribution) = attribute(&inputs, opts);
     let threads = opts.threads.max(1);
     let (work_tx, work_rx) = bounded::<Batch>(threads * 2);
     let pool: Pool = bounded(threads * 4 + 4);
@@ -469,9 +527,11 @@ fn finish_file(input: &Input, e: FileEnd, acc: FileAcc, report: &mut IngestRepor
 
 /// Decides, per input, the tenant for records that carry none: `--tenant-map`, then a
 /// `/tenants/<id>/` path segment, then the one tenant named by the other records of the same folder.
+/// Only folders holding an input `wanted` accepts are read for that.
 fn attribute(
     inputs: &[Input],
     opts: &IngestOptions,
+    wanted: &dyn Fn(&Input) -> bool,
 ) -> (Vec<Option<(String, TenantSource)>>, Vec<Attribution>) {
     let mut out = vec![None; inputs.len()];
     let mut notes = Vec::new();
@@ -492,6 +552,9 @@ fn attribute(
     }
     // Only folders holding a file whose first record has no tenant are scanned in full.
     for (folder, members) in need_folder {
+        if !members.iter().any(|&i| wanted(&inputs[i])) {
+            continue;
+        }
         let tenantless = members
             .iter()
             .any(|&i| first_record_lacks_tenant(&inputs[i], opts));
@@ -1176,6 +1239,7 @@ where
                 spells_keys: true,
                 format: ctx.fixed,
                 falls_back: ctx.fallback.get().is_some(),
+                source: &ctx.display,
             }),
             // The document of a Purview row is its JSON cell: handed as the JSON text it is.
             Item::Csv { rec, .. } => Some(match ctx.json_cell.and_then(|i| rec.get(i)) {
@@ -1184,12 +1248,14 @@ where
                     spells_keys: true,
                     format: ctx.fixed,
                     falls_back: false,
+                    source: &ctx.display,
                 },
                 None => RawRecord {
                     bytes: rec.as_slice(),
                     spells_keys: false,
                     format: ctx.fixed,
                     falls_back: false,
+                    source: &ctx.display,
                 },
             }),
             Item::Bad { .. } => None,
