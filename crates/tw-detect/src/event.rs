@@ -162,13 +162,9 @@ impl Resolver {
         Some(out)
     }
 
-    fn targets(&self, format: Format, slot: usize) -> &[Target] {
-        self.by_format
-            .get(&format)
-            .unwrap_or(&self.identity)
-            .get(slot)
-            .map(Vec::as_slice)
-            .unwrap_or(&[])
+    /// Per field slot, what a field names in `format`.
+    fn targets(&self, format: Format) -> &[Vec<Target>] {
+        self.by_format.get(&format).unwrap_or(&self.identity)
     }
 }
 
@@ -178,12 +174,18 @@ pub struct SigmaView<'a> {
     pub event: &'a Event,
     /// How its format names fields.
     pub resolver: &'a Resolver,
+    /// Per field slot, what the field names in the event's format (looked up once per event).
+    targets: &'a [Vec<Target>],
 }
 
 impl<'a> SigmaView<'a> {
     /// The view of `event`, its fields named per format by `resolver`.
     pub fn new(event: &'a Event, resolver: &'a Resolver) -> SigmaView<'a> {
-        SigmaView { event, resolver }
+        SigmaView {
+            event,
+            resolver,
+            targets: resolver.targets(event.format),
+        }
     }
 
     /// The document fields are read from: the record as the reader parsed it through a
@@ -201,6 +203,10 @@ impl<'a> SigmaView<'a> {
 fn operation_variants(s: &str) -> Vec<String> {
     let mut out = Vec::new();
     let t = s.trim();
+    if t.len() == s.len() && !t.ends_with('.') && !t.contains('–') && !t.contains(" - ") {
+        // Every variant would be the name itself.
+        return out;
+    }
     let base = t.strip_suffix('.').unwrap_or(t).trim_end();
     for v in [
         t.to_string(),
@@ -293,7 +299,11 @@ impl SigmaEvent for SigmaView<'_> {
         }
         let doc = self.fields_doc();
         let mut found = false;
-        for t in self.resolver.targets(self.event.format, field.slot()) {
+        for t in self
+            .targets
+            .get(field.slot())
+            .map_or(&[][..], Vec::as_slice)
+        {
             if t.field.name().starts_with("tw.") {
                 // A pipeline may map a rule field onto a canonical field (e.g. `status` → `tw.result`).
                 if self.canonical(t.field.name(), f) {

@@ -489,11 +489,32 @@ fn count_windows(
     };
     let slot = |h: [u8; 4]| (u32::from_le_bytes(h).wrapping_mul(0x9E37_79B1) >> 16) as usize;
     let mut bits = vec![0u64; (1 << 16) / 64];
-    let mut by_head: std::collections::HashMap<[u8; 4], (u64, Vec<usize>)> = Default::default();
+    // The distinct heads (head, occurrences, windows), chained per slot from `first`: the text
+    // is looked up by the slot already computed, no hashing per byte.
+    let mut heads: Vec<([u8; 4], u64, Vec<usize>, u32)> = Vec::new();
+    let mut first = vec![u32::MAX; 1 << 16];
+    let find = |heads: &[([u8; 4], u64, Vec<usize>, u32)], first: &[u32], h: [u8; 4]| {
+        let mut e = first[slot(h)];
+        while e != u32::MAX {
+            if heads[e as usize].0 == h {
+                return Some(e as usize);
+            }
+            e = heads[e as usize].3;
+        }
+        None
+    };
     for (i, w) in windows.iter().enumerate() {
         if let Some(h) = head(w) {
             bits[slot(h) / 64] |= 1 << (slot(h) % 64);
-            by_head.entry(h).or_default().1.push(i);
+            let e = match find(&heads, &first, h) {
+                Some(e) => e,
+                None => {
+                    heads.push((h, 0, Vec::new(), first[slot(h)]));
+                    first[slot(h)] = (heads.len() - 1) as u32;
+                    heads.len() - 1
+                }
+            };
+            heads[e].2.push(i);
         }
     }
     let mut n = vec![0u64; windows.len()];
@@ -506,7 +527,8 @@ fn count_windows(
             if bits[b / 64] & (1 << (b % 64)) == 0 {
                 continue;
             }
-            if let Some((count, ws)) = by_head.get_mut(&h) {
+            if let Some(e) = find(&heads, &first, h) {
+                let (_, count, ws, _) = &mut heads[e];
                 *count += 1;
                 for &w in ws.iter() {
                     if lower[i..].starts_with(windows[w]) {
@@ -516,7 +538,7 @@ fn count_windows(
             }
         }
     }
-    let fours = by_head.into_iter().map(|(h, (c, _))| (h, c)).collect();
+    let fours = heads.into_iter().map(|(h, c, _, _)| (h, c)).collect();
     (n, fours)
 }
 
