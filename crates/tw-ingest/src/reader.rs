@@ -550,20 +550,49 @@ fn attribute(
             need_folder.entry(input.folder.clone()).or_default().push(i);
         }
     }
-    // Only folders holding a file whose first record has no tenant are scanned in full.
-    for (folder, members) in need_folder {
-        if !members.iter().any(|&i| wanted(&inputs[i])) {
-            continue;
+    // Only folders holding a file whose first record has no tenant are scanned in full, their
+    // files on every worker thread, parsed for the canonical fields only.
+    let scan_opts = IngestOptions {
+        projection: Some(Arc::new(crate::select::Projection::selection())),
+        ..opts.clone()
+    };
+    let tenantless: Vec<(String, Vec<usize>)> = need_folder
+        .into_iter()
+        .filter(|(_, members)| members.iter().any(|&i| wanted(&inputs[i])))
+        .filter(|(_, members)| {
+            members
+                .iter()
+                .any(|&i| first_record_lacks_tenant(&inputs[i], opts))
+        })
+        .collect();
+    let jobs: Vec<usize> = tenantless
+        .iter()
+        .flat_map(|(_, m)| m.iter().copied())
+        .collect();
+    let named: Vec<std::sync::Mutex<std::collections::BTreeSet<String>>> =
+        (0..inputs.len()).map(|_| Default::default()).collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        for _ in 0..opts.threads.max(1).min(jobs.len()) {
+            scope.spawn(|| {
+                while let Some(&i) =
+                    jobs.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+                {
+                    let mut set = std::collections::BTreeSet::new();
+                    scan_tenants(&inputs[i], &scan_opts, &mut set);
+                    if let Some(slot) = named.get(i) {
+                        *slot.lock().unwrap_or_else(|e| e.into_inner()) = set;
+                    }
+                }
+            });
         }
-        let tenantless = members
-            .iter()
-            .any(|&i| first_record_lacks_tenant(&inputs[i], opts));
-        if !tenantless {
-            continue;
-        }
+    });
+    for (folder, members) in tenantless {
         let mut tenants = std::collections::BTreeSet::new();
         for &i in &members {
-            scan_tenants(&inputs[i], opts, &mut tenants);
+            if let Some(slot) = named.get(i) {
+                tenants.append(&mut slot.lock().unwrap_or_else(|e| e.into_inner()));
+            }
         }
         match tenants.len() {
             1 => {
