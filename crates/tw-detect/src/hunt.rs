@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use tw_event::{Event, Finding, Format, LogKind, Origin, Provenance, RuleRef, Timestamp};
-use tw_ingest::{IngestOptions, IngestReport, RawRecord, ingest_prefiltered, reread_prefiltered};
+use tw_ingest::{IngestOptions, IngestReport, RawRecord, ingest_prefiltered};
 use tw_sigma::{
     CorrelationEngine, CorrelationLimits, CorrelationStats, FieldRef, Level, RuleMatch, RuleSet,
     Scratch, SigmaEvent,
@@ -819,10 +819,10 @@ impl Hunter {
         // come from (a partner's own tenant). The other tenants' are never needed: their actors
         // never act elsewhere.
         let set_aside = set_aside.into_inner().unwrap_or_else(|e| e.into_inner());
-        let again: HashSet<&str> = set_aside
+        let again: BTreeSet<String> = set_aside
             .iter()
             .filter(|(_, t)| home_tenants.contains(t))
-            .map(|(f, _)| f.as_str())
+            .map(|(f, _)| f.clone())
             .collect();
         if !again.is_empty() {
             let decoded_late = std::sync::atomic::AtomicU64::new(0);
@@ -844,10 +844,13 @@ impl Hunter {
                     _ => None,
                 }
             };
-            reread_prefiltered(
+            let reread = IngestOptions {
+                only_inputs: Some(std::sync::Arc::new(again)),
+                ..ingest.clone()
+            };
+            ingest_prefiltered(
                 paths,
-                &|f| again.contains(f),
-                &ingest,
+                &reread,
                 pre_again,
                 |ev, (verdict, late): (Verdict, bool), _: &mut Vec<()>| {
                     if late {

@@ -37,8 +37,6 @@ pub mod select;
 pub mod source;
 pub mod stats;
 
-pub use reader::{
-    IngestOptions, RawRecord, ingest, ingest_inputs, ingest_prefiltered, reread_prefiltered,
-};
+pub use reader::{IngestOptions, RawRecord, ingest, ingest_inputs, ingest_prefiltered};
 pub use source::{Input, ListError, SourceLimits};
 pub use stats::{Attribution, CoverageRow, FileReport, Gap, IngestReport, RecordError, Totals};

@@ -46,6 +46,10 @@ pub struct IngestOptions {
     /// and keep what it parsed in each event's document (`Document::projected`), for readers
     /// that look up only some fields; `None`: the classification and canonical fields only.
     pub projection: Option<std::sync::Arc<Projection>>,
+    /// Read only the listed inputs with these names ([`Input::display`]): a second look at part
+    /// of data already read (tenants attributed as when every input is read; inputs that cannot
+    /// be listed are not reported again). `None`: every input.
+    pub only_inputs: Option<std::sync::Arc<std::collections::BTreeSet<String>>>,
 }
 
 impl Default for IngestOptions {
@@ -62,6 +66,7 @@ impl Default for IngestOptions {
             max_errors_listed_per_file: 100,
             batch_records: 1024,
             projection: None,
+            only_inputs: None,
         }
     }
 }
@@ -193,42 +198,6 @@ where
     run(inputs, list_errors, opts, &pre, &map, sink)
 }
 
-/// Like [`ingest_prefiltered`], reading again only the inputs under `paths` whose name
-/// ([`Input::display`]) `select` accepts: a second look at part of the data already read. Tenants
-/// are attributed as when every input is read; inputs that cannot be listed are left out (they
-/// were reported by the first reading).
-pub fn reread_prefiltered<T, K, P, M, S>(
-    paths: &[PathBuf],
-    select: &dyn Fn(&str) -> bool,
-    opts: &IngestOptions,
-    pre: P,
-    map: M,
-    sink: S,
-) -> IngestReport
-where
-    T: Send,
-    P: Fn(RawRecord<'_>) -> Option<K> + Sync,
-    M: Fn(&Event, K, &mut Vec<T>) + Sync,
-    S: FnMut(T),
-{
-    let (inputs, _) = list_inputs(paths, &opts.limits);
-    let (defaults, attribution) = attribute(&inputs, opts, &|i: &Input| select(&i.display));
-    let (inputs, defaults): (Vec<Input>, Vec<_>) = inputs
-        .into_iter()
-        .zip(defaults)
-        .filter(|(i, _)| select(&i.display))
-        .unzip();
-    run_attributed(
-        inputs,
-        Vec::new(),
-        (defaults, attribution),
-        opts,
-        &pre,
-        &map,
-        sink,
-    )
-}
-
 /// Reads inputs already listed (see [`crate::source::list_inputs`], [`Input::from_bytes`]); inputs
 /// that could not be listed are reported as unreadable.
 pub fn ingest_inputs<T, M, S>(
@@ -259,27 +228,6 @@ fn run<T, K, P, M, S>(
     opts: &IngestOptions,
     pre: &P,
     map: &M,
-    sink: S,
-) -> IngestReport
-where
-    T: Send,
-    P: Fn(RawRecord<'_>) -> Option<K> + Sync + ?Sized,
-    M: Fn(&Event, K, &mut Vec<T>) + Sync + ?Sized,
-    S: FnMut(T),
-{
-    let attributed = attribute(&inputs, opts, &|_: &Input| true);
-    run_attributed(inputs, list_errors, attributed, opts, pre, map, sink)
-}
-
-/// [`run`] with the tenants of tenantless records already decided per input.
-#[allow(clippy::type_complexity)]
-fn run_attributed<T, K, P, M, S>(
-    inputs: Vec<Input>,
-    list_errors: Vec<ListError>,
-    (defaults, attribution): (Vec<Option<(String, TenantSource)>>, Vec<Attribution>),
-    opts: &IngestOptions,
-    pre: &P,
-    map: &M,
     mut sink: S,
 ) -> IngestReport
 where
@@ -288,6 +236,23 @@ where
     M: Fn(&Event, K, &mut Vec<T>) + Sync + ?Sized,
     S: FnMut(T),
 {
+    // With `only_inputs`, tenants are still attributed over every input listed.
+    let selected = |i: &Input| {
+        opts.only_inputs
+            .as_ref()
+            .is_none_or(|only| only.contains(&i.display))
+    };
+    let (defaults, attribution) = attribute(&inputs, opts, &selected);
+    let (inputs, defaults, list_errors) = if opts.only_inputs.is_some() {
+        let (inputs, defaults): (Vec<Input>, Vec<_>) = inputs
+            .into_iter()
+            .zip(defaults)
+            .filter(|(i, _)| selected(i))
+            .unzip();
+        (inputs, defaults, Vec::new())
+    } else {
+        (inputs, defaults, list_errors)
+    };
     let threads = opts.threads.max(1);
     let (work_tx, work_rx) = bounded::<Batch>(threads * 2);
     let pool: Pool = bounded(threads * 4 + 4);
