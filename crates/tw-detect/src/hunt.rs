@@ -213,7 +213,26 @@ impl Hunter {
         }
         let set = b.build();
         let maps = shipped_maps()?;
-        let resolver = Resolver::new(set.fields(), &maps);
+        // Fields read besides the detections' (correlation group-by, alias and value fields,
+        // first-seen entities and values) are resolved like theirs, in slots after them.
+        let mut fields: Vec<FieldRef> = set.fields().to_vec();
+        let mut extra: Vec<String> = Vec::new();
+        for c in set.correlations() {
+            let r = c.rule();
+            extra.extend(r.group_by.iter().cloned());
+            extra.extend(r.aliases.values().flat_map(|a| a.values().cloned()));
+            extra.extend(r.condition.field.iter().cloned());
+        }
+        for spec in specs.values() {
+            extra.extend(spec.entity.iter().cloned());
+            extra.push(spec.value.clone());
+        }
+        for name in extra {
+            if !fields.iter().any(|f| f.name() == name) {
+                fields.push(FieldRef::new(fields.len() as u32, &name));
+            }
+        }
+        let resolver = Resolver::new(&fields, &maps);
         let routes: Vec<Vec<LogKind>> = set
             .rules()
             .iter()
@@ -283,7 +302,7 @@ impl Hunter {
             names
                 .iter()
                 .map(|n| {
-                    set.fields()
+                    fields
                         .iter()
                         .find(|f| f.name() == n)
                         .cloned()
@@ -305,7 +324,7 @@ impl Hunter {
             })
             .collect();
         let field_ref = |n: &str| {
-            set.fields()
+            fields
                 .iter()
                 .find(|f| f.name() == n)
                 .cloned()
