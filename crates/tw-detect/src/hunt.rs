@@ -227,7 +227,8 @@ impl Hunter {
             extra.extend(spec.entity.iter().cloned());
             extra.push(spec.value.clone());
         }
-        for name in extra {
+        // Canonical `tw.*` fields are read by name, from no document path.
+        for name in extra.into_iter().filter(|n| !n.starts_with("tw.")) {
             if !fields.iter().any(|f| f.name() == name) {
                 fields.push(FieldRef::new(fields.len() as u32, &name));
             }
