@@ -541,19 +541,37 @@ mod tests {
     use super::*;
     use tw_event::{Actor, LogKind, Origin};
 
+    fn rule_ref(id: &str) -> RuleRef {
+        RuleRef {
+            id: id.into(),
+            title: id.into(),
+            level: "medium".into(),
+            tags: vec![],
+            origin: Origin::Builtin,
+        }
+    }
+
+    /// Rule 0: new addresses per user, after a baseline of `hours`.
+    fn user_ip_spec(hours: i64, cross_tenant_actors: bool) -> HashMap<usize, FirstSeenSpec> {
+        HashMap::from([(
+            0,
+            FirstSeenSpec {
+                entity: vec!["tw.user".into()],
+                value: "tw.ip".into(),
+                baseline_ms: hours * 3_600_000,
+                cross_tenant_actors,
+                history: None,
+            },
+        )])
+    }
+
     fn cand(t: i64, user: &str, ip: &str, rec: u64) -> Candidate {
         Candidate {
             rule: 0,
             entity: vec![user.into()],
             value: ip.into(),
             finding: Finding {
-                rule: RuleRef {
-                    id: "r".into(),
-                    title: "r".into(),
-                    level: "medium".into(),
-                    tags: vec![],
-                    origin: Origin::Builtin,
-                },
+                rule: rule_ref("r"),
                 time: Some(Timestamp(t)),
                 tenant_id: None,
                 actor: Actor {
@@ -589,16 +607,7 @@ mod tests {
     #[test]
     fn new_values_after_baseline_grouped() {
         let h = 3_600_000;
-        let specs = HashMap::from([(
-            0,
-            FirstSeenSpec {
-                entity: vec!["tw.user".into()],
-                value: "tw.ip".into(),
-                baseline_ms: 24 * h,
-                cross_tenant_actors: true,
-                history: None,
-            },
-        )]);
+        let specs = user_ip_spec(24, true);
         let users = HashSet::from(["a@p.com".to_string()]);
         let c = vec![
             cand(0, "a@p.com", "1.1.1.1", 0),
@@ -608,13 +617,7 @@ mod tests {
             cand(40 * h, "A@p.com", "6.6.6.6", 4),
             cand(41 * h, "b@c.com", "7.7.7.7", 5),
         ];
-        let f = evaluate(c, &specs, &users, &|_| RuleRef {
-            id: "fs".into(),
-            title: "fs".into(),
-            level: "medium".into(),
-            tags: vec![],
-            origin: Origin::Builtin,
-        });
+        let f = evaluate(c, &specs, &users, &|_| rule_ref("fs"));
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].evidence.len(), 2);
         assert_eq!(f[0].matched["tw.ip"], "6.6.6.6");
@@ -624,23 +627,8 @@ mod tests {
     #[test]
     fn thread_states_merge_to_the_same_result_whatever_the_split() {
         let h = 3_600_000;
-        let specs = HashMap::from([(
-            0,
-            FirstSeenSpec {
-                entity: vec!["tw.user".into()],
-                value: "tw.ip".into(),
-                baseline_ms: 24 * h,
-                cross_tenant_actors: false,
-                history: None,
-            },
-        )]);
-        let rule = |_| RuleRef {
-            id: "fs".into(),
-            title: "fs".into(),
-            level: "medium".into(),
-            tags: vec![],
-            origin: Origin::Builtin,
-        };
+        let specs = user_ip_spec(24, false);
+        let rule = |_| rule_ref("fs");
         let all = vec![
             cand(0, "a@p.com", "1.1.1.1", 0),
             cand(31 * h, "a@p.com", "6.6.6.6", 3),
