@@ -214,11 +214,6 @@ pub fn bench_prefilter(paths: &[PathBuf], rules: &Path, builtin: bool) -> Result
         all += fa;
         per_file.insert(f.display().to_string(), [fs, fo, fa]);
     }
-    if std::env::var_os("TW_PLANS").is_some() {
-        for p in pre.describe_plans() {
-            eprintln!("{p}");
-        }
-    }
     let records = skip + some + all;
     let mut top: Vec<(u64, &str)> = by_rule
         .iter()

@@ -1013,36 +1013,6 @@ impl RawPrefilter {
         out
     }
 
-    /// The search plans built so far (for diagnostics): per set of log kinds and CSV flag, the
-    /// scanner and the literals it looks for.
-    pub fn describe_plans(&self) -> Vec<String> {
-        let mut out = Vec::new();
-        if let Ok(cache) = self.plans.read() {
-            let mut keys: Vec<&(u64, bool)> = cache.keys().collect();
-            keys.sort();
-            for k in keys {
-                let plan = &cache[k];
-                let kinds: Vec<String> = (0..self.kinds.len())
-                    .filter(|i| k.0 & (1u64 << i) != 0)
-                    .map(|i| format!("{:?}", self.kinds[i]))
-                    .collect();
-                let lits: Vec<&str> = (0..plan.scanned.len())
-                    .filter(|&l| plan.scanned[l])
-                    .map(|l| self.literal_text[l].as_str())
-                    .collect();
-                out.push(format!(
-                    "{} csv={} {:?} {} literals: {:?}",
-                    kinds.join("+"),
-                    k.1,
-                    plan.scanner,
-                    lits.len(),
-                    lits
-                ));
-            }
-        }
-        out
-    }
-
     /// Rules that are candidates for every record.
     pub fn always(&self) -> &[u32] {
         &self.always
