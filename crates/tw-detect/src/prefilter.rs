@@ -19,7 +19,10 @@
 //!   character whose Unicode lowercase is ASCII (`K` KELVIN SIGN, `İ`) is a candidate for every
 //!   rule.
 //!
-//! Rules without a usable literal are candidates for every record.
+//! Rules without a usable literal are candidates for every record. After tuning on a sample of
+//! the data, a rule whose only clause is held by nearly every sampled record of a log kind (a key
+//! every sign-in spells, say) is a candidate for every record of that kind without looking: the
+//! lookup would select nothing and cost a scan.
 
 use std::sync::Arc;
 
@@ -29,6 +32,17 @@ use tw_sigma::{FieldRef, RuleSet};
 
 /// A clause present in at least this share (per million) of the sampled records is not checked.
 const USELESS_CHECK: u64 = 950_000;
+
+/// A trigger clause present in at least this share (per million) of the sampled records of the
+/// log kinds a plan is for is not looked up there: its rules are candidates for every such
+/// record (looking would cost a scan and select nothing).
+const UBIQUITOUS: u64 = 980_000;
+
+/// Sampled records of a log kind needed before its literal shares are trusted.
+const MIN_KIND_SAMPLE: u64 = 64;
+
+/// One sampled record in this many is classified for the shares per kind.
+const KIND_SAMPLE_STEP: usize = 4;
 
 /// Trigger clauses whose shares of sampled records (per million) differ by less than this are
 /// taken as equally rare.
@@ -101,6 +115,47 @@ enum KindFilter {
 struct Plan {
     scanner: Option<LiteralScanner>,
     scanned: Vec<bool>,
+    /// Rules whose only clause is in nearly every sampled record of the plan's kinds: not looked
+    /// up, candidates for every record.
+    always: Vec<u32>,
+    /// A `keep` literal is in nearly every sampled record of the plan's kinds: every record is
+    /// kept (subject to the same-tenant check) without looking.
+    keep_all: bool,
+}
+
+/// Per log kind (bit), from the sample: records of that kind alone, and per literal how many
+/// of them hold it.
+#[derive(Debug, Default, Clone)]
+struct KindShares {
+    records: Vec<u64>,
+    holding: Vec<Vec<u64>>,
+}
+
+impl KindShares {
+    /// Whether a literal of `lits` is held by at least [`UBIQUITOUS`] of the sampled records of
+    /// the kinds in `mask` (each kind sampled enough).
+    fn ubiquitous(&self, mask: u64, lits: &[u32]) -> bool {
+        let mut any = false;
+        for b in 0..self.records.len().min(64) {
+            if mask & (1 << b) == 0 {
+                continue;
+            }
+            let n = self.records[b];
+            if n < MIN_KIND_SAMPLE {
+                return false;
+            }
+            let held = lits
+                .iter()
+                .map(|&l| self.holding[b].get(l as usize).copied().unwrap_or(0))
+                .max()
+                .unwrap_or(0);
+            if held * 1_000_000 < UBIQUITOUS * n {
+                return false;
+            }
+            any = true;
+        }
+        any
+    }
 }
 
 /// A way to show a log kind: (the kind's bit, signature words all present).
@@ -177,6 +232,8 @@ pub struct RawPrefilter {
     same_tenant: Option<SameTenant>,
     /// Rules (sorted) whose same-tenant records are set aside ([`Verdict::Defer`]).
     deferred: Vec<u32>,
+    /// Literal shares per log kind in the sample ([`RawPrefilter::tune`]).
+    kind_shares: Option<KindShares>,
 }
 
 /// See [`RawPrefilter::keep_unless_same`].
@@ -215,6 +272,7 @@ impl Clone for RawPrefilter {
             keep: self.keep.clone(),
             same_tenant: self.same_tenant.clone(),
             deferred: self.deferred.clone(),
+            kind_shares: self.kind_shares.clone(),
         }
     }
 }
@@ -768,6 +826,7 @@ impl RawPrefilter {
             keep,
             same_tenant: None,
             deferred: Vec::new(),
+            kind_shares: None,
         };
         p.choose(None);
         p
@@ -845,15 +904,33 @@ impl RawPrefilter {
     fn build_plan(&self, mask: u64, csv: bool) -> Plan {
         let n = self.literal_text.len();
         let mut scanned = vec![false; n];
-        for &k in &self.keep {
-            scanned[k as usize] = true;
+        // Shares per kind are of JSON text (CSV sample lines do not show their kind).
+        let shares = self
+            .kind_shares
+            .as_ref()
+            .filter(|_| !csv && mask != ALL_KINDS);
+        let ubiquitous = |lits: &[u32]| shares.is_some_and(|k| k.ubiquitous(mask, lits));
+        let keep_all = ubiquitous(&self.keep);
+        if !keep_all {
+            for &k in &self.keep {
+                scanned[k as usize] = true;
+            }
         }
+        let mut always = Vec::new();
         for (r, (j, c)) in self.trigger.iter().enumerate() {
             if mask != ALL_KINDS && self.rule_masks.get(r).is_some_and(|m| m & mask == 0) {
                 continue;
             }
             if let Some(i) = if csv { c } else { j } {
-                for &l in &self.clauses[r][*i].0 {
+                let lits = &self.clauses[r][*i].0;
+                // Only rules with nothing else to check: they would pass every such record.
+                let unchecked = self.checks.get(r).is_none_or(|(json, _)| json.is_empty())
+                    && self.pairs.get(r).is_none_or(Vec::is_empty);
+                if unchecked && ubiquitous(lits) {
+                    always.push(r as u32);
+                    continue;
+                }
+                for &l in lits {
                     scanned[l as usize] = true;
                 }
             }
@@ -867,7 +944,12 @@ impl RawPrefilter {
             }
         }
         let scanner = self.scanner_for(&pats).map(|s| s.with_ids(ids));
-        Plan { scanner, scanned }
+        Plan {
+            scanner,
+            scanned,
+            always,
+            keep_all,
+        }
     }
 
     /// A scanner for `pats`, through the pieces of them rarest in the data once that is
@@ -936,19 +1018,42 @@ impl RawPrefilter {
         let mut seen = vec![false; pats.len()];
         let mut touched = Vec::new();
         let mut lower = Vec::new();
-        for text in sample {
+        let mut shares = KindShares {
+            records: vec![0; self.kinds.len()],
+            holding: vec![vec![0; pats.len()]; self.kinds.len()],
+        };
+        // Consecutive sample lines are mostly of one input, hence of one kind.
+        let mut predicted = None;
+        for (t, text) in sample.iter().enumerate() {
             all.scan(text, &mut lower, &mut |i| {
                 if !std::mem::replace(&mut seen[i as usize], true) {
                     touched.push(i);
                 }
                 true
             });
+            // The record's kind, when its text shows exactly one (of every few records: shares
+            // need no more).
+            let kinds = if self.signatures.is_some() && t % KIND_SAMPLE_STEP == 0 {
+                self.possible_kinds(&lower, &mut predicted) & !self.unsigned
+            } else {
+                0
+            };
+            let kind = (kinds.count_ones() == 1).then(|| kinds.trailing_zeros() as usize);
+            if let Some(b) = kind.filter(|&b| b < shares.records.len()) {
+                shares.records[b] += 1;
+            }
             for &i in &touched {
                 count[i as usize] += 1;
                 seen[i as usize] = false;
+                if let Some(b) = kind
+                    && let Some(h) = shares.holding.get_mut(b)
+                {
+                    h[i as usize] += 1;
+                }
             }
             touched.clear();
         }
+        self.kind_shares = Some(shares);
         let freq: Vec<f64> = count
             .iter()
             .map(|&c| c as f64 / sample.len() as f64)
@@ -1352,36 +1457,20 @@ impl RawPrefilter {
                     continue;
                 }
                 s.seen_list.push(r);
-                // Key/value conditions first: they are the most selective, and each key's
-                // values are looked up once per record.
-                let checks: &[usize] = match self.checks.get(r as usize) {
-                    Some((json, csv)) => {
-                        if spells_keys {
-                            json
-                        } else {
-                            csv
-                        }
-                    }
-                    None => &[],
-                };
-                let clauses = &self.clauses[r as usize];
-                let ok = (!spells_keys
-                    || self.pairs[r as usize]
-                        .iter()
-                        .all(|p| self.pair_holds(p, s, &plan)))
-                    && checks
-                        .iter()
-                        .all(|&i| clauses[i].0.iter().any(|&x| self.holds(x, s, &plan)));
-                if ok {
+                if self.passes_checks(r, spells_keys, s, &plan) {
                     s.rules.push(r);
                 }
             }
         }
+        // Rules whose only clause is in nearly every record of these kinds.
+        s.rules.extend_from_slice(&plan.always);
         for r in s.seen_list.drain(..) {
             s.rule_seen[r as usize] = false;
         }
         let mut kept = !self.keep.is_empty()
-            && (!spells_keys || self.keep.iter().any(|&k| s.state[k as usize] == 1));
+            && (!spells_keys
+                || plan.keep_all
+                || self.keep.iter().any(|&k| s.state[k as usize] == 1));
         if !s.rules.is_empty()
             && !self.deferred.is_empty()
             && s.rules
@@ -1445,6 +1534,37 @@ impl RawPrefilter {
             }
         }
         false
+    }
+
+    /// Whether the record in the scratch passes rule `r`'s checks: its key/value conditions
+    /// (JSON text), then its other clauses, rarest first.
+    fn passes_checks(
+        &self,
+        r: u32,
+        spells_keys: bool,
+        s: &mut PrefilterScratch,
+        plan: &Plan,
+    ) -> bool {
+        // Key/value conditions first: they are the most selective, and each key's values are
+        // looked up once per record.
+        let checks: &[usize] = match self.checks.get(r as usize) {
+            Some((json, csv)) => {
+                if spells_keys {
+                    json
+                } else {
+                    csv
+                }
+            }
+            None => &[],
+        };
+        let clauses = &self.clauses[r as usize];
+        (!spells_keys
+            || self.pairs[r as usize]
+                .iter()
+                .all(|p| self.pair_holds(p, s, plan)))
+            && checks
+                .iter()
+                .all(|&i| clauses[i].0.iter().any(|&x| self.holds(x, s, plan)))
     }
 
     /// Whether literal `l` is in the scratch's lowercased text (found by the scan, or looked up
@@ -1594,6 +1714,68 @@ mod tests {
 
     /// A record of another kind than the one before is seen as of its own kind (the kinds
     /// predicted from the record before are checked, not trusted).
+    #[test]
+    fn a_clause_in_every_sampled_record_of_a_kind_is_not_looked_up_there() {
+        let s = set(
+            "title: a\nlogsource: {product: azure, service: signinlogs}\ndetection:\n  sel: {tokenIssuerName|exists: true}\n  condition: sel\n---\ntitle: b\nlogsource: {product: azure, service: signinlogs}\ndetection:\n  sel: {ResultDescription|contains: 'Invalid password'}\n  condition: sel\n---\ntitle: c\nlogsource: {product: azure, service: auditlogs}\ndetection:\n  sel: {activityDisplayName: 'Consent to application'}\n  condition: sel\n",
+        );
+        let all = |_: &FieldRef| true;
+        let keys = |_: usize, f: &FieldRef| Some(vec![f.name().to_lowercase()]);
+        let mut p = RawPrefilter::new(&s, &all, &keys, &[]);
+        p.route(vec![
+            vec![LogKind::Signin],
+            vec![LogKind::Signin],
+            vec![LogKind::DirectoryAudit],
+        ]);
+        let lit = p
+            .literal_text
+            .iter()
+            .position(|t| t == "tokenissuername")
+            .expect("key literal") as u32;
+        let signin = 1u64
+            << p.kinds
+                .iter()
+                .position(|k| *k == LogKind::Signin)
+                .expect("kind");
+        let texts: Vec<String> = (0..400)
+            .map(|i| format!(r#"{{"createdDateTime":"2020-12-14T03:12:{i}Z","tokenIssuerName":"","ResultDescription":"ok","status":{{"failureReason":"ok"}}}}"#))
+            .collect();
+        let sample: Vec<&[u8]> = texts.iter().map(|t| t.as_bytes()).collect();
+        let record = |b: &'static [u8]| tw_ingest::RawRecord {
+            bytes: b,
+            spells_keys: true,
+            format: None,
+            falls_back: false,
+            source: "test.json",
+        };
+        let with: &[u8] = br#"{"createdDateTime":"x","tokenIssuerName":"sts","ResultDescription":"Invalid password","status":{}}"#;
+        let without: &[u8] =
+            br#"{"createdDateTime":"x","ResultDescription":"Invalid password","status":{}}"#;
+        // Too few records of the kind in the sample: still looked up.
+        p.tune(&sample[..40]);
+        assert!(p.plan(signin, false).scanned[lit as usize]);
+        let mut scratch = PrefilterScratch::default();
+        assert_eq!(
+            p.verdict_record(&record(without), &mut scratch),
+            Verdict::Rules(vec![1])
+        );
+        p.tune(&sample);
+        let plan = p.plan(signin, false);
+        assert!(!plan.scanned[lit as usize]);
+        assert_eq!(plan.always, vec![0]);
+        // Rule b, whose literal is rare, is still looked up; rule a is a candidate throughout.
+        assert_eq!(
+            p.verdict_record(&record(with), &mut scratch),
+            Verdict::Rules(vec![0, 1])
+        );
+        assert_eq!(
+            p.verdict_record(&record(without), &mut scratch),
+            Verdict::Rules(vec![0, 1])
+        );
+        // Not for CSV rows, whose sample lines show no kind.
+        assert!(p.plan(signin, true).always.is_empty());
+    }
+
     #[test]
     fn kinds_predicted_from_the_record_before_are_checked() {
         let s = set(
