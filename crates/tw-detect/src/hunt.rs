@@ -286,7 +286,13 @@ impl Hunter {
                 _ => may_lead.extend(c.rule_refs()),
             }
             let r = c.rule();
-            let mut names: Vec<String> = r.group_by.clone();
+            // Group-by names that are aliases are no field: their rules' fields are read.
+            let mut names: Vec<String> = r
+                .group_by
+                .iter()
+                .filter(|g| !r.aliases.contains_key(*g))
+                .cloned()
+                .collect();
             for aliased in r.aliases.values() {
                 names.extend(aliased.values().cloned());
             }
@@ -488,6 +494,62 @@ impl Hunter {
         Value::Object(o)
     }
 
+    /// The first value of `f`, lowercased, when it has a non-empty one.
+    fn first_lower(view: &SigmaView<'_>, f: &FieldRef) -> Option<String> {
+        Self::first_text(view, f).map(|t| t.to_lowercase())
+    }
+
+    /// Writes into `buf` the first-seen key of rule `rule` for the event: the lowercased first
+    /// values of the `entity` fields and of `value` (as
+    /// [`crate::firstseen::LocalFirstSeen::key`] spells it). False when one has no non-empty value.
+    fn first_seen_key(
+        buf: &mut String,
+        rule: usize,
+        entity: &[FieldRef],
+        value: &FieldRef,
+        view: &SigmaView<'_>,
+    ) -> bool {
+        use std::fmt::Write;
+        buf.clear();
+        let _ = write!(buf, "{rule}");
+        for f in entity.iter().chain([value]) {
+            let mut ok = false;
+            view.visit_field(f, &mut |v| match v {
+                tw_sigma::FieldValue::Str(s) => {
+                    if s.is_empty() {
+                        // An empty text ends the visit and counts as none.
+                        return true;
+                    }
+                    if s.bytes().any(|b| b.is_ascii_uppercase() || !b.is_ascii()) {
+                        let low = s.to_lowercase();
+                        let _ = write!(buf, ":{}:", low.len());
+                        buf.push_str(&low);
+                    } else {
+                        let _ = write!(buf, ":{}:", s.len());
+                        buf.push_str(s);
+                    }
+                    ok = true;
+                    true
+                }
+                other => match other.to_text() {
+                    Some(t) if !t.is_empty() => {
+                        let low = t.to_lowercase();
+                        let _ = write!(buf, ":{}:", low.len());
+                        buf.push_str(&low);
+                        ok = true;
+                        true
+                    }
+                    Some(_) => true,
+                    None => false,
+                },
+            });
+            if !ok {
+                return false;
+            }
+        }
+        true
+    }
+
     fn first_text(view: &SigmaView<'_>, f: &FieldRef) -> Option<String> {
         let mut text = None;
         view.visit_field(f, &mut |v| {
@@ -662,15 +724,10 @@ impl Hunter {
             if !level_ok(m.rule) {
                 return;
             }
-            let keys: Option<Vec<String>> = entity
-                .iter()
-                .map(|f| Self::first_text(view, f).map(|t| t.to_lowercase()))
-                .collect();
-            let v = Self::first_text(view, value).map(|t| t.to_lowercase());
             let spec = self.first_seen.get(&m.rule);
             let counted =
                 spec.is_some_and(|s| !s.cross_tenant_actors || ev.canonical.user.is_some());
-            let (Some(keys), Some(v), Some(t), true) = (keys, v, ev.canonical.time, counted) else {
+            let (Some(t), true) = (ev.canonical.time, counted) else {
                 return;
             };
             LOCAL.with(|l| {
@@ -686,7 +743,11 @@ impl Hunter {
                 let (_, Some(mine), key) = l else {
                     return;
                 };
-                crate::firstseen::LocalFirstSeen::key(key, m.rule, &keys, &v);
+                // The key is written in place; the entity and value are made again only for
+                // a candidate kept (a record earlier than any seen for the key).
+                if !Self::first_seen_key(key, m.rule, entity, value, view) {
+                    return;
+                }
                 let fields = m.fields;
                 mine.lock().unwrap_or_else(|e| e.into_inner()).add(
                     key,
@@ -694,8 +755,11 @@ impl Hunter {
                     &ev.provenance,
                     || Candidate {
                         rule: m.rule,
-                        entity: keys,
-                        value: v,
+                        entity: entity
+                            .iter()
+                            .map(|f| Self::first_lower(view, f).unwrap_or_default())
+                            .collect(),
+                        value: Self::first_lower(view, value).unwrap_or_default(),
                         finding: Finding::from_event(placeholder.clone(), ev, BTreeMap::new()),
                         // Made a map (the last value of a field wins) if it is reported.
                         matched: if fields.is_empty() {
