@@ -1714,6 +1714,17 @@ mod tests {
 
     /// A record of another kind than the one before is seen as of its own kind (the kinds
     /// predicted from the record before are checked, not trusted).
+    /// A JSON record of the test's text.
+    fn record(b: &'static [u8]) -> tw_ingest::RawRecord<'static> {
+        tw_ingest::RawRecord {
+            bytes: b,
+            spells_keys: true,
+            format: None,
+            falls_back: false,
+            source: "test.json",
+        }
+    }
+
     #[test]
     fn a_clause_in_every_sampled_record_of_a_kind_is_not_looked_up_there() {
         let s = set(
@@ -1741,13 +1752,6 @@ mod tests {
             .map(|i| format!(r#"{{"createdDateTime":"2020-12-14T03:12:{i}Z","tokenIssuerName":"","ResultDescription":"ok","status":{{"failureReason":"ok"}}}}"#))
             .collect();
         let sample: Vec<&[u8]> = texts.iter().map(|t| t.as_bytes()).collect();
-        let record = |b: &'static [u8]| tw_ingest::RawRecord {
-            bytes: b,
-            spells_keys: true,
-            format: None,
-            falls_back: false,
-            source: "test.json",
-        };
         let with: &[u8] = br#"{"createdDateTime":"x","tokenIssuerName":"sts","ResultDescription":"Invalid password","status":{}}"#;
         let without: &[u8] =
             br#"{"createdDateTime":"x","ResultDescription":"Invalid password","status":{}}"#;
@@ -1794,13 +1798,6 @@ mod tests {
         // Azure Monitor's activity log: known by its category's value.
         let activity: &[u8] =
             br#"{"time":"x","category" : "Administrative","operationName":"Invalid password"}"#;
-        let record = |b: &'static [u8]| tw_ingest::RawRecord {
-            bytes: b,
-            spells_keys: true,
-            format: None,
-            falls_back: false,
-            source: "test.json",
-        };
         let sample: Vec<&[u8]> = vec![signin, audit, activity];
         for tuned in [false, true] {
             if tuned {
