@@ -293,12 +293,19 @@ impl Hunter {
                 .filter(|g| !r.aliases.contains_key(*g))
                 .cloned()
                 .collect();
-            for aliased in r.aliases.values() {
-                names.extend(aliased.values().cloned());
-            }
             names.extend(r.condition.field.iter().cloned());
             for i in c.rule_refs() {
-                per_rule.entry(i).or_default().extend(names.iter().cloned());
+                // Each rule's own fields (aliases resolved for it), not its partners'.
+                let own = c
+                    .fields_of_rule(i)
+                    .into_iter()
+                    .map(|f| f.name().to_string());
+                let fields = per_rule.entry(i).or_default();
+                fields.extend(names.iter().cloned());
+                fields.extend(own);
+            }
+            for aliased in r.aliases.values() {
+                names.extend(aliased.values().cloned());
             }
             all_names.extend(names);
         }

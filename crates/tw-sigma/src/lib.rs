@@ -233,6 +233,19 @@ impl Correlation {
     pub fn rule_refs(&self) -> Vec<usize> {
         self.refs.iter().filter_map(|r| r.ok()).collect()
     }
+    /// The fields an observation of detection rule `rule` is read from: its group-by fields
+    /// (aliases resolved for that rule) and its value field.
+    pub fn fields_of_rule(&self, rule: usize) -> Vec<&FieldRef> {
+        let mut out = Vec::new();
+        for (pos, r) in self.refs.iter().enumerate() {
+            if *r != Ok(rule) {
+                continue;
+            }
+            out.extend(self.group_fields.get(pos).into_iter().flatten());
+            out.extend(self.value_field.get(pos).and_then(Option::as_ref));
+        }
+        out
+    }
     /// Indexes of the correlations it refers to (chaining).
     pub fn correlation_refs(&self) -> Vec<usize> {
         self.refs.iter().filter_map(|r| r.err()).collect()
