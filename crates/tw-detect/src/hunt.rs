@@ -1049,7 +1049,11 @@ impl Hunter {
                 .insert("(value)".into(), tw_sigma::event::canonical_float(m.value));
             findings.push(f);
         }
-        findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        // Sorted through their positions: moving whole findings is what a sort of many costs.
+        let mut order: Vec<usize> = (0..findings.len()).collect();
+        order.sort_by(|&a, &b| findings[a].cmp_by_key(&findings[b]));
+        let mut slots: Vec<Option<Finding>> = findings.into_iter().map(Some).collect();
+        let findings: Vec<Finding> = order.iter().filter_map(|&i| slots[i].take()).collect();
         let st = self.set.stats();
         let stats = HuntStats {
             rules: self.set.rules().len(),
