@@ -119,6 +119,26 @@ const HOME_TENANT_KEYS: &[&str] = &["hometenantid", "actorcontextid"];
 
 /// Decides a rule's origin from its path: SigmaHQ's repository layout (`rules/cloud`,
 /// `rules-placeholder`, `rules-threat-hunting`, `deprecated`, `unsupported`) marks SigmaHQ rules.
+/// Puts `items` in the order `order` gives (position `k` gets the item at `order[k]`; `order`
+/// is a permutation), following its cycles with swaps.
+fn permute_in_place<T>(items: &mut [T], mut order: Vec<usize>) {
+    for start in 0..order.len() {
+        if order[start] == start {
+            continue;
+        }
+        let mut k = start;
+        loop {
+            let next = order[k];
+            order[k] = k;
+            if next == start || next >= items.len() {
+                break;
+            }
+            items.swap(k, next);
+            k = next;
+        }
+    }
+}
+
 pub fn origin_of_path(path: &str) -> Origin {
     let p = path.replace('\\', "/");
     let sigmahq = [
@@ -1049,11 +1069,11 @@ impl Hunter {
                 .insert("(value)".into(), tw_sigma::event::canonical_float(m.value));
             findings.push(f);
         }
-        // Sorted through their positions: moving whole findings is what a sort of many costs.
+        // Sorted through their positions (moving whole findings is what a sort of many costs),
+        // then put in that order in place.
         let mut order: Vec<usize> = (0..findings.len()).collect();
         order.sort_by(|&a, &b| findings[a].cmp_by_key(&findings[b]));
-        let mut slots: Vec<Option<Finding>> = findings.into_iter().map(Some).collect();
-        let findings: Vec<Finding> = order.iter().filter_map(|&i| slots[i].take()).collect();
+        permute_in_place(&mut findings, order);
         let st = self.set.stats();
         let stats = HuntStats {
             rules: self.set.rules().len(),
@@ -1069,6 +1089,31 @@ impl Hunter {
             findings,
             ingest: report,
             stats,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::permute_in_place;
+
+    #[test]
+    fn permuting_in_place_gives_what_the_order_says() {
+        // Permutations of several cycle shapes, from a small deterministic generator.
+        let mut seed = 7u64;
+        for n in [0usize, 1, 2, 3, 10, 57] {
+            for _ in 0..20 {
+                let mut order: Vec<usize> = (0..n).collect();
+                for i in (1..n).rev() {
+                    seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                    order.swap(i, (seed >> 33) as usize % (i + 1));
+                }
+                let items: Vec<String> = (0..n).map(|i| format!("item {i}")).collect();
+                let want: Vec<String> = order.iter().map(|&i| items[i].clone()).collect();
+                let mut got = items;
+                permute_in_place(&mut got, order);
+                assert_eq!(got, want);
+            }
         }
     }
 }
