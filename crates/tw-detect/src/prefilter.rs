@@ -22,7 +22,9 @@
 //! Rules without a usable literal are candidates for every record. After tuning on a sample of
 //! the data, a rule whose only clause is held by nearly every sampled record of a log kind (a key
 //! every sign-in spells, say) is a candidate for every record of that kind without looking: the
-//! lookup would select nothing and cost a scan.
+//! lookup would select nothing and cost a scan. Likewise each rule's trigger is its rarest clause
+//! among the sampled records of the rule's own log kinds (a literal rare overall may be in most
+//! records of those kinds), where each of them was sampled enough.
 
 use std::sync::Arc;
 
@@ -132,6 +134,26 @@ struct KindShares {
 }
 
 impl KindShares {
+    /// Per literal, its share of the sampled records of the kinds in `mask`, when each of those
+    /// kinds was sampled enough.
+    fn shares(&self, mask: u64, literals: usize) -> Option<Vec<f64>> {
+        let mut records = 0u64;
+        let mut held = vec![0u64; literals];
+        for b in 0..self.records.len().min(64) {
+            if mask & (1 << b) == 0 {
+                continue;
+            }
+            if self.records[b] < MIN_KIND_SAMPLE {
+                return None;
+            }
+            records += self.records[b];
+            for (h, n) in held.iter_mut().zip(&self.holding[b]) {
+                *h += n;
+            }
+        }
+        (records > 0).then(|| held.iter().map(|&h| h as f64 / records as f64).collect())
+    }
+
     /// Whether a literal of `lits` is held by at least [`UBIQUITOUS`] of the sampled records of
     /// the kinds in `mask` (each kind sampled enough).
     fn ubiquitous(&self, mask: u64, lits: &[u32]) -> bool {
@@ -837,10 +859,31 @@ impl RawPrefilter {
     fn choose(&mut self, freq: Option<&[f64]>) {
         let n = self.literal_text.len();
         let text = &self.literal_text;
+        // Per set of log kinds rules are routed to: the literals' shares among the sampled
+        // records of those kinds (a literal rare overall may be in most records of a rule's own
+        // kinds), where each kind was sampled enough; else the shares among all records.
+        let mut by_mask: std::collections::HashMap<u64, Option<Vec<f64>>> = Default::default();
+        let per_rule: Vec<Option<&[f64]>> = {
+            if let (Some(_), Some(k)) = (freq, &self.kind_shares) {
+                for &m in &self.rule_masks {
+                    if m != ALL_KINDS {
+                        by_mask.entry(m).or_insert_with(|| k.shares(m, n));
+                    }
+                }
+            }
+            self.rule_masks
+                .iter()
+                .map(|m| match by_mask.get(m) {
+                    Some(Some(v)) => Some(v.as_slice()),
+                    _ => freq,
+                })
+                .collect()
+        };
         self.trigger = self
             .clauses
             .iter()
-            .map(|cs| {
+            .zip(&per_rule)
+            .map(|(cs, &freq)| {
                 // The rarest clause, but among clauses about as rare (to the percent) the one
                 // of fewest literals: every literal scanned for costs on every record, a
                 // trigger found in one record more in a thousand costs a few checks there.
@@ -861,7 +904,8 @@ impl RawPrefilter {
             .clauses
             .iter()
             .zip(&self.trigger)
-            .map(|(cs, (tj, tc))| {
+            .zip(&per_rule)
+            .map(|((cs, (tj, tc)), &freq)| {
                 let order = |csv: bool, trig: &Option<usize>| {
                     let mut v: Vec<(u64, usize, usize, usize)> = cs
                         .iter()
@@ -1723,6 +1767,62 @@ mod tests {
             falls_back: false,
             source: "test.json",
         }
+    }
+
+    #[test]
+    fn triggers_are_chosen_by_their_share_of_the_rules_own_log_kinds() {
+        // "mailbox" is in every sign-in but rare overall (audit records outnumber sign-ins):
+        // among sign-ins, the other clause is the rare one.
+        let s = set(
+            "title: a\nlogsource: {product: azure, service: signinlogs}\ndetection:\n  sel: {ResultDescription|contains: 'mailbox', Details|contains: ['forwardingsmtp', 'redirectto']}\n  condition: sel\n---\ntitle: b\nlogsource: {product: azure, service: auditlogs}\ndetection:\n  sel: {activityDisplayName: 'Consent to application'}\n  condition: sel\n",
+        );
+        let all = |_: &FieldRef| true;
+        let mut p = RawPrefilter::new(&s, &all, &|_, _| None, &[]);
+        p.route(vec![vec![LogKind::Signin], vec![LogKind::DirectoryAudit]]);
+        let signins: Vec<String> = (0..400)
+            .map(|i| format!(r#"{{"createdDateTime":"2020-12-14T03:12:{i}Z","ResultDescription":"mailbox {i}","status":{{}}}}"#))
+            .collect();
+        let audits: Vec<String> = (0..60_000)
+            .map(|i| {
+                format!(r#"{{"activityDateTime":"x","activityDisplayName":"Update user {i}"}}"#)
+            })
+            .collect();
+        let sample = |signins: &[String]| -> Vec<Vec<u8>> {
+            signins
+                .iter()
+                .chain(&audits)
+                .map(|t| t.as_bytes().to_vec())
+                .collect()
+        };
+        let trigger = |p: &RawPrefilter| {
+            p.describe(0)
+                .into_iter()
+                .find(|d| d.contains("(trigger)"))
+                .unwrap_or_default()
+        };
+        // Too few sign-ins sampled for their own shares: the single-literal clause wins among
+        // clauses under 1 % overall.
+        let few = sample(&signins[..60]);
+        p.tune(&few.iter().map(Vec::as_slice).collect::<Vec<_>>());
+        assert!(trigger(&p).contains("mailbox"), "{:?}", p.describe(0));
+        let enough = sample(&signins);
+        p.tune(&enough.iter().map(Vec::as_slice).collect::<Vec<_>>());
+        assert!(
+            trigger(&p).contains("forwardingsmtp"),
+            "{:?}",
+            p.describe(0)
+        );
+        let mut scratch = PrefilterScratch::default();
+        let plain: &[u8] = br#"{"createdDateTime":"x","ResultDescription":"mailbox","status":{}}"#;
+        let forward: &[u8] = br#"{"createdDateTime":"x","ResultDescription":"mailbox","Details":"ForwardingSmtp x","status":{}}"#;
+        assert_eq!(
+            p.verdict_record(&record(plain), &mut scratch),
+            Verdict::Skip
+        );
+        assert_eq!(
+            p.verdict_record(&record(forward), &mut scratch),
+            Verdict::Rules(vec![0])
+        );
     }
 
     #[test]
