@@ -160,11 +160,13 @@ pub fn run(a: HuntArgs) -> Result<u8> {
     }
     let rejected_records =
         r.totals.rejected > 0 || r.files.iter().any(|f| f.status == "unreadable");
-    Ok(
-        if !set.errors().is_empty() || (a.strict && rejected_records) {
-            2
-        } else {
-            0
-        },
-    )
+    let status = if !set.errors().is_empty() || (a.strict && rejected_records) {
+        2
+    } else {
+        0
+    };
+    // The process ends right after: freeing every finding one by one would only add a
+    // single-threaded pause at the end of the run (a tenth of a hunt's time on large inputs).
+    std::mem::forget(result);
+    Ok(status)
 }
