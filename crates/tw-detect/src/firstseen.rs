@@ -241,13 +241,25 @@ impl LocalFirstSeen {
     /// Writes the key of (rule, entity, value) into `buf` (cleared first): each part after its
     /// length, so that no text a record holds makes two different triples one key.
     pub fn key(buf: &mut String, rule: usize, entity: &[String], value: &str) {
+        Self::key_start(buf, rule);
+        for part in entity.iter().map(String::as_str).chain([value]) {
+            Self::key_part(buf, part);
+        }
+    }
+
+    /// Starts the key of `rule` in `buf` (cleared first); [`LocalFirstSeen::key_part`] adds
+    /// each part, entity first, value last.
+    pub fn key_start(buf: &mut String, rule: usize) {
         use std::fmt::Write;
         buf.clear();
         let _ = write!(buf, "{rule}");
-        for part in entity.iter().map(String::as_str).chain([value]) {
-            let _ = write!(buf, ":{}:", part.len());
-            buf.push_str(part);
-        }
+    }
+
+    /// Adds one part of a key after its length.
+    pub fn key_part(buf: &mut String, part: &str) {
+        use std::fmt::Write;
+        let _ = write!(buf, ":{}:", part.len());
+        buf.push_str(part);
     }
 
     /// Counts a record (time `t`, provenance `p`) of the (rule, entity, value) whose key is

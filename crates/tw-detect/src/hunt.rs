@@ -536,39 +536,32 @@ impl Hunter {
         value: &FieldRef,
         view: &SigmaView<'_>,
     ) -> bool {
-        use std::fmt::Write;
-        buf.clear();
-        let _ = write!(buf, "{rule}");
+        use crate::firstseen::LocalFirstSeen;
+        LocalFirstSeen::key_start(buf, rule);
         for f in entity.iter().chain([value]) {
             let mut ok = false;
-            view.visit_field(f, &mut |v| match v {
-                tw_sigma::FieldValue::Str(s) => {
-                    if s.is_empty() {
-                        // An empty text ends the visit and counts as none.
-                        return true;
-                    }
-                    if s.bytes().any(|b| b.is_ascii_uppercase() || !b.is_ascii()) {
-                        let low = s.to_lowercase();
-                        let _ = write!(buf, ":{}:", low.len());
-                        buf.push_str(&low);
-                    } else {
-                        let _ = write!(buf, ":{}:", s.len());
-                        buf.push_str(s);
-                    }
-                    ok = true;
-                    true
+            view.visit_field(f, &mut |v| {
+                // The first value with a text ends the visit; an empty one counts as none.
+                let text = match v {
+                    tw_sigma::FieldValue::Str(s) => std::borrow::Cow::Borrowed(s),
+                    other => match other.to_text() {
+                        Some(t) => std::borrow::Cow::Owned(t),
+                        None => return false,
+                    },
+                };
+                if text.is_empty() {
+                    return true;
                 }
-                other => match other.to_text() {
-                    Some(t) if !t.is_empty() => {
-                        let low = t.to_lowercase();
-                        let _ = write!(buf, ":{}:", low.len());
-                        buf.push_str(&low);
-                        ok = true;
-                        true
-                    }
-                    Some(_) => true,
-                    None => false,
-                },
+                if text
+                    .bytes()
+                    .any(|b| b.is_ascii_uppercase() || !b.is_ascii())
+                {
+                    LocalFirstSeen::key_part(buf, &text.to_lowercase());
+                } else {
+                    LocalFirstSeen::key_part(buf, &text);
+                }
+                ok = true;
+                true
             });
             if !ok {
                 return false;

@@ -134,19 +134,24 @@ struct KindShares {
 }
 
 impl KindShares {
+    /// The kinds (bits) of `mask`, when each of them was sampled enough.
+    fn sampled(&self, mask: u64) -> Option<Vec<usize>> {
+        let kinds: Vec<usize> = (0..self.records.len().min(64))
+            .filter(|b| mask & (1 << b) != 0)
+            .collect();
+        kinds
+            .iter()
+            .all(|&b| self.records[b] >= MIN_KIND_SAMPLE)
+            .then_some(kinds)
+    }
+
     /// Per literal, its share of the sampled records of the kinds in `mask`, when each of those
     /// kinds was sampled enough.
     fn shares(&self, mask: u64, literals: usize) -> Option<Vec<f64>> {
-        let mut records = 0u64;
+        let kinds = self.sampled(mask)?;
+        let records: u64 = kinds.iter().map(|&b| self.records[b]).sum();
         let mut held = vec![0u64; literals];
-        for b in 0..self.records.len().min(64) {
-            if mask & (1 << b) == 0 {
-                continue;
-            }
-            if self.records[b] < MIN_KIND_SAMPLE {
-                return None;
-            }
-            records += self.records[b];
+        for &b in &kinds {
             for (h, n) in held.iter_mut().zip(&self.holding[b]) {
                 *h += n;
             }
@@ -155,28 +160,20 @@ impl KindShares {
     }
 
     /// Whether a literal of `lits` is held by at least [`UBIQUITOUS`] of the sampled records of
-    /// the kinds in `mask` (each kind sampled enough).
+    /// each kind in `mask` (each kind sampled enough).
     fn ubiquitous(&self, mask: u64, lits: &[u32]) -> bool {
-        let mut any = false;
-        for b in 0..self.records.len().min(64) {
-            if mask & (1 << b) == 0 {
-                continue;
-            }
-            let n = self.records[b];
-            if n < MIN_KIND_SAMPLE {
-                return false;
-            }
-            let held = lits
-                .iter()
-                .map(|&l| self.holding[b].get(l as usize).copied().unwrap_or(0))
-                .max()
-                .unwrap_or(0);
-            if held * 1_000_000 < UBIQUITOUS * n {
-                return false;
-            }
-            any = true;
-        }
-        any
+        let Some(kinds) = self.sampled(mask) else {
+            return false;
+        };
+        !kinds.is_empty()
+            && kinds.iter().all(|&b| {
+                let held = lits
+                    .iter()
+                    .map(|&l| self.holding[b].get(l as usize).copied().unwrap_or(0))
+                    .max()
+                    .unwrap_or(0);
+                held * 1_000_000 >= UBIQUITOUS * self.records[b]
+            })
     }
 }
 
