@@ -372,7 +372,7 @@ impl Hunter {
                 r.id().unwrap_or_else(|| r.title()).to_string(),
             );
             if let Some(spec) = specs.get(&key) {
-                let entity = spec.entity.iter().map(|n| field_ref(n)).collect();
+                let entity: Vec<FieldRef> = spec.entity.iter().map(|n| field_ref(n)).collect();
                 first_seen_fields.insert(i, (entity, field_ref(&spec.value)));
                 first_seen.insert(i, spec.clone());
             }
@@ -394,6 +394,31 @@ impl Hunter {
             },
         );
         prefilter.route(routes.clone());
+        // A first-seen rule drops a match whose entity or value is empty: where such a field is
+        // read from the record's keys, records holding no non-empty value there are no
+        // candidates (unless the rule feeds a correlation, whose observations need every match).
+        // Rules of cross-tenant actors are left as they are: their own-tenant records are set
+        // aside anyway, and the lookup would cost more on the others than it saves.
+        let mut required: Vec<(usize, Vec<String>)> = Vec::new();
+        for (&r, (entity, value)) in &first_seen_fields {
+            let cross = first_seen.get(&r).is_some_and(|s| s.cross_tenant_actors);
+            if correlated.contains(&r) || cross {
+                continue;
+            }
+            for f in entity.iter().chain([value]) {
+                if resolver.reads_canonical(f) {
+                    continue;
+                }
+                let kinds: Option<&[LogKind]> = routes.get(r).map(Vec::as_slice);
+                if let Some(keys) = resolver.key_names(f, kinds, &|k| raw_literal(k)) {
+                    required.push((r, keys));
+                }
+            }
+        }
+        required.sort();
+        for (r, keys) in &required {
+            prefilter.require_value(*r, keys);
+        }
         let own_tenant_later: Vec<bool> = (0..set.rules().len())
             .map(|i| first_seen.get(&i).is_some_and(|s| s.cross_tenant_actors))
             .collect();

@@ -19,6 +19,10 @@
 //!   character whose Unicode lowercase is ASCII (`K` KELVIN SIGN, `İ`) is a candidate for every
 //!   rule.
 //!
+//! A caller may also require a non-empty value under some keys for a rule
+//! ([`RawPrefilter::require_value`]; first-seen rules drop matches with an empty value): records
+//! where every such value is `""` are no candidates of it.
+//!
 //! Rules without a usable literal are candidates for every record. After tuning on a sample of
 //! the data, a rule whose only clause is held by nearly every sampled record of a log kind (a key
 //! every sign-in spells, say) is a candidate for every record of that kind without looking: the
@@ -120,6 +124,9 @@ struct Plan {
     /// Rules whose only clause is in nearly every sampled record of the plan's kinds: not looked
     /// up, candidates for every record.
     always: Vec<u32>,
+    /// Rules whose only clause is in nearly every sampled record of the plan's kinds and that
+    /// have key/value conditions: not looked up, candidates for every record passing those.
+    always_checked: Vec<u32>,
     /// A `keep` literal is in nearly every sampled record of the plan's kinds: every record is
     /// kept (subject to the same-tenant check) without looking.
     keep_all: bool,
@@ -328,6 +335,8 @@ enum PairValue {
     Exact(Vec<u8>),
     /// The value's text holds this.
     Holds(Box<memchr::memmem::Finder<'static>>),
+    /// The value is not an empty string.
+    NonEmpty,
 }
 
 impl PairValue {
@@ -380,6 +389,8 @@ impl PairValue {
                 }
             }
             PairValue::Holds(f) => f.find(region).is_some(),
+            // A bare `null` is text here too: it passes (only `""` is surely empty).
+            PairValue::NonEmpty => !region.is_empty(),
             PairValue::Exact(v) => {
                 if region.iter().any(|&b| b == b'\\' || !b.is_ascii()) {
                     // Escapes, or characters Unicode trims or folds: not compared here.
@@ -394,6 +405,11 @@ impl PairValue {
 }
 
 impl Pair {
+    /// True when the condition is only that some value of the keys is not empty.
+    fn non_empty_only(&self) -> bool {
+        self.values.iter().all(|v| matches!(v, PairValue::NonEmpty))
+    }
+
     /// Checks the condition on a lowercased JSON text. Sound for JSON and for JSON held in JSON
     /// strings: a value that is an object, an array or a string holding JSON passes.
     #[cfg(test)]
@@ -408,7 +424,10 @@ impl Pair {
 
     /// Whether one of the values found after a key (`found`, in `text`) passes.
     fn holds_in(&self, text: &[u8], found: &[Region]) -> bool {
-        let any_holds = self.values.iter().any(|v| matches!(v, PairValue::Holds(_)));
+        let any_holds = self
+            .values
+            .iter()
+            .any(|v| matches!(v, PairValue::Holds(_) | PairValue::NonEmpty));
         found.iter().any(|v| match *v {
             Region::Array => true,
             // An object is compared as its JSON text: only a containment test can hold.
@@ -958,18 +977,26 @@ impl RawPrefilter {
             }
         }
         let mut always = Vec::new();
+        let mut always_checked = Vec::new();
         for (r, (j, c)) in self.trigger.iter().enumerate() {
             if mask != ALL_KINDS && self.rule_masks.get(r).is_some_and(|m| m & mask == 0) {
                 continue;
             }
             if let Some(i) = if csv { c } else { j } {
                 let lits = &self.clauses[r][*i].0;
-                // Only rules with nothing else to check: they would pass every such record.
-                let unchecked = self.checks.get(r).is_none_or(|(json, _)| json.is_empty())
-                    && self.pairs.get(r).is_none_or(Vec::is_empty);
+                // Only rules with no other clause to check: they would pass every such record
+                // (but for their key/value conditions, looked up without the scan).
+                let unchecked = self.checks.get(r).is_none_or(|(json, _)| json.is_empty());
+                let pairs = self.pairs.get(r).map_or(&[][..], Vec::as_slice);
                 if unchecked && ubiquitous(lits) {
-                    always.push(r as u32);
-                    continue;
+                    if pairs.is_empty() {
+                        always.push(r as u32);
+                        continue;
+                    }
+                    if pairs.iter().all(Pair::non_empty_only) {
+                        always_checked.push(r as u32);
+                        continue;
+                    }
                 }
                 for &l in lits {
                     scanned[l as usize] = true;
@@ -989,6 +1016,7 @@ impl RawPrefilter {
             scanner,
             scanned,
             always,
+            always_checked,
             keep_all,
         }
     }
@@ -1291,6 +1319,42 @@ impl RawPrefilter {
         });
     }
 
+    /// Rule `rule` is a candidate only for JSON records in which a key named one of `keys`
+    /// (lowercase) holds something other than an empty string: for a caller that drops the
+    /// rule's matches whose field read from those keys is empty (first-seen rules do, for their
+    /// entity and value). Every occurrence of the keys counts, at any depth, so the field's own
+    /// value is among them; objects, arrays, `null` and escaped text pass.
+    pub fn require_value(&mut self, rule: usize, keys: &[String]) {
+        let Some(pairs) = self.pairs.get_mut(rule) else {
+            return;
+        };
+        if keys.is_empty() {
+            return;
+        }
+        let mut key_ids = Vec::with_capacity(keys.len());
+        for k in keys {
+            key_ids.push(self.pair_keys as u32);
+            self.pair_keys += 1;
+            // A key the scan looks for anyway: its occurrences are taken from the scan.
+            self.pair_key_literal
+                .push(self.literal_text.binary_search(k).ok().map(|i| i as u32));
+        }
+        pairs.push(Pair {
+            keys: keys
+                .iter()
+                .map(|k| {
+                    (
+                        memchr::memmem::Finder::new(k.as_bytes()).into_owned(),
+                        k.len(),
+                    )
+                })
+                .collect(),
+            key_ids,
+            values: vec![PairValue::NonEmpty],
+        });
+        self.choose(None);
+    }
+
     /// A record of the kind given to [`RawPrefilter::keep_unless_same`] whose candidate rules are
     /// all among `rules`, and whose two keys hold one and the same tenant, gets
     /// [`Verdict::Defer`] with that tenant instead of its rules: rules that only need the
@@ -1505,6 +1569,11 @@ impl RawPrefilter {
         }
         // Rules whose only clause is in nearly every record of these kinds.
         s.rules.extend_from_slice(&plan.always);
+        for &r in &plan.always_checked {
+            if in_kinds(r) && self.passes_checks(r, spells_keys, s, &plan) {
+                s.rules.push(r);
+            }
+        }
         for r in s.seen_list.drain(..) {
             s.rule_seen[r as usize] = false;
         }
@@ -1960,6 +2029,63 @@ mod tests {
         );
         // Not for CSV rows, whose sample lines show no kind.
         assert!(p.plan(signin, true).always.is_empty());
+    }
+
+    #[test]
+    fn a_rule_requiring_a_value_is_no_candidate_where_every_such_value_is_empty() {
+        let s = set(
+            "title: a\nlogsource: {product: azure, service: signinlogs}\ndetection:\n  sel: {tokenIssuerName|exists: true}\n  condition: sel\n---\ntitle: c\nlogsource: {product: azure, service: auditlogs}\ndetection:\n  sel: {activityDisplayName: 'Consent to application'}\n  condition: sel\n",
+        );
+        let all = |_: &FieldRef| true;
+        let keys = |_: usize, f: &FieldRef| Some(vec![f.name().to_lowercase()]);
+        let mut p = RawPrefilter::new(&s, &all, &keys, &[]);
+        // A rule of another kind, so that sign-ins get a plan of their own.
+        p.route(vec![vec![LogKind::Signin], vec![LogKind::DirectoryAudit]]);
+        p.require_value(0, &["tokenissuername".to_string()]);
+        let sign_in = |issuer: &str| {
+            format!(
+                r#"{{"createdDateTime":"2020-12-14T03:12:44Z","tokenIssuerName":{issuer},"ResultDescription":"ok","status":{{"failureReason":"ok"}}}}"#
+            )
+        };
+        let check = |p: &RawPrefilter| {
+            let mut scratch = PrefilterScratch::default();
+            let mut verdict = |t: &str| p.verdict_record(&record(t.as_bytes()), &mut scratch);
+            assert_eq!(verdict(&sign_in(r#""""#)), Verdict::Skip);
+            assert_eq!(verdict(&sign_in(r#"  ""  "#)), Verdict::Skip);
+            for kept in [
+                r#""http://sts.contoso.com/adfs/services/trust""#,
+                r#"" ""#,
+                "null",
+                "42",
+                r#"{"name":""}"#,
+                r#"[""]"#,
+                r#""\"""#,
+                // A JSON string holding JSON, as some exports nest records.
+                r#""{\"a\":1}""#,
+            ] {
+                assert_eq!(verdict(&sign_in(kept)), Verdict::Rules(vec![0]), "{kept}");
+            }
+            // Another occurrence of the key with a value: the field's may be that one.
+            let nested = r#"{"createdDateTime":"x","tokenIssuerName":"","details":{"tokenIssuerName":"sts"}}"#;
+            assert_eq!(verdict(nested), Verdict::Rules(vec![0]));
+            // Text that cannot be trusted: every rule.
+            assert_eq!(verdict(&sign_in(r#""\u0041""#)), Verdict::All);
+        };
+        // Looked up through the scan (the key is the rule's trigger), then, tuned on sign-ins
+        // that all spell the key, without it.
+        check(&p);
+        let texts: Vec<String> = (0..400).map(|_| sign_in(r#""""#)).collect();
+        let sample: Vec<&[u8]> = texts.iter().map(|t| t.as_bytes()).collect();
+        p.tune(&sample);
+        let signin = 1u64
+            << p.kinds
+                .iter()
+                .position(|k| *k == LogKind::Signin)
+                .expect("kind");
+        let plan = p.plan(signin, false);
+        assert!(plan.always.is_empty());
+        assert_eq!(plan.always_checked, vec![0]);
+        check(&p);
     }
 
     #[test]
