@@ -316,6 +316,14 @@ struct Pair {
     values: Vec<PairValue>,
 }
 
+/// A finder for a key name (lowercase) and the name's length, as [`Pair::keys`] holds them.
+fn key_finder(key: &str) -> (memchr::memmem::Finder<'static>, usize) {
+    (
+        memchr::memmem::Finder::new(key.as_bytes()).into_owned(),
+        key.len(),
+    )
+}
+
 /// Where a value found after a key is in a text.
 #[derive(Debug, Clone, Copy)]
 enum Region {
@@ -750,7 +758,6 @@ impl RawPrefilter {
         keep: &[&str],
     ) -> RawPrefilter {
         let per_rule = set.required_literals(field_ok, &|t, _| raw_literal(t), field_keys);
-        let finder = |t: &str| memchr::memmem::Finder::new(t.as_bytes()).into_owned();
         let mut key_id: std::collections::BTreeMap<String, u32> = Default::default();
         for k in per_rule.iter().flatten().flat_map(|c| &c.pair_keys) {
             let n = key_id.len() as u32;
@@ -770,7 +777,7 @@ impl RawPrefilter {
                             .map(|(v, e)| PairValue::new(v, *e))
                             .collect::<Option<Vec<_>>>()?;
                         Some(Pair {
-                            keys: c.pair_keys.iter().map(|k| (finder(k), k.len())).collect(),
+                            keys: c.pair_keys.iter().map(|k| key_finder(k)).collect(),
                             key_ids: c
                                 .pair_keys
                                 .iter()
@@ -1305,13 +1312,7 @@ impl RawPrefilter {
     /// are read from) hold one and the same value, is skipped after all: its actor acts in their
     /// own tenant.
     pub fn keep_unless_same(&mut self, kind: LogKind, home_key: &str, tenant_key: &str) {
-        let f = |k: &str| {
-            let k = k.to_ascii_lowercase();
-            (
-                memchr::memmem::Finder::new(k.as_bytes()).into_owned(),
-                k.len(),
-            )
-        };
+        let f = |k: &str| key_finder(&k.to_ascii_lowercase());
         self.same_tenant = Some(SameTenant {
             kind,
             home: f(home_key),
@@ -1340,15 +1341,7 @@ impl RawPrefilter {
                 .push(self.literal_text.binary_search(k).ok().map(|i| i as u32));
         }
         pairs.push(Pair {
-            keys: keys
-                .iter()
-                .map(|k| {
-                    (
-                        memchr::memmem::Finder::new(k.as_bytes()).into_owned(),
-                        k.len(),
-                    )
-                })
-                .collect(),
+            keys: keys.iter().map(|k| key_finder(k)).collect(),
             key_ids,
             values: vec![PairValue::NonEmpty],
         });
@@ -2140,15 +2133,7 @@ mod tests {
 
     fn pair(keys: &[&str], values: &[(&str, bool)]) -> Pair {
         Pair {
-            keys: keys
-                .iter()
-                .map(|k| {
-                    (
-                        memchr::memmem::Finder::new(k.as_bytes()).into_owned(),
-                        k.len(),
-                    )
-                })
-                .collect(),
+            keys: keys.iter().map(|k| key_finder(k)).collect(),
             key_ids: (0..keys.len() as u32).collect(),
             values: values
                 .iter()
