@@ -156,14 +156,19 @@ pub fn origin_of_path(path: &str) -> Origin {
     }
 }
 
+/// What a worker hands the sink for an event. Findings move through the per-batch vectors by
+/// value (boxing each would cost an allocation per finding); observation findings are boxed
+/// because observations are kept until the end of the run.
+#[allow(clippy::large_enum_variant)]
 enum Out {
     Finding(Finding),
     Observation {
         rule: usize,
         time: i64,
         provenance: Provenance,
-        /// The finding of the event, for rules whose events may lead a correlation finding.
-        finding: Option<Finding>,
+        /// The finding of the event, for rules whose events may lead a correlation finding
+        /// (boxed: most observations have none, and every one is kept until the end).
+        finding: Option<Box<Finding>>,
         snapshot: Value,
     },
     /// A user seen acting across tenants, and their home tenant.
@@ -660,7 +665,7 @@ impl Hunter {
         let generic = opts.ingest.format_in == Some(Format::GenericJson);
         let mut findings = Vec::new();
         // Per correlation observation: its record, the finding of its event, and the rule it matched.
-        let mut evidence: Vec<(Provenance, Option<Finding>, usize)> = Vec::new();
+        let mut evidence: Vec<(Provenance, Option<Box<Finding>>, usize)> = Vec::new();
         let limits = if opts.max_correlation_observations > 0 {
             CorrelationLimits {
                 max_observations: opts.max_correlation_observations,
@@ -888,7 +893,11 @@ impl Hunter {
                             provenance: ev.provenance.clone(),
                             // Rule and matched values are the correlation's when it fires.
                             finding: self.may_lead.contains(&m.rule).then(|| {
-                                Finding::from_event(placeholder.clone(), ev, BTreeMap::new())
+                                Box::new(Finding::from_event(
+                                    placeholder.clone(),
+                                    ev,
+                                    BTreeMap::new(),
+                                ))
                             }),
                             snapshot: self.snapshot(m.rule, &view),
                         });
@@ -1061,7 +1070,7 @@ impl Hunter {
             else {
                 continue;
             };
-            let mut f = first.clone();
+            let mut f = Finding::clone(first);
             f.rule = RuleRef {
                 id: r
                     .id
