@@ -15,6 +15,9 @@
 //! | `tw.result` | `success`, `failure` or absent; `tw.result_code` the code |
 //! | `tw.targets` | the objects acted upon |
 //! | `tw.target_service_principal_id` | the service principal acted upon, where a target names it `ServicePrincipal_<object id>` (unified audit log) |
+//!
+//! A [`Snapshot`] keeps the texts of the fields a correlation reads from a matched event, read
+//! back as an event through [`SnapshotView`].
 
 use std::collections::HashMap;
 
@@ -347,9 +350,184 @@ impl SigmaEvent for SigmaView<'_> {
     }
 }
 
+/// The texts of some fields of one event, kept after the event is gone (what a correlation reads
+/// from a matched event): per field with a text, its position in the field list it was taken
+/// with and its first value with a text.
+#[derive(Debug, Default)]
+pub struct Snapshot(Vec<(u32, String)>);
+
+impl Snapshot {
+    /// The first value with a text of each of `fields` in `event`.
+    pub fn of(fields: &[FieldRef], event: &dyn SigmaEvent) -> Snapshot {
+        let mut values = Vec::new();
+        for (i, f) in fields.iter().enumerate() {
+            let mut text = None;
+            event.visit_field(f, &mut |v| {
+                text = v.to_text();
+                text.is_some()
+            });
+            if let Some(t) = text {
+                values.push((i as u32, t));
+            }
+        }
+        Snapshot(values)
+    }
+
+    /// The snapshot read through the field list it was taken with.
+    pub fn view<'a>(&'a self, fields: &'a [FieldRef]) -> SnapshotView<'a> {
+        SnapshotView {
+            fields,
+            values: &self.0,
+        }
+    }
+}
+
+/// A [`Snapshot`] read as an event. A field is found as in a flat JSON object of the snapshot's
+/// names: the exact name, else the first name (in name order) equal to it ignoring ASCII case,
+/// else, for a name that is not ASCII, the first equal in lower case.
+pub struct SnapshotView<'a> {
+    fields: &'a [FieldRef],
+    values: &'a [(u32, String)],
+}
+
+impl<'a> SnapshotView<'a> {
+    fn name(&self, i: u32) -> &'a str {
+        self.fields.get(i as usize).map_or("", FieldRef::name)
+    }
+
+    /// The text of the field named exactly `name`.
+    pub fn get(&self, name: &str) -> Option<&'a str> {
+        let values: &'a [(u32, String)] = self.values;
+        values
+            .iter()
+            .find(|(i, _)| self.name(*i) == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The text of the field `name` finds (see the type's documentation).
+    fn find(&self, name: &str) -> Option<&'a str> {
+        if let Some(v) = self.get(name) {
+            return Some(v);
+        }
+        let first_in_name_order = |same: &dyn Fn(&str) -> bool| {
+            let values: &'a [(u32, String)] = self.values;
+            values
+                .iter()
+                .map(|(i, v)| (self.name(*i), v.as_str()))
+                .filter(|(k, _)| same(k))
+                .min_by(|a, b| a.0.cmp(b.0))
+                .map(|(_, v)| v)
+        };
+        first_in_name_order(&|k| k.len() == name.len() && k.eq_ignore_ascii_case(name)).or_else(
+            || {
+                if name.is_ascii() {
+                    return None;
+                }
+                let lower = name.to_lowercase();
+                first_in_name_order(&|k| k.to_lowercase() == lower)
+            },
+        )
+    }
+}
+
+impl SigmaEvent for SnapshotView<'_> {
+    fn visit_field(&self, field: &FieldRef, f: &mut dyn FnMut(FieldValue<'_>) -> bool) -> bool {
+        match self.find(field.name()) {
+            Some(v) => {
+                f(FieldValue::Str(v));
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn visit_strings(&self, f: &mut dyn FnMut(&str) -> bool) {
+        let mut by_name: Vec<(&str, &str)> = self
+            .values
+            .iter()
+            .map(|(i, v)| (self.name(*i), v.as_str()))
+            .collect();
+        by_name.sort_by(|a, b| a.0.cmp(b.0));
+        for (_, v) in by_name {
+            if f(v) {
+                return;
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_snapshot_reads_as_the_flat_object_of_its_fields_would() {
+        let event = serde_json::json!({
+            "TargetResources": [{"id": "sp-1"}, {"id": "sp-2"}],
+            "AppId": "App-A",
+            "appid": "app-b",
+            "Größe": "groß",
+            "count": 7,
+            "none": null
+        });
+        let names = [
+            "TargetResources.id",
+            "AppId",
+            "appid",
+            "Größe",
+            "count",
+            "none",
+            "missing",
+        ];
+        let fields: Vec<FieldRef> = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| FieldRef::new(i as u32, n))
+            .collect();
+        let snapshot = Snapshot::of(&fields, &event);
+        let view = snapshot.view(&fields);
+        // What the snapshot replaces: a flat JSON object of the fields' first texts.
+        let mut flat = serde_json::Map::new();
+        for f in &fields {
+            let mut text = None;
+            event.visit_field(f, &mut |v| {
+                text = v.to_text();
+                text.is_some()
+            });
+            if let Some(t) = text {
+                flat.insert(f.name().to_string(), serde_json::Value::String(t));
+            }
+        }
+        let flat = serde_json::Value::Object(flat);
+        let read = |ev: &dyn SigmaEvent, name: &str| {
+            let mut out = Vec::new();
+            let found = ev.visit_field(&FieldRef::new(0, name), &mut |v| {
+                out.push(format!("{v:?}"));
+                false
+            });
+            (found, out)
+        };
+        for name in [
+            "TargetResources.id",
+            "targetresources.ID",
+            "AppId",
+            "appid",
+            "APPID",
+            "Größe",
+            "GRÖSSE",
+            "grösse",
+            "count",
+            "none",
+            "missing",
+            "",
+        ] {
+            assert_eq!(read(&view, name), read(&flat, name), "{name}");
+        }
+        assert_eq!(read(&view, "TargetResources.id").1, vec!["Str(\"sp-1\")"]);
+        assert_eq!(read(&view, "APPID").1, vec!["Str(\"App-A\")"]);
+        assert_eq!(view.get("appid"), Some("app-b"));
+        assert_eq!(view.get("APPID"), None);
+    }
 
     #[test]
     fn target_service_principal_id_is_read_from_the_targets() {

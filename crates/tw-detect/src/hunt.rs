@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
 
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use tw_event::{Event, Finding, Format, LogKind, Origin, Provenance, RuleRef, Timestamp};
 use tw_ingest::{IngestOptions, IngestReport, RawRecord, ingest_prefiltered};
 use tw_sigma::{
@@ -15,7 +15,7 @@ use tw_sigma::{
     Scratch, SigmaEvent,
 };
 
-use crate::event::{Resolver, SigmaView};
+use crate::event::{Resolver, SigmaView, Snapshot};
 use crate::fieldmap::{FieldMap, shipped_maps};
 use crate::firstseen::{Candidate, FirstSeenSpec, FirstSeenState, NewBehaviourSpec};
 use crate::prefilter::{PrefilterScratch, RawPrefilter, Verdict, raw_literal};
@@ -169,7 +169,7 @@ enum Out {
         /// The finding of the event, for rules whose events may lead a correlation finding
         /// (boxed: most observations have none, and every one is kept until the end).
         finding: Option<Box<Finding>>,
-        snapshot: Value,
+        snapshot: Snapshot,
     },
     /// A user seen acting across tenants, and their home tenant.
     CrossTenantUser(String, String),
@@ -536,19 +536,11 @@ impl Hunter {
         }
     }
 
-    fn snapshot(&self, rule: usize, view: &SigmaView<'_>) -> Value {
-        let mut o = Map::new();
-        for f in self.correlation_fields.get(&rule).into_iter().flatten() {
-            let mut text = None;
-            view.visit_field(f, &mut |v| {
-                text = v.to_text();
-                text.is_some()
-            });
-            if let Some(t) = text {
-                o.insert(f.name().to_string(), Value::String(t));
-            }
-        }
-        Value::Object(o)
+    /// The fields the correlations of rule `rule` read from its events.
+    fn correlation_fields_of(&self, rule: usize) -> &[FieldRef] {
+        self.correlation_fields
+            .get(&rule)
+            .map_or(&[], Vec::as_slice)
     }
 
     /// The first value of `f`, lowercased, when it has a non-empty one.
@@ -899,7 +891,7 @@ impl Hunter {
                                     BTreeMap::new(),
                                 ))
                             }),
-                            snapshot: self.snapshot(m.rule, &view),
+                            snapshot: Snapshot::of(self.correlation_fields_of(m.rule), &view),
                         });
                     }
                     if self.first_seen_fields.contains_key(&m.rule) {
@@ -928,11 +920,12 @@ impl Hunter {
                     snapshot,
                 } => {
                     let id = evidence.len() as u64;
+                    let snapshot = snapshot.view(self.correlation_fields_of(rule));
                     for (&c, spec) in &self.new_behaviour {
                         if !self.set.correlations()[c].rule_refs().contains(&rule) {
                             continue;
                         }
-                        let entity = spec.entity_of(&|f| snapshot.get(f).and_then(Value::as_str));
+                        let entity = spec.entity_of(&|f| snapshot.get(f));
                         let seen = behaviour_seen.entry(c).or_default();
                         match seen.get_mut(&entity) {
                             Some(t) => *t = (*t).min(time),
