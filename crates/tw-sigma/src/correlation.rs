@@ -390,7 +390,24 @@ struct Obs {
     seq: u64,
     ref_pos: usize,
     value: Option<String>,
-    events: Vec<u64>,
+    events: ObsEvents,
+}
+
+/// The events behind an observation: one for a rule match (no allocation: every match observed
+/// is kept to the end), several for a match of a correlation another one consumes.
+#[derive(Debug, Clone)]
+enum ObsEvents {
+    One(u64),
+    Many(Box<[u64]>),
+}
+
+impl ObsEvents {
+    fn as_slice(&self) -> &[u64] {
+        match self {
+            ObsEvents::One(e) => std::slice::from_ref(e),
+            ObsEvents::Many(v) => v,
+        }
+    }
 }
 
 /// Evaluates the correlation rules of a [`crate::RuleSet`] over rule matches fed by the
@@ -475,7 +492,7 @@ impl<'a> CorrelationEngine<'a> {
                 seq: self.seq,
                 ref_pos: pos,
                 value,
-                events: vec![event_id],
+                events: ObsEvents::One(event_id),
             };
             if self.total >= self.limits.max_observations {
                 self.stats.dropped += 1;
@@ -562,7 +579,7 @@ impl<'a> CorrelationEngine<'a> {
                             seq: self.seq,
                             ref_pos: pos,
                             value: Some(format!("{}", m.value)),
-                            events: m.events.clone(),
+                            events: ObsEvents::Many(m.events.clone().into_boxed_slice()),
                         });
                     }
                 }
@@ -683,7 +700,7 @@ fn evaluate(
             let mut events = Vec::new();
             let mut seen = HashSet::new();
             for o in window {
-                for e in &o.events {
+                for e in o.events.as_slice() {
                     if seen.insert(*e) {
                         events.push(*e);
                     }
