@@ -52,6 +52,8 @@ struct Target {
 pub struct Resolver {
     by_format: HashMap<Format, Vec<Vec<Target>>>,
     identity: Vec<Vec<Target>>,
+    /// Per field slot: read from the whole document and left out of the projection.
+    late: Vec<bool>,
 }
 
 impl Resolver {
@@ -85,21 +87,41 @@ impl Resolver {
         Resolver {
             by_format,
             identity,
+            late: Vec::new(),
         }
+    }
+
+    /// Fields `slots` are read from each event's whole document, and records are not parsed
+    /// keeping them ([`Resolver::projection`]): for fields read only on the few events a rule
+    /// has already matched, which every record parsed need not carry.
+    pub fn read_late(&mut self, slots: &[usize]) {
+        for &s in slots {
+            if self.late.len() <= s {
+                self.late.resize(s + 1, false);
+            }
+            self.late[s] = true;
+        }
+    }
+
+    /// Whether field `slot` is read from the whole document ([`Resolver::read_late`]).
+    fn is_late(&self, slot: usize) -> bool {
+        self.late.get(slot).copied().unwrap_or(false)
     }
 
     /// Every path a field may be read from, in any format: what a record's document must keep
     /// for the rules to see what they would see in the whole document.
     pub fn projection(&self) -> Projection {
         let mut p = Projection::default();
-        for t in self
+        let slots = self
             .by_format
             .values()
-            .flatten()
-            .chain(&self.identity)
-            .flatten()
-        {
-            if !t.field.name().starts_with("tw.") {
+            .chain([&self.identity])
+            .flat_map(|v| v.iter().enumerate());
+        for (_, targets) in slots.filter(|(slot, _)| !self.is_late(*slot)) {
+            for t in targets
+                .iter()
+                .filter(|t| !t.field.name().starts_with("tw."))
+            {
                 p.add(t.field.name());
             }
         }
@@ -300,7 +322,11 @@ impl SigmaEvent for SigmaView<'_> {
         if field.name().starts_with("tw.") {
             return self.canonical(field.name(), f);
         }
-        let doc = self.fields_doc();
+        let doc = if self.resolver.is_late(field.slot()) {
+            self.event.doc()
+        } else {
+            self.fields_doc()
+        };
         let mut found = false;
         for t in self
             .targets
@@ -527,6 +553,40 @@ mod tests {
         assert_eq!(read(&view, "APPID").1, vec!["Str(\"App-A\")"]);
         assert_eq!(view.get("appid"), Some("app-b"));
         assert_eq!(view.get("APPID"), None);
+    }
+
+    #[test]
+    fn fields_read_late_are_not_kept_in_the_projection_and_are_read_from_the_record() {
+        let fields = [FieldRef::new(0, "status"), FieldRef::new(1, "Location")];
+        let mut resolver = Resolver::new(&fields, &HashMap::new());
+        resolver.read_late(&[1]);
+        let text = br#"{"status":"ok","Location":{"countryOrRegion":"NL","city":"Utrecht"}}"#;
+        let projected = resolver.projection().parse(text).expect("JSON");
+        assert_eq!(projected["status"], "ok");
+        assert!(projected.get("Location").is_none());
+        let event = Event {
+            kind: LogKind::Signin,
+            format: Format::GenericJson,
+            provenance: tw_event::Provenance {
+                file: "f".into(),
+                record: 0,
+                line: 1,
+            },
+            canonical: Default::default(),
+            raw: tw_event::Document::lazy_projected(text.to_vec().into(), false, projected),
+        };
+        let read = |f: &FieldRef| {
+            let mut out = Vec::new();
+            let found = SigmaView::new(&event, &resolver).visit_field(f, &mut |v| {
+                out.push(v.to_text().unwrap_or_default());
+                false
+            });
+            (found, out)
+        };
+        assert_eq!(read(&fields[0]), (true, vec!["ok".to_string()]));
+        let (found, location) = read(&fields[1]);
+        assert!(found);
+        assert!(location[0].contains("Utrecht"), "{location:?}");
     }
 
     #[test]

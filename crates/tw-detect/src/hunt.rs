@@ -241,24 +241,36 @@ impl Hunter {
         // Fields read besides the detections' (correlation group-by, alias and value fields,
         // first-seen entities and values) are resolved like theirs, in slots after them.
         let mut fields: Vec<FieldRef> = set.fields().to_vec();
-        let mut extra: Vec<String> = Vec::new();
+        let mut correlation_extra: Vec<String> = Vec::new();
         for c in set.correlations() {
             let r = c.rule();
-            extra.extend(r.group_by.iter().cloned());
-            extra.extend(r.aliases.values().flat_map(|a| a.values().cloned()));
-            extra.extend(r.condition.field.iter().cloned());
+            correlation_extra.extend(r.group_by.iter().cloned());
+            correlation_extra.extend(r.aliases.values().flat_map(|a| a.values().cloned()));
+            correlation_extra.extend(r.condition.field.iter().cloned());
         }
+        let mut first_seen_extra: Vec<String> = Vec::new();
         for spec in specs.values() {
-            extra.extend(spec.entity.iter().cloned());
-            extra.push(spec.value.clone());
+            first_seen_extra.extend(spec.entity.iter().cloned());
+            first_seen_extra.push(spec.value.clone());
         }
-        // Canonical `tw.*` fields are read by name, from no document path.
-        for name in extra.into_iter().filter(|n| !n.starts_with("tw.")) {
+        // Canonical `tw.*` fields are read by name, from no document path. Fields only
+        // first-seen rules read (a partner's country or network) are read from the whole record
+        // of each of their candidates: records are not parsed keeping them.
+        let mut late = Vec::new();
+        let extra = correlation_extra
+            .into_iter()
+            .map(|n| (n, false))
+            .chain(first_seen_extra.into_iter().map(|n| (n, true)));
+        for (name, first_seen_only) in extra.filter(|(n, _)| !n.starts_with("tw.")) {
             if !fields.iter().any(|f| f.name() == name) {
+                if first_seen_only {
+                    late.push(fields.len());
+                }
                 fields.push(FieldRef::new(fields.len() as u32, &name));
             }
         }
-        let resolver = Resolver::new(&fields, &maps);
+        let mut resolver = Resolver::new(&fields, &maps);
+        resolver.read_late(&late);
         let routes: Vec<Vec<LogKind>> = set
             .rules()
             .iter()
