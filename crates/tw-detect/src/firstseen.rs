@@ -19,8 +19,9 @@
 //! the values an entity uses in it are known, and an entity that first appears after it has its
 //! first value as baseline. Every later value not known is new, and each (entity, new value)
 //! becomes one finding whose evidence lists every record with that value (time of the first).
-//! Entity and value fields are `tw.*` canonical fields or fields the
-//! rule's detection names. With `actors: cross_tenant` only entities whose `tw.user` appears in a
+//! Entity and value fields are `tw.*` canonical fields or record fields (a candidate without a
+//! non-empty value for each is dropped; a record field the detection does not name is read from
+//! each candidate's whole record). With `actors: cross_tenant` only entities whose `tw.user` appears in a
 //! cross-tenant event anywhere in the data read are considered (the partner's accounts, also in
 //! the partner's own tenant). Evaluation runs after the ordered merge of all events, so results
 //! are the same whatever the thread count. Durations: `s`, `m`, `h`, `d` suffixes.
