@@ -1818,6 +1818,22 @@ mod tests {
     /// A record of another kind than the one before is seen as of its own kind (the kinds
     /// predicted from the record before are checked, not trusted).
     /// A JSON record of the test's text.
+    /// The prefilter of the rules in `yaml`, each field read from a key of its own name, the
+    /// rules routed to `routes`.
+    fn keyed_prefilter(yaml: &str, routes: Vec<Vec<LogKind>>) -> RawPrefilter {
+        let s = set(yaml);
+        let all = |_: &FieldRef| true;
+        let keys = |_: usize, f: &FieldRef| Some(vec![f.name().to_lowercase()]);
+        let mut p = RawPrefilter::new(&s, &all, &keys, &[]);
+        p.route(routes);
+        p
+    }
+
+    /// The bit of `kind` in the prefilter's kind masks.
+    fn kind_bit(p: &RawPrefilter, kind: LogKind) -> u64 {
+        1u64 << p.kinds.iter().position(|k| *k == kind).expect("kind")
+    }
+
     fn record(b: &[u8]) -> tw_ingest::RawRecord<'_> {
         tw_ingest::RawRecord {
             bytes: b,
@@ -1878,11 +1894,7 @@ mod tests {
             .collect();
         let sample: Vec<&[u8]> = texts[..600].iter().map(|t| t.as_bytes()).collect();
         p.tune(&sample);
-        let signin_mask = 1u64
-            << p.kinds
-                .iter()
-                .position(|k| *k == LogKind::Signin)
-                .expect("kind");
+        let signin_mask = kind_bit(&p, LogKind::Signin);
         // The sample makes the userAgent key a clause of every sign-in: rule a is not looked up.
         assert_eq!(p.plan(signin_mask, false).always, vec![0]);
         let mut scratch = PrefilterScratch::default();
@@ -1971,27 +1983,20 @@ mod tests {
 
     #[test]
     fn a_clause_in_every_sampled_record_of_a_kind_is_not_looked_up_there() {
-        let s = set(
+        let mut p = keyed_prefilter(
             "title: a\nlogsource: {product: azure, service: signinlogs}\ndetection:\n  sel: {tokenIssuerName|exists: true}\n  condition: sel\n---\ntitle: b\nlogsource: {product: azure, service: signinlogs}\ndetection:\n  sel: {ResultDescription|contains: 'Invalid password'}\n  condition: sel\n---\ntitle: c\nlogsource: {product: azure, service: auditlogs}\ndetection:\n  sel: {activityDisplayName: 'Consent to application'}\n  condition: sel\n",
+            vec![
+                vec![LogKind::Signin],
+                vec![LogKind::Signin],
+                vec![LogKind::DirectoryAudit],
+            ],
         );
-        let all = |_: &FieldRef| true;
-        let keys = |_: usize, f: &FieldRef| Some(vec![f.name().to_lowercase()]);
-        let mut p = RawPrefilter::new(&s, &all, &keys, &[]);
-        p.route(vec![
-            vec![LogKind::Signin],
-            vec![LogKind::Signin],
-            vec![LogKind::DirectoryAudit],
-        ]);
         let lit = p
             .literal_text
             .iter()
             .position(|t| t == "tokenissuername")
             .expect("key literal") as u32;
-        let signin = 1u64
-            << p.kinds
-                .iter()
-                .position(|k| *k == LogKind::Signin)
-                .expect("kind");
+        let signin = kind_bit(&p, LogKind::Signin);
         let texts: Vec<String> = (0..400)
             .map(|i| format!(r#"{{"createdDateTime":"2020-12-14T03:12:{i}Z","tokenIssuerName":"","ResultDescription":"ok","status":{{"failureReason":"ok"}}}}"#))
             .collect();
@@ -2026,14 +2031,11 @@ mod tests {
 
     #[test]
     fn a_rule_requiring_a_value_is_no_candidate_where_every_such_value_is_empty() {
-        let s = set(
-            "title: a\nlogsource: {product: azure, service: signinlogs}\ndetection:\n  sel: {tokenIssuerName|exists: true}\n  condition: sel\n---\ntitle: c\nlogsource: {product: azure, service: auditlogs}\ndetection:\n  sel: {activityDisplayName: 'Consent to application'}\n  condition: sel\n",
-        );
-        let all = |_: &FieldRef| true;
-        let keys = |_: usize, f: &FieldRef| Some(vec![f.name().to_lowercase()]);
-        let mut p = RawPrefilter::new(&s, &all, &keys, &[]);
         // A rule of another kind, so that sign-ins get a plan of their own.
-        p.route(vec![vec![LogKind::Signin], vec![LogKind::DirectoryAudit]]);
+        let mut p = keyed_prefilter(
+            "title: a\nlogsource: {product: azure, service: signinlogs}\ndetection:\n  sel: {tokenIssuerName|exists: true}\n  condition: sel\n---\ntitle: c\nlogsource: {product: azure, service: auditlogs}\ndetection:\n  sel: {activityDisplayName: 'Consent to application'}\n  condition: sel\n",
+            vec![vec![LogKind::Signin], vec![LogKind::DirectoryAudit]],
+        );
         p.require_value(0, &["tokenissuername".to_string()]);
         let sign_in = |issuer: &str| {
             format!(
@@ -2070,11 +2072,7 @@ mod tests {
         let texts: Vec<String> = (0..400).map(|_| sign_in(r#""""#)).collect();
         let sample: Vec<&[u8]> = texts.iter().map(|t| t.as_bytes()).collect();
         p.tune(&sample);
-        let signin = 1u64
-            << p.kinds
-                .iter()
-                .position(|k| *k == LogKind::Signin)
-                .expect("kind");
+        let signin = kind_bit(&p, LogKind::Signin);
         let plan = p.plan(signin, false);
         assert!(plan.always.is_empty());
         assert_eq!(plan.always_checked, vec![0]);
