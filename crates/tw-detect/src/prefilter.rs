@@ -1817,7 +1817,6 @@ mod tests {
 
     /// A record of another kind than the one before is seen as of its own kind (the kinds
     /// predicted from the record before are checked, not trusted).
-    /// A JSON record of the test's text.
     /// The prefilter of the rules in `yaml`, each field read from a key of its own name, the
     /// rules routed to `routes`.
     fn keyed_prefilter(yaml: &str, routes: Vec<Vec<LogKind>>) -> RawPrefilter {
@@ -1834,6 +1833,7 @@ mod tests {
         1u64 << p.kinds.iter().position(|k| *k == kind).expect("kind")
     }
 
+    /// A JSON record of the test's text.
     fn record(b: &[u8]) -> tw_ingest::RawRecord<'_> {
         tw_ingest::RawRecord {
             bytes: b,
