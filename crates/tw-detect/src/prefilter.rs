@@ -1815,8 +1815,6 @@ mod tests {
         assert_eq!(fours.get(b"ultt"), Some(&4));
     }
 
-    /// A record of another kind than the one before is seen as of its own kind (the kinds
-    /// predicted from the record before are checked, not trusted).
     /// The prefilter of the rules in `yaml`, each field read from a key of its own name, the
     /// rules routed to `routes`.
     fn keyed_prefilter(yaml: &str, routes: Vec<Vec<LogKind>>) -> RawPrefilter {
