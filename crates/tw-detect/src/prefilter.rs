@@ -1326,21 +1326,28 @@ impl RawPrefilter {
     /// entity and value). Every occurrence of the keys counts, at any depth, so the field's own
     /// value is among them; objects, arrays, `null` and escaped text pass.
     pub fn require_value(&mut self, rule: usize, keys: &[String]) {
-        let Some(pairs) = self.pairs.get_mut(rule) else {
-            return;
-        };
-        if keys.is_empty() {
+        if keys.is_empty() || rule >= self.pairs.len() {
             return;
         }
         let mut key_ids = Vec::with_capacity(keys.len());
         for k in keys {
-            key_ids.push(self.pair_keys as u32);
-            self.pair_keys += 1;
-            // A key the scan looks for anyway: its occurrences are taken from the scan.
-            self.pair_key_literal
-                .push(self.literal_text.binary_search(k).ok().map(|i| i as u32));
+            // A key another condition looks at already: its values are found once per record.
+            let known = self
+                .pairs
+                .iter()
+                .flatten()
+                .flat_map(|p| p.keys.iter().zip(&p.key_ids))
+                .find(|((f, _), _)| f.needle() == k.as_bytes())
+                .map(|(_, &id)| id);
+            key_ids.push(known.unwrap_or_else(|| {
+                self.pair_keys += 1;
+                // A key the scan looks for anyway: its occurrences are taken from the scan.
+                self.pair_key_literal
+                    .push(self.literal_text.binary_search(k).ok().map(|i| i as u32));
+                (self.pair_keys - 1) as u32
+            }));
         }
-        pairs.push(Pair {
+        self.pairs[rule].push(Pair {
             keys: keys.iter().map(|k| key_finder(k)).collect(),
             key_ids,
             values: vec![PairValue::NonEmpty],
@@ -2035,6 +2042,10 @@ mod tests {
             vec![vec![LogKind::Signin], vec![LogKind::DirectoryAudit]],
         );
         p.require_value(0, &["tokenissuername".to_string()]);
+        // A key already looked at gets no second lookup.
+        let keys = p.pair_keys;
+        p.require_value(0, &["tokenissuername".to_string()]);
+        assert_eq!(p.pair_keys, keys);
         let sign_in = |issuer: &str| {
             format!(
                 r#"{{"createdDateTime":"2020-12-14T03:12:44Z","tokenIssuerName":{issuer},"ResultDescription":"ok","status":{{"failureReason":"ok"}}}}"#
