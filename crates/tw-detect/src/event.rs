@@ -22,6 +22,7 @@
 use std::collections::HashMap;
 
 use tw_event::{Event, Format, LogKind};
+use tw_sigma::event::{find_key_ignoring_case, first_text};
 use tw_sigma::{FieldRef, FieldValue, SigmaEvent};
 
 use crate::fieldmap::FieldMap;
@@ -378,24 +379,20 @@ impl SigmaEvent for SigmaView<'_> {
 
 /// The texts of some fields of one event, kept after the event is gone (what a correlation reads
 /// from a matched event): per field with a text, its position in the field list it was taken
-/// with and its first value with a text.
+/// with and its first value with a text, in field name order.
 #[derive(Debug, Default)]
 pub struct Snapshot(Vec<(u32, String)>);
 
 impl Snapshot {
     /// The first value with a text of each of `fields` in `event`.
     pub fn of(fields: &[FieldRef], event: &dyn SigmaEvent) -> Snapshot {
-        let mut values = Vec::new();
-        for (i, f) in fields.iter().enumerate() {
-            let mut text = None;
-            event.visit_field(f, &mut |v| {
-                text = v.to_text();
-                text.is_some()
-            });
-            if let Some(t) = text {
-                values.push((i as u32, t));
-            }
-        }
+        let mut values: Vec<(u32, String)> = fields
+            .iter()
+            .enumerate()
+            .filter_map(|(i, f)| Some((i as u32, first_text(event, f)?)))
+            .collect();
+        let name = |i: u32| fields.get(i as usize).map_or("", FieldRef::name);
+        values.sort_by(|a, b| name(a.0).cmp(name(b.0)));
         Snapshot(values)
     }
 
@@ -408,51 +405,34 @@ impl Snapshot {
     }
 }
 
-/// A [`Snapshot`] read as an event. A field is found as in a flat JSON object of the snapshot's
-/// names: the exact name, else the first name (in name order) equal to it ignoring ASCII case,
-/// else, for a name that is not ASCII, the first equal in lower case.
+/// A [`Snapshot`] read as an event: a field is found as in a JSON object of the snapshot's names
+/// (the exact name, else as field lookup matches a name not spelled exactly).
 pub struct SnapshotView<'a> {
     fields: &'a [FieldRef],
     values: &'a [(u32, String)],
 }
 
 impl<'a> SnapshotView<'a> {
-    fn name(&self, i: u32) -> &'a str {
-        self.fields.get(i as usize).map_or("", FieldRef::name)
+    /// Name and text of each field, in name order.
+    fn entries(&self) -> impl Iterator<Item = (&'a str, &'a str)> + Clone + use<'a> {
+        let (fields, values): (&'a [FieldRef], &'a [(u32, String)]) = (self.fields, self.values);
+        values.iter().map(move |(i, v)| {
+            (
+                fields.get(*i as usize).map_or("", FieldRef::name),
+                v.as_str(),
+            )
+        })
     }
 
     /// The text of the field named exactly `name`.
     pub fn get(&self, name: &str) -> Option<&'a str> {
-        let values: &'a [(u32, String)] = self.values;
-        values
-            .iter()
-            .find(|(i, _)| self.name(*i) == name)
-            .map(|(_, v)| v.as_str())
+        self.entries().find(|(k, _)| *k == name).map(|(_, v)| v)
     }
 
     /// The text of the field `name` finds (see the type's documentation).
     fn find(&self, name: &str) -> Option<&'a str> {
-        if let Some(v) = self.get(name) {
-            return Some(v);
-        }
-        let first_in_name_order = |same: &dyn Fn(&str) -> bool| {
-            let values: &'a [(u32, String)] = self.values;
-            values
-                .iter()
-                .map(|(i, v)| (self.name(*i), v.as_str()))
-                .filter(|(k, _)| same(k))
-                .min_by(|a, b| a.0.cmp(b.0))
-                .map(|(_, v)| v)
-        };
-        first_in_name_order(&|k| k.len() == name.len() && k.eq_ignore_ascii_case(name)).or_else(
-            || {
-                if name.is_ascii() {
-                    return None;
-                }
-                let lower = name.to_lowercase();
-                first_in_name_order(&|k| k.to_lowercase() == lower)
-            },
-        )
+        self.get(name)
+            .or_else(|| find_key_ignoring_case(self.entries(), name))
     }
 }
 
@@ -468,13 +448,7 @@ impl SigmaEvent for SnapshotView<'_> {
     }
 
     fn visit_strings(&self, f: &mut dyn FnMut(&str) -> bool) {
-        let mut by_name: Vec<(&str, &str)> = self
-            .values
-            .iter()
-            .map(|(i, v)| (self.name(*i), v.as_str()))
-            .collect();
-        by_name.sort_by(|a, b| a.0.cmp(b.0));
-        for (_, v) in by_name {
+        for (_, v) in self.entries() {
             if f(v) {
                 return;
             }
@@ -496,10 +470,11 @@ mod tests {
             "count": 7,
             "none": null
         });
+        // Listed out of name order: a name matched ignoring case resolves in name order.
         let names = [
             "TargetResources.id",
-            "AppId",
             "appid",
+            "AppId",
             "Größe",
             "count",
             "none",

@@ -605,12 +605,7 @@ impl Hunter {
     }
 
     fn first_text(view: &SigmaView<'_>, f: &FieldRef) -> Option<String> {
-        let mut text = None;
-        view.visit_field(f, &mut |v| {
-            text = v.to_text();
-            text.is_some()
-        });
-        text.filter(|t| !t.is_empty())
+        tw_sigma::event::first_text(view, f).filter(|t| !t.is_empty())
     }
 
     /// Correlation matches without the usual ones of `new_behaviour` correlations

@@ -26,7 +26,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use crate::event::{FieldRef, SigmaEvent};
+use crate::event::{SigmaEvent, first_text};
 use crate::rule::{Level, RuleError, Status, string_list, text_of};
 use crate::yaml::{Kind, Node};
 
@@ -421,15 +421,6 @@ pub struct CorrelationEngine<'a> {
     stats: CorrelationStats,
     seq: u64,
     total: usize,
-}
-
-fn first_text(ev: &dyn SigmaEvent, f: &FieldRef) -> Option<String> {
-    let mut out = None;
-    ev.visit_field(f, &mut |v| {
-        out = v.to_text();
-        out.is_some()
-    });
-    out
 }
 
 impl<'a> CorrelationEngine<'a> {

@@ -202,17 +202,37 @@ fn get_key<'v>(map: &'v serde_json::Map<String, Value>, key: &str) -> Option<&'v
     if let Some(v) = map.get(key) {
         return Some(v);
     }
-    map.iter()
-        .find(|(k, _)| k.len() == key.len() && k.eq_ignore_ascii_case(key))
-        .or_else(|| {
-            if key.is_ascii() {
-                None
-            } else {
-                let lk = key.to_lowercase();
-                map.iter().find(|(k, _)| k.to_lowercase() == lk)
-            }
-        })
-        .map(|(_, v)| v)
+    find_key_ignoring_case(map.iter().map(|(k, v)| (k.as_str(), v)), key)
+}
+
+/// The entry whose name equals `key` ignoring case, as field lookup matches a key not spelled
+/// exactly: the first (in `entries`' order) equal ignoring ASCII case, else, for a key that is
+/// not ASCII, the first equal in lower case. Entries in name order give what a JSON object of
+/// them gives.
+pub fn find_key_ignoring_case<'k, T>(
+    entries: impl Iterator<Item = (&'k str, T)> + Clone,
+    key: &str,
+) -> Option<T> {
+    let mut ascii = entries.clone();
+    if let Some((_, v)) = ascii.find(|(k, _)| k.len() == key.len() && k.eq_ignore_ascii_case(key)) {
+        return Some(v);
+    }
+    if key.is_ascii() {
+        return None;
+    }
+    let lk = key.to_lowercase();
+    let mut folded = entries;
+    folded.find(|(k, _)| k.to_lowercase() == lk).map(|(_, v)| v)
+}
+
+/// The first value of `field` in `event` that has a text ([`FieldValue::to_text`]).
+pub fn first_text(event: &dyn SigmaEvent, field: &FieldRef) -> Option<String> {
+    let mut out = None;
+    event.visit_field(field, &mut |v| {
+        out = v.to_text();
+        out.is_some()
+    });
+    out
 }
 
 /// Resolves `path` in `v`, calling `f` for every value reached. Returns true when `f` stopped.
