@@ -36,6 +36,7 @@
 pub mod blast;
 pub mod facts;
 pub mod model;
+pub mod verdict;
 
 pub use blast::{BlastOptions, blast, parse_findings_jsonl};
 pub use model::{
