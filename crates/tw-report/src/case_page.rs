@@ -42,7 +42,7 @@ ol.actions li{margin:.3em 0;font-weight:600}svg{display:block;margin:.5em 0;font
 .tick{stroke:#ddd;stroke-width:1}.ticklabel{fill:#555;text-anchor:middle}.lane{fill:#f4f4f4}.label,.kind{fill:#222;text-anchor:end}\
 .legend{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:.4em 1.2em;font-size:.85em}.swatch{display:inline-block;width:.9em;height:.9em;margin-right:.3em;vertical-align:middle}\
 .edge{stroke:#888;stroke-opacity:.6}.node{stroke:#444;stroke-width:.6}.c0{fill:#f6c6c6}.c1{fill:#fde3b5}.c2{fill:#d6e4f5}.c3{fill:#dcefd8}.coltitle{font-weight:700;font-size:12px}\
-.nodelabel{fill:#111}.covered{fill:#6aaa64}.uncovered{fill:#f2dede}.gap,.missing{fill:#d62728}.window{fill:#ffe9a8;fill-opacity:.5}";
+.tenant{min-width:11em}.when{white-space:nowrap}.nodelabel{fill:#111}.quiet{fill:#f0b9b9}.covered{fill:#6aaa64}.uncovered{fill:#f2dede}.gap,.missing{fill:#d62728}.window{fill:#ffe9a8;fill-opacity:.5}";
 
 /// Writes the case page.
 pub fn write_case_page<W: Write>(
@@ -54,15 +54,15 @@ pub fn write_case_page<W: Write>(
     let mut o = String::with_capacity(1 << 16);
     head(&mut o, v);
     summary(&mut o, v);
-    identities(&mut o, v);
-    affected(&mut o, v);
     o.push_str("<h2 id=\"timeline-title\">Malicious activity over time</h2>");
     let techs = timeline::techniques(&blast.evidence);
     timeline::write(&mut o, v, &blast.evidence, &techs);
+    affected(&mut o, v);
     o.push_str("<h2>Pivot graph: identity → address → application → tenant</h2>");
     pivots::write(&mut o, v, &blast.evidence);
+    identities(&mut o, v);
     reached(&mut o, v);
-    o.push_str("<h2>What the logs cover</h2><p class=\"muted\">Per tenant, one bar per log kind: green where records exist, red where the logs are silent or missing; the attack window is shaded. No findings is not no data.</p>");
+    o.push_str("<h2>What the logs cover</h2><p class=\"muted\">Per tenant, one bar per log kind: green where records exist, pink where a log is quiet longer than the gap threshold, red where it is missing or silent longer than its own rate makes likely (the gaps listed below); the attack window is shaded. No findings is not no data.</p>");
     coverage::write(&mut o, v);
     gaps(&mut o, v);
     unexplained(&mut o, v);
@@ -86,6 +86,24 @@ fn head(o: &mut String, v: &Verdict) {
 
 fn time(t: Option<tw_event::Timestamp>) -> String {
     t.map(|t| t.to_string()).unwrap_or_else(|| "-".into())
+}
+
+/// `YYYY-MM-DD HH:MM` (UTC).
+fn minute(t: Option<tw_event::Timestamp>) -> String {
+    let s = time(t);
+    s.get(..16).unwrap_or(&s).replace('T', " ")
+}
+
+/// Technique labels without their ATT&CK tags, each once.
+fn technique_labels(list: &[String]) -> String {
+    let mut seen: Vec<&str> = Vec::new();
+    for t in list {
+        let w = svg::technique_of(t);
+        if !seen.contains(&w) {
+            seen.push(w);
+        }
+    }
+    seen.join(", ")
 }
 
 fn summary(o: &mut String, v: &Verdict) {
@@ -149,7 +167,7 @@ fn identities(o: &mut String, v: &Verdict) {
 }
 
 fn affected(o: &mut String, v: &Verdict) {
-    o.push_str("<h2>Affected tenants</h2><table id=\"affected\"><tr><th>Tenant</th><th>Role</th><th>First (UTC)</th><th>Last (UTC)</th><th>Mailboxes read</th><th>Objects changed</th><th>Techniques</th><th>Report</th></tr>");
+    o.push_str("<h2>Affected tenants</h2><table id=\"affected\"><tr><th>Tenant</th><th>Role</th><th>First (UTC)</th><th>Last (UTC)</th><th>Mail&shy;boxes read</th><th>Objects changed</th><th>Techniques</th><th>Report</th></tr>");
     for t in v.affected_tenants.iter().take(MAX_TABLE_ROWS) {
         let name = if t.name.is_empty() {
             &t.tenant_id
@@ -168,16 +186,16 @@ fn affected(o: &mut String, v: &Verdict) {
         );
         let _ = write!(
             o,
-            "<tr><td><strong>{}</strong><br><code class=\"muted\">{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} {}</td><td>{}</td><td>{report}</td></tr>",
+            "<tr><td class=\"tenant\"><strong>{}</strong><br><code class=\"muted\">{}</code></td><td>{}</td><td class=\"when\">{}</td><td class=\"when\">{}</td><td>{}</td><td>{} {}</td><td>{}</td><td>{report}</td></tr>",
             esc(name),
             esc(&t.tenant_id),
             esc(&t.role),
-            time(t.first),
-            time(t.last),
+            minute(t.first),
+            minute(t.last),
             t.mailboxes_read.len() + t.mailbox_ids_read.len(),
             t.objects_changed.len(),
             esc(&objects.join("; ")),
-            esc(&t.techniques.join(", "))
+            esc(&technique_labels(&t.techniques))
         );
     }
     o.push_str("</table>");
@@ -192,8 +210,8 @@ fn reached(o: &mut String, v: &Verdict) {
             "<tr><td>{}<br><code class=\"muted\">{}</code></td><td>{} to {}</td><td>{}</td><td>{}</td></tr>",
             esc(v.name_of(&t.tenant_id)),
             esc(&t.tenant_id),
-            time(t.coverage.first),
-            time(t.coverage.last),
+            minute(t.coverage.first),
+            minute(t.coverage.last),
             esc(&t.coverage.log_kinds.join(", ")),
             t.coverage.records
         );
@@ -218,8 +236,8 @@ fn gaps(o: &mut String, v: &Verdict) {
             esc(v.name_of(&g.tenant_id)),
             esc(&g.log_kind),
             esc(&g.kind),
-            g.from,
-            g.to
+            minute(Some(g.from)),
+            minute(Some(g.to))
         );
     }
     o.push_str("</table>");
@@ -238,8 +256,8 @@ fn unexplained(o: &mut String, v: &Verdict) {
         let tenant = f.tenant_id.as_deref().unwrap_or("");
         let _ = write!(
             o,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            time(f.time),
+            "<tr><td class=\"when\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            minute(f.time),
             esc(v.name_of(tenant)),
             esc(&f.rule.level),
             esc(&f.rule.title),

@@ -83,6 +83,7 @@ pub fn write(out: &mut String, v: &Verdict) {
                 esc_short(kind, 18)
             );
             bar(out, &axis, by.get(&(t.as_str(), *kind)).copied(), ky);
+            judged_gaps(out, &axis, v, t, kind, ky);
         }
     }
     out.push_str("</svg>");
@@ -124,8 +125,27 @@ fn bar(out: &mut String, axis: &Axis, span: Option<&CoverageSpan>, y: f64) {
         let (ga, gb) = (axis.x(*f), axis.x(*t));
         let _ = write!(
             out,
-            "<rect x=\"{ga:.1}\" y=\"{y:.1}\" width=\"{:.1}\" height=\"8\" class=\"gap\"><title>no record from {f} to {t}</title></rect>",
+            "<rect x=\"{ga:.1}\" y=\"{y:.1}\" width=\"{:.1}\" height=\"8\" class=\"quiet\"><title>no record from {f} to {t}</title></rect>",
             (gb - ga).max(1.0)
+        );
+    }
+}
+
+/// The verdict's coverage gaps of one tenant and log kind, in red over the bar.
+fn judged_gaps(out: &mut String, axis: &Axis, v: &Verdict, tenant: &str, kind: &str, y: f64) {
+    for g in v
+        .coverage_gaps
+        .iter()
+        .filter(|g| g.tenant_id == tenant && g.log_kind == kind && g.kind != "missing")
+    {
+        let (a, b) = (axis.x(g.from), axis.x(g.to));
+        let _ = write!(
+            out,
+            "<rect x=\"{a:.1}\" y=\"{y:.1}\" width=\"{:.1}\" height=\"8\" class=\"gap\"><title>{} from {} to {}</title></rect>",
+            (b - a).max(1.0),
+            esc_short(&g.kind, 20),
+            g.from,
+            g.to
         );
     }
 }
