@@ -147,7 +147,10 @@ fn verdict_equals_the_truth_over_seeds() {
         // infrastructure (blast radius accuracy work): today's rule refuses addresses the
         // backdoored applications share as "shared infrastructure" in some worlds (seed 5: 3 of 5).
         let truth_ips = strs(&truth["attacker_ips"]);
-        assert!(addresses.is_subset(&truth_ips), "{addresses:?} ⊄ {truth_ips:?}");
+        assert!(
+            addresses.is_subset(&truth_ips),
+            "{addresses:?} ⊄ {truth_ips:?}"
+        );
         assert!(!addresses.is_empty());
         let account = truth["partner_account"].as_str().unwrap();
         let ids = v["compromised_identities"].as_array().unwrap();
@@ -190,6 +193,31 @@ fn given_seeds_replace_the_derived_ones() {
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
+    assert!(v["files_not_fully_read"].as_array().unwrap().is_empty());
+
+    // A file that is no log: listed with its reason, in the verdict and on the page; exit 2
+    // with --strict only.
+    std::fs::write(tmp.0.join("logs/notes.json"), "{\"not\": \"a log\"\n").unwrap();
+    let o = investigate(&tmp.0.join("logs"), &case, &["--actor", account, "--force"]);
+    ok(&o);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("Files not fully read (1):") && text.contains("notes.json"),
+        "{text}"
+    );
+    let v = read_json(&case.join("verdict.json"));
+    let unread = v["files_not_fully_read"].as_array().unwrap();
+    assert_eq!(unread.len(), 1);
+    assert!(unread[0]["path"].as_str().unwrap().ends_with("notes.json"));
+    assert!(unread[0]["reason"].is_string());
+    let html = std::fs::read_to_string(case.join("index.html")).unwrap();
+    assert!(html.contains("id=\"unread\""));
+    let o = investigate(
+        &tmp.0.join("logs"),
+        &case,
+        &["--actor", account, "--force", "--strict"],
+    );
+    assert_eq!(o.status.code(), Some(2));
 }
 
 fn sha256sum(p: &Path) -> String {

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use serde::Serialize;
 use tw_event::{Finding, Timestamp};
-use tw_ingest::CoverageRow;
+use tw_ingest::{CoverageRow, FileReport};
 
 use crate::model::{BlastResult, Coverage, ObjectChange, Status, TenantBlast};
 
@@ -152,6 +152,20 @@ pub struct VerdictSeed {
     pub note: Option<String>,
 }
 
+/// An input file that was not fully read.
+#[derive(Debug, Clone, Serialize)]
+pub struct UnreadFile {
+    /// The path as shown in provenance.
+    pub path: String,
+    /// `partial`, `unrecognised`, `empty`, `unreadable`.
+    pub status: String,
+    /// Records rejected in it.
+    pub rejected: u64,
+    /// Why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
 /// A time range.
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
 pub struct Window {
@@ -187,6 +201,8 @@ pub struct Verdict {
     pub coverage_gaps: Vec<CoverageGap>,
     /// High and critical findings the breach does not explain.
     pub unexplained_findings: Vec<Finding>,
+    /// Input files not fully read (what they hold is not in the verdict).
+    pub files_not_fully_read: Vec<UnreadFile>,
     /// The seeds of the analysis.
     pub seeds: Vec<VerdictSeed>,
     /// First to last malicious activity over every tenant (absent when none).
@@ -217,6 +233,8 @@ pub struct VerdictInput<'a> {
     pub blast: &'a BlastResult,
     /// Ingest coverage per tenant and log kind.
     pub coverage: &'a [CoverageRow],
+    /// What became of each input file.
+    pub files: &'a [FileReport],
     /// True when the seeds were derived from the findings rather than given.
     pub seeds_derived: bool,
     /// Uncovered stretches at the window's edges shorter than this (ms) are not gaps (the
@@ -260,6 +278,19 @@ pub fn derive(input: &VerdictInput) -> Verdict {
             .map(|w| coverage_gaps(&coverage, b, w, input.min_gap_ms))
             .unwrap_or_default(),
         unexplained_findings: unexplained(input.findings, b, &identities, &addresses),
+        files_not_fully_read: input
+            .files
+            .iter()
+            .filter(|f| f.status != "ok")
+            .map(|f| UnreadFile {
+                path: f.path.clone(),
+                status: f.status.to_string(),
+                rejected: f.rejected,
+                reason: f.note.clone().or_else(|| {
+                    (f.rejected > 0).then(|| format!("{} record(s) rejected", f.rejected))
+                }),
+            })
+            .collect(),
         seeds: seeds(b, input.seeds_derived),
         attack_window,
         judged_window,
@@ -557,6 +588,12 @@ fn actions(v: &Verdict) -> Vec<String> {
         out.push(format!(
             "Collect the missing logs of {} tenant(s) for the attack window before their retention ends, then run again.",
             gap_tenants.len()
+        ));
+    }
+    if !v.files_not_fully_read.is_empty() {
+        out.push(format!(
+            "Read again the {} input file(s) that were not fully read (verdict.json, files_not_fully_read): what they hold is not in this verdict.",
+            v.files_not_fully_read.len()
         ));
     }
     if !v.unexplained_findings.is_empty() {

@@ -66,6 +66,7 @@ pub fn write_case_page<W: Write>(
     coverage::write(&mut o, v);
     gaps(&mut o, v);
     unexplained(&mut o, v);
+    unread(&mut o, v);
     user_agents(&mut o, blast);
     footer(&mut o, v, ctx);
     w.write_all(o.as_bytes())
@@ -267,6 +268,25 @@ fn unexplained(o: &mut String, v: &Verdict) {
     }
     o.push_str("</table>");
     more(o, v.unexplained_findings.len());
+}
+
+fn unread(o: &mut String, v: &Verdict) {
+    if v.files_not_fully_read.is_empty() {
+        return;
+    }
+    o.push_str("<h2>Input files not fully read</h2><table id=\"unread\"><tr><th>File</th><th>Status</th><th>Records rejected</th><th>Why</th></tr>");
+    for f in v.files_not_fully_read.iter().take(MAX_TABLE_ROWS) {
+        let _ = write!(
+            o,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&f.path),
+            esc(&f.status),
+            f.rejected,
+            esc(f.reason.as_deref().unwrap_or(""))
+        );
+    }
+    o.push_str("</table>");
+    more(o, v.files_not_fully_read.len());
 }
 
 fn user_agents(o: &mut String, b: &BlastResult) {

@@ -55,7 +55,7 @@ pub struct InvestigateArgs {
     /// No status lines on standard error (errors and rejected records are still reported).
     #[arg(long)]
     pub quiet: bool,
-    /// Exit with status 2 when any record or file was rejected.
+    /// Exit with status 2 when any record was rejected or any file not fully read.
     #[arg(long)]
     pub strict: bool,
     /// Write into a non-empty case folder, replacing a previous run's outputs.
@@ -102,6 +102,7 @@ pub fn run(a: InvestigateArgs) -> Result<u8> {
         findings: &hunted.findings,
         blast: &radius,
         coverage: &hunted.ingest.coverage,
+        files: &hunted.ingest.files,
         seeds_derived: derived,
         min_gap_ms: gap_ms,
     });
@@ -110,8 +111,7 @@ pub fn run(a: InvestigateArgs) -> Result<u8> {
         case_dir::write_manifest(&a.out, &a.read.paths, super::blast::rule_set_version())?;
     print_verdict(&a, &verdict)?;
     report(&a, &hunted, &radius, manifest.files.len());
-    let rejected = hunted.ingest.totals.rejected > 0
-        || hunted.ingest.files.iter().any(|f| f.status == "unreadable");
+    let rejected = hunted.ingest.totals.rejected > 0 || !verdict.files_not_fully_read.is_empty();
     let status = rules_rejected || radius.truncated || (a.strict && rejected);
     // The process ends right after: the hunt's findings need not be freed one by one.
     std::mem::forget(hunted);

@@ -84,12 +84,13 @@ pub fn verdict_lines(v: &Verdict, case_dir: &str) -> Vec<String> {
     reached(&mut o, v);
     gaps(&mut o, v);
     unexplained(&mut o, v);
+    unread(&mut o, v);
     o.push("What to do first:".into());
     let actions: Vec<String> = v
         .actions
         .iter()
         .enumerate()
-        .map(|(i, a)| format!("  {}. {}", i + 1, clean(a, 200)))
+        .map(|(i, a)| format!("  {}. {}", i + 1, clean(a, 150)))
         .collect();
     capped(&mut o, actions, 5);
     o.push(format!(
@@ -264,6 +265,29 @@ fn unexplained(o: &mut Vec<String>, v: &Verdict) {
         })
         .collect();
     capped(o, lines, 4);
+}
+
+fn unread(o: &mut Vec<String>, v: &Verdict) {
+    if v.files_not_fully_read.is_empty() {
+        return;
+    }
+    o.push(format!(
+        "Files not fully read ({}):",
+        v.files_not_fully_read.len()
+    ));
+    let lines = v
+        .files_not_fully_read
+        .iter()
+        .map(|f| {
+            format!(
+                "  {} {}: {}",
+                f.status,
+                clean(&f.path, 70),
+                clean(f.reason.as_deref().unwrap_or(""), 60)
+            )
+        })
+        .collect();
+    capped(o, lines, 2);
 }
 
 #[cfg(test)]
