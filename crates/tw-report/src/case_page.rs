@@ -325,9 +325,9 @@ fn footer(o: &mut String, v: &Verdict, ctx: &CaseContext) {
     for f in &ctx.files {
         let _ = write!(o, "<li><code>{}</code></li>", esc(f));
     }
-    let _ = write!(
+    let _ = writeln!(
         o,
-        "</ul><p class=\"muted\">Written by {} into {}. Every file's SHA-256 is in manifest.json.</p></body></html>\n",
+        "</ul><p class=\"muted\">Written by {} into {}. Every file's SHA-256 is in manifest.json.</p></body></html>",
         esc(&ctx.tool),
         esc(&ctx.case_dir)
     );

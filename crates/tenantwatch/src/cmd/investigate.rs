@@ -8,6 +8,7 @@ mod text;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
@@ -88,7 +89,9 @@ pub fn run(a: InvestigateArgs) -> Result<u8> {
         max_correlation_observations: 2_000_000,
         decode_all: false,
     };
+    let started = Instant::now();
     let hunted = hunter.hunt(&a.read.paths, &opts);
+    let hunt_secs = started.elapsed().as_secs_f64();
     let mut findings_text = Vec::new();
     tw_report::write_jsonl(&mut findings_text, &hunted.findings).context("writing findings")?;
     write_file(&a.out.join("findings.jsonl"), &findings_text)?;
@@ -98,6 +101,7 @@ pub fn run(a: InvestigateArgs) -> Result<u8> {
         ..Default::default()
     };
     let radius = blast(&a.read.paths, &seeds, &bopts);
+    let blast_secs = started.elapsed().as_secs_f64() - hunt_secs;
     let mut verdict = derive(&VerdictInput {
         findings: &hunted.findings,
         blast: &radius,
@@ -110,7 +114,8 @@ pub fn run(a: InvestigateArgs) -> Result<u8> {
     let manifest =
         case_dir::write_manifest(&a.out, &a.read.paths, super::blast::rule_set_version())?;
     print_verdict(&a, &verdict)?;
-    report(&a, &hunted, &radius, manifest.files.len());
+    let times = [hunt_secs, blast_secs, started.elapsed().as_secs_f64()];
+    report(&a, &hunted, &radius, manifest.files.len(), times);
     let rejected = hunted.ingest.totals.rejected > 0 || !verdict.files_not_fully_read.is_empty();
     let status = rules_rejected || radius.truncated || (a.strict && rejected);
     // The process ends right after: the hunt's findings need not be freed one by one.
@@ -262,7 +267,14 @@ fn print_verdict(a: &InvestigateArgs, v: &Verdict) -> Result<()> {
 }
 
 /// Status lines on standard error: what was read and rejected, what was written.
-fn report(a: &InvestigateArgs, hunted: &HuntResult, radius: &BlastResult, files: usize) {
+/// `times`: seconds of the hunt, of the blast radius, and in all.
+fn report(
+    a: &InvestigateArgs,
+    hunted: &HuntResult,
+    radius: &BlastResult,
+    files: usize,
+    times: [f64; 3],
+) {
     let r = &hunted.ingest;
     for e in r.errors.iter().take(20) {
         eprintln!(
@@ -291,5 +303,12 @@ fn report(a: &InvestigateArgs, hunted: &HuntResult, radius: &BlastResult, files:
         hunted.findings.len(),
         radius.pivots.len(),
         a.out.display()
+    );
+    eprintln!(
+        "tenantwatch: {:.2} s: hunt {:.2} s, blast radius {:.2} s (two more passes over the inputs), writing {:.2} s",
+        times[2],
+        times[0],
+        times[1],
+        times[2] - times[0] - times[1]
     );
 }

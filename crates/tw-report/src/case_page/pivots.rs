@@ -17,16 +17,21 @@ const COL_X: [f64; 4] = [10.0, 290.0, 520.0, 790.0];
 const ROW: f64 = 22.0;
 const WIDTH: f64 = 1040.0;
 
+/// A node: its column and its name.
+type Node = (usize, String);
+/// A drawn node: its column and its row.
+type Slot = (usize, usize);
+
 /// Nodes per column with their record counts, and weighted edges between (column, name) pairs.
 #[derive(Default)]
 struct Graph {
     nodes: [BTreeMap<String, u64>; 4],
-    edges: BTreeMap<((usize, String), (usize, String)), u64>,
+    edges: BTreeMap<(Node, Node), u64>,
 }
 
 impl Graph {
     fn add_row(&mut self, r: &EvidenceRow) {
-        let mut chain: Vec<(usize, String)> = Vec::with_capacity(4);
+        let mut chain: Vec<Node> = Vec::with_capacity(4);
         let (kind, id) = r.actor.split_once(':').unwrap_or(("", r.actor.as_str()));
         if kind == "user" {
             chain.push((0, id.to_string()));
@@ -106,7 +111,7 @@ fn y_of(row: usize) -> f64 {
 }
 
 fn edges(out: &mut String, g: &Graph, rows: &[HashMap<String, usize>; 4]) {
-    let mut drawn: BTreeMap<((usize, usize), (usize, usize)), u64> = BTreeMap::new();
+    let mut drawn: BTreeMap<(Slot, Slot), u64> = BTreeMap::new();
     for (((ca, a), (cb, b)), n) in &g.edges {
         let (Some(ra), Some(rb)) = (rows[*ca].get(a), rows[*cb].get(b)) else {
             continue;
