@@ -443,6 +443,8 @@ fn coverage_gaps(
         by_tenant.entry(&t.tenant_id).or_default();
     }
     let mut out = Vec::new();
+    // Records whose tenant could not be decided are no tenant whose logs could be missing.
+    by_tenant.remove("unknown");
     for (tenant, have) in by_tenant {
         for kind in &kinds {
             let gap = |from: Timestamp, to: Timestamp, k: &str| CoverageGap {
@@ -620,4 +622,188 @@ fn list(items: &[&str]) -> String {
         s.push_str(&format!(" and {} more", items.len() - SHOWN));
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Pivot, TenantBlast};
+    use tw_event::{Actor, LogKind, Origin, Provenance, RuleRef};
+    use tw_ingest::Gap;
+
+    const HOUR: i64 = 3_600_000;
+
+    fn t(h: i64) -> Timestamp {
+        // 2024-11-07T00:00:00Z plus `h` hours.
+        Timestamp(1_730_937_600_000 + h * HOUR)
+    }
+
+    fn row(tenant: &str, kind: LogKind, records: u64, gaps: &[(i64, i64)]) -> CoverageRow {
+        CoverageRow {
+            tenant_id: tenant.into(),
+            log_kind: kind,
+            records,
+            first: Some(t(0)),
+            last: Some(t(14 * 24)),
+            gaps: gaps
+                .iter()
+                .map(|(a, b)| Gap {
+                    from: t(*a),
+                    to: t(*b),
+                    hours: (b - a) as f64,
+                })
+                .collect(),
+            tenant_source: Default::default(),
+        }
+    }
+
+    fn tenant(id: &str, status: Status, first: i64, last: i64) -> TenantBlast {
+        TenantBlast {
+            tenant_id: id.into(),
+            name: format!("name of {id}"),
+            role: "customer".into(),
+            status,
+            first: (status == Status::Affected).then(|| t(first)),
+            last: (status == Status::Affected).then(|| t(last)),
+            actors: vec![],
+            ips: vec![],
+            techniques: vec![],
+            mailboxes_read: vec![],
+            mailbox_ids_read: vec![],
+            objects_changed: vec![],
+            evidence_records: 0,
+            access: Default::default(),
+            coverage: Default::default(),
+        }
+    }
+
+    fn finding(user: &str, ip: &str, level: &str) -> Finding {
+        Finding {
+            rule: RuleRef {
+                id: "r".into(),
+                title: format!("rule {level}"),
+                level: level.into(),
+                tags: vec![],
+                origin: Origin::Builtin,
+            },
+            time: Some(t(150)),
+            tenant_id: Some("b".into()),
+            actor: Actor {
+                user: Some(user.into()),
+                ..Default::default()
+            },
+            ip: Some(ip.into()),
+            operation: Some("Add member to role.".into()),
+            log: LogKind::DirectoryAudit,
+            evidence: vec![Provenance {
+                file: "b/audit.json".into(),
+                record: 3,
+                line: 4,
+            }],
+            matched: Default::default(),
+        }
+    }
+
+    fn blast_result() -> BlastResult {
+        BlastResult {
+            tenants: vec![
+                tenant("a", Status::Affected, 120, 180),
+                tenant("b", Status::AccessNoActivity, 0, 0),
+            ],
+            pivots: vec![
+                Pivot {
+                    depth: 0,
+                    kind: "identity".into(),
+                    indicator: "user:tech@partner.example".into(),
+                    from: None,
+                    reason: "seed (--actor)".into(),
+                },
+                Pivot {
+                    depth: 1,
+                    kind: "ip".into(),
+                    indicator: "203.0.113.9".into(),
+                    from: Some("user:tech@partner.example".into()),
+                    reason: "used by the seed".into(),
+                },
+            ],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn gaps_in_the_attack_window_are_judged_by_each_log_s_rate() {
+        let b = blast_result();
+        let coverage = vec![
+            // Dense sign-ins (100 an hour) silent for 30 hours in the window: a gap.
+            row("a", LogKind::Signin, 33_600, &[(130, 160)]),
+            // A directory audit of 20 records over two weeks silent for 40 hours: ordinary quiet.
+            row("a", LogKind::DirectoryAudit, 20, &[(100, 140)]),
+            row("b", LogKind::Signin, 33_600, &[]),
+            // No directory audit for tenant b at all: missing.
+            row("unknown", LogKind::Ual, 10, &[]),
+        ];
+        let v = derive(&VerdictInput {
+            findings: &[],
+            blast: &b,
+            coverage: &coverage,
+            files: &[],
+            seeds_derived: false,
+            min_gap_ms: 24 * HOUR,
+        });
+        assert_eq!(
+            v.attack_window,
+            Some(Window {
+                from: t(120),
+                to: t(180)
+            })
+        );
+        let got: Vec<(&str, &str, &str)> = v
+            .coverage_gaps
+            .iter()
+            .map(|g| (g.tenant_id.as_str(), g.log_kind.as_str(), g.kind.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("a", "signin", "silence"),
+                ("a", "ual", "missing"),
+                ("b", "directory_audit", "missing"),
+                ("b", "ual", "missing"),
+            ]
+        );
+        assert_eq!(
+            (v.coverage_gaps[0].from, v.coverage_gaps[0].to),
+            (t(130), t(160))
+        );
+        assert_eq!(v.reached_no_activity[0].tenant_id, "b");
+        assert_eq!(v.compromised_identities[0].id, "tech@partner.example");
+        assert_eq!(v.compromised_identities[0].kind, "user");
+        assert_eq!(v.attacker_addresses[0].address, "203.0.113.9");
+    }
+
+    #[test]
+    fn high_findings_outside_the_breach_are_unexplained() {
+        let b = blast_result();
+        let findings = vec![
+            finding("admin@customer.example", "198.51.100.7", "high"),
+            finding("TECH@partner.example", "198.51.100.7", "critical"),
+            finding("admin@customer.example", "203.0.113.9", "high"),
+            finding("admin@customer.example", "198.51.100.7", "medium"),
+        ];
+        let v = derive(&VerdictInput {
+            findings: &findings,
+            blast: &b,
+            coverage: &[],
+            files: &[],
+            seeds_derived: false,
+            min_gap_ms: 24 * HOUR,
+        });
+        assert_eq!(v.unexplained_findings.len(), 1);
+        assert_eq!(
+            v.unexplained_findings[0].actor.user.as_deref(),
+            Some("admin@customer.example")
+        );
+        assert_eq!(v.findings.high_or_above, 3);
+        assert!(v.actions.iter().any(|a| a.contains("Triage the 1 high")));
+    }
 }
