@@ -163,7 +163,13 @@ fn verdict_equals_the_truth_over_seeds() {
         // reading application, not the mailbox owner): today mailbox owners are listed too, so
         // only the stolen account is asserted above, not that it is the only user.
         assert_eq!(v["seeds"][0]["origin"], "derived");
-        assert!(v["unexplained_findings"].is_array() && v["coverage_gaps"].is_array());
+        // Every high finding of the simulated attack is tied to the rest of it.
+        assert_eq!(
+            v["unexplained_findings"],
+            serde_json::json!([]),
+            "seed {seed}"
+        );
+        assert!(v["coverage_gaps"].is_array());
     }
 }
 
@@ -218,6 +224,88 @@ fn given_seeds_replace_the_derived_ones() {
         &["--actor", account, "--force", "--strict"],
     );
     assert_eq!(o.status.code(), Some(2));
+}
+
+/// A tenant's own administrator makes a colleague Global Administrator from the office, as a
+/// unified audit log record of the Management Activity API (RecordType 8).
+fn admin_role_grant(tenant: &str, domain: &str) -> String {
+    serde_json::json!({
+        "CreationTime": "2024-11-10T09:14:02",
+        "Id": "4b1f0e0a-8a57-4f0c-9b8e-2f7e3c1d5a61",
+        "Operation": "Add member to role.",
+        "OrganizationId": tenant,
+        "RecordType": 8,
+        "ResultStatus": "Success",
+        "UserKey": "10032001A1B2C3D4@".to_string() + domain,
+        "UserType": 0,
+        "Version": 1,
+        "Workload": "AzureActiveDirectory",
+        "ClientIP": "198.51.100.23",
+        "ObjectId": format!("hmorgan@{domain}"),
+        "UserId": format!("itadmin@{domain}"),
+        "AzureActiveDirectoryEventType": 1,
+        "ExtendedProperties": [
+            {"Name": "additionalDetails", "Value": "{}"},
+            {"Name": "extendedAuditEventCategory", "Value": "Role"}
+        ],
+        "ModifiedProperties": [
+            {"Name": "Role.ObjectID", "NewValue": "1b0c5d43-9e4c-4b8a-8c55-0a2f3b7e9d10", "OldValue": ""},
+            {"Name": "Role.DisplayName", "NewValue": "Global Administrator", "OldValue": ""},
+            {"Name": "Role.TemplateId", "NewValue": "62e90394-69f5-4237-9190-012177145e10", "OldValue": ""}
+        ],
+        "Actor": [{"ID": format!("itadmin@{domain}"), "Type": 5}],
+        "ActorContextId": tenant,
+        "Target": [
+            {"ID": "User_5e2b7c1a-0d3f-4c6e-9a8b-7f1e2d3c4b5a", "Type": 2},
+            {"ID": format!("hmorgan@{domain}"), "Type": 5}
+        ],
+        "TargetContextId": tenant
+    })
+    .to_string()
+}
+
+#[test]
+fn a_lone_high_finding_is_shown_as_unexplained() {
+    let tmp = Tmp::new("lone");
+    let truth = simulate(&tmp.0, 8, 2, 61);
+    let quiet = truth["tenants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["role"] == "customer" && t["compromised"] == false)
+        .expect("an untouched customer");
+    let (id, domain) = (
+        quiet["id"].as_str().unwrap(),
+        quiet["domain"].as_str().unwrap(),
+    );
+    let extra = tmp.0.join("logs/extra-export/ual");
+    std::fs::create_dir_all(&extra).unwrap();
+    std::fs::write(
+        extra.join("AuditRecords.json"),
+        admin_role_grant(id, domain) + "\n",
+    )
+    .unwrap();
+    let case = tmp.0.join("case");
+    let o = investigate(&tmp.0.join("logs"), &case, &[]);
+    ok(&o);
+    let v = read_json(&case.join("verdict.json"));
+    let admin = format!("itadmin@{domain}");
+    let unexplained = v["unexplained_findings"].as_array().unwrap();
+    assert!(!unexplained.is_empty());
+    for f in unexplained {
+        assert_eq!(f["actor"]["user"], admin.as_str(), "{f}");
+        assert_eq!(f["tenant_id"], id);
+    }
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains(&format!(
+            "High findings the breach does not explain ({})",
+            unexplained.len()
+        )),
+        "{text}"
+    );
+    let html = std::fs::read_to_string(case.join("index.html")).unwrap();
+    assert!(html.contains("Member added to a highly privileged directory role"));
 }
 
 fn sha256sum(p: &Path) -> String {

@@ -277,7 +277,11 @@ pub fn derive(input: &VerdictInput) -> Verdict {
         coverage_gaps: judged_window
             .map(|w| coverage_gaps(&coverage, b, w, input.min_gap_ms))
             .unwrap_or_default(),
-        unexplained_findings: unexplained(input.findings, b, &identities, &addresses),
+        unexplained_findings: if input.seeds_derived {
+            uncorroborated(input.findings, b)
+        } else {
+            unexplained(input.findings, b, &identities, &addresses)
+        },
         files_not_fully_read: input
             .files
             .iter()
@@ -483,8 +487,9 @@ fn coverage_gaps(
     out
 }
 
-/// High and critical findings with no tie to the breach: none of their records is malicious in
-/// the blast result, their actor is no compromised identity and their address no attacker's.
+/// With seeds given: high and critical findings with no tie to the breach: none of their records
+/// is malicious in the blast result, their actor is no compromised identity and their address
+/// no attacker's.
 fn unexplained(
     findings: &[Finding],
     b: &BlastResult,
@@ -518,6 +523,90 @@ fn unexplained(
             !(in_evidence || actor || ip)
         })
         .cloned()
+        .collect()
+}
+
+/// The actors (lowercase) and address of a finding.
+fn keys_of(f: &Finding) -> Vec<String> {
+    let mut k: Vec<String> = [
+        &f.actor.user,
+        &f.actor.app_id,
+        &f.actor.service_principal_id,
+    ]
+    .into_iter()
+    .flatten()
+    .map(|a| a.to_ascii_lowercase())
+    .collect();
+    k.extend(f.ip.clone());
+    k
+}
+
+/// Two findings on copies of one action (the unified audit log's and the directory audit's):
+/// the same operation (ignoring case and a trailing full stop) within five minutes.
+fn same_action(f: &Finding, g: &Finding) -> bool {
+    let op = |x: &Finding| {
+        x.operation
+            .as_deref()
+            .unwrap_or("")
+            .trim()
+            .trim_end_matches('.')
+            .to_ascii_lowercase()
+    };
+    let near = match (f.time, g.time) {
+        (Some(a), Some(b)) => (a.millis() - b.millis()).abs() <= 5 * 60_000,
+        _ => true,
+    };
+    op(f) == op(g) && near
+}
+
+/// With seeds derived from the findings every high finding seeds the breach, so ties to the
+/// result explain nothing. A high finding is explained there when something else points at
+/// its actor or address: the blast radius reached it by expansion (a pivot one or more steps
+/// from the seeds), a malicious record that is no high finding's evidence names it, or another
+/// high finding of another rule, on another action, names it.
+fn uncorroborated(findings: &[Finding], b: &BlastResult) -> Vec<Finding> {
+    let expanded: HashSet<String> = b
+        .pivots
+        .iter()
+        .filter(|p| p.depth >= 1)
+        .map(|p| {
+            let v = p
+                .indicator
+                .split_once(':')
+                .map_or(&*p.indicator, |(_, v)| v);
+            v.to_ascii_lowercase()
+        })
+        .collect();
+    let high: Vec<(&Finding, Vec<String>)> = findings
+        .iter()
+        .filter(|f| level_rank(&f.rule.level) >= 4)
+        .map(|f| (f, keys_of(f)))
+        .collect();
+    let finding_records: HashSet<(&str, u64)> = high
+        .iter()
+        .flat_map(|(f, _)| f.evidence.iter().map(|p| (&*p.file, p.record)))
+        .collect();
+    // Actors and addresses of malicious records that are no high finding's evidence.
+    let mut beyond: HashSet<String> = HashSet::new();
+    for r in &b.evidence {
+        if finding_records.contains(&(&*r.provenance.file, r.provenance.record)) {
+            continue;
+        }
+        let actor = r.actor.split_once(':').map_or(&*r.actor, |(_, v)| v);
+        beyond.insert(actor.to_ascii_lowercase());
+        beyond.extend(r.ip.clone());
+    }
+    high.iter()
+        .filter(|(f, keys)| {
+            let reached = keys
+                .iter()
+                .any(|k| expanded.contains(k) || beyond.contains(k));
+            let named_elsewhere = high.iter().any(|(g, gk)| {
+                g.rule.id != f.rule.id && !same_action(f, g) && gk.iter().any(|k| keys.contains(k))
+            });
+            !(reached || named_elsewhere)
+        })
+        .map(|(f, _)| (*f).clone())
         .collect()
 }
 
@@ -779,6 +868,42 @@ mod tests {
         assert_eq!(v.compromised_identities[0].id, "tech@partner.example");
         assert_eq!(v.compromised_identities[0].kind, "user");
         assert_eq!(v.attacker_addresses[0].address, "203.0.113.9");
+    }
+
+    #[test]
+    fn derived_seeds_leave_lone_high_findings_unexplained() {
+        let b = blast_result();
+        let mut grant = finding("admin@customer.example", "198.51.100.7", "high");
+        let mut grant_copy = grant.clone();
+        grant_copy.rule.id = "r-ual".into();
+        grant_copy.operation = Some("Add member to role".into());
+        grant.time = Some(t(150));
+        grant_copy.time = Some(Timestamp(t(150).millis() + 60_000));
+        let mut first = finding("tech@partner.example", "192.0.2.1", "high");
+        first.rule.id = "credential".into();
+        let mut second = finding("tech@partner.example", "192.0.2.1", "high");
+        second.rule.id = "sign-in".into();
+        second.operation = Some("Sign-in activity".into());
+        let findings = vec![grant, grant_copy, first, second];
+        let v = derive(&VerdictInput {
+            findings: &findings,
+            blast: &b,
+            coverage: &[],
+            files: &[],
+            seeds_derived: true,
+            min_gap_ms: 24 * HOUR,
+        });
+        // The grant and its copy in another log name each other only: both unexplained; the
+        // partner account's two findings on two actions explain each other.
+        let who: Vec<&str> = v
+            .unexplained_findings
+            .iter()
+            .filter_map(|f| f.actor.user.as_deref())
+            .collect();
+        assert_eq!(
+            who,
+            vec!["admin@customer.example", "admin@customer.example"]
+        );
     }
 
     #[test]
