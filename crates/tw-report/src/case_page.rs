@@ -42,7 +42,7 @@ ol.actions li{margin:.3em 0;font-weight:600}svg{display:block;margin:.5em 0;font
 .tick{stroke:#ddd;stroke-width:1}.ticklabel{fill:#555;text-anchor:middle}.lane{fill:#f4f4f4}.label,.kind{fill:#222;text-anchor:end}\
 .legend{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:.4em 1.2em;font-size:.85em}.swatch{display:inline-block;width:.9em;height:.9em;margin-right:.3em;vertical-align:middle}\
 .edge{stroke:#888;stroke-opacity:.6}.node{stroke:#444;stroke-width:.6}.c0{fill:#f6c6c6}.c1{fill:#fde3b5}.c2{fill:#d6e4f5}.c3{fill:#dcefd8}.coltitle{font-weight:700;font-size:12px}\
-.tenant{min-width:11em}.when{white-space:nowrap}.nodelabel{fill:#111}.quiet{fill:#f0b9b9}.covered{fill:#6aaa64}.uncovered{fill:#f2dede}.gap,.missing{fill:#d62728}.window{fill:#ffe9a8;fill-opacity:.5}";
+.tenant{min-width:11em}.when{white-space:nowrap}#affected th{hyphens:auto}.nodelabel{fill:#111}.quiet{fill:#f0b9b9}.covered{fill:#6aaa64}.uncovered{fill:#f2dede}.gap,.missing{fill:#d62728}.window{fill:#ffe9a8;fill-opacity:.5}";
 
 /// Writes the case page.
 pub fn write_case_page<W: Write>(
@@ -168,7 +168,7 @@ fn identities(o: &mut String, v: &Verdict) {
 }
 
 fn affected(o: &mut String, v: &Verdict) {
-    o.push_str("<h2>Affected tenants</h2><table id=\"affected\"><tr><th>Tenant</th><th>Role</th><th>First (UTC)</th><th>Last (UTC)</th><th>Mail&shy;boxes read</th><th>Objects changed</th><th>Techniques</th><th>Report</th></tr>");
+    o.push_str("<h2>Affected tenants</h2><table id=\"affected\"><tr><th>Tenant</th><th>Role</th><th>First (UTC)</th><th>Last (UTC)</th><th>Mailboxes read</th><th>Objects changed</th><th>Techniques</th><th>Report</th></tr>");
     for t in v.affected_tenants.iter().take(MAX_TABLE_ROWS) {
         let name = if t.name.is_empty() {
             &t.tenant_id
@@ -183,11 +183,11 @@ fn affected(o: &mut String, v: &Verdict) {
             .collect();
         let report = t.report.as_deref().map_or_else(
             || "-".to_string(),
-            |r| format!("<a href=\"{}\">notification</a>", esc(r)),
+            |r| format!("<a href=\"{}\">report</a>", esc(r)),
         );
         let _ = write!(
             o,
-            "<tr><td class=\"tenant\"><strong>{}</strong><br><code class=\"muted\">{}</code></td><td>{}</td><td class=\"when\">{}</td><td class=\"when\">{}</td><td>{}</td><td>{} {}</td><td>{}</td><td>{report}</td></tr>",
+            "<tr><td class=\"tenant\"><strong>{}</strong><br><code class=\"muted\">{}</code></td><td class=\"when\">{}</td><td class=\"when\">{}</td><td class=\"when\">{}</td><td>{}</td><td>{} {}</td><td>{}</td><td class=\"when\">{report}</td></tr>",
             esc(name),
             esc(&t.tenant_id),
             esc(&t.role),
