@@ -414,6 +414,12 @@ fn manifest_verifies_and_a_full_folder_is_refused() {
     );
     assert!(o.stdout.is_empty());
     assert!(case.join("reports/stale.txt").is_file());
+    // A case folder inside the inputs would be read as logs: refused.
+    let inside = logs.join("case");
+    let o = investigate(&logs, &inside, &[]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("inside the input"));
+    assert!(!inside.exists());
     // With --force: the previous run's outputs are replaced, other files are left alone.
     let o = investigate(&logs, &case, &["--force", "--quiet"]);
     ok(&o);

@@ -80,6 +80,7 @@ pub enum VerdictFormat {
 pub fn run(a: InvestigateArgs) -> Result<u8> {
     let ingest = a.read.options()?;
     let gap_ms = ingest.gap_threshold_ms;
+    case_dir::outside_inputs(&a.out, &a.read.paths)?;
     case_dir::prepare(&a.out, a.force)?;
     let (hunter, rules_rejected) = hunter(&a)?;
     let opts = HuntOptions {

@@ -19,6 +19,43 @@ pub const OUTPUTS: [&str; 8] = [
     "reports",
 ];
 
+/// The absolute form of `p`, which need not exist yet (its nearest existing ancestor is resolved).
+fn absolute(p: &Path) -> Option<PathBuf> {
+    let p = std::path::absolute(p).ok()?;
+    let mut tail = Vec::new();
+    let mut cur = p.as_path();
+    loop {
+        if let Ok(c) = cur.canonicalize() {
+            let mut out = c;
+            out.extend(tail.iter().rev());
+            return Some(out);
+        }
+        tail.push(cur.file_name()?.to_os_string());
+        cur = cur.parent()?;
+    }
+}
+
+/// Refuses a case folder inside an input folder: the blast radius reads the inputs after the
+/// findings are written, and would read them as evidence.
+pub fn outside_inputs(dir: &Path, inputs: &[PathBuf]) -> Result<()> {
+    let Some(d) = absolute(dir) else {
+        return Ok(());
+    };
+    for i in inputs {
+        if let Ok(i) = i.canonicalize()
+            && i.is_dir()
+            && d.starts_with(&i)
+        {
+            bail!(
+                "the case folder {} is inside the input {}: give --out a folder outside the logs",
+                dir.display(),
+                i.display()
+            );
+        }
+    }
+    Ok(())
+}
+
 /// Makes `dir` ready: refuses a non-empty folder unless `force`; with `force`, removes what a
 /// previous run wrote (the names in [`OUTPUTS`]) and leaves anything else alone.
 pub fn prepare(dir: &Path, force: bool) -> Result<()> {
