@@ -101,7 +101,16 @@ pub fn run(a: InvestigateArgs) -> Result<u8> {
         ingest,
         ..Default::default()
     };
-    let radius = blast(&a.read.paths, &seeds, &bopts);
+    let mut radius = blast(&a.read.paths, &seeds, &bopts);
+    if derived && matches!(seeds.as_slice(), [Seed::Findings(l)] if l.is_empty()) {
+        // No high finding: the blast radius ran only to list the tenants and their coverage.
+        radius
+            .notes
+            .retain(|n| n != "the findings file holds no finding");
+        radius.notes.push(
+            "no finding at high or above: nothing to seed the blast radius from; give seeds (--actor, --app, --ip, --partner-tenant) if the breach is known".into(),
+        );
+    }
     let blast_secs = started.elapsed().as_secs_f64() - hunt_secs;
     let mut verdict = derive(&VerdictInput {
         findings: &hunted.findings,
