@@ -555,12 +555,40 @@ fn case_page_names_every_tenant_keeps_log_text_inert_and_renders() {
     assert!(!html.contains('\u{1b}'));
     assert!(html.contains("Content-Security-Policy") && html.contains("script-src 'none'"));
     assert!(!html.contains(" src=") && !html.contains("href=\"http") && !html.contains("url("));
-    for id in ["timeline", "pivots", "coverage"] {
+    let picture = |id: &str| -> String {
+        let start = html.find(&format!("<svg id=\"{id}\"")).expect(id);
+        let end = html[start..].find("</svg>").expect("closed") + start;
+        html[start..end].to_string()
+    };
+    // The pivot graph names every attacker address; the timeline and the coverage grid every
+    // affected tenant (labels are cut at 30 characters).
+    let pivots = picture("pivots");
+    for a in v["attacker_addresses"].as_array().unwrap() {
+        assert!(pivots.contains(a["address"].as_str().unwrap()));
+    }
+    let timeline = picture("timeline");
+    let coverage = picture("coverage");
+    for t in affected {
+        let name = t["name"].as_str().unwrap();
+        let short: String = name.chars().take(28).collect();
         assert!(
-            html.contains(&format!("<svg id=\"{id}\"")),
-            "no {id} picture"
+            timeline.contains(&short) && coverage.contains(&short),
+            "{name}"
         );
     }
+    // One coloured mark per time bin with activity, at least one per affected tenant.
+    assert!(timeline.matches("<title>").count() >= affected.len());
+    // One bar per tenant and log kind.
+    let kinds: BTreeSet<&str> = v["coverage"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["log_kind"].as_str().unwrap())
+        .collect();
+    let tenants = v["tenants_examined"].as_u64().unwrap() as usize;
+    let bars = coverage.matches("class=\"covered\"").count()
+        + coverage.matches("class=\"missing\"").count();
+    assert_eq!(bars, tenants * kinds.len());
 
     let Some(exe) = chromium() else {
         assert!(
