@@ -201,6 +201,49 @@ fn given_seeds_replace_the_derived_ones() {
     );
     assert!(v["files_not_fully_read"].as_array().unwrap().is_empty());
 
+    // The findings, the blast result and the reports are what `hunt` and `blast` write.
+    let logs = tmp.0.join("logs");
+    let hunt = bin()
+        .arg("hunt")
+        .arg(&logs)
+        .args(["--format", "jsonl"])
+        .output()
+        .unwrap();
+    ok(&hunt);
+    assert_eq!(
+        std::fs::read(case.join("findings.jsonl")).unwrap(),
+        hunt.stdout
+    );
+    let reports = tmp.0.join("blast-reports");
+    let blast = bin()
+        .arg("blast")
+        .arg(&logs)
+        .args(["--actor", account, "--format", "json", "--report-dir"])
+        .arg(&reports)
+        .output()
+        .unwrap();
+    ok(&blast);
+    assert_eq!(
+        std::fs::read(case.join("blast.json")).unwrap(),
+        blast.stdout
+    );
+    let mut theirs = Vec::new();
+    files_under(&reports, &mut theirs);
+    let theirs: Vec<PathBuf> = theirs
+        .into_iter()
+        .filter(|p| !p.ends_with("manifest.json"))
+        .collect();
+    assert!(theirs.len() > 3);
+    for f in theirs {
+        let ours = case.join("reports").join(f.strip_prefix(&reports).unwrap());
+        assert_eq!(
+            std::fs::read(&ours).unwrap(),
+            std::fs::read(&f).unwrap(),
+            "{}",
+            ours.display()
+        );
+    }
+
     // A file that is no log: listed with its reason, in the verdict and on the page; exit 2
     // with --strict only.
     std::fs::write(tmp.0.join("logs/notes.json"), "{\"not\": \"a log\"\n").unwrap();

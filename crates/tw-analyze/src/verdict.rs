@@ -221,6 +221,8 @@ pub struct Verdict {
     pub coverage: Vec<CoverageSpan>,
     /// Tenant names by id, where known.
     pub tenant_names: BTreeMap<String, String>,
+    /// True when the blast radius was cut (`notes` says where): the lists may be incomplete.
+    pub truncated: bool,
     /// Warnings of the analysis (truncation, unmatched seeds).
     pub notes: Vec<String>,
 }
@@ -315,6 +317,7 @@ pub fn derive(input: &VerdictInput) -> Verdict {
             .filter(|t| !t.name.is_empty())
             .map(|t| (t.tenant_id.clone(), t.name.clone()))
             .collect(),
+        truncated: b.truncated,
         notes: b.notes.clone(),
         affected_tenants: affected,
         compromised_identities: identities,
