@@ -447,7 +447,17 @@ fn manifest_verifies_and_a_full_folder_is_refused() {
     // The folder is not empty now: refused without --force, nothing touched.
     let before = std::fs::read(case.join("verdict.json")).unwrap();
     std::fs::write(case.join("notes.txt"), "responder notes").unwrap();
-    std::fs::write(case.join("reports/stale.txt"), "from an earlier run").unwrap();
+    std::fs::write(case.join("reports/responder.txt"), "kept").unwrap();
+    // A tenant report of an earlier run that this run will not write again.
+    let stale = case.join("reports/old-tenant_0000/notification.html");
+    std::fs::create_dir_all(stale.parent().unwrap()).unwrap();
+    std::fs::write(&stale, "from an earlier run").unwrap();
+    let mut old = m.clone();
+    old["files"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({"path": "reports/old-tenant_0000/notification.html", "bytes": 19, "sha256": "-"}));
+    std::fs::write(case.join("manifest.json"), old.to_string()).unwrap();
     let o = investigate(&logs, &case, &[]);
     assert_eq!(o.status.code(), Some(1));
     let err = String::from_utf8_lossy(&o.stderr);
@@ -456,7 +466,7 @@ fn manifest_verifies_and_a_full_folder_is_refused() {
         "{err}"
     );
     assert!(o.stdout.is_empty());
-    assert!(case.join("reports/stale.txt").is_file());
+    assert!(stale.is_file());
     // A case folder inside the inputs would be read as logs: refused.
     let inside = logs.join("case");
     let o = investigate(&logs, &inside, &[]);
@@ -467,7 +477,17 @@ fn manifest_verifies_and_a_full_folder_is_refused() {
     let o = investigate(&logs, &case, &["--force", "--quiet"]);
     ok(&o);
     assert_eq!(std::fs::read(case.join("verdict.json")).unwrap(), before);
-    assert!(!case.join("reports/stale.txt").exists());
+    assert!(!stale.exists() && !stale.parent().unwrap().exists());
+    assert!(case.join("reports/responder.txt").is_file());
+    // The manifest lists what the run wrote, not the responder's files.
+    let m = read_json(&case.join("manifest.json"));
+    let listed: BTreeSet<String> = m["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(listed, expected);
     assert_eq!(
         std::fs::read_to_string(case.join("notes.txt")).unwrap(),
         "responder notes"
