@@ -174,6 +174,45 @@ fn verdict_equals_the_truth_over_seeds() {
 }
 
 #[test]
+fn verdict_equals_the_truth_on_the_example() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/reseller-breach");
+    let truth = read_json(&root.join("truth.json"));
+    let tmp = Tmp::new("example");
+    let case = tmp.0.join("case");
+    let o = investigate(&root.join("logs"), &case, &["--quiet"]);
+    ok(&o);
+    let text = String::from_utf8(o.stdout).unwrap();
+    assert!(text.lines().count() <= 60, "{text}");
+    let v = read_json(&case.join("verdict.json"));
+    let affected = v["affected_tenants"].as_array().unwrap();
+    let customers: BTreeSet<String> = affected
+        .iter()
+        .filter(|t| t["role"] == "customer")
+        .map(|t| t["tenant_id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(customers, strs(&truth["compromised_tenants"]));
+    for t in affected.iter().filter(|t| t["role"] == "customer") {
+        let id = t["tenant_id"].as_str().unwrap();
+        assert_eq!(
+            strs(&t["mailboxes_read"]),
+            strs(&truth["mailboxes_read"][id]),
+            "{id}"
+        );
+        // Each affected tenant is named in the verdict on the terminal (13 fit in its list).
+        let name: String = t["name"].as_str().unwrap().chars().take(30).collect();
+        assert!(text.contains(&name), "{name} not in:\n{text}");
+    }
+    let reached: BTreeSet<String> = v["reached_no_activity"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["tenant_id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(reached, strs(&truth["untouched_partner_tenants"]));
+    assert_eq!(v["unexplained_findings"], serde_json::json!([]));
+}
+
+#[test]
 fn given_seeds_replace_the_derived_ones() {
     let tmp = Tmp::new("given");
     let truth = simulate(&tmp.0, 8, 2, 17);
