@@ -10,7 +10,10 @@ use clap::{Args, ValueEnum};
 use tw_detect::{HuntOptions, Hunter, builtin_rules};
 use tw_sigma::Level;
 
-use super::common::ReadArgs;
+use tw_analyze::InputProblems;
+use tw_report::visible;
+
+use super::common::{ReadArgs, print_input_problems, strict_status};
 use super::rules_io::{load_placeholders, load_sources};
 
 /// Arguments of `hunt`.
@@ -86,10 +89,14 @@ pub fn run(a: HuntArgs) -> Result<u8> {
     let hunter = Hunter::new(&sources, placeholders).map_err(|e| anyhow::anyhow!(e))?;
     let set = hunter.rule_set();
     for e in set.errors() {
-        eprintln!("tenantwatch: rule rejected: {e}");
+        eprintln!("tenantwatch: rule rejected: {}", visible(&e.to_string()));
     }
     for (path, reason) in hunter.extension_errors() {
-        eprintln!("tenantwatch: rule extension ignored: {path}: {reason}");
+        eprintln!(
+            "tenantwatch: rule extension ignored: {}: {}",
+            visible(path),
+            visible(reason)
+        );
     }
     if set.rules().is_empty() && set.correlations().is_empty() {
         eprintln!("tenantwatch: warning: no rule loaded");
@@ -131,13 +138,16 @@ pub fn run(a: HuntArgs) -> Result<u8> {
     }
     let r = &result.ingest;
     let s = &result.stats;
+    let problems = InputProblems::of(r);
+    print_input_problems(&problems);
     let pairs = s.evaluated + s.skipped;
     eprintln!(
-        "tenantwatch: {} records read ({} rejected, {} not decoded: no rule can match them) from {} files; {} rules, {} correlations, {} retired skipped, {} rejected; {} findings; candidate index skipped {:.2} % of rule/event pairs",
+        "tenantwatch: {} records read ({} rejected, {} not decoded: no rule can match them) from {} files ({} not fully read); {} rules, {} correlations, {} retired skipped, {} rejected; {} findings; candidate index skipped {:.2} % of rule/event pairs",
         r.totals.read,
         r.totals.rejected,
         r.totals.prefiltered,
         r.totals.files,
+        problems.files_not_read.len(),
         s.rules,
         s.correlations,
         set.retired().len(),
@@ -155,15 +165,10 @@ pub fn run(a: HuntArgs) -> Result<u8> {
             s.correlation_dropped
         );
     }
-    for e in r.errors.iter().take(20) {
-        eprintln!("tenantwatch: rejected {}:{}: {}", e.path, e.line, e.reason);
-    }
-    let rejected_records =
-        r.totals.rejected > 0 || r.files.iter().any(|f| f.status == "unreadable");
-    let status = if !set.errors().is_empty() || (a.strict && rejected_records) {
+    let status = if !set.errors().is_empty() {
         2
     } else {
-        0
+        strict_status(a.strict, &problems)
     };
     // The process ends right after: freeing every finding one by one would only add a
     // single-threaded pause at the end of the run (a tenth of a hunt's time on large inputs).
