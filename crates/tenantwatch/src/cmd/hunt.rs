@@ -39,7 +39,8 @@ pub struct HuntArgs {
     /// Write findings to FILE instead of standard output.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
-    /// Most observations buffered for correlation rules.
+    /// Most observations buffered for correlation rules, over all correlations and groups (at
+    /// least 1); observations past it are dropped, counted and reported.
     #[arg(
         long = "max-correlation-state",
         value_name = "N",
@@ -75,6 +76,11 @@ pub enum FindingFormat {
 /// Runs `hunt`; returns the exit status.
 pub fn run(a: HuntArgs) -> Result<u8> {
     let ingest = a.read.options()?;
+    if a.max_correlation_state == 0 {
+        anyhow::bail!(
+            "--max-correlation-state must be at least 1 (it bounds memory; there is no unbounded setting)"
+        );
+    }
     let min_level = match &a.min_level {
         Some(l) => Some(Level::parse(l).with_context(|| format!("unknown --min-level {l:?}"))?),
         None => None,
