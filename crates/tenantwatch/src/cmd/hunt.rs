@@ -47,7 +47,9 @@ pub struct HuntArgs {
         default_value_t = 2_000_000
     )]
     pub max_correlation_state: usize,
-    /// Exit with status 2 when any record or file was rejected.
+    /// Exit with status 2 when any record was rejected or any file not fully read (they are
+    /// listed either way). A rejected rule gives status 2 even without --strict: a rule asked
+    /// for did not run.
     #[arg(long)]
     pub strict: bool,
     /// Decode and check every record, also those no rule can match, and read rule fields from
@@ -90,10 +92,18 @@ pub fn run(a: HuntArgs) -> Result<u8> {
     } else {
         builtin_rules()
     };
-    sources.extend(load_sources(&a.rules)?);
+    let (loaded, bad_files) = load_sources(&a.rules)?;
+    sources.extend(loaded);
     let placeholders = load_placeholders(a.config.as_ref())?;
     let hunter = Hunter::new(&sources, placeholders).map_err(|e| anyhow::anyhow!(e))?;
     let set = hunter.rule_set();
+    for f in &bad_files {
+        eprintln!(
+            "tenantwatch: rule rejected: {}: {}",
+            visible(&f.path),
+            visible(&f.reason)
+        );
+    }
     for e in set.errors() {
         eprintln!("tenantwatch: rule rejected: {}", visible(&e.to_string()));
     }
@@ -157,7 +167,7 @@ pub fn run(a: HuntArgs) -> Result<u8> {
         s.rules,
         s.correlations,
         set.retired().len(),
-        set.errors().len(),
+        set.errors().len() + bad_files.len(),
         result.findings.len(),
         if pairs > 0 {
             s.skipped as f64 * 100.0 / pairs as f64
@@ -171,7 +181,7 @@ pub fn run(a: HuntArgs) -> Result<u8> {
             s.correlation_dropped
         );
     }
-    let status = if !set.errors().is_empty() {
+    let status = if !set.errors().is_empty() || !bad_files.is_empty() {
         2
     } else {
         strict_status(a.strict, &problems)
