@@ -10,7 +10,11 @@ use tw_sigma::{RuleSet, Status};
 /// PROVENANCE.md): always there, so these tests never skip.
 fn corpus() -> PathBuf {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/sigma");
-    assert!(p.is_dir(), "the SigmaHQ rules are missing at {}", p.display());
+    assert!(
+        p.is_dir(),
+        "the SigmaHQ rules are missing at {}",
+        p.display()
+    );
     p
 }
 

@@ -208,7 +208,11 @@ fn synthetic_rules_index_is_exact() {
 fn corpus_rules_index_is_exact() {
     // The SigmaHQ rules copied into the repository (tests/fixtures/sigma/PROVENANCE.md).
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/sigma/rules");
-    assert!(root.is_dir(), "the SigmaHQ rules are missing at {}", root.display());
+    assert!(
+        root.is_dir(),
+        "the SigmaHQ rules are missing at {}",
+        root.display()
+    );
     let mut b = RuleSet::builder();
     let (mut keys, mut values) = (Vec::new(), Vec::new());
     let mut todo = vec![root];
