@@ -645,3 +645,42 @@ fn a_huge_string_in_one_object_rejects_that_object_only() {
     assert!(doors(&v).iter().any(|d| d["name"] == "Second Archiver"));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn sign_in_logs_not_fully_read_are_problems() {
+    let dir = std::env::temp_dir().join(format!("tw-audit-signins-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(
+        fixtures().join("signins/contoso-signins.json"),
+        dir.join("contoso-signins.json"),
+    )
+    .unwrap();
+    // Windows PowerShell 5's default encoding: UTF-16 with a byte order mark.
+    let mut utf16 = vec![0xFF, 0xFE];
+    for u in "CreatedDateTime,UserPrincipalName,AppId,IPAddress\r\n".encode_utf16() {
+        utf16.extend_from_slice(&u.to_le_bytes());
+    }
+    std::fs::write(dir.join("signins-ps5.csv"), utf16).unwrap();
+    let (code, v) = json(&["contoso", "--signins", dir.to_str().unwrap()]);
+    let problems = v["problems"].as_array().unwrap();
+    assert_eq!(problems.len(), 1, "{problems:#?}");
+    assert!(
+        problems[0]["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("signins-ps5.csv")
+    );
+    let reason = problems[0]["reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with("sign-in log not fully read (unrecognised: UTF-16"),
+        "{reason}"
+    );
+    assert_eq!(code, 2);
+    // The readable sign-ins still give last use.
+    assert_eq!(
+        door(&v, "app", "Mail Archiver Pro")["last_use"],
+        "2020-12-16T08:00:00.000Z"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}

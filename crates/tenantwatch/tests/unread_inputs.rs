@@ -158,8 +158,14 @@ fn hunt_lists_every_file_it_could_not_read_and_strict_exits_2() {
         "raw control characters: {err:?}"
     );
 
-    let o = run("hunt", &[good, bad, "--strict"]);
+    // The timeline's summary counts them too; --strict makes them exit status 2.
+    let o = run("hunt", &[good, bad, "--strict", "--decode-all"]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let timeline = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        timeline.contains("records read (1 rejected) from 6 files (5 not fully read)"),
+        "{timeline}"
+    );
     for one in ["powershell_export.csv", "nested.json.gz", "cut.jsonl.gz"] {
         let p = format!("{bad}/{one}");
         let o = run("hunt", &[good, &p, "--strict", "--format", "jsonl"]);

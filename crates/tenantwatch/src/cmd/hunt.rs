@@ -132,12 +132,14 @@ pub fn run(a: HuntArgs) -> Result<u8> {
         None => Box::new(io::stdout().lock()),
     };
     let mut w = BufWriter::new(sink);
+    let problems = InputProblems::of(&result.ingest);
     let written = match a.format {
         FindingFormat::Timeline => {
             let run = tw_report::RunSummary {
                 records: result.ingest.totals.read,
                 rejected: result.ingest.totals.rejected,
                 files: result.ingest.totals.files,
+                files_not_read: problems.files_not_read.len() as u64,
             };
             tw_report::write_timeline(&mut w, &result.findings, &run)
         }
@@ -154,7 +156,6 @@ pub fn run(a: HuntArgs) -> Result<u8> {
     }
     let r = &result.ingest;
     let s = &result.stats;
-    let problems = InputProblems::of(r);
     print_input_problems(&problems);
     let pairs = s.evaluated + s.skipped;
     eprintln!(
