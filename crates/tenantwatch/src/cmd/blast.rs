@@ -174,43 +174,7 @@ pub fn run(a: BlastArgs) -> Result<u8> {
     print_input_problems(&result.input_problems);
 
     if let Some(dir) = &a.report_dir {
-        let ctx = LetterContext {
-            sender: a.sender.clone().unwrap_or_default(),
-            tool: format!("tenantwatch {}", env!("CARGO_PKG_VERSION")),
-            max_rows_shown: 500,
-            input_problems: Default::default(),
-        };
-        let files = write_report_dir(dir, &result, &ctx)
-            .with_context(|| format!("writing reports to {}", dir.display()))?;
-        let (inputs, errors) = hash_inputs(&a.read.paths);
-        for e in &errors {
-            eprintln!("tenantwatch: cannot hash input {}", visible(e));
-        }
-        let reports = hash_reports(dir, &files).context("hashing the reports")?;
-        let mut arguments: Vec<String> = std::env::args().skip(1).collect();
-        if arguments.is_empty() {
-            arguments.push("blast".into());
-        }
-        let m = Manifest {
-            schema: "tenantwatch-blast-manifest/1",
-            tool: "tenantwatch".into(),
-            tool_version: env!("CARGO_PKG_VERSION").into(),
-            rule_set_version: rule_set_version(),
-            arguments,
-            inputs,
-            reports,
-            input_problems: result.input_problems.clone(),
-        };
-        write_manifest(dir, &m).context("writing manifest.json")?;
-        let affected = result
-            .tenants
-            .iter()
-            .filter(|t| t.status == Status::Affected)
-            .count();
-        eprintln!(
-            "tenantwatch: {affected} notification reports and manifest.json written to {}",
-            dir.display()
-        );
+        write_reports(dir, &a, &result)?;
     }
     eprintln!(
         "tenantwatch: {} records read ({}); {} pivots ({} not followed){}",
@@ -225,6 +189,48 @@ pub fn run(a: BlastArgs) -> Result<u8> {
     } else {
         strict_status(a.strict, &result.input_problems)
     })
+}
+
+/// Writes the notification reports and manifest.json under `dir`.
+fn write_reports(dir: &std::path::Path, a: &BlastArgs, result: &BlastResult) -> Result<()> {
+    let ctx = LetterContext {
+        sender: a.sender.clone().unwrap_or_default(),
+        tool: format!("tenantwatch {}", env!("CARGO_PKG_VERSION")),
+        max_rows_shown: 500,
+        input_problems: Default::default(),
+    };
+    let files = write_report_dir(dir, result, &ctx)
+        .with_context(|| format!("writing reports to {}", dir.display()))?;
+    let (inputs, errors) = hash_inputs(&a.read.paths);
+    for e in &errors {
+        eprintln!("tenantwatch: cannot hash input {}", visible(e));
+    }
+    let reports = hash_reports(dir, &files).context("hashing the reports")?;
+    let mut arguments: Vec<String> = std::env::args().skip(1).collect();
+    if arguments.is_empty() {
+        arguments.push("blast".into());
+    }
+    let m = Manifest {
+        schema: "tenantwatch-blast-manifest/1",
+        tool: "tenantwatch".into(),
+        tool_version: env!("CARGO_PKG_VERSION").into(),
+        rule_set_version: rule_set_version(),
+        arguments,
+        inputs,
+        reports,
+        input_problems: result.input_problems.clone(),
+    };
+    write_manifest(dir, &m).context("writing manifest.json")?;
+    let affected = result
+        .tenants
+        .iter()
+        .filter(|t| t.status == Status::Affected)
+        .count();
+    eprintln!(
+        "tenantwatch: {affected} notification reports and manifest.json written to {}",
+        dir.display()
+    );
+    Ok(())
 }
 
 /// A table cell: control characters written as visible escapes, cut to `width` characters.

@@ -154,9 +154,33 @@ pub fn run(a: HuntArgs) -> Result<u8> {
         }
         _ => {}
     }
+    print_input_problems(&problems);
+    print_summary(
+        &result,
+        &problems,
+        set.retired().len(),
+        set.errors().len() + bad_files.len(),
+    );
+    let status = if !set.errors().is_empty() || !bad_files.is_empty() {
+        2
+    } else {
+        strict_status(a.strict, &problems)
+    };
+    // The process ends right after: freeing every finding one by one would only add a
+    // single-threaded pause at the end of the run (a tenth of a hunt's time on large inputs).
+    std::mem::forget(result);
+    Ok(status)
+}
+
+/// The summary line on standard error, and the correlation state warning when it cut.
+fn print_summary(
+    result: &tw_detect::HuntResult,
+    problems: &InputProblems,
+    retired: usize,
+    rejected_rules: usize,
+) {
     let r = &result.ingest;
     let s = &result.stats;
-    print_input_problems(&problems);
     let pairs = s.evaluated + s.skipped;
     eprintln!(
         "tenantwatch: {} records read ({} rejected, {} not decoded: no rule can match them) from {} files ({} not fully read); {} rules, {} correlations, {} retired skipped, {} rejected; {} findings; candidate index skipped {:.2} % of rule/event pairs",
@@ -167,8 +191,8 @@ pub fn run(a: HuntArgs) -> Result<u8> {
         problems.files_not_read.len(),
         s.rules,
         s.correlations,
-        set.retired().len(),
-        set.errors().len() + bad_files.len(),
+        retired,
+        rejected_rules,
         result.findings.len(),
         if pairs > 0 {
             s.skipped as f64 * 100.0 / pairs as f64
@@ -182,13 +206,4 @@ pub fn run(a: HuntArgs) -> Result<u8> {
             s.correlation_dropped
         );
     }
-    let status = if !set.errors().is_empty() || !bad_files.is_empty() {
-        2
-    } else {
-        strict_status(a.strict, &problems)
-    };
-    // The process ends right after: freeing every finding one by one would only add a
-    // single-threaded pause at the end of the run (a tenth of a hunt's time on large inputs).
-    std::mem::forget(result);
-    Ok(status)
 }
