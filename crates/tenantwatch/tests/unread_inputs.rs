@@ -356,3 +356,42 @@ fn blast_reports_unread_inputs_in_its_json_manifest_and_letters() {
     let r: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(r["input_problems"]["files_not_read"], serde_json::json!([]));
 }
+
+#[test]
+fn hunt_lists_the_first_20_rejected_records_and_counts_the_rest() {
+    let tmp = Tmp::new("many");
+    let mut text = ual("2021-04-28T15:05:26", "Send") + "\n";
+    for _ in 0..30 {
+        text.push_str("{\"CreationTime\":\n");
+    }
+    let p = tmp.0.join("broken.jsonl");
+    std::fs::write(&p, text).unwrap();
+    let o = run(
+        "hunt",
+        &[p.to_str().unwrap(), "--decode-all", "--format", "jsonl"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let err = stderr(&o);
+    let listed: Vec<&str> = err
+        .lines()
+        .filter(|l| l.starts_with("tenantwatch: rejected "))
+        .collect();
+    assert_eq!(listed.len(), 20, "{err}");
+    for (i, l) in listed.iter().enumerate() {
+        assert!(
+            l.ends_with(&format!(
+                "broken.jsonl:{}: invalid JSON: EOF while parsing a value at line 1 column 16",
+                i + 2
+            )),
+            "{l}"
+        );
+    }
+    assert!(
+        err.contains("tenantwatch: 10 more rejected records not listed"),
+        "{err}"
+    );
+    assert!(
+        err.contains("not fully read: ") && err.contains("partial: 30 records rejected"),
+        "{err}"
+    );
+}

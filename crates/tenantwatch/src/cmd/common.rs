@@ -119,10 +119,13 @@ pub fn print_input_problems(p: &InputProblems) {
             visible(&f.reason)
         );
     }
-    for e in p.errors.iter().take(ERRORS_SHOWN) {
-        if e.line == 0 && p.files_not_read.iter().any(|f| f.path == e.path) {
-            continue;
-        }
+    // A file-level error (line 0) of a file listed above says nothing more.
+    let records: Vec<_> = p
+        .errors
+        .iter()
+        .filter(|e| !(e.line == 0 && p.files_not_read.iter().any(|f| f.path == e.path)))
+        .collect();
+    for e in records.iter().take(ERRORS_SHOWN) {
         eprintln!(
             "tenantwatch: rejected {}:{}: {}",
             visible(&e.path),
@@ -130,7 +133,7 @@ pub fn print_input_problems(p: &InputProblems) {
             visible(&e.reason)
         );
     }
-    let more = p.errors.len().saturating_sub(ERRORS_SHOWN) as u64 + p.errors_not_listed;
+    let more = records.len().saturating_sub(ERRORS_SHOWN) as u64 + p.errors_not_listed;
     if more > 0 {
         eprintln!("tenantwatch: {more} more rejected records not listed");
     }
