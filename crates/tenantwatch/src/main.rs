@@ -10,9 +10,12 @@ use clap::{Parser, Subcommand};
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// Exit statuses, shown under every command's help.
+const EXIT_STATUS: &str = "Exit status: 0 ran clean; 1 usage or fatal error (a path that does not exist, an unknown option, a file that cannot be written); 2 ran, but something was left out: a rule rejected (hunt, rules), the result truncated (blast), objects or files rejected (audit), or, with --strict, records or files not fully read (ingest, hunt, blast). Files not fully read are always listed, with the reason.";
+
 /// Incident response for trusted-third-party breaches of Microsoft 365 / Entra ID / Azure tenants.
 #[derive(Parser, Debug)]
-#[command(name = "tenantwatch", version, about, long_about = None)]
+#[command(name = "tenantwatch", version, about, long_about = None, after_help = EXIT_STATUS)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -21,16 +24,21 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Inventory every third-party access path in tenant configuration snapshots.
+    #[command(after_help = EXIT_STATUS)]
     Audit(cmd::audit::AuditArgs),
     /// Find every tenant, mailbox and object a compromised partner, user, app or address touched; write notification reports.
+    #[command(after_help = EXIT_STATUS)]
     Blast(cmd::blast::BlastArgs),
     /// Read log exports and report what was read: formats, record counts, coverage, errors.
+    #[command(after_help = EXIT_STATUS)]
     Ingest(cmd::ingest::IngestArgs),
     /// Run the built-in detections and any Sigma rules over log exports; print the findings.
+    #[command(after_help = EXIT_STATUS)]
     Hunt(cmd::hunt::HuntArgs),
     /// From a case's logs to the answer: verdict first, then the case folder (reports, case page, manifest).
     Investigate(cmd::investigate::InvestigateArgs),
     /// List the built-in rules, or check rule folders.
+    #[command(after_help = EXIT_STATUS)]
     Rules(cmd::rules::RulesArgs),
     /// Write a realistic multi-tenant breach case with its ground truth.
     Simulate(cmd::simulate::SimulateArgs),

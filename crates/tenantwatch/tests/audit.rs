@@ -337,7 +337,16 @@ fn compare_with_an_earlier_snapshot_and_an_earlier_report() {
         added.contains(&"Mail Archiver Pro") && added.contains(&"sales.contoso.com"),
         "{added:?}"
     );
-    assert!(!added.contains(&"HR Sync") || added.iter().filter(|n| **n == "HR Sync").count() == 1);
+    // HR Sync was there before: only the credential added to it since is new.
+    let hr: Vec<&Value> = c["added"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["name"] == "HR Sync")
+        .collect();
+    assert_eq!(hr.len(), 1, "{hr:?}");
+    assert_eq!(hr[0]["kind"], "credential");
+    assert_eq!(added.len(), 20, "{added:?}");
     // The same through a JSON report written earlier.
     let dir = std::env::temp_dir().join(format!("tw-audit-cmp-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -352,7 +361,17 @@ fn compare_with_an_earlier_snapshot_and_an_earlier_report() {
     );
     let (_, table, _) = run(&["contoso", "--compare", "contoso-before", "--as-of", AS_OF]);
     assert!(table.contains("CHANGES SINCE contoso-before"));
-    assert!(table.contains("- low") || table.contains("- critical"));
+    assert!(
+        table.contains("CHANGES SINCE contoso-before (20 added, 1 removed, 0 changed)"),
+        "{table}"
+    );
+    let removed_lines: Vec<&str> = table.lines().filter(|l| l.starts_with("  - ")).collect();
+    assert_eq!(removed_lines.len(), 1, "{table}");
+    assert!(
+        removed_lines[0].starts_with("  - critical app ")
+            && removed_lines[0].ends_with("22222222-0000-4000-8000-000000000099 Old Connector"),
+        "{table}"
+    );
     std::fs::remove_dir_all(&dir).ok();
 }
 
@@ -477,14 +496,191 @@ fn damaged_copies_never_panic() {
                 damaged.extend_from_slice(b"}]}");
             }
             std::fs::write(dir.join(f.file_name().unwrap()), damaged).unwrap();
-            let (code, _, err) = run(&[dir.to_str().unwrap(), "--format", "json"]);
-            assert!(
-                code == 0 || code == 2,
-                "{}: exit {code}: {err}",
-                f.display()
-            );
+            let (code, out, err) = run(&[dir.to_str().unwrap(), "--format", "json"]);
             assert!(!err.contains("panicked"), "{err}");
+            let v: Value = serde_json::from_str(&out)
+                .unwrap_or_else(|e| panic!("{}: not JSON ({e}): {err}", f.display()));
+            // The damaged file is named among the problems, and they make the exit status 2.
+            let name = f.file_name().unwrap().to_string_lossy().to_string();
+            let problems = v["problems"].as_array().expect("problems");
+            assert!(
+                problems
+                    .iter()
+                    .any(|p| p["file"].as_str().is_some_and(|x| x.ends_with(&name))),
+                "{name} cut at {cut}: {problems:#?}"
+            );
+            assert_eq!(code, 2, "{}: {err}", f.display());
         }
     }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// A copy of the contoso snapshot in a scratch folder, with `extra` files added.
+fn contoso_copy(tag: &str, extra: &[(&str, String)]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("tw-audit-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let src = fixtures().join("contoso");
+    for e in std::fs::read_dir(&src).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_file() {
+            std::fs::copy(&p, dir.join(p.file_name().unwrap())).unwrap();
+        }
+    }
+    for (name, text) in extra {
+        std::fs::write(dir.join(name), text).unwrap();
+    }
+    dir
+}
+
+/// The service principals of contoso's first page, as JSON objects.
+fn contoso_service_principals() -> Vec<Value> {
+    let text =
+        std::fs::read_to_string(fixtures().join("contoso/servicePrincipals.page1.json")).unwrap();
+    let v: Value = serde_json::from_str(&text).unwrap();
+    v["value"].as_array().unwrap().clone()
+}
+
+fn page(objects: &[Value]) -> String {
+    serde_json::json!({
+        "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#servicePrincipals",
+        "value": objects,
+    })
+    .to_string()
+}
+
+#[test]
+fn a_conflicting_duplicate_object_is_reported_with_both_places() {
+    let sps = contoso_service_principals();
+    let mut changed = sps[2].clone();
+    assert_eq!(changed["displayName"], "Mail Archiver Pro");
+    changed["displayName"] = "Mail Archiver Pro (renamed)".into();
+    // The same export taken twice repeats Microsoft Graph unchanged: no problem.
+    let dir = contoso_copy(
+        "dup",
+        &[(
+            "servicePrincipals.page3.json",
+            page(&[sps[0].clone(), changed]),
+        )],
+    );
+    let (code, v) = json(&[dir.to_str().unwrap()]);
+    let problems = v["problems"].as_array().unwrap();
+    assert_eq!(problems.len(), 1, "{problems:#?}");
+    let p = &problems[0];
+    assert!(
+        p["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("servicePrincipals.page3.json"),
+        "{p}"
+    );
+    assert_eq!(p["index"], 1);
+    let reason = p["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("service principal 22222222-0000-4000-8000-000000000001 differs")
+            && reason.contains("servicePrincipals.page1.json object 2"),
+        "{reason}"
+    );
+    assert_eq!(code, 2);
+    // The first one read is audited.
+    assert!(
+        doors(&v)
+            .iter()
+            .any(|d| d["name"] == "Mail Archiver Pro" && d["kind"] == "app")
+    );
+    assert!(
+        !doors(&v)
+            .iter()
+            .any(|d| d["name"] == "Mail Archiver Pro (renamed)")
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn a_huge_string_in_one_object_rejects_that_object_only() {
+    let sps = contoso_service_principals();
+    let mut huge = sps[2].clone();
+    huge["id"] = "22222222-0000-4000-8000-0000000000aa".into();
+    huge["notes"] = "A".repeat(3 << 20).into();
+    let mut other = sps[2].clone();
+    other["id"] = "22222222-0000-4000-8000-0000000000bb".into();
+    other["appId"] = "33333333-0000-4000-8000-0000000000bb".into();
+    other["displayName"] = "Second Archiver".into();
+    let dir = contoso_copy(
+        "huge",
+        &[("servicePrincipals.big.json", page(&[huge, other]))],
+    );
+    let out = dir.join("report.json");
+    let (code, stdout, err) = run(&[
+        dir.to_str().unwrap(),
+        "--format",
+        "json",
+        "--as-of",
+        AS_OF,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(stdout.is_empty(), "--out writes nothing to standard output");
+    assert_eq!(code, 2, "{err}");
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let problems: Vec<&Value> = v["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| {
+            p["file"]
+                .as_str()
+                .unwrap()
+                .ends_with("servicePrincipals.big.json")
+        })
+        .collect();
+    assert_eq!(problems.len(), 1, "{problems:#?}");
+    assert_eq!(problems[0]["index"], 0);
+    let reason = problems[0]["reason"].as_str().unwrap();
+    assert!(
+        reason.contains(&format!("a string of {} bytes", 3 << 20))
+            && reason.contains(&format!("longer than the {} bytes", 1 << 20)),
+        "{reason}"
+    );
+    assert!(doors(&v).iter().any(|d| d["name"] == "Second Archiver"));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn sign_in_logs_not_fully_read_are_problems() {
+    let dir = std::env::temp_dir().join(format!("tw-audit-signins-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(
+        fixtures().join("signins/contoso-signins.json"),
+        dir.join("contoso-signins.json"),
+    )
+    .unwrap();
+    // Windows PowerShell 5's default encoding: UTF-16 with a byte order mark.
+    let mut utf16 = vec![0xFF, 0xFE];
+    for u in "CreatedDateTime,UserPrincipalName,AppId,IPAddress\r\n".encode_utf16() {
+        utf16.extend_from_slice(&u.to_le_bytes());
+    }
+    std::fs::write(dir.join("signins-ps5.csv"), utf16).unwrap();
+    let (code, v) = json(&["contoso", "--signins", dir.to_str().unwrap()]);
+    let problems = v["problems"].as_array().unwrap();
+    assert_eq!(problems.len(), 1, "{problems:#?}");
+    assert!(
+        problems[0]["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("signins-ps5.csv")
+    );
+    let reason = problems[0]["reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with("sign-in log not fully read (unrecognised: UTF-16"),
+        "{reason}"
+    );
+    assert_eq!(code, 2);
+    // The readable sign-ins still give last use.
+    assert_eq!(
+        door(&v, "app", "Mail Archiver Pro")["last_use"],
+        "2020-12-16T08:00:00.000Z"
+    );
     std::fs::remove_dir_all(&dir).ok();
 }

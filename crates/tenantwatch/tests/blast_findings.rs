@@ -17,6 +17,12 @@ fn run(args: &[&str]) -> String {
         .args(args)
         .output()
         .expect("run");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).expect("utf-8")
 }
 

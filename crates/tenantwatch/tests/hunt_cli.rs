@@ -111,21 +111,24 @@ fn output_is_the_same_whatever_the_thread_count() {
         "4",
     ]);
     assert!(!a.0.is_empty());
+    assert_eq!(a.1, 0);
     assert_eq!(a, b);
 }
 
 #[test]
 fn no_builtin_without_rules_finds_nothing_and_builtin_pack_runs_by_default() {
-    let (out, _) = hunt(&[OTRF, "--no-builtin", "--format", "jsonl"]);
+    let (out, code) = hunt(&[OTRF, "--no-builtin", "--format", "jsonl"]);
+    assert_eq!(code, 0);
     assert!(out.is_empty());
-    let (out, _) = hunt(&[OTRF, "--format", "jsonl"]);
+    let (out, code) = hunt(&[OTRF, "--format", "jsonl"]);
+    assert_eq!(code, 0);
     let f = findings(&out);
     assert!(f.iter().any(|x| x["rule"]["origin"] == "builtin"), "{out}");
 }
 
 #[test]
 fn min_level_filters_and_csv_is_neutralised() {
-    let (out, _) = hunt(&[
+    let (out, code) = hunt(&[
         "tests/fixtures/corpus",
         "--rules",
         "tests/fixtures/sigma/rules",
@@ -134,19 +137,21 @@ fn min_level_filters_and_csv_is_neutralised() {
         "--min-level",
         "high",
     ]);
+    assert_eq!(code, 0);
     let f = findings(&out);
     assert!(!f.is_empty());
     assert!(
         f.iter()
             .all(|x| x["rule"]["level"] == "high" || x["rule"]["level"] == "critical")
     );
-    let (csv, _) = hunt(&[
+    let (csv, code) = hunt(&[
         OTRF,
         "--rules",
         "tests/fixtures/sigma/rules",
         "--format",
         "csv",
     ]);
+    assert_eq!(code, 0);
     assert!(csv.starts_with("time,level,rule_id"));
     for line in csv.lines().skip(1) {
         for cell in line.split(',') {

@@ -159,6 +159,36 @@ fn literals_hidden_by_escapes_or_case_are_still_matched() {
 }
 
 #[test]
+fn a_rule_value_of_thousands_of_one_letter_matches_as_with_every_record_decoded() {
+    // A value longer than any literal the prefilter looks up: only its start is looked up,
+    // the rule checks the whole value.
+    let long = "a".repeat(3000);
+    let rule = format!(
+        "title: Long parameter\nid: 5f0c7a1e-1111-4c1e-9a55-000000000009\nlevel: high\n\
+         logsource: {{product: m365, service: exchange}}\n\
+         detection:\n  sel:\n    ObjectId|contains: 'x{long}y'\n  condition: sel\n"
+    );
+    let line = |object: &str, id: u32| {
+        format!(
+            "{{\"CreationTime\":\"2024-03-01T10:00:0{id}\",\"Id\":\"00000000-0000-0000-0000-00000000000{id}\",\"Operation\":\"FolderBind\",\"OrganizationId\":\"3f077120-9ad8-590f-3cc3-95b254b50b0b\",\"RecordType\":2,\"UserKey\":\"u\",\"UserType\":2,\"Version\":1,\"Workload\":\"Exchange\",\"ClientIP\":\"10.0.0.1\",\"UserId\":\"admin@contoso.com\",\"ObjectId\":\"{object}\"}}\n"
+        )
+    };
+    let text = [
+        line(&format!("/Users/x{long}y/Inbox"), 1),
+        // The value's start, not the whole value.
+        line(&format!("/Users/x{}y", &long[..200]), 2),
+        line(&format!("/Users/X{}Y", long.to_uppercase()), 3),
+        line("/Users/x/Inbox", 4),
+    ]
+    .concat();
+    let (fast, err, records) = hunt_fast_and_full("long-value", &rule, &text);
+    assert_eq!(records, [0, 2], "{fast}");
+    // The value's start alone and the other folder are never decoded (the key's value is
+    // checked for the whole value).
+    assert_eq!(not_decoded(&err), 2, "{err}");
+}
+
+#[test]
 fn literals_with_a_solidus_are_matched_when_it_is_escaped() {
     let rule = "title: Inbox folder touched\nid: 5f0c7a1e-1111-4c1e-9a55-000000000002\nlevel: high\n\
          logsource: {product: m365, service: exchange}\n\

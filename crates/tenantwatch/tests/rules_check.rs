@@ -106,3 +106,67 @@ fn a_broken_rule_is_rejected_with_its_path_and_the_others_still_load() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn a_rule_file_that_is_not_utf8_is_rejected_alone_in_check_and_hunt() {
+    let dir = std::env::temp_dir().join(format!("tw-rules-latin1-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    // Saved as Latin-1 by an editor: "é" is the single byte E9.
+    let mut latin1 = b"title: R\xE9gle de test\nlogsource: {product: m365, service: exchange}\ndetection:\n  sel:\n    Operation: Send\n  condition: sel\n".to_vec();
+    latin1.extend_from_slice(b"level: high\n");
+    std::fs::write(dir.join("latin1.yml"), latin1).unwrap();
+    std::fs::write(dir.join("good.yml"), "title: Mail sent\nid: 5f0c7a1e-3333-4c1e-9a55-000000000001\nlevel: high\nlogsource: {product: m365, service: exchange}\ndetection:\n  sel:\n    Operation: Send\n  condition: sel\n").unwrap();
+    let (v, code) = check(&[dir.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert_eq!(count(&v, "loaded"), 1, "{v:#}");
+    assert_eq!(count(&v, "rejected"), 1, "{v:#}");
+    assert_eq!(v["summary"]["rejected"], 1);
+    let bad = v["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["status"] == "rejected")
+        .unwrap();
+    assert!(
+        bad["path"].as_str().unwrap().ends_with("latin1.yml"),
+        "{bad}"
+    );
+    assert_eq!(
+        bad["reason"],
+        "not UTF-8 text (invalid byte at offset 8): rule file rejected"
+    );
+
+    // hunt runs the other rule, names the rejected file, and exits 2 (a rule asked for did not run).
+    let logs = dir.join("ual.jsonl");
+    std::fs::write(&logs, r#"{"CreationTime":"2024-03-01T10:00:00","Id":"0b1f6c8e-7d2a-4e3b-9c4d-5e6f7a8b9c0d","Operation":"Send","OrganizationId":"8f2e0f4a-1c3b-4d5e-9f60-7a8b9c0d1e2f","RecordType":2,"ResultStatus":"Succeeded","UserType":0,"Version":1,"Workload":"Exchange","UserId":"adele.vance@contoso.com","ClientIP":"203.0.113.45"}"#.to_string() + "\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_tenantwatch"))
+        .args([
+            "hunt",
+            logs.to_str().unwrap(),
+            "--no-builtin",
+            "--format",
+            "jsonl",
+            "--rules",
+        ])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("rule rejected: ") && err.contains("latin1.yml: not UTF-8 text"),
+        "{err}"
+    );
+    assert!(
+        err.contains("1 rules, 0 correlations, 0 retired skipped, 1 rejected; 1 findings"),
+        "{err}"
+    );
+    let findings: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(findings.len(), 1);
+    assert_eq!(findings[0]["rule"]["title"], "Mail sent");
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -730,6 +730,7 @@ pub fn blast(paths: &[PathBuf], seeds: &[Seed], opts: &BlastOptions) -> BlastRes
     let mut result = BlastResult {
         linking_rule: LINKING_RULE.to_string(),
         records_read: report.totals.read,
+        input_problems: crate::inputs::InputProblems::of(&report),
         ..Default::default()
     };
 

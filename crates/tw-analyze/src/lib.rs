@@ -35,10 +35,12 @@
 
 pub mod blast;
 pub mod facts;
+pub mod inputs;
 pub mod model;
 pub mod verdict;
 
 pub use blast::{BlastOptions, blast, parse_findings_jsonl};
+pub use inputs::{InputProblems, UnreadFile};
 pub use model::{
     BlastResult, Coverage, EvidenceRow, FindingSeed, ObjectChange, Pivot, Seed, SeedMatch, Status,
     TenantBlast,

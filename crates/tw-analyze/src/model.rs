@@ -228,6 +228,8 @@ pub struct BlastResult {
     pub linking_rule: String,
     /// Records read over both passes' first pass.
     pub records_read: u64,
+    /// Files not fully read and records rejected (first pass).
+    pub input_problems: crate::inputs::InputProblems,
     /// Supporting records (also counted per tenant).
     #[serde(skip)]
     pub evidence: Vec<EvidenceRow>,

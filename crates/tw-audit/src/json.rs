@@ -7,11 +7,15 @@
 //! properties in PascalCase (`AppOwnerOrganizationId`).
 
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::fmt;
 
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 use tw_event::{Timestamp, parse_timestamp};
+
+use crate::bounded::Bounded;
+pub use crate::bounded::MAX_STRING_BYTES;
 
 /// Decodes file bytes to text: strips a UTF-8 byte order mark, decodes UTF-16 (PowerShell 5's
 /// `Out-File` default) when it starts with a UTF-16 byte order mark.
@@ -121,12 +125,23 @@ pub struct Item<'c> {
     pub index: usize,
     /// The object (or whatever stood where an object was expected).
     pub value: Value,
+    /// Length of the longest string of the object over [`MAX_STRING_BYTES`] (not kept: the
+    /// object must be rejected), 0 when none.
+    pub cut: usize,
 }
 
 struct State<'f> {
     context: Option<String>,
     index: usize,
     emit: &'f mut dyn FnMut(Item<'_>),
+    /// Longest string cut since the last object emitted.
+    cut: Cell<usize>,
+}
+
+impl State<'_> {
+    fn bounded(&self) -> Bounded<'_> {
+        Bounded { cut: &self.cut }
+    }
 }
 
 impl State<'_> {
@@ -157,10 +172,12 @@ impl State<'_> {
     fn push_one(&mut self, value: Value) {
         let index = self.index;
         self.index += 1;
+        let cut = self.cut.replace(0);
         (self.emit)(Item {
             context: self.context.as_deref(),
             index,
             value,
+            cut,
         });
     }
 }
@@ -182,7 +199,7 @@ impl<'de> Visitor<'de> for TopVisitor<'_, '_> {
         f.write_str("a JSON object or array")
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while let Some(v) = seq.next_element::<Value>()? {
+        while let Some(v) = seq.next_element_seed(self.0.bounded())? {
             self.0.push(v);
         }
         Ok(())
@@ -192,7 +209,7 @@ impl<'de> Visitor<'de> for TopVisitor<'_, '_> {
         let mut had_value = false;
         while let Some(key) = map.next_key::<String>()? {
             if key == "@odata.context" {
-                let v: Value = map.next_value()?;
+                let v = map.next_value_seed(self.0.bounded())?;
                 self.0.context = v.as_str().map(str::to_string);
                 rest.insert(key, v);
             } else if key == "value" && !had_value {
@@ -201,7 +218,7 @@ impl<'de> Visitor<'de> for TopVisitor<'_, '_> {
             } else if key == "@odata.nextLink" || key == "@odata.count" {
                 map.next_value::<IgnoredAny>()?;
             } else {
-                let v: Value = map.next_value()?;
+                let v = map.next_value_seed(self.0.bounded())?;
                 rest.insert(key, v);
             }
         }
@@ -229,13 +246,13 @@ impl<'de> Visitor<'de> for ValueVisitor<'_, '_> {
         f.write_str("the `value` of a Graph page")
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while let Some(v) = seq.next_element::<Value>()? {
+        while let Some(v) = seq.next_element_seed(self.0.bounded())? {
             self.0.push_one(v);
         }
         Ok(())
     }
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
-        let v = Value::deserialize_map_access(map)?;
+        let v = self.0.bounded().map(map)?;
         self.0.push_one(v);
         Ok(())
     }
@@ -243,7 +260,8 @@ impl<'de> Visitor<'de> for ValueVisitor<'_, '_> {
         Ok(())
     }
     fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<(), E> {
-        self.0.push_one(Value::String(s.to_string()));
+        let v = self.0.bounded().visit_str::<E>(s)?;
+        self.0.push_one(v);
         Ok(())
     }
     fn visit_bool<E: serde::de::Error>(self, b: bool) -> Result<(), E> {
@@ -264,20 +282,6 @@ impl<'de> Visitor<'de> for ValueVisitor<'_, '_> {
     }
 }
 
-trait FromMapAccess {
-    fn deserialize_map_access<'de, A: MapAccess<'de>>(map: A) -> Result<Value, A::Error>;
-}
-
-impl FromMapAccess for Value {
-    fn deserialize_map_access<'de, A: MapAccess<'de>>(mut map: A) -> Result<Value, A::Error> {
-        let mut m = Map::new();
-        while let Some((k, v)) = map.next_entry::<String, Value>()? {
-            m.insert(k, v);
-        }
-        Ok(Value::Object(m))
-    }
-}
-
 /// Visits every object of a file's text in order. Returns the number of documents, or the first
 /// syntax error (objects before it have been visited).
 pub fn for_each_object(text: &str, emit: &mut dyn FnMut(Item<'_>)) -> Result<usize, String> {
@@ -287,6 +291,7 @@ pub fn for_each_object(text: &str, emit: &mut dyn FnMut(Item<'_>)) -> Result<usi
         context: None,
         index: 0,
         emit,
+        cut: Cell::new(0),
     };
     for &(s, e) in &docs {
         state.context = None;

@@ -32,6 +32,7 @@
 //! ```
 
 pub mod apps;
+pub mod bounded;
 pub mod compare;
 pub mod coverage;
 pub mod ctx;

@@ -3,7 +3,7 @@
 //! what was malformed with file and index. A folder holding an `organization` (or a ScubaGear
 //! report) is one tenant; folders below it without their own belong to it.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -216,17 +216,28 @@ impl Snapshot {
 
     /// Removes duplicates (overlapping pages) and fixes the tenant identity.
     fn finish(&mut self) {
-        let mut ids = HashSet::new();
-        self.service_principals
-            .retain(|s| ids.insert(s.id.to_ascii_lowercase()));
-        ids.clear();
-        self.applications
-            .retain(|a| ids.insert(a.id.to_ascii_lowercase()));
-        ids.clear();
-        self.app_role_assignments.retain(|a| match &a.id {
-            Some(id) => ids.insert(format!("{id}|{}", a.principal_id)),
-            None => true,
-        });
+        let p = &mut self.problems;
+        dedup(
+            &mut self.service_principals,
+            "service principal",
+            |s| Some(s.id.to_ascii_lowercase()),
+            |s| &mut s.prov,
+            p,
+        );
+        dedup(
+            &mut self.applications,
+            "application",
+            |a| Some(a.id.to_ascii_lowercase()),
+            |a| &mut a.prov,
+            p,
+        );
+        dedup(
+            &mut self.app_role_assignments,
+            "app role assignment",
+            |a| a.id.as_ref().map(|id| format!("{id}|{}", a.principal_id)),
+            |a| &mut a.prov,
+            p,
+        );
         if self.tenant_id.is_none() {
             if let Some(o) = self.organizations.first() {
                 self.tenant_id = Some(o.id.clone());
@@ -241,6 +252,47 @@ impl Snapshot {
     fn has_identity(&self) -> bool {
         !self.organizations.is_empty() || self.scuba.iter().any(|s| s.tenant_id.is_some())
     }
+}
+
+/// Keeps the first of the objects sharing a key (overlapping pages, the same export twice); a
+/// later one whose content differs is reported with where both were read, since only the first
+/// is audited.
+fn dedup<T: Clone + PartialEq>(
+    items: &mut Vec<T>,
+    what: &str,
+    key: impl Fn(&T) -> Option<String>,
+    prov: impl Fn(&mut T) -> &mut Prov,
+    problems: &mut Vec<Problem>,
+) {
+    let mut first: HashMap<String, usize> = HashMap::new();
+    let mut keep = vec![true; items.len()];
+    for i in 0..items.len() {
+        let Some(k) = key(&items[i]) else { continue };
+        let Some(&j) = first.get(&k) else {
+            first.insert(k, i);
+            continue;
+        };
+        keep[i] = false;
+        let mut kept = items[j].clone();
+        let kept_at = prov(&mut kept).clone();
+        let mut later = items[i].clone();
+        let later_at = std::mem::replace(prov(&mut later), kept_at.clone());
+        if later != kept {
+            problems.push(Problem {
+                file: later_at.file.to_string(),
+                index: Some(later_at.index),
+                reason: format!(
+                    "{what} {k} differs from the one read from {} object {}: the first one read is audited, this one ignored",
+                    kept_at.file, kept_at.index
+                ),
+            });
+        }
+    }
+    let mut n = 0;
+    items.retain(|_| {
+        n += 1;
+        keep[n - 1]
+    });
 }
 
 fn merge_grant(list: &mut Vec<GrantAgg>, g: GrantAgg) {
@@ -417,6 +469,18 @@ fn load_file(path: &Path, display: &str, snap: &mut Snapshot) {
             file: file.clone(),
             index: item.index,
         };
+        if item.cut > 0 {
+            report.rejected += 1;
+            problems.push((
+                item.index,
+                format!(
+                    "a string of {} bytes is longer than the {} bytes a snapshot value may hold: object not read",
+                    item.cut,
+                    crate::json::MAX_STRING_BYTES
+                ),
+            ));
+            return;
+        }
         let Value::Object(o) = item.value else {
             report.rejected += 1;
             problems.push((item.index, "not an object".to_string()));

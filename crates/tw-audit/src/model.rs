@@ -123,7 +123,7 @@ fn verified_publisher(o: &Map<String, Value>) -> Option<String> {
 }
 
 /// A service principal.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ServicePrincipal {
     /// Object id.
     pub id: String,
@@ -177,7 +177,7 @@ impl ServicePrincipal {
 }
 
 /// An application registration.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Application {
     /// Object id.
     pub id: String,
@@ -259,7 +259,7 @@ impl Grant {
 }
 
 /// An app role assignment.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct AppRoleAssignment {
     /// Assignment id (dedup key).
     pub id: Option<String>,

@@ -928,6 +928,9 @@ impl Hunter {
                 } => {
                     let id = evidence.len() as u64;
                     let snapshot = snapshot.view(self.correlation_fields_of(rule));
+                    // Past the state bound nothing is kept of an observation the engine dropped
+                    // (an entity already known still gets its earliest time).
+                    let kept = engine.observe(rule, id, time, &snapshot);
                     for (&c, spec) in &self.new_behaviour {
                         if !self.set.correlations()[c].rule_refs().contains(&rule) {
                             continue;
@@ -936,13 +939,15 @@ impl Hunter {
                         let seen = behaviour_seen.entry(c).or_default();
                         match seen.get_mut(&entity) {
                             Some(t) => *t = (*t).min(time),
-                            None => {
+                            None if kept => {
                                 seen.insert(entity, time);
                             }
+                            None => {}
                         }
                     }
-                    evidence.push((provenance, finding, rule));
-                    engine.observe(rule, id, time, &snapshot);
+                    if kept {
+                        evidence.push((provenance, finding, rule));
+                    }
                 }
                 Out::CrossTenantUser(u, home) => {
                     cross_users.insert(u);

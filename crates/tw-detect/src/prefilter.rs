@@ -60,6 +60,12 @@ const WINDOW_SAMPLE_BYTES: usize = 1 << 21;
 /// Shortest literal piece worth looking up.
 pub const MIN_LITERAL: usize = 3;
 
+/// Longest literal piece looked up: a longer piece is cut to its first this many bytes (still a
+/// necessary condition: a text holding the piece holds its start). No longer piece selects
+/// records better, and the search automata grow with the literals' total length (one state per
+/// byte): a rule value of a megabyte must not make building them take minutes.
+pub const MAX_LITERAL: usize = 128;
+
 /// Byte sequences that make a record's text unreliable for literal lookup: a `\u` escape, an
 /// escaped solidus `\/`, and the characters whose Unicode lowercase is ASCII (KELVIN SIGN
 /// `E2 84 AA`, `İ` `C4 B0`).
@@ -690,6 +696,8 @@ pub fn raw_literal(text: &str) -> Option<String> {
     let best = text
         .split(|c: char| !c.is_ascii() || c.is_ascii_control() || matches!(c, '"' | '\\' | '-'))
         .max_by_key(|p| p.len())?;
+    // The piece is ASCII: any byte offset is a character boundary.
+    let best = best.get(..MAX_LITERAL).unwrap_or(best);
     (best.len() >= MIN_LITERAL).then(|| best.to_string())
 }
 
@@ -1710,6 +1718,26 @@ mod tests {
         assert_eq!(raw_literal("1e3"), None);
         assert_eq!(raw_literal("a-b"), None);
         assert_eq!(raw_literal("süßes"), None);
+    }
+
+    #[test]
+    fn a_long_value_gives_a_bounded_literal() {
+        let long = "a".repeat(40_000);
+        assert_eq!(raw_literal(&long), Some("a".repeat(MAX_LITERAL)));
+        let s = set(&format!(
+            "title: long\nlogsource: {{product: azure}}\ndetection:\n  sel: {{OperationName|contains: 'x-{long}'}}\n  condition: sel\n"
+        ));
+        let all = |_: &FieldRef| true;
+        let p = RawPrefilter::new(&s, &all, &|_, _| None, &[]);
+        assert!(p.literal_count() > 0, "{:?}", p.describe(0));
+        for (lit, _) in p.literals() {
+            assert!(lit.len() <= MAX_LITERAL, "{} bytes", lit.len());
+        }
+        let mut seen = PrefilterScratch::default();
+        let text = format!(r#"{{"OperationName":"x-{long}"}}"#);
+        assert_ne!(p.verdict(text.as_bytes(), true, &mut seen), Verdict::Skip);
+        let short = format!(r#"{{"OperationName":"{}"}}"#, "b".repeat(200));
+        assert_eq!(p.verdict(short.as_bytes(), true, &mut seen), Verdict::Skip);
     }
 
     fn set(yaml: &str) -> RuleSet {

@@ -347,9 +347,14 @@ mod tests {
             "2021-01-01T25:00:00Z",
             "/Date(00015300000000002020-1000000000020036)/",
             "/Date(-99999999999999999)/",
+            // Saved fuzz crasher (fuzz/regressions/timestamp): past year 9999.
+            "/Date(00015300000000003662)/",
+            "/Date(253402300800000)/",
         ] {
             assert_eq!(iso(bad), "none", "{bad}");
         }
+        // The last millisecond of year 9999 is still a time.
+        assert_eq!(iso("/Date(253402300799999)/"), "9999-12-31T23:59:59.999Z");
     }
 
     #[test]

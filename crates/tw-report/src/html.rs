@@ -19,6 +19,8 @@ pub fn escape(s: &str) -> String {
             '"' => o.push_str("&quot;"),
             '\'' => o.push_str("&#39;"),
             '\0' => o.push('\u{FFFD}'),
+            '\n' => o.push('\n'),
+            c if crate::visible::is_hidden_control(c) => crate::visible::push_escape(&mut o, c),
             c => o.push(c),
         }
     }

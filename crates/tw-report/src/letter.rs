@@ -12,10 +12,11 @@ use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use tw_analyze::{BlastResult, EvidenceRow, Status, TenantBlast};
+use tw_analyze::{BlastResult, EvidenceRow, InputProblems, Status, TenantBlast};
 
 use crate::csv_sink::neutralise;
 use crate::html::write_html;
+use crate::visible::visible;
 
 /// Who sends the report and with what tool.
 #[derive(Debug, Clone, Default)]
@@ -26,6 +27,8 @@ pub struct LetterContext {
     pub tool: String,
     /// Evidence rows shown on the page (all are in `evidence.csv`).
     pub max_rows_shown: usize,
+    /// What the inputs did not give (filled from the result by [`write_report_dir`]).
+    pub input_problems: InputProblems,
 }
 
 /// The text of a letter, shared by the Markdown and HTML renderings (plain text, unescaped).
@@ -130,7 +133,7 @@ pub fn letter(t: &TenantBlast, _evidence: &[&EvidenceRow], ctx: &LetterContext) 
             .into(),
     );
     let c = &t.coverage;
-    let coverage = vec![format!(
+    let mut coverage = vec![format!(
         "The logs examined for this tenant cover {} to {} (UTC): {} records of {}{}. Activity outside this range or in logs not provided cannot be ruled out.",
         ts(c.first),
         ts(c.last),
@@ -146,6 +149,7 @@ pub fn letter(t: &TenantBlast, _evidence: &[&EvidenceRow], ctx: &LetterContext) 
             String::new()
         }
     )];
+    coverage.push(inputs_paragraph(&ctx.input_problems));
     Letter {
         title: format!("Security incident notification: {name}"),
         what_happened: what,
@@ -162,6 +166,42 @@ pub fn letter(t: &TenantBlast, _evidence: &[&EvidenceRow], ctx: &LetterContext) 
     }
 }
 
+/// Files named in the letter's "Data examined" at most (all are in `manifest.json`).
+const UNREAD_FILES_NAMED: usize = 20;
+
+/// The "Data examined" paragraph on input files: all read, or which could not be and why.
+fn inputs_paragraph(p: &InputProblems) -> String {
+    if p.is_clean() {
+        return format!(
+            "All {} input files were read completely ({} records).",
+            p.files, p.records
+        );
+    }
+    let named: Vec<String> = p
+        .files_not_read
+        .iter()
+        .take(UNREAD_FILES_NAMED)
+        .map(|f| format!("{} ({}: {})", f.path, f.status, f.reason))
+        .collect();
+    let more = p.files_not_read.len().saturating_sub(UNREAD_FILES_NAMED);
+    format!(
+        "{} of the {} input files could not be fully read and {} of {} records were rejected; activity recorded only there is not reflected in this report{}{}{}",
+        p.files_not_read.len(),
+        p.files,
+        p.records_rejected,
+        p.records,
+        if named.is_empty() { "." } else { ": " },
+        named.join("; "),
+        if more > 0 {
+            format!("; and {more} more files (listed in manifest.json).")
+        } else if named.is_empty() {
+            String::new()
+        } else {
+            ".".to_string()
+        }
+    )
+}
+
 /// Escapes text for Markdown: HTML-significant characters become entities, Markdown punctuation
 /// is backslash-escaped, line breaks become spaces.
 pub fn md_escape(s: &str) -> String {
@@ -172,6 +212,11 @@ pub fn md_escape(s: &str) -> String {
             '>' => o.push_str("&gt;"),
             '&' => o.push_str("&amp;"),
             '\r' | '\n' => o.push(' '),
+            // Written `\\x1b`: Markdown shows the backslash.
+            c if crate::visible::is_hidden_control(c) => {
+                o.push('\\');
+                crate::visible::push_escape(&mut o, c);
+            }
             '\\' | '`' | '*' | '_' | '[' | ']' | '|' => {
                 o.push('\\');
                 o.push(c);
@@ -271,7 +316,8 @@ pub fn write_markdown<W: Write>(
     writeln!(w, "\n---\n{}", e(&l.footer))
 }
 
-/// Writes the evidence of one tenant as CSV (cells neutralised).
+/// Writes the evidence of one tenant as CSV (cells neutralised, control characters written as
+/// visible escapes).
 pub fn write_evidence_csv<W: Write>(w: &mut W, rows: &[&EvidenceRow]) -> io::Result<()> {
     let mut c = csv::Writer::from_writer(w);
     c.write_record([
@@ -306,7 +352,7 @@ pub fn write_evidence_csv<W: Write>(w: &mut W, rows: &[&EvidenceRow]) -> io::Res
             r.provenance.record.to_string(),
             r.provenance.line.to_string(),
         ];
-        c.write_record(row.iter().map(|s| neutralise(s)))
+        c.write_record(row.iter().map(|s| neutralise(&visible(s))))
             .map_err(io::Error::other)?;
     }
     c.flush()
@@ -356,6 +402,10 @@ pub fn write_report_dir(
     ctx: &LetterContext,
 ) -> io::Result<Vec<PathBuf>> {
     fs::create_dir_all(dir)?;
+    let ctx = &LetterContext {
+        input_problems: result.input_problems.clone(),
+        ..ctx.clone()
+    };
     let mut by_tenant: BTreeMap<&str, Vec<&EvidenceRow>> = BTreeMap::new();
     for r in &result.evidence {
         by_tenant.entry(r.tenant_id.as_str()).or_default().push(r);

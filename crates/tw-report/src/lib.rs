@@ -27,6 +27,7 @@ pub mod manifest;
 pub mod table;
 pub mod timeline;
 pub mod timesketch;
+pub mod visible;
 
 pub use csv_sink::{neutralise, write_csv};
 pub use html::write_html;
@@ -36,3 +37,4 @@ pub use manifest::{FileHash, Manifest, sha256_file, sha256_hex, write_manifest};
 pub use table::write_table;
 pub use timeline::{RunSummary, write_timeline};
 pub use timesketch::write_timesketch;
+pub use visible::visible;

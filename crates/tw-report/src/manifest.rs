@@ -37,6 +37,8 @@ pub struct Manifest {
     pub inputs: Vec<FileHash>,
     /// Every report file written.
     pub reports: Vec<FileHash>,
+    /// Input files not fully read and records rejected: the reports do not reflect them.
+    pub input_problems: tw_analyze::InputProblems,
 }
 
 /// SHA-256 of bytes, lowercase hex.

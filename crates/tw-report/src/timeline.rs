@@ -19,6 +19,8 @@ pub struct RunSummary {
     pub rejected: u64,
     /// Files read.
     pub files: u64,
+    /// Files not fully read (listed on standard error with the reason).
+    pub files_not_read: u64,
 }
 
 const LEVELS: [&str; 5] = ["critical", "high", "medium", "low", "informational"];
@@ -94,12 +96,13 @@ pub fn write_timeline<W: Write>(
     writeln!(w, "== summary")?;
     writeln!(
         w,
-        "{} findings in {} tenants; {} records read ({} rejected) from {} files",
+        "{} findings in {} tenants; {} records read ({} rejected) from {} files ({} not fully read)",
         findings.len(),
         order.len(),
         run.records,
         run.rejected,
-        run.files
+        run.files,
+        run.files_not_read
     )?;
     writeln!(w, "findings per tenant and level:")?;
     for t in &order {
@@ -180,6 +183,7 @@ mod tests {
             records: 10,
             rejected: 0,
             files: 1,
+            files_not_read: 0,
         };
         write_timeline(
             &mut out,
@@ -195,6 +199,6 @@ mod tests {
         assert!(s.contains("a@p.com (partner)"));
         assert!(!s.contains('\u{1b}'));
         assert!(s.contains("t2") && s.contains("high 1, medium 1"));
-        assert!(s.contains("10 records read"));
+        assert!(s.contains("10 records read (0 rejected) from 1 files (0 not fully read)"));
     }
 }

@@ -343,7 +343,10 @@ pub(crate) fn parse_correlation(doc: &Node, path: &str) -> Result<CorrelationRul
 /// Bounds of the correlation state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CorrelationLimits {
-    /// Maximum observations buffered over all correlations and groups.
+    /// Maximum observations buffered over all correlations and groups: it bounds the groups
+    /// (each holds at least one observation) and the observations of any one group alike.
+    /// Observations past it are dropped and counted. 0 buffers nothing (every observation is
+    /// dropped and counted).
     pub max_observations: usize,
 }
 
@@ -452,11 +455,20 @@ impl<'a> CorrelationEngine<'a> {
     }
 
     /// Feeds one match of detection rule `rule` (index into `RuleSet::rules`) on the event
-    /// `event_id` at `time_ms`. Group-by and value fields are read from `event`.
-    pub fn observe(&mut self, rule: usize, event_id: u64, time_ms: i64, event: &dyn SigmaEvent) {
+    /// `event_id` at `time_ms`. Group-by and value fields are read from `event`. Returns true
+    /// when some correlation buffered it: the caller need keep nothing of an event no
+    /// correlation kept (past the bound, memory must not grow with the matches).
+    pub fn observe(
+        &mut self,
+        rule: usize,
+        event_id: u64,
+        time_ms: i64,
+        event: &dyn SigmaEvent,
+    ) -> bool {
         let Some(targets) = self.by_rule.get(&rule) else {
-            return;
+            return false;
         };
+        let mut kept = false;
         for &(ci, pos) in targets {
             let c = &self.set.correlations()[ci];
             let mut key = Vec::with_capacity(c.group_fields[pos].len());
@@ -492,7 +504,9 @@ impl<'a> CorrelationEngine<'a> {
             self.total += 1;
             self.stats.observed += 1;
             self.buffers[ci].entry(key).or_default().push(obs);
+            kept = true;
         }
+        kept
     }
 
     /// Counters so far.

@@ -398,17 +398,38 @@ pub(crate) struct Index {
     keywords: Option<(AhoCorasick, Vec<Vec<u32>>)>,
 }
 
+/// Longest substring the candidate index searches for: a longer one is searched by its first
+/// this many bytes (a text holding the substring holds its start; the rule itself then checks the
+/// whole value). The automaton has one state per pattern byte: a rule value of a megabyte must
+/// not make building it take minutes.
+pub const MAX_INDEX_SUBSTRING: usize = 128;
+
+/// The first [`MAX_INDEX_SUBSTRING`] bytes of `s` (at most), cut at a character boundary.
+pub(crate) fn index_prefix(s: &str) -> &str {
+    let mut end = s.len().min(MAX_INDEX_SUBSTRING);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
 fn build_ac(subs: &HashMap<String, Vec<u32>>) -> Option<(AhoCorasick, Vec<Vec<u32>>)> {
     if subs.is_empty() {
         return None;
     }
-    let mut pats: Vec<(&String, &Vec<u32>)> = subs.iter().collect();
-    pats.sort();
+    let mut cut: std::collections::BTreeMap<&str, Vec<u32>> = Default::default();
+    for (p, rules) in subs {
+        cut.entry(index_prefix(p)).or_default().extend(rules);
+    }
+    for rules in cut.values_mut() {
+        rules.sort_unstable();
+        rules.dedup();
+    }
     let ac = AhoCorasick::builder()
         .match_kind(MatchKind::Standard)
-        .build(pats.iter().map(|(p, _)| p.as_bytes()))
+        .build(cut.keys().map(|p| p.as_bytes()))
         .ok()?;
-    Some((ac, pats.into_iter().map(|(_, r)| r.clone()).collect()))
+    Some((ac, cut.into_values().collect()))
 }
 
 impl Index {
@@ -544,5 +565,25 @@ impl Index {
     /// Number of rules evaluated for every event.
     pub fn always_count(&self) -> usize {
         self.always.len()
+    }
+}
+
+#[cfg(test)]
+mod bound_tests {
+    use super::*;
+
+    #[test]
+    fn index_substrings_are_cut_at_a_character_boundary() {
+        let long = "é".repeat(MAX_INDEX_SUBSTRING);
+        let cut = index_prefix(&long);
+        assert!(cut.len() <= MAX_INDEX_SUBSTRING && cut.len() >= MAX_INDEX_SUBSTRING - 1);
+        assert!(long.starts_with(cut));
+        assert_eq!(index_prefix("short"), "short");
+        let mut subs = HashMap::new();
+        subs.insert("a".repeat(40_000), vec![1]);
+        subs.insert("a".repeat(30_000), vec![0, 1]);
+        let (ac, rules) = build_ac(&subs).expect("automaton");
+        assert_eq!(ac.patterns_len(), 1);
+        assert_eq!(rules, vec![vec![0, 1]]);
     }
 }

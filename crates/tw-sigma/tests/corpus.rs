@@ -1,4 +1,4 @@
-//! Every SigmaHQ cloud rule of the shared corpus loads and compiles; placeholder rules are
+//! Every SigmaHQ cloud rule of the repository's copy (tests/fixtures/sigma) loads and compiles; placeholder rules are
 //! rejected without values and load with them; retired rules are recognised by status.
 
 use std::collections::HashMap;
@@ -6,14 +6,16 @@ use std::path::{Path, PathBuf};
 
 use tw_sigma::{RuleSet, Status};
 
-fn corpus() -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/sigma");
-    if p.is_dir() {
-        Some(p)
-    } else {
-        eprintln!("corpus not found at {}; skipping", p.display());
-        None
-    }
+/// The SigmaHQ rules copied into the repository (tests/fixtures/sigma, source and licence in its
+/// PROVENANCE.md): always there, so these tests never skip.
+fn corpus() -> PathBuf {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/sigma");
+    assert!(
+        p.is_dir(),
+        "the SigmaHQ rules are missing at {}",
+        p.display()
+    );
+    p
 }
 
 fn yml_files(dir: &Path) -> Vec<PathBuf> {
@@ -48,7 +50,7 @@ fn build(files: &[PathBuf], vars: HashMap<String, Vec<String>>) -> RuleSet {
 
 #[test]
 fn all_rules_load_and_compile() {
-    let Some(root) = corpus() else { return };
+    let root = corpus();
     let mut files = yml_files(&root.join("rules"));
     assert_eq!(files.len(), 142, "expected the 142 SigmaHQ cloud rules");
     files.extend(yml_files(&root.join("rules-threat-hunting")));
@@ -77,7 +79,7 @@ fn all_rules_load_and_compile() {
 
 #[test]
 fn placeholder_rules() {
-    let Some(root) = corpus() else { return };
+    let root = corpus();
     let files = yml_files(&root.join("rules-placeholder"));
     assert!(!files.is_empty());
     let set = build(&files, HashMap::new());
@@ -110,7 +112,7 @@ fn placeholder_rules() {
 
 #[test]
 fn retired_rules_recognised() {
-    let Some(root) = corpus() else { return };
+    let root = corpus();
     let mut files = yml_files(&root.join("deprecated"));
     let unsupported = yml_files(&root.join("unsupported"));
     files.extend(unsupported.iter().cloned());

@@ -129,15 +129,20 @@ correlation: {type: event_count, rules: [r], group-by: [User], timespan: 1h, con
             max_observations: 10,
         },
     );
+    let mut kept = Vec::new();
     for i in 0..25u64 {
         let ev = json!({"Op": "x", "User": format!("u{}", i % 3)});
         for m in set.matches(&ev) {
-            engine.observe(m.rule, i, i as i64 * 1000, &ev);
+            if engine.observe(m.rule, i, i as i64 * 1000, &ev) {
+                kept.push(i);
+            }
         }
     }
+    // The caller is told which observations were kept: it need keep nothing of the others.
+    assert_eq!(kept, (0..10).collect::<Vec<u64>>());
     let ev = json!({"Op": "x"});
     for m in set.matches(&ev) {
-        engine.observe(m.rule, 99, 0, &ev);
+        assert!(!engine.observe(m.rule, 99, 0, &ev));
     }
     let (out, stats) = engine.finish();
     assert_eq!(stats.observed, 10);

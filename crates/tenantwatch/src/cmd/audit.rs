@@ -7,6 +7,8 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
+use tw_analyze::InputProblems;
+use tw_audit::load::Problem;
 use tw_audit::{Options, audit, compare_doors, doors_from_report};
 use tw_event::{LogKind, Timestamp, parse_timestamp};
 use tw_ingest::{IngestOptions, ingest};
@@ -45,11 +47,12 @@ pub enum AuditFormat {
     Markdown,
 }
 
-/// Last use per (resource tenant, home tenant) and (resource tenant, app id) from sign-ins.
-fn last_use(paths: &[PathBuf]) -> HashMap<(String, String), Timestamp> {
+/// Last use per (resource tenant, home tenant) and (resource tenant, app id) from sign-ins, and
+/// what of the sign-in logs could not be read.
+fn last_use(paths: &[PathBuf]) -> (HashMap<(String, String), Timestamp>, InputProblems) {
     let mut out: HashMap<(String, String), Timestamp> = HashMap::new();
     let opts = IngestOptions::default();
-    ingest(
+    let report = ingest(
         paths,
         &opts,
         |ev, keys: &mut Vec<((String, String), Timestamp)>| {
@@ -77,7 +80,22 @@ fn last_use(paths: &[PathBuf]) -> HashMap<(String, String), Timestamp> {
             }
         },
     );
-    out
+    (out, InputProblems::of(&report))
+}
+
+/// Sign-in log files not fully read, as audit problems (last use may be missing because of them).
+fn signin_problems(p: &InputProblems) -> Vec<Problem> {
+    p.files_not_read
+        .iter()
+        .map(|f| Problem {
+            file: f.path.clone(),
+            index: None,
+            reason: format!(
+                "sign-in log not fully read ({}: {}): last use may be missing",
+                f.status, f.reason
+            ),
+        })
+        .collect()
 }
 
 /// Runs `audit`; returns the exit status (2 when objects or files were rejected).
@@ -92,10 +110,14 @@ pub fn run(a: AuditArgs) -> Result<u8> {
             bail!("{} does not exist", p.display());
         }
     }
+    let mut signin_issues = Vec::new();
     if !a.signins.is_empty() {
-        opts.last_use = last_use(&a.signins);
+        let (uses, problems) = last_use(&a.signins);
+        opts.last_use = uses;
+        signin_issues = signin_problems(&problems);
     }
     let mut report = audit(&a.snapshots, &opts);
+    report.problems.extend(signin_issues);
     if let Some(old) = &a.compare {
         let label = old.display().to_string();
         let old_doors = if old.is_file()

@@ -10,7 +10,9 @@ use tw_analyze::{BlastOptions, BlastResult, Seed, Status, blast, parse_findings_
 use tw_report::manifest::{Manifest, hash_inputs, hash_reports, sha256_hex, write_manifest};
 use tw_report::{LetterContext, write_report_dir};
 
-use super::common::ReadArgs;
+use tw_report::visible;
+
+use super::common::{ReadArgs, input_problems_summary, print_input_problems, strict_status};
 
 /// Arguments of `blast`.
 #[derive(Args, Debug)]
@@ -57,6 +59,10 @@ pub struct BlastArgs {
     /// Name of the partner, as the notification letters should call it.
     #[arg(long = "sender", value_name = "NAME")]
     pub sender: Option<String>,
+    /// Exit with status 2 when any record or file could not be read (they are always listed,
+    /// counted in the JSON output, the manifest and the letters' "Data examined").
+    #[arg(long)]
+    pub strict: bool,
 }
 
 /// Output formats of `blast`.
@@ -163,61 +169,73 @@ pub fn run(a: BlastArgs) -> Result<u8> {
         _ => {}
     }
     for n in &result.notes {
-        eprintln!("tenantwatch: note: {n}");
+        eprintln!("tenantwatch: note: {}", visible(n));
     }
+    print_input_problems(&result.input_problems);
 
     if let Some(dir) = &a.report_dir {
-        let ctx = LetterContext {
-            sender: a.sender.clone().unwrap_or_default(),
-            tool: format!("tenantwatch {}", env!("CARGO_PKG_VERSION")),
-            max_rows_shown: 500,
-        };
-        let files = write_report_dir(dir, &result, &ctx)
-            .with_context(|| format!("writing reports to {}", dir.display()))?;
-        let (inputs, errors) = hash_inputs(&a.read.paths);
-        for e in &errors {
-            eprintln!("tenantwatch: cannot hash input {e}");
-        }
-        let reports = hash_reports(dir, &files).context("hashing the reports")?;
-        let mut arguments: Vec<String> = std::env::args().skip(1).collect();
-        if arguments.is_empty() {
-            arguments.push("blast".into());
-        }
-        let m = Manifest {
-            schema: "tenantwatch-blast-manifest/1",
-            tool: "tenantwatch".into(),
-            tool_version: env!("CARGO_PKG_VERSION").into(),
-            rule_set_version: rule_set_version(),
-            arguments,
-            inputs,
-            reports,
-        };
-        write_manifest(dir, &m).context("writing manifest.json")?;
-        let affected = result
-            .tenants
-            .iter()
-            .filter(|t| t.status == Status::Affected)
-            .count();
-        eprintln!(
-            "tenantwatch: {affected} notification reports and manifest.json written to {}",
-            dir.display()
-        );
+        write_reports(dir, &a, &result)?;
     }
     eprintln!(
-        "tenantwatch: {} records read; {} pivots ({} not followed){}",
+        "tenantwatch: {} records read ({}); {} pivots ({} not followed){}",
         result.records_read,
+        input_problems_summary(&result.input_problems),
         result.pivots.len(),
         result.not_followed.len(),
         if result.truncated { "; TRUNCATED" } else { "" }
     );
-    Ok(if result.truncated { 2 } else { 0 })
+    Ok(if result.truncated {
+        2
+    } else {
+        strict_status(a.strict, &result.input_problems)
+    })
 }
 
+/// Writes the notification reports and manifest.json under `dir`.
+fn write_reports(dir: &std::path::Path, a: &BlastArgs, result: &BlastResult) -> Result<()> {
+    let ctx = LetterContext {
+        sender: a.sender.clone().unwrap_or_default(),
+        tool: format!("tenantwatch {}", env!("CARGO_PKG_VERSION")),
+        max_rows_shown: 500,
+        input_problems: Default::default(),
+    };
+    let files = write_report_dir(dir, result, &ctx)
+        .with_context(|| format!("writing reports to {}", dir.display()))?;
+    let (inputs, errors) = hash_inputs(&a.read.paths);
+    for e in &errors {
+        eprintln!("tenantwatch: cannot hash input {}", visible(e));
+    }
+    let reports = hash_reports(dir, &files).context("hashing the reports")?;
+    let mut arguments: Vec<String> = std::env::args().skip(1).collect();
+    if arguments.is_empty() {
+        arguments.push("blast".into());
+    }
+    let m = Manifest {
+        schema: "tenantwatch-blast-manifest/1",
+        tool: "tenantwatch".into(),
+        tool_version: env!("CARGO_PKG_VERSION").into(),
+        rule_set_version: rule_set_version(),
+        arguments,
+        inputs,
+        reports,
+        input_problems: result.input_problems.clone(),
+    };
+    write_manifest(dir, &m).context("writing manifest.json")?;
+    let affected = result
+        .tenants
+        .iter()
+        .filter(|t| t.status == Status::Affected)
+        .count();
+    eprintln!(
+        "tenantwatch: {affected} notification reports and manifest.json written to {}",
+        dir.display()
+    );
+    Ok(())
+}
+
+/// A table cell: control characters written as visible escapes, cut to `width` characters.
 fn cell(s: &str, width: usize) -> String {
-    let s: String = s
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
+    let s = visible(s).into_owned();
     if s.chars().count() > width {
         let mut t: String = s.chars().take(width.saturating_sub(1)).collect();
         t.push('…');

@@ -4,8 +4,10 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
+use tw_analyze::InputProblems;
 use tw_event::Format;
 use tw_ingest::IngestOptions;
+use tw_report::visible;
 
 /// How inputs are read.
 #[derive(Args, Debug, Clone)]
@@ -31,8 +33,9 @@ pub struct ReadArgs {
 }
 
 impl ReadArgs {
-    /// The ingest options these arguments ask for.
+    /// The ingest options these arguments ask for. A path that does not exist is an error.
     pub fn options(&self) -> Result<IngestOptions> {
+        check_paths_exist(&self.paths)?;
         let mut o = IngestOptions::default();
         if let Some(t) = self.threads {
             o.threads = t.max(1);
@@ -89,4 +92,64 @@ pub fn read_tenant_map(p: &PathBuf) -> Result<Vec<(String, String)>> {
         }
     }
     Ok(out)
+}
+
+/// Fails on the first path that does not exist (a mistyped path must not read as "no activity").
+/// A dangling link counts as existing: the reader lists it as unreadable.
+pub fn check_paths_exist(paths: &[PathBuf]) -> Result<()> {
+    for p in paths {
+        if std::fs::symlink_metadata(p).is_err() {
+            bail!("{} does not exist", visible(&p.display().to_string()));
+        }
+    }
+    Ok(())
+}
+
+/// Errors listed on standard error at most (all are counted; `--format json` outputs list them).
+const ERRORS_SHOWN: usize = 20;
+
+/// Lists on standard error every file not fully read, with its status and reason, and the first
+/// rejected records with file and line; log-derived text is escaped.
+pub fn print_input_problems(p: &InputProblems) {
+    for f in &p.files_not_read {
+        eprintln!(
+            "tenantwatch: not fully read: {}: {}: {}",
+            visible(&f.path),
+            f.status,
+            visible(&f.reason)
+        );
+    }
+    // A file-level error (line 0) of a file listed above says nothing more.
+    let records: Vec<_> = p
+        .errors
+        .iter()
+        .filter(|e| !(e.line == 0 && p.files_not_read.iter().any(|f| f.path == e.path)))
+        .collect();
+    for e in records.iter().take(ERRORS_SHOWN) {
+        eprintln!(
+            "tenantwatch: rejected {}:{}: {}",
+            visible(&e.path),
+            e.line,
+            visible(&e.reason)
+        );
+    }
+    let more = records.len().saturating_sub(ERRORS_SHOWN) as u64 + p.errors_not_listed;
+    if more > 0 {
+        eprintln!("tenantwatch: {more} more rejected records not listed");
+    }
+}
+
+/// The summary's words for what was not read: `N files not fully read, R records rejected`.
+pub fn input_problems_summary(p: &InputProblems) -> String {
+    format!(
+        "{} of {} files not fully read, {} records rejected",
+        p.files_not_read.len(),
+        p.files,
+        p.records_rejected
+    )
+}
+
+/// Exit status for input problems: 2 under `--strict` when a file was not fully read.
+pub fn strict_status(strict: bool, p: &InputProblems) -> u8 {
+    if strict && !p.is_clean() { 2 } else { 0 }
 }

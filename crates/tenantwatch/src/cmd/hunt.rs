@@ -10,7 +10,10 @@ use clap::{Args, ValueEnum};
 use tw_detect::{HuntOptions, Hunter, builtin_rules};
 use tw_sigma::Level;
 
-use super::common::ReadArgs;
+use tw_analyze::InputProblems;
+use tw_report::visible;
+
+use super::common::{ReadArgs, print_input_problems, strict_status};
 use super::rules_io::{load_placeholders, load_sources};
 
 /// Arguments of `hunt`.
@@ -36,14 +39,17 @@ pub struct HuntArgs {
     /// Write findings to FILE instead of standard output.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
-    /// Most observations buffered for correlation rules.
+    /// Most observations buffered for correlation rules, over all correlations and groups (at
+    /// least 1); observations past it are dropped, counted and reported.
     #[arg(
         long = "max-correlation-state",
         value_name = "N",
         default_value_t = 2_000_000
     )]
     pub max_correlation_state: usize,
-    /// Exit with status 2 when any record or file was rejected.
+    /// Exit with status 2 when any record was rejected or any file not fully read (they are
+    /// listed either way). A rejected rule gives status 2 even without --strict: a rule asked
+    /// for did not run.
     #[arg(long)]
     pub strict: bool,
     /// Decode and check every record, also those no rule can match, and read rule fields from
@@ -72,6 +78,11 @@ pub enum FindingFormat {
 /// Runs `hunt`; returns the exit status.
 pub fn run(a: HuntArgs) -> Result<u8> {
     let ingest = a.read.options()?;
+    if a.max_correlation_state == 0 {
+        anyhow::bail!(
+            "--max-correlation-state must be at least 1 (it bounds memory; there is no unbounded setting)"
+        );
+    }
     let min_level = match &a.min_level {
         Some(l) => Some(Level::parse(l).with_context(|| format!("unknown --min-level {l:?}"))?),
         None => None,
@@ -81,15 +92,27 @@ pub fn run(a: HuntArgs) -> Result<u8> {
     } else {
         builtin_rules()
     };
-    sources.extend(load_sources(&a.rules)?);
+    let (loaded, bad_files) = load_sources(&a.rules)?;
+    sources.extend(loaded);
     let placeholders = load_placeholders(a.config.as_ref())?;
     let hunter = Hunter::new(&sources, placeholders).map_err(|e| anyhow::anyhow!(e))?;
     let set = hunter.rule_set();
+    for f in &bad_files {
+        eprintln!(
+            "tenantwatch: rule rejected: {}: {}",
+            visible(&f.path),
+            visible(&f.reason)
+        );
+    }
     for e in set.errors() {
-        eprintln!("tenantwatch: rule rejected: {e}");
+        eprintln!("tenantwatch: rule rejected: {}", visible(&e.to_string()));
     }
     for (path, reason) in hunter.extension_errors() {
-        eprintln!("tenantwatch: rule extension ignored: {path}: {reason}");
+        eprintln!(
+            "tenantwatch: rule extension ignored: {}: {}",
+            visible(path),
+            visible(reason)
+        );
     }
     if set.rules().is_empty() && set.correlations().is_empty() {
         eprintln!("tenantwatch: warning: no rule loaded");
@@ -109,12 +132,14 @@ pub fn run(a: HuntArgs) -> Result<u8> {
         None => Box::new(io::stdout().lock()),
     };
     let mut w = BufWriter::new(sink);
+    let problems = InputProblems::of(&result.ingest);
     let written = match a.format {
         FindingFormat::Timeline => {
             let run = tw_report::RunSummary {
                 records: result.ingest.totals.read,
                 rejected: result.ingest.totals.rejected,
                 files: result.ingest.totals.files,
+                files_not_read: problems.files_not_read.len() as u64,
             };
             tw_report::write_timeline(&mut w, &result.findings, &run)
         }
@@ -129,19 +154,45 @@ pub fn run(a: HuntArgs) -> Result<u8> {
         }
         _ => {}
     }
+    print_input_problems(&problems);
+    print_summary(
+        &result,
+        &problems,
+        set.retired().len(),
+        set.errors().len() + bad_files.len(),
+    );
+    let status = if !set.errors().is_empty() || !bad_files.is_empty() {
+        2
+    } else {
+        strict_status(a.strict, &problems)
+    };
+    // The process ends right after: freeing every finding one by one would only add a
+    // single-threaded pause at the end of the run (a tenth of a hunt's time on large inputs).
+    std::mem::forget(result);
+    Ok(status)
+}
+
+/// The summary line on standard error, and the correlation state warning when it cut.
+fn print_summary(
+    result: &tw_detect::HuntResult,
+    problems: &InputProblems,
+    retired: usize,
+    rejected_rules: usize,
+) {
     let r = &result.ingest;
     let s = &result.stats;
     let pairs = s.evaluated + s.skipped;
     eprintln!(
-        "tenantwatch: {} records read ({} rejected, {} not decoded: no rule can match them) from {} files; {} rules, {} correlations, {} retired skipped, {} rejected; {} findings; candidate index skipped {:.2} % of rule/event pairs",
+        "tenantwatch: {} records read ({} rejected, {} not decoded: no rule can match them) from {} files ({} not fully read); {} rules, {} correlations, {} retired skipped, {} rejected; {} findings; candidate index skipped {:.2} % of rule/event pairs",
         r.totals.read,
         r.totals.rejected,
         r.totals.prefiltered,
         r.totals.files,
+        problems.files_not_read.len(),
         s.rules,
         s.correlations,
-        set.retired().len(),
-        set.errors().len(),
+        retired,
+        rejected_rules,
         result.findings.len(),
         if pairs > 0 {
             s.skipped as f64 * 100.0 / pairs as f64
@@ -155,18 +206,4 @@ pub fn run(a: HuntArgs) -> Result<u8> {
             s.correlation_dropped
         );
     }
-    for e in r.errors.iter().take(20) {
-        eprintln!("tenantwatch: rejected {}:{}: {}", e.path, e.line, e.reason);
-    }
-    let rejected_records =
-        r.totals.rejected > 0 || r.files.iter().any(|f| f.status == "unreadable");
-    let status = if !set.errors().is_empty() || (a.strict && rejected_records) {
-        2
-    } else {
-        0
-    };
-    // The process ends right after: freeing every finding one by one would only add a
-    // single-threaded pause at the end of the run (a tenth of a hunt's time on large inputs).
-    std::mem::forget(result);
-    Ok(status)
 }

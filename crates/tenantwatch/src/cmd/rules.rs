@@ -4,12 +4,14 @@
 
 use std::path::PathBuf;
 
-use anyhow::Result;
+use anyhow::{Result, bail};
 use clap::{Args, Subcommand, ValueEnum};
 use serde::Serialize;
 use tw_detect::{HuntOptions, Hunter, RuleSource, builtin_rules};
 
-use super::rules_io::{load_placeholders, load_sources};
+use tw_report::visible;
+
+use super::rules_io::{RejectedFile, load_placeholders, load_sources};
 
 /// Arguments of `rules`.
 #[derive(Args, Debug)]
@@ -106,6 +108,28 @@ struct Summary {
 struct CheckReport {
     rules: Vec<RuleRow>,
     summary: Summary,
+}
+
+impl CheckReport {
+    /// Adds rule files that could not be read as text, rejected as a whole.
+    fn add_rejected_files(&mut self, files: &[RejectedFile]) {
+        for f in files {
+            self.rules.push(RuleRow {
+                path: f.path.clone(),
+                line: None,
+                id: None,
+                title: None,
+                level: None,
+                status: "rejected",
+                reason: f.reason.clone(),
+                log_kinds: Vec::new(),
+                unmapped: Vec::new(),
+            });
+        }
+        self.rules
+            .sort_by(|a, b| a.path.cmp(&b.path).then(a.line.cmp(&b.line)));
+        self.summary.rejected += files.len();
+    }
 }
 
 fn check(
@@ -206,17 +230,17 @@ fn print(report: &CheckReport, format: Out) -> Result<()> {
         Out::Table => {
             for r in &report.rules {
                 let at = match r.line {
-                    Some(l) => format!("{}:{l}", r.path),
-                    None => r.path.clone(),
+                    Some(l) => format!("{}:{l}", visible(&r.path)),
+                    None => visible(&r.path).into_owned(),
                 };
                 println!(
                     "{:<9} {:<60} {}",
                     r.status,
-                    r.title.as_deref().unwrap_or("-"),
+                    visible(r.title.as_deref().unwrap_or("-")),
                     at
                 );
                 if !r.reason.is_empty() {
-                    println!("{:<9}   {}", "", r.reason);
+                    println!("{:<9}   {}", "", visible(&r.reason));
                 }
                 for u in &r.unmapped {
                     println!(
@@ -373,8 +397,9 @@ pub fn run(a: RulesArgs) -> Result<u8> {
             config,
             format,
         } => {
-            let sources = load_sources(&paths)?;
-            let report = check(&sources, load_placeholders(config.as_ref())?)?;
+            let (sources, bad_files) = load_sources(&paths)?;
+            let mut report = check(&sources, load_placeholders(config.as_ref())?)?;
+            report.add_rejected_files(&bad_files);
             print(&report, format)?;
             Ok(if report.summary.rejected > 0 { 2 } else { 0 })
         }
@@ -382,7 +407,11 @@ pub fn run(a: RulesArgs) -> Result<u8> {
             let sources = if rules.is_empty() {
                 builtin_rules()
             } else {
-                load_sources(&rules)?
+                let (sources, bad_files) = load_sources(&rules)?;
+                if let Some(f) = bad_files.first() {
+                    bail!("{}: {}", visible(&f.path), visible(&f.reason));
+                }
+                sources
             };
             let rows = test_vectors(&sources, &dir)?;
             let failed = rows.iter().filter(|r| r.status == "fail").count();

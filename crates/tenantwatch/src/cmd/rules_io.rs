@@ -37,20 +37,40 @@ fn walk(p: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Reads rule files as rule sources (invalid UTF-8 is an error naming the file).
-pub fn load_sources(paths: &[PathBuf]) -> Result<Vec<RuleSource>> {
+/// A rule file that could not be read as text: rejected as a whole, like a rule that does not
+/// parse (the other files are still loaded).
+#[derive(Debug, Clone)]
+pub struct RejectedFile {
+    /// The file.
+    pub path: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// Reads rule files as rule sources; a file that cannot be read or is not UTF-8 is rejected,
+/// named with the reason, and the others are loaded.
+pub fn load_sources(paths: &[PathBuf]) -> Result<(Vec<RuleSource>, Vec<RejectedFile>)> {
     let mut out = Vec::new();
+    let mut rejected = Vec::new();
     for f in rule_files(paths)? {
-        let text = std::fs::read_to_string(&f)
-            .with_context(|| format!("cannot read rule file {}", f.display()))?;
         let path = f.to_string_lossy().to_string();
-        out.push(RuleSource {
-            origin: origin_of_path(&path),
-            path,
-            text,
-        });
+        let text = match std::fs::read(&f) {
+            Ok(bytes) => String::from_utf8(bytes).map_err(|e| {
+                let at = e.utf8_error().valid_up_to();
+                format!("not UTF-8 text (invalid byte at offset {at}): rule file rejected")
+            }),
+            Err(e) => Err(format!("cannot read rule file: {e}")),
+        };
+        match text {
+            Ok(text) => out.push(RuleSource {
+                origin: origin_of_path(&path),
+                path,
+                text,
+            }),
+            Err(reason) => rejected.push(RejectedFile { path, reason }),
+        }
     }
-    Ok(out)
+    Ok((out, rejected))
 }
 
 /// Reads placeholder values: a YAML or JSON file `{placeholders: {name: [values]}}` or the map
