@@ -16,7 +16,7 @@ use tw_analyze::verdict::{Verdict, VerdictInput, derive, level_rank};
 use tw_analyze::{BlastOptions, BlastResult, Seed, Status, blast, parse_findings_jsonl};
 use tw_detect::{HuntOptions, HuntResult, Hunter, builtin_rules};
 use tw_report::case_page::{CaseContext, write_case_page};
-use tw_report::{LetterContext, write_report_dir};
+use tw_report::{LetterContext, visible, write_report_dir};
 
 use super::common::ReadArgs;
 use super::rules_io::{load_placeholders, load_sources};
@@ -145,12 +145,20 @@ fn hunter(a: &InvestigateArgs) -> Result<(Hunter, bool)> {
     } else {
         builtin_rules()
     };
-    sources.extend(load_sources(&a.rules)?);
+    let (loaded, bad_files) = load_sources(&a.rules)?;
+    sources.extend(loaded);
     let placeholders = load_placeholders(a.config.as_ref())?;
     let hunter = Hunter::new(&sources, placeholders).map_err(|e| anyhow::anyhow!(e))?;
     let set = hunter.rule_set();
+    for f in &bad_files {
+        eprintln!(
+            "tenantwatch: rule rejected: {}: {}",
+            visible(&f.path),
+            visible(&f.reason)
+        );
+    }
     for e in set.errors() {
-        eprintln!("tenantwatch: rule rejected: {e}");
+        eprintln!("tenantwatch: rule rejected: {}", visible(&e.to_string()));
     }
     for (path, reason) in hunter.extension_errors() {
         eprintln!("tenantwatch: rule extension ignored: {path}: {reason}");
@@ -158,7 +166,7 @@ fn hunter(a: &InvestigateArgs) -> Result<(Hunter, bool)> {
     if set.rules().is_empty() && set.correlations().is_empty() {
         eprintln!("tenantwatch: warning: no rule loaded");
     }
-    let rejected = !set.errors().is_empty();
+    let rejected = !set.errors().is_empty() || !bad_files.is_empty();
     Ok((hunter, rejected))
 }
 
@@ -220,6 +228,7 @@ fn write_outputs(
         sender: a.sender.clone().unwrap_or_default(),
         tool: format!("tenantwatch {}", env!("CARGO_PKG_VERSION")),
         max_rows_shown: 500,
+        input_problems: Default::default(),
     };
     let reports = dir.join("reports");
     let written = write_report_dir(&reports, radius, &ctx)
