@@ -475,15 +475,15 @@ pub struct Act {
 }
 
 /// Collects a tenant's storyline.
-struct Story<'w> {
-    w: &'w World,
-    t: &'w Tenant,
-    rng: Rng,
-    acts: Vec<Act>,
+pub(crate) struct Story<'w> {
+    pub(crate) w: &'w World,
+    pub(crate) t: &'w Tenant,
+    pub(crate) rng: Rng,
+    pub(crate) acts: Vec<Act>,
 }
 
 impl Story<'_> {
-    fn push(&mut self, t: i64, mal: Option<Technique>, kind: ActKind) {
+    pub(crate) fn push(&mut self, t: i64, mal: Option<Technique>, kind: ActKind) {
         if t < self.w.start || t >= self.w.end {
             return;
         }
@@ -498,12 +498,12 @@ impl Story<'_> {
         });
     }
 
-    fn jitter(&mut self, max_ms: i64) -> i64 {
+    pub(crate) fn jitter(&mut self, max_ms: i64) -> i64 {
         self.rng.below(max_ms.max(1) as u64) as i64
     }
 
     /// A moment in local office hours on a weekday on or after day `day` (0-based).
-    fn office_time(&mut self, day: i64, place_offset: i64) -> i64 {
+    pub(crate) fn office_time(&mut self, day: i64, place_offset: i64) -> i64 {
         let mut d = day;
         for _ in 0..7 {
             let weekday = (self.w.start / DAY + d + 3).rem_euclid(7); // 0 = Monday
@@ -516,7 +516,7 @@ impl Story<'_> {
         self.w.start + d * DAY + (local_hour - place_offset) * HOUR + self.jitter(HOUR)
     }
 
-    fn user_net(&mut self, u: usize) -> Net {
+    pub(crate) fn user_net(&mut self, u: usize) -> Net {
         if self.rng.chance(0.7) {
             *self.rng.pick(&self.t.office)
         } else {
@@ -524,7 +524,7 @@ impl Story<'_> {
         }
     }
 
-    fn admin(&mut self) -> usize {
+    pub(crate) fn admin(&mut self) -> usize {
         let admins: Vec<usize> = self.t.admins().collect();
         if admins.is_empty() {
             0
@@ -596,9 +596,19 @@ impl Story<'_> {
         }
     }
 
-    /// An honest partner visit: sign-in from the office, then routine changes.
-    fn partner_visit(&mut self, t: i64, staff: usize) {
-        let net = *self.rng.pick(&self.w.partner_office);
+    /// An honest partner visit: sign-in from the office (or its VPN), then routine changes.
+    pub(crate) fn partner_visit(&mut self, t: i64, staff: usize) {
+        let mut net = *self.rng.pick(&self.w.partner_office);
+        if let Some(vpn) = self.w.partner_vpn
+            && self.rng.chance(0.35)
+        {
+            net = vpn;
+        }
+        self.partner_visit_from(t, staff, net);
+    }
+
+    /// An honest partner visit from `net`.
+    pub(crate) fn partner_visit_from(&mut self, t: i64, staff: usize, net: Net) {
         let agent = Agent::Device(self.w.partner().users[staff].device);
         self.partner_signin(t, staff, net, agent, None);
         let n = self.rng.between(1, 3);
@@ -628,7 +638,7 @@ impl Story<'_> {
         }
     }
 
-    fn dir(
+    pub(crate) fn dir(
         &mut self,
         t: i64,
         mal: Option<Technique>,
@@ -650,7 +660,7 @@ impl Story<'_> {
         );
     }
 
-    fn sp_signin(
+    pub(crate) fn sp_signin(
         &mut self,
         t: i64,
         mal: Option<Technique>,
@@ -675,10 +685,16 @@ impl Story<'_> {
         );
     }
 
-    /// The attacker in the reseller's own tenant.
+    /// The attacker in the reseller's own tenant, with every stolen account.
     fn attacker_at_home(&mut self) {
+        for &acct in &self.w.attack.stolen {
+            self.account_at_home(acct);
+        }
+    }
+
+    /// The attacker signing in as one stolen account in the reseller's own tenant.
+    fn account_at_home(&mut self, acct: usize) {
         let w = self.w;
-        let acct = w.partner_account;
         let a = &w.attack;
         let mut t = a.start - self.rng.between(1, 3) as i64 * HOUR + self.jitter(HOUR);
         let mut day = 0;
@@ -727,9 +743,17 @@ impl Story<'_> {
     fn strike(&mut self, s: &Strike) {
         let w = self.w;
         let a = &w.attack;
-        let acct = w.partner_account;
-        let admin_net = a.ips[(s.tenant + 1) % 2];
-        let app_net = a.ips[2 + s.tenant % (a.ips.len() - 2).max(1)];
+        let acct = s.account;
+        let attacker_net = a.ips[(s.tenant + 1) % 2];
+        let admin_net = match w.partner_vpn {
+            Some(vpn) if s.via_vpn => vpn,
+            _ => attacker_net,
+        };
+        let app_net = if w.vary.attacker_reuse {
+            attacker_net
+        } else {
+            a.ips[2 + s.tenant % (a.ips.len() - 2).max(1)]
+        };
         let t0 = s.visit;
         use Technique as T;
         self.partner_signin(
@@ -1199,7 +1223,12 @@ impl Story<'_> {
             let day = ((s.visit - w.start) / DAY - 1 - self.rng.below(3) as i64).max(0);
             let at = self.office_time(day, off);
             if at < s.visit {
-                self.partner_visit(at, w.partner_account);
+                self.partner_visit(at, s.account);
+            }
+        }
+        for &(t, acct) in &w.attack.decoys {
+            if t == self.t.index {
+                self.owner_habit(acct);
             }
         }
     }
@@ -1224,6 +1253,12 @@ pub fn storyline(w: &World, index: usize) -> Vec<Act> {
             s.backup(sp);
         }
         s.lookalikes();
+        if let Some((sp, service)) = t.mass_reader {
+            s.mass_reader(sp, service);
+        }
+        if let Some((sp, admin)) = t.mail_settings {
+            s.admin_consent(sp, admin);
+        }
         if let Some(strike) = w.strike(index) {
             s.strike(strike);
         }
