@@ -110,14 +110,26 @@ impl Story<'_> {
     }
 
     /// A stolen account's owner working honestly here: on some days before and during the
-    /// attack, once or twice a day, from the reseller's office, its VPN or their home.
+    /// attack, once or twice a day, from the reseller's office, its VPN or (for some owners, before
+    /// the attack as well) their home.
     pub(crate) fn owner_habit(&mut self, acct: usize) {
         let w = self.w;
         let off = w.partner().place.utc_offset;
         let home = w.partner().users[acct].home;
         let p_day = 0.4 + 0.6 * self.rng.unit();
-        let p_home = 0.3 * self.rng.unit();
+        let p_home = if self.rng.chance(0.5) {
+            0.1 + 0.3 * self.rng.unit()
+        } else {
+            0.0
+        };
         let first = (self.t.log_start - w.start) / DAY;
+        if p_home > 0.0 {
+            // Working from home is a habit: it shows before the attack too.
+            let at = self.office_time(first + 1, off);
+            if at < w.attack.start {
+                self.partner_visit_from(at, acct, home);
+            }
+        }
         for d in first..i64::from(w.days) {
             if !self.rng.chance(p_day) {
                 continue;
