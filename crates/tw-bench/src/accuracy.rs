@@ -47,6 +47,8 @@ pub struct Truth {
     pub mailboxes: BTreeSet<(String, String)>,
     /// Every stolen account.
     pub stolen: Vec<String>,
+    /// The world's variations (`null` in a classic world).
+    pub variations: Value,
 }
 
 fn s(v: &Value) -> String {
@@ -92,6 +94,7 @@ impl Truth {
                 t.mailboxes.insert((tenant.to_ascii_lowercase(), m));
             }
         }
+        t.variations = v["variations"].clone();
         t.stolen = strs(&v["stolen_accounts"]);
         if t.stolen.is_empty() {
             t.stolen.push(s(&v["partner_account"]));
@@ -319,6 +322,7 @@ pub fn world_json(
         "blast_actor": blast_actor.map(blast_json),
         "blast_findings": blast_findings.map(blast_json),
         "stolen_accounts": truth.stolen,
+        "variations": truth.variations,
     })
 }
 

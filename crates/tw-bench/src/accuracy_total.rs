@@ -42,6 +42,34 @@ pub struct Totals {
     pub actor: BlastTotals,
     /// From `hunt --min-level high` findings.
     pub findings: BlastTotals,
+    /// Per variation that was on in a world: worlds, blast from the account exact, blast from
+    /// findings exact, worlds with more than 1 benign high+ finding in a tenant.
+    pub by_variation: BTreeMap<String, [u64; 4]>,
+}
+
+/// Variations on in a world (a count above 1, or `true`).
+fn variations_on(v: &Value) -> Vec<String> {
+    v.as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(k, x)| {
+            k.as_str() != "drawn_from"
+                && (x.as_bool() == Some(true) || x.as_u64().is_some_and(|n| n > 1))
+        })
+        .map(|(k, _)| k.clone())
+        .collect()
+}
+
+fn add_variations(t: &mut Totals, v: &Value) {
+    let flag = |b: &Value| u64::from(b["exact"].as_bool() == Some(true));
+    let over = u64::from(u(&v["benign_high"]["max"]) > 1);
+    for k in variations_on(&v["variations"]) {
+        let e = t.by_variation.entry(k).or_default();
+        e[0] += 1;
+        e[1] += flag(&v["blast_actor"]);
+        e[2] += flag(&v["blast_findings"]);
+        e[3] += over;
+    }
 }
 
 fn u(v: &Value) -> u64 {
@@ -95,6 +123,7 @@ pub fn totals(text: &str) -> Result<Totals, String> {
             .extend(std::iter::repeat_n(0, zeros as usize));
         add_blast(&mut t.actor, &v["blast_actor"]);
         add_blast(&mut t.findings, &v["blast_findings"]);
+        add_variations(&mut t, &v);
     }
     Ok(t)
 }
@@ -189,6 +218,12 @@ pub fn text(t: &Totals) -> String {
     ));
     out.push_str(&blast_text("blast --actor <stolen account>", &t.actor));
     out.push_str(&blast_text("blast --findings <hunt high+>", &t.findings));
+    if !t.by_variation.is_empty() {
+        out.push_str("per variation (worlds with it on): worlds, blast --actor exact, blast --findings exact, worlds with a tenant over 1 benign high+\n");
+        for (k, [n, a, f, b]) in &t.by_variation {
+            out.push_str(&format!("  {k:<20} {n:>4} {a:>4} {f:>4} {b:>4}\n"));
+        }
+    }
     out
 }
 
@@ -197,9 +232,11 @@ mod tests {
     use super::*;
 
     fn world(found: u64, benign: &str, actor_exact: bool, decoy: bool) -> String {
+        let max = if benign.contains('2') { 2 } else { 1 };
         format!(
             r#"{{"recall":{{"sp_credential_added":{{"total":4,"found":{found},"found_medium":1}}}},
-            "benign_high":{{"tenants":10,"per_tenant":{benign}}},
+            "benign_high":{{"tenants":10,"max":{max},"per_tenant":{benign}}},
+            "variations":{{"attacker_reuse":true,"stolen_accounts":1,"drawn_from":3}},
             "blast_actor":{{"exact":{actor_exact},"missing":[],"extra":[],"decoys_affected":{},
               "mailboxes":{{"reported":3,"right":3,"true":3,"exact":true}}}},
             "blast_findings":{{"exact":true,"missing":[],"extra":[],"decoys_affected":[],
@@ -224,6 +261,8 @@ mod tests {
         assert_eq!(t.findings.mailboxes, (8, 6, 6));
         assert!(missed(&t).is_empty(), "{:?}", missed(&t));
         assert!(super::text(&t).contains("exact in 2/2 worlds"));
+        assert_eq!(t.by_variation.len(), 1, "{:?}", t.by_variation);
+        assert_eq!(t.by_variation["attacker_reuse"], [2, 2, 2, 0]);
     }
 
     #[test]
@@ -239,6 +278,10 @@ mod tests {
         assert!(m[1].contains("max 2"));
         assert!(m[2].contains("exact in 1/2"));
         assert!(m[3].contains("decoy"));
+        assert_eq!(
+            totals(&text).unwrap().by_variation["attacker_reuse"],
+            [2, 1, 2, 1]
+        );
     }
 
     #[test]
