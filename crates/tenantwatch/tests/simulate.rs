@@ -372,6 +372,27 @@ fn vary_is_deterministic_differs_by_seed_and_is_recorded() {
             t["owner_routine_tenant"]
         );
     }
+    // Every file of a varied world is read whole, with the counts truth states.
+    let s = stats(&a);
+    assert_eq!(s["totals"]["rejected"], 0, "{}", s["errors"]);
+    let got: BTreeMap<String, u64> = s["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                rel(&a, f["path"].as_str().unwrap()),
+                f["records"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let want: BTreeMap<String, u64> = truth(&a)["files"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_u64().unwrap()))
+        .collect();
+    assert_eq!(got, want);
     // The classic world carries none of it.
     let classic = d.0.join("classic");
     simulate(&classic, &args(&["--scale", "0.1"]));

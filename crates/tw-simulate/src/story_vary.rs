@@ -86,7 +86,11 @@ impl Story<'_> {
         let first = (t.log_start - w.start) / DAY + 1;
         let days = i64::from(w.days);
         let day = first + self.rng.below((days - first - 1).max(1) as u64) as i64;
-        let at = self.office_time(day, t.place.utc_offset);
+        // Inside this tenant's logs, whatever their start and length.
+        let at = self.office_time(day, t.place.utc_offset).clamp(
+            t.log_start + HOUR,
+            (w.end - 2 * HOUR).max(t.log_start + HOUR),
+        );
         let net = *self.rng.pick(&t.office);
         let agent = Agent::Device(t.users[admin].device);
         let role = t.sps[sp].role;
