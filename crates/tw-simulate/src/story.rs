@@ -1259,8 +1259,8 @@ pub fn storyline(w: &World, index: usize) -> Vec<Act> {
         if let Some((sp, service)) = t.mass_reader {
             s.mass_reader(sp, service);
         }
-        if let Some((sp, admin)) = t.mail_settings {
-            s.admin_consent(sp, admin);
+        if let Some(m) = t.mail_settings {
+            s.admin_consent(m);
         }
         if let Some(strike) = w.strike(index) {
             s.strike(strike);

@@ -11,8 +11,8 @@ use serde::Serialize;
 use crate::names::{self, AppRole};
 use crate::rng::Rng;
 use crate::world::{
-    AuditFormat, DAY, HOUR, Layout, MassReader, Net, SigninFormat, Sp, SpKind, World, cloud_ips,
-    guid, net_in,
+    AuditFormat, DAY, HOUR, Layout, MailSettings, MassReader, Net, SigninFormat, Sp, SpKind, World,
+    cloud_ips, guid, net_in,
 };
 
 /// The variations of a simulated world (all off by default: the classic world).
@@ -267,7 +267,12 @@ fn admin_consents(w: &mut World, r: &mut Rng, order: &[usize], untouched: &[usiz
             .get(r.index(admins.len().max(1)))
             .copied()
             .unwrap_or(0);
-        tn.mail_settings = Some((tn.sps.len(), admin));
+        let seen_before = r.chance(0.5);
+        tn.mail_settings = Some(MailSettings {
+            sp: tn.sps.len(),
+            admin,
+            seen_before,
+        });
         tn.sps.push(sp);
     }
 }
