@@ -1205,7 +1205,9 @@ impl Story<'_> {
             self.partner_visit(at, staff);
         }
         let a = &w.attack;
-        if self.t.index == a.owner_busy {
+        if self.t.index == a.owner_busy && w.vary.owner_habits {
+            self.owner_habit(w.partner_account);
+        } else if self.t.index == a.owner_busy {
             // The stolen account's owner keeps working here, from the office, during the attack.
             let first_day = (a.start - w.start) / DAY;
             let mut placed = false;

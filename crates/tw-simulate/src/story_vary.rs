@@ -124,8 +124,8 @@ impl Story<'_> {
     }
 
     /// A stolen account's owner working honestly here: on some days before and during the
-    /// attack, once or twice a day, from the reseller's office, its VPN or (for some owners, before
-    /// the attack as well) their home.
+    /// attack (at least once during it), once or twice a day, from the reseller's office, its VPN
+    /// or (for some owners, before the attack as well) their home.
     pub(crate) fn owner_habit(&mut self, acct: usize) {
         let w = self.w;
         let off = w.partner().place.utc_offset;
@@ -144,21 +144,28 @@ impl Story<'_> {
                 self.partner_visit_from(at, acct, home);
             }
         }
+        let mut during = false;
         for d in first..i64::from(w.days) {
             if !self.rng.chance(p_day) {
                 continue;
             }
             for _ in 0..self.rng.between(1, 2) {
                 let at = self.office_time(d, off);
-                if at >= w.attack.end {
+                if at >= w.attack.end || at < self.t.log_start {
                     continue;
                 }
+                during |= at > w.attack.start;
                 if self.rng.chance(p_home) {
                     self.partner_visit_from(at, acct, home);
                 } else {
                     self.partner_visit(at, acct);
                 }
             }
+        }
+        if !during {
+            // At least once while the attack goes on.
+            let at = w.attack.start + (w.attack.end - w.attack.start) / 2;
+            self.partner_visit(at, acct);
         }
     }
 }

@@ -71,8 +71,8 @@ pub struct SimulateArgs {
     /// Write DIR/tenant-map.txt (`logs/<folder> = <tenant-id> <name>` lines) beside the logs.
     #[arg(long)]
     pub write_tenant_map: bool,
-    /// The stolen accounts' owners keep working honestly in more decoy tenants, with varying
-    /// habits (days, office, VPN or home).
+    /// The stolen accounts' owners keep working honestly in the owner's routine tenant and more
+    /// decoy tenants, with varying habits (days, office, VPN or home).
     #[arg(long)]
     pub owner_habits: bool,
 }
