@@ -167,7 +167,9 @@ fn operation_fits(tech: &str, e: &Value) -> bool {
     let log = e["log"].as_str().unwrap_or("");
     let code = e["result"]["code"].as_str().unwrap_or("");
     match tech {
-        "partner_signin_new_infra" => log == "signin" || op == "UserLoggedIn",
+        "partner_signin_new_infra" | "partner_signin_shared_infra" => {
+            log == "signin" || op == "UserLoggedIn"
+        }
         "sp_credential_added" => {
             op == "Add service principal credentials"
                 || op == "Update application – Certificates and secrets management"
@@ -283,4 +285,372 @@ fn background_grows_linearly_with_scale() {
     let b2 = totals[2] - totals[0];
     assert!(b1 > 500.0, "{totals:?}");
     assert!((b2 / b1 - 2.0).abs() < 0.03, "{totals:?}");
+}
+
+fn failing(extra: &[&str]) -> String {
+    let d = Tmp::new("bad");
+    let o = bin()
+        .arg("simulate")
+        .arg("--out")
+        .arg(d.0.join("case"))
+        .args(extra)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{extra:?}");
+    assert!(!d.0.join("case").join("truth.json").exists());
+    String::from_utf8_lossy(&o.stderr).to_string()
+}
+
+#[test]
+fn bad_options_exit_1_with_a_message() {
+    let e = failing(&["--tenants", "5", "--compromised", "6"]);
+    assert!(e.contains("--compromised must be"), "{e}");
+    let e = failing(&["--tenants", "5", "--compromised", "3", "--scale", "-1"]);
+    assert!(e.contains("--scale must be"), "{e}");
+    let e = failing(&[
+        "--tenants",
+        "5",
+        "--compromised",
+        "3",
+        "--stolen-accounts",
+        "9",
+    ]);
+    assert!(e.contains("--stolen-accounts must be 1..=5"), "{e}");
+    let e = failing(&[
+        "--tenants",
+        "5",
+        "--compromised",
+        "3",
+        "--stolen-accounts",
+        "0",
+    ]);
+    assert!(e.contains("--stolen-accounts must be 1..=5"), "{e}");
+    let e = failing(&["--tenants", "5", "--compromised", "3", "--bogus"]);
+    assert!(e.contains("--bogus"), "{e}");
+    let e = failing(&["--tenants", "5", "--compromised", "3", "--vary", "x"]);
+    assert!(e.contains("--vary"), "{e}");
+}
+
+const VARIATIONS: [&str; 12] = [
+    "attacker_reuse",
+    "partner_vpn",
+    "stolen_accounts",
+    "mass_readers",
+    "admin_consents",
+    "mid_routine_start",
+    "dual_exports",
+    "folder_names",
+    "missing_tenant_ids",
+    "tenant_map",
+    "owner_habits",
+    "drawn_from",
+];
+
+#[test]
+fn vary_is_deterministic_differs_by_seed_and_is_recorded() {
+    let d = Tmp::new("vary");
+    let (a, b, c) = (d.0.join("a"), d.0.join("b"), d.0.join("c"));
+    simulate(&a, &args(&["--vary", "5", "--scale", "0.1"]));
+    simulate(&b, &args(&["--vary", "5", "--scale", "0.1"]));
+    simulate(&c, &args(&["--vary", "6", "--scale", "0.1"]));
+    let (ha, hb, hc) = (hashes(&a), hashes(&b), hashes(&c));
+    assert_eq!(ha, hb);
+    assert_ne!(ha["truth.json"], hc["truth.json"]);
+    for (case, seed) in [(&a, 5), (&c, 6)] {
+        let t = truth(case);
+        let v = t["variations"].as_object().unwrap();
+        let keys: BTreeSet<&str> = v.keys().map(String::as_str).collect();
+        assert_eq!(keys, VARIATIONS.into_iter().collect());
+        assert_eq!(v["drawn_from"], seed);
+        // --vary seeds the world too, unless --seed is given.
+        assert_eq!(t["generated"]["seed"], seed);
+        let stolen = t["stolen_accounts"].as_array().unwrap();
+        assert_eq!(stolen.len() as u64, v["stolen_accounts"].as_u64().unwrap());
+        assert_eq!(stolen[0], t["partner_account"]);
+        assert_eq!(
+            t["decoy_tenants"][0]["tenant_id"],
+            t["owner_routine_tenant"]
+        );
+    }
+    // Every file of a varied world is read whole, with the counts truth states.
+    let s = stats(&a);
+    assert_eq!(s["totals"]["rejected"], 0, "{}", s["errors"]);
+    let got: BTreeMap<String, u64> = s["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                rel(&a, f["path"].as_str().unwrap()),
+                f["records"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let want: BTreeMap<String, u64> = truth(&a)["files"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_u64().unwrap()))
+        .collect();
+    assert_eq!(got, want);
+    // The classic world carries none of it.
+    let classic = d.0.join("classic");
+    simulate(&classic, &args(&["--scale", "0.1"]));
+    let t = truth(&classic);
+    for k in ["variations", "stolen_accounts", "benign", "decoy_tenants"] {
+        assert!(t.get(k).is_none(), "{k} in a classic truth");
+    }
+}
+
+/// Ingests a case with its tenant map (names dropped: `folder = tenant-id`), keyed by
+/// (file relative to logs/, record).
+fn events_with_map(case: &Path) -> BTreeMap<(String, u64), Value> {
+    let map_text = std::fs::read_to_string(case.join("tenant-map.txt")).unwrap();
+    let mut plain = String::new();
+    for line in map_text.lines().filter(|l| !l.starts_with('#')) {
+        let (folder, rest) = line.split_once(" = ").unwrap();
+        let id = rest.split(' ').next().unwrap();
+        plain.push_str(&format!("{} = {id}\n", case.join(folder).display()));
+    }
+    let map = case.join("plain-map.txt");
+    std::fs::write(&map, plain).unwrap();
+    let o = bin()
+        .args(["ingest", "--emit", "jsonl", "--tenant-map"])
+        .arg(&map)
+        .arg(case.join("logs"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let mut events = BTreeMap::new();
+    for line in String::from_utf8(o.stdout).unwrap().lines() {
+        let e: Value = serde_json::from_str(line).unwrap();
+        let key = (
+            rel(case, e["source"]["file"].as_str().unwrap()),
+            e["source"]["record"].as_u64().unwrap(),
+        );
+        events.insert(key, e);
+    }
+    events
+}
+
+fn malicious_of<'a>(
+    t: &'a Value,
+    events: &'a BTreeMap<(String, u64), Value>,
+    tech: &'a str,
+) -> impl Iterator<Item = &'a Value> + 'a {
+    t["malicious"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(move |m| m["technique"] == tech)
+        .map(|m| {
+            let key = (
+                m["file"].as_str().unwrap().to_string(),
+                m["record"].as_u64().unwrap(),
+            );
+            events
+                .get(&key)
+                .unwrap_or_else(|| panic!("no record at {key:?}"))
+        })
+}
+
+#[test]
+fn every_variation_shows_in_the_logs_as_truth_says() {
+    let d = Tmp::new("allvary");
+    let case = d.0.join("case");
+    let flags = [
+        "--tenants",
+        "8",
+        "--compromised",
+        "4",
+        "--days",
+        "6",
+        "--seed",
+        "11",
+        "--scale",
+        "0.1",
+        "--attacker-reuse",
+        "--partner-vpn",
+        "--stolen-accounts",
+        "2",
+        "--mass-readers",
+        "--admin-consents",
+        "--mid-routine-start",
+        "--dual-exports",
+        "--folder-names",
+        "--missing-tenant-ids",
+        "--write-tenant-map",
+        "--owner-habits",
+    ];
+    simulate(&case, &flags);
+    let t = truth(&case);
+    let v = &t["variations"];
+    for k in &VARIATIONS[..11] {
+        assert!(v[*k] == true || v[*k] == 2, "{k}: {v}");
+    }
+    let events = events_with_map(&case);
+    // Every attack record is where truth says, in the tenant truth says.
+    for m in t["malicious"].as_array().unwrap() {
+        let key = (
+            m["file"].as_str().unwrap().to_string(),
+            m["record"].as_u64().unwrap(),
+        );
+        let e = events
+            .get(&key)
+            .unwrap_or_else(|| panic!("no record at {key:?}"));
+        assert!(
+            operation_fits(m["technique"].as_str().unwrap(), e),
+            "{m} {e}"
+        );
+        assert_eq!(e["tenant_id"], m["tenant_id"], "{m}");
+    }
+    // Attacker reuse: the backdoored apps sign in from the stolen accounts' own addresses.
+    let account_ips: BTreeSet<&str> = malicious_of(&t, &events, "partner_signin_new_infra")
+        .filter_map(|e| e["ip"].as_str())
+        .collect();
+    for e in malicious_of(&t, &events, "sp_signin_new_credential") {
+        assert!(account_ips.contains(e["ip"].as_str().unwrap()), "{e}");
+    }
+    // Both stolen accounts sign in as the attacker.
+    let users: BTreeSet<String> = malicious_of(&t, &events, "partner_signin_new_infra")
+        .chain(malicious_of(&t, &events, "partner_signin_shared_infra"))
+        .filter_map(|e| e["user"].as_str().map(str::to_ascii_lowercase))
+        .collect();
+    for a in t["stolen_accounts"].as_array().unwrap() {
+        assert!(
+            users.contains(a.as_str().unwrap()),
+            "{a} never signs in: {users:?}"
+        );
+    }
+    // The VPN egress: the attacker's sign-ins in some tenants, honest staff's too.
+    let vpn = t["benign"]["shared_addresses"][0].as_str().unwrap();
+    assert!(!t["attacker_via_vpn"].as_array().unwrap().is_empty());
+    let via_vpn: Vec<&Value> = malicious_of(&t, &events, "partner_signin_shared_infra").collect();
+    assert!(!via_vpn.is_empty());
+    assert!(via_vpn.iter().all(|e| e["ip"] == vpn), "{via_vpn:?}");
+    let mal_keys: BTreeSet<(String, u64)> = t["malicious"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["file"].as_str().unwrap().to_string(),
+                m["record"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert!(
+        events
+            .iter()
+            .any(|(k, e)| e["ip"] == vpn && !mal_keys.contains(k))
+    );
+    check_mass_readers(&t, &events);
+    check_consents(&t, &events, &mal_keys);
+    check_exports(&case, &t);
+}
+
+fn check_mass_readers(t: &Value, events: &BTreeMap<(String, u64), Value>) {
+    let starts = &t["log_starts"];
+    for m in t["benign"]["mass_readers"].as_array().unwrap() {
+        let app = m["app_id"].as_str().unwrap();
+        for tenant in m["tenants"].as_array().unwrap() {
+            let reads: Vec<&Value> = events
+                .values()
+                .filter(|e| e["tenant_id"] == *tenant && e["operation"] == "MailItemsAccessed")
+                .filter(|e| e["app_id"].as_str() == Some(app))
+                .collect();
+            let ips: BTreeSet<&str> = reads.iter().filter_map(|e| e["ip"].as_str()).collect();
+            let nets: BTreeSet<String> = ips
+                .iter()
+                .map(|ip| ip.split('.').take(2).collect::<Vec<_>>().join("."))
+                .collect();
+            assert!(ips.len() >= 3, "{tenant}: {ips:?}");
+            assert_eq!(nets.len(), 1, "one provider network: {ips:?}");
+            // From the first hours of the tenant's logs, long before the attack.
+            let first = reads
+                .iter()
+                .filter_map(|e| e["time"].as_str())
+                .min()
+                .unwrap();
+            let start = starts[tenant.as_str().unwrap()].as_str().unwrap();
+            assert!(first >= start, "{first} before the logs start {start}");
+            assert!(
+                first < t["attack_window"]["start"].as_str().unwrap(),
+                "{first}"
+            );
+        }
+    }
+}
+
+fn check_consents(
+    t: &Value,
+    events: &BTreeMap<(String, u64), Value>,
+    mal: &BTreeSet<(String, u64)>,
+) {
+    let consents = t["benign"]["consenting_admins"].as_array().unwrap();
+    assert!(!consents.is_empty());
+    for c in consents {
+        let hits: Vec<&(String, u64)> = events
+            .iter()
+            .filter(|(_, e)| {
+                e["tenant_id"] == c["tenant_id"]
+                    && e["operation"] == "Consent to application"
+                    && e["user"].as_str().map(str::to_ascii_lowercase).as_deref()
+                        == c["admin"].as_str()
+            })
+            .map(|(k, _)| k)
+            .collect();
+        assert!(!hits.is_empty(), "{c}");
+        assert!(hits.iter().all(|k| !mal.contains(*k)));
+    }
+}
+
+fn check_exports(case: &Path, t: &Value) {
+    // Dual exports: some tenant has two sign-in formats, and an attack sign-in in both.
+    let dual = t["tenants"].as_array().unwrap().iter().any(|tn| {
+        tn["formats"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f.as_str().unwrap().starts_with("signin."))
+            .count()
+            == 2
+    });
+    assert!(dual);
+    // Folders named any way; the map names every tenant's folder.
+    let map = std::fs::read_to_string(case.join("tenant-map.txt")).unwrap();
+    for tn in t["tenants"].as_array().unwrap() {
+        let line = format!(
+            "logs/{} = {} {}",
+            tn["folder"].as_str().unwrap(),
+            tn["id"].as_str().unwrap(),
+            tn["name"].as_str().unwrap()
+        );
+        assert!(map.lines().any(|l| l == line), "{line}");
+    }
+    let folders: Vec<&str> = t["tenants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|tn| tn["folder"].as_str().unwrap())
+        .collect();
+    assert!(
+        folders
+            .iter()
+            .any(|f| !f.starts_with("customers/") && !f.starts_with("reseller-")),
+        "{folders:?}"
+    );
+    // Tenantless directory audits alone in their folder.
+    assert!(
+        t["files"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .any(|f| f.ends_with("AuditLogs/directoryAudits.json"))
+    );
 }

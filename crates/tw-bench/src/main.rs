@@ -7,7 +7,13 @@
 //! tw-bench gen-mixed DIR --mb 1024    # sign-ins, audit, Graph activity, risk, Azure activity, UAL
 //! tw-bench hunt PATH... --rules DIR --threads 1  # runs the rules in DIR, prints figures
 //! tw-bench hunt PATH... --rules DIR --builtin     # the same with the built-in pack
+//! tw-bench accuracy --truth T --findings F [--blast-actor B] [--blast-findings B] [--json]
+//! tw-bench accuracy-total RESULTS.jsonl [--check]  # totals over worlds, targets checked
 //! ```
+//!
+//! `accuracy` judges one simulated world (`tenantwatch simulate`): findings of `hunt --format
+//! jsonl` and results of `blast --format json` against its `truth.json` (see `accuracy`);
+//! `scripts/eval-accuracy.sh` runs it over many varied worlds.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -16,6 +22,8 @@ use std::time::Instant;
 
 use tw_ingest::{IngestOptions, ingest};
 
+mod accuracy;
+mod accuracy_total;
 mod hunt;
 mod mixed;
 
@@ -280,6 +288,71 @@ fn bench_ingest(paths: &[PathBuf], threads: usize) {
     );
 }
 
+fn exit_on_error(r: Result<u8, String>) {
+    match r {
+        Ok(0) => {}
+        Ok(code) => std::process::exit(i32::from(code)),
+        Err(e) => {
+            eprintln!("tw-bench: {e}");
+            std::process::exit(1);
+        }
+    }
+}
+
+fn read_text(path: &str) -> Result<String, String> {
+    std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))
+}
+
+fn read_json(path: &str) -> Result<serde_json::Value, String> {
+    serde_json::from_str(&read_text(path)?).map_err(|e| format!("{path}: {e}"))
+}
+
+/// `tw-bench accuracy`: one world judged against its truth.
+fn run_accuracy(flag: &dyn Fn(&str) -> Option<String>, as_json: bool) -> Result<u8, String> {
+    let truth_path = flag("--truth").ok_or("accuracy: --truth FILE is required")?;
+    let findings_path = flag("--findings").ok_or("accuracy: --findings FILE is required")?;
+    let truth = accuracy::Truth::from_json(&read_json(&truth_path)?)
+        .map_err(|e| format!("{truth_path}: {e}"))?;
+    let findings = accuracy::read_findings(&read_text(&findings_path)?, &truth)
+        .map_err(|e| format!("{findings_path}: {e}"))?;
+    let judge = |name: &str| -> Result<Option<accuracy::BlastScore>, String> {
+        match flag(name) {
+            None => Ok(None),
+            Some(p) => accuracy::blast(&truth, &read_json(&p)?)
+                .map(Some)
+                .map_err(|e| format!("{p}: {e}")),
+        }
+    };
+    let actor = judge("--blast-actor")?;
+    let from_findings = judge("--blast-findings")?;
+    let mut v = accuracy::world_json(&truth, &findings, actor.as_ref(), from_findings.as_ref());
+    if let Some(w) = flag("--world") {
+        v["world"] = serde_json::Value::String(w);
+    }
+    if as_json {
+        println!("{v}");
+    } else {
+        print!("{}", accuracy::world_text(&v));
+    }
+    Ok(0)
+}
+
+/// `tw-bench accuracy-total`: totals over worlds; with `--check`, exit 3 when a target is missed.
+fn run_accuracy_total(path: &str, check: bool) -> Result<u8, String> {
+    let t = accuracy_total::totals(&read_text(path)?).map_err(|e| format!("{path}: {e}"))?;
+    print!("{}", accuracy_total::text(&t));
+    let missed = accuracy_total::missed(&t);
+    if missed.is_empty() {
+        println!("targets: all met");
+        return Ok(0);
+    }
+    println!("targets missed:");
+    for m in &missed {
+        println!("  - {m}");
+    }
+    Ok(if check { 3 } else { 0 })
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let flag = |name: &str| {
@@ -335,10 +408,17 @@ fn main() {
                 std::process::exit(1);
             }
         }
+        Some("accuracy") => exit_on_error(run_accuracy(&flag, args.iter().any(|a| a == "--json"))),
+        Some("accuracy-total") if args.len() >= 2 => exit_on_error(run_accuracy_total(
+            &args[1],
+            args.iter().any(|a| a == "--check"),
+        )),
         _ => {
             eprintln!(
                 "usage: tw-bench gen DIR [--mb N] | tw-bench ingest PATH... [--threads N]\n       \
-                 tw-bench gen-mixed DIR [--mb N] | tw-bench hunt PATH... --rules DIR [--threads N] [--builtin]"
+                 tw-bench gen-mixed DIR [--mb N] | tw-bench hunt PATH... --rules DIR [--threads N] [--builtin]\n       \
+                 tw-bench accuracy --truth FILE --findings FILE [--blast-actor FILE] [--blast-findings FILE] [--json]\n       \
+                 tw-bench accuracy-total RESULTS.jsonl [--check]"
             );
             std::process::exit(1);
         }

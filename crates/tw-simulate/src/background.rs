@@ -295,6 +295,10 @@ impl<'w> Background<'w> {
                     return;
                 }
                 let sp = self.ev.index(t.sps.len());
+                if t.sps[sp].kind == SpKind::MailSettings {
+                    // Signs in only around its grant (the storyline).
+                    return;
+                }
                 let net = *self.ev.pick(&t.sps[sp].ips);
                 let resource = if t.sps[sp].kind == SpKind::Backup {
                     fp::EXCHANGE
@@ -390,52 +394,61 @@ impl<'w> Background<'w> {
                     out,
                 );
             }
-            Cat::Partner => {
-                let w = self.w;
-                let staff = w.partner_staff[self.ev.index(w.partner_staff.len())];
-                let net = *self.ev.pick(&w.partner_office);
-                let agent = Agent::Device(w.partner().users[staff].device);
-                let client = if self.ev.chance(0.6) {
-                    fp::O365_PORTAL
-                } else {
-                    fp::AZURE_PORTAL
-                };
-                self.push(
-                    at,
-                    ActKind::SignIn(SignIn {
-                        kind: SigninKind::Interactive,
-                        who: Who::Partner(staff),
-                        client: Client::FirstParty(client),
-                        resource: fp::AAD_GRAPH,
-                        net,
-                        agent,
-                        error: 0,
-                        key: Key::None,
-                    }),
-                    out,
-                );
-                let user = self.ev.index(nu);
-                let op = if self.ev.chance(0.5) {
-                    DirKind::ChangeLicense {
-                        user,
-                        sku: self.ev.index(names::SKUS.len()),
-                    }
-                } else {
-                    DirKind::ResetPassword { user }
-                };
-                let dt = 60_000 + self.ev.below(10 * 60_000) as i64;
-                self.push(
-                    at + dt,
-                    ActKind::Dir(DirOp {
-                        who: Who::Partner(staff),
-                        net,
-                        agent,
-                        op,
-                        ok: true,
-                    }),
-                    out,
-                );
-            }
+            Cat::Partner => self.partner(at, out),
         }
+    }
+
+    /// An honest reseller staff member at work in the tenant (office or VPN).
+    fn partner(&mut self, at: i64, out: &mut Vec<Act>) {
+        let nu = self.t.users.len();
+        let w = self.w;
+        let staff = w.partner_staff[self.ev.index(w.partner_staff.len())];
+        let mut net = *self.ev.pick(&w.partner_office);
+        if let Some(vpn) = w.partner_vpn
+            && self.ev.chance(0.35)
+        {
+            net = vpn;
+        }
+        let agent = Agent::Device(w.partner().users[staff].device);
+        let client = if self.ev.chance(0.6) {
+            fp::O365_PORTAL
+        } else {
+            fp::AZURE_PORTAL
+        };
+        self.push(
+            at,
+            ActKind::SignIn(SignIn {
+                kind: SigninKind::Interactive,
+                who: Who::Partner(staff),
+                client: Client::FirstParty(client),
+                resource: fp::AAD_GRAPH,
+                net,
+                agent,
+                error: 0,
+                key: Key::None,
+            }),
+            out,
+        );
+        let user = self.ev.index(nu);
+        let op = if self.ev.chance(0.5) {
+            DirKind::ChangeLicense {
+                user,
+                sku: self.ev.index(names::SKUS.len()),
+            }
+        } else {
+            DirKind::ResetPassword { user }
+        };
+        let dt = 60_000 + self.ev.below(10 * 60_000) as i64;
+        self.push(
+            at + dt,
+            ActKind::Dir(DirOp {
+                who: Who::Partner(staff),
+                net,
+                agent,
+                op,
+                ok: true,
+            }),
+            out,
+        );
     }
 }

@@ -69,6 +69,9 @@ fn run_tenant(w: &World, index: usize, scale: f64, logs: &Path) -> Result<Tenant
         }
         buf.sort_unstable_by_key(|a| (a.t, a.seq));
         for a in buf.iter() {
+            if a.t < t.log_start {
+                continue;
+            }
             if a.t < end {
                 files.emit(a).map_err(io_err(&dir))?;
             } else {
@@ -239,6 +242,10 @@ pub fn simulate(opts: &SimulateOptions, out_dir: &Path) -> Result<Summary, Error
         serde_json::to_vec_pretty(&truth).map_err(|e| Error::Internal(format!("truth: {e}")))?;
     text.push(b'\n');
     fs::write(&truth_path, text).map_err(io_err(&truth_path))?;
+    if w.vary.tenant_map {
+        let map = out_dir.join(crate::truth_vary::TENANT_MAP);
+        fs::write(&map, crate::truth_vary::tenant_map(&w)).map_err(io_err(&map))?;
+    }
     Ok(Summary {
         files: n_files,
         records,

@@ -17,7 +17,7 @@
 //!
 //! Modules: [`world`] (tenants, people, apps), [`story`] (the attack and look-alikes as abstract
 //! activities), [`background`] (scaled noise), [`writers`] (one module per physical format),
-//! [`truth`].
+//! [`truth`], [`variations`] (`--vary`: the ways a world can differ from the classic one).
 //!
 //! ```
 //! use tw_simulate::{simulate, SimulateOptions};
@@ -38,9 +38,14 @@ mod generate;
 pub mod names;
 pub mod rng;
 pub mod story;
+mod story_vary;
 pub mod truth;
+pub mod truth_vary;
+pub mod variations;
 pub mod world;
 pub mod writers;
+
+pub use variations::Variations;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -58,6 +63,8 @@ pub struct SimulateOptions {
     pub seed: u64,
     /// Multiplier of the benign background volume (0: the storyline only).
     pub scale: f64,
+    /// Variations of the world (none: the classic world).
+    pub vary: Variations,
 }
 
 impl Default for SimulateOptions {
@@ -68,6 +75,7 @@ impl Default for SimulateOptions {
             days: 14,
             seed: 20201214,
             scale: 1.0,
+            vary: Variations::default(),
         }
     }
 }
@@ -93,6 +101,12 @@ impl SimulateOptions {
             return bad(format!(
                 "--scale must be a number in 0..=100000 (got {})",
                 self.scale
+            ));
+        }
+        if !(1..=5).contains(&self.vary.stolen_accounts) {
+            return bad(format!(
+                "--stolen-accounts must be 1..=5 (the reseller has 6 delegated admins; got {})",
+                self.vary.stolen_accounts
             ));
         }
         Ok(())

@@ -17,6 +17,9 @@ use crate::world::{DAY, ForwardVariant, HOUR, Net, SpKind, Strike, Tenant, World
 pub enum Technique {
     /// The partner's delegated account signs in from the attacker's infrastructure.
     PartnerSigninNewInfra,
+    /// The partner's delegated account signs in as the attacker through the partner's own VPN
+    /// egress, an address honest staff share (only with `--partner-vpn`; not in [`Self::ALL`]).
+    PartnerSigninSharedInfra,
     /// A credential is added to a service principal or its application.
     SpCredentialAdded,
     /// A mail permission is granted to the service principal.
@@ -41,7 +44,7 @@ pub enum Technique {
 }
 
 impl Technique {
-    /// Every technique.
+    /// Every technique of the classic world.
     pub const ALL: [Technique; 11] = [
         Technique::PartnerSigninNewInfra,
         Technique::SpCredentialAdded,
@@ -60,6 +63,7 @@ impl Technique {
     pub fn as_str(self) -> &'static str {
         match self {
             Technique::PartnerSigninNewInfra => "partner_signin_new_infra",
+            Technique::PartnerSigninSharedInfra => "partner_signin_shared_infra",
             Technique::SpCredentialAdded => "sp_credential_added",
             Technique::MailPermissionGranted => "mail_permission_granted",
             Technique::SpSigninNewCredential => "sp_signin_new_credential",
@@ -475,15 +479,15 @@ pub struct Act {
 }
 
 /// Collects a tenant's storyline.
-struct Story<'w> {
-    w: &'w World,
-    t: &'w Tenant,
-    rng: Rng,
-    acts: Vec<Act>,
+pub(crate) struct Story<'w> {
+    pub(crate) w: &'w World,
+    pub(crate) t: &'w Tenant,
+    pub(crate) rng: Rng,
+    pub(crate) acts: Vec<Act>,
 }
 
 impl Story<'_> {
-    fn push(&mut self, t: i64, mal: Option<Technique>, kind: ActKind) {
+    pub(crate) fn push(&mut self, t: i64, mal: Option<Technique>, kind: ActKind) {
         if t < self.w.start || t >= self.w.end {
             return;
         }
@@ -498,12 +502,12 @@ impl Story<'_> {
         });
     }
 
-    fn jitter(&mut self, max_ms: i64) -> i64 {
+    pub(crate) fn jitter(&mut self, max_ms: i64) -> i64 {
         self.rng.below(max_ms.max(1) as u64) as i64
     }
 
     /// A moment in local office hours on a weekday on or after day `day` (0-based).
-    fn office_time(&mut self, day: i64, place_offset: i64) -> i64 {
+    pub(crate) fn office_time(&mut self, day: i64, place_offset: i64) -> i64 {
         let mut d = day;
         for _ in 0..7 {
             let weekday = (self.w.start / DAY + d + 3).rem_euclid(7); // 0 = Monday
@@ -516,7 +520,7 @@ impl Story<'_> {
         self.w.start + d * DAY + (local_hour - place_offset) * HOUR + self.jitter(HOUR)
     }
 
-    fn user_net(&mut self, u: usize) -> Net {
+    pub(crate) fn user_net(&mut self, u: usize) -> Net {
         if self.rng.chance(0.7) {
             *self.rng.pick(&self.t.office)
         } else {
@@ -524,7 +528,7 @@ impl Story<'_> {
         }
     }
 
-    fn admin(&mut self) -> usize {
+    pub(crate) fn admin(&mut self) -> usize {
         let admins: Vec<usize> = self.t.admins().collect();
         if admins.is_empty() {
             0
@@ -596,9 +600,19 @@ impl Story<'_> {
         }
     }
 
-    /// An honest partner visit: sign-in from the office, then routine changes.
-    fn partner_visit(&mut self, t: i64, staff: usize) {
-        let net = *self.rng.pick(&self.w.partner_office);
+    /// An honest partner visit: sign-in from the office (or its VPN), then routine changes.
+    pub(crate) fn partner_visit(&mut self, t: i64, staff: usize) {
+        let mut net = *self.rng.pick(&self.w.partner_office);
+        if let Some(vpn) = self.w.partner_vpn
+            && self.rng.chance(0.35)
+        {
+            net = vpn;
+        }
+        self.partner_visit_from(t, staff, net);
+    }
+
+    /// An honest partner visit from `net`.
+    pub(crate) fn partner_visit_from(&mut self, t: i64, staff: usize, net: Net) {
         let agent = Agent::Device(self.w.partner().users[staff].device);
         self.partner_signin(t, staff, net, agent, None);
         let n = self.rng.between(1, 3);
@@ -628,7 +642,7 @@ impl Story<'_> {
         }
     }
 
-    fn dir(
+    pub(crate) fn dir(
         &mut self,
         t: i64,
         mal: Option<Technique>,
@@ -650,7 +664,7 @@ impl Story<'_> {
         );
     }
 
-    fn sp_signin(
+    pub(crate) fn sp_signin(
         &mut self,
         t: i64,
         mal: Option<Technique>,
@@ -675,10 +689,16 @@ impl Story<'_> {
         );
     }
 
-    /// The attacker in the reseller's own tenant.
+    /// The attacker in the reseller's own tenant, with every stolen account.
     fn attacker_at_home(&mut self) {
+        for &acct in &self.w.attack.stolen {
+            self.account_at_home(acct);
+        }
+    }
+
+    /// The attacker signing in as one stolen account in the reseller's own tenant.
+    fn account_at_home(&mut self, acct: usize) {
         let w = self.w;
-        let acct = w.partner_account;
         let a = &w.attack;
         let mut t = a.start - self.rng.between(1, 3) as i64 * HOUR + self.jitter(HOUR);
         let mut day = 0;
@@ -727,18 +747,25 @@ impl Story<'_> {
     fn strike(&mut self, s: &Strike) {
         let w = self.w;
         let a = &w.attack;
-        let acct = w.partner_account;
-        let admin_net = a.ips[(s.tenant + 1) % 2];
-        let app_net = a.ips[2 + s.tenant % (a.ips.len() - 2).max(1)];
+        let acct = s.account;
+        let attacker_net = a.ips[(s.tenant + 1) % 2];
+        let admin_net = match w.partner_vpn {
+            Some(vpn) if s.via_vpn => vpn,
+            _ => attacker_net,
+        };
+        let app_net = if w.vary.attacker_reuse {
+            attacker_net
+        } else {
+            a.ips[2 + s.tenant % (a.ips.len() - 2).max(1)]
+        };
         let t0 = s.visit;
         use Technique as T;
-        self.partner_signin(
-            t0,
-            acct,
-            admin_net,
-            AGENT_PS,
-            Some(T::PartnerSigninNewInfra),
-        );
+        let signin_tech = if s.via_vpn && w.partner_vpn.is_some() {
+            T::PartnerSigninSharedInfra
+        } else {
+            T::PartnerSigninNewInfra
+        };
+        self.partner_signin(t0, acct, admin_net, AGENT_PS, Some(signin_tech));
         let key = self.rng.next_u128();
         let mut at = t0 + 4 * 60_000 + self.jitter(5 * 60_000);
         let op = if s.via_application {
@@ -1178,7 +1205,9 @@ impl Story<'_> {
             self.partner_visit(at, staff);
         }
         let a = &w.attack;
-        if self.t.index == a.owner_busy {
+        if self.t.index == a.owner_busy && w.vary.owner_habits {
+            self.owner_habit(w.partner_account);
+        } else if self.t.index == a.owner_busy {
             // The stolen account's owner keeps working here, from the office, during the attack.
             let first_day = (a.start - w.start) / DAY;
             let mut placed = false;
@@ -1199,7 +1228,12 @@ impl Story<'_> {
             let day = ((s.visit - w.start) / DAY - 1 - self.rng.below(3) as i64).max(0);
             let at = self.office_time(day, off);
             if at < s.visit {
-                self.partner_visit(at, w.partner_account);
+                self.partner_visit(at, s.account);
+            }
+        }
+        for &(t, acct) in &w.attack.decoys {
+            if t == self.t.index {
+                self.owner_habit(acct);
             }
         }
     }
@@ -1224,6 +1258,12 @@ pub fn storyline(w: &World, index: usize) -> Vec<Act> {
             s.backup(sp);
         }
         s.lookalikes();
+        if let Some((sp, service)) = t.mass_reader {
+            s.mass_reader(sp, service);
+        }
+        if let Some(m) = t.mail_settings {
+            s.admin_consent(m);
+        }
         if let Some(strike) = w.strike(index) {
             s.strike(strike);
         }

@@ -30,7 +30,7 @@ pub struct MaliciousRecord {
     pub time: i64,
 }
 
-fn ser_time<S: serde::Serializer>(t: &i64, s: S) -> Result<S::Ok, S::Error> {
+pub(crate) fn ser_time<S: serde::Serializer>(t: &i64, s: S) -> Result<S::Ok, S::Error> {
     s.collect_str(&Timestamp(*t))
 }
 
@@ -118,6 +118,24 @@ pub struct Truth {
     pub files: BTreeMap<String, u64>,
     /// All tenants.
     pub tenants: Vec<TenantInfo>,
+    /// What the world's variations add (only in varied worlds).
+    #[serde(flatten)]
+    pub varied: Option<crate::truth_vary::VariedTruth>,
+}
+
+fn signin_format(f: SigninFormat) -> &'static str {
+    match f {
+        SigninFormat::GraphBeta => "signin.graph_json",
+        _ => "signin.azure_monitor",
+    }
+}
+
+fn audit_format(f: AuditFormat) -> &'static str {
+    match f {
+        AuditFormat::GraphJson => "directory_audit.graph_json",
+        AuditFormat::LogAnalyticsCsv => "directory_audit.log_analytics_csv",
+        AuditFormat::AzureMonitor => "directory_audit.azure_monitor",
+    }
 }
 
 fn formats(w: &World, i: usize) -> Vec<&'static str> {
@@ -127,19 +145,14 @@ fn formats(w: &World, i: usize) -> Vec<&'static str> {
             UalFormat::MgmtApiLines | UalFormat::MgmtApiArray => "ual.mgmt_api_json",
             UalFormat::PurviewCsv | UalFormat::PurviewCsvClassic => "ual.purview_csv",
         },
-        match p.signin {
-            SigninFormat::GraphBeta => "signin.graph_json",
-            _ => "signin.azure_monitor",
-        },
-        match p.audit {
-            AuditFormat::GraphJson => "directory_audit.graph_json",
-            AuditFormat::LogAnalyticsCsv => "directory_audit.log_analytics_csv",
-            AuditFormat::AzureMonitor => "directory_audit.azure_monitor",
-        },
+        signin_format(p.signin),
+        audit_format(p.audit),
     ];
     if p.graph_activity {
         v.push("graph_activity.azure_monitor");
     }
+    v.extend(p.signin2.map(signin_format));
+    v.extend(p.audit2.map(audit_format));
     v
 }
 
@@ -208,5 +221,6 @@ pub fn assemble(
         malicious,
         files,
         tenants,
+        varied: w.vary.any().then(|| crate::truth_vary::varied(w)),
     }
 }

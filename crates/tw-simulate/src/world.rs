@@ -81,6 +81,12 @@ pub enum SpKind {
     LineOfBusiness,
     /// The third-party backup service that reads every mailbox.
     Backup,
+    /// A backup, archiving or e-discovery service reading a few mailboxes at a time from a
+    /// rotating pool of its cloud provider's addresses (`--mass-readers`).
+    MassReader,
+    /// A mail-settings application (signatures, mail flow) the tenant's own admin consented to
+    /// with a high mail permission (`--admin-consents`).
+    MailSettings,
 }
 
 /// An application's service principal in one tenant.
@@ -150,6 +156,13 @@ pub struct Profile {
     pub audit: AuditFormat,
     /// Microsoft Graph activity logs were collected.
     pub graph_activity: bool,
+    /// Sign-ins exported a second time in another format (`--dual-exports`).
+    pub signin2: Option<SigninFormat>,
+    /// Directory audit exported a second time in another format (`--dual-exports`).
+    pub audit2: Option<AuditFormat>,
+    /// The directory audit export (Graph, no tenant id in its records) sits alone in its own
+    /// folder (`--missing-tenant-ids`).
+    pub audit_alone: bool,
     /// Sign-in files are gzipped.
     pub gzip_signins: bool,
     /// The unified audit log file is gzipped.
@@ -218,15 +231,65 @@ pub struct Tenant {
     pub backup: Option<usize>,
     /// Benign look-alikes staged here.
     pub lookalikes: Lookalikes,
+    /// First moment of this tenant's logs (the period start unless `--mid-routine-start`).
+    pub log_start: i64,
+    /// How the tenant's export folder is named and laid out.
+    pub layout: Layout,
+    /// Index of a mass-reading service's service principal in `sps`, and which service it is.
+    pub mass_reader: Option<(usize, usize)>,
+    /// An admin-consented mail-settings application (`--admin-consents`).
+    pub mail_settings: Option<MailSettings>,
+}
+
+/// How a tenant's export folder is named and laid out (`--folder-names`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Layout {
+    /// `customers/<slug>/{ual,entra}/` (the reseller: `reseller-<slug>/`).
+    Classic,
+    /// `<Company Name> - logs <date>/{ual,entra}/`.
+    CompanyDated(String),
+    /// `<folder>/Output/{UnifiedAuditLog,EntraID}/`, as Extractor-Suite writes.
+    ExtractorSuite(String),
+    /// `<tenant id>/{ual,entra}/`.
+    Guid,
+    /// `<folder>/{purview,graph}/`: the Graph exports in a folder called `graph`.
+    Graph(String),
 }
 
 impl Tenant {
     /// Folder of this tenant relative to `logs/` (inside the archive when zipped).
     pub fn folder(&self) -> String {
+        match &self.layout {
+            Layout::Classic => {}
+            Layout::CompanyDated(f) | Layout::ExtractorSuite(f) | Layout::Graph(f) => {
+                return f.clone();
+            }
+            Layout::Guid => return self.id.clone(),
+        }
         if self.is_partner {
             format!("reseller-{}", self.slug)
         } else {
             format!("customers/{}", self.slug)
+        }
+    }
+
+    /// Where a file planned as `ual/<name>` or `entra/<name>` goes in this tenant's layout;
+    /// `tenantless` files (Graph directory audits) go to a folder of their own when the profile
+    /// says so.
+    pub fn place_rel(&self, rel: &str, tenantless: bool) -> String {
+        let (top, name) = rel.split_once('/').unwrap_or(("", rel));
+        let entra = top == "entra";
+        let dir = match (&self.layout, entra) {
+            (Layout::ExtractorSuite(_), false) => "Output/UnifiedAuditLog",
+            (Layout::ExtractorSuite(_), true) => "Output/EntraID",
+            (Layout::Graph(_), false) => "purview",
+            (Layout::Graph(_), true) => "graph",
+            _ => top,
+        };
+        if tenantless && self.profile.audit_alone {
+            format!("{dir}/AuditLogs/{name}")
+        } else {
+            format!("{dir}/{name}")
         }
     }
 
@@ -280,6 +343,10 @@ pub struct Strike {
     pub forward: Option<ForwardVariant>,
     /// Mailboxes the attacker reads (user indexes).
     pub mailboxes: Vec<usize>,
+    /// The stolen account used here (user index in the reseller's tenant).
+    pub account: usize,
+    /// The attacker comes through the reseller's VPN egress here (`--partner-vpn`).
+    pub via_vpn: bool,
 }
 
 /// The attacker.
@@ -301,6 +368,35 @@ pub struct Attack {
     pub key_name: String,
     /// Untouched partner customer in which the compromised account's owner works during the attack.
     pub owner_busy: usize,
+    /// Every stolen account (user indexes in the reseller's tenant; the first is the partner
+    /// account), more than one with `--stolen-accounts`.
+    pub stolen: Vec<usize>,
+    /// Further untouched customers where a stolen account's owner keeps working honestly
+    /// (`--owner-habits`): (tenant, account).
+    pub decoys: Vec<(usize, usize)>,
+}
+
+/// A mail-settings application a tenant's admin grants a high mail permission.
+#[derive(Debug, Clone, Copy)]
+pub struct MailSettings {
+    /// Index of its service principal in the tenant's `sps`.
+    pub sp: usize,
+    /// The consenting admin (user index).
+    pub admin: usize,
+    /// The application already worked in the tenant before the grant (a permission added to an
+    /// application in use) rather than arriving with it.
+    pub seen_before: bool,
+}
+
+/// A backup, archiving or e-discovery service reading mailboxes from a cloud address pool.
+#[derive(Debug, Clone)]
+pub struct MassReader {
+    /// Display name.
+    pub name: String,
+    /// Application id.
+    pub app_id: String,
+    /// Its provider's egress addresses (several /24s of one network), used in turn.
+    pub pool: Vec<Net>,
 }
 
 /// The whole world of the case.
@@ -332,6 +428,14 @@ pub struct World {
     pub harmless_app: (String, String),
     /// The attack.
     pub attack: Attack,
+    /// The variations of this world.
+    pub vary: crate::Variations,
+    /// The reseller's VPN egress address, used by its honest staff (`--partner-vpn`).
+    pub partner_vpn: Option<Net>,
+    /// Mass-reading services (`--mass-readers`).
+    pub mass_readers: Vec<MassReader>,
+    /// Mail-settings application: name and application id (`--admin-consents`).
+    pub mail_settings_app: (String, String),
 }
 
 impl World {
@@ -351,7 +455,7 @@ impl World {
     }
 }
 
-fn net_in(rng: &mut Rng, octets: &[u8], place: &'static Place) -> Net {
+pub(crate) fn net_in(rng: &mut Rng, octets: &[u8], place: &'static Place) -> Net {
     Net {
         ip: [
             *rng.pick(octets),
@@ -374,7 +478,7 @@ fn office(rng: &mut Rng, place: &'static Place, hosts: u64) -> Vec<Net> {
         .collect()
 }
 
-fn guid(rng: &mut Rng) -> String {
+pub(crate) fn guid(rng: &mut Rng) -> String {
     guid_string(rng.next_u128())
 }
 
@@ -439,7 +543,7 @@ fn users(rng: &mut Rng, n: usize, domain: &str, place: &'static Place, admins: u
     out
 }
 
-fn cloud_ips(rng: &mut Rng, n: usize) -> Vec<Net> {
+pub(crate) fn cloud_ips(rng: &mut Rng, n: usize) -> Vec<Net> {
     let place = rng.pick(names::CLOUD_PLACES);
     (0..n)
         .map(|_| net_in(rng, names::CLOUD_OCTETS, place))
@@ -577,6 +681,9 @@ pub fn build(opts: &SimulateOptions) -> World {
                 signin: SigninFormat::GraphBeta,
                 audit: AuditFormat::LogAnalyticsCsv,
                 graph_activity: true,
+                signin2: None,
+                audit2: None,
+                audit_alone: false,
                 gzip_signins: false,
                 gzip_ual: false,
                 zipped: false,
@@ -588,6 +695,10 @@ pub fn build(opts: &SimulateOptions) -> World {
             exo_org,
             backup: None,
             lookalikes: Lookalikes::default(),
+            log_start: start,
+            layout: Layout::Classic,
+            mass_reader: None,
+            mail_settings: None,
         });
     }
 
@@ -711,6 +822,8 @@ pub fn build(opts: &SimulateOptions) -> World {
             failed,
             forward,
             mailboxes: mbs,
+            account: partner_account,
+            via_vpn: false,
         });
     }
     // A single-tenant app is needed to add a credential to the application registration.
@@ -780,7 +893,7 @@ pub fn build(opts: &SimulateOptions) -> World {
         };
     }
 
-    World {
+    let mut w = World {
         seed,
         start,
         days,
@@ -802,6 +915,16 @@ pub fn build(opts: &SimulateOptions) -> World {
             issuer,
             key_name,
             owner_busy,
+            stolen: vec![partner_account],
+            decoys: Vec::new(),
         },
+        vary: opts.vary.clone(),
+        partner_vpn: None,
+        mass_readers: Vec::new(),
+        mail_settings_app: (String::new(), String::new()),
+    };
+    if opts.vary.any() {
+        crate::variations::apply(&mut w, &order, &untouched);
     }
+    w
 }

@@ -23,6 +23,7 @@ fn background_volume_is_linear_in_scale() {
         days: 5,
         seed: 5,
         scale,
+        ..SimulateOptions::default()
     };
     let t0 = truth(&run(&d.0, "s0", &opts(0.0)));
     let t1 = truth(&run(&d.0, "s1", &opts(1.0)));

@@ -25,6 +25,7 @@ fn case(
         days: 5,
         seed: 99,
         scale: 0.3,
+        ..SimulateOptions::default()
     };
     let c = run(&d.0, "case", &opts);
     let t = truth(&c);

@@ -60,7 +60,12 @@ pub fn record(c: Ctx<'_>, a: &Act, b: &mut Vec<u8>) {
                     .filter(|st| st.sp == s && !st.failed && a.t > st.visit)
                     .map(|st| st.role.value);
             match (sp.kind, granted) {
-                (crate::world::SpKind::Backup, _) => "Mail.Read User.Read.All",
+                (crate::world::SpKind::Backup | crate::world::SpKind::MassReader, _) => {
+                    "Mail.Read User.Read.All"
+                }
+                (crate::world::SpKind::MailSettings, _) => {
+                    "MailboxSettings.ReadWrite Mail.ReadWrite"
+                }
                 (_, Some("Mail.ReadWrite")) => "User.Read.All Mail.ReadWrite",
                 (_, Some("Mail.Read")) => "User.Read.All Mail.Read",
                 _ => "User.Read.All",

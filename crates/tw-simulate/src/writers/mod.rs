@@ -270,7 +270,7 @@ pub struct TenantFiles<'a> {
     place: Placement,
     specs: Vec<FileSpec>,
     files: Vec<Option<OutFile>>,
-    slots: [Option<usize>; CHANNELS],
+    slots: Slots,
     rec: Vec<u8>,
     aux: Vec<u8>,
     aux2: Vec<u8>,
@@ -286,144 +286,166 @@ fn date(ms: i64) -> String {
     s
 }
 
-/// The files a tenant's export profile produces, and which channel writes where.
-pub fn plan(w: &World, t: &Tenant) -> (Vec<FileSpec>, [Option<usize>; CHANNELS]) {
-    let p = t.profile;
-    let range = format!("{}_{}", date(w.start), date(w.end - 1));
-    let mut specs = Vec::new();
-    let mut slots = [None; CHANNELS];
-    let mut add =
-        |specs: &mut Vec<FileSpec>, c: &[Channel], rel: String, framing, shape, gzip: bool| {
-            let rel = if gzip { format!("{rel}.gz") } else { rel };
-            specs.push(FileSpec {
-                rel,
-                framing,
-                shape,
-                gzip,
-            });
-            for ch in c {
-                slots[channel_index(*ch)] = Some(specs.len() - 1);
-            }
+/// Which files each channel writes to (a channel exported twice writes to two files).
+pub type Slots = [Vec<usize>; CHANNELS];
+
+/// The files of a tenant's plan as they are being added.
+struct Planner<'a> {
+    t: &'a Tenant,
+    specs: Vec<FileSpec>,
+    slots: Slots,
+}
+
+impl Planner<'_> {
+    fn add(&mut self, c: &[Channel], rel: String, framing: Framing, shape: Shape, gzip: bool) {
+        let rel = self.t.place_rel(&rel, shape == Shape::AuditGraph);
+        let rel = if gzip { format!("{rel}.gz") } else { rel };
+        self.specs.push(FileSpec {
+            rel,
+            framing,
+            shape,
+            gzip,
+        });
+        for ch in c {
+            self.slots[channel_index(*ch)].push(self.specs.len() - 1);
+        }
+    }
+
+    fn ual(&mut self, range: &str) {
+        let p = self.t.profile;
+        let (rel, framing, shape) = match p.ual {
+            UalFormat::MgmtApiLines => (
+                format!("ual/UnifiedAuditLog_{range}.json"),
+                Framing::Lines,
+                Shape::UalMgmtApi,
+            ),
+            UalFormat::MgmtApiArray => (
+                format!("ual/AuditData_{range}.json"),
+                Framing::PsArray,
+                Shape::UalMgmtApi,
+            ),
+            UalFormat::PurviewCsv => (
+                format!("ual/Audit_Search_{range}.csv"),
+                Framing::Csv {
+                    header: ual_purview_csv::HEADER,
+                },
+                Shape::UalPurview,
+            ),
+            UalFormat::PurviewCsvClassic => (
+                format!("ual/AuditLog_{range}.csv"),
+                Framing::Csv {
+                    header: ual_purview_csv::HEADER_CLASSIC,
+                },
+                Shape::UalPurviewClassic,
+            ),
         };
-    let (rel, framing, shape) = match p.ual {
-        UalFormat::MgmtApiLines => (
-            format!("ual/UnifiedAuditLog_{range}.json"),
-            Framing::Lines,
-            Shape::UalMgmtApi,
-        ),
-        UalFormat::MgmtApiArray => (
-            format!("ual/AuditData_{range}.json"),
-            Framing::PsArray,
-            Shape::UalMgmtApi,
-        ),
-        UalFormat::PurviewCsv => (
-            format!("ual/Audit_Search_{range}.csv"),
-            Framing::Csv {
-                header: ual_purview_csv::HEADER,
-            },
-            Shape::UalPurview,
-        ),
-        UalFormat::PurviewCsvClassic => (
-            format!("ual/AuditLog_{range}.csv"),
-            Framing::Csv {
-                header: ual_purview_csv::HEADER_CLASSIC,
-            },
-            Shape::UalPurviewClassic,
-        ),
-    };
-    add(&mut specs, &[Channel::Ual], rel, framing, shape, p.gzip_ual);
-    let gz = p.gzip_signins;
-    match p.signin {
-        SigninFormat::GraphBeta => {
-            for (c, name) in [
-                (Channel::SigninInteractive, "interactiveUser"),
-                (Channel::SigninNonInteractive, "nonInteractiveUser"),
-                (Channel::SigninSp, "servicePrincipal"),
-            ] {
-                add(
-                    &mut specs,
-                    &[c],
-                    format!("entra/signIns_{name}.json"),
-                    Framing::GraphPages {
+        self.add(&[Channel::Ual], rel, framing, shape, p.gzip_ual);
+    }
+
+    fn signins(&mut self, format: SigninFormat) {
+        let gz = self.t.profile.gzip_signins;
+        match format {
+            SigninFormat::GraphBeta => {
+                for (c, name) in [
+                    (Channel::SigninInteractive, "interactiveUser"),
+                    (Channel::SigninNonInteractive, "nonInteractiveUser"),
+                    (Channel::SigninSp, "servicePrincipal"),
+                ] {
+                    let framing = Framing::GraphPages {
                         context: signin_graph::CONTEXT,
                         page: 500,
-                    },
-                    Shape::SigninGraph,
-                    gz,
-                );
+                    };
+                    let rel = format!("entra/signIns_{name}.json");
+                    self.add(&[c], rel, framing, Shape::SigninGraph, gz);
+                }
             }
-        }
-        SigninFormat::AzureMonitorStorage => {
-            for (c, name) in [
-                (Channel::SigninInteractive, "signinlogs"),
-                (
+            SigninFormat::AzureMonitorStorage => {
+                for (c, name) in [
+                    (Channel::SigninInteractive, "signinlogs"),
+                    (
+                        Channel::SigninNonInteractive,
+                        "noninteractiveusersigninlogs",
+                    ),
+                    (Channel::SigninSp, "serviceprincipalsigninlogs"),
+                ] {
+                    let rel = format!("entra/insights-logs-{name}.json");
+                    self.add(&[c], rel, Framing::Lines, Shape::SigninAzureMonitor, gz);
+                }
+            }
+            SigninFormat::AzureMonitorEventHub => self.add(
+                &[
+                    Channel::SigninInteractive,
                     Channel::SigninNonInteractive,
-                    "noninteractiveusersigninlogs",
-                ),
-                (Channel::SigninSp, "serviceprincipalsigninlogs"),
-            ] {
-                add(
-                    &mut specs,
-                    &[c],
-                    format!("entra/insights-logs-{name}.json"),
-                    Framing::Lines,
-                    Shape::SigninAzureMonitor,
-                    gz,
-                );
-            }
+                    Channel::SigninSp,
+                ],
+                "entra/eventhub-entra-signins.json".into(),
+                Framing::Records { per: 100 },
+                Shape::SigninAzureMonitor,
+                gz,
+            ),
         }
-        SigninFormat::AzureMonitorEventHub => add(
-            &mut specs,
-            &[
-                Channel::SigninInteractive,
-                Channel::SigninNonInteractive,
-                Channel::SigninSp,
-            ],
-            "entra/eventhub-entra-signins.json".into(),
-            Framing::Records { per: 100 },
-            Shape::SigninAzureMonitor,
-            gz,
-        ),
     }
-    let (rel, framing, shape) = match p.audit {
-        AuditFormat::GraphJson => (
-            "entra/directoryAudits.json".to_string(),
-            Framing::GraphPages {
-                context: audit_graph::CONTEXT,
-                page: 500,
-            },
-            Shape::AuditGraph,
-        ),
-        AuditFormat::LogAnalyticsCsv => (
-            format!("entra/AuditLogs_{range}.csv"),
-            Framing::Csv {
-                header: audit_log_analytics_csv::HEADER,
-            },
-            Shape::AuditLogAnalyticsCsv,
-        ),
-        AuditFormat::AzureMonitor => (
-            "entra/insights-logs-auditlogs.json".to_string(),
-            Framing::Lines,
-            Shape::AuditAzureMonitor,
-        ),
+
+    fn audit(&mut self, format: AuditFormat, range: &str) {
+        let (rel, framing, shape) = match format {
+            AuditFormat::GraphJson => (
+                "entra/directoryAudits.json".to_string(),
+                Framing::GraphPages {
+                    context: audit_graph::CONTEXT,
+                    page: 500,
+                },
+                Shape::AuditGraph,
+            ),
+            AuditFormat::LogAnalyticsCsv => (
+                format!("entra/AuditLogs_{range}.csv"),
+                Framing::Csv {
+                    header: audit_log_analytics_csv::HEADER,
+                },
+                Shape::AuditLogAnalyticsCsv,
+            ),
+            AuditFormat::AzureMonitor => (
+                "entra/insights-logs-auditlogs.json".to_string(),
+                Framing::Lines,
+                Shape::AuditAzureMonitor,
+            ),
+        };
+        self.add(&[Channel::Audit], rel, framing, shape, false);
+    }
+}
+
+/// The files a tenant's export profile produces, and which channel writes where.
+pub fn plan(w: &World, t: &Tenant) -> (Vec<FileSpec>, Slots) {
+    let p = t.profile;
+    let range = format!("{}_{}", date(w.start), date(w.end - 1));
+    let mut pl = Planner {
+        t,
+        specs: Vec::new(),
+        slots: std::array::from_fn(|_| Vec::new()),
     };
-    add(&mut specs, &[Channel::Audit], rel, framing, shape, false);
+    pl.ual(&range);
+    pl.signins(p.signin);
+    pl.audit(p.audit, &range);
     if p.graph_activity {
         let framing = if p.signin == SigninFormat::AzureMonitorEventHub {
             Framing::Records { per: 100 }
         } else {
             Framing::Lines
         };
-        add(
-            &mut specs,
+        pl.add(
             &[Channel::GraphActivity],
             "entra/insights-logs-microsoftgraphactivitylogs.json".into(),
             framing,
             Shape::GraphActivity,
-            gz,
+            p.gzip_signins,
         );
     }
-    (specs, slots)
+    if let Some(f) = p.signin2 {
+        pl.signins(f);
+    }
+    if let Some(f) = p.audit2 {
+        pl.audit(f, &range);
+    }
+    (pl.specs, pl.slots)
 }
 
 impl<'a> TenantFiles<'a> {
@@ -524,9 +546,14 @@ impl<'a> TenantFiles<'a> {
     }
 
     fn write(&mut self, ch: Channel, act: &Act) -> io::Result<()> {
-        let Some(i) = self.slots[channel_index(ch)] else {
-            return Ok(());
-        };
+        for k in 0..self.slots[channel_index(ch)].len() {
+            let i = self.slots[channel_index(ch)][k];
+            self.write_to(i, act)?;
+        }
+        Ok(())
+    }
+
+    fn write_to(&mut self, i: usize, act: &Act) -> io::Result<()> {
         let shape = self.specs[i].shape;
         let framing = self.specs[i].framing;
         self.render(shape, act);

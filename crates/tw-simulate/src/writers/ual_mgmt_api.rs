@@ -337,8 +337,12 @@ fn directory(c: Ctx<'_>, a: &Act, d: &DirOp, b: &mut Vec<u8>) {
 
 /// Whether an application reads mail through Exchange Web Services (else Microsoft Graph).
 fn via_ews(c: &Ctx<'_>, sp: usize) -> bool {
-    if c.sp(sp).kind == SpKind::Backup {
+    let s = c.sp(sp);
+    if s.kind == SpKind::Backup {
         return true;
+    }
+    if matches!(s.kind, SpKind::MassReader | SpKind::MailSettings) {
+        return s.role.resource.app_id == fp::EXCHANGE.app_id;
     }
     c.w.strike(c.t.index)
         .is_some_and(|s| s.sp == sp && s.role.resource.app_id == fp::EXCHANGE.app_id)

@@ -39,6 +39,7 @@ pub fn small(seed: u64, scale: f64) -> SimulateOptions {
         days: 4,
         seed,
         scale,
+        ..SimulateOptions::default()
     }
 }
 
