@@ -362,7 +362,9 @@ fn rest_of(f: &Finding) -> String {
 /// same follow-up records after leads that are copies of one action).
 fn tie_copies(findings: &[Finding]) -> Sets {
     let mut sets = Sets((0..findings.len()).collect());
-    let mut first: HashMap<(Option<&str>, String), usize> = HashMap::new();
+    // Record, request and audit ids are GUIDs unique across tenants: a copy whose export names
+    // no tenant (Graph `directoryAudits` pages) still finds its twin.
+    let mut first: HashMap<String, usize> = HashMap::new();
     let rests: Vec<String> = findings.iter().map(rest_of).collect();
     for (i, f) in findings.iter().enumerate() {
         // A record matched by several rules is one action.
@@ -377,7 +379,7 @@ fn tie_copies(findings: &[Finding]) -> Sets {
             .flat_map(|id| id.ids.iter().cloned());
         for key in ids.chain(record) {
             let key = format!("{}{key}", rests[i]);
-            match first.entry((f.tenant_id.as_deref(), key)) {
+            match first.entry(key) {
                 std::collections::hash_map::Entry::Occupied(e) => sets.union(*e.get(), i),
                 std::collections::hash_map::Entry::Vacant(e) => {
                     e.insert(i);
@@ -390,11 +392,11 @@ fn tie_copies(findings: &[Finding]) -> Sets {
 }
 
 /// Pairs the unified audit log copy of a directory change with its directory audit copy: same
-/// tenant, operation and correlation id, times within [`CHANGE_TOLERANCE_MS`], and — when a
+/// operation and correlation id, same tenant (or one copy naming none), times within [`CHANGE_TOLERANCE_MS`], and — when a
 /// correlation holds several such changes — the only pair naming a common target. Ambiguous
 /// pairs are left apart.
 fn tie_changes(findings: &[Finding], rests: &[String], sets: &mut Sets) {
-    type Key<'a> = (Option<&'a str>, &'a str, &'a str, &'a str);
+    type Key<'a> = (&'a str, &'a str, &'a str);
     let mut groups: BTreeMap<Key<'_>, Vec<usize>> = BTreeMap::new();
     for (i, f) in findings.iter().enumerate() {
         let Some(c) = f.merged.identity.as_ref().and_then(|id| id.change.as_ref()) else {
@@ -402,12 +404,7 @@ fn tie_changes(findings: &[Finding], rests: &[String], sets: &mut Sets) {
         };
         for corr in &c.correlations {
             groups
-                .entry((
-                    f.tenant_id.as_deref(),
-                    c.operation.as_str(),
-                    corr.as_str(),
-                    rests[i].as_str(),
-                ))
+                .entry((c.operation.as_str(), corr.as_str(), rests[i].as_str()))
                 .or_default()
                 .push(i);
         }
@@ -434,9 +431,18 @@ fn tie_changes(findings: &[Finding], rests: &[String], sets: &mut Sets) {
                 side.push((root, i));
             }
         }
-        let close = |a: usize, b: usize| match (findings[a].time, findings[b].time) {
-            (Some(x), Some(y)) => (x.millis() - y.millis()).abs() <= CHANGE_TOLERANCE_MS,
-            _ => false,
+        // Same tenant (or one copy naming none), times within the tolerance.
+        let close = |a: usize, b: usize| {
+            let (fa, fb) = (&findings[a], &findings[b]);
+            let tenant = match (&fa.tenant_id, &fb.tenant_id) {
+                (Some(x), Some(y)) => x.eq_ignore_ascii_case(y),
+                _ => true,
+            };
+            tenant
+                && match (fa.time, fb.time) {
+                    (Some(x), Some(y)) => (x.millis() - y.millis()).abs() <= CHANGE_TOLERANCE_MS,
+                    _ => false,
+                }
         };
         let shares_target = |a: usize, b: usize| match (tie(a), tie(b)) {
             (Some(x), Some(y)) => x.targets.iter().any(|t| y.targets.contains(t)),
@@ -522,8 +528,15 @@ fn merge_group(members: Vec<Finding>) -> Finding {
     f.evidence = union_evidence(&members);
     f.log = members[0].log;
     f.time = members.iter().filter_map(|m| m.time).min();
-    let records = f.evidence.len() as u64;
-    f.merged.copies = (records > 1).then_some(records);
+    // The copies of the action: the records its members lead with (a first-seen finding or a
+    // correlation also lists records of later actions).
+    let leads: HashSet<(&str, u64)> = members
+        .iter()
+        .filter_map(|m| m.evidence.first())
+        .map(|p| (&*p.file, p.record))
+        .collect();
+    let copies = leads.len() as u64;
+    f.merged.copies = (copies > 1).then_some(copies);
     for m in &members {
         fill(&mut f.actor.user, &m.actor.user);
         fill(&mut f.actor.app_id, &m.actor.app_id);
@@ -638,5 +651,62 @@ fn aggregate_group(members: Vec<Finding>) -> Finding {
 fn keep_shared(to: &mut Option<String>, other: &Option<String>) {
     if to != other {
         *to = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operations_compare_as_both_logs_name_them() {
+        assert_eq!(
+            normal_operation("Add service principal credentials."),
+            normal_operation("Add service principal credentials")
+        );
+        assert_eq!(
+            normal_operation("Update application \u{2013} Certificates and secrets management "),
+            normal_operation("Update application - Certificates and secrets  management.")
+        );
+        assert_ne!(
+            normal_operation("Add member to role."),
+            normal_operation("Remove member from role")
+        );
+    }
+
+    #[test]
+    fn target_ids_are_read_from_prefixed_and_plain_ids() {
+        let got = guids(
+            [
+                "ServicePrincipal_3FF62D4E-5158-467b-9d42-c60e6d22c7c5",
+                "HR Directory Sync",
+                "3ff62d4e-5158-467b-9d42-c60e6d22c7c5",
+                "not-a-guid-3ff62d4e-5158",
+            ]
+            .into_iter(),
+        );
+        assert_eq!(got, ["3ff62d4e-5158-467b-9d42-c60e6d22c7c5"]);
+    }
+
+    #[test]
+    fn aggregate_blocks_are_checked() {
+        let src = |body: &str| RuleSource {
+            path: "r.yml".into(),
+            text: format!(
+                "title: T\nid: r1\nlogsource: {{product: m365}}\ndetection: {{s: {{Operation: x}}, condition: s}}\ntenantwatch:\n  aggregate:\n{body}"
+            ),
+            origin: tw_event::Origin::User,
+        };
+        let (specs, errors) = aggregate_specs(&[src("    by: [actor.app_id, ip]\n    per: day\n")]);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(specs["r1"].by, [ByField::AppId, ByField::Ip]);
+        for bad in [
+            "    by: actor.name\n",
+            "    per: day\n",
+            "    by: ip\n    per: week\n",
+        ] {
+            let (specs, errors) = aggregate_specs(&[src(bad)]);
+            assert!(specs.is_empty() && errors.len() == 1, "{bad}: {errors:?}");
+        }
     }
 }
