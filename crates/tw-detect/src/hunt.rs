@@ -669,7 +669,8 @@ impl Hunter {
         let generic = opts.ingest.format_in == Some(Format::GenericJson);
         let mut findings = Vec::new();
         // Per correlation observation: its record, the finding of its event, and the rule it matched.
-        let mut evidence: Vec<(Provenance, Option<Box<Finding>>, usize)> = Vec::new();
+        // (and its time, which tells the copies of one follow-up apart from distinct ones).
+        let mut evidence: Vec<(Provenance, Option<Box<Finding>>, usize, i64)> = Vec::new();
         let limits = if opts.max_correlation_observations > 0 {
             CorrelationLimits {
                 max_observations: opts.max_correlation_observations,
@@ -949,7 +950,7 @@ impl Hunter {
                             }
                         }
                     }
-                    evidence.push((provenance, finding, rule));
+                    evidence.push((provenance, finding, rule, time));
                     engine.observe(rule, id, time, &snapshot);
                 }
                 Out::CrossTenantUser(u, home) => {
@@ -1074,7 +1075,8 @@ impl Hunter {
             }
             .unwrap_or(0);
             let events: Vec<u64> = m.events[lead_pos..].to_vec();
-            let Some((_, Some(first), _)) = events.first().and_then(|i| evidence.get(*i as usize))
+            let Some((_, Some(first), lead, _)) =
+                events.first().and_then(|i| evidence.get(*i as usize))
             else {
                 continue;
             };
@@ -1099,6 +1101,12 @@ impl Hunter {
                 .iter()
                 .filter_map(|i| evidence.get(*i as usize).map(|e| e.0.clone()))
                 .collect();
+            let follow_up = events
+                .iter()
+                .filter_map(|i| evidence.get(*i as usize))
+                .filter(|e| e.2 != *lead)
+                .map(|e| e.3);
+            crate::merge::set_follow_up(&mut f, follow_up);
             f.matched = m.group.into_iter().collect();
             f.matched
                 .insert("(value)".into(), tw_sigma::event::canonical_float(m.value));

@@ -252,6 +252,17 @@ pub fn with_identity(mut f: Finding, ev: &Event) -> Finding {
     f
 }
 
+/// Records the follow-ups of correlation finding `f` (times in milliseconds, [`CopyIdentity::follow_up`]).
+pub fn set_follow_up(f: &mut Finding, times: impl Iterator<Item = i64>) {
+    let mut secs: Vec<i64> = times.map(|t| t.div_euclid(1000)).collect();
+    secs.sort_unstable();
+    secs.dedup();
+    f.merged
+        .identity
+        .get_or_insert_with(Default::default)
+        .follow_up = Some(secs);
+}
+
 /// A unified audit log record's identity: its record id (`Id`; `OfficeId` in Sentinel's
 /// `OfficeActivity`), and for Entra records the sign-in request id (`IntraSystemId` of a logon)
 /// or the tie to the directory audit (`InterSystemsId`, `IntraSystemId`).
@@ -344,15 +355,30 @@ fn is_correlation(f: &Finding) -> bool {
 }
 
 /// What a finding says besides its lead action: empty for a finding of one action; for a
-/// correlation, the records after the lead (two correlations tell the same story when their
-/// leads are copies of one action and the records that follow are the same).
+/// correlation, its follow-ups (two correlations tell the same story when their leads are
+/// copies of one action and their follow-ups happened at the same seconds).
 fn rest_of(f: &Finding) -> String {
     if !is_correlation(f) {
         return String::new();
     }
     let mut s = String::from("correlation\n");
-    for p in f.evidence.iter().skip(1) {
-        s.push_str(&format!("{}#{}\n", p.file, p.record));
+    match f
+        .merged
+        .identity
+        .as_ref()
+        .and_then(|id| id.follow_up.as_ref())
+    {
+        // Copies of a follow-up (a sign-in in two exports) share its second.
+        Some(times) => {
+            for t in times {
+                s.push_str(&format!("{t}\n"));
+            }
+        }
+        None => {
+            for p in f.evidence.iter().skip(1) {
+                s.push_str(&format!("{}#{}\n", p.file, p.record));
+            }
+        }
     }
     s
 }

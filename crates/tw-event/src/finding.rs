@@ -130,6 +130,9 @@ pub struct CopyIdentity {
     /// For a directory change: the tie between its unified audit log copy and its directory
     /// audit copy, which share no record id.
     pub change: Option<ChangeTie>,
+    /// For a correlation: the times (UTC seconds) of the records after its lead that another
+    /// rule than the lead's matched — its follow-ups, the same in every copy of the sequence.
+    pub follow_up: Option<Vec<i64>>,
 }
 
 /// A directory change as both the unified audit log and the directory audit record it.
