@@ -394,3 +394,42 @@ fn merged_and_aggregated_output_is_the_same_whatever_the_thread_count() {
     assert!(findings(&one.0).iter().any(|f| f["copies"] == 2));
     assert_eq!(one, run("2"));
 }
+
+#[test]
+fn a_log_analytics_sign_in_exported_twice_is_one_action() {
+    // Real SigninLogs rows; the second export repeats two rows of the first.
+    let dir = std::env::temp_dir().join(format!("tw-merge-la-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let rule = dir.join("rule.yml");
+    std::fs::write(
+        &rule,
+        "title: Sign-in of the lab user\nid: 5a8c1d7e-0000-4000-8000-000000000002\nlevel: low\nlogsource: {product: azure, service: signinlogs}\ndetection:\n  sel:\n    UserPrincipalName: adelev@m365x816222.onmicrosoft.com\n  condition: sel\n",
+    )
+    .unwrap();
+    let (out, code) = hunt(&[
+        &format!("{MERGE}/log_analytics_signins_twice"),
+        "--no-builtin",
+        "--rules",
+        rule.to_str().unwrap(),
+        "--format",
+        "jsonl",
+    ]);
+    assert_eq!(code, 0);
+    let f = findings(&out);
+    assert_eq!(f.len(), 4, "{out}");
+    let twice: Vec<&Value> = f.iter().filter(|x| x["copies"] == 2).collect();
+    assert_eq!(twice.len(), 2, "{out}");
+    for x in twice {
+        let files: Vec<String> = x["evidence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["file"].as_str().unwrap().replace('\\', "/"))
+            .collect();
+        assert!(
+            files[0].contains("export-1/") && files[1].contains("export-2/"),
+            "{files:?}"
+        );
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
