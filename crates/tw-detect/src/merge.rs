@@ -508,7 +508,7 @@ fn merge_copies(findings: Vec<Finding>) -> Vec<Finding> {
         });
         groups[k].push(f);
     }
-    groups.into_iter().map(merge_group).collect()
+    groups.into_iter().filter_map(merge_group).collect()
 }
 
 /// Every rule of `members`, `first` first, then by level (most severe first) and id.
@@ -539,16 +539,11 @@ fn union_evidence(members: &[Finding]) -> Vec<Provenance> {
 
 /// One finding for the copies of one action: the most severe rule's, its time the earliest
 /// copy's, every copy's evidence, missing values filled from the other copies.
-fn merge_group(members: Vec<Finding>) -> Finding {
-    let mut members = members;
-    if members.len() == 1
-        && let Some(f) = members.pop()
-    {
-        return f;
+fn merge_group(mut members: Vec<Finding>) -> Option<Finding> {
+    if members.len() < 2 {
+        return members.pop();
     }
-    let base = (0..members.len())
-        .min_by_key(|&i| (level_rank(&members[i].rule.level), i))
-        .unwrap_or(0);
+    let base = (0..members.len()).min_by_key(|&i| (level_rank(&members[i].rule.level), i))?;
     let mut f = members[base].clone();
     f.merged.rules = union_rules(&members[base].rule, &members);
     f.evidence = union_evidence(&members);
@@ -578,7 +573,7 @@ fn merge_group(members: Vec<Finding>) -> Finding {
             f.matched.entry(k.clone()).or_insert_with(|| v.clone());
         }
     }
-    f
+    Some(f)
 }
 
 fn fill(to: &mut Option<String>, from: &Option<String>) {
@@ -587,37 +582,16 @@ fn fill(to: &mut Option<String>, from: &Option<String>) {
     }
 }
 
-/// Never called: groups are never empty. A finding nobody reads, rather than a panic.
-fn unreachable_finding() -> Finding {
-    Finding {
-        rule: RuleRef {
-            id: String::new(),
-            title: String::new(),
-            level: String::new(),
-            tags: Vec::new(),
-            origin: tw_event::Origin::Builtin,
-        },
-        time: None,
-        tenant_id: None,
-        actor: Default::default(),
-        ip: None,
-        operation: None,
-        log: LogKind::Other,
-        evidence: Vec::new(),
-        matched: Default::default(),
-        merged: Default::default(),
-    }
-}
-
 /// One finding per rule × actor × tenant × UTC day for the rules of `specs`; other findings
 /// pass through. An aggregate stands where its first finding stood.
 fn aggregate(findings: Vec<Finding>, specs: &HashMap<String, AggregateSpec>) -> Vec<Finding> {
     type Key = (String, Option<String>, Vec<Option<String>>, Option<i64>);
-    let mut out: Vec<Vec<Finding>> = Vec::new();
+    // Groups, each with whether it is aggregated.
+    let mut out: Vec<(bool, Vec<Finding>)> = Vec::new();
     let mut slot: HashMap<Key, usize> = HashMap::new();
     for f in findings {
         let Some(spec) = specs.get(&f.rule.id).filter(|_| f.merged.count.is_none()) else {
-            out.push(vec![f]);
+            out.push((false, vec![f]));
             continue;
         };
         let key: Key = (
@@ -630,16 +604,15 @@ fn aggregate(findings: Vec<Finding>, specs: &HashMap<String, AggregateSpec>) -> 
             f.time.map(|t| t.millis().div_euclid(DAY_MS)),
         );
         match slot.get(&key) {
-            Some(&k) => out[k].push(f),
+            Some(&k) => out[k].1.push(f),
             None => {
                 slot.insert(key, out.len());
-                out.push(vec![f]);
+                out.push((true, vec![f]));
             }
         }
     }
     out.into_iter()
-        .map(|g| {
-            let aggregated = g.first().is_some_and(|f| specs.contains_key(&f.rule.id));
+        .filter_map(|(aggregated, g)| {
             if aggregated {
                 aggregate_group(g)
             } else {
@@ -652,8 +625,8 @@ fn aggregate(findings: Vec<Finding>, specs: &HashMap<String, AggregateSpec>) -> 
 /// The aggregate of one actor's routine actions in one tenant and day: the first action's
 /// finding, keeping only values every action shares, with the count, the last time and every
 /// record.
-fn aggregate_group(members: Vec<Finding>) -> Finding {
-    let mut f = members.first().cloned().unwrap_or_else(unreachable_finding);
+fn aggregate_group(members: Vec<Finding>) -> Option<Finding> {
+    let mut f = members.first()?.clone();
     f.merged.rules = union_rules(&f.rule, &members);
     f.evidence = union_evidence(&members);
     f.merged.count = Some(members.len() as u64);
@@ -671,7 +644,7 @@ fn aggregate_group(members: Vec<Finding>) -> Finding {
         keep_shared(&mut f.operation, &m.operation);
         f.matched.retain(|k, v| m.matched.get(k) == Some(v));
     }
-    f
+    Some(f)
 }
 
 fn keep_shared(to: &mut Option<String>, other: &Option<String>) {
@@ -712,6 +685,76 @@ mod tests {
             .into_iter(),
         );
         assert_eq!(got, ["3ff62d4e-5158-467b-9d42-c60e6d22c7c5"]);
+    }
+
+    fn read(t: i64, app: &str, user: &str, record: u64) -> Finding {
+        Finding {
+            rule: RuleRef {
+                id: "ctx".into(),
+                title: "Mail read by an application".into(),
+                level: "informational".into(),
+                tags: Vec::new(),
+                origin: tw_event::Origin::Builtin,
+            },
+            time: Some(tw_event::Timestamp(t)),
+            tenant_id: Some("t1".into()),
+            actor: tw_event::Actor {
+                user: Some(user.into()),
+                app_id: Some(app.into()),
+                ..Default::default()
+            },
+            ip: Some("1.2.3.4".into()),
+            operation: Some("MailItemsAccessed".into()),
+            log: LogKind::Ual,
+            evidence: vec![Provenance {
+                file: "ual.json".into(),
+                record,
+                line: record + 1,
+            }],
+            matched: Default::default(),
+            merged: Default::default(),
+        }
+    }
+
+    #[test]
+    fn context_is_aggregated_per_actor_tenant_and_utc_day() {
+        let specs = HashMap::from([(
+            "ctx".to_string(),
+            AggregateSpec {
+                by: vec![ByField::AppId],
+            },
+        )]);
+        let h = 3_600_000;
+        // Two reads by app A on day 0 (two mailboxes), one by app B, one by A just after midnight.
+        let input = vec![
+            read(h, "a", "u1", 0),
+            read(2 * h, "b", "u1", 1),
+            read(3 * h, "a", "u2", 2),
+            read(DAY_MS, "a", "u1", 3),
+        ];
+        let out = consolidate(input, &specs);
+        let got: Vec<(Option<&str>, Option<u64>, usize, Option<&str>)> = out
+            .iter()
+            .map(|f| {
+                (
+                    f.actor.app_id.as_deref(),
+                    f.merged.count,
+                    f.evidence.len(),
+                    f.actor.user.as_deref(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (Some("a"), Some(2), 2, None),
+                (Some("b"), Some(1), 1, Some("u1")),
+                (Some("a"), Some(1), 1, Some("u1")),
+            ]
+        );
+        assert_eq!(out[0].merged.until, Some(tw_event::Timestamp(3 * h)));
+        assert_eq!(out[0].ip.as_deref(), Some("1.2.3.4"));
+        assert_eq!(out[0].merged.rules.len(), 1);
     }
 
     #[test]
