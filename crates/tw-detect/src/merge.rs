@@ -733,7 +733,9 @@ mod tests {
             read(DAY_MS, "a", "u1", 3),
         ];
         let out = consolidate(input, &specs);
-        let got: Vec<(Option<&str>, Option<u64>, usize, Option<&str>)> = out
+        // (application, count, records, user shared by every read)
+        type Row<'a> = (Option<&'a str>, Option<u64>, usize, Option<&'a str>);
+        let got: Vec<Row<'_>> = out
             .iter()
             .map(|f| {
                 (
