@@ -395,19 +395,21 @@ fn merged_and_aggregated_output_is_the_same_whatever_the_thread_count() {
     assert_eq!(one, run("2"));
 }
 
-#[test]
-fn a_log_analytics_sign_in_exported_twice_is_one_action() {
-    // Real SigninLogs rows; the second export repeats two rows of the first.
-    let dir = std::env::temp_dir().join(format!("tw-merge-la-{}", std::process::id()));
+/// Hunts `folder` (two exports of one Log Analytics table, the second repeating two rows of the
+/// first) with one user rule; checks the repeated rows are one action each.
+fn exported_twice(folder: &str, logsource: &str, selection: &str) {
+    let dir = std::env::temp_dir().join(format!("tw-merge-{folder}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let rule = dir.join("rule.yml");
     std::fs::write(
         &rule,
-        "title: Sign-in of the lab user\nid: 5a8c1d7e-0000-4000-8000-000000000002\nlevel: low\nlogsource: {product: azure, service: signinlogs}\ndetection:\n  sel:\n    UserPrincipalName: adelev@m365x816222.onmicrosoft.com\n  condition: sel\n",
+        format!(
+            "title: Watched\nid: 5a8c1d7e-0000-4000-8000-000000000002\nlevel: low\nlogsource: {logsource}\ndetection:\n  sel:\n    {selection}\n  condition: sel\n"
+        ),
     )
     .unwrap();
     let (out, code) = hunt(&[
-        &format!("{MERGE}/log_analytics_signins_twice"),
+        &format!("{MERGE}/{folder}"),
         "--no-builtin",
         "--rules",
         rule.to_str().unwrap(),
@@ -416,9 +418,9 @@ fn a_log_analytics_sign_in_exported_twice_is_one_action() {
     ]);
     assert_eq!(code, 0);
     let f = findings(&out);
-    assert_eq!(f.len(), 4, "{out}");
+    assert_eq!(f.len(), 4, "{folder}: {out}");
     let twice: Vec<&Value> = f.iter().filter(|x| x["copies"] == 2).collect();
-    assert_eq!(twice.len(), 2, "{out}");
+    assert_eq!(twice.len(), 2, "{folder}: {out}");
     for x in twice {
         let files: Vec<String> = x["evidence"]
             .as_array()
@@ -432,4 +434,24 @@ fn a_log_analytics_sign_in_exported_twice_is_one_action() {
         );
     }
     std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn a_log_analytics_sign_in_exported_twice_is_one_action() {
+    // Real SigninLogs rows: the sign-in's `Id`.
+    exported_twice(
+        "log_analytics_signins_twice",
+        "{product: azure, service: signinlogs}",
+        "UserPrincipalName: adelev@m365x816222.onmicrosoft.com",
+    );
+}
+
+#[test]
+fn a_unified_audit_log_record_exported_twice_from_sentinel_is_one_action() {
+    // Real OfficeActivity rows: the unified audit log record id in `OfficeId`.
+    exported_twice(
+        "log_analytics_office_activity_twice",
+        "{product: m365, service: audit}",
+        "Operation: AddedToGroup",
+    );
 }
