@@ -132,5 +132,57 @@ mod tests {
         assert_eq!(v["origin"], "builtin");
         assert_eq!(v["evidence"][0], "a.json:2");
         assert!(v.get("ip").is_none());
+        assert_eq!(v["rule_ids"], json!(["r"]));
+        assert!(v.get("copies").is_none() && v.get("count").is_none());
+    }
+
+    #[test]
+    fn aggregates_and_merged_actions_carry_their_counts() {
+        let mut f = Finding {
+            rule: RuleRef {
+                id: "ctx".into(),
+                title: "Mail read by an application".into(),
+                level: "informational".into(),
+                tags: vec![],
+                origin: Origin::Builtin,
+            },
+            time: Some(Timestamp(0)),
+            tenant_id: Some("t".into()),
+            actor: Actor::default(),
+            ip: None,
+            operation: Some("MailItemsAccessed".into()),
+            log: LogKind::Ual,
+            evidence: Vec::new(),
+            matched: Default::default(),
+            merged: Default::default(),
+        };
+        f.merged.count = Some(12);
+        f.merged.until = Some(Timestamp(3_600_000));
+        f.merged.copies = Some(2);
+        f.merged.rules = vec![f.rule.clone(), {
+            let mut r = f.rule.clone();
+            r.id = "other".into();
+            r
+        }];
+        let v = timesketch_event(&f);
+        assert_eq!(v["count"], 12);
+        assert_eq!(v["copies"], 2);
+        assert_eq!(v["until"], "1970-01-01T01:00:00.000Z");
+        assert_eq!(v["rule_ids"], json!(["ctx", "other"]));
+        assert!(v["message"].as_str().unwrap().ends_with("(12 actions)"));
+        // The CSV carries them too.
+        let mut out = Vec::new();
+        crate::write_csv(&mut out, &[f]).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.lines()
+                .next()
+                .unwrap()
+                .ends_with(",rules,copies,count,until")
+        );
+        assert!(
+            text.contains(",ctx other,2,12,1970-01-01T01:00:00.000Z"),
+            "{text}"
+        );
     }
 }
