@@ -18,7 +18,7 @@ pub fn timesketch_event(f: &Finding) -> Value {
         .or(f.actor.app_id.as_deref())
         .or(f.actor.service_principal_id.as_deref())
         .unwrap_or("-");
-    let message = format!(
+    let mut message = format!(
         "[{}] {}: {} by {} from {}",
         f.rule.level,
         f.rule.title,
@@ -26,6 +26,9 @@ pub fn timesketch_event(f: &Finding) -> Value {
         actor,
         f.ip.as_deref().unwrap_or("-")
     );
+    if let Some(n) = f.merged.count {
+        message.push_str(&format!(" ({n} actions)"));
+    }
     let (datetime, desc) = match f.time {
         Some(t) => (t.to_string(), "Event time"),
         None => ("1970-01-01T00:00:00.000Z".to_string(), "No time in record"),
@@ -64,6 +67,17 @@ pub fn timesketch_event(f: &Finding) -> Value {
         .collect();
     o.insert("evidence".into(), json!(evidence));
     o.insert("evidence_count".into(), json!(f.evidence.len()));
+    let rules: Vec<&str> = f.all_rules().iter().map(|r| r.id.as_str()).collect();
+    o.insert("rule_ids".into(), json!(rules));
+    if let Some(n) = f.merged.copies {
+        o.insert("copies".into(), json!(n));
+    }
+    if let Some(n) = f.merged.count {
+        o.insert("count".into(), json!(n));
+    }
+    if let Some(t) = f.merged.until {
+        o.insert("until".into(), json!(t.to_string()));
+    }
     if !f.matched.is_empty() {
         o.insert("matched".into(), json!(f.matched));
     }
@@ -107,6 +121,7 @@ mod tests {
                 line: 3,
             }],
             matched: Default::default(),
+            merged: Default::default(),
         };
         let mut out = Vec::new();
         write_timesketch(&mut out, &[f]).unwrap();
@@ -117,5 +132,57 @@ mod tests {
         assert_eq!(v["origin"], "builtin");
         assert_eq!(v["evidence"][0], "a.json:2");
         assert!(v.get("ip").is_none());
+        assert_eq!(v["rule_ids"], json!(["r"]));
+        assert!(v.get("copies").is_none() && v.get("count").is_none());
+    }
+
+    #[test]
+    fn aggregates_and_merged_actions_carry_their_counts() {
+        let mut f = Finding {
+            rule: RuleRef {
+                id: "ctx".into(),
+                title: "Mail read by an application".into(),
+                level: "informational".into(),
+                tags: vec![],
+                origin: Origin::Builtin,
+            },
+            time: Some(Timestamp(0)),
+            tenant_id: Some("t".into()),
+            actor: Actor::default(),
+            ip: None,
+            operation: Some("MailItemsAccessed".into()),
+            log: LogKind::Ual,
+            evidence: Vec::new(),
+            matched: Default::default(),
+            merged: Default::default(),
+        };
+        f.merged.count = Some(12);
+        f.merged.until = Some(Timestamp(3_600_000));
+        f.merged.copies = Some(2);
+        f.merged.rules = vec![f.rule.clone(), {
+            let mut r = f.rule.clone();
+            r.id = "other".into();
+            r
+        }];
+        let v = timesketch_event(&f);
+        assert_eq!(v["count"], 12);
+        assert_eq!(v["copies"], 2);
+        assert_eq!(v["until"], "1970-01-01T01:00:00.000Z");
+        assert_eq!(v["rule_ids"], json!(["ctx", "other"]));
+        assert!(v["message"].as_str().unwrap().ends_with("(12 actions)"));
+        // The CSV carries them too.
+        let mut out = Vec::new();
+        crate::write_csv(&mut out, &[f]).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.lines()
+                .next()
+                .unwrap()
+                .ends_with(",rules,copies,count,until")
+        );
+        assert!(
+            text.contains(",ctx other,2,12,1970-01-01T01:00:00.000Z"),
+            "{text}"
+        );
     }
 }
