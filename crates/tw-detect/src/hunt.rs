@@ -81,6 +81,8 @@ pub struct Hunter {
     /// What a record's document must keep for every rule field ([`Resolver::projection`]) and
     /// for classification and canonical fields: records are parsed through it once.
     projection: std::sync::Arc<tw_ingest::select::Projection>,
+    /// Chain and burst rules ([`crate::stages`]).
+    stages: crate::stages::Stages,
 }
 
 /// Counters of a hunt.
@@ -173,6 +175,8 @@ enum Out {
     },
     /// A user seen acting across tenants, and their home tenant.
     CrossTenantUser(String, String),
+    /// What a chain or burst rule keeps of an event.
+    Stage(crate::stages::StageObs),
 }
 
 /// Distinguishes hunts, so that per-thread state left by one hunt is not read by the next.
@@ -237,6 +241,7 @@ impl Hunter {
             }
         }
         let set = b.build();
+        let stages = crate::stages::Stages::new(&set, sources, &mut extension_errors);
         let maps = shipped_maps()?;
         // Fields read besides the detections' (correlation group-by, alias and value fields,
         // first-seen entities and values) are resolved like theirs, in slots after them.
@@ -454,7 +459,7 @@ impl Hunter {
             .rules()
             .iter()
             .enumerate()
-            .map(|(i, r)| r.standalone() && !first_seen.contains_key(&i))
+            .map(|(i, r)| r.standalone() && !first_seen.contains_key(&i) && !stages.claims(i))
             .collect();
         Ok(Hunter {
             needs_evidence,
@@ -478,6 +483,7 @@ impl Hunter {
             correlated,
             may_lead,
             correlation_fields,
+            stages,
         })
     }
 
@@ -763,6 +769,8 @@ impl Hunter {
         // Users seen acting across tenants, and the tenants they come from.
         let mut cross_users: HashSet<String> = HashSet::new();
         let mut home_tenants: HashSet<String> = HashSet::new();
+        // What chain and burst rules keep of the events they see.
+        let mut stage_obs: Vec<crate::stages::StageObs> = Vec::new();
         // Per new-behaviour correlation and entity: the time of its earliest event.
         let mut behaviour_seen: HashMap<usize, HashMap<Vec<String>, i64>> = HashMap::new();
         // A match of a first-seen rule becomes a candidate of this thread's first-seen state.
@@ -874,6 +882,16 @@ impl Hunter {
                     }
                     _ => self.set.matches_with(&view, &mut s.borrow_mut()),
                 });
+                if !self.stages.is_empty() {
+                    let rules: Vec<usize> = matches
+                        .iter()
+                        .map(|m| m.rule)
+                        .filter(|&r| generic || self.routes[r].contains(&ev.kind))
+                        .collect();
+                    let mut obs = Vec::new();
+                    self.stages.observe(ev, &rules, &placeholder, &mut obs);
+                    out.extend(obs.into_iter().map(Out::Stage));
+                }
                 for m in matches {
                     if !generic && !self.routes[m.rule].contains(&ev.kind) {
                         continue;
@@ -905,7 +923,7 @@ impl Hunter {
                         add_candidate(m, ev, &view);
                         continue;
                     }
-                    if rule.standalone() && level_ok(m.rule) {
+                    if rule.standalone() && level_ok(m.rule) && !self.stages.claims(m.rule) {
                         out.push(Out::Finding(Finding::from_event(
                             self.rule_ref(m.rule),
                             ev,
@@ -944,6 +962,7 @@ impl Hunter {
                     evidence.push((provenance, finding, rule));
                     engine.observe(rule, id, time, &snapshot);
                 }
+                Out::Stage(o) => stage_obs.push(o),
                 Out::CrossTenantUser(u, home) => {
                     cross_users.insert(u);
                     if !home.is_empty() {
@@ -1096,6 +1115,8 @@ impl Hunter {
                 .insert("(value)".into(), tw_sigma::event::canonical_float(m.value));
             findings.push(f);
         }
+        self.stages
+            .finish(stage_obs, &mut findings, min, &|i| self.rule_ref(i));
         // Sorted through their positions (moving whole findings is what a sort of many costs),
         // then put in that order in place.
         let mut order: Vec<usize> = (0..findings.len()).collect();
