@@ -123,37 +123,18 @@ fn audit_keys(ev: &Event, tenant: &str, out: &mut Vec<Key>) {
     };
     if let Some(targets) = field(doc, "targetResources") {
         let targets = decoded(targets);
-        for (i, t) in targets.as_array().into_iter().flatten().enumerate() {
-            for (name, value) in modified_properties(t) {
-                match name.as_str() {
-                    "serviceprincipal.objectid" => push(KeyKind::ServicePrincipal, &value),
-                    "serviceprincipal.appid" | "appid" => push(KeyKind::AppId, &value),
-                    "serviceprincipal.displayname" | "displayname" if grant => {
-                        push(KeyKind::Name, &value)
-                    }
-                    "targetid.serviceprincipalnames" if !grant => {
-                        for n in value.split(';').filter(|n| is_guid(n.trim())) {
-                            push(KeyKind::AppId, n);
-                        }
-                    }
-                    _ => {}
-                }
+        let targets: &[Value] = targets.as_array().map_or(&[], Vec::as_slice);
+        let resource = targets.first().and_then(|t| t.get("id")).and_then(text);
+        for (i, t) in targets.iter().enumerate() {
+            let props = modified_properties(t);
+            if !grant || !names_resource(&props, resource.as_deref()) {
+                props_keys(&props, grant, &mut push);
             }
             // For grants the first target is the resource (Graph, Exchange): not the recipient.
             if grant && i == 0 {
                 continue;
             }
-            let kind = match t.get("type").and_then(text).map(|s| s.to_ascii_lowercase()) {
-                Some(k) if k == "application" => KeyKind::Application,
-                Some(k) if k == "serviceprincipal" => KeyKind::ServicePrincipal,
-                _ => continue,
-            };
-            if let Some(id) = t.get("id").and_then(text) {
-                push(kind, &id);
-            }
-            if let Some(n) = t.get("displayName").and_then(text) {
-                push(KeyKind::Name, &n);
-            }
+            target_keys(t, &mut push);
         }
     }
     for (k, v) in key_values(doc, "additionalDetails") {
@@ -164,20 +145,34 @@ fn audit_keys(ev: &Event, tenant: &str, out: &mut Vec<Key>) {
     ual_keys(ev, grant, &mut push);
 }
 
-/// The keys of a unified audit log directory record (`Target` list, `ModifiedProperties`).
-fn ual_keys(ev: &Event, grant: bool, push: &mut dyn FnMut(KeyKind, &str)) {
-    if ev.kind != LogKind::Ual {
-        return;
-    }
-    let doc = ev.doc();
-    for (name, value) in field(doc, "ModifiedProperties")
-        .map(|m| name_values(&decoded(m)))
-        .unwrap_or_default()
-    {
-        match name.to_ascii_lowercase().as_str() {
-            "serviceprincipal.objectid" => push(KeyKind::ServicePrincipal, &value),
-            "serviceprincipal.appid" | "appid" => push(KeyKind::AppId, &value),
-            "serviceprincipal.displayname" if grant => push(KeyKind::Name, &value),
+/// Application ids of the resources permissions are granted on (Microsoft Graph, Exchange Online,
+/// Azure AD Graph, SharePoint Online): never the recipient of a grant.
+const RESOURCE_APPS: &[&str] = &[
+    "00000003-0000-0000-c000-000000000000",
+    "00000002-0000-0ff1-ce00-000000000000",
+    "00000002-0000-0000-c000-000000000000",
+    "00000003-0000-0ff1-ce00-000000000000",
+];
+
+/// True when a grant's `ServicePrincipal.*` properties describe the resource (its object id is
+/// the first target's, or its app id a resource's) rather than the client.
+fn names_resource(props: &[(String, String)], resource: Option<&str>) -> bool {
+    props.iter().any(|(n, v)| {
+        let v = v.to_ascii_lowercase();
+        (n == "serviceprincipal.objectid" && resource.is_some_and(|r| r.eq_ignore_ascii_case(&v)))
+            || (n == "serviceprincipal.appid" && RESOURCE_APPS.contains(&v.as_str()))
+    })
+}
+
+/// The keys modified properties give.
+fn props_keys(props: &[(String, String)], grant: bool, push: &mut dyn FnMut(KeyKind, &str)) {
+    for (name, value) in props {
+        match name.as_str() {
+            "serviceprincipal.objectid" | "delegatedpermissiongrant.clientid" => {
+                push(KeyKind::ServicePrincipal, value)
+            }
+            "serviceprincipal.appid" | "appid" => push(KeyKind::AppId, value),
+            "serviceprincipal.displayname" | "displayname" if grant => push(KeyKind::Name, value),
             "targetid.serviceprincipalnames" if !grant => {
                 for n in value.split(';').filter(|n| is_guid(n.trim())) {
                     push(KeyKind::AppId, n);
@@ -185,6 +180,38 @@ fn ual_keys(ev: &Event, grant: bool, push: &mut dyn FnMut(KeyKind, &str)) {
             }
             _ => {}
         }
+    }
+}
+
+/// The keys of one directory audit target: its id by type, its display name.
+fn target_keys(t: &Value, push: &mut dyn FnMut(KeyKind, &str)) {
+    let kind = match t.get("type").and_then(text).map(|s| s.to_ascii_lowercase()) {
+        Some(k) if k == "application" => KeyKind::Application,
+        Some(k) if k == "serviceprincipal" => KeyKind::ServicePrincipal,
+        _ => return,
+    };
+    if let Some(id) = t.get("id").and_then(text) {
+        push(kind, &id);
+    }
+    if let Some(n) = t.get("displayName").and_then(text) {
+        push(KeyKind::Name, &n);
+    }
+}
+
+/// The keys of a unified audit log directory record (`Target` list, `ModifiedProperties`).
+fn ual_keys(ev: &Event, grant: bool, push: &mut dyn FnMut(KeyKind, &str)) {
+    if ev.kind != LogKind::Ual {
+        return;
+    }
+    let doc = ev.doc();
+    let props: Vec<(String, String)> = field(doc, "ModifiedProperties")
+        .map(|m| name_values(&decoded(m)))
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(n, v)| (n.to_ascii_lowercase(), v))
+        .collect();
+    if !grant || !names_resource(&props, None) {
+        props_keys(&props, grant, push);
     }
     if grant {
         // The targets of a grant are the resource and the client together: the client is the
@@ -284,6 +311,17 @@ fn actor_keys(ev: &Event, tenant: &str, out: &mut Vec<Key>) {
             }
         }
     }
+}
+
+/// The autonomous system a sign-in came from (`autonomousSystemNumber`, in every sign-in export
+/// shape; the unified audit log and Graph activity logs carry none).
+pub fn asn_of(ev: &Event) -> Option<String> {
+    if ev.kind != LogKind::Signin {
+        return None;
+    }
+    field(ev.doc(), "autonomousSystemNumber")
+        .and_then(text)
+        .filter(|a| a != "0")
 }
 
 /// The keys of an application acting in a Microsoft 365 Defender `CloudAppEvents` row: its app

@@ -8,7 +8,9 @@
 //!   chain:
 //!     given: [tw_app_given_ual_seq]   # more first-step rules (not reported on their own)
 //!     then: [tw_mail_items_accessed_by_app, tw_graph_app_mail_read, tw_sp_signin]
+//!     seen: [tw_app_graph_first_seen_ip] # more records of applications at work (history only)
 //!     within: 24h                     # the second step follows the first within this time
+//!     learning: 72h                   # learning period from the start of a tenant's logs
 //! ```
 //!
 //! Both steps name the application in different ways (the credential record its application
@@ -16,9 +18,10 @@
 //! identities the data itself shows ([`crate::appid`]), and the finding says which tie was used
 //! (`matched["(tie)"]`: application id, service principal, application object or display name).
 //! A chain is reported when its first step was made by a cross-tenant (partner) account, or when
-//! the application then acts from a network (IPv4 /24, IPv6 /48) it had not acted from before the
-//! first step, in any tenant: a secret rotated by its owner, then used from the application's usual
-//! host, is not a chain. One finding per application and burst of first steps, its evidence every
+//! the application then reads mail from somewhere it had not acted from before the first step
+//! ([`Baseline::is_new`]: its networks — IPv4 /24, IPv6 /48 — and autonomous systems, in any
+//! tenant, after a learning period): a secret rotated by its owner, then used by the application
+//! from its usual host or only to sign in, is not a chain. One finding per application and burst of first steps, its evidence every
 //! record of both steps; the pack's findings whose evidence the chain holds entirely are folded
 //! into it, so the story reads as one finding.
 
@@ -36,8 +39,13 @@ pub struct ChainSpec {
     pub given: Vec<String>,
     /// Names (or ids) of second-step rules.
     pub then: Vec<String>,
+    /// Names (or ids) of rules whose events only tell where applications act from (`seen`).
+    pub seen: Vec<String>,
     /// Longest time from a first step to the second, milliseconds.
     pub within_ms: i64,
+    /// Learning period from the start of a tenant's logs, milliseconds (`learning`, 72h by
+    /// default): an application without history is new only after it.
+    pub learning_ms: i64,
 }
 
 /// Reads the `tenantwatch.chain` block of a rule document: `Ok(None)` when absent.
@@ -66,10 +74,19 @@ pub fn spec_of(doc: &Value) -> Result<Option<ChainSpec>, String> {
             .and_then(crate::firstseen::parse_duration_ms)
             .ok_or_else(|| format!("tenantwatch.chain: bad within {v}"))?,
     };
+    let learning_ms = match c.get("learning") {
+        None => 72 * 3_600_000,
+        Some(v) => v
+            .as_str()
+            .and_then(crate::firstseen::parse_duration_ms)
+            .ok_or_else(|| format!("tenantwatch.chain: bad learning {v}"))?,
+    };
     Ok(Some(ChainSpec {
         given: list("given"),
         then,
+        seen: list("seen"),
         within_ms,
+        learning_ms,
     }))
 }
 
@@ -82,6 +99,8 @@ pub enum Role {
     Then,
     /// A record that only says which identities are one application.
     Identity,
+    /// A record of the application at work that only tells where it acts from.
+    Seen,
 }
 
 /// One event of a chain, as observed on a worker thread.
@@ -99,6 +118,8 @@ pub struct ChainObs {
     pub keys: Vec<Key>,
     /// Client address.
     pub ip: Option<String>,
+    /// Autonomous system of the address, where the record gives it (sign-ins).
+    pub asn: Option<String>,
     /// The operation.
     pub operation: String,
     /// The record.
@@ -123,6 +144,9 @@ pub fn observe(chain: usize, role: Role, ev: &Event, placeholder: &RuleRef) -> C
             crate::appid::identity_keys(ev)
         },
         ip: c.ip.clone(),
+        asn: matches!(role, Role::Then | Role::Seen)
+            .then(|| crate::appid::asn_of(ev))
+            .flatten(),
         operation: c.operation.clone().unwrap_or_default(),
         provenance: ev.provenance.clone(),
         finding: (role == Role::Given).then(|| {
@@ -152,8 +176,14 @@ pub fn network_of(ip: &str) -> String {
     }
 }
 
-/// Where each application (by app id, else by its first key) acted from, and when first.
-type History = HashMap<String, HashMap<String, i64>>;
+/// Where each application (by app id, else by its first key) acted from — networks and
+/// autonomous systems, each with the time first seen.
+#[derive(Debug, Default)]
+struct Seen {
+    networks: HashMap<String, i64>,
+    asns: HashMap<String, i64>,
+}
+type History = HashMap<String, Seen>;
 
 fn app_handle(o: &ChainObs) -> Option<String> {
     o.keys
@@ -171,28 +201,92 @@ fn app_handle(o: &ChainObs) -> Option<String> {
 
 fn history(thens: &[&ChainObs]) -> History {
     let mut h: History = HashMap::new();
+    let note = |m: &mut HashMap<String, i64>, k: String, t: i64| {
+        let e = m.entry(k).or_insert(t);
+        *e = (*e).min(t);
+    };
     for o in thens {
         let (Some(app), Some(ip)) = (app_handle(o), &o.ip) else {
             continue;
         };
-        let t = h
-            .entry(app)
-            .or_default()
-            .entry(network_of(ip))
-            .or_insert(o.time);
-        *t = (*t).min(o.time);
+        let seen = h.entry(app).or_default();
+        note(&mut seen.networks, network_of(ip), o.time);
+        if let Some(a) = &o.asn {
+            note(&mut seen.asns, a.clone(), o.time);
+        }
     }
     h
 }
 
-/// True when `o` acts from a network its application had not acted from before `before`.
-fn from_new_network(o: &ChainObs, h: &History, before: i64) -> bool {
-    let (Some(app), Some(ip)) = (app_handle(o), &o.ip) else {
-        return false;
-    };
-    h.get(&app)
-        .and_then(|nets| nets.get(&network_of(ip)))
-        .is_none_or(|first| *first >= before)
+/// Networks an application used before a first step from which it rotates through a provider's
+/// pool: a new /24 of such an application says nothing without its autonomous system.
+const POOL_NETWORKS: usize = 3;
+
+/// The time a tenant's logs start and end (from every record the chain saw of it).
+type Coverage = HashMap<String, (i64, i64)>;
+
+fn coverage(obs: &[&ChainObs]) -> Coverage {
+    let mut c: Coverage = HashMap::new();
+    for o in obs.iter().filter(|o| o.time != i64::MIN) {
+        let e = c.entry(o.tenant.clone()).or_insert((o.time, o.time));
+        e.0 = e.0.min(o.time);
+        e.1 = e.1.max(o.time);
+    }
+    c
+}
+
+/// What "new" is judged against: the applications' history, the tenants' coverage and the
+/// learning period.
+struct Baseline<'a> {
+    history: &'a History,
+    coverage: &'a Coverage,
+    learning_ms: i64,
+}
+
+impl Baseline<'_> {
+    /// True when `o` acts from somewhere its application had not acted from before `before` (see
+    /// the module docs): a network it used before is its own; else a new autonomous system where
+    /// the record gives one and earlier ones are known; else a new network, unless the application
+    /// already rotated through a pool of them. An application with no history at all is new only
+    /// after the learning period from the start of the tenant's logs, or when the logs are
+    /// shorter than it (there is no baseline then: the sequence alone counts).
+    fn is_new(&self, o: &ChainObs, before: i64) -> bool {
+        let (Some(app), Some(ip)) = (app_handle(o), &o.ip) else {
+            return false;
+        };
+        let earlier = |m: &HashMap<String, i64>| -> Vec<String> {
+            m.iter()
+                .filter(|(_, t)| **t < before)
+                .map(|(k, _)| k.clone())
+                .collect()
+        };
+        let (nets, asns) = self
+            .history
+            .get(&app)
+            .map(|s| (earlier(&s.networks), earlier(&s.asns)))
+            .unwrap_or_default();
+        if nets.is_empty() {
+            let Some(&(start, end)) = self.coverage.get(&o.tenant) else {
+                return true;
+            };
+            return before >= start.saturating_add(self.learning_ms)
+                || end.saturating_sub(start) < self.learning_ms;
+        }
+        if nets.contains(&network_of(ip)) {
+            return false;
+        }
+        match &o.asn {
+            Some(a) if !asns.is_empty() => !asns.contains(a),
+            _ => nets.len() < POOL_NETWORKS,
+        }
+    }
+}
+
+/// True for an operation that reads mail: MailItemsAccessed, a Graph request for messages or
+/// mail folders.
+fn reads_mail(op: &str) -> bool {
+    let op = op.to_ascii_lowercase();
+    op == "mailitemsaccessed" || op.contains("/messages") || op.contains("/mailfolders")
 }
 
 /// One chain found: its first steps, second steps and the tie.
@@ -220,7 +314,18 @@ pub fn evaluate(chain: usize, spec: &ChainSpec, obs: &[ChainObs], rule: &RuleRef
         .filter(|o| o.chain == chain && o.role == Role::Then)
         .collect();
     thens.sort_by(|a, b| (a.time, &a.provenance).cmp(&(b.time, &b.provenance)));
-    let hist = history(&thens);
+    let seen: Vec<&ChainObs> = obs
+        .iter()
+        .filter(|o| o.chain == chain && matches!(o.role, Role::Then | Role::Seen))
+        .collect();
+    let hist = history(&seen);
+    let mine: Vec<&ChainObs> = obs.iter().filter(|o| o.chain == chain).collect();
+    let cov = coverage(&mine);
+    let base = Baseline {
+        history: &hist,
+        coverage: &cov,
+        learning_ms: spec.learning_ms,
+    };
     let mut used = vec![false; given.len()];
     let mut out = Vec::new();
     for i in 0..given.len() {
@@ -228,7 +333,7 @@ pub fn evaluate(chain: usize, spec: &ChainSpec, obs: &[ChainObs], rule: &RuleRef
             continue;
         }
         let group = burst_of(i, &given, &mut used, &mut resolver, spec.within_ms);
-        if let Some(f) = found(group, &thens, &mut resolver, &hist, spec.within_ms) {
+        if let Some(f) = found(group, &thens, &mut resolver, &base, spec.within_ms) {
             out.push(finding(&f, rule, &mut resolver));
         }
     }
@@ -266,7 +371,7 @@ fn found<'a>(
     group: Vec<&'a ChainObs>,
     thens: &[&'a ChainObs],
     r: &mut AppResolver,
-    hist: &History,
+    base: &Baseline<'_>,
     within: i64,
 ) -> Option<Found<'a>> {
     let start = group.first()?.time;
@@ -275,6 +380,7 @@ fn found<'a>(
     let mut tie: Option<KeyKind> = None;
     let mut then = Vec::new();
     let mut new_networks = BTreeSet::new();
+    let mut new_mail = false;
     for t in thens.iter().filter(|t| t.time >= start && t.time <= end) {
         if t.tenant != group[0].tenant {
             continue;
@@ -283,15 +389,16 @@ fn found<'a>(
             continue;
         };
         tie = Some(tie.map_or(k, |old| if old == KeyKind::Name { k } else { old }));
-        if from_new_network(t, hist, start)
+        if base.is_new(t, start)
             && let Some(ip) = &t.ip
         {
             new_networks.insert(network_of(ip));
+            new_mail |= reads_mail(&t.operation);
         }
         then.push(*t);
     }
     let tie = tie?;
-    (partner || !new_networks.is_empty()).then_some(Found {
+    (partner || new_mail).then_some(Found {
         given: group,
         then,
         tie,

@@ -134,6 +134,9 @@ impl Stages {
         for t in &spec.then {
             role(t, Role::Then, false);
         }
+        for t in &spec.seen {
+            role(t, Role::Seen, false);
+        }
         self.roles.entry(rule).or_default().push((c, Role::Given));
         self.claimed.insert(rule);
         self.chains.push((rule, spec.clone()));
