@@ -114,6 +114,14 @@ pub const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../../rules/tw_high_privilege_permission_granted_audit.yml"),
     ),
     (
+        "tw_high_privilege_permission_granted_by_partner_audit.yml",
+        include_str!("../../../rules/tw_high_privilege_permission_granted_by_partner_audit.yml"),
+    ),
+    (
+        "tw_high_privilege_permission_granted_by_partner_ual.yml",
+        include_str!("../../../rules/tw_high_privilege_permission_granted_by_partner_ual.yml"),
+    ),
+    (
         "tw_high_privilege_permission_granted_ual.yml",
         include_str!("../../../rules/tw_high_privilege_permission_granted_ual.yml"),
     ),

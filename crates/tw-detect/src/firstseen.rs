@@ -135,8 +135,11 @@ pub fn spec_of(doc: &Value) -> Result<Option<FirstSeenSpec>, String> {
 pub struct NewBehaviourSpec {
     /// Group-by fields whose values identify the entity.
     pub entity: Vec<String>,
-    /// Baseline length, milliseconds after the earliest event of the correlation's rules.
+    /// Baseline length, milliseconds after the earliest event of the correlation's rules (of the
+    /// entity's tenant, when `tw.tenant_id` is an entity field).
     pub baseline_ms: i64,
+    /// Entity fields holding addresses, compared by network (IPv4 /24, IPv6 /48).
+    pub networks: Vec<String>,
 }
 
 impl NewBehaviourSpec {
@@ -145,7 +148,14 @@ impl NewBehaviourSpec {
     pub fn entity_of<'a>(&self, value: &dyn Fn(&str) -> Option<&'a str>) -> Vec<String> {
         self.entity
             .iter()
-            .map(|f| value(f).unwrap_or("").to_lowercase())
+            .map(|f| {
+                let v = value(f).unwrap_or("");
+                if self.networks.contains(f) {
+                    crate::chain::network_of(v)
+                } else {
+                    v.to_lowercase()
+                }
+            })
             .collect()
     }
 }
@@ -170,29 +180,73 @@ pub fn new_behaviour_of(doc: &Value) -> Result<Option<NewBehaviourSpec>, String>
         ));
     }
     let baseline_ms = baseline(nb, "new_behaviour")?;
+    let networks = names(nb.get("networks"));
+    if let Some(n) = networks.iter().find(|n| !entity.contains(n)) {
+        return Err(format!(
+            "tenantwatch.new_behaviour: network field {n} is not an entity field"
+        ));
+    }
     Ok(Some(NewBehaviourSpec {
         entity,
         baseline_ms,
+        networks,
     }))
 }
 
-/// Of the matches of one `new_behaviour` correlation — (entity values, lower case; time of the
-/// match) — those to report. `seen` gives, per entity, the time of its earliest event among the
-/// correlated rules' events; the baseline period ends `baseline_ms` after the earliest of them.
-/// Matches in the baseline period are not reported; a later match is reported unless its entity
-/// had an event in the baseline period (it is then usual).
+/// Networks an entity used in its baseline from which it counts as rotating through a provider's
+/// address pool: a new network of such an entity is not new behaviour.
+pub const POOL_NETWORKS: usize = 3;
+
+/// Of the matches of one `new_behaviour` correlation — (entity values, lower case, network fields
+/// as networks; time of the match) — those to report. `seen` gives, per entity, the time of its
+/// earliest event among the correlated rules' events. The baseline period runs `baseline_ms`
+/// from the earliest event of the entity's tenant (when `tw.tenant_id` is an entity field; else
+/// of all): matches in it are not reported, and a later match is reported unless its entity had an
+/// event in the baseline period, or (with network fields) the entity without its network used
+/// [`POOL_NETWORKS`] or more networks in it (a mass reader rotating through its provider's pool).
 pub fn new_behaviour(
     spec: &NewBehaviourSpec,
     seen: &HashMap<Vec<String>, i64>,
     matches: &[(Vec<String>, i64)],
 ) -> Vec<bool> {
-    let Some(start) = seen.values().min() else {
-        return vec![true; matches.len()];
+    let tenant = spec.entity.iter().position(|f| f == "tw.tenant_id");
+    let start_of = |e: &[String]| -> Option<i64> {
+        seen.iter()
+            .filter(|(k, _)| tenant.is_none_or(|i| k.get(i) == e.get(i)))
+            .map(|(_, t)| *t)
+            .min()
     };
-    let end = start.saturating_add(spec.baseline_ms);
+    let nets: Vec<usize> = spec
+        .entity
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| spec.networks.contains(f))
+        .map(|(i, _)| i)
+        .collect();
+    let without = |e: &[String]| -> Vec<String> {
+        e.iter()
+            .enumerate()
+            .filter(|(i, _)| !nets.contains(i))
+            .map(|(_, v)| v.clone())
+            .collect()
+    };
     matches
         .iter()
-        .map(|(e, t)| *t > end && seen.get(e).is_none_or(|first| *first > end))
+        .map(|(e, t)| {
+            let Some(start) = start_of(e) else {
+                return true;
+            };
+            let end = start.saturating_add(spec.baseline_ms);
+            if *t <= end || seen.get(e).is_some_and(|first| *first <= end) {
+                return false;
+            }
+            let me = without(e);
+            let pool = seen
+                .iter()
+                .filter(|(k, first)| **first <= end && without(k) == me)
+                .count();
+            nets.is_empty() || pool < POOL_NETWORKS
+        })
         .collect()
 }
 
