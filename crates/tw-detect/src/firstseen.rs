@@ -15,7 +15,8 @@
 //!
 //! The rule's detection selects the candidate events (for example successful user sign-ins). For
 //! every entity, its candidate events are taken in time order (then file, then record). The
-//! baseline period runs from the earliest candidate of the history (all entities) for `baseline`;
+//! baseline period runs from the earliest candidate of the history (all entities; those of the
+//! entity's tenant when `tw.tenant_id` is an entity field) for `baseline`;
 //! the values an entity uses in it are known, and an entity that first appears after it has its
 //! first value as baseline. Every later value not known is new, and each (entity, new value)
 //! becomes one finding whose evidence lists every record with that value (time of the first).
@@ -351,6 +352,15 @@ impl LocalFirstSeen {
     }
 }
 
+/// The key of the baseline start of `entity` in `history`: per tenant when the entity holds
+/// `tw.tenant_id` (each tenant's logs start when that tenant's export starts), else the history's.
+fn start_key(spec: &FirstSeenSpec, history: &str, entity: &[String]) -> String {
+    match spec.entity.iter().position(|f| f == "tw.tenant_id") {
+        Some(i) => format!("{history}\n{}", entity.get(i).map_or("", String::as_str)),
+        None => history.to_string(),
+    }
+}
+
 /// A [`ValueState`] whose earliest candidate is known.
 struct Ready {
     first: Box<Candidate>,
@@ -386,10 +396,11 @@ impl FirstSeenState {
                 &own
             }
         };
-        match self.starts.get_mut(history) {
+        let key = start_key(spec, history, entity);
+        match self.starts.get_mut(&key) {
             Some(start) => *start = (*start).min(t),
             None => {
-                self.starts.insert(history.to_string(), t);
+                self.starts.insert(key, t);
             }
         }
         if !self.groups.contains_key(history) {
@@ -482,10 +493,7 @@ impl FirstSeenState {
         }
         flat.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
         let mut out = Vec::new();
-        for (history, _, values) in flat {
-            let Some(start) = starts.get(&history) else {
-                continue;
-            };
+        for (history, entity, values) in flat {
             let mut values: Vec<((String, usize), Ready)> = values
                 .into_iter()
                 .flat_map(|(v, rules)| {
@@ -524,6 +532,9 @@ impl FirstSeenState {
                     .then(a.0.cmp(&b.0))
             });
             let Some(spec) = specs.get(&values[0].1.first.rule) else {
+                continue;
+            };
+            let Some(start) = starts.get(&start_key(spec, &history, &entity)) else {
                 continue;
             };
             let baseline_end = start.saturating_add(spec.baseline_ms);
@@ -774,5 +785,44 @@ mod tests {
         assert_ne!(key(&["a:1:b", "c"], "d"), key(&["a", "b:1:c"], "d"));
         assert_ne!(key(&["a", "b"], "c"), key(&["a", "bc"], ""));
         assert_eq!(key(&["a", "b"], "c"), key(&["a", "b"], "c"));
+    }
+
+    #[test]
+    fn bulk_readers_judged_per_tenant_and_by_network() {
+        let doc = serde_json::json!({"correlation":{"group-by":["tw.tenant_id","tw.app_id","tw.ip"]},
+            "tenantwatch":{"new_behaviour":{"entity":["tw.tenant_id","tw.app_id","tw.ip"],
+            "networks":["tw.ip"],"baseline":"72h"}}});
+        let spec = new_behaviour_of(&doc).unwrap().unwrap();
+        let ent = |t: &str, a: &str, ip: &str| {
+            spec.entity_of(&|f| match f {
+                "tw.tenant_id" => Some(t),
+                "tw.app_id" => Some(a),
+                _ => Some(ip),
+            })
+        };
+        assert_eq!(ent("T", "A", "20.1.2.3")[2], "20.1.2.0/24");
+        let h = 3_600_000;
+        // Tenant x's logs start at 0, tenant y's at 100 h.
+        let seen = HashMap::from([
+            (ent("x", "backup", "20.1.2.3"), 0),
+            (ent("x", "backup", "20.7.8.9"), 5 * h),
+            (ent("x", "backup", "40.3.3.3"), 9 * h),
+            (ent("x", "crm", "52.1.1.1"), h),
+            (ent("y", "backup", "20.9.9.9"), 100 * h),
+        ]);
+        let matches = vec![
+            (ent("x", "backup", "20.1.2.200"), 80 * h), // a network it used: usual
+            (ent("x", "backup", "13.5.5.5"), 80 * h),   // new network of a pool reader: usual
+            (ent("x", "crm", "99.1.1.1"), 80 * h),      // one network before: new
+            (ent("y", "backup", "20.9.9.10"), 120 * h), // in y's own baseline period
+            (ent("y", "backup", "99.9.9.9"), 200 * h),  // after it, somewhere new
+        ];
+        assert_eq!(
+            new_behaviour(&spec, &seen, &matches),
+            vec![false, false, true, false, true]
+        );
+        let bad = serde_json::json!({"correlation":{"group-by":["tw.ip"]},
+            "tenantwatch":{"new_behaviour":{"entity":["tw.ip"],"networks":["tw.user"]}}});
+        assert!(new_behaviour_of(&bad).is_err());
     }
 }
