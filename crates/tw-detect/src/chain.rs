@@ -22,8 +22,8 @@
 //! ([`Baseline::is_new`]: its networks — IPv4 /24, IPv6 /48 — and autonomous systems, in any
 //! tenant, after a learning period): a secret rotated by its owner, then used by the application
 //! from its usual host or only to sign in, is not a chain. One finding per application and burst of first steps, its evidence every
-//! record of both steps; the pack's findings whose evidence the chain holds entirely are folded
-//! into it, so the story reads as one finding.
+//! record of both steps; the pack's single-record findings the chain holds (the credential, the
+//! grant, each mail read) are folded into it, so the story reads as one finding.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -485,8 +485,9 @@ fn finding(f: &Found<'_>, rule: &RuleRef, r: &mut AppResolver) -> Finding {
     out
 }
 
-/// Removes from `findings` those of the built-in pack, in a chain's tenant, whose evidence the
-/// chain holds entirely (they are the chain's parts).
+/// Removes from `findings` the single-record findings of the built-in pack, in a chain's tenant,
+/// whose record the chain holds (they are the chain's parts: the credential, the grant, each mail
+/// read). Findings over several records (correlations, first-seen values) stay.
 pub fn fold_parts(findings: &mut Vec<Finding>, chains: &[Finding]) {
     let sets: Vec<(Option<&str>, BTreeSet<&Provenance>)> = chains
         .iter()
@@ -494,7 +495,7 @@ pub fn fold_parts(findings: &mut Vec<Finding>, chains: &[Finding]) {
         .collect();
     findings.retain(|f| {
         f.rule.origin != tw_event::Origin::Builtin
-            || f.evidence.is_empty()
+            || f.evidence.len() != 1
             || !sets.iter().any(|(t, s)| {
                 *t == f.tenant_id.as_deref() && f.evidence.iter().all(|p| s.contains(p))
             })
