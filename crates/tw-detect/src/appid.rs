@@ -303,7 +303,7 @@ fn actor_keys(ev: &Event, tenant: &str, out: &mut Vec<Key>) {
         push(KeyKind::ServicePrincipal, sp);
     }
     if ev.kind == LogKind::Signin && c.user.is_none() {
-        let doc = ev.doc();
+        let doc = light(ev);
         for k in ["servicePrincipalName", "appDisplayName"] {
             if let Some(n) = field(doc, k).and_then(text) {
                 push(KeyKind::Name, &n);
@@ -313,15 +313,11 @@ fn actor_keys(ev: &Event, tenant: &str, out: &mut Vec<Key>) {
     }
 }
 
-/// The autonomous system a sign-in came from (`autonomousSystemNumber`, in every sign-in export
-/// shape; the unified audit log and Graph activity logs carry none).
-pub fn asn_of(ev: &Event) -> Option<String> {
-    if ev.kind != LogKind::Signin {
-        return None;
-    }
-    field(ev.doc(), "autonomousSystemNumber")
-        .and_then(text)
-        .filter(|a| a != "0")
+/// The record as parsed for the rules (what they and the correlations read, the service principal
+/// name among them), without parsing the whole record again; the whole record when it was not
+/// parsed through a projection.
+fn light(ev: &Event) -> &Value {
+    ev.raw.projected().unwrap_or_else(|| ev.doc())
 }
 
 /// The keys of an application acting in a Microsoft 365 Defender `CloudAppEvents` row: its app

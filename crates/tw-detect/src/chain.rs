@@ -19,8 +19,8 @@
 //! (`matched["(tie)"]`: application id, service principal, application object or display name).
 //! A chain is reported when its first step was made by a cross-tenant (partner) account, or when
 //! the application then reads mail from somewhere it had not acted from before the first step
-//! ([`Baseline::is_new`]: its networks — IPv4 /24, IPv6 /48 — and autonomous systems, in any
-//! tenant, after a learning period): a secret rotated by its owner, then used by the application
+//! ([`Baseline::is_new`]: its networks — IPv4 /24, IPv6 /48 — in any tenant, after a learning
+//! period): a secret rotated by its owner, then used by the application
 //! from its usual host or only to sign in, is not a chain. One finding per application and burst of first steps, its evidence every
 //! record of both steps; the pack's single-record findings the chain holds (the credential, the
 //! grant, each mail read) are folded into it, so the story reads as one finding.
@@ -118,8 +118,6 @@ pub struct ChainObs {
     pub keys: Vec<Key>,
     /// Client address.
     pub ip: Option<String>,
-    /// Autonomous system of the address, where the record gives it (sign-ins).
-    pub asn: Option<String>,
     /// The operation.
     pub operation: String,
     /// The record.
@@ -144,9 +142,6 @@ pub fn observe(chain: usize, role: Role, ev: &Event, placeholder: &RuleRef) -> C
             crate::appid::identity_keys(ev)
         },
         ip: c.ip.clone(),
-        asn: matches!(role, Role::Then | Role::Seen)
-            .then(|| crate::appid::asn_of(ev))
-            .flatten(),
         operation: c.operation.clone().unwrap_or_default(),
         provenance: ev.provenance.clone(),
         finding: (role == Role::Given).then(|| {
@@ -176,12 +171,11 @@ pub fn network_of(ip: &str) -> String {
     }
 }
 
-/// Where each application (by app id, else by its first key) acted from — networks and
-/// autonomous systems, each with the time first seen.
+/// Where each application (by app id, else by its first key) acted from: networks, each with the
+/// time first seen.
 #[derive(Debug, Default)]
 struct Seen {
     networks: HashMap<String, i64>,
-    asns: HashMap<String, i64>,
 }
 type History = HashMap<String, Seen>;
 
@@ -211,15 +205,13 @@ fn history(thens: &[&ChainObs]) -> History {
         };
         let seen = h.entry(app).or_default();
         note(&mut seen.networks, network_of(ip), o.time);
-        if let Some(a) = &o.asn {
-            note(&mut seen.asns, a.clone(), o.time);
-        }
     }
     h
 }
 
 /// Networks an application used before a first step from which it rotates through a provider's
-/// pool: a new /24 of such an application says nothing without its autonomous system.
+/// pool: a new /24 of such an application says nothing (mail reads, the step that counts, carry
+/// no autonomous system to tell a new provider from the same one).
 const POOL_NETWORKS: usize = 3;
 
 /// The time a tenant's logs start and end (from every record the chain saw of it).
@@ -245,9 +237,8 @@ struct Baseline<'a> {
 
 impl Baseline<'_> {
     /// True when `o` acts from somewhere its application had not acted from before `before` (see
-    /// the module docs): a network it used before is its own; else a new autonomous system where
-    /// the record gives one and earlier ones are known; else a new network, unless the application
-    /// already rotated through a pool of them. An application with no history at all is new only
+    /// the module docs): a network it used before is its own; a new one is new unless the
+    /// application already rotated through a pool of them. An application with no history at all is new only
     /// after the learning period from the start of the tenant's logs, or when the logs are
     /// shorter than it (there is no baseline then: the sequence alone counts).
     fn is_new(&self, o: &ChainObs, before: i64) -> bool {
@@ -260,10 +251,10 @@ impl Baseline<'_> {
                 .map(|(k, _)| k.clone())
                 .collect()
         };
-        let (nets, asns) = self
+        let nets = self
             .history
             .get(&app)
-            .map(|s| (earlier(&s.networks), earlier(&s.asns)))
+            .map(|s| earlier(&s.networks))
             .unwrap_or_default();
         if nets.is_empty() {
             let Some(&(start, end)) = self.coverage.get(&o.tenant) else {
@@ -272,13 +263,7 @@ impl Baseline<'_> {
             return before >= start.saturating_add(self.learning_ms)
                 || end.saturating_sub(start) < self.learning_ms;
         }
-        if nets.contains(&network_of(ip)) {
-            return false;
-        }
-        match &o.asn {
-            Some(a) if !asns.is_empty() => !asns.contains(a),
-            _ => nets.len() < POOL_NETWORKS,
-        }
+        !nets.contains(&network_of(ip)) && nets.len() < POOL_NETWORKS
     }
 }
 
