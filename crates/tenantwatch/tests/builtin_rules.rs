@@ -175,6 +175,30 @@ fn mail_hiding_inbox_rules_are_one_burst() {
     assert_eq!(bursts[0]["matched"]["(actions)"], "delete; move");
 }
 
+/// `--learning-period` replaces the rules' own: with one hour, the backup services of the bulk
+/// mail-reading negatives have learnt nothing yet when they read mail again; a bad value is an
+/// error.
+#[test]
+fn the_learning_period_is_one_flag() {
+    let neg = "tests/fixtures/builtin/tw_app_reads_many_mailboxes/negative";
+    let count = |extra: &[&str]| {
+        let mut args = vec!["hunt", neg, "--format", "jsonl"];
+        args.extend_from_slice(extra);
+        let (out, err, code) = run(&args);
+        assert_eq!(code, 0, "{err}");
+        findings(&out)
+            .iter()
+            .filter(|f| f["rule"]["id"] == "0c2d8f6a-5b1e-4e43-9a7c-1f0e2d3c4b20")
+            .count()
+    };
+    assert_eq!(count(&[]), 0);
+    assert_eq!(count(&["--learning-period", "72h"]), 0);
+    assert_eq!(count(&["--learning-period", "1h"]), 5);
+    let (_, err, code) = run(&["hunt", neg, "--learning-period", "3x"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("--learning-period"), "{err}");
+}
+
 /// (malicious records found / total, benign findings per level, most high+ benign per tenant).
 fn score(case: &Path, out: &str) -> (usize, usize, BTreeMap<String, usize>, usize) {
     let truth: Value = serde_json::from_str(

@@ -55,6 +55,22 @@ pub struct FirstSeenSpec {
     pub history: Option<String>,
 }
 
+/// `specs` with every baseline set to `learning` (milliseconds) when it is given: the hunt's
+/// learning period overrides the rules' own.
+pub fn with_learning(
+    specs: &HashMap<usize, FirstSeenSpec>,
+    learning: Option<i64>,
+) -> HashMap<usize, FirstSeenSpec> {
+    specs
+        .iter()
+        .map(|(&i, s)| {
+            let mut s = s.clone();
+            s.baseline_ms = learning.unwrap_or(s.baseline_ms);
+            (i, s)
+        })
+        .collect()
+}
+
 /// Parses a duration such as `72h`, `3d`, `30m`, `45s`.
 pub fn parse_duration_ms(s: &str) -> Option<i64> {
     let s = s.trim();
@@ -144,6 +160,14 @@ pub struct NewBehaviourSpec {
 }
 
 impl NewBehaviourSpec {
+    /// This spec with its baseline set to `learning` (milliseconds) when it is given.
+    pub fn with_learning(&self, learning: Option<i64>) -> NewBehaviourSpec {
+        NewBehaviourSpec {
+            baseline_ms: learning.unwrap_or(self.baseline_ms),
+            ..self.clone()
+        }
+    }
+
     /// The entity (lower case) of an observation or a match, from `value` of a field by name
     /// (a missing field counts as empty).
     pub fn entity_of<'a>(&self, value: &dyn Fn(&str) -> Option<&'a str>) -> Vec<String> {

@@ -47,6 +47,9 @@ pub struct HuntOptions {
     /// read rule fields from each whole document rather than from its projection (slower; every
     /// malformed record is then found and reported; findings are the same).
     pub decode_all: bool,
+    /// Learning period (milliseconds) replacing every rule's own first-seen baseline,
+    /// `new_behaviour` baseline and chain learning period.
+    pub learning_period_ms: Option<i64>,
 }
 
 /// The rule set compiled for hunting.
@@ -621,6 +624,7 @@ impl Hunter {
         &self,
         matches: Vec<tw_sigma::CorrelationMatch>,
         seen: &HashMap<usize, HashMap<Vec<String>, i64>>,
+        learning: Option<i64>,
     ) -> Vec<tw_sigma::CorrelationMatch> {
         if self.new_behaviour.is_empty() {
             return matches;
@@ -628,6 +632,7 @@ impl Hunter {
         let none = HashMap::new();
         let mut keep = vec![true; matches.len()];
         for (&c, spec) in &self.new_behaviour {
+            let spec = &spec.with_learning(learning);
             let mine: Vec<usize> = (0..matches.len())
                 .filter(|&i| matches[i].correlation == c)
                 .collect();
@@ -758,6 +763,8 @@ impl Hunter {
         };
         let want_cross_users = self.first_seen.values().any(|s| s.cross_tenant_actors);
         let mut first_seen = FirstSeenState::default();
+        let first_seen_specs =
+            crate::firstseen::with_learning(&self.first_seen, opts.learning_period_ms);
         // First-seen candidates carry an empty rule until evaluated (memory).
         let placeholder = RuleRef {
             id: String::new(),
@@ -1052,11 +1059,11 @@ impl Hunter {
                     std::mem::take(&mut *shared.lock().unwrap_or_else(|e| e.into_inner()))
                 }
             };
-            first_seen.absorb(l, &self.first_seen);
+            first_seen.absorb(l, &first_seen_specs);
         }
-        findings.extend(first_seen.finish(&self.first_seen, &cross_users, &|i| self.rule_ref(i)));
+        findings.extend(first_seen.finish(&first_seen_specs, &cross_users, &|i| self.rule_ref(i)));
         let (corr, cstats): (_, CorrelationStats) = engine.finish();
-        let corr = self.drop_usual(corr, &behaviour_seen);
+        let corr = self.drop_usual(corr, &behaviour_seen, opts.learning_period_ms);
         for m in corr {
             let c = &self.set.correlations()[m.correlation];
             let r = c.rule();
@@ -1115,8 +1122,12 @@ impl Hunter {
                 .insert("(value)".into(), tw_sigma::event::canonical_float(m.value));
             findings.push(f);
         }
-        self.stages
-            .finish(stage_obs, &mut findings, min, &|i| self.rule_ref(i));
+        self.stages.finish(
+            stage_obs,
+            &mut findings,
+            (min, opts.learning_period_ms),
+            &|i| self.rule_ref(i),
+        );
         // Sorted through their positions (moving whole findings is what a sort of many costs),
         // then put in that order in place.
         let mut order: Vec<usize> = (0..findings.len()).collect();

@@ -187,13 +187,14 @@ impl Stages {
         }
     }
 
-    /// The stages' findings from `obs` (levels below `min` left out), added to `findings`; chain
-    /// findings fold in the pack's findings they hold entirely.
+    /// The stages' findings from `obs` (levels below `min` left out; `learning`, milliseconds,
+    /// replacing the chains' own learning periods), added to `findings`; chain findings fold in the
+    /// pack's single-record findings they hold.
     pub fn finish(
         &self,
         obs: Vec<StageObs>,
         findings: &mut Vec<Finding>,
-        min: Option<Level>,
+        (min, learning): (Option<Level>, Option<i64>),
         rule_ref: &dyn Fn(usize) -> RuleRef,
     ) {
         if self.is_empty() {
@@ -210,7 +211,11 @@ impl Stages {
             |f: &Finding| min.is_none_or(|m| Level::parse(&f.rule.level).is_some_and(|l| l >= m));
         let mut made = Vec::new();
         for (c, (rule, spec)) in self.chains.iter().enumerate() {
-            made.extend(crate::chain::evaluate(c, spec, &chains, &rule_ref(*rule)));
+            let spec = ChainSpec {
+                learning_ms: learning.unwrap_or(spec.learning_ms),
+                ..spec.clone()
+            };
+            made.extend(crate::chain::evaluate(c, &spec, &chains, &rule_ref(*rule)));
         }
         crate::chain::fold_parts(findings, &made);
         for (rule, spec) in &self.bursts {
