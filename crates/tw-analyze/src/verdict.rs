@@ -603,6 +603,7 @@ mod tests {
                 line: 4,
             }],
             matched: Default::default(),
+            merged: Default::default(),
         }
     }
 

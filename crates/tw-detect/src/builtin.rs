@@ -38,6 +38,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../../rules/tw_app_credential_then_sp_signin_ual.yml"),
     ),
     (
+        "tw_app_given_then_used.yml",
+        include_str!("../../../rules/tw_app_given_then_used.yml"),
+    ),
+    (
         "tw_app_graph_first_seen_ip.yml",
         include_str!("../../../rules/tw_app_graph_first_seen_ip.yml"),
     ),
@@ -110,12 +114,24 @@ pub const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../../rules/tw_high_privilege_permission_granted_audit.yml"),
     ),
     (
+        "tw_high_privilege_permission_granted_by_partner_audit.yml",
+        include_str!("../../../rules/tw_high_privilege_permission_granted_by_partner_audit.yml"),
+    ),
+    (
+        "tw_high_privilege_permission_granted_by_partner_ual.yml",
+        include_str!("../../../rules/tw_high_privilege_permission_granted_by_partner_ual.yml"),
+    ),
+    (
         "tw_high_privilege_permission_granted_ual.yml",
         include_str!("../../../rules/tw_high_privilege_permission_granted_ual.yml"),
     ),
     (
         "tw_inbox_rule_forward.yml",
         include_str!("../../../rules/tw_inbox_rule_forward.yml"),
+    ),
+    (
+        "tw_inbox_rules_hide_mail.yml",
+        include_str!("../../../rules/tw_inbox_rules_hide_mail.yml"),
     ),
     (
         "tw_mail_access_ip_admin_ual.yml",
@@ -172,6 +188,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
     (
         "tw_seq_admin_action_ual.yml",
         include_str!("../../../rules/tw_seq_admin_action_ual.yml"),
+    ),
+    (
+        "tw_seq_app_given_ual.yml",
+        include_str!("../../../rules/tw_seq_app_given_ual.yml"),
     ),
     (
         "tw_seq_partner_app_credential_audit.yml",

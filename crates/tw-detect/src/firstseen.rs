@@ -15,7 +15,8 @@
 //!
 //! The rule's detection selects the candidate events (for example successful user sign-ins). For
 //! every entity, its candidate events are taken in time order (then file, then record). The
-//! baseline period runs from the earliest candidate of the history (all entities) for `baseline`;
+//! baseline period runs from the earliest candidate of the history (all entities; those of the
+//! entity's tenant when `tw.tenant_id` is an entity field) for `baseline`;
 //! the values an entity uses in it are known, and an entity that first appears after it has its
 //! first value as baseline. Every later value not known is new, and each (entity, new value)
 //! becomes one finding whose evidence lists every record with that value (time of the first).
@@ -52,6 +53,22 @@ pub struct FirstSeenSpec {
     /// Rules naming the same history share what is known of an entity (for example sign-in logs
     /// and the unified audit log's log-ins of the same accounts).
     pub history: Option<String>,
+}
+
+/// `specs` with every baseline set to `learning` (milliseconds) when it is given: the hunt's
+/// learning period overrides the rules' own.
+pub fn with_learning(
+    specs: &HashMap<usize, FirstSeenSpec>,
+    learning: Option<i64>,
+) -> HashMap<usize, FirstSeenSpec> {
+    specs
+        .iter()
+        .map(|(&i, s)| {
+            let mut s = s.clone();
+            s.baseline_ms = learning.unwrap_or(s.baseline_ms);
+            (i, s)
+        })
+        .collect()
 }
 
 /// Parses a duration such as `72h`, `3d`, `30m`, `45s`.
@@ -135,17 +152,35 @@ pub fn spec_of(doc: &Value) -> Result<Option<FirstSeenSpec>, String> {
 pub struct NewBehaviourSpec {
     /// Group-by fields whose values identify the entity.
     pub entity: Vec<String>,
-    /// Baseline length, milliseconds after the earliest event of the correlation's rules.
+    /// Baseline length, milliseconds after the earliest event of the correlation's rules (of the
+    /// entity's tenant, when `tw.tenant_id` is an entity field).
     pub baseline_ms: i64,
+    /// Entity fields holding addresses, compared by network (IPv4 /24, IPv6 /48).
+    pub networks: Vec<String>,
 }
 
 impl NewBehaviourSpec {
+    /// This spec with its baseline set to `learning` (milliseconds) when it is given.
+    pub fn with_learning(&self, learning: Option<i64>) -> NewBehaviourSpec {
+        NewBehaviourSpec {
+            baseline_ms: learning.unwrap_or(self.baseline_ms),
+            ..self.clone()
+        }
+    }
+
     /// The entity (lower case) of an observation or a match, from `value` of a field by name
     /// (a missing field counts as empty).
     pub fn entity_of<'a>(&self, value: &dyn Fn(&str) -> Option<&'a str>) -> Vec<String> {
         self.entity
             .iter()
-            .map(|f| value(f).unwrap_or("").to_lowercase())
+            .map(|f| {
+                let v = value(f).unwrap_or("");
+                if self.networks.contains(f) {
+                    crate::chain::network_of(v)
+                } else {
+                    v.to_lowercase()
+                }
+            })
             .collect()
     }
 }
@@ -170,29 +205,73 @@ pub fn new_behaviour_of(doc: &Value) -> Result<Option<NewBehaviourSpec>, String>
         ));
     }
     let baseline_ms = baseline(nb, "new_behaviour")?;
+    let networks = names(nb.get("networks"));
+    if let Some(n) = networks.iter().find(|n| !entity.contains(n)) {
+        return Err(format!(
+            "tenantwatch.new_behaviour: network field {n} is not an entity field"
+        ));
+    }
     Ok(Some(NewBehaviourSpec {
         entity,
         baseline_ms,
+        networks,
     }))
 }
 
-/// Of the matches of one `new_behaviour` correlation — (entity values, lower case; time of the
-/// match) — those to report. `seen` gives, per entity, the time of its earliest event among the
-/// correlated rules' events; the baseline period ends `baseline_ms` after the earliest of them.
-/// Matches in the baseline period are not reported; a later match is reported unless its entity
-/// had an event in the baseline period (it is then usual).
+/// Networks an entity used in its baseline from which it counts as rotating through a provider's
+/// address pool: a new network of such an entity is not new behaviour.
+pub const POOL_NETWORKS: usize = 3;
+
+/// Of the matches of one `new_behaviour` correlation — (entity values, lower case, network fields
+/// as networks; time of the match) — those to report. `seen` gives, per entity, the time of its
+/// earliest event among the correlated rules' events. The baseline period runs `baseline_ms`
+/// from the earliest event of the entity's tenant (when `tw.tenant_id` is an entity field; else
+/// of all): matches in it are not reported, and a later match is reported unless its entity had an
+/// event in the baseline period, or (with network fields) the entity without its network used
+/// [`POOL_NETWORKS`] or more networks in it (a mass reader rotating through its provider's pool).
 pub fn new_behaviour(
     spec: &NewBehaviourSpec,
     seen: &HashMap<Vec<String>, i64>,
     matches: &[(Vec<String>, i64)],
 ) -> Vec<bool> {
-    let Some(start) = seen.values().min() else {
-        return vec![true; matches.len()];
+    let tenant = spec.entity.iter().position(|f| f == "tw.tenant_id");
+    let start_of = |e: &[String]| -> Option<i64> {
+        seen.iter()
+            .filter(|(k, _)| tenant.is_none_or(|i| k.get(i) == e.get(i)))
+            .map(|(_, t)| *t)
+            .min()
     };
-    let end = start.saturating_add(spec.baseline_ms);
+    let nets: Vec<usize> = spec
+        .entity
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| spec.networks.contains(f))
+        .map(|(i, _)| i)
+        .collect();
+    let without = |e: &[String]| -> Vec<String> {
+        e.iter()
+            .enumerate()
+            .filter(|(i, _)| !nets.contains(i))
+            .map(|(_, v)| v.clone())
+            .collect()
+    };
     matches
         .iter()
-        .map(|(e, t)| *t > end && seen.get(e).is_none_or(|first| *first > end))
+        .map(|(e, t)| {
+            let Some(start) = start_of(e) else {
+                return true;
+            };
+            let end = start.saturating_add(spec.baseline_ms);
+            if *t <= end || seen.get(e).is_some_and(|first| *first <= end) {
+                return false;
+            }
+            let me = without(e);
+            let pool = seen
+                .iter()
+                .filter(|(k, first)| **first <= end && without(k) == me)
+                .count();
+            nets.is_empty() || pool < POOL_NETWORKS
+        })
         .collect()
 }
 
@@ -297,6 +376,15 @@ impl LocalFirstSeen {
     }
 }
 
+/// The key of the baseline start of `entity` in `history`: per tenant when the entity holds
+/// `tw.tenant_id` (each tenant's logs start when that tenant's export starts), else the history's.
+fn start_key(spec: &FirstSeenSpec, history: &str, entity: &[String]) -> String {
+    match spec.entity.iter().position(|f| f == "tw.tenant_id") {
+        Some(i) => format!("{history}\n{}", entity.get(i).map_or("", String::as_str)),
+        None => history.to_string(),
+    }
+}
+
 /// A [`ValueState`] whose earliest candidate is known.
 struct Ready {
     first: Box<Candidate>,
@@ -332,10 +420,11 @@ impl FirstSeenState {
                 &own
             }
         };
-        match self.starts.get_mut(history) {
+        let key = start_key(spec, history, entity);
+        match self.starts.get_mut(&key) {
             Some(start) => *start = (*start).min(t),
             None => {
-                self.starts.insert(history.to_string(), t);
+                self.starts.insert(key, t);
             }
         }
         if !self.groups.contains_key(history) {
@@ -428,10 +517,7 @@ impl FirstSeenState {
         }
         flat.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
         let mut out = Vec::new();
-        for (history, _, values) in flat {
-            let Some(start) = starts.get(&history) else {
-                continue;
-            };
+        for (history, entity, values) in flat {
             let mut values: Vec<((String, usize), Ready)> = values
                 .into_iter()
                 .flat_map(|(v, rules)| {
@@ -470,6 +556,9 @@ impl FirstSeenState {
                     .then(a.0.cmp(&b.0))
             });
             let Some(spec) = specs.get(&values[0].1.first.rule) else {
+                continue;
+            };
+            let Some(start) = starts.get(&start_key(spec, &history, &entity)) else {
                 continue;
             };
             let baseline_end = start.saturating_add(spec.baseline_ms);
@@ -721,5 +810,44 @@ mod tests {
         assert_ne!(key(&["a:1:b", "c"], "d"), key(&["a", "b:1:c"], "d"));
         assert_ne!(key(&["a", "b"], "c"), key(&["a", "bc"], ""));
         assert_eq!(key(&["a", "b"], "c"), key(&["a", "b"], "c"));
+    }
+
+    #[test]
+    fn bulk_readers_judged_per_tenant_and_by_network() {
+        let doc = serde_json::json!({"correlation":{"group-by":["tw.tenant_id","tw.app_id","tw.ip"]},
+            "tenantwatch":{"new_behaviour":{"entity":["tw.tenant_id","tw.app_id","tw.ip"],
+            "networks":["tw.ip"],"baseline":"72h"}}});
+        let spec = new_behaviour_of(&doc).unwrap().unwrap();
+        let ent = |t: &str, a: &str, ip: &str| {
+            spec.entity_of(&|f| match f {
+                "tw.tenant_id" => Some(t),
+                "tw.app_id" => Some(a),
+                _ => Some(ip),
+            })
+        };
+        assert_eq!(ent("T", "A", "20.1.2.3")[2], "20.1.2.0/24");
+        let h = 3_600_000;
+        // Tenant x's logs start at 0, tenant y's at 100 h.
+        let seen = HashMap::from([
+            (ent("x", "backup", "20.1.2.3"), 0),
+            (ent("x", "backup", "20.7.8.9"), 5 * h),
+            (ent("x", "backup", "40.3.3.3"), 9 * h),
+            (ent("x", "crm", "52.1.1.1"), h),
+            (ent("y", "backup", "20.9.9.9"), 100 * h),
+        ]);
+        let matches = vec![
+            (ent("x", "backup", "20.1.2.200"), 80 * h), // a network it used: usual
+            (ent("x", "backup", "13.5.5.5"), 80 * h),   // new network of a pool reader: usual
+            (ent("x", "crm", "99.1.1.1"), 80 * h),      // one network before: new
+            (ent("y", "backup", "20.9.9.10"), 120 * h), // in y's own baseline period
+            (ent("y", "backup", "99.9.9.9"), 200 * h),  // after it, somewhere new
+        ];
+        assert_eq!(
+            new_behaviour(&spec, &seen, &matches),
+            vec![false, false, true, false, true]
+        );
+        let bad = serde_json::json!({"correlation":{"group-by":["tw.ip"]},
+            "tenantwatch":{"new_behaviour":{"entity":["tw.ip"],"networks":["tw.user"]}}});
+        assert!(new_behaviour_of(&bad).is_err());
     }
 }

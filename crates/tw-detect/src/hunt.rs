@@ -47,6 +47,9 @@ pub struct HuntOptions {
     /// read rule fields from each whole document rather than from its projection (slower; every
     /// malformed record is then found and reported; findings are the same).
     pub decode_all: bool,
+    /// Learning period (milliseconds) replacing every rule's own first-seen baseline,
+    /// `new_behaviour` baseline and chain learning period.
+    pub learning_period_ms: Option<i64>,
 }
 
 /// The rule set compiled for hunting.
@@ -83,6 +86,8 @@ pub struct Hunter {
     /// What a record's document must keep for every rule field ([`Resolver::projection`]) and
     /// for classification and canonical fields: records are parsed through it once.
     projection: std::sync::Arc<tw_ingest::select::Projection>,
+    /// Chain and burst rules ([`crate::stages`]).
+    stages: crate::stages::Stages,
 }
 
 /// Counters of a hunt.
@@ -175,6 +180,8 @@ enum Out {
     },
     /// A user seen acting across tenants, and their home tenant.
     CrossTenantUser(String, String),
+    /// What a chain or burst rule keeps of an event.
+    Stage(crate::stages::StageObs),
 }
 
 /// Distinguishes hunts, so that per-thread state left by one hunt is not read by the next.
@@ -241,6 +248,7 @@ impl Hunter {
         let set = b.build();
         let (aggregates, aggregate_errors) = crate::merge::aggregate_specs(sources);
         extension_errors.extend(aggregate_errors);
+        let stages = crate::stages::Stages::new(&set, sources, &mut extension_errors);
         let maps = shipped_maps()?;
         // Fields read besides the detections' (correlation group-by, alias and value fields,
         // first-seen entities and values) are resolved like theirs, in slots after them.
@@ -458,7 +466,7 @@ impl Hunter {
             .rules()
             .iter()
             .enumerate()
-            .map(|(i, r)| r.standalone() && !first_seen.contains_key(&i))
+            .map(|(i, r)| r.standalone() && !first_seen.contains_key(&i) && !stages.claims(i))
             .collect();
         Ok(Hunter {
             needs_evidence,
@@ -483,6 +491,7 @@ impl Hunter {
             correlated,
             may_lead,
             correlation_fields,
+            stages,
         })
     }
 
@@ -620,6 +629,7 @@ impl Hunter {
         &self,
         matches: Vec<tw_sigma::CorrelationMatch>,
         seen: &HashMap<usize, HashMap<Vec<String>, i64>>,
+        learning: Option<i64>,
     ) -> Vec<tw_sigma::CorrelationMatch> {
         if self.new_behaviour.is_empty() {
             return matches;
@@ -627,6 +637,7 @@ impl Hunter {
         let none = HashMap::new();
         let mut keep = vec![true; matches.len()];
         for (&c, spec) in &self.new_behaviour {
+            let spec = &spec.with_learning(learning);
             let mine: Vec<usize> = (0..matches.len())
                 .filter(|&i| matches[i].correlation == c)
                 .collect();
@@ -758,6 +769,8 @@ impl Hunter {
         };
         let want_cross_users = self.first_seen.values().any(|s| s.cross_tenant_actors);
         let mut first_seen = FirstSeenState::default();
+        let first_seen_specs =
+            crate::firstseen::with_learning(&self.first_seen, opts.learning_period_ms);
         // First-seen candidates carry an empty rule until evaluated (memory).
         let placeholder = RuleRef {
             id: String::new(),
@@ -769,6 +782,8 @@ impl Hunter {
         // Users seen acting across tenants, and the tenants they come from.
         let mut cross_users: HashSet<String> = HashSet::new();
         let mut home_tenants: HashSet<String> = HashSet::new();
+        // What chain and burst rules keep of the events they see.
+        let mut stage_obs: Vec<crate::stages::StageObs> = Vec::new();
         // Per new-behaviour correlation and entity: the time of its earliest event.
         let mut behaviour_seen: HashMap<usize, HashMap<Vec<String>, i64>> = HashMap::new();
         // A match of a first-seen rule becomes a candidate of this thread's first-seen state.
@@ -883,6 +898,16 @@ impl Hunter {
                     }
                     _ => self.set.matches_with(&view, &mut s.borrow_mut()),
                 });
+                if !self.stages.is_empty() {
+                    let rules: Vec<usize> = matches
+                        .iter()
+                        .map(|m| m.rule)
+                        .filter(|&r| generic || self.routes[r].contains(&ev.kind))
+                        .collect();
+                    let mut obs = Vec::new();
+                    self.stages.observe(ev, &rules, &placeholder, &mut obs);
+                    out.extend(obs.into_iter().map(Out::Stage));
+                }
                 for m in matches {
                     if !generic && !self.routes[m.rule].contains(&ev.kind) {
                         continue;
@@ -913,7 +938,7 @@ impl Hunter {
                         add_candidate(m, ev, &view);
                         continue;
                     }
-                    if rule.standalone() && level_ok(m.rule) {
+                    if rule.standalone() && level_ok(m.rule) && !self.stages.claims(m.rule) {
                         let f = Finding::from_event(
                             self.rule_ref(m.rule),
                             ev,
@@ -958,6 +983,7 @@ impl Hunter {
                         evidence.push((provenance, finding, rule, time));
                     }
                 }
+                Out::Stage(o) => stage_obs.push(o),
                 Out::CrossTenantUser(u, home) => {
                     cross_users.insert(u);
                     if !home.is_empty() {
@@ -1047,11 +1073,11 @@ impl Hunter {
                     std::mem::take(&mut *shared.lock().unwrap_or_else(|e| e.into_inner()))
                 }
             };
-            first_seen.absorb(l, &self.first_seen);
+            first_seen.absorb(l, &first_seen_specs);
         }
-        findings.extend(first_seen.finish(&self.first_seen, &cross_users, &|i| self.rule_ref(i)));
+        findings.extend(first_seen.finish(&first_seen_specs, &cross_users, &|i| self.rule_ref(i)));
         let (corr, cstats): (_, CorrelationStats) = engine.finish();
-        let corr = self.drop_usual(corr, &behaviour_seen);
+        let corr = self.drop_usual(corr, &behaviour_seen, opts.learning_period_ms);
         for m in corr {
             let c = &self.set.correlations()[m.correlation];
             let r = c.rule();
@@ -1117,6 +1143,12 @@ impl Hunter {
                 .insert("(value)".into(), tw_sigma::event::canonical_float(m.value));
             findings.push(f);
         }
+        self.stages.finish(
+            stage_obs,
+            &mut findings,
+            (min, opts.learning_period_ms),
+            &|i| self.rule_ref(i),
+        );
         // Sorted through their positions (moving whole findings is what a sort of many costs),
         // then put in that order in place.
         let mut order: Vec<usize> = (0..findings.len()).collect();

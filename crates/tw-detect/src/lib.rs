@@ -30,7 +30,10 @@
 //! # std::fs::remove_dir_all(&dir).ok();
 //! ```
 
+pub mod appid;
 pub mod builtin;
+pub mod burst;
+pub mod chain;
 pub mod event;
 pub mod fieldmap;
 pub mod firstseen;
@@ -40,6 +43,7 @@ pub mod pipelines;
 pub mod prefilter;
 pub mod route;
 pub mod scan;
+pub mod stages;
 
 pub use builtin::builtin_rules;
 pub use hunt::{HuntOptions, HuntResult, HuntStats, Hunter, RuleSource, origin_of_path};

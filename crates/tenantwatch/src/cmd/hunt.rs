@@ -60,6 +60,11 @@ pub struct HuntArgs {
     /// only what the rules read; `ingest --stats` checks every record).
     #[arg(long = "decode-all")]
     pub decode_all: bool,
+    /// Learning period of every first-seen and new-behaviour rule and chain (e.g. 72h, 3d):
+    /// nothing is "new" before it has passed from the start of a tenant's logs (default: each
+    /// rule's own, 72h in the built-in pack).
+    #[arg(long = "learning-period", value_name = "DURATION")]
+    pub learning_period: Option<String>,
 }
 
 /// Output formats of findings.
@@ -119,12 +124,20 @@ pub fn run(a: HuntArgs) -> Result<u8> {
     if set.rules().is_empty() && set.correlations().is_empty() {
         eprintln!("tenantwatch: warning: no rule loaded");
     }
+    let learning_period_ms = match &a.learning_period {
+        Some(d) => Some(
+            tw_detect::firstseen::parse_duration_ms(d)
+                .with_context(|| format!("bad --learning-period {d:?} (e.g. 72h, 3d)"))?,
+        ),
+        None => None,
+    };
     let opts = HuntOptions {
         ingest,
         min_level,
         placeholders: Default::default(),
         max_correlation_observations: a.max_correlation_state,
         decode_all: a.decode_all,
+        learning_period_ms,
     };
     let result = hunter.hunt(&a.read.paths, &opts);
     let sink: Box<dyn Write> = match &a.out {

@@ -89,6 +89,7 @@ pub fn run(a: InvestigateArgs) -> Result<u8> {
         placeholders: Default::default(),
         max_correlation_observations: 2_000_000,
         decode_all: false,
+        learning_period_ms: None,
     };
     let started = Instant::now();
     let hunted = hunter.hunt(&a.read.paths, &opts);

@@ -1,0 +1,510 @@
+//! `tenantwatch.chain`: a documented tenantwatch extension to a Sigma detection rule (no change to
+//! the Sigma language). The rule's matches, and those of the rules named in `given`, are the first
+//! step of a chain — a credential or a permission given to an application; matches of the rules
+//! named in `then` are the second — that application reading mail or signing in:
+//!
+//! ```yaml
+//! tenantwatch:
+//!   chain:
+//!     given: [tw_app_given_ual_seq]   # more first-step rules (not reported on their own)
+//!     then: [tw_mail_items_accessed_by_app, tw_graph_app_mail_read, tw_sp_signin]
+//!     seen: [tw_app_graph_first_seen_ip] # more records of applications at work (history only)
+//!     within: 24h                     # the second step follows the first within this time
+//!     learning: 72h                   # learning period from the start of a tenant's logs
+//! ```
+//!
+//! Both steps name the application in different ways (the credential record its application
+//! object, the grant its service principal, the mail read its app id): they are tied through the
+//! identities the data itself shows ([`crate::appid`]), and the finding says which tie was used
+//! (`matched["(tie)"]`: application id, service principal, application object or display name).
+//! A chain is reported when its first step was made by a cross-tenant (partner) account, or when
+//! the application then reads mail from somewhere it had not acted from before the first step
+//! ([`Baseline::is_new`]: its networks — IPv4 /24, IPv6 /48 — in any tenant, after a learning
+//! period): a secret rotated by its owner, then used by the application
+//! from its usual host or only to sign in, is not a chain. One finding per application and burst of first steps, its evidence every
+//! record of both steps; the pack's single-record findings the chain holds (the credential, the
+//! grant, each mail read) are folded into it, so the story reads as one finding.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use serde_json::Value;
+use tw_event::{Event, Finding, Provenance, RuleRef, Timestamp};
+
+use crate::appid::{AppResolver, Key, KeyKind};
+
+/// One chain rule's parameters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainSpec {
+    /// Names (or ids) of more first-step rules.
+    pub given: Vec<String>,
+    /// Names (or ids) of second-step rules.
+    pub then: Vec<String>,
+    /// Names (or ids) of rules whose events only tell where applications act from (`seen`).
+    pub seen: Vec<String>,
+    /// Longest time from a first step to the second, milliseconds.
+    pub within_ms: i64,
+    /// Learning period from the start of a tenant's logs, milliseconds (`learning`, 72h by
+    /// default): an application without history is new only after it.
+    pub learning_ms: i64,
+}
+
+/// Reads the `tenantwatch.chain` block of a rule document: `Ok(None)` when absent.
+pub fn spec_of(doc: &Value) -> Result<Option<ChainSpec>, String> {
+    let Some(c) = doc.get("tenantwatch").and_then(|t| t.get("chain")) else {
+        return Ok(None);
+    };
+    let list = |k: &str| -> Vec<String> {
+        match c.get(k) {
+            Some(Value::String(s)) => vec![s.clone()],
+            Some(Value::Array(a)) => a
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect(),
+            _ => Vec::new(),
+        }
+    };
+    let then = list("then");
+    if then.is_empty() {
+        return Err("tenantwatch.chain: `then` (second-step rules) is required".into());
+    }
+    let within_ms = match c.get("within") {
+        None => 24 * 3_600_000,
+        Some(v) => v
+            .as_str()
+            .and_then(crate::firstseen::parse_duration_ms)
+            .ok_or_else(|| format!("tenantwatch.chain: bad within {v}"))?,
+    };
+    let learning_ms = match c.get("learning") {
+        None => 72 * 3_600_000,
+        Some(v) => v
+            .as_str()
+            .and_then(crate::firstseen::parse_duration_ms)
+            .ok_or_else(|| format!("tenantwatch.chain: bad learning {v}"))?,
+    };
+    Ok(Some(ChainSpec {
+        given: list("given"),
+        then,
+        seen: list("seen"),
+        within_ms,
+        learning_ms,
+    }))
+}
+
+/// Which step of a chain an event is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// A credential or permission given.
+    Given,
+    /// The application at work.
+    Then,
+    /// A record that only says which identities are one application.
+    Identity,
+    /// A record of the application at work that only tells where it acts from.
+    Seen,
+}
+
+/// One event of a chain, as observed on a worker thread.
+#[derive(Debug, Clone)]
+pub struct ChainObs {
+    /// Index of the chain.
+    pub chain: usize,
+    /// Its step.
+    pub role: Role,
+    /// Event time (ms).
+    pub time: i64,
+    /// The tenant (empty when unknown).
+    pub tenant: String,
+    /// Identity keys of the application it is about.
+    pub keys: Vec<Key>,
+    /// Client address.
+    pub ip: Option<String>,
+    /// The operation.
+    pub operation: String,
+    /// The record.
+    pub provenance: Provenance,
+    /// For a first step: the finding of its event (rule filled in when reported).
+    pub finding: Option<Box<Finding>>,
+    /// For a first step: made by a cross-tenant account.
+    pub cross_tenant: bool,
+}
+
+/// Observes `ev` for chain `chain` in role `role`.
+pub fn observe(chain: usize, role: Role, ev: &Event, placeholder: &RuleRef) -> ChainObs {
+    let c = &ev.canonical;
+    ChainObs {
+        chain,
+        role,
+        time: c.time.map(Timestamp::millis).unwrap_or(i64::MIN),
+        tenant: c.tenant_id.clone().unwrap_or_default(),
+        keys: if role == Role::Identity {
+            crate::appid::defender_app_keys(ev)
+        } else {
+            crate::appid::identity_keys(ev)
+        },
+        ip: c.ip.clone(),
+        operation: c.operation.clone().unwrap_or_default(),
+        provenance: ev.provenance.clone(),
+        finding: (role == Role::Given).then(|| {
+            Box::new(Finding::from_event(
+                placeholder.clone(),
+                ev,
+                BTreeMap::new(),
+            ))
+        }),
+        cross_tenant: ev.is_cross_tenant(),
+    }
+}
+
+/// The network an address belongs to: IPv4 /24, IPv6 /48 (how cloud providers hand out egress
+/// addresses: a service's pool sits in a few such blocks); the address itself otherwise.
+pub fn network_of(ip: &str) -> String {
+    match ip.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(a)) => {
+            let o = a.octets();
+            format!("{}.{}.{}.0/24", o[0], o[1], o[2])
+        }
+        Ok(std::net::IpAddr::V6(a)) => {
+            let s = a.segments();
+            format!("{:x}:{:x}:{:x}::/48", s[0], s[1], s[2])
+        }
+        Err(_) => ip.to_ascii_lowercase(),
+    }
+}
+
+/// Where each application (by app id, else by its first key) acted from: networks, each with the
+/// time first seen.
+#[derive(Debug, Default)]
+struct Seen {
+    networks: HashMap<String, i64>,
+}
+type History = HashMap<String, Seen>;
+
+fn app_handle(o: &ChainObs) -> Option<String> {
+    o.keys
+        .iter()
+        .find(|k| k.1 == KeyKind::AppId)
+        .or_else(|| o.keys.first())
+        .map(|k| {
+            if k.1 == KeyKind::AppId {
+                k.2.clone()
+            } else {
+                format!("{}|{:?}|{}", k.0, k.1, k.2)
+            }
+        })
+}
+
+fn history(thens: &[&ChainObs]) -> History {
+    let mut h: History = HashMap::new();
+    let note = |m: &mut HashMap<String, i64>, k: String, t: i64| {
+        let e = m.entry(k).or_insert(t);
+        *e = (*e).min(t);
+    };
+    for o in thens {
+        let (Some(app), Some(ip)) = (app_handle(o), &o.ip) else {
+            continue;
+        };
+        let seen = h.entry(app).or_default();
+        note(&mut seen.networks, network_of(ip), o.time);
+    }
+    h
+}
+
+/// Networks an application used before a first step from which it rotates through a provider's
+/// pool: a new /24 of such an application says nothing (mail reads, the step that counts, carry
+/// no autonomous system to tell a new provider from the same one).
+const POOL_NETWORKS: usize = 3;
+
+/// The time a tenant's logs start and end (from every record the chain saw of it).
+type Coverage = HashMap<String, (i64, i64)>;
+
+fn coverage(obs: &[&ChainObs]) -> Coverage {
+    let mut c: Coverage = HashMap::new();
+    for o in obs.iter().filter(|o| o.time != i64::MIN) {
+        let e = c.entry(o.tenant.clone()).or_insert((o.time, o.time));
+        e.0 = e.0.min(o.time);
+        e.1 = e.1.max(o.time);
+    }
+    c
+}
+
+/// What "new" is judged against: the applications' history, the tenants' coverage and the
+/// learning period.
+struct Baseline<'a> {
+    history: &'a History,
+    coverage: &'a Coverage,
+    learning_ms: i64,
+}
+
+impl Baseline<'_> {
+    /// True when `o` acts from somewhere its application had not acted from before `before` (see
+    /// the module docs): a network it used before is its own; a new one is new unless the
+    /// application already rotated through a pool of them. An application with no history at all is new only
+    /// after the learning period from the start of the tenant's logs, or when the logs are
+    /// shorter than it (there is no baseline then: the sequence alone counts).
+    fn is_new(&self, o: &ChainObs, before: i64) -> bool {
+        let (Some(app), Some(ip)) = (app_handle(o), &o.ip) else {
+            return false;
+        };
+        let earlier = |m: &HashMap<String, i64>| -> Vec<String> {
+            m.iter()
+                .filter(|(_, t)| **t < before)
+                .map(|(k, _)| k.clone())
+                .collect()
+        };
+        let nets = self
+            .history
+            .get(&app)
+            .map(|s| earlier(&s.networks))
+            .unwrap_or_default();
+        if nets.is_empty() {
+            let Some(&(start, end)) = self.coverage.get(&o.tenant) else {
+                return true;
+            };
+            return before >= start.saturating_add(self.learning_ms)
+                || end.saturating_sub(start) < self.learning_ms;
+        }
+        !nets.contains(&network_of(ip)) && nets.len() < POOL_NETWORKS
+    }
+}
+
+/// True for an operation that reads mail: MailItemsAccessed, a Graph request for messages or
+/// mail folders.
+fn reads_mail(op: &str) -> bool {
+    let op = op.to_ascii_lowercase();
+    op == "mailitemsaccessed" || op.contains("/messages") || op.contains("/mailfolders")
+}
+
+/// One chain found: its first steps, second steps and the tie.
+struct Found<'a> {
+    given: Vec<&'a ChainObs>,
+    then: Vec<&'a ChainObs>,
+    tie: KeyKind,
+    new_networks: BTreeSet<String>,
+}
+
+/// Evaluates chain `chain`'s observations (of every chain; the others are skipped) and returns
+/// its findings, built with `rule`.
+pub fn evaluate(chain: usize, spec: &ChainSpec, obs: &[ChainObs], rule: &RuleRef) -> Vec<Finding> {
+    let mut resolver = AppResolver::default();
+    for o in obs.iter().filter(|o| o.chain == chain) {
+        resolver.learn(&o.keys);
+    }
+    let mut given: Vec<&ChainObs> = obs
+        .iter()
+        .filter(|o| o.chain == chain && o.role == Role::Given && !o.keys.is_empty())
+        .collect();
+    given.sort_by(|a, b| (a.time, &a.provenance).cmp(&(b.time, &b.provenance)));
+    let mut thens: Vec<&ChainObs> = obs
+        .iter()
+        .filter(|o| o.chain == chain && o.role == Role::Then)
+        .collect();
+    thens.sort_by(|a, b| (a.time, &a.provenance).cmp(&(b.time, &b.provenance)));
+    let seen: Vec<&ChainObs> = obs
+        .iter()
+        .filter(|o| o.chain == chain && matches!(o.role, Role::Then | Role::Seen))
+        .collect();
+    let hist = history(&seen);
+    let mine: Vec<&ChainObs> = obs.iter().filter(|o| o.chain == chain).collect();
+    let cov = coverage(&mine);
+    let base = Baseline {
+        history: &hist,
+        coverage: &cov,
+        learning_ms: spec.learning_ms,
+    };
+    let mut used = vec![false; given.len()];
+    let mut out = Vec::new();
+    for i in 0..given.len() {
+        if used[i] {
+            continue;
+        }
+        let group = burst_of(i, &given, &mut used, &mut resolver, spec.within_ms);
+        if let Some(f) = found(group, &thens, &mut resolver, &base, spec.within_ms) {
+            out.push(finding(&f, rule, &mut resolver));
+        }
+    }
+    out
+}
+
+/// The first steps on the application of `given[i]` within `within` of each other.
+fn burst_of<'a>(
+    i: usize,
+    given: &[&'a ChainObs],
+    used: &mut [bool],
+    r: &mut AppResolver,
+    within: i64,
+) -> Vec<&'a ChainObs> {
+    let mut group = vec![given[i]];
+    used[i] = true;
+    for j in i + 1..given.len() {
+        let last = group.last().map_or(i64::MIN, |g| g.time);
+        if given[j].time > last.saturating_add(within) {
+            break;
+        }
+        if !used[j]
+            && given[j].tenant == given[i].tenant
+            && r.tie(&given[i].keys, &given[j].keys).is_some()
+        {
+            used[j] = true;
+            group.push(given[j]);
+        }
+    }
+    group
+}
+
+/// The second steps tied to a burst of first steps, if the chain is to be reported.
+fn found<'a>(
+    group: Vec<&'a ChainObs>,
+    thens: &[&'a ChainObs],
+    r: &mut AppResolver,
+    base: &Baseline<'_>,
+    within: i64,
+) -> Option<Found<'a>> {
+    let start = group.first()?.time;
+    let end = group.last()?.time.saturating_add(within);
+    let partner = group.iter().any(|g| g.cross_tenant);
+    let mut tie: Option<KeyKind> = None;
+    let mut then = Vec::new();
+    let mut new_networks = BTreeSet::new();
+    let mut new_mail = false;
+    for t in thens.iter().filter(|t| t.time >= start && t.time <= end) {
+        if t.tenant != group[0].tenant {
+            continue;
+        }
+        let Some(k) = group.iter().find_map(|g| r.tie(&g.keys, &t.keys)) else {
+            continue;
+        };
+        tie = Some(tie.map_or(k, |old| if old == KeyKind::Name { k } else { old }));
+        if base.is_new(t, start)
+            && let Some(ip) = &t.ip
+        {
+            new_networks.insert(network_of(ip));
+            new_mail |= reads_mail(&t.operation);
+        }
+        then.push(*t);
+    }
+    let tie = tie?;
+    (partner || new_mail).then_some(Found {
+        given: group,
+        then,
+        tie,
+        new_networks,
+    })
+}
+
+fn finding(f: &Found<'_>, rule: &RuleRef, r: &mut AppResolver) -> Finding {
+    let lead = f.given[0];
+    let mut out = match &lead.finding {
+        Some(x) => Finding::clone(x),
+        None => Finding {
+            rule: rule.clone(),
+            time: None,
+            tenant_id: None,
+            actor: Default::default(),
+            ip: None,
+            operation: None,
+            log: tw_event::LogKind::Other,
+            evidence: Vec::new(),
+            matched: BTreeMap::new(),
+            merged: Default::default(),
+        },
+    };
+    out.rule = rule.clone();
+    // The first second step from a new network (else the first) completes the chain.
+    let done = f
+        .then
+        .iter()
+        .find(|t| {
+            t.ip.as_ref()
+                .is_some_and(|ip| f.new_networks.contains(&network_of(ip)))
+        })
+        .or(f.then.first());
+    if let Some(t) = done {
+        out.time = Some(Timestamp(t.time));
+        out.ip = t.ip.clone().or(out.ip);
+        let app = t.keys.iter().find(|k| k.1 == KeyKind::AppId);
+        out.actor.app_id = app.map(|k| k.2.clone()).or(out.actor.app_id);
+        out.operation = Some(format!("{} → {}", lead.operation, t.operation));
+    }
+    let mut ev: Vec<Provenance> = f.given.iter().map(|g| g.provenance.clone()).collect();
+    ev.extend(f.then.iter().map(|t| t.provenance.clone()));
+    let mut seen = BTreeSet::new();
+    ev.retain(|p| seen.insert(p.clone()));
+    out.evidence = ev;
+    let m = &mut out.matched;
+    m.clear();
+    m.insert("(tie)".into(), f.tie.tie_name().into());
+    let given_ops: BTreeSet<&str> = f.given.iter().map(|g| g.operation.as_str()).collect();
+    let then_ops: BTreeSet<&str> = f.then.iter().map(|t| t.operation.as_str()).collect();
+    m.insert(
+        "(given)".into(),
+        given_ops.into_iter().collect::<Vec<_>>().join("; "),
+    );
+    m.insert(
+        "(then)".into(),
+        then_ops.into_iter().collect::<Vec<_>>().join("; "),
+    );
+    m.insert("(then_records)".into(), f.then.len().to_string());
+    let names: BTreeSet<String> = f
+        .given
+        .iter()
+        .flat_map(|g| g.keys.iter())
+        .filter(|k| k.1 == KeyKind::Name)
+        .map(|k| k.2.clone())
+        .collect();
+    if !names.is_empty() {
+        m.insert(
+            "(application)".into(),
+            names.into_iter().collect::<Vec<_>>().join("; "),
+        );
+    }
+    let ids = r.app_ids(&f.given[0].keys);
+    if !ids.is_empty() {
+        m.insert("(app_id)".into(), ids.join("; "));
+    }
+    if f.given.iter().any(|g| g.cross_tenant) {
+        m.insert("(given_by)".into(), "cross-tenant account".into());
+    }
+    if !f.new_networks.is_empty() {
+        let nets: Vec<&str> = f.new_networks.iter().map(String::as_str).collect();
+        m.insert("(new_network)".into(), nets.join("; "));
+    }
+    out
+}
+
+/// Removes from `findings` the single-record findings of the built-in pack, in a chain's tenant,
+/// whose record the chain holds (they are the chain's parts: the credential, the grant, each mail
+/// read). Findings over several records (correlations, first-seen values) stay.
+pub fn fold_parts(findings: &mut Vec<Finding>, chains: &[Finding]) {
+    let sets: Vec<(Option<&str>, BTreeSet<&Provenance>)> = chains
+        .iter()
+        .map(|c| (c.tenant_id.as_deref(), c.evidence.iter().collect()))
+        .collect();
+    findings.retain(|f| {
+        f.rule.origin != tw_event::Origin::Builtin
+            || f.evidence.len() != 1
+            || !sets.iter().any(|(t, s)| {
+                *t == f.tenant_id.as_deref() && f.evidence.iter().all(|p| s.contains(p))
+            })
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn networks() {
+        assert_eq!(network_of("20.190.128.17"), "20.190.128.0/24");
+        assert_eq!(network_of("2603:1036:301:2::7"), "2603:1036:301::/48");
+        assert_eq!(network_of("not an address"), "not an address");
+    }
+
+    #[test]
+    fn spec() {
+        let doc = serde_json::json!({"tenantwatch":{"chain":{"then":["a"],"within":"2h"}}});
+        let s = spec_of(&doc).ok().flatten();
+        assert_eq!(s.map(|s| s.within_ms), Some(7_200_000));
+        let bad = serde_json::json!({"tenantwatch":{"chain":{"given":["a"]}}});
+        assert!(spec_of(&bad).is_err());
+    }
+}

@@ -1,0 +1,231 @@
+//! The hunt's stages after matching that span many events: `tenantwatch.chain` ([`crate::chain`])
+//! and `tenantwatch.burst` ([`crate::burst`]) rules. The runner hands every event's matched rules
+//! to [`Stages::observe`] on its worker thread, keeps what comes back, and calls
+//! [`Stages::finish`] when all records are read; rules a stage owns are not reported match by
+//! match ([`Stages::claims`]).
+
+use std::collections::{HashMap, HashSet};
+
+use serde_json::Value;
+use tw_event::{Event, Finding, RuleRef};
+use tw_sigma::{Level, RuleSet};
+
+use crate::burst::{BurstObs, BurstSpec};
+use crate::chain::{ChainObs, ChainSpec, Role};
+use crate::hunt::RuleSource;
+
+/// What a stage keeps of one event.
+#[derive(Debug, Clone)]
+pub enum StageObs {
+    /// A step of a chain.
+    Chain(ChainObs),
+    /// A change of a burst rule.
+    Burst(BurstObs),
+}
+
+/// The stages of one compiled rule set.
+#[derive(Debug, Default)]
+pub struct Stages {
+    /// (rule carrying the block, spec).
+    chains: Vec<(usize, ChainSpec)>,
+    bursts: Vec<(usize, BurstSpec)>,
+    /// Per rule: (chain, role) it plays.
+    roles: HashMap<usize, Vec<(usize, Role)>>,
+    claimed: HashSet<usize>,
+}
+
+/// (path, id or title) → parsed blocks of the sources' rule documents.
+type Blocks = HashMap<(String, String), (Option<ChainSpec>, Option<BurstSpec>)>;
+
+fn blocks(sources: &[RuleSource], errors: &mut Vec<(String, String)>) -> Blocks {
+    let mut out = Blocks::new();
+    for s in sources {
+        if !s.text.contains("tenantwatch:") {
+            continue;
+        }
+        let Ok(docs) = tw_sigma::yaml_to_json(&s.path, &s.text) else {
+            continue;
+        };
+        for d in docs.iter().filter(|d| d.get("correlation").is_none()) {
+            let key = d
+                .get("id")
+                .or_else(|| d.get("title"))
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
+            let chain = crate::chain::spec_of(d).unwrap_or_else(|e| {
+                errors.push((s.path.clone(), e));
+                None
+            });
+            let burst = crate::burst::spec_of(d).unwrap_or_else(|e| {
+                errors.push((s.path.clone(), e));
+                None
+            });
+            if chain.is_some() || burst.is_some() {
+                out.insert((s.path.clone(), key), (chain, burst));
+            }
+        }
+    }
+    out
+}
+
+impl Stages {
+    /// The stages of `set`, compiled from `sources`; invalid blocks are added to `errors` as
+    /// (path, reason) and their rules run as plain Sigma.
+    pub fn new(
+        set: &RuleSet,
+        sources: &[RuleSource],
+        errors: &mut Vec<(String, String)>,
+    ) -> Stages {
+        let found = blocks(sources, errors);
+        let mut st = Stages::default();
+        if found.is_empty() {
+            return st;
+        }
+        let by_name: HashMap<&str, usize> = set
+            .rules()
+            .iter()
+            .enumerate()
+            .flat_map(|(i, r)| r.name().into_iter().chain(r.id()).map(move |n| (n, i)))
+            .collect();
+        for (i, r) in set.rules().iter().enumerate() {
+            let key = (
+                r.path().to_string(),
+                r.id().unwrap_or_else(|| r.title()).to_string(),
+            );
+            let Some((chain, burst)) = found.get(&key) else {
+                continue;
+            };
+            if let Some(spec) = chain {
+                st.add_chain(i, spec, &by_name, r.path(), errors);
+            }
+            if let Some(spec) = burst {
+                st.bursts.push((i, spec.clone()));
+                st.claimed.insert(i);
+            }
+        }
+        st
+    }
+
+    fn add_chain(
+        &mut self,
+        rule: usize,
+        spec: &ChainSpec,
+        by_name: &HashMap<&str, usize>,
+        path: &str,
+        errors: &mut Vec<(String, String)>,
+    ) {
+        let c = self.chains.len();
+        let mut role = |name: &str, role: Role, claim: bool| match by_name.get(name) {
+            Some(&r) => {
+                self.roles.entry(r).or_default().push((c, role));
+                if claim {
+                    self.claimed.insert(r);
+                }
+            }
+            None => errors.push((
+                path.to_string(),
+                format!("tenantwatch.chain: no rule named {name}"),
+            )),
+        };
+        for g in &spec.given {
+            role(g, Role::Given, true);
+        }
+        for t in &spec.then {
+            role(t, Role::Then, false);
+        }
+        for t in &spec.seen {
+            role(t, Role::Seen, false);
+        }
+        self.roles.entry(rule).or_default().push((c, Role::Given));
+        self.claimed.insert(rule);
+        self.chains.push((rule, spec.clone()));
+    }
+
+    /// True when rule `r`'s matches are a stage's, not findings of their own.
+    pub fn claims(&self, r: usize) -> bool {
+        self.claimed.contains(&r)
+    }
+
+    /// True when no stage is configured.
+    pub fn is_empty(&self) -> bool {
+        self.chains.is_empty() && self.bursts.is_empty()
+    }
+
+    /// What the stages keep of `ev`, which matched `rules`.
+    pub fn observe(
+        &self,
+        ev: &Event,
+        rules: &[usize],
+        placeholder: &RuleRef,
+        out: &mut Vec<StageObs>,
+    ) {
+        if ev.kind == tw_event::LogKind::M365Defender {
+            for c in 0..self.chains.len() {
+                let o = crate::chain::observe(c, Role::Identity, ev, placeholder);
+                if !o.keys.is_empty() {
+                    out.push(StageObs::Chain(o));
+                }
+            }
+        }
+        for &r in rules {
+            if let Some(roles) = self.roles.get(&r) {
+                for &(c, role) in roles {
+                    out.push(StageObs::Chain(crate::chain::observe(
+                        c,
+                        role,
+                        ev,
+                        placeholder,
+                    )));
+                }
+            }
+            if self.bursts.iter().any(|(b, _)| *b == r)
+                && let Some(o) = crate::burst::observe(r, ev, placeholder)
+            {
+                out.push(StageObs::Burst(o));
+            }
+        }
+    }
+
+    /// The stages' findings from `obs` (levels below `min` left out; `learning`, milliseconds,
+    /// replacing the chains' own learning periods), added to `findings`; chain findings fold in the
+    /// pack's single-record findings they hold.
+    pub fn finish(
+        &self,
+        obs: Vec<StageObs>,
+        findings: &mut Vec<Finding>,
+        (min, learning): (Option<Level>, Option<i64>),
+        rule_ref: &dyn Fn(usize) -> RuleRef,
+    ) {
+        if self.is_empty() {
+            return;
+        }
+        let (mut chains, mut bursts) = (Vec::new(), Vec::new());
+        for o in obs {
+            match o {
+                StageObs::Chain(c) => chains.push(c),
+                StageObs::Burst(b) => bursts.push(b),
+            }
+        }
+        let level_ok =
+            |f: &Finding| min.is_none_or(|m| Level::parse(&f.rule.level).is_some_and(|l| l >= m));
+        let mut made = Vec::new();
+        for (c, (rule, spec)) in self.chains.iter().enumerate() {
+            let spec = ChainSpec {
+                learning_ms: learning.unwrap_or(spec.learning_ms),
+                ..spec.clone()
+            };
+            made.extend(crate::chain::evaluate(c, &spec, &chains, &rule_ref(*rule)));
+        }
+        crate::chain::fold_parts(findings, &made);
+        for (rule, spec) in &self.bursts {
+            made.extend(crate::burst::evaluate(
+                *rule,
+                spec,
+                &bursts,
+                &rule_ref(*rule),
+            ));
+        }
+        findings.extend(made.into_iter().filter(|f| level_ok(f)));
+    }
+}
