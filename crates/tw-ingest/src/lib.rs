@@ -30,12 +30,14 @@
 //! ```
 
 pub mod classify;
+pub mod csv_rows;
 pub mod json_split;
 pub mod normalize;
 mod reader;
 pub mod select;
 pub mod source;
 pub mod stats;
+pub mod utf16;
 
 pub use reader::{IngestOptions, RawRecord, ingest, ingest_inputs, ingest_prefiltered};
 pub use source::{Input, ListError, SourceLimits};

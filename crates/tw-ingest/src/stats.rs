@@ -101,7 +101,8 @@ pub struct CoverageRow {
 pub struct FileReport {
     /// The path as shown in provenance.
     pub path: String,
-    /// `ok`, `partial` (some records rejected or the stream broke), `unrecognised`, `empty`, `unreadable`.
+    /// `ok`, `partial` (some records rejected or the stream broke), `unrecognised`, `empty`,
+    /// `unreadable`, `skipped` (not a regular file, or a second link to one already read).
     pub status: &'static str,
     /// The log kind, `mixed` when records of several kinds share the file, empty when unrecognised.
     pub log_kind: String,
@@ -171,6 +172,10 @@ pub struct Totals {
     pub files: u64,
     /// Files whose format was not recognised.
     pub unrecognised_files: u64,
+    /// Inputs deliberately not read: not regular files (FIFO, socket, device), or a second link
+    /// to a folder or file already read.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub skipped_files: u64,
     /// Records found: `read + rejected`.
     pub records: u64,
     /// Records read.
