@@ -810,9 +810,15 @@ fn blank_lines_before_the_records_lose_nothing() {
     assert_eq!(counts(&out, "audit.csv"), ("ok".into(), 1, 1, 0));
     let (_, events) = emitted(&tmp.0, &["ual.jsonl", "audit.csv"]);
     assert_eq!(events.len(), 18);
-    assert_eq!(events[0]["source"]["line"], 70_001, "lines count the blank ones");
+    assert_eq!(
+        events[0]["source"]["line"], 70_001,
+        "lines count the blank ones"
+    );
     assert_eq!(events[16]["source"]["line"], 70_017);
-    assert_eq!(events[17]["source"]["line"], 40_002, "the row after the CSV header");
+    assert_eq!(
+        events[17]["source"]["line"], 40_002,
+        "the row after the CSV header"
+    );
 }
 
 #[test]
@@ -828,11 +834,17 @@ fn a_nul_byte_rejects_its_record_only_unless_the_file_is_binary() {
          \"4/28/2021, 3:06:26.000 PM\",Add member to role,RoleManagement,success,8f2e0f4a-1c3b-4d5e-9f60-7a8b9c0d1e2f\n",
     );
     // An executable: many control bytes from the start.
-    tmp.write("tool.exe", b"MZ\x90\0\x03\0\0\0\x04\0\0\0\xff\xff\0\0\xb8\0\0\0\0\0\0\0@\0\0\0");
+    tmp.write(
+        "tool.exe",
+        b"MZ\x90\0\x03\0\0\0\x04\0\0\0\xff\xff\0\0\xb8\0\0\0\0\0\0\0@\0\0\0",
+    );
     let out = ingest(&tmp.0, &["ual.jsonl", "audit.csv", "tool.exe"]);
     assert_eq!(counts(&out, "ual.jsonl"), ("partial".into(), 17, 16, 1));
     let e = errors_of(&out, "ual.jsonl");
-    assert_eq!((e[0]["line"].as_u64(), e[0]["record"].as_u64()), (Some(3), Some(2)));
+    assert_eq!(
+        (e[0]["line"].as_u64(), e[0]["record"].as_u64()),
+        (Some(3), Some(2))
+    );
     assert_eq!(counts(&out, "audit.csv"), ("partial".into(), 2, 1, 1));
     let e = errors_of(&out, "audit.csv");
     assert_eq!(e[0]["line"], 2);
@@ -854,14 +866,25 @@ fn line_ends_that_vary_within_a_file_lose_nothing() {
     let out = ingest(&tmp.0, &["ual.jsonl"]);
     assert_eq!(counts(&out, "ual.jsonl"), ("ok".into(), 17, 17, 0));
     let (_, events) = emitted(&tmp.0, &["ual.jsonl"]);
-    let lines: Vec<u64> = events.iter().filter_map(|e| e["source"]["line"].as_u64()).collect();
+    let lines: Vec<u64> = events
+        .iter()
+        .filter_map(|e| e["source"]["line"].as_u64())
+        .collect();
     assert_eq!(lines, (1..=17).collect::<Vec<u64>>());
 }
 
 fn utf16(text: &str, big_endian: bool) -> Vec<u8> {
-    let mut b = if big_endian { vec![0xFE, 0xFF] } else { vec![0xFF, 0xFE] };
+    let mut b = if big_endian {
+        vec![0xFE, 0xFF]
+    } else {
+        vec![0xFF, 0xFE]
+    };
     for u in text.encode_utf16() {
-        b.extend(if big_endian { u.to_be_bytes() } else { u.to_le_bytes() });
+        b.extend(if big_endian {
+            u.to_be_bytes()
+        } else {
+            u.to_le_bytes()
+        });
     }
     b
 }
@@ -925,9 +948,12 @@ fn links_are_followed_once_and_special_files_skipped_unopened() {
 fn a_csv_row_over_the_size_limit_is_rejected_and_the_next_one_read() {
     use flate2::{Compression, write::GzEncoder};
     let tmp = TempDir::new("csv-oversize");
-    let header = "TenantId,TimeGenerated [UTC],OperationName,Category,Result,AADTenantId,TargetResources\n";
+    let header =
+        "TenantId,TimeGenerated [UTC],OperationName,Category,Result,AADTenantId,TargetResources\n";
     let row = |t: &str, cell: &str| {
-        format!("{TENANT},\"4/28/2021, {t} PM\",Add member to role,RoleManagement,success,{TENANT},\"{cell}\"\n")
+        format!(
+            "{TENANT},\"4/28/2021, {t} PM\",Add member to role,RoleManagement,success,{TENANT},\"{cell}\"\n"
+        )
     };
     let body = header.to_string()
         + &row("3:05:26.000", "[]")
@@ -937,17 +963,33 @@ fn a_csv_row_over_the_size_limit_is_rejected_and_the_next_one_read() {
     gz.write_all(body.as_bytes()).unwrap();
     tmp.write("audit.csv.gz", gz.finish().unwrap());
     tmp.write("audit.csv", &body);
-    let out = ingest(&tmp.0, &["audit.csv", "audit.csv.gz", "--max-record-mib", "1"]);
+    let out = ingest(
+        &tmp.0,
+        &["audit.csv", "audit.csv.gz", "--max-record-mib", "1"],
+    );
     for p in ["audit.csv", "audit.csv.gz"] {
         assert_eq!(counts(&out, p), ("partial".into(), 3, 2, 1), "{p}");
         let e = errors_of(&out, p);
-        assert_eq!((e[0]["line"].as_u64(), e[0]["record"].as_u64()), (Some(3), Some(1)));
-        assert!(text(&e[0]["reason"]).contains("longer than the limit of 1048576 bytes"), "{e:#?}");
+        assert_eq!(
+            (e[0]["line"].as_u64(), e[0]["record"].as_u64()),
+            (Some(3), Some(1))
+        );
+        assert!(
+            text(&e[0]["reason"]).contains("longer than the limit of 1048576 bytes"),
+            "{e:#?}"
+        );
     }
     let (_, events) = emitted(&tmp.0, &["audit.csv", "--max-record-mib", "1"]);
-    assert_eq!(events[1]["source"]["line"], 5, "the row after the long one, on its own line");
+    assert_eq!(
+        events[1]["source"]["line"], 5,
+        "the row after the long one, on its own line"
+    );
     let out = ingest(&tmp.0, &["audit.csv"]);
-    assert_eq!(counts(&out, "audit.csv"), ("ok".into(), 3, 3, 0), "within the default limit");
+    assert_eq!(
+        counts(&out, "audit.csv"),
+        ("ok".into(), 3, 3, 0),
+        "within the default limit"
+    );
 }
 
 #[test]
@@ -963,10 +1005,19 @@ fn control_characters_from_the_data_never_reach_the_terminal() {
     let (code, stdout, stderr) = raw(&tmp.0, &["."]);
     assert_eq!(code, 0, "{stderr}");
     for bad in ['\u{1b}', '\u{7}'] {
-        assert!(!stdout.contains(bad), "raw control character in: {stdout:?}");
+        assert!(
+            !stdout.contains(bad),
+            "raw control character in: {stdout:?}"
+        );
     }
-    assert!(stdout.contains("x\\x1b]0;owned\\x07\\x1b[2J.json"), "{stdout}");
-    assert!(stdout.contains("k\\x1b[31m\\x07"), "the key is shown escaped: {stdout}");
+    assert!(
+        stdout.contains("x\\x1b]0;owned\\x07\\x1b[2J.json"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("k\\x1b[31m\\x07"),
+        "the key is shown escaped: {stdout}"
+    );
     assert!(stdout.contains("c.zip!m\\x1b]0;owned"), "{stdout}");
 }
 
@@ -983,7 +1034,10 @@ fn zip_member_names_of_windows_and_damaged_members_are_handled() {
     ]);
     tmp.write("collection.zip", z);
     // A member whose local header is damaged: its name is still in the central directory.
-    let mut z = zip_with(&[("a.json", rec.as_bytes()), ("logs/second.json", rec.as_bytes())]);
+    let mut z = zip_with(&[
+        ("a.json", rec.as_bytes()),
+        ("logs/second.json", rec.as_bytes()),
+    ]);
     let second = z
         .windows(4)
         .enumerate()
@@ -994,8 +1048,16 @@ fn zip_member_names_of_windows_and_damaged_members_are_handled() {
     z[second + 2] = b'X';
     tmp.write("damaged.zip", z);
     let out = ingest(&tmp.0, &["collection.zip", "damaged.zip"]);
-    assert_eq!(counts(&out, "collection.zip!export/ual.json"), ("ok".into(), 1, 1, 0));
-    for name in ["..\\evil.json", "C:\\Windows\\evil.json", "c:evil.json", "\\\\server\\share\\evil.json"] {
+    assert_eq!(
+        counts(&out, "collection.zip!export/ual.json"),
+        ("ok".into(), 1, 1, 0)
+    );
+    for name in [
+        "..\\evil.json",
+        "C:\\Windows\\evil.json",
+        "c:evil.json",
+        "\\\\server\\share\\evil.json",
+    ] {
         let p = format!("collection.zip!{name}");
         let f = file(&out, &p);
         assert_eq!(text(&f["status"]), "unreadable", "{f:#}");

@@ -47,6 +47,9 @@ mod tests {
         assert_eq!(escape_text("\u{9b}31m"), "\\u{9b}31m");
         assert_eq!(escape_text("abc\u{202e}fdp.exe"), "abc\\u{202e}fdp.exe");
         assert_eq!(escape_text("C:\\Logs\\Contoso ü"), "C:\\Logs\\Contoso ü");
-        assert!(matches!(escape_text("plain"), std::borrow::Cow::Borrowed(_)));
+        assert!(matches!(
+            escape_text("plain"),
+            std::borrow::Cow::Borrowed(_)
+        ));
     }
 }

@@ -171,7 +171,10 @@ mod tests {
     #[test]
     fn rows_keep_their_start_lines_whatever_the_line_ends() {
         let text = b"a,b\n1,\"x\r\ny\"\r\n\n2,z\r3,w";
-        assert_eq!(rows(text, 1 << 20), ["1:a|b", "2:1|x\r\ny", "5:2|z", "6:3|w"]);
+        assert_eq!(
+            rows(text, 1 << 20),
+            ["1:a|b", "2:1|x\r\ny", "5:2|z", "6:3|w"]
+        );
     }
 
     #[test]

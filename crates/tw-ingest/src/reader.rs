@@ -16,6 +16,7 @@ use tw_event::{Canonical, Document, Event, Format, LogKind, Provenance, TenantSo
 use crate::classify::{classify_csv, classify_json, clean_header};
 use crate::csv_rows::{CsvRows, Row};
 use crate::json_split::{JsonLayout, JsonSplitter, Piece};
+use crate::names::{NameTally, record_name};
 use crate::normalize::{
     canonical, decode_json_strings, decodes_json_strings, document_is_audit_data, prepare,
     tenant_from_path,
@@ -39,6 +40,8 @@ pub struct IngestOptions {
     pub format_in: Option<Format>,
     /// Folder → tenant id, from `--tenant-map`.
     pub tenant_map: Vec<(String, String)>,
+    /// Tenant id → name, from `--tenant-map` lines that give one.
+    pub tenant_names: Vec<(String, String)>,
     /// Errors listed per file (all are counted).
     pub max_errors_listed_per_file: usize,
     /// Records per batch.
@@ -64,6 +67,7 @@ impl Default for IngestOptions {
             gap_threshold_ms: 24 * 3_600_000,
             format_in: None,
             tenant_map: Vec::new(),
+            tenant_names: Vec::new(),
             max_errors_listed_per_file: 100,
             batch_records: 1024,
             projection: None,
@@ -131,6 +135,7 @@ struct BatchOut<T> {
     errors: Vec<RecordError>,
     formats: BTreeMap<Format, u64>,
     coverage: BTreeMap<(String, LogKind), Coverage>,
+    names: NameTally,
 }
 
 /// The file's outcome as the reading thread saw it.
@@ -348,6 +353,8 @@ fn collect<T, S: FnMut(T)>(
     let mut next_seq = 0u64;
     let mut cur = FileAcc::default();
     let mut coverage: BTreeMap<(String, LogKind), Coverage> = BTreeMap::new();
+    let mut names = NameTally::default();
+    let mut file_tenants: BTreeMap<(usize, String), u64> = BTreeMap::new();
     for msg in rx.iter() {
         match msg {
             Msg::Batch(b) => {
@@ -375,7 +382,9 @@ fn collect<T, S: FnMut(T)>(
                         report.errors_not_listed += 1;
                     }
                 }
+                names.merge(b.names);
                 for (k, c) in b.coverage {
+                    *file_tenants.entry((b.file, k.0.clone())).or_default() += c.records;
                     *report.totals.by_tenant.entry(k.0.clone()).or_default() += c.records;
                     *report.totals.by_log_kind.entry(k.1).or_default() += c.records;
                     coverage.entry(k).or_default().merge(c);
@@ -397,6 +406,10 @@ fn collect<T, S: FnMut(T)>(
             break;
         }
     }
+    let folders = crate::names::folder_labels(inputs, &file_tenants);
+    let (tenant_names, warnings) = crate::names::decide(&names, &opts.tenant_names, &folders);
+    report.tenant_names = tenant_names;
+    report.warnings.extend(warnings);
     for ((tenant, kind), c) in coverage {
         let (first, last, gaps) = c.summarize(opts.gap_threshold_ms);
         report.coverage.push(CoverageRow {
@@ -878,7 +891,8 @@ fn skip_blank_lines<R: Read>(br: &mut BufReader<R>) -> io::Result<u64> {
 fn looks_binary(head: &[u8]) -> bool {
     let control = |b: &u8| matches!(b, 0..=8 | 0x0E..=0x1A | 0x1C..=0x1F);
     let sample = &head[..head.len().min(4096)];
-    sample.first().is_some_and(control) || sample.iter().filter(|b| control(b)).count() * 32 > sample.len()
+    sample.first().is_some_and(control)
+        || sample.iter().filter(|b| control(b)).count() * 32 > sample.len()
 }
 
 /// The stream read from here on, whose first bytes (up to 64 KiB, what one read gave or not) are
@@ -1137,7 +1151,9 @@ fn read_csv<R: Read>(
     let mut next = first;
     let mut index = 0u64;
     while let Some(row) = next {
-        out.batch(&ctx).items.push(csv_item(row, index, width, opts.max_record_bytes));
+        out.batch(&ctx)
+            .items
+            .push(csv_item(row, index, width, opts.max_record_bytes));
         index += 1;
         out.maybe_flush();
         if out.closed {
@@ -1188,13 +1204,16 @@ fn csv_item(row: Row, index: u64, width: usize, max: usize) -> Item {
     }
 }
 
+/// A decoded record: its format, canonical fields, document, and the tenant name it carries.
+type Decoded = (Format, Canonical, Document, Option<(String, String)>);
+
 /// Reads a JSON record selectively (only what classification and canonical fields need), keeping
 /// its text for the full parse on first use.
 fn decode_json_record(
     bytes: &[u8],
     ctx: &FileCtx,
     projection: Option<&Projection>,
-) -> Result<(Format, Canonical, Document), String> {
+) -> Result<Decoded, String> {
     let parse = |text: &[u8]| parse_kept(text, projection);
     let sparse = parse(bytes).map_err(|e| format!("invalid JSON: {e}"))?;
     let format = match ctx.fixed {
@@ -1219,7 +1238,8 @@ fn decode_json_record(
                     .map_err(|e| format!("invalid JSON: {e}"))?;
                 let doc = prepare(format, full)?;
                 let c = canonical(kind, &doc)?;
-                Ok((format, c, Document::parsed(doc)))
+                let name = record_name(&doc);
+                Ok((format, c, Document::parsed(doc), name))
             }
         };
     }
@@ -1232,7 +1252,13 @@ fn decode_json_record(
         return Err("record is not a JSON object".into());
     }
     let c = canonical(kind, &sparse)?;
-    Ok((format, c, kept_document(bytes, decode, projection, sparse)))
+    let name = record_name(&sparse);
+    Ok((
+        format,
+        c,
+        kept_document(bytes, decode, projection, sparse),
+        name,
+    ))
 }
 
 /// A record whose document is its `AuditData` text (Purview CSV cell, Search-UnifiedAuditLog
@@ -1241,17 +1267,19 @@ fn audit_data_record(
     format: Format,
     text: &str,
     projection: Option<&Projection>,
-) -> Result<(Format, Canonical, Document), String> {
+) -> Result<Decoded, String> {
     let ad = parse_kept(text.as_bytes(), projection)
         .map_err(|e| format!("AuditData is not valid JSON: {e}"))?;
     if !ad.is_object() {
         return Err("AuditData is not a JSON object".into());
     }
     let c = canonical(format.log_kind(), &ad)?;
+    let name = record_name(&ad);
     Ok((
         format,
         c,
         kept_document(text.as_bytes(), false, projection, ad),
+        name,
     ))
 }
 
@@ -1301,6 +1329,7 @@ where
         errors: Vec::new(),
         formats: BTreeMap::new(),
         coverage: BTreeMap::new(),
+        names: NameTally::default(),
     };
     let ctx = &batch.ctx;
     let reject = |out: &mut BatchOut<T>, index: u64, line: u64, reason: String| {
@@ -1410,13 +1439,14 @@ where
                     },
                     None => prepare(format, Value::Object(obj)).and_then(|doc| {
                         let c = canonical(format.log_kind(), &doc)?;
-                        Ok((format, c, Document::parsed(doc)))
+                        let name = record_name(&doc);
+                        Ok((format, c, Document::parsed(doc), name))
                     }),
                 };
                 (index, line, decoded)
             }
         };
-        let (format, mut canonical, doc) = match decoded {
+        let (format, mut canonical, doc, name) = match decoded {
             Ok(x) => x,
             Err(reason) => {
                 reject(&mut out, index, line, reason);
@@ -1441,6 +1471,7 @@ where
             raw: doc,
         };
         out.read += 1;
+        out.names.add(&ev.canonical, name);
         *out.formats.entry(format).or_default() += 1;
         let key = (
             ev.canonical

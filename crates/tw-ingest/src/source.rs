@@ -251,7 +251,10 @@ pub fn member_path(raw: &str) -> Option<String> {
     if name.starts_with('/') || (b.len() >= 2 && b[0].is_ascii_alphabetic() && b[1] == b':') {
         return None;
     }
-    let parts: Vec<&str> = name.split('/').filter(|c| !c.is_empty() && *c != ".").collect();
+    let parts: Vec<&str> = name
+        .split('/')
+        .filter(|c| !c.is_empty() && *c != ".")
+        .collect();
     if parts.is_empty() || parts.iter().any(|c| *c == ".." || c.contains('\0')) {
         return None;
     }
@@ -323,7 +326,9 @@ fn list_zip(
         if size > limits.max_decompressed || (size > (1 << 20) && size / csize > limits.max_ratio) {
             errors.push(refuse(
                 format!("{display}!{name}"),
-                format!("zip member declares {size} bytes from {csize} compressed (bomb?); refused"),
+                format!(
+                    "zip member declares {size} bytes from {csize} compressed (bomb?); refused"
+                ),
             ));
             continue;
         }

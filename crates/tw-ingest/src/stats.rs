@@ -163,6 +163,21 @@ pub struct IngestReport {
     pub gap_threshold_hours: f64,
     /// How tenants without an id in their records were attributed, per export folder.
     pub attribution: Vec<Attribution>,
+    /// Each tenant's name and where it came from (see [`crate::names`]), sorted by tenant id.
+    pub tenant_names: Vec<crate::names::TenantName>,
+    /// Things the reader should know that are no error of one file (conflicting tenant names).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+impl IngestReport {
+    /// Per tenant id (lower case), its name and where it came from.
+    pub fn tenant_names(&self) -> BTreeMap<String, crate::names::TenantName> {
+        self.tenant_names
+            .iter()
+            .map(|n| (n.tenant_id.clone(), n.clone()))
+            .collect()
+    }
 }
 
 /// Totals over all inputs.

@@ -67,7 +67,9 @@ impl<R: Read> Utf16Reader<R> {
         };
         let done = units.len() - keep;
         let mut s = String::with_capacity(done * 2);
-        s.extend(char::decode_utf16(units[..done].iter().copied()).map(|c| c.unwrap_or('\u{FFFD}')));
+        s.extend(
+            char::decode_utf16(units[..done].iter().copied()).map(|c| c.unwrap_or('\u{FFFD}')),
+        );
         self.out.extend_from_slice(s.as_bytes());
         self.raw.drain(..done * 2);
         if self.eof {
@@ -98,9 +100,17 @@ mod tests {
     use std::io::Read;
 
     fn encode(s: &str, big: bool) -> Vec<u8> {
-        let mut b = if big { vec![0xFE, 0xFF] } else { vec![0xFF, 0xFE] };
+        let mut b = if big {
+            vec![0xFE, 0xFF]
+        } else {
+            vec![0xFF, 0xFE]
+        };
         for u in s.encode_utf16() {
-            b.extend(if big { u.to_be_bytes() } else { u.to_le_bytes() });
+            b.extend(if big {
+                u.to_be_bytes()
+            } else {
+                u.to_le_bytes()
+            });
         }
         b
     }
@@ -118,7 +128,9 @@ mod tests {
                 chained = Box::new(chained.chain(std::io::Cursor::new(c)));
             }
             let mut out = String::new();
-            Utf16Reader::new(chained, big).read_to_string(&mut out).unwrap();
+            Utf16Reader::new(chained, big)
+                .read_to_string(&mut out)
+                .unwrap();
             assert_eq!(out, format!("\u{feff}{text}"));
         }
         assert_eq!(utf16_bom(b"\xEF\xBB\xBF{"), None);
@@ -129,7 +141,9 @@ mod tests {
         let mut bytes = vec![0xFF, 0xFE, b'a', 0];
         bytes.extend([0x00, 0xD8, b'b', 0]);
         let mut out = String::new();
-        Utf16Reader::new(&bytes[2..], false).read_to_string(&mut out).unwrap();
+        Utf16Reader::new(&bytes[2..], false)
+            .read_to_string(&mut out)
+            .unwrap();
         assert_eq!(out, "a\u{FFFD}b");
     }
 }

@@ -154,6 +154,22 @@ pub fn render_table(r: &IngestReport) -> String {
     for (k, n) in &t.by_tenant {
         let _ = writeln!(s, "  tenant   {:<38} {n}", esc(k));
     }
+    if !r.tenant_names.is_empty() {
+        let _ = writeln!(s, "\nTENANTS");
+        for n in &r.tenant_names {
+            let _ = writeln!(
+                s,
+                "  {:<38} {} ({}: {})",
+                esc(&n.tenant_id),
+                esc(&n.name),
+                n.name_source,
+                esc(&n.evidence)
+            );
+        }
+    }
+    for w in &r.warnings {
+        let _ = writeln!(s, "WARNING: {}", esc(w));
+    }
     let _ = writeln!(
         s,
         "\nCOVERAGE (gaps longer than {} h)",
