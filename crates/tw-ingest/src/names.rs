@@ -235,8 +235,49 @@ fn folder_parts(input: &crate::Input) -> Vec<String> {
     }
 }
 
-/// Per tenant, the last folder shared by the inputs where it holds most records (a name of last
-/// resort).
+/// Folder names export tools give by themselves, which name no tenant (`Output/EntraID/…` of
+/// Microsoft-Extractor-Suite, `graph`, `ual`, a bare date).
+fn generic_folder(name: &str) -> bool {
+    const GENERIC: &[&str] = &[
+        "output",
+        "outputs",
+        "logs",
+        "log",
+        "export",
+        "exports",
+        "graph",
+        "entra",
+        "entraid",
+        "azuread",
+        "aad",
+        "ual",
+        "audit",
+        "auditlog",
+        "auditlogs",
+        "unifiedauditlog",
+        "signins",
+        "signinlogs",
+        "sign-ins",
+        "m365",
+        "o365",
+        "microsoft365",
+        "azure",
+        "data",
+        "case",
+        "collection",
+        "evidence",
+        "customers",
+        "tenants",
+        "json",
+        "csv",
+    ];
+    let n = name.to_ascii_lowercase();
+    GENERIC.contains(&n.as_str()) || n.chars().all(|c| c.is_ascii_digit() || "-_. ".contains(c))
+}
+
+/// Per tenant, a name from its folders, as a last resort: below the folders its files share, the
+/// highest folder holding no other tenant's files, passing over folder names export tools give
+/// ([`generic_folder`]). Each file counts for the tenant holding most of its records.
 pub fn folder_labels(
     inputs: &[crate::Input],
     file_tenants: &BTreeMap<(usize, String), u64>,
@@ -248,27 +289,39 @@ pub fn folder_labels(
             *e = (t, *n);
         }
     }
+    let files: Vec<(&str, Vec<String>)> = best
+        .into_iter()
+        .filter(|(_, (t, _))| *t != "unknown")
+        .filter_map(|(file, (t, _))| Some((t, folder_parts(inputs.get(file)?))))
+        .collect();
     let mut common: BTreeMap<&str, Vec<String>> = BTreeMap::new();
-    for (file, (t, _)) in best {
-        let Some(input) = inputs.get(file) else {
-            continue;
-        };
-        let parts = folder_parts(input);
+    for (t, parts) in &files {
         match common.get_mut(t) {
             Some(c) => {
-                let same = c.iter().zip(&parts).take_while(|(a, b)| a == b).count();
+                let same = c.iter().zip(parts).take_while(|(a, b)| a == b).count();
                 c.truncate(same);
             }
             None => {
-                common.insert(t, parts);
+                common.insert(t, parts.clone());
             }
         }
     }
-    common
-        .into_iter()
-        .filter(|(t, _)| *t != "unknown")
-        .filter_map(|(t, parts)| Some((t.to_string(), parts.last()?.clone())))
-        .collect()
+    let mut out = BTreeMap::new();
+    for (t, prefix) in common {
+        let exclusive = |k: usize| {
+            !files
+                .iter()
+                .any(|(o, parts)| *o != t && parts.len() >= k && parts[..k] == prefix[..k])
+        };
+        let label = (1..=prefix.len())
+            .filter(|&k| exclusive(k))
+            .map(|k| &prefix[k - 1])
+            .find(|name| !generic_folder(name));
+        if let Some(l) = label {
+            out.insert(t.to_string(), l.clone());
+        }
+    }
+    out
 }
 
 /// The name of each tenant from the tally, the map's names and the folder labels; and warnings for
@@ -466,6 +519,40 @@ mod tests {
         assert_eq!(
             (names[0].name.as_str(), names[0].name_source),
             ("Contoso Ltd", "tenant_name")
+        );
+    }
+
+    #[test]
+    fn folder_names_split_real_archive_members_only_and_skip_tool_folders() {
+        let file = |p: &str| crate::Input::from_bytes(p, Vec::new());
+        let mut zipped = file("case/customers/elm-architects.zip!Output/EntraID/audit.json");
+        zipped.member_at = Some("case/customers/elm-architects.zip!".len());
+        let inputs = [
+            zipped,
+            file("case/customers/Acme!Corp 2025-01-17/graph/signIns.json"),
+            file("case/customers/Acme!Corp 2025-01-17/ual/ual.json"),
+            file("case/graph/only.json"),
+        ];
+        let tenants = BTreeMap::from([
+            ((0, CONTOSO.to_string()), 5),
+            ((1, FABRIKAM.to_string()), 5),
+            ((2, FABRIKAM.to_string()), 5),
+            ((2, CONTOSO.to_string()), 1),
+            ((3, PARTNER.to_string()), 1),
+        ]);
+        let labels = folder_labels(&inputs, &tenants);
+        assert_eq!(
+            labels.get(CONTOSO).map(String::as_str),
+            Some("elm-architects")
+        );
+        assert_eq!(
+            labels.get(FABRIKAM).map(String::as_str),
+            Some("Acme!Corp 2025-01-17")
+        );
+        assert_eq!(
+            labels.get(PARTNER),
+            None,
+            "`case` and `graph` name no tenant"
         );
     }
 
