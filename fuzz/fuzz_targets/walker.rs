@@ -26,8 +26,9 @@ fn scratch() -> PathBuf {
     p
 }
 
-/// Builds the tree; returns the regular files made (each counts once however it is linked).
-fn build(root: &PathBuf, data: &[u8]) -> usize {
+/// Builds the tree; returns the regular files made (each counts once however it is linked) and
+/// the sockets' listeners (the socket files stay sockets while they live).
+fn build(root: &PathBuf, data: &[u8]) -> (usize, Vec<std::os::unix::net::UnixListener>) {
     let mut dirs = vec![root.clone()];
     let mut files: Vec<PathBuf> = Vec::new();
     let mut sockets = Vec::new();
@@ -59,20 +60,18 @@ fn build(root: &PathBuf, data: &[u8]) -> usize {
                 let _ = symlink(parent.join("missing"), &name);
             }
             _ => {
-                // Keep the listener: the socket file stays a socket for the whole read.
                 if let Ok(s) = std::os::unix::net::UnixListener::bind(&name) {
                     sockets.push(s);
                 }
             }
         }
     }
-    std::mem::forget(sockets);
-    files.len()
+    (files.len(), sockets)
 }
 
 fuzz_target!(|data: &[u8]| {
     let root = scratch();
-    let made = build(&root, data);
+    let (made, sockets) = build(&root, data);
     let (inputs, errors) = list_inputs(&[root.clone()], &Default::default());
     // Every regular file once, and nothing else.
     assert_eq!(inputs.len(), made, "{inputs:#?}");
@@ -86,5 +85,6 @@ fuzz_target!(|data: &[u8]| {
     let t = &report.totals;
     assert_eq!(t.records, t.read + t.rejected);
     assert_eq!(t.rejected, 0);
+    drop(sockets);
     let _ = std::fs::remove_dir_all(&root);
 });

@@ -804,8 +804,13 @@ fn blank_lines_before_the_records_lose_nothing() {
     let csv = "TenantId,TimeGenerated [UTC],OperationName,Category,Result,AADTenantId\n\
         8f2e0f4a-1c3b-4d5e-9f60-7a8b9c0d1e2f,\"4/28/2021, 3:05:26.000 PM\",Add member to role,RoleManagement,success,8f2e0f4a-1c3b-4d5e-9f60-7a8b9c0d1e2f\n";
     tmp.write("audit.csv", "\r\n".repeat(40_000) + csv);
-    let out = ingest(&tmp.0, &["ual.jsonl", "audit.csv"]);
+    tmp.write(
+        "indented.json",
+        format!("\n\n    [\n      {}\n    ]\n", seventeen()[0]),
+    );
+    let out = ingest(&tmp.0, &["ual.jsonl", "audit.csv", "indented.json"]);
     assert_eq!(out.code, 0);
+    assert_eq!(counts(&out, "indented.json"), ("ok".into(), 1, 1, 0));
     assert_eq!(counts(&out, "ual.jsonl"), ("ok".into(), 17, 17, 0));
     assert_eq!(counts(&out, "audit.csv"), ("ok".into(), 1, 1, 0));
     let (_, events) = emitted(&tmp.0, &["ual.jsonl", "audit.csv"]);

@@ -36,6 +36,7 @@ pub mod names;
 pub mod normalize;
 mod reader;
 pub mod select;
+mod sniff;
 pub mod source;
 pub mod stats;
 pub mod tenant_map;

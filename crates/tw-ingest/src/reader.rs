@@ -5,7 +5,7 @@
 //! the same order whatever the thread count.
 
 use std::collections::BTreeMap;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufReader, Read};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -22,6 +22,7 @@ use crate::normalize::{
     tenant_from_path,
 };
 use crate::select::{Projection, parse_selected, selection};
+use crate::sniff::{fill_prefix, looks_binary, skip_blank_lines, text_stream};
 use crate::source::{Input, ListError, SourceLimits, list_inputs, open};
 use crate::stats::{Attribution, Coverage, CoverageRow, FileReport, IngestReport, RecordError};
 
@@ -697,8 +698,6 @@ fn each_record<T>(
     Ok(())
 }
 
-const SNIFF: usize = 64 << 10;
-
 fn is_table_header(h: &[String]) -> bool {
     h.len() >= 2
         && h.iter().all(|c| {
@@ -769,7 +768,7 @@ fn read_file(
         }
     };
     let body = head.as_slice();
-    let Some(&first) = body.first() else {
+    let Some(first) = body.iter().copied().find(|b| !b.is_ascii_whitespace()) else {
         fail(&mut end, "empty", "empty file".into());
         return end;
     };
@@ -833,85 +832,6 @@ fn read_file(
     sender.flush();
     end.batches = sender.seq;
     end
-}
-
-/// The stream as UTF-8 text: UTF-16 with a byte order mark is transcoded (true when it was).
-fn text_stream(
-    stream: Box<dyn Read + Send>,
-) -> io::Result<(BufReader<Box<dyn Read + Send>>, bool)> {
-    let mut br = BufReader::with_capacity(256 << 10, stream);
-    let Some(big_endian) = crate::utf16::utf16_bom(br.fill_buf()?) else {
-        return Ok((br, false));
-    };
-    let text: Box<dyn Read + Send> = Box::new(crate::utf16::Utf16Reader::new(br, big_endian));
-    Ok((BufReader::with_capacity(256 << 10, text), true))
-}
-
-/// Consumes a UTF-8 byte order mark and the blank lines at the start; returns how many lines they
-/// were (`\n`, `\r\n` and bare `\r` each end one). Spaces before the first record on its own
-/// line are kept.
-fn skip_blank_lines<R: Read>(br: &mut BufReader<R>) -> io::Result<u64> {
-    if br.fill_buf()?.starts_with(b"\xEF\xBB\xBF") {
-        br.consume(3);
-    }
-    let (mut lines, mut prev_cr) = (0u64, false);
-    loop {
-        let buf = br.fill_buf()?;
-        if buf.is_empty() {
-            return Ok(lines);
-        }
-        let blank = buf.iter().take_while(|b| b.is_ascii_whitespace()).count();
-        // Up to the last line end in the blank run (all of it when the buffer is all blank).
-        let upto = if blank == buf.len() {
-            blank
-        } else {
-            buf[..blank]
-                .iter()
-                .rposition(|b| matches!(b, b'\r' | b'\n'))
-                .map_or(0, |i| i + 1)
-        };
-        for &b in &buf[..upto] {
-            if b == b'\r' || (b == b'\n' && !prev_cr) {
-                lines += 1;
-            }
-            prev_cr = b == b'\r';
-        }
-        let all_blank = blank == buf.len();
-        br.consume(upto);
-        if !all_blank {
-            return Ok(lines);
-        }
-    }
-}
-
-/// Binary content, as opposed to text with a stray control byte (whose record alone is then
-/// rejected): the first byte is a control character other than white space, or more than 1 in 32
-/// of the first 4 KiB are (text logs never hold that many; executables, images, databases and
-/// UTF-16 without a byte order mark all do).
-fn looks_binary(head: &[u8]) -> bool {
-    let control = |b: &u8| matches!(b, 0..=8 | 0x0E..=0x1A | 0x1C..=0x1F);
-    let sample = &head[..head.len().min(4096)];
-    sample.first().is_some_and(control)
-        || sample.iter().filter(|b| control(b)).count() * 32 > sample.len()
-}
-
-/// The stream read from here on, whose first bytes (up to 64 KiB, what one read gave or not) are
-/// `head`: the format is decided on those.
-type Sniffed<R> = BufReader<io::Chain<io::Cursor<Vec<u8>>, BufReader<R>>>;
-
-fn fill_prefix<R: Read>(mut br: BufReader<R>) -> io::Result<(Vec<u8>, Sniffed<R>)> {
-    let mut head = Vec::with_capacity(SNIFF);
-    while head.len() < SNIFF {
-        let buf = br.fill_buf()?;
-        if buf.is_empty() {
-            break;
-        }
-        let take = buf.len().min(SNIFF - head.len());
-        head.extend_from_slice(&buf[..take]);
-        br.consume(take);
-    }
-    let rest = io::Cursor::new(head.clone()).chain(br);
-    Ok((head, BufReader::with_capacity(256 << 10, rest)))
 }
 
 /// JSON lines when the first line is one complete object that is not a Graph page or records blob.
@@ -1306,6 +1226,57 @@ fn kept_document(
     }
 }
 
+/// Decodes a CSV row: its cells by column name (empty cells absent), then the document of its
+/// format (Purview: the `AuditData` cell).
+fn csv_record(
+    rec: &csv::ByteRecord,
+    ctx: &FileCtx,
+    opts: &IngestOptions,
+) -> Result<Decoded, String> {
+    let header = ctx.csv_header.as_deref().map(Vec::as_slice).unwrap_or(&[]);
+    let mut obj = Map::with_capacity(header.len());
+    let mut bad = None;
+    for (i, cell) in rec.iter().enumerate() {
+        if cell.is_empty() {
+            continue;
+        }
+        let name = header
+            .get(i)
+            .cloned()
+            .unwrap_or_else(|| format!("column{i}"));
+        match std::str::from_utf8(cell) {
+            Ok(s) if s.contains('\0') => {
+                bad = Some(format!("NUL byte in column {name}"));
+                break;
+            }
+            Ok(s) => {
+                obj.insert(name, Value::String(s.to_string()));
+            }
+            Err(_) => {
+                bad = Some(format!("invalid UTF-8 in column {name}"));
+                break;
+            }
+        }
+    }
+    let format = ctx.fixed.unwrap_or(Format::TableCsv);
+    match bad {
+        Some(r) => Err(r),
+        None if document_is_audit_data(format) => match obj.get("AuditData") {
+            // Purview: the document is the AuditData cell, read selectively now and
+            // parsed in full on first use.
+            Some(Value::String(text)) => {
+                audit_data_record(format, text, opts.projection.as_deref())
+            }
+            _ => Err("no AuditData".to_string()),
+        },
+        None => prepare(format, Value::Object(obj)).and_then(|doc| {
+            let c = canonical(format.log_kind(), &doc)?;
+            let name = record_name(&doc);
+            Ok((format, c, Document::parsed(doc), name))
+        }),
+    }
+}
+
 /// Decodes, classifies and normalizes a batch; applies `map` to each event.
 fn process_batch<T, K, P, M>(
     batch: Batch,
@@ -1400,51 +1371,7 @@ where
                     decode_json_record(bytes, ctx, opts.projection.as_deref()),
                 )
             }
-            Item::Csv { rec, index, line } => {
-                let header = ctx.csv_header.as_deref().map(Vec::as_slice).unwrap_or(&[]);
-                let mut obj = Map::with_capacity(header.len());
-                let mut bad = None;
-                for (i, cell) in rec.iter().enumerate() {
-                    if cell.is_empty() {
-                        continue;
-                    }
-                    let name = header
-                        .get(i)
-                        .cloned()
-                        .unwrap_or_else(|| format!("column{i}"));
-                    match std::str::from_utf8(cell) {
-                        Ok(s) if s.contains('\0') => {
-                            bad = Some(format!("NUL byte in column {name}"));
-                            break;
-                        }
-                        Ok(s) => {
-                            obj.insert(name, Value::String(s.to_string()));
-                        }
-                        Err(_) => {
-                            bad = Some(format!("invalid UTF-8 in column {name}"));
-                            break;
-                        }
-                    }
-                }
-                let format = ctx.fixed.unwrap_or(Format::TableCsv);
-                let decoded = match bad {
-                    Some(r) => Err(r),
-                    None if document_is_audit_data(format) => match obj.get("AuditData") {
-                        // Purview: the document is the AuditData cell, read selectively now and
-                        // parsed in full on first use.
-                        Some(Value::String(text)) => {
-                            audit_data_record(format, text, opts.projection.as_deref())
-                        }
-                        _ => Err("no AuditData".to_string()),
-                    },
-                    None => prepare(format, Value::Object(obj)).and_then(|doc| {
-                        let c = canonical(format.log_kind(), &doc)?;
-                        let name = record_name(&doc);
-                        Ok((format, c, Document::parsed(doc), name))
-                    }),
-                };
-                (index, line, decoded)
-            }
+            Item::Csv { rec, index, line } => (index, line, csv_record(&rec, ctx, opts)),
         };
         let (format, mut canonical, doc, name) = match decoded {
             Ok(x) => x,

@@ -102,7 +102,12 @@ pub fn run(a: IngestArgs) -> Result<u8> {
             let _ = out.write_all(text.as_bytes());
         }
     }
-    let problems = report.totals.rejected > 0 || report.files.iter().any(|f| f.status != "ok");
+    // Skipped inputs (special files, second links) held nothing to lose.
+    let problems = report.totals.rejected > 0
+        || report
+            .files
+            .iter()
+            .any(|f| f.status != "ok" && f.status != "skipped");
     Ok(if a.strict && problems { 2 } else { 0 })
 }
 
