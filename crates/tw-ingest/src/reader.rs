@@ -525,7 +525,7 @@ fn attribute(
         if let Some((_, t)) = opts
             .tenant_map
             .iter()
-            .filter(|(folder, _)| path_under(&input.display, folder))
+            .filter(|(folder, _)| crate::tenant_map::input_under(input, folder))
             .max_by_key(|(folder, _)| folder.len())
         {
             out[i] = Some((t.to_ascii_lowercase(), TenantSource::Map));
@@ -618,14 +618,6 @@ fn attribute(
     }
     notes.sort();
     (out, notes)
-}
-
-fn path_under(path: &str, folder: &str) -> bool {
-    let f = folder.trim_end_matches(['/', '\\']);
-    path == f
-        || path
-            .strip_prefix(f)
-            .is_some_and(|rest| rest.starts_with(['/', '\\', '!']))
 }
 
 /// Reads the first record of an input: true when it is a known record without a tenant id.

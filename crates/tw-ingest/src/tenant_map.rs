@@ -35,6 +35,19 @@ pub fn folder_exists(folder: &str) -> bool {
             .any(|(i, _)| Path::new(&folder[..i]).is_file())
 }
 
+/// True when `input` lies in `folder` (a map line's folder): the folder itself, a path below it,
+/// or a member of the archive it names. A `!` splits only a real archive member's name, so a map
+/// line for `exports/Acme` does not take in a folder named `exports/Acme!Corp`.
+pub fn input_under(input: &crate::Input, folder: &str) -> bool {
+    let f = folder.trim_end_matches(['/', '\\']);
+    let path = input.display.as_str();
+    path == f
+        || path.strip_prefix(f).is_some_and(|rest| {
+            rest.starts_with(['/', '\\'])
+                || (rest.starts_with('!') && input.member_at == Some(f.len() + 1))
+        })
+}
+
 /// Reads the map in `path`; errors name the file and line.
 pub fn read_tenant_map(path: &Path) -> Result<TenantMap, String> {
     let shown = path.display().to_string();
@@ -141,6 +154,19 @@ mod tests {
         let json = format!(r#"{{"a": "{T} Contoso", "b": {{"tenant_id": "{T}", "name": "C"}}}}"#);
         let m = parse_tenant_map(&json, "t.json", &|_| true).unwrap();
         assert_eq!(m.names.len(), 2);
+    }
+
+    #[test]
+    fn a_bang_splits_only_archive_members() {
+        let plain = crate::Input::from_bytes("exports/Acme!Corp/ual.json", Vec::new());
+        assert!(!input_under(&plain, "exports/Acme"));
+        assert!(input_under(&plain, "exports/Acme!Corp"));
+        assert!(input_under(&plain, "exports/"));
+        let mut member = crate::Input::from_bytes("exports/acme.zip!logs/ual.json", Vec::new());
+        member.member_at = Some("exports/acme.zip!".len());
+        assert!(input_under(&member, "exports/acme.zip"));
+        assert!(input_under(&member, "exports/acme.zip!logs"));
+        assert!(!input_under(&member, "exports/acme.zi"));
     }
 
     #[test]
