@@ -112,18 +112,20 @@ pub fn record_name(doc: &Value) -> Option<(String, String)> {
 /// The domain of a UPN, lower case (`None` for anything that is no UPN).
 fn upn_domain(user: &str) -> Option<String> {
     let (_, d) = user.trim().rsplit_once('@')?;
+    let ok = d.len() <= 253
+        && d.contains('.')
+        && !d.starts_with('.')
+        && d.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'.' || c == b'-');
+    if !ok {
+        return None;
+    }
+    let d = d.to_ascii_lowercase();
     // Exchange Online's own servers (`NAMPRD06.PROD.OUTLOOK.COM`) and consumer mail name no
     // tenant.
     let service = ["outlook.com", "exchangelabs.com", "microsoftonline.com"]
         .iter()
-        .any(|s| d.eq_ignore_ascii_case(s) || d.to_ascii_lowercase().ends_with(&format!(".{s}")));
-    let ok = !service
-        && d.len() <= 253
-        && d.contains('.')
-        && !d.starts_with('.')
-        && d.chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-');
-    ok.then(|| d.to_ascii_lowercase())
+        .any(|s| d == *s || d.strip_suffix(s).is_some_and(|head| head.ends_with('.')));
+    (!service).then_some(d)
 }
 
 /// What the records say about tenant names, merged commutatively across batches.
