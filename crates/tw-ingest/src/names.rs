@@ -115,7 +115,8 @@ fn upn_domain(user: &str) -> Option<String> {
     let ok = d.len() <= 253
         && d.contains('.')
         && !d.starts_with('.')
-        && d.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'.' || c == b'-');
+        && d.bytes()
+            .all(|c| c.is_ascii_alphanumeric() || c == b'.' || c == b'-');
     if !ok {
         return None;
     }
