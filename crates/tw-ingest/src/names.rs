@@ -239,7 +239,7 @@ fn folder_parts(input: &crate::Input) -> Vec<String> {
 }
 
 /// Folder names export tools give by themselves, which name no tenant (`Output/EntraID/…` of
-/// Microsoft-Extractor-Suite, `graph`, `ual`, a bare date).
+/// Microsoft-Extractor-Suite, `graph`, `ual`, a bare date, a bare GUID: an id is no name).
 fn generic_folder(name: &str) -> bool {
     const GENERIC: &[&str] = &[
         "output",
@@ -275,7 +275,9 @@ fn generic_folder(name: &str) -> bool {
         "csv",
     ];
     let n = name.to_ascii_lowercase();
-    GENERIC.contains(&n.as_str()) || n.chars().all(|c| c.is_ascii_digit() || "-_. ".contains(c))
+    GENERIC.contains(&n.as_str())
+        || n.chars().all(|c| c.is_ascii_digit() || "-_. ".contains(c))
+        || is_guid(&n)
 }
 
 /// Per tenant, a name from its folders, as a last resort: below the folders its files share, the
@@ -535,6 +537,7 @@ mod tests {
             file("case/customers/Acme!Corp 2025-01-17/graph/signIns.json"),
             file("case/customers/Acme!Corp 2025-01-17/ual/ual.json"),
             file("case/graph/only.json"),
+            file("case/5b1c8e2a-3d4f-4a6b-8c9d-0e1f2a3b4c5d/Output/x.json"),
         ];
         let tenants = BTreeMap::from([
             ((0, CONTOSO.to_string()), 5),
@@ -542,6 +545,7 @@ mod tests {
             ((2, FABRIKAM.to_string()), 5),
             ((2, CONTOSO.to_string()), 1),
             ((3, PARTNER.to_string()), 1),
+            ((4, "5b1c8e2a-3d4f-4a6b-8c9d-0e1f2a3b4c5d".to_string()), 1),
         ]);
         let labels = folder_labels(&inputs, &tenants);
         assert_eq!(
