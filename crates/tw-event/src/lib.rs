@@ -23,7 +23,7 @@ mod document;
 mod event;
 mod finding;
 mod kind;
-mod text;
+pub mod text;
 mod time;
 
 pub use document::{Document, decode_json_strings};
