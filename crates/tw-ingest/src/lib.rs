@@ -33,6 +33,7 @@ pub mod classify;
 pub mod json_split;
 pub mod normalize;
 mod reader;
+pub mod roles;
 pub mod select;
 pub mod source;
 pub mod stats;
