@@ -203,11 +203,13 @@ impl<'a> Expander<'a> {
         }
     }
 
-    /// The start of `id`'s suspect period: its first use of an address new to it, after the
-    /// learning window from the start of its own history. `None` when it never used one.
+    /// The start of `id`'s suspect period: its first use of an address new to it, that is
+    /// first used after the learning window from the start of the logs (within it, every
+    /// address is new to everyone and none is evidence). An identity first seen after that
+    /// window has no history the logs could show: its first address is new too. `None` when
+    /// it never used a new address.
     pub fn suspect_start(&self, id: &str) -> Option<i64> {
-        let h0 = *self.f.ident_first.get(id)?;
-        let settled = h0.saturating_add(LEARNING_MS);
+        let settled = self.learning_end();
         self.f
             .ident_ips
             .get(id)?
@@ -215,6 +217,29 @@ impl<'a> Expander<'a> {
             .map(|u| u.first)
             .filter(|t| *t > settled && *t != NO_TIME)
             .min()
+    }
+
+    /// The end of the learning window from the start of the logs.
+    fn learning_end(&self) -> i64 {
+        self.f
+            .coverage_start
+            .unwrap_or(i64::MIN)
+            .saturating_add(LEARNING_MS)
+    }
+
+    /// Whether `x`'s use of an address from `fx` is an honest history, judged for `subject`
+    /// whose suspect period starts at `limit`: since the start of the logs; before the
+    /// subject's suspect period for an identity not compromised; before its own suspect period
+    /// for another compromised user (the stolen account's owner working from the office or
+    /// VPN before the attacker came). A compromised application's use never is.
+    fn honest_use(&self, x: &str, fx: i64, limit: i64) -> bool {
+        if fx <= self.learning_end() {
+            return !(x.starts_with("app:") && self.ind.idents.contains_key(x));
+        }
+        if !self.ind.idents.contains_key(x) {
+            return fx < limit;
+        }
+        x.starts_with("user:") && self.suspect_start(x).is_none_or(|s| fx < s)
     }
 
     /// The old sharing test, for the addresses of findings (no compromised identity to judge
@@ -255,33 +280,39 @@ impl<'a> Expander<'a> {
             ));
         }
         let t = self.f.first_use(subject, ip);
-        let start = self
-            .f
-            .coverage_start
-            .unwrap_or(i64::MIN)
-            .saturating_add(LEARNING_MS);
         let suspect = self.suspect_start(subject);
+        // The subject's suspect period begins at its first new address (at its first use of
+        // this one when it has none).
         let limit = suspect.unwrap_or(t);
         let mut honest: Vec<(&str, i64)> = Vec::new();
+        let mut followers = 0usize;
         let mut since = t;
-        // Honest here: at the address since the start of the logs or before the subject's
-        // suspect period began (before the subject itself when it has none), or at another
-        // address of the same egress pool by then (colleagues at the office's other addresses).
-        let early = |ft: i64| ft <= start || ft < limit;
         if let Some(users) = self.f.ip_idents.get(ip) {
             for (x, fx) in users {
-                if x == subject || self.ind.idents.contains_key(x) {
-                    since = since.min(*fx);
-                } else if early(*fx) {
+                if x != subject && self.honest_use(x, *fx, limit) {
                     honest.push((x, *fx));
                 } else {
+                    followers += usize::from(x != subject);
                     since = since.min(*fx);
                 }
             }
         }
         honest.sort();
+        // An address the subject used before its suspect period is its own history (its
+        // owner's office, VPN or home; at the start of the logs, no evidence either way): the
+        // attacker's addresses are those it starts to use in the suspect period.
+        if suspect.is_none_or(|s| t < s) && !subject.starts_with("app:") {
+            return Judgement::Shared(format!(
+                "in use by {subject} since {}, before its suspect period{} ({followers} other identities used it later): its own history, not evidence that it is the attacker's",
+                when(t),
+                suspect.map_or(" (it never used a new address)".to_string(), |s| format!(
+                    " (from {})",
+                    when(s)
+                ))
+            ));
+        }
         if honest.len() <= self.o.max_shared
-            && let Some(why) = self.honest_pool(ip, subject, early)
+            && let Some(why) = self.honest_pool(ip, subject, limit)
         {
             return Judgement::Shared(why);
         }
@@ -299,7 +330,7 @@ impl<'a> Expander<'a> {
             ));
         }
         let h0 = self.f.ident_first.get(subject).copied().unwrap_or(t);
-        let new = if t > h0.saturating_add(LEARNING_MS) {
+        let new = if suspect.is_some_and(|s| t >= s) {
             format!("an address new to it (its history starts {})", when(h0))
         } else {
             "in use by it from the start of its history".to_string()
@@ -329,7 +360,7 @@ impl<'a> Expander<'a> {
     /// Another address of `ip`'s egress pool (the same IPv4 /24 or IPv6 /48: an office's or
     /// VPN's NAT pool) with an honest history by the same test: then `ip` is part of that pool,
     /// and colleagues who reach it later are not followers of an attacker.
-    fn honest_pool(&self, ip: &str, subject: &str, early: impl Fn(i64) -> bool) -> Option<String> {
+    fn honest_pool(&self, ip: &str, subject: &str, limit: i64) -> Option<String> {
         let net = network(ip)?;
         for n in self.pools.get(net)? {
             if n == ip {
@@ -341,9 +372,7 @@ impl<'a> Expander<'a> {
                 .get(n)
                 .map(|m| {
                     m.iter()
-                        .filter(|(x, fx)| {
-                            *x != subject && !self.ind.idents.contains_key(*x) && early(**fx)
-                        })
+                        .filter(|(x, fx)| *x != subject && self.honest_use(x, **fx, limit))
                         .map(|(x, _)| x.as_str())
                         .collect()
                 })
