@@ -502,6 +502,13 @@ fn uid(n: u32) -> String {
     format!("{n:08x}-1111-4222-8333-{n:012x}")
 }
 
+/// Who made a directory change, from where, when.
+struct By<'a> {
+    upn: &'a str,
+    ip: &'a str,
+    when: String,
+}
+
 #[derive(Default)]
 struct World {
     /// (tenant folder, tenant id) → sign-ins, directory audits, unified audit log lines.
@@ -575,16 +582,7 @@ impl World {
             }));
     }
 
-    fn audit(
-        &mut self,
-        t: (&str, &str),
-        upn: &str,
-        home: &str,
-        ip: &str,
-        when: String,
-        activity: &str,
-        targets: Value,
-    ) {
+    fn audit(&mut self, t: (&str, &str), by: &By<'_>, activity: &str, targets: Value) {
         let corr = self.next();
         self.audits
             .entry((t.0.into(), t.1.into()))
@@ -592,27 +590,18 @@ impl World {
             .push(serde_json::json!({
                 "id": format!("Directory_{corr}_ABCDE_12345678"), "category": "ApplicationManagement",
                 "correlationId": corr, "result": "success", "resultReason": "",
-                "activityDisplayName": activity, "activityDateTime": when,
+                "activityDisplayName": activity, "activityDateTime": by.when,
                 "loggedByService": "Core Directory", "operationType": "Assign",
-                "initiatedBy": {"app": null, "user": {"id": uid(upn.len() as u32 * 7919),
-                    "displayName": null, "userPrincipalName": upn, "ipAddress": ip,
-                    "userType": null, "homeTenantId": home, "homeTenantName": null}},
+                "initiatedBy": {"app": null, "user": {"id": uid(by.upn.len() as u32 * 7919),
+                    "displayName": null, "userPrincipalName": by.upn, "ipAddress": by.ip,
+                    "userType": null, "homeTenantId": PARTNER, "homeTenantName": null}},
                 "targetResources": targets,
                 "additionalDetails": [{"key": "User-Agent", "value": "Mozilla/5.0 (Windows NT; Windows NT 10.0; en-US) WindowsPowerShell/5.1.19041.3930"}]
             }));
     }
 
     /// `Add service principal credentials` with key `key` on `sp` (of application `app`).
-    fn add_secret(
-        &mut self,
-        t: (&str, &str),
-        upn: &str,
-        ip: &str,
-        when: String,
-        app: &str,
-        sp: &str,
-        key: &str,
-    ) {
+    fn add_secret(&mut self, t: (&str, &str), by: &By<'_>, app: &str, sp: &str, key: &str) {
         let targets = serde_json::json!([{"id": sp, "displayName": "Contoso Scheduler",
             "type": "ServicePrincipal", "modifiedProperties": [
                 {"displayName": "KeyDescription", "oldValue": "[]",
@@ -620,35 +609,18 @@ impl World {
                 {"displayName": "Included Updated Properties", "oldValue": null, "newValue": "\"KeyDescription\""},
                 {"displayName": "TargetId.ServicePrincipalNames", "oldValue": null, "newValue": format!("\"{app}\"")}],
             "administrativeUnits": []}]);
-        self.audit(
-            t,
-            upn,
-            PARTNER,
-            ip,
-            when,
-            "Add service principal credentials",
-            targets,
-        );
+        self.audit(t, by, "Add service principal credentials", targets);
     }
 
     /// `Add app role assignment to service principal`: the resource (Exchange Online) is the
     /// first target; the client is named in the `ServicePrincipal.*` properties.
-    fn grant_exchange(
-        &mut self,
-        t: (&str, &str),
-        upn: &str,
-        ip: &str,
-        when: String,
-        app: &str,
-        sp: &str,
-        exo_sp: &str,
-    ) {
+    fn grant_exchange(&mut self, t: (&str, &str), by: &By<'_>, app: &str, sp: &str, exo_sp: &str) {
         let q = |s: &str| format!("\"{s}\"");
         let targets = serde_json::json!([{"id": exo_sp, "displayName": "Office 365 Exchange Online",
             "type": "ServicePrincipal", "modifiedProperties": [
                 {"displayName": "AppRole.Id", "oldValue": null, "newValue": q("dc890d15-9560-4a4c-9b7f-a736ec74ec40")},
                 {"displayName": "AppRole.Value", "oldValue": null, "newValue": q("full_access_as_app")},
-                {"displayName": "AppRoleAssignment.CreatedDateTime", "oldValue": null, "newValue": q(&when)},
+                {"displayName": "AppRoleAssignment.CreatedDateTime", "oldValue": null, "newValue": q(&by.when)},
                 {"displayName": "ServicePrincipal.ObjectID", "oldValue": null, "newValue": q(sp)},
                 {"displayName": "ServicePrincipal.DisplayName", "oldValue": null, "newValue": q("Contoso Scheduler")},
                 {"displayName": "ServicePrincipal.AppId", "oldValue": null, "newValue": q(app)},
@@ -657,10 +629,7 @@ impl World {
             "administrativeUnits": []}]);
         self.audit(
             t,
-            upn,
-            PARTNER,
-            ip,
-            when,
+            by,
             "Add app role assignment to service principal",
             targets,
         );
@@ -820,16 +789,18 @@ fn hand_case(logs: &Path, attack: Attack, second: bool) {
         let key = uid(0xD00 + k as u32);
         let day = 8 + k as u32;
         w.user_signin(t, TECH, PARTNER, action_ip, at(day, 1320));
-        w.add_secret(t, TECH, action_ip, at(day, 1330), &app, &sp, &key);
-        w.grant_exchange(
-            t,
-            TECH,
-            action_ip,
-            at(day, 1335),
-            &app,
-            &sp,
-            &uid(0xE00 + k as u32),
-        );
+        let by = By {
+            upn: TECH,
+            ip: action_ip,
+            when: at(day, 1330),
+        };
+        w.add_secret(t, &by, &app, &sp, &key);
+        let by = By {
+            upn: TECH,
+            ip: action_ip,
+            when: at(day, 1335),
+        };
+        w.grant_exchange(t, &by, &app, &sp, &uid(0xE00 + k as u32));
         w.app_signin(t, &app, &sp, &key, app_ip, at(day, 1350));
         for m in 0..2 {
             w.app_reads(
@@ -850,7 +821,12 @@ fn hand_case(logs: &Path, attack: Attack, second: bool) {
         let app = uid(0xA02);
         let sp = uid(0xB02);
         let key = uid(0xD02);
-        w.add_secret(t, TECH2, ATTACKER, at(10, 1320), &app, &sp, &key);
+        let by = By {
+            upn: TECH2,
+            ip: ATTACKER,
+            when: at(10, 1320),
+        };
+        w.add_secret(t, &by, &app, &sp, &key);
         w.app_signin(t, &app, &sp, &key, ATTACKER, at(10, 1340));
         w.app_reads(
             t,
