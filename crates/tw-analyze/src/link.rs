@@ -358,8 +358,9 @@ impl<'a> Expander<'a> {
     }
 
     /// Another address of `ip`'s egress pool (the same IPv4 /24 or IPv6 /48: an office's or
-    /// VPN's NAT pool) with an honest history by the same test: then `ip` is part of that pool,
-    /// and colleagues who reach it later are not followers of an attacker.
+    /// VPN's NAT pool) with an honest history by the same test — the subject's own use before
+    /// its suspect period included: then `ip` is part of that pool, and colleagues who reach it
+    /// later are not followers of an attacker.
     fn honest_pool(&self, ip: &str, subject: &str, limit: i64) -> Option<String> {
         let net = network(ip)?;
         for n in self.pools.get(net)? {
@@ -372,7 +373,13 @@ impl<'a> Expander<'a> {
                 .get(n)
                 .map(|m| {
                     m.iter()
-                        .filter(|(x, fx)| *x != subject && self.honest_use(x, **fx, limit))
+                        .filter(|(x, fx)| {
+                            if *x == subject {
+                                **fx < limit
+                            } else {
+                                self.honest_use(x, **fx, limit)
+                            }
+                        })
                         .map(|(x, _)| x.as_str())
                         .collect()
                 })
@@ -381,7 +388,7 @@ impl<'a> Expander<'a> {
                 who.sort();
                 let eg: Vec<&str> = who.iter().take(3).copied().collect();
                 return Some(format!(
-                    "shared infrastructure: part of the egress pool {net}.* whose address {n} has an honest history ({} identities not compromised used it since the start of the logs or before the suspect period of {subject}, e.g. {})",
+                    "shared infrastructure: part of the egress pool {net}.* whose address {n} has an honest history ({} identities used it since the start of the logs or before the suspect period of {subject}, e.g. {})",
                     who.len(),
                     eg.join(", ")
                 ));
