@@ -21,22 +21,24 @@ use crate::model::{
 
 /// The linking rule, as reported in every result and documented in `docs/blast.md`.
 pub const LINKING_RULE: &str = "Attacker infrastructure is decided by time and history, not by a count of co-users. \
-An address a compromised user used is the attacker's unless identities with an honest history there (not \
-compromised, and using it since the start of the logs, or before the compromised user did and before its suspect \
-period began) number more than `max_shared` (default 0); the suspect period of an identity starts at its first use \
-of an address new to it, after a 72-hour learning window from the start of its own history. Records from an \
-attacker address count from the attacker's first use of it; identities that used it afterwards (applications \
-signing in with the attacker's secrets, other stolen accounts) are compromised through it. A partner (cross-tenant) \
-user's address is followed only where that user worked outside its home tenant. Credentials a compromised identity \
-added from attacker infrastructure are the attacker's; so are credentials a compromised user added in its suspect \
-period from a shared address (the partner's VPN) once the application signs in with them from an address new to it \
-with no honest history. Applications that signed in with an attacker credential or received a credential, \
-permission or role in such a change (the client service principal, never the resource: Microsoft Graph, \
-Exchange Online) are compromised; their records count only from attacker addresses or with attacker credentials. \
-Microsoft resource applications are never compromised identities. Seed findings' actors are the identities that \
-acted in their evidence records. Expansion stops at `depth` steps and `max_pivots` pivots (reported as truncated). \
-A tenant is affected only when it holds a malicious record (from attacker infrastructure, with an attacker \
-credential, or evidence of a seed finding); access alone makes it `access_no_activity`.";
+The suspect period of a compromised identity starts at its first use of an address new to it (first used after \
+the 72-hour learning window from the start of the logs); addresses it used before are its own history. An \
+address a compromised user starts to use in its suspect period is the attacker's unless more than `max_shared` \
+(default 0) identities have an honest history there (used it within the learning window, or before the suspect \
+period; a compromised user before its own) or another address of its egress pool (IPv4 /24, IPv6 /48) has one. \
+Records from an attacker address count from the attacker's first use of it; identities that used it afterwards \
+(applications signing in with the attacker's secrets, other stolen accounts) are compromised through it. A \
+partner (cross-tenant) user's address is followed only where that user worked outside its home tenant. \
+Credentials a compromised identity added from attacker infrastructure are the attacker's; so are credentials a \
+compromised user added in its suspect period from a shared address (the partner's VPN) once the application signs \
+in with them from an address new to it with no honest history. Applications that signed in with an attacker \
+credential or received a credential, permission or role in such a change (the client service principal, never \
+the resource: Microsoft Graph, Exchange Online) are compromised; their records count only from attacker \
+addresses or with attacker credentials. Microsoft resource applications are never compromised identities. Seed \
+findings' actors are the identities that acted in their evidence records. Expansion stops at `depth` steps and \
+`max_pivots` pivots (reported as truncated). A tenant is affected only when it holds a malicious record (from \
+attacker infrastructure, with an attacker credential, or evidence of a seed finding); access alone makes it \
+`access_no_activity`.";
 
 /// Options of the analysis.
 #[derive(Debug, Clone)]
@@ -47,7 +49,8 @@ pub struct BlastOptions {
     pub depth: u32,
     /// Most pivots taken; beyond, the result is marked truncated.
     pub max_pivots: usize,
-    /// An address used by more than this many other identities is shared infrastructure.
+    /// An address with more than this many identities with an honest history there is shared
+    /// infrastructure (see `link`).
     pub max_shared: usize,
     /// Most evidence records kept (all are counted).
     pub max_evidence: usize,

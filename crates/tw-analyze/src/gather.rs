@@ -78,6 +78,10 @@ pub struct Facts {
     pub ident_first: HashMap<String, i64>,
     /// First record of all the logs.
     pub coverage_start: Option<i64>,
+    /// First record of each tenant's logs.
+    pub tenant_first: HashMap<String, i64>,
+    /// The tenant of each identity's first record.
+    pub ident_first_tenant: HashMap<String, String>,
     /// (identity, address) pairs seen outside the identity's home tenant.
     pub ident_ip_cross: HashSet<(String, String)>,
     pub actor_records: HashMap<String, u64>,
@@ -160,6 +164,10 @@ impl Facts {
         }
         if let Some(t) = f.time {
             self.coverage_start = Some(self.coverage_start.map_or(t, |c| c.min(t)));
+            if let Some(tenant) = &f.tenant {
+                let first = self.tenant_first.entry(tenant.clone()).or_insert(t);
+                *first = (*first).min(t);
+            }
         }
         for a in &f.actors {
             *self.actor_records.entry(a.clone()).or_default() += 1;
@@ -189,8 +197,14 @@ impl Facts {
 
     fn add_identity(&mut self, id: &str, f: &Fact) {
         let t = f.time.unwrap_or(NO_TIME);
-        let first = self.ident_first.entry(id.to_string()).or_insert(t);
-        *first = (*first).min(t);
+        let first = self.ident_first.entry(id.to_string()).or_insert(NO_TIME);
+        if t < *first || (t == *first && !self.ident_first_tenant.contains_key(id)) {
+            *first = t;
+            if let Some(tenant) = &f.tenant {
+                self.ident_first_tenant
+                    .insert(id.to_string(), tenant.clone());
+            }
+        }
         if let Some(ip) = &f.ip {
             self.add_use(id, ip, t);
         }

@@ -17,9 +17,9 @@ use crate::facts;
 use crate::gather::{Facts, Grant, IP_IDENTITY_CAP, NO_TIME};
 use crate::model::Pivot;
 
-/// The learning window: addresses an identity uses within this time of the start of its
-/// history are its own starting set (not "new"), and identities that used an address within
-/// this time of the start of the logs had it before anything the logs show. Seventy-two hours
+/// The learning window: within this time of the start of the logs (of the tenant an identity's
+/// history starts in) every address is new to everyone, and identities that used an address
+/// then had it before anything the logs show. Seventy-two hours
 /// hold a working day in any start (a weekend and a working day), when a person's routine
 /// addresses (office, home, VPN) all recur.
 pub const LEARNING_MS: i64 = 72 * 3600 * 1000;
@@ -209,7 +209,7 @@ impl<'a> Expander<'a> {
     /// window has no history the logs could show: its first address is new too. `None` when
     /// it never used a new address.
     pub fn suspect_start(&self, id: &str) -> Option<i64> {
-        let settled = self.learning_end();
+        let settled = self.learning_end(id);
         self.f
             .ident_ips
             .get(id)?
@@ -219,12 +219,19 @@ impl<'a> Expander<'a> {
             .min()
     }
 
-    /// The end of the learning window from the start of the logs.
-    fn learning_end(&self) -> i64 {
-        self.f
-            .coverage_start
-            .unwrap_or(i64::MIN)
-            .saturating_add(LEARNING_MS)
+    /// The end of the learning window of `id`: from the start of the logs, or of the logs of the
+    /// tenant its history starts in when those start later (exports of several tenants rarely
+    /// start at the same hour).
+    fn learning_end(&self, id: &str) -> i64 {
+        let start = self.f.coverage_start.unwrap_or(i64::MIN);
+        let own = self
+            .f
+            .ident_first_tenant
+            .get(id)
+            .and_then(|t| self.f.tenant_first.get(t))
+            .copied()
+            .unwrap_or(start);
+        start.max(own).saturating_add(LEARNING_MS)
     }
 
     /// Whether `x`'s use of an address from `fx` is an honest history, judged for `subject`
@@ -233,7 +240,7 @@ impl<'a> Expander<'a> {
     /// for another compromised user (the stolen account's owner working from the office or
     /// VPN before the attacker came). A compromised application's use never is.
     fn honest_use(&self, x: &str, fx: i64, limit: i64) -> bool {
-        if fx <= self.learning_end() {
+        if fx <= self.learning_end(x) {
             return !(x.starts_with("app:") && self.ind.idents.contains_key(x));
         }
         if !self.ind.idents.contains_key(x) {
