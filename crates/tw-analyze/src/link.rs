@@ -776,3 +776,17 @@ impl<'a> Expander<'a> {
             .cloned()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::network;
+
+    #[test]
+    fn egress_pools_are_the_24_or_48() {
+        assert_eq!(network("198.51.100.10"), Some("198.51.100"));
+        assert_eq!(network("198.51.100.11"), network("198.51.100.200"));
+        assert_ne!(network("198.51.100.10"), network("198.51.101.10"));
+        assert_eq!(network("2001:db8:1:2::5"), Some("2001:db8:1"));
+        assert_eq!(network("not-an-address"), None);
+    }
+}
