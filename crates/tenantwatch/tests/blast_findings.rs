@@ -101,3 +101,85 @@ fn findings_seed_the_same_blast_radius_as_the_truth() {
         assert_eq!(row["status"], "access_no_activity", "{row}");
     }
 }
+
+/// Findings whose actor fields name the wrong identity — the mailbox owner of an application's
+/// mail read, Exchange Online for an app role assignment on it (what a reader of the record's
+/// roles gets wrong) — seed the same blast radius: blast takes a finding's actors from its
+/// evidence records, and a Microsoft resource application is never a compromised identity.
+#[test]
+fn finding_actors_come_from_their_evidence_and_never_name_a_microsoft_resource() {
+    let truth: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("examples/reseller-breach/truth.json")).unwrap(),
+    )
+    .unwrap();
+    let findings = run(&[
+        "hunt",
+        "examples/reseller-breach/logs",
+        "--format",
+        "jsonl",
+        "--min-level",
+        "high",
+    ]);
+    let owners: Vec<String> = truth["mailboxes_read"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|v| v.as_array().unwrap().iter())
+        .map(|m| m.as_str().unwrap().to_string())
+        .collect();
+    assert!(!owners.is_empty());
+    let mut wrong = String::new();
+    for (i, line) in findings.lines().enumerate() {
+        let mut f: Value = serde_json::from_str(line).unwrap();
+        f["actor"] = serde_json::json!({
+            "user": owners[i % owners.len()],
+            "app_id": "00000002-0000-0ff1-ce00-000000000000"
+        });
+        wrong.push_str(&f.to_string());
+        wrong.push('\n');
+    }
+    let file = std::env::temp_dir().join(format!("tw-findings-wrong-{}.jsonl", std::process::id()));
+    std::fs::write(&file, wrong).unwrap();
+    let out = run(&[
+        "blast",
+        "examples/reseller-breach/logs",
+        "--findings",
+        file.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    std::fs::remove_file(&file).ok();
+    let v: Value = serde_json::from_str(&out).expect("blast JSON");
+    let ids: Vec<&str> = v["pivots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["kind"] == "identity")
+        .map(|p| p["indicator"].as_str().unwrap())
+        .collect();
+    for id in &ids {
+        assert!(!id.starts_with("app:0000000"), "{id} became compromised");
+        let upn = id.trim_start_matches("user:");
+        assert!(
+            !owners.iter().any(|o| o == upn),
+            "mailbox owner {upn} became compromised"
+        );
+    }
+    let partner = truth["partner_tenant"].as_str().unwrap();
+    let mut affected: Vec<&str> = v["tenants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["status"] == "affected" && t["tenant_id"] != partner)
+        .map(|t| t["tenant_id"].as_str().unwrap())
+        .collect();
+    affected.sort();
+    let mut expected: Vec<&str> = truth["compromised_tenants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap())
+        .collect();
+    expected.sort();
+    assert_eq!(affected, expected);
+}

@@ -336,7 +336,8 @@ fn ual_canonical_fields_and_provenance() {
             ("/time", "2021-04-28T15:05:26.000Z"),
             ("/tenant_id", CONTOSO),
             ("/tenant_source", "record"),
-            ("/user", ADELE),
+            // An application read the mailbox (`ClientAppId`): the owner is the target, not the actor.
+            ("/user", ABSENT),
             ("/app_id", SYNCAPP),
             ("/ip", IP_ATT),
             ("/operation", "MailItemsAccessed"),
@@ -406,7 +407,8 @@ fn ual_canonical_fields_and_provenance() {
             ("/source/line", "2"),
             ("/time", "2021-04-28T15:05:26.000Z"),
             ("/tenant_id", CONTOSO),
-            ("/user", ADELE),
+            // An application read the mailbox (`ClientAppId`): the owner is the target, not the actor.
+            ("/user", ABSENT),
             ("/ip", IP_ATT),
             ("/operation", "MailItemsAccessed"),
             ("/raw/Operation", "MailItemsAccessed"),

@@ -35,7 +35,9 @@
 
 pub mod blast;
 pub mod facts;
+pub mod gather;
 pub mod inputs;
+pub mod link;
 pub mod model;
 pub mod verdict;
 

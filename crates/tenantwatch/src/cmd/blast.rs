@@ -47,7 +47,9 @@ pub struct BlastArgs {
     /// Most pivots taken; beyond, the result says it is truncated.
     #[arg(long = "max-pivots", value_name = "N", default_value_t = 1000)]
     pub max_pivots: usize,
-    /// An address used by more than N other identities is shared infrastructure, not followed.
+    /// An address with more than N identities with an honest history there (before the suspect
+    /// period, or since the start of the logs) is shared infrastructure, not followed; identities
+    /// that came after the attacker never count.
     #[arg(long = "max-shared", value_name = "N", default_value_t = 0)]
     pub max_shared: usize,
     /// Output format.
