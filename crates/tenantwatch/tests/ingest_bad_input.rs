@@ -388,18 +388,12 @@ fn files_that_are_no_log_are_listed_as_unrecognised_with_the_reason() {
         "Call with the customer at 10:00.\nAsk for the Purview export.\n",
     );
     tmp.write("screenshot.png", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x10");
-    let mut utf16 = vec![0xFF, 0xFE];
-    for u in "CreationDate,UserIds,Operations,AuditData\r\n".encode_utf16() {
-        utf16.extend_from_slice(&u.to_le_bytes());
-    }
-    tmp.write("utf16.csv", utf16);
     tmp.write("config.json", r#"{"theme":"dark","fontSize":12}"#);
     let out = ingest(&tmp.0, &[".", "does-not-exist.json"]);
     assert_eq!(out.code, 0);
     for (p, note) in [
         ("./notes.txt", "no known log"),
         ("./screenshot.png", "binary"),
-        ("./utf16.csv", "UTF-16"),
         ("./config.json", "no known log shape"),
     ] {
         let f = file(&out, p);
@@ -407,7 +401,7 @@ fn files_that_are_no_log_are_listed_as_unrecognised_with_the_reason() {
         assert_eq!(f["records"], 0);
         assert!(text(&f["note"]).contains(note), "{f:#}");
     }
-    assert_eq!(out.report["totals"]["unrecognised_files"], 4);
+    assert_eq!(out.report["totals"]["unrecognised_files"], 3);
     let f = file(&out, "does-not-exist.json");
     assert_eq!(text(&f["status"]), "unreadable");
     assert_eq!(errors_of(&out, "does-not-exist.json").len(), 1);
@@ -781,4 +775,296 @@ fn microsoft_json_dates_are_read_and_not_rejected() {
     let ev: Value =
         serde_json::from_str(&std::fs::read_to_string(tmp.0.join("ev.jsonl")).unwrap()).unwrap();
     assert_eq!(ev["time"], "2021-04-28T15:05:26.000Z");
+}
+
+/// Events emitted by `ingest ARGS... --emit jsonl` (the report goes to standard error).
+fn emitted(dir: &Path, args: &[&str]) -> (i32, Vec<Value>) {
+    let mut all = args.to_vec();
+    all.extend(["--emit", "jsonl"]);
+    let (code, stdout, stderr) = raw(dir, &all);
+    let events = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}\n{stderr}")))
+        .collect();
+    (code, events)
+}
+
+/// Seventeen UAL records with distinct times, one per line.
+fn seventeen() -> Vec<String> {
+    (0..17)
+        .map(|i| ual(&format!("2021-04-28T15:{i:02}:00"), "MailItemsAccessed"))
+        .collect()
+}
+
+#[test]
+fn blank_lines_before_the_records_lose_nothing() {
+    let tmp = TempDir::new("blank-start");
+    let blank = "\n".repeat(70_000);
+    tmp.write("ual.jsonl", blank.clone() + &seventeen().join("\n") + "\n");
+    let csv = "TenantId,TimeGenerated [UTC],OperationName,Category,Result,AADTenantId\n\
+        8f2e0f4a-1c3b-4d5e-9f60-7a8b9c0d1e2f,\"4/28/2021, 3:05:26.000 PM\",Add member to role,RoleManagement,success,8f2e0f4a-1c3b-4d5e-9f60-7a8b9c0d1e2f\n";
+    tmp.write("audit.csv", "\r\n".repeat(40_000) + csv);
+    let out = ingest(&tmp.0, &["ual.jsonl", "audit.csv"]);
+    assert_eq!(out.code, 0);
+    assert_eq!(counts(&out, "ual.jsonl"), ("ok".into(), 17, 17, 0));
+    assert_eq!(counts(&out, "audit.csv"), ("ok".into(), 1, 1, 0));
+    let (_, events) = emitted(&tmp.0, &["ual.jsonl", "audit.csv"]);
+    assert_eq!(events.len(), 18);
+    assert_eq!(
+        events[0]["source"]["line"], 70_001,
+        "lines count the blank ones"
+    );
+    assert_eq!(events[16]["source"]["line"], 70_017);
+    assert_eq!(
+        events[17]["source"]["line"], 40_002,
+        "the row after the CSV header"
+    );
+}
+
+#[test]
+fn a_nul_byte_rejects_its_record_only_unless_the_file_is_binary() {
+    let tmp = TempDir::new("nul");
+    let mut lines = seventeen();
+    lines[2] = lines[2].replace("MailItemsAccessed", "Mail\0ItemsAccessed");
+    tmp.write("ual.jsonl", lines.join("\n") + "\n");
+    tmp.write(
+        "audit.csv",
+        "TimeGenerated [UTC],OperationName,Category,Result,AADTenantId\n\
+         \"4/28/2021, 3:05:26.000 PM\",Add member\0 to role,RoleManagement,success,8f2e0f4a-1c3b-4d5e-9f60-7a8b9c0d1e2f\n\
+         \"4/28/2021, 3:06:26.000 PM\",Add member to role,RoleManagement,success,8f2e0f4a-1c3b-4d5e-9f60-7a8b9c0d1e2f\n",
+    );
+    // An executable: many control bytes from the start.
+    tmp.write(
+        "tool.exe",
+        b"MZ\x90\0\x03\0\0\0\x04\0\0\0\xff\xff\0\0\xb8\0\0\0\0\0\0\0@\0\0\0",
+    );
+    let out = ingest(&tmp.0, &["ual.jsonl", "audit.csv", "tool.exe"]);
+    assert_eq!(counts(&out, "ual.jsonl"), ("partial".into(), 17, 16, 1));
+    let e = errors_of(&out, "ual.jsonl");
+    assert_eq!(
+        (e[0]["line"].as_u64(), e[0]["record"].as_u64()),
+        (Some(3), Some(2))
+    );
+    assert_eq!(counts(&out, "audit.csv"), ("partial".into(), 2, 1, 1));
+    let e = errors_of(&out, "audit.csv");
+    assert_eq!(e[0]["line"], 2);
+    assert!(text(&e[0]["reason"]).contains("NUL"), "{e:#?}");
+    let f = file(&out, "tool.exe");
+    assert_eq!(text(&f["status"]), "unrecognised");
+    assert_eq!(text(&f["note"]), "binary content");
+}
+
+#[test]
+fn line_ends_that_vary_within_a_file_lose_nothing() {
+    let tmp = TempDir::new("line-ends");
+    let mut text = String::new();
+    for (i, rec) in seventeen().iter().enumerate() {
+        text.push_str(rec);
+        text.push_str(["\n", "\r\n", "\r"][i % 3]);
+    }
+    tmp.write("ual.jsonl", &text);
+    let out = ingest(&tmp.0, &["ual.jsonl"]);
+    assert_eq!(counts(&out, "ual.jsonl"), ("ok".into(), 17, 17, 0));
+    let (_, events) = emitted(&tmp.0, &["ual.jsonl"]);
+    let lines: Vec<u64> = events
+        .iter()
+        .filter_map(|e| e["source"]["line"].as_u64())
+        .collect();
+    assert_eq!(lines, (1..=17).collect::<Vec<u64>>());
+}
+
+fn utf16(text: &str, big_endian: bool) -> Vec<u8> {
+    let mut b = if big_endian {
+        vec![0xFE, 0xFF]
+    } else {
+        vec![0xFF, 0xFE]
+    };
+    for u in text.encode_utf16() {
+        b.extend(if big_endian {
+            u.to_be_bytes()
+        } else {
+            u.to_le_bytes()
+        });
+    }
+    b
+}
+
+#[test]
+fn utf16_exports_of_windows_powershell_are_read() {
+    let tmp = TempDir::new("utf16");
+    // Export-Csv -Encoding Unicode of Search-UnifiedAuditLog results.
+    let ad = ual("2021-04-28T15:05:26", "MailItemsAccessed").replace('"', "\"\"");
+    let csv = format!(
+        "\"RecordType\",\"CreationDate\",\"UserIds\",\"Operations\",\"AuditData\"\r\n\
+         \"ExchangeItem\",\"4/28/2021 3:05:26 PM\",\"adele.vance@contoso.com\",\"MailItemsAccessed\",\"{ad}\"\r\n\
+         \"ExchangeItem\",\"4/28/2021 3:06:26 PM\",\"adele.vance@contoso.com\",\"MailItemsAccessed\",\"{{broken\"\r\n"
+    );
+    tmp.write("ual_le.csv", utf16(&csv, false));
+    let lines = seventeen()[..3].join("\r\n") + "\r\n{\"CreationTime\":\r\n";
+    tmp.write("ual_be.json", utf16(&lines, true));
+    let out = ingest(&tmp.0, &["ual_le.csv", "ual_be.json"]);
+    assert_eq!(counts(&out, "ual_le.csv"), ("partial".into(), 2, 1, 1));
+    assert_eq!(text(&file(&out, "ual_le.csv")["format"]), "ual.purview_csv");
+    assert!(text(&file(&out, "ual_le.csv")["note"]).contains("UTF-16"));
+    assert_eq!(errors_of(&out, "ual_le.csv")[0]["line"], 3);
+    assert_eq!(counts(&out, "ual_be.json"), ("partial".into(), 4, 3, 1));
+    assert_eq!(errors_of(&out, "ual_be.json")[0]["line"], 4);
+    let (_, events) = emitted(&tmp.0, &["ual_be.json"]);
+    assert_eq!(events[2]["source"]["line"], 3);
+    assert_eq!(events[0]["user"], "adele.vance@contoso.com");
+}
+
+#[cfg(unix)]
+#[test]
+fn links_are_followed_once_and_special_files_skipped_unopened() {
+    let tmp = TempDir::new("links");
+    tmp.write("case/ual.jsonl", seventeen().join("\n") + "\n");
+    tmp.write("case/sub/more.jsonl", seventeen()[..2].join("\n") + "\n");
+    std::os::unix::fs::symlink(".", tmp.0.join("case/loop")).unwrap();
+    std::os::unix::fs::symlink("..", tmp.0.join("case/sub/back")).unwrap();
+    std::os::unix::fs::symlink("ual.jsonl", tmp.0.join("case/again.jsonl")).unwrap();
+    let fifo = Command::new("mkfifo").arg(tmp.0.join("case/pipe")).status();
+    assert!(fifo.is_ok_and(|s| s.success()), "mkfifo");
+    let out = ingest(&tmp.0, &["case", "--strict"]);
+    assert_eq!(out.report["totals"]["read"], 19, "{}", out.stdout);
+    for (p, note) in [
+        ("case/loop", "the same folder as case"),
+        ("case/sub/back", "the same folder as case"),
+        ("case/ual.jsonl", ""),
+        ("case/pipe", "FIFO"),
+    ] {
+        let f = file(&out, p);
+        assert!(text(&f["note"]).contains(note), "{f:#}");
+    }
+    // A second name of a file already read is skipped too ("again" sorts before "ual").
+    assert_eq!(text(&file(&out, "case/ual.jsonl")["status"]), "skipped");
+    assert_eq!(counts(&out, "case/again.jsonl"), ("ok".into(), 17, 17, 0));
+    assert_eq!(out.report["totals"]["skipped_files"], 4);
+    assert_eq!(out.code, 0, "nothing was rejected: skipping is no failure");
+    assert!(out.report["errors"].as_array().is_some_and(Vec::is_empty));
+}
+
+#[test]
+fn a_csv_row_over_the_size_limit_is_rejected_and_the_next_one_read() {
+    use flate2::{Compression, write::GzEncoder};
+    let tmp = TempDir::new("csv-oversize");
+    let header =
+        "TenantId,TimeGenerated [UTC],OperationName,Category,Result,AADTenantId,TargetResources\n";
+    let row = |t: &str, cell: &str| {
+        format!(
+            "{TENANT},\"4/28/2021, {t} PM\",Add member to role,RoleManagement,success,{TENANT},\"{cell}\"\n"
+        )
+    };
+    let body = header.to_string()
+        + &row("3:05:26.000", "[]")
+        + &row("3:06:26.000", &format!("x\n{}", "y".repeat(3 << 20)))
+        + &row("3:07:26.000", "[]");
+    let mut gz = GzEncoder::new(Vec::new(), Compression::fast());
+    gz.write_all(body.as_bytes()).unwrap();
+    tmp.write("audit.csv.gz", gz.finish().unwrap());
+    tmp.write("audit.csv", &body);
+    let out = ingest(
+        &tmp.0,
+        &["audit.csv", "audit.csv.gz", "--max-record-mib", "1"],
+    );
+    for p in ["audit.csv", "audit.csv.gz"] {
+        assert_eq!(counts(&out, p), ("partial".into(), 3, 2, 1), "{p}");
+        let e = errors_of(&out, p);
+        assert_eq!(
+            (e[0]["line"].as_u64(), e[0]["record"].as_u64()),
+            (Some(3), Some(1))
+        );
+        assert!(
+            text(&e[0]["reason"]).contains("longer than the limit of 1048576 bytes"),
+            "{e:#?}"
+        );
+    }
+    let (_, events) = emitted(&tmp.0, &["audit.csv", "--max-record-mib", "1"]);
+    assert_eq!(
+        events[1]["source"]["line"], 5,
+        "the row after the long one, on its own line"
+    );
+    let out = ingest(&tmp.0, &["audit.csv"]);
+    assert_eq!(
+        counts(&out, "audit.csv"),
+        ("ok".into(), 3, 3, 0),
+        "within the default limit"
+    );
+}
+
+#[test]
+fn control_characters_from_the_data_never_reach_the_terminal() {
+    let tmp = TempDir::new("escapes");
+    let evil = "\u{1b}]0;owned\u{7}\u{1b}[2J";
+    tmp.write(
+        &format!("x{evil}.json"),
+        format!("{{\"k{}\":1}}\n", "\\u001b[31m\\u0007"),
+    );
+    let z = zip_with(&[(&format!("m{evil}.json"), b"not a log\n")]);
+    tmp.write("c.zip", z);
+    let (code, stdout, stderr) = raw(&tmp.0, &["."]);
+    assert_eq!(code, 0, "{stderr}");
+    for bad in ['\u{1b}', '\u{7}'] {
+        assert!(
+            !stdout.contains(bad),
+            "raw control character in: {stdout:?}"
+        );
+    }
+    assert!(
+        stdout.contains("x\\x1b]0;owned\\x07\\x1b[2J.json"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("k\\x1b[31m\\x07"),
+        "the key is shown escaped: {stdout}"
+    );
+    assert!(stdout.contains("c.zip!m\\x1b]0;owned"), "{stdout}");
+}
+
+#[test]
+fn zip_member_names_of_windows_and_damaged_members_are_handled() {
+    let tmp = TempDir::new("zip-names");
+    let rec = ual("2021-04-28T15:05:26", "MailItemsAccessed");
+    let z = zip_with(&[
+        ("export\\ual.json", rec.as_bytes()),
+        ("..\\evil.json", rec.as_bytes()),
+        ("C:\\Windows\\evil.json", rec.as_bytes()),
+        ("c:evil.json", rec.as_bytes()),
+        ("\\\\server\\share\\evil.json", rec.as_bytes()),
+    ]);
+    tmp.write("collection.zip", z);
+    // A member whose local header is damaged: its name is still in the central directory.
+    let mut z = zip_with(&[
+        ("a.json", rec.as_bytes()),
+        ("logs/second.json", rec.as_bytes()),
+    ]);
+    let second = z
+        .windows(4)
+        .enumerate()
+        .filter(|(_, w)| *w == b"PK\x03\x04")
+        .nth(1)
+        .map(|(i, _)| i)
+        .unwrap();
+    z[second + 2] = b'X';
+    tmp.write("damaged.zip", z);
+    let out = ingest(&tmp.0, &["collection.zip", "damaged.zip"]);
+    assert_eq!(
+        counts(&out, "collection.zip!export/ual.json"),
+        ("ok".into(), 1, 1, 0)
+    );
+    for name in [
+        "..\\evil.json",
+        "C:\\Windows\\evil.json",
+        "c:evil.json",
+        "\\\\server\\share\\evil.json",
+    ] {
+        let p = format!("collection.zip!{name}");
+        let f = file(&out, &p);
+        assert_eq!(text(&f["status"]), "unreadable", "{f:#}");
+        assert!(text(&f["note"]).contains("escapes"), "{f:#}");
+    }
+    assert_eq!(counts(&out, "damaged.zip!a.json"), ("ok".into(), 1, 1, 0));
+    let f = file(&out, "damaged.zip!logs/second.json");
+    assert!(text(&f["note"]).contains("corrupt zip member"), "{f:#}");
+    assert_eq!(out.report["totals"]["read"], 2);
 }

@@ -996,13 +996,10 @@ fn tenants(
     report: &IngestReport,
     mut aggs: BTreeMap<String, TenantAgg>,
 ) -> Vec<TenantBlast> {
+    // Names from the data (or the map; folders last): tw_ingest::tenant_names.
     let mut names = tenant_labels(f);
-    for a in &report.attribution {
-        if let Some(t) = &a.tenant_id
-            && a.method == "map"
-        {
-            names.insert(t.to_ascii_lowercase(), label(&a.folder));
-        }
+    for (t, n) in tw_ingest::tenant_names(report) {
+        names.insert(t, n.name);
     }
     let mut cov: BTreeMap<String, Coverage> = BTreeMap::new();
     for r in &report.coverage {

@@ -65,6 +65,8 @@ pub struct JsonSplitter<R> {
     max_record: usize,
     line: u64,
     eof: bool,
+    /// The last line ended with a `\r` at the end of a read: a `\n` right after belongs to it.
+    after_cr: bool,
     // structured state
     depth: u64,
     in_str: bool,
@@ -100,6 +102,7 @@ impl<R: BufRead> JsonSplitter<R> {
             max_record,
             line: 1,
             eof: false,
+            after_cr: false,
             depth: 0,
             in_str: false,
             esc: false,
@@ -116,6 +119,13 @@ impl<R: BufRead> JsonSplitter<R> {
             base: 0,
             window: Vec::new(),
         }
+    }
+
+    /// The same splitter for text whose first byte is on line `line` (lines before it were
+    /// skipped by the caller).
+    pub fn starting_at_line(mut self, line: u64) -> Self {
+        self.line = line.max(1);
+        self
     }
 
     /// The next piece; a record's bytes are appended to `out` after what it already holds (so a
@@ -143,9 +153,19 @@ impl<R: BufRead> JsonSplitter<R> {
                     self.eof = true;
                     break;
                 }
+                if std::mem::take(&mut self.after_cr) && buf[0] == b'\n' {
+                    // the `\n` of a `\r\n` split across reads: the line already ended
+                    self.r.consume(1);
+                    continue;
+                }
                 got_any = true;
-                let (take, done) = match memchr::memchr(b'\n', buf) {
-                    Some(i) => (i + 1, true),
+                // A line ends at `\n`, `\r\n` or a bare `\r` (files whose line ends vary).
+                let (take, done) = match memchr::memchr2(b'\n', b'\r', buf) {
+                    Some(i) if buf[i] == b'\r' && buf.get(i + 1) == Some(&b'\n') => (i + 2, true),
+                    Some(i) => {
+                        self.after_cr = buf[i] == b'\r' && i + 1 == buf.len();
+                        (i + 1, true)
+                    }
                     None => (buf.len(), false),
                 };
                 if !overflow {

@@ -30,13 +30,24 @@
 //! ```
 
 pub mod classify;
+pub mod csv_rows;
 pub mod json_split;
+pub mod names;
 pub mod normalize;
 mod reader;
 pub mod select;
 pub mod source;
 pub mod stats;
+pub mod tenant_map;
+pub mod utf16;
 
+pub use names::TenantName;
 pub use reader::{IngestOptions, RawRecord, ingest, ingest_inputs, ingest_prefiltered};
 pub use source::{Input, ListError, SourceLimits};
+pub use tenant_map::{TenantMap, read_tenant_map};
+/// Per tenant id, its name and where it came from: [`IngestReport::tenant_names`].
+pub fn tenant_names(report: &IngestReport) -> std::collections::BTreeMap<String, TenantName> {
+    report.tenant_names()
+}
+
 pub use stats::{Attribution, CoverageRow, FileReport, Gap, IngestReport, RecordError, Totals};

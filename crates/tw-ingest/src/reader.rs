@@ -14,7 +14,9 @@ use serde_json::{Map, Value};
 use tw_event::{Canonical, Document, Event, Format, LogKind, Provenance, TenantSource};
 
 use crate::classify::{classify_csv, classify_json, clean_header};
+use crate::csv_rows::{CsvRows, Row};
 use crate::json_split::{JsonLayout, JsonSplitter, Piece};
+use crate::names::{NameTally, record_name};
 use crate::normalize::{
     canonical, decode_json_strings, decodes_json_strings, document_is_audit_data, prepare,
     tenant_from_path,
@@ -38,6 +40,8 @@ pub struct IngestOptions {
     pub format_in: Option<Format>,
     /// Folder → tenant id, from `--tenant-map`.
     pub tenant_map: Vec<(String, String)>,
+    /// Tenant id → name, from `--tenant-map` lines that give one.
+    pub tenant_names: Vec<(String, String)>,
     /// Errors listed per file (all are counted).
     pub max_errors_listed_per_file: usize,
     /// Records per batch.
@@ -63,6 +67,7 @@ impl Default for IngestOptions {
             gap_threshold_ms: 24 * 3_600_000,
             format_in: None,
             tenant_map: Vec::new(),
+            tenant_names: Vec::new(),
             max_errors_listed_per_file: 100,
             batch_records: 1024,
             projection: None,
@@ -130,6 +135,7 @@ struct BatchOut<T> {
     errors: Vec<RecordError>,
     formats: BTreeMap<Format, u64>,
     coverage: BTreeMap<(String, LogKind), Coverage>,
+    names: NameTally,
 }
 
 /// The file's outcome as the reading thread saw it.
@@ -299,9 +305,10 @@ where
     });
 
     for e in list_errors {
+        let status = if e.skipped { "skipped" } else { "unreadable" };
         report.files.push(FileReport {
             path: e.path.clone(),
-            status: "unreadable",
+            status,
             log_kind: String::new(),
             format: String::new(),
             records: 0,
@@ -312,6 +319,10 @@ where
             formats: BTreeMap::new(),
             note: Some(e.reason.clone()),
         });
+        if e.skipped {
+            report.totals.skipped_files += 1;
+            continue;
+        }
         report.errors.push(RecordError {
             path: e.path,
             line: 0,
@@ -342,6 +353,8 @@ fn collect<T, S: FnMut(T)>(
     let mut next_seq = 0u64;
     let mut cur = FileAcc::default();
     let mut coverage: BTreeMap<(String, LogKind), Coverage> = BTreeMap::new();
+    let mut names = NameTally::default();
+    let mut file_tenants: BTreeMap<(usize, String), u64> = BTreeMap::new();
     for msg in rx.iter() {
         match msg {
             Msg::Batch(b) => {
@@ -369,7 +382,9 @@ fn collect<T, S: FnMut(T)>(
                         report.errors_not_listed += 1;
                     }
                 }
+                names.merge(b.names);
                 for (k, c) in b.coverage {
+                    *file_tenants.entry((b.file, k.0.clone())).or_default() += c.records;
                     *report.totals.by_tenant.entry(k.0.clone()).or_default() += c.records;
                     *report.totals.by_log_kind.entry(k.1).or_default() += c.records;
                     coverage.entry(k).or_default().merge(c);
@@ -391,6 +406,10 @@ fn collect<T, S: FnMut(T)>(
             break;
         }
     }
+    let folders = crate::names::folder_labels(inputs, &file_tenants);
+    let (tenant_names, warnings) = crate::names::decide(&names, &opts.tenant_names, &folders);
+    report.tenant_names = tenant_names;
+    report.warnings.extend(warnings);
     for ((tenant, kind), c) in coverage {
         let (first, last, gaps) = c.summarize(opts.gap_threshold_ms);
         report.coverage.push(CoverageRow {
@@ -726,32 +745,39 @@ fn read_file(
             return end;
         }
     };
-    let mut br = BufReader::with_capacity(256 << 10, stream);
-    let head = match fill_prefix(&mut br) {
+    let (mut br, utf16) = match text_stream(stream) {
+        Ok(x) => x,
+        Err(e) => {
+            fail(&mut end, "unreadable", format!("cannot read: {e}"));
+            return end;
+        }
+    };
+    // Blank lines before the first record are skipped whatever their number; the records keep
+    // their lines.
+    let first_line = match skip_blank_lines(&mut br) {
+        Ok(n) => n + 1,
+        Err(e) => {
+            fail(&mut end, "unreadable", format!("cannot read: {e}"));
+            return end;
+        }
+    };
+    let (head, br) = match fill_prefix(br) {
         Ok(h) => h,
         Err(e) => {
             fail(&mut end, "unreadable", format!("cannot read: {e}"));
             return end;
         }
     };
-    let body = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&head);
-    let first = body.iter().copied().find(|b| !b.is_ascii_whitespace());
-    let Some(first) = first else {
+    let body = head.as_slice();
+    let Some(&first) = body.first() else {
         fail(&mut end, "empty", "empty file".into());
         return end;
     };
-    if head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]) {
-        fail(
-            &mut end,
-            "unrecognised",
-            "UTF-16 text: convert to UTF-8 first (iconv -f UTF-16 -t UTF-8)".into(),
-        );
-        return end;
-    }
-    if head.iter().take(4096).any(|b| *b == 0) {
+    if looks_binary(body) {
         fail(&mut end, "unrecognised", "binary content".into());
         return end;
     }
+    end.note = utf16.then(|| "UTF-16 text, read as UTF-8".to_string());
     let display: Arc<str> = Arc::from(input.display.as_str());
     let mut sender = BatchSender {
         file,
@@ -773,7 +799,7 @@ fn read_file(
             default_tenant,
             fallback: Default::default(),
         });
-        read_json(br, layout, ctx, opts, &mut sender, &mut end)
+        read_json(br, layout, first_line, ctx, opts, &mut sender, &mut end)
     } else if forced == Some(Format::GenericJson) {
         fail(
             &mut end,
@@ -782,14 +808,12 @@ fn read_file(
         );
         return end;
     } else {
-        // The csv crate counts a record terminated by CRLF on the line before it starts.
-        let crlf = memchr::memchr(b'\n', body).is_some_and(|i| i > 0 && body[i - 1] == b'\r');
         read_csv(
             br,
             display,
             default_tenant,
             opts,
-            crlf,
+            first_line,
             &mut sender,
             &mut end,
         )
@@ -811,14 +835,88 @@ fn read_file(
     end
 }
 
-fn fill_prefix<R: Read>(br: &mut BufReader<R>) -> io::Result<Vec<u8>> {
-    let buf = br.fill_buf()?;
-    Ok(buf[..buf.len().min(SNIFF)].to_vec())
+/// The stream as UTF-8 text: UTF-16 with a byte order mark is transcoded (true when it was).
+fn text_stream(
+    stream: Box<dyn Read + Send>,
+) -> io::Result<(BufReader<Box<dyn Read + Send>>, bool)> {
+    let mut br = BufReader::with_capacity(256 << 10, stream);
+    let Some(big_endian) = crate::utf16::utf16_bom(br.fill_buf()?) else {
+        return Ok((br, false));
+    };
+    let text: Box<dyn Read + Send> = Box::new(crate::utf16::Utf16Reader::new(br, big_endian));
+    Ok((BufReader::with_capacity(256 << 10, text), true))
+}
+
+/// Consumes a UTF-8 byte order mark and the blank lines at the start; returns how many lines they
+/// were (`\n`, `\r\n` and bare `\r` each end one). Spaces before the first record on its own
+/// line are kept.
+fn skip_blank_lines<R: Read>(br: &mut BufReader<R>) -> io::Result<u64> {
+    if br.fill_buf()?.starts_with(b"\xEF\xBB\xBF") {
+        br.consume(3);
+    }
+    let (mut lines, mut prev_cr) = (0u64, false);
+    loop {
+        let buf = br.fill_buf()?;
+        if buf.is_empty() {
+            return Ok(lines);
+        }
+        let blank = buf.iter().take_while(|b| b.is_ascii_whitespace()).count();
+        // Up to the last line end in the blank run (all of it when the buffer is all blank).
+        let upto = if blank == buf.len() {
+            blank
+        } else {
+            buf[..blank]
+                .iter()
+                .rposition(|b| matches!(b, b'\r' | b'\n'))
+                .map_or(0, |i| i + 1)
+        };
+        for &b in &buf[..upto] {
+            if b == b'\r' || (b == b'\n' && !prev_cr) {
+                lines += 1;
+            }
+            prev_cr = b == b'\r';
+        }
+        let all_blank = blank == buf.len();
+        br.consume(upto);
+        if !all_blank {
+            return Ok(lines);
+        }
+    }
+}
+
+/// Binary content, as opposed to text with a stray control byte (whose record alone is then
+/// rejected): the first byte is a control character other than white space, or more than 1 in 32
+/// of the first 4 KiB are (text logs never hold that many; executables, images, databases and
+/// UTF-16 without a byte order mark all do).
+fn looks_binary(head: &[u8]) -> bool {
+    let control = |b: &u8| matches!(b, 0..=8 | 0x0E..=0x1A | 0x1C..=0x1F);
+    let sample = &head[..head.len().min(4096)];
+    sample.first().is_some_and(control)
+        || sample.iter().filter(|b| control(b)).count() * 32 > sample.len()
+}
+
+/// The stream read from here on, whose first bytes (up to 64 KiB, what one read gave or not) are
+/// `head`: the format is decided on those.
+type Sniffed<R> = BufReader<io::Chain<io::Cursor<Vec<u8>>, BufReader<R>>>;
+
+fn fill_prefix<R: Read>(mut br: BufReader<R>) -> io::Result<(Vec<u8>, Sniffed<R>)> {
+    let mut head = Vec::with_capacity(SNIFF);
+    while head.len() < SNIFF {
+        let buf = br.fill_buf()?;
+        if buf.is_empty() {
+            break;
+        }
+        let take = buf.len().min(SNIFF - head.len());
+        head.extend_from_slice(&buf[..take]);
+        br.consume(take);
+    }
+    let rest = io::Cursor::new(head.clone()).chain(br);
+    Ok((head, BufReader::with_capacity(256 << 10, rest)))
 }
 
 /// JSON lines when the first line is one complete object that is not a Graph page or records blob.
 fn json_layout(body: &[u8]) -> JsonLayout {
-    let Some(nl) = memchr::memchr(b'\n', body) else {
+    let Some(nl) = memchr::memchr2(b'\n', b'\r', body) else {
         return JsonLayout::Structured;
     };
     let line = body[..nl].trim_ascii();
@@ -893,12 +991,13 @@ impl BatchSender<'_> {
 fn read_json<R: Read>(
     br: BufReader<R>,
     layout: JsonLayout,
+    first_line: u64,
     ctx: Arc<FileCtx>,
     opts: &IngestOptions,
     out: &mut BatchSender<'_>,
     end: &mut FileEnd,
 ) -> io::Result<()> {
-    let mut sp = JsonSplitter::new(br, layout, opts.max_record_bytes);
+    let mut sp = JsonSplitter::new(br, layout, opts.max_record_bytes).starting_at_line(first_line);
     let mut index = 0u64;
     let mut checked_first = ctx.fixed.is_some();
     loop {
@@ -994,16 +1093,13 @@ fn read_csv<R: Read>(
     display: Arc<str>,
     default_tenant: Option<(String, TenantSource)>,
     opts: &IngestOptions,
-    crlf: bool,
+    first_line: u64,
     out: &mut BatchSender<'_>,
     end: &mut FileEnd,
 ) -> io::Result<()> {
-    let mut rdr = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .flexible(false)
-        .from_reader(br);
-    let header: Vec<String> = match rdr.byte_headers() {
-        Ok(h) => match h
+    let mut rows = CsvRows::new(br, opts.max_record_bytes, first_line);
+    let header: Vec<String> = match rows.next_row()? {
+        Some(Row::Record { rec, .. }) => match rec
             .iter()
             .map(|c| std::str::from_utf8(c).map(clean_header))
             .collect::<Result<Vec<_>, _>>()
@@ -1015,27 +1111,22 @@ fn read_csv<R: Read>(
                 return Ok(());
             }
         },
-        Err(e) => {
+        Some(Row::TooLong { .. }) => {
             end.status = Some("unrecognised");
-            end.note = Some(format!("neither JSON nor CSV: {e}"));
+            end.note = Some(format!(
+                "neither JSON nor CSV: a first line longer than the limit of {} bytes",
+                opts.max_record_bytes
+            ));
+            return Ok(());
+        }
+        None => {
+            end.status = Some("empty");
+            end.note = Some("empty file".into());
             return Ok(());
         }
     };
-    let mut records = rdr.byte_records();
-    let first = records.next();
-    let table_col = header.iter().position(|h| h == "Type" || h == "$table");
-    let first_table = match (&first, table_col) {
-        (Some(Ok(r)), Some(i)) => r.get(i).and_then(|b| std::str::from_utf8(b).ok()),
-        _ => None,
-    };
-    let format = match opts.format_in {
-        Some(f) => Some(f),
-        None => classify_csv(&header, first_table).or_else(|| {
-            let first_ok = matches!(&first, Some(Ok(r)) if r.len() == header.len());
-            (is_table_header(&header) && first_ok).then_some(Format::TableCsv)
-        }),
-    };
-    let Some(format) = format else {
+    let first = rows.next_row()?;
+    let Some(format) = csv_format(&header, first.as_ref(), opts) else {
         end.status = Some("unrecognised");
         end.format_label = Some("csv?".into());
         end.note = Some(format!(
@@ -1048,6 +1139,7 @@ fn read_csv<R: Read>(
     let json_cell = document_is_audit_data(format)
         .then(|| header.iter().position(|h| h == "AuditData"))
         .flatten();
+    let width = header.len();
     let ctx = Arc::new(FileCtx {
         display,
         json_cell,
@@ -1056,51 +1148,64 @@ fn read_csv<R: Read>(
         default_tenant,
         fallback: Default::default(),
     });
-    for (index, rec) in first.into_iter().chain(records).enumerate() {
-        let index = index as u64;
-        match rec {
-            Ok(r) => {
-                let line = r.position().map_or(0, |p| p.line() + u64::from(crlf));
-                out.batch(&ctx).items.push(Item::Csv {
-                    rec: r,
-                    index,
-                    line,
-                });
-            }
-            Err(e) => {
-                let line = e.position().map_or(0, |p| p.line() + u64::from(crlf));
-                match e.kind() {
-                    csv::ErrorKind::UnequalLengths {
-                        expected_len, len, ..
-                    } => {
-                        out.batch(&ctx).items.push(Item::Bad {
-                            index,
-                            line,
-                            reason: format!(
-                                "row has {len} fields, the header {expected_len} (bad quoting?)"
-                            ),
-                        });
-                    }
-                    csv::ErrorKind::Io(_) => {
-                        return Err(io::Error::other(e.to_string()));
-                    }
-                    _ => {
-                        out.batch(&ctx).items.push(Item::Bad {
-                            index,
-                            line,
-                            reason: e.to_string(),
-                        });
-                    }
-                }
-            }
-        }
+    let mut next = first;
+    let mut index = 0u64;
+    while let Some(row) = next {
+        out.batch(&ctx)
+            .items
+            .push(csv_item(row, index, width, opts.max_record_bytes));
+        index += 1;
         out.maybe_flush();
         if out.closed {
             break;
         }
+        next = rows.next_row()?;
     }
     Ok(())
 }
+
+/// The format of a CSV file from its header (and the first row's table column).
+fn csv_format(header: &[String], first: Option<&Row>, opts: &IngestOptions) -> Option<Format> {
+    if let Some(f) = opts.format_in {
+        return Some(f);
+    }
+    let first = match first {
+        Some(Row::Record { rec, .. }) => Some(rec),
+        _ => None,
+    };
+    let table_col = header.iter().position(|h| h == "Type" || h == "$table");
+    let first_table = match (first, table_col) {
+        (Some(r), Some(i)) => r.get(i).and_then(|b| std::str::from_utf8(b).ok()),
+        _ => None,
+    };
+    classify_csv(header, first_table).or_else(|| {
+        let first_ok = first.is_some_and(|r| r.len() == header.len());
+        (is_table_header(header) && first_ok).then_some(Format::TableCsv)
+    })
+}
+
+/// A CSV row as a batch item: kept, or rejected for its size or its number of cells.
+fn csv_item(row: Row, index: u64, width: usize, max: usize) -> Item {
+    match row {
+        Row::Record { rec, line } if rec.len() == width => Item::Csv { rec, index, line },
+        Row::Record { rec, line } => Item::Bad {
+            index,
+            line,
+            reason: format!(
+                "row has {} fields, the header {width} (bad quoting?)",
+                rec.len()
+            ),
+        },
+        Row::TooLong { line } => Item::Bad {
+            index,
+            line,
+            reason: format!("row longer than the limit of {max} bytes (--max-record-mib)"),
+        },
+    }
+}
+
+/// A decoded record: its format, canonical fields, document, and the tenant name it carries.
+type Decoded = (Format, Canonical, Document, Option<(String, String)>);
 
 /// Reads a JSON record selectively (only what classification and canonical fields need), keeping
 /// its text for the full parse on first use.
@@ -1108,7 +1213,7 @@ fn decode_json_record(
     bytes: &[u8],
     ctx: &FileCtx,
     projection: Option<&Projection>,
-) -> Result<(Format, Canonical, Document), String> {
+) -> Result<Decoded, String> {
     let parse = |text: &[u8]| parse_kept(text, projection);
     let sparse = parse(bytes).map_err(|e| format!("invalid JSON: {e}"))?;
     let format = match ctx.fixed {
@@ -1133,7 +1238,8 @@ fn decode_json_record(
                     .map_err(|e| format!("invalid JSON: {e}"))?;
                 let doc = prepare(format, full)?;
                 let c = canonical(kind, &doc)?;
-                Ok((format, c, Document::parsed(doc)))
+                let name = record_name(&doc);
+                Ok((format, c, Document::parsed(doc), name))
             }
         };
     }
@@ -1146,7 +1252,13 @@ fn decode_json_record(
         return Err("record is not a JSON object".into());
     }
     let c = canonical(kind, &sparse)?;
-    Ok((format, c, kept_document(bytes, decode, projection, sparse)))
+    let name = record_name(&sparse);
+    Ok((
+        format,
+        c,
+        kept_document(bytes, decode, projection, sparse),
+        name,
+    ))
 }
 
 /// A record whose document is its `AuditData` text (Purview CSV cell, Search-UnifiedAuditLog
@@ -1155,17 +1267,19 @@ fn audit_data_record(
     format: Format,
     text: &str,
     projection: Option<&Projection>,
-) -> Result<(Format, Canonical, Document), String> {
+) -> Result<Decoded, String> {
     let ad = parse_kept(text.as_bytes(), projection)
         .map_err(|e| format!("AuditData is not valid JSON: {e}"))?;
     if !ad.is_object() {
         return Err("AuditData is not a JSON object".into());
     }
     let c = canonical(format.log_kind(), &ad)?;
+    let name = record_name(&ad);
     Ok((
         format,
         c,
         kept_document(text.as_bytes(), false, projection, ad),
+        name,
     ))
 }
 
@@ -1215,6 +1329,7 @@ where
         errors: Vec::new(),
         formats: BTreeMap::new(),
         coverage: BTreeMap::new(),
+        names: NameTally::default(),
     };
     let ctx = &batch.ctx;
     let reject = |out: &mut BatchOut<T>, index: u64, line: u64, reason: String| {
@@ -1298,6 +1413,10 @@ where
                         .cloned()
                         .unwrap_or_else(|| format!("column{i}"));
                     match std::str::from_utf8(cell) {
+                        Ok(s) if s.contains('\0') => {
+                            bad = Some(format!("NUL byte in column {name}"));
+                            break;
+                        }
                         Ok(s) => {
                             obj.insert(name, Value::String(s.to_string()));
                         }
@@ -1320,13 +1439,14 @@ where
                     },
                     None => prepare(format, Value::Object(obj)).and_then(|doc| {
                         let c = canonical(format.log_kind(), &doc)?;
-                        Ok((format, c, Document::parsed(doc)))
+                        let name = record_name(&doc);
+                        Ok((format, c, Document::parsed(doc), name))
                     }),
                 };
                 (index, line, decoded)
             }
         };
-        let (format, mut canonical, doc) = match decoded {
+        let (format, mut canonical, doc, name) = match decoded {
             Ok(x) => x,
             Err(reason) => {
                 reject(&mut out, index, line, reason);
@@ -1351,6 +1471,7 @@ where
             raw: doc,
         };
         out.read += 1;
+        out.names.add(&ev.canonical, name);
         *out.formats.entry(format).or_default() += 1;
         let key = (
             ev.canonical

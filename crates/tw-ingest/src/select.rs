@@ -76,6 +76,9 @@ pub fn selection() -> &'static Node {
         for p in crate::normalize::canonical_paths() {
             root.add(p);
         }
+        for p in crate::names::name_paths() {
+            root.add(p);
+        }
         for k in crate::classify::CLASSIFY_VALUE_KEYS {
             root.add(&[k]);
         }
@@ -298,6 +301,9 @@ impl Projection {
     pub fn selection() -> Projection {
         let mut p = Projection::default();
         for path in crate::normalize::canonical_paths() {
+            p.add_segments(path);
+        }
+        for path in crate::names::name_paths() {
             p.add_segments(path);
         }
         for k in crate::classify::CLASSIFY_VALUE_KEYS {

@@ -52,6 +52,9 @@ pub struct Input {
     pub folder: String,
     /// Where its bytes are.
     pub origin: Origin,
+    /// For an archive member: where its name starts in `display` (after the archive's path and
+    /// the `!`), so that only real archive members are split there.
+    pub member_at: Option<usize>,
 }
 
 /// An input that could not even be listed (unreadable folder, corrupt zip, refused member).
@@ -61,6 +64,9 @@ pub struct ListError {
     pub path: String,
     /// What went wrong.
     pub reason: String,
+    /// True when the input was deliberately not read (not a regular file, a second link to
+    /// something already read): listed as `skipped`, not as `unreadable`.
+    pub skipped: bool,
 }
 
 fn magic(path: &Path) -> io::Result<[u8; 4]> {
@@ -93,56 +99,166 @@ fn parent_of(display: &str) -> String {
 }
 
 /// Lists every input under `paths`, in a deterministic order (paths as given, folders sorted).
+///
+/// Links are followed, but each real folder and file (device and inode) is read once: a link back
+/// to a folder already walked (`ln -s . loop`) or a second name of a file already listed is
+/// skipped with a note. Anything that is neither a folder nor a regular file (FIFO, socket,
+/// device) is skipped with a note and never opened.
 pub fn list_inputs(paths: &[PathBuf], limits: &SourceLimits) -> (Vec<Input>, Vec<ListError>) {
-    let mut inputs = Vec::new();
-    let mut errors = Vec::new();
+    let mut w = Walk {
+        limits,
+        inputs: Vec::new(),
+        errors: Vec::new(),
+        seen: std::collections::HashMap::new(),
+    };
     for p in paths {
-        walk(p, limits, &mut inputs, &mut errors);
+        w.walk(p);
     }
-    (inputs, errors)
+    (w.inputs, w.errors)
 }
 
-fn walk(p: &Path, limits: &SourceLimits, inputs: &mut Vec<Input>, errors: &mut Vec<ListError>) {
-    let display = p.to_string_lossy().to_string();
-    let meta = match std::fs::metadata(p) {
-        Ok(m) => m,
-        Err(e) => {
-            errors.push(ListError {
-                path: display,
-                reason: format!("cannot read: {e}"),
-            });
+/// The state of one listing.
+struct Walk<'a> {
+    limits: &'a SourceLimits,
+    inputs: Vec<Input>,
+    errors: Vec<ListError>,
+    /// Folders and files already listed (device, inode) → the name they were listed under.
+    seen: std::collections::HashMap<(u64, u64), String>,
+}
+
+/// The device and inode of a file, where the platform has them.
+#[cfg(unix)]
+fn identity(meta: &std::fs::Metadata) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    Some((meta.dev(), meta.ino()))
+}
+
+#[cfg(not(unix))]
+fn identity(_meta: &std::fs::Metadata) -> Option<(u64, u64)> {
+    None
+}
+
+/// What a file that is neither a folder nor a regular file is.
+fn special_kind(meta: &std::fs::Metadata) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let t = meta.file_type();
+        if t.is_fifo() {
+            return "a FIFO (named pipe)";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+        if t.is_block_device() || t.is_char_device() {
+            return "a device";
+        }
+    }
+    let _ = meta;
+    "not a regular file"
+}
+
+impl Walk<'_> {
+    fn error(&mut self, path: String, reason: String) {
+        self.errors.push(ListError {
+            path,
+            reason,
+            skipped: false,
+        });
+    }
+
+    fn skip(&mut self, path: String, reason: String) {
+        self.errors.push(ListError {
+            path,
+            reason,
+            skipped: true,
+        });
+    }
+
+    /// True the first time a folder or file is met; a note for the later ones.
+    fn first_visit(&mut self, meta: &std::fs::Metadata, display: &str) -> bool {
+        let Some(id) = identity(meta) else {
+            return true;
+        };
+        match self.seen.get(&id) {
+            Some(first) => {
+                let what = if meta.is_dir() { "folder" } else { "file" };
+                let reason = format!(
+                    "skipped: the same {what} as {} (a link), already read",
+                    tw_event::escape_text(first)
+                );
+                self.skip(display.to_string(), reason);
+                false
+            }
+            None => {
+                self.seen.insert(id, display.to_string());
+                true
+            }
+        }
+    }
+
+    fn walk(&mut self, p: &Path) {
+        let display = p.to_string_lossy().to_string();
+        let meta = match std::fs::metadata(p) {
+            Ok(m) => m,
+            Err(e) => return self.error(display, format!("cannot read: {e}")),
+        };
+        if meta.is_dir() {
+            if self.first_visit(&meta, &display) {
+                self.walk_dir(p, display);
+            }
             return;
         }
-    };
-    if meta.is_dir() {
+        if !meta.is_file() {
+            let reason = format!("skipped: {}, not opened", special_kind(&meta));
+            return self.skip(display, reason);
+        }
+        if !self.first_visit(&meta, &display) {
+            return;
+        }
+        match magic(p) {
+            Ok(m) if is_zip(&m) => {
+                list_zip(p, &display, self.limits, &mut self.inputs, &mut self.errors)
+            }
+            Ok(_) => self.inputs.push(Input {
+                folder: parent_of(&display),
+                display,
+                origin: Origin::File(p.to_path_buf()),
+                member_at: None,
+            }),
+            Err(e) => self.error(display, format!("cannot read: {e}")),
+        }
+    }
+
+    fn walk_dir(&mut self, p: &Path, display: String) {
         let mut entries: Vec<PathBuf> = match std::fs::read_dir(p) {
             Ok(rd) => rd.filter_map(|e| e.ok().map(|e| e.path())).collect(),
-            Err(e) => {
-                errors.push(ListError {
-                    path: display,
-                    reason: format!("cannot list folder: {e}"),
-                });
-                return;
-            }
+            Err(e) => return self.error(display, format!("cannot list folder: {e}")),
         };
         entries.sort();
         for e in entries {
-            walk(&e, limits, inputs, errors);
+            self.walk(&e);
         }
-        return;
     }
-    match magic(p) {
-        Ok(m) if is_zip(&m) => list_zip(p, &display, limits, inputs, errors),
-        Ok(_) => inputs.push(Input {
-            folder: parent_of(&display),
-            display,
-            origin: Origin::File(p.to_path_buf()),
-        }),
-        Err(e) => errors.push(ListError {
-            path: display,
-            reason: format!("cannot read: {e}"),
-        }),
+}
+
+/// A zip member's name as a relative path with `/` separators, or `None` when it would escape the
+/// archive: absolute (`/x`, `\\x`), a drive letter (`C:x`), or a `..` component. Backslashes are
+/// separators (archives written on Windows use them).
+pub fn member_path(raw: &str) -> Option<String> {
+    let name = raw.replace('\\', "/");
+    let b = name.as_bytes();
+    if name.starts_with('/') || (b.len() >= 2 && b[0].is_ascii_alphabetic() && b[1] == b':') {
+        return None;
     }
+    let parts: Vec<&str> = name
+        .split('/')
+        .filter(|c| !c.is_empty() && *c != ".")
+        .collect();
+    if parts.is_empty() || parts.iter().any(|c| *c == ".." || c.contains('\0')) {
+        return None;
+    }
+    Some(parts.join("/"))
 }
 
 fn list_zip(
@@ -158,6 +274,7 @@ fn list_zip(
             errors.push(ListError {
                 path: display.to_string(),
                 reason: format!("cannot read: {e}"),
+                skipped: false,
             });
             return;
         }
@@ -168,43 +285,51 @@ fn list_zip(
             errors.push(ListError {
                 path: display.to_string(),
                 reason: format!("corrupt zip archive: {e}"),
+                skipped: false,
             });
             return;
         }
     };
     let mut members = Vec::new();
     for i in 0..z.len() {
+        // The central directory names the member even when its data is damaged.
+        let shown = match z.name_for_index(i) {
+            Some(n) => format!("{display}!{n}"),
+            None => format!("{display}!#{i}"),
+        };
+        let refuse = |path: String, reason: String| ListError {
+            path,
+            reason,
+            skipped: false,
+        };
         let m = match z.by_index_raw(i) {
             Ok(m) => m,
             Err(e) => {
-                errors.push(ListError {
-                    path: format!("{display}!#{i}"),
-                    reason: format!("corrupt zip member: {e}"),
-                });
+                errors.push(refuse(shown, format!("corrupt zip member: {e}")));
                 continue;
             }
         };
-        let raw_name = m.name().to_string();
         if m.is_dir() {
             continue;
         }
-        let Some(name) = m.enclosed_name() else {
-            errors.push(ListError {
-                path: format!("{display}!{raw_name}"),
-                reason: "zip member path escapes the archive; refused".into(),
-            });
+        let raw_name = m.name().to_string();
+        let Some(name) = member_path(&raw_name) else {
+            errors.push(refuse(
+                format!("{display}!{raw_name}"),
+                "zip member path escapes the archive (parent folder, absolute or drive path); refused"
+                    .into(),
+            ));
             continue;
         };
-        let name = name.to_string_lossy().replace('\\', "/");
         let size = m.size();
         let csize = m.compressed_size().max(1);
         if size > limits.max_decompressed || (size > (1 << 20) && size / csize > limits.max_ratio) {
-            errors.push(ListError {
-                path: format!("{display}!{name}"),
-                reason: format!(
+            errors.push(refuse(
+                format!("{display}!{name}"),
+                format!(
                     "zip member declares {size} bytes from {csize} compressed (bomb?); refused"
                 ),
-            });
+            ));
             continue;
         }
         members.push((name, i));
@@ -219,6 +344,7 @@ fn list_zip(
                 archive: p.to_path_buf(),
                 index,
             },
+            member_at: Some(display.len() + 1),
         });
     }
 }
@@ -319,6 +445,7 @@ impl Input {
             display: display.to_string(),
             folder: parent_of(display),
             origin: Origin::Bytes(std::sync::Arc::new(bytes)),
+            member_at: None,
         }
     }
 }

@@ -101,7 +101,8 @@ pub struct CoverageRow {
 pub struct FileReport {
     /// The path as shown in provenance.
     pub path: String,
-    /// `ok`, `partial` (some records rejected or the stream broke), `unrecognised`, `empty`, `unreadable`.
+    /// `ok`, `partial` (some records rejected or the stream broke), `unrecognised`, `empty`,
+    /// `unreadable`, `skipped` (not a regular file, or a second link to one already read).
     pub status: &'static str,
     /// The log kind, `mixed` when records of several kinds share the file, empty when unrecognised.
     pub log_kind: String,
@@ -162,6 +163,21 @@ pub struct IngestReport {
     pub gap_threshold_hours: f64,
     /// How tenants without an id in their records were attributed, per export folder.
     pub attribution: Vec<Attribution>,
+    /// Each tenant's name and where it came from (see [`crate::names`]), sorted by tenant id.
+    pub tenant_names: Vec<crate::names::TenantName>,
+    /// Things the reader should know that are no error of one file (conflicting tenant names).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+impl IngestReport {
+    /// Per tenant id (lower case), its name and where it came from.
+    pub fn tenant_names(&self) -> BTreeMap<String, crate::names::TenantName> {
+        self.tenant_names
+            .iter()
+            .map(|n| (n.tenant_id.clone(), n.clone()))
+            .collect()
+    }
 }
 
 /// Totals over all inputs.
@@ -171,6 +187,10 @@ pub struct Totals {
     pub files: u64,
     /// Files whose format was not recognised.
     pub unrecognised_files: u64,
+    /// Inputs deliberately not read: not regular files (FIFO, socket, device), or a second link
+    /// to a folder or file already read.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub skipped_files: u64,
     /// Records found: `read + rejected`.
     pub records: u64,
     /// Records read.

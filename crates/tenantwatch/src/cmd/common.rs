@@ -52,41 +52,16 @@ impl ReadArgs {
             })?);
         }
         if let Some(p) = &self.tenant_map {
-            o.tenant_map = read_tenant_map(p)?;
+            let map = read_tenant_map(p)?;
+            o.tenant_map = map.folders;
+            o.tenant_names = map.names;
         }
         Ok(o)
     }
 }
 
-/// Reads a tenant map: a JSON object `{"folder": "tenant-id"}` or lines `folder = tenant-id`.
-pub fn read_tenant_map(p: &PathBuf) -> Result<Vec<(String, String)>> {
-    let text = std::fs::read_to_string(p)
-        .with_context(|| format!("cannot read --tenant-map {}", p.display()))?;
-    let mut out = Vec::new();
-    if text.trim_start().starts_with('{') {
-        let v: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&text)
-            .with_context(|| format!("--tenant-map {} is not a JSON object", p.display()))?;
-        for (k, v) in v {
-            let t = v
-                .as_str()
-                .with_context(|| format!("--tenant-map: the tenant of {k:?} is not a string"))?;
-            out.push((k, t.to_string()));
-        }
-    } else {
-        for (n, line) in text.lines().enumerate() {
-            let line = line.trim();
-            if line.is_empty() || line.starts_with('#') {
-                continue;
-            }
-            let Some((k, v)) = line.split_once(['=', '\t', ',']) else {
-                bail!(
-                    "--tenant-map {}:{}: expected `folder = tenant-id`",
-                    p.display(),
-                    n + 1
-                );
-            };
-            out.push((k.trim().to_string(), v.trim().to_string()));
-        }
-    }
-    Ok(out)
+/// Reads a tenant map (`folder = tenant-id [name]` lines or a JSON object; see
+/// [`tw_ingest::tenant_map`]): folder → tenant id pairs, and the names given.
+pub fn read_tenant_map(p: &std::path::Path) -> Result<tw_ingest::TenantMap> {
+    tw_ingest::read_tenant_map(p).map_err(anyhow::Error::msg)
 }

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
+use tw_event::escape_text as esc;
 use tw_ingest::{IngestReport, ingest};
 
 use super::common::ReadArgs;
@@ -128,10 +129,14 @@ pub fn render_table(r: &IngestReport) -> String {
         let _ = writeln!(
             s,
             "  {:<13} {:<36} {:>9} {:>8}  {}",
-            f.status, fmt, f.records, f.rejected, f.path
+            f.status,
+            fmt,
+            f.records,
+            f.rejected,
+            esc(&f.path)
         );
         if let Some(n) = &f.note {
-            let _ = writeln!(s, "  {:<13} note: {n}", "");
+            let _ = writeln!(s, "  {:<13} note: {}", "", esc(n));
         }
         for (fm, n) in &f.formats {
             let _ = writeln!(s, "  {:<13}   {fm}: {n}", "");
@@ -147,7 +152,23 @@ pub fn render_table(r: &IngestReport) -> String {
         let _ = writeln!(s, "  log kind {:<20} {n}", k.as_str());
     }
     for (k, n) in &t.by_tenant {
-        let _ = writeln!(s, "  tenant   {:<38} {n}", k);
+        let _ = writeln!(s, "  tenant   {:<38} {n}", esc(k));
+    }
+    if !r.tenant_names.is_empty() {
+        let _ = writeln!(s, "\nTENANTS");
+        for n in &r.tenant_names {
+            let _ = writeln!(
+                s,
+                "  {:<38} {} ({}: {})",
+                esc(&n.tenant_id),
+                esc(&n.name),
+                n.name_source,
+                esc(&n.evidence)
+            );
+        }
+    }
+    for w in &r.warnings {
+        let _ = writeln!(s, "WARNING: {}", esc(w));
     }
     let _ = writeln!(
         s,
@@ -172,7 +193,7 @@ pub fn render_table(r: &IngestReport) -> String {
         let _ = writeln!(
             s,
             "  {:<38} {:<16} {:>8}  {:<24} {:<24} {}",
-            c.tenant_id,
+            esc(&c.tenant_id),
             c.log_kind.as_str(),
             c.records,
             opt_time(c.first),
@@ -186,10 +207,10 @@ pub fn render_table(r: &IngestReport) -> String {
             let _ = writeln!(
                 s,
                 "  {} → {} ({}: {})",
-                a.folder,
-                a.tenant_id.as_deref().unwrap_or("unknown"),
+                esc(&a.folder),
+                esc(a.tenant_id.as_deref().unwrap_or("unknown")),
                 a.method,
-                a.reason
+                esc(&a.reason)
             );
         }
     }
@@ -203,10 +224,11 @@ pub fn render_table(r: &IngestReport) -> String {
         for e in &r.errors {
             match e.record {
                 Some(i) => {
-                    let _ = writeln!(s, "  {}:{} (record {i}): {}", e.path, e.line, e.reason);
+                    let (p, r) = (esc(&e.path), esc(&e.reason));
+                    let _ = writeln!(s, "  {p}:{} (record {i}): {r}", e.line);
                 }
                 None => {
-                    let _ = writeln!(s, "  {}: {}", e.path, e.reason);
+                    let _ = writeln!(s, "  {}: {}", esc(&e.path), esc(&e.reason));
                 }
             }
         }

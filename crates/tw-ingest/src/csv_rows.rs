@@ -1,0 +1,190 @@
+//! Splitting CSV text into rows (RFC 4180 quoting, `\n`, `\r\n` or bare `\r` line ends) with a
+//! bound on each row: a row larger than the record limit is read through to its end without being
+//! kept and reported by its line, so one huge cell costs no more memory than the limit, and the
+//! next row is read as usual. Lines are counted on the bytes themselves (every line end, inside
+//! quoted cells too), so the line of each row is where it starts in the file.
+
+use std::io::{self, BufRead};
+
+use csv_core::ReadRecordResult;
+
+/// One row of a CSV text.
+#[derive(Debug)]
+pub enum Row {
+    /// A row within the limit, with the 1-based line it starts on.
+    Record {
+        /// Its cells.
+        rec: csv::ByteRecord,
+        /// Line on which it starts.
+        line: u64,
+    },
+    /// A row over the limit: read through, not kept.
+    TooLong {
+        /// Line on which it starts.
+        line: u64,
+    },
+}
+
+/// A streaming row reader over buffered CSV text.
+pub struct CsvRows<R> {
+    r: R,
+    core: csv_core::Reader,
+    max_row: usize,
+    line: u64,
+    prev_cr: bool,
+    out: Vec<u8>,
+    ends: Vec<usize>,
+    done: bool,
+}
+
+impl<R: BufRead> CsvRows<R> {
+    /// Rows of `r`, whose first byte is on line `first_line`; rows above `max_row` bytes (cells
+    /// plus 8 bytes per cell) are reported as [`Row::TooLong`].
+    pub fn new(r: R, max_row: usize, first_line: u64) -> Self {
+        CsvRows {
+            r,
+            core: csv_core::Reader::new(),
+            max_row: max_row.max(1),
+            line: first_line.max(1),
+            prev_cr: false,
+            out: vec![0; 4096.min(max_row.max(1))],
+            ends: vec![0; 64],
+            done: false,
+        }
+    }
+
+    /// Skips the line ends before a row (blank lines are no rows).
+    fn skip_blank_lines(&mut self) -> io::Result<()> {
+        loop {
+            let buf = self.r.fill_buf()?;
+            let n = buf
+                .iter()
+                .take_while(|b| matches!(b, b'\r' | b'\n'))
+                .count();
+            if n == 0 {
+                return Ok(());
+            }
+            count_lines(&buf[..n], &mut self.line, &mut self.prev_cr);
+            self.r.consume(n);
+        }
+    }
+
+    /// The next row, `Ok(None)` at the end.
+    pub fn next_row(&mut self) -> io::Result<Option<Row>> {
+        if self.done {
+            return Ok(None);
+        }
+        self.skip_blank_lines()?;
+        let line = self.line;
+        let (mut outlen, mut nends, mut over) = (0usize, 0usize, false);
+        loop {
+            let buf = self.r.fill_buf()?;
+            let (res, nin, nout, nend) =
+                self.core
+                    .read_record(buf, &mut self.out[outlen..], &mut self.ends[nends..]);
+            count_lines(&buf[..nin], &mut self.line, &mut self.prev_cr);
+            self.r.consume(nin);
+            outlen += nout;
+            nends += nend;
+            if !over && outlen + nends * 8 > self.max_row {
+                over = true;
+            }
+            if over {
+                // Read through without keeping: the parser writes over the same bytes.
+                (outlen, nends) = (0, 0);
+            }
+            match res {
+                ReadRecordResult::InputEmpty => {}
+                ReadRecordResult::OutputFull => {
+                    if !over {
+                        let len = (self.out.len() * 2).min(self.max_row + 1);
+                        self.out.resize(len.max(self.out.len() + 1), 0);
+                    }
+                }
+                ReadRecordResult::OutputEndsFull => {
+                    if !over {
+                        let len = self.ends.len() * 2;
+                        self.ends.resize(len, 0);
+                    }
+                }
+                ReadRecordResult::Record if over => return Ok(Some(Row::TooLong { line })),
+                ReadRecordResult::Record => return Ok(Some(self.record(line, outlen, nends))),
+                ReadRecordResult::End => {
+                    self.done = true;
+                    return Ok(None);
+                }
+            }
+        }
+    }
+
+    fn record(&self, line: u64, outlen: usize, nends: usize) -> Row {
+        let mut rec = csv::ByteRecord::with_capacity(outlen, nends);
+        let mut start = 0;
+        for &end in &self.ends[..nends] {
+            rec.push_field(self.out.get(start..end).unwrap_or_default());
+            start = end;
+        }
+        Row::Record { rec, line }
+    }
+}
+
+/// Counts line ends in `bytes` (`\r\n` once, also when split across reads).
+fn count_lines(bytes: &[u8], line: &mut u64, prev_cr: &mut bool) {
+    let mut last = None;
+    for i in memchr::memchr2_iter(b'\r', b'\n', bytes) {
+        let after_cr = match i.checked_sub(1) {
+            Some(j) => last == Some(j) && bytes[j] == b'\r',
+            None => *prev_cr,
+        };
+        if bytes[i] == b'\r' || !after_cr {
+            *line += 1;
+        }
+        last = Some(i);
+    }
+    if let Some(&b) = bytes.last() {
+        *prev_cr = b == b'\r';
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{CsvRows, Row};
+
+    fn rows(text: &[u8], max: usize) -> Vec<String> {
+        let mut r = CsvRows::new(text, max, 1);
+        let mut out = Vec::new();
+        while let Ok(Some(row)) = r.next_row() {
+            out.push(match row {
+                Row::Record { rec, line } => {
+                    let cells: Vec<String> = rec
+                        .iter()
+                        .map(|c| String::from_utf8_lossy(c).into_owned())
+                        .collect();
+                    format!("{line}:{}", cells.join("|"))
+                }
+                Row::TooLong { line } => format!("{line}:too long"),
+            });
+        }
+        out
+    }
+
+    #[test]
+    fn rows_keep_their_start_lines_whatever_the_line_ends() {
+        let text = b"a,b\n1,\"x\r\ny\"\r\n\n2,z\r3,w";
+        assert_eq!(
+            rows(text, 1 << 20),
+            ["1:a|b", "2:1|x\r\ny", "5:2|z", "6:3|w"]
+        );
+    }
+
+    #[test]
+    fn a_row_over_the_limit_is_read_through_and_the_next_one_kept() {
+        let mut text = b"a,b\n1,\"".to_vec();
+        text.extend(std::iter::repeat_n(b'q', 100_000));
+        text.extend_from_slice(b"\nmore\"\n2,ok\n");
+        assert_eq!(rows(&text, 1000), ["1:a|b", "2:too long", "4:2|ok"]);
+        // Many empty cells are bounded too (8 bytes each).
+        let commas = [b"a\n".to_vec(), vec![b','; 5000], b"\nb\n".to_vec()].concat();
+        assert_eq!(rows(&commas, 1000), ["1:a", "2:too long", "3:b"]);
+    }
+}

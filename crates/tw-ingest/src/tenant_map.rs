@@ -1,0 +1,157 @@
+//! The `--tenant-map` file: which tenant the records of an export folder belong to when they do
+//! not say, and optionally the tenant's name. Lines `folder = tenant-id [name]` (`=`, a tab or a
+//! comma after the folder; `#` starts a comment), or a JSON object `{"folder": "tenant-id [name]"}`
+//! or `{"folder": {"tenant_id": "…", "name": "…"}}`. A line whose folder does not exist, or whose
+//! tenant id is no GUID, is an error naming the line.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+/// A tenant map as read.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TenantMap {
+    /// Folder → tenant id (lower case), in file order.
+    pub folders: Vec<(String, String)>,
+    /// Tenant id (lower case) → name, for the lines that give one, in file order.
+    pub names: Vec<(String, String)>,
+}
+
+fn is_guid(s: &str) -> bool {
+    s.len() == 36
+        && s.char_indices().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => c == '-',
+            _ => c.is_ascii_hexdigit(),
+        })
+}
+
+/// True when `folder` names something on disk (relative to the working folder, as input paths
+/// are), or a folder inside an archive that exists (`archive.zip!inner/folder`).
+pub fn folder_exists(folder: &str) -> bool {
+    let folder = folder.trim_end_matches(['/', '\\']);
+    Path::new(folder).exists()
+        || folder
+            .match_indices('!')
+            .any(|(i, _)| Path::new(&folder[..i]).is_file())
+}
+
+/// Reads the map in `path`; errors name the file and line.
+pub fn read_tenant_map(path: &Path) -> Result<TenantMap, String> {
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read --tenant-map {shown}: {e}"))?;
+    parse_tenant_map(&text, &shown, &folder_exists)
+}
+
+/// Parses a map's text (`shown` names it in errors; `exists` tells whether a folder exists).
+pub fn parse_tenant_map(
+    text: &str,
+    shown: &str,
+    exists: &dyn Fn(&str) -> bool,
+) -> Result<TenantMap, String> {
+    let mut map = TenantMap::default();
+    let mut add = |at: String, folder: &str, id: &str, name: Option<&str>| {
+        let folder = folder.trim();
+        let id = id.trim();
+        if !is_guid(id) {
+            return Err(format!(
+                "--tenant-map {at}: {:?} is no tenant id (a GUID); expected `folder = tenant-id [name]`",
+                tw_event::escape_text(id)
+            ));
+        }
+        if !exists(folder) {
+            return Err(format!(
+                "--tenant-map {at}: the folder {:?} does not exist",
+                tw_event::escape_text(folder)
+            ));
+        }
+        let id = id.to_ascii_lowercase();
+        if let Some(n) = name.map(str::trim).filter(|n| !n.is_empty()) {
+            map.names.push((id.clone(), n.to_string()));
+        }
+        map.folders.push((folder.to_string(), id));
+        Ok(())
+    };
+    if text.trim_start().starts_with('{') {
+        let v: serde_json::Map<String, Value> = serde_json::from_str(text)
+            .map_err(|e| format!("--tenant-map {shown} is not a JSON object: {e}"))?;
+        for (folder, v) in &v {
+            let at = format!("{shown}: {:?}", tw_event::escape_text(folder));
+            match v {
+                Value::String(s) => {
+                    let (id, name) = split_id(s);
+                    add(at, folder, id, name)?;
+                }
+                Value::Object(o) => {
+                    let id = o.get("tenant_id").and_then(Value::as_str).unwrap_or("");
+                    add(at, folder, id, o.get("name").and_then(Value::as_str))?;
+                }
+                _ => return Err(format!("--tenant-map {at}: the tenant is not a string")),
+            }
+        }
+        return Ok(map);
+    }
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let at = format!("{shown}:{}", n + 1);
+        let Some((folder, rest)) = line.split_once(['=', '\t', ',']) else {
+            return Err(format!(
+                "--tenant-map {at}: expected `folder = tenant-id [name]`"
+            ));
+        };
+        let (id, name) = split_id(rest);
+        add(at, folder, id, name)?;
+    }
+    Ok(map)
+}
+
+/// `tenant-id [name]` → (id, name).
+fn split_id(s: &str) -> (&str, Option<&str>) {
+    let s = s.trim();
+    match s.split_once(char::is_whitespace) {
+        Some((id, name)) => (id, Some(name)),
+        None => (s, None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T: &str = "8f2e0f4a-1c3b-4d5e-9f60-7a8b9c0d1e2f";
+
+    #[test]
+    fn lines_give_a_tenant_and_maybe_a_name() {
+        let text = format!(
+            "# folder = tenant [name]\nexports/granite = {} Granite Realty Ltd\nexports/old\t{T}\n",
+            T.to_uppercase()
+        );
+        let m = parse_tenant_map(&text, "t.map", &|_| true).unwrap();
+        assert_eq!(
+            m.folders,
+            [
+                ("exports/granite".into(), T.into()),
+                ("exports/old".into(), T.into())
+            ]
+        );
+        assert_eq!(m.names, [(T.to_string(), "Granite Realty Ltd".to_string())]);
+        let json = format!(r#"{{"a": "{T} Contoso", "b": {{"tenant_id": "{T}", "name": "C"}}}}"#);
+        let m = parse_tenant_map(&json, "t.json", &|_| true).unwrap();
+        assert_eq!(m.names.len(), 2);
+    }
+
+    #[test]
+    fn a_missing_folder_or_a_name_without_id_is_an_error_naming_the_line() {
+        let text = format!("present = {T}\nmissing = {T}\n");
+        let e = parse_tenant_map(&text, "t.map", &|f| f == "present").unwrap_err();
+        assert!(
+            e.contains("t.map:2") && e.contains("\"missing\" does not exist"),
+            "{e}"
+        );
+        let e = parse_tenant_map("present = Granite Realty\n", "t.map", &|_| true).unwrap_err();
+        assert!(e.contains("t.map:1") && e.contains("no tenant id"), "{e}");
+    }
+}
