@@ -12,24 +12,31 @@ use tw_event::{Event, Provenance, Timestamp};
 use tw_ingest::{IngestOptions, IngestReport, ingest};
 
 use crate::facts;
+use crate::gather::{Facts, extract, norm_ip};
+use crate::link::{Expander, Indicators, IpMark};
 use crate::model::{
     BlastResult, Coverage, EvidenceRow, FindingSeed, ObjectChange, Pivot, Seed, SeedMatch, Status,
     TenantBlast,
 };
 
 /// The linking rule, as reported in every result and documented in `docs/blast.md`.
-pub const LINKING_RULE: &str = "An identity is compromised when it is a seed, the actor of a seed finding, \
-a user seen at an attacker address, or an application that signed in with a credential a compromised \
-identity added from an attacker address (or that received a credential, permission or role from it there). \
-An address is attacker infrastructure when it is a seed, the address of a seed finding, an address a \
-seeded or address-linked user used that at most `max_shared` other (not compromised) identities used, \
-or the address an application signed in from with an attacker-added credential (same sharing test); \
-a partner (cross-tenant) user's address is followed only where that user worked outside its home tenant. \
-Shared addresses are reported as not followed. Expansion stops at `depth` steps from the seeds and \
-after `max_pivots` pivots (reported as truncated). A record is malicious when it comes from attacker \
-infrastructure, signs in with an attacker-added credential, or is evidence of a seed finding; a tenant \
-is affected only when it holds a malicious record. Access alone (the compromised identity or any \
-identity of the partner's tenant working in a tenant) makes a tenant `access_no_activity`.";
+pub const LINKING_RULE: &str = "Attacker infrastructure is decided by time and history, not by a count of co-users. \
+An address a compromised user used is the attacker's unless identities with an honest history there (not \
+compromised, and using it since the start of the logs, or before the compromised user did and before its suspect \
+period began) number more than `max_shared` (default 0); the suspect period of an identity starts at its first use \
+of an address new to it, after a 72-hour learning window from the start of its own history. Records from an \
+attacker address count from the attacker's first use of it; identities that used it afterwards (applications \
+signing in with the attacker's secrets, other stolen accounts) are compromised through it. A partner (cross-tenant) \
+user's address is followed only where that user worked outside its home tenant. Credentials a compromised identity \
+added from attacker infrastructure are the attacker's; so are credentials a compromised user added in its suspect \
+period from a shared address (the partner's VPN) once the application signs in with them from an address new to it \
+with no honest history. Applications that signed in with an attacker credential or received a credential, \
+permission or role in such a change (the client service principal, never the resource: Microsoft Graph, \
+Exchange Online) are compromised; their records count only from attacker addresses or with attacker credentials. \
+Microsoft resource applications are never compromised identities. Seed findings' actors are the identities that \
+acted in their evidence records. Expansion stops at `depth` steps and `max_pivots` pivots (reported as truncated). \
+A tenant is affected only when it holds a malicious record (from attacker infrastructure, with an attacker \
+credential, or evidence of a seed finding); access alone makes it `access_no_activity`.";
 
 /// Options of the analysis.
 #[derive(Debug, Clone)]
@@ -59,57 +66,6 @@ impl Default for BlastOptions {
 }
 
 /// Distinct identities remembered per address; beyond, the address is shared in any case.
-const IP_IDENTITY_CAP: usize = 64;
-
-/// A change that handed an application power.
-#[derive(Debug, Clone)]
-struct Grant {
-    tenant: String,
-    actor: String,
-    ip: Option<String>,
-    time: Option<Timestamp>,
-    op: String,
-    key_ids: Vec<String>,
-    target_ids: Vec<String>,
-}
-
-/// What pass 1 extracts from one event.
-#[derive(Debug, Default)]
-struct Fact {
-    tenant: Option<String>,
-    file: std::sync::Arc<str>,
-    ident: Option<String>,
-    actors: Vec<String>,
-    ip: Option<String>,
-    home: Option<String>,
-    grant: Option<Grant>,
-    signin_key: Option<String>,
-    sp_pair: Option<(String, String)>,
-    user_pair: Option<(String, String)>,
-    target_users: Vec<(String, String)>,
-}
-
-/// Pass 1 aggregates: bounded by identities and addresses, not by events.
-#[derive(Debug, Default)]
-struct Facts {
-    ident_ips: HashMap<String, HashMap<String, u64>>,
-    ip_idents: HashMap<String, HashSet<String>>,
-    ip_crowded: HashSet<String>,
-    ip_records: HashMap<String, u64>,
-    ident_tenants: HashMap<String, BTreeMap<String, u64>>,
-    ident_home: HashMap<String, String>,
-    /// (identity, address) pairs seen outside the identity's home tenant.
-    ident_ip_cross: HashSet<(String, String)>,
-    actor_records: HashMap<String, u64>,
-    grants: Vec<Grant>,
-    key_signins: HashMap<String, HashMap<(String, String), u64>>,
-    sp_to_app: HashMap<String, String>,
-    user_ids: HashMap<String, String>,
-    tenant_records: HashMap<String, u64>,
-    /// Records per tenant and file.
-    tenant_files: HashMap<(String, std::sync::Arc<str>), u64>,
-}
-
 /// The longest common prefix of two paths, cut at a separator.
 fn common_dir(a: &str, b: &str) -> String {
     if let Some(rest) = b.strip_prefix(a)
@@ -169,131 +125,6 @@ fn label(prefix: &str) -> String {
         .to_string()
 }
 
-fn norm_ip(s: &str) -> String {
-    s.trim().to_ascii_lowercase()
-}
-
-fn extract(ev: &Event) -> Fact {
-    let c = &ev.canonical;
-    let op = facts::op_lower(ev);
-    let ident = facts::identity(ev);
-    let ip = c.ip.as_deref().filter(|s| !s.is_empty()).map(norm_ip);
-    let tenant = c.tenant_id.as_deref().map(str::to_ascii_lowercase);
-    let grant = match (&ident, &tenant) {
-        (Some(a), Some(t)) if facts::is_grant(&op) && !facts::failed(ev) => Some(Grant {
-            tenant: t.clone(),
-            actor: a.clone(),
-            ip: ip.clone(),
-            time: c.time,
-            op: c.operation.clone().unwrap_or_default(),
-            key_ids: facts::added_key_ids(ev.doc()),
-            target_ids: facts::target_ids(ev),
-        }),
-        _ => None,
-    };
-    let sp_pair = match (&c.service_principal_id, &c.app_id) {
-        (Some(sp), Some(app)) if !sp.is_empty() && !app.is_empty() => {
-            Some((sp.to_ascii_lowercase(), app.to_ascii_lowercase()))
-        }
-        _ => None,
-    };
-    Fact {
-        tenant,
-        file: ev.provenance.file.clone(),
-        actors: facts::actor_keys(ev),
-        ip,
-        home: c.home_tenant_id.as_deref().map(str::to_ascii_lowercase),
-        grant,
-        signin_key: facts::signin_key(ev),
-        sp_pair,
-        user_pair: facts::user_id_pair(ev),
-        target_users: if matches!(
-            ev.kind,
-            tw_event::LogKind::DirectoryAudit | tw_event::LogKind::Ual
-        ) {
-            facts::target_user_pairs(ev)
-        } else {
-            Vec::new()
-        },
-        ident,
-    }
-}
-
-impl Facts {
-    fn add(&mut self, f: Fact) {
-        if let Some(t) = &f.tenant {
-            *self.tenant_records.entry(t.clone()).or_default() += 1;
-            *self
-                .tenant_files
-                .entry((t.clone(), f.file.clone()))
-                .or_default() += 1;
-        }
-        for a in &f.actors {
-            *self.actor_records.entry(a.clone()).or_default() += 1;
-        }
-        if let Some(ip) = &f.ip {
-            *self.ip_records.entry(ip.clone()).or_default() += 1;
-        }
-        if let Some(id) = &f.ident {
-            if let Some(ip) = &f.ip {
-                *self
-                    .ident_ips
-                    .entry(id.clone())
-                    .or_default()
-                    .entry(ip.clone())
-                    .or_default() += 1;
-                if !self.ip_crowded.contains(ip) {
-                    let set = self.ip_idents.entry(ip.clone()).or_default();
-                    if set.len() < IP_IDENTITY_CAP {
-                        set.insert(id.clone());
-                    } else if !set.contains(id) {
-                        self.ip_crowded.insert(ip.clone());
-                    }
-                }
-            }
-            if let Some(t) = &f.tenant {
-                *self
-                    .ident_tenants
-                    .entry(id.clone())
-                    .or_default()
-                    .entry(t.clone())
-                    .or_default() += 1;
-                if let Some(h) = &f.home
-                    && h != t
-                    && id.starts_with("user:")
-                {
-                    if !self.ident_home.contains_key(id) {
-                        self.ident_home.insert(id.clone(), h.clone());
-                    }
-                    if let Some(ip) = &f.ip
-                        && !self.ident_ip_cross.contains(&(id.clone(), ip.clone()))
-                    {
-                        self.ident_ip_cross.insert((id.clone(), ip.clone()));
-                    }
-                }
-            }
-            if let (Some(k), Some(ip)) = (&f.signin_key, &f.ip) {
-                *self
-                    .key_signins
-                    .entry(k.clone())
-                    .or_default()
-                    .entry((id.clone(), ip.clone()))
-                    .or_default() += 1;
-            }
-        }
-        if let Some(g) = f.grant {
-            self.grants.push(g);
-        }
-        if let Some((sp, app)) = f.sp_pair {
-            self.sp_to_app.entry(sp).or_insert(app);
-        }
-        for (id, upn) in f.user_pair.into_iter().chain(f.target_users) {
-            self.user_ids.entry(id).or_insert(upn);
-        }
-    }
-}
-
-/// Parses findings written by `tenantwatch hunt --format jsonl`; returns the findings and the
 /// line numbers of lines that are not findings.
 pub fn parse_findings_jsonl(text: &str) -> (Vec<FindingSeed>, Vec<usize>) {
     let mut out = Vec::new();
@@ -356,354 +187,6 @@ pub fn parse_findings_jsonl(text: &str) -> (Vec<FindingSeed>, Vec<usize>) {
 }
 
 /// The indicator set after expansion.
-#[derive(Debug, Default)]
-struct Indicators {
-    /// Compromised identities: depth, and whether their addresses are expanded.
-    idents: BTreeMap<String, (u32, bool)>,
-    /// Attacker infrastructure: address → depth.
-    ips: BTreeMap<String, u32>,
-    /// Attacker-added credential key ids.
-    keys: BTreeMap<String, u32>,
-    /// Evidence records of seed findings: (file, record) → finding title and tags.
-    finding_records: HashMap<(String, u64), (String, Vec<String>)>,
-    /// Home tenants whose identities' access is tracked.
-    partner_homes: BTreeSet<String>,
-}
-
-struct Expander<'a> {
-    f: &'a Facts,
-    o: &'a BlastOptions,
-    ind: Indicators,
-    pivots: Vec<Pivot>,
-    not_followed: Vec<Pivot>,
-    truncated: bool,
-    dropped: u64,
-}
-
-impl Expander<'_> {
-    fn budget(&mut self) -> bool {
-        if self.pivots.len() >= self.o.max_pivots {
-            self.truncated = true;
-            self.dropped += 1;
-            return false;
-        }
-        true
-    }
-
-    fn add_ident(
-        &mut self,
-        id: &str,
-        depth: u32,
-        expand: bool,
-        from: Option<&str>,
-        reason: String,
-    ) -> bool {
-        if self.ind.idents.contains_key(id) || !self.budget() {
-            return false;
-        }
-        self.ind.idents.insert(id.to_string(), (depth, expand));
-        self.pivots.push(Pivot {
-            depth,
-            kind: "identity".into(),
-            indicator: id.to_string(),
-            from: from.map(str::to_string),
-            reason,
-        });
-        true
-    }
-
-    fn add_ip(&mut self, ip: &str, depth: u32, from: Option<&str>, reason: String) -> bool {
-        if self.ind.ips.contains_key(ip) || !self.budget() {
-            return false;
-        }
-        self.ind.ips.insert(ip.to_string(), depth);
-        self.pivots.push(Pivot {
-            depth,
-            kind: "ip".into(),
-            indicator: ip.to_string(),
-            from: from.map(str::to_string),
-            reason,
-        });
-        true
-    }
-
-    /// Other identities at an address that are not compromised; `None` when crowded.
-    fn others_at(&self, ip: &str) -> Option<Vec<&String>> {
-        if self.f.ip_crowded.contains(ip) {
-            return None;
-        }
-        Some(
-            self.f
-                .ip_idents
-                .get(ip)
-                .map(|s| {
-                    let mut v: Vec<&String> = s
-                        .iter()
-                        .filter(|i| !self.ind.idents.contains_key(*i))
-                        .collect();
-                    v.sort();
-                    v
-                })
-                .unwrap_or_default(),
-        )
-    }
-
-    fn not_followed(&mut self, depth: u32, kind: &str, ind: &str, from: &str, reason: String) {
-        if self.not_followed.len() < self.o.max_pivots {
-            self.not_followed.push(Pivot {
-                depth,
-                kind: kind.into(),
-                indicator: ind.to_string(),
-                from: Some(from.to_string()),
-                reason,
-            });
-        } else {
-            self.truncated = true;
-        }
-    }
-
-    fn shared_test(&self, ip: &str) -> Result<(), String> {
-        match self.others_at(ip) {
-            None => Err(format!(
-                "shared infrastructure: more than {IP_IDENTITY_CAP} identities use it"
-            )),
-            Some(v) if v.len() > self.o.max_shared => Err(format!(
-                "shared infrastructure: {} other identities use it (e.g. {})",
-                v.len(),
-                v.iter()
-                    .take(3)
-                    .map(|s| s.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )),
-            Some(_) => Ok(()),
-        }
-    }
-
-    fn run(&mut self) {
-        let mut done_idents: HashSet<String> = HashSet::new();
-        let mut done_ips: HashSet<String> = HashSet::new();
-        let mut done_grants: HashSet<usize> = HashSet::new();
-        loop {
-            let mut changed = false;
-            // Identities → their addresses.
-            let idents: Vec<(String, u32, bool)> = self
-                .ind
-                .idents
-                .iter()
-                .filter(|(k, _)| !done_idents.contains(*k))
-                .map(|(k, (d, e))| (k.clone(), *d, *e))
-                .collect();
-            for (id, d, expand) in idents {
-                done_idents.insert(id.clone());
-                if !expand {
-                    continue;
-                }
-                let mut ips: Vec<(&String, &u64)> = self
-                    .f
-                    .ident_ips
-                    .get(&id)
-                    .map(|m| m.iter().collect())
-                    .unwrap_or_default();
-                ips.sort();
-                for (ip, n) in ips {
-                    if self.ind.ips.contains_key(ip) {
-                        continue;
-                    }
-                    if d >= self.o.depth {
-                        self.not_followed(d + 1, "ip", ip, &id, "depth limit reached".into());
-                        continue;
-                    }
-                    if let Some(home) = self.f.ident_home.get(&id)
-                        && !self.f.ident_ip_cross.contains(&(id.clone(), ip.clone()))
-                    {
-                        self.not_followed(
-                            d + 1,
-                            "ip",
-                            ip,
-                            &id,
-                            format!(
-                                "used by this partner identity only in its home tenant {home}; a partner identity's addresses are followed where it worked in other tenants"
-                            ),
-                        );
-                        continue;
-                    }
-                    match self.shared_test(ip) {
-                        Ok(()) => {
-                            changed |= self.add_ip(
-                                ip,
-                                d + 1,
-                                Some(&id),
-                                format!(
-                                    "used by {id} ({n} records) and by no other identity that is not compromised"
-                                ),
-                            );
-                        }
-                        Err(why) => self.not_followed(d + 1, "ip", ip, &id, why),
-                    }
-                }
-            }
-            // Addresses → users seen there.
-            let ips: Vec<(String, u32)> = self
-                .ind
-                .ips
-                .iter()
-                .filter(|(k, _)| !done_ips.contains(*k))
-                .map(|(k, d)| (k.clone(), *d))
-                .collect();
-            for (ip, d) in ips {
-                done_ips.insert(ip.clone());
-                let mut who: Vec<String> = self
-                    .f
-                    .ip_idents
-                    .get(&ip)
-                    .map(|s| s.iter().cloned().collect())
-                    .unwrap_or_default();
-                who.sort();
-                if self.f.ip_crowded.contains(&ip) {
-                    self.not_followed(
-                        d + 1,
-                        "identity",
-                        &format!("identities at {ip}"),
-                        &ip,
-                        format!(
-                            "more than {IP_IDENTITY_CAP} identities use this address: none followed"
-                        ),
-                    );
-                    continue;
-                }
-                for id in who {
-                    if self.ind.idents.contains_key(&id) {
-                        continue;
-                    }
-                    if d >= self.o.depth {
-                        self.not_followed(
-                            d + 1,
-                            "identity",
-                            &id,
-                            &ip,
-                            "depth limit reached".into(),
-                        );
-                        continue;
-                    }
-                    let expand = id.starts_with("user:");
-                    changed |= self.add_ident(
-                        &id,
-                        d + 1,
-                        expand,
-                        Some(&ip),
-                        format!("acted from attacker address {ip}"),
-                    );
-                }
-            }
-            // Grants by compromised identities from attacker infrastructure → applications.
-            let mut key_ips: Vec<(String, String, u64, String, u32)> = Vec::new();
-            for (gi, g) in self.f.grants.iter().enumerate() {
-                if done_grants.contains(&gi) {
-                    continue;
-                }
-                let Some((d, _)) = self.ind.idents.get(&g.actor).copied() else {
-                    continue;
-                };
-                let Some(ip) = g.ip.as_ref().filter(|ip| self.ind.ips.contains_key(*ip)) else {
-                    continue;
-                };
-                done_grants.insert(gi);
-                let when = g.time.map(|t| t.to_string()).unwrap_or_default();
-                let d = d.max(self.ind.ips.get(ip).copied().unwrap_or(0));
-                if d >= self.o.depth {
-                    self.not_followed(
-                        d + 1,
-                        "credential",
-                        &g.op,
-                        &g.actor,
-                        "depth limit reached".into(),
-                    );
-                    continue;
-                }
-                for k in &g.key_ids {
-                    if self.ind.keys.contains_key(k) || !self.budget() {
-                        continue;
-                    }
-                    self.ind.keys.insert(k.clone(), d + 1);
-                    self.pivots.push(Pivot {
-                        depth: d + 1,
-                        kind: "credential".into(),
-                        indicator: k.clone(),
-                        from: Some(g.actor.clone()),
-                        reason: format!(
-                            "credential added by {} from attacker address {ip} ({}, tenant {}, {when})",
-                            g.actor, g.op, g.tenant
-                        ),
-                    });
-                    changed = true;
-                    let mut users: Vec<(&(String, String), &u64)> = self
-                        .f
-                        .key_signins
-                        .get(k)
-                        .map(|m| m.iter().collect())
-                        .unwrap_or_default();
-                    users.sort();
-                    for ((app, sip), n) in users {
-                        changed |= self.add_ident(
-                            app,
-                            d + 1,
-                            false,
-                            Some(k),
-                            format!("signed in with credential {k} added by {}", g.actor),
-                        );
-                        key_ips.push((sip.clone(), app.clone(), *n, k.clone(), d + 1));
-                    }
-                }
-                for t in &g.target_ids {
-                    let app = self.f.sp_to_app.get(t).cloned().or_else(|| {
-                        self.f
-                            .actor_records
-                            .contains_key(&format!("app:{t}"))
-                            .then(|| t.clone())
-                    });
-                    if let Some(app) = app {
-                        let id = format!("app:{app}");
-                        if id != g.actor {
-                            changed |= self.add_ident(
-                                &id,
-                                d + 1,
-                                false,
-                                Some(&g.actor),
-                                format!(
-                                    "received {} from {} at attacker address {ip} (tenant {}, {when}); its activity counts from attacker addresses or attacker-added credentials only",
-                                    g.op, g.actor, g.tenant
-                                ),
-                            );
-                        }
-                    }
-                }
-            }
-            // Addresses of attacker-credential sign-ins, once every such application is known.
-            for (sip, app, n, k, d) in key_ips {
-                if self.ind.ips.contains_key(&sip) {
-                    continue;
-                }
-                match self.shared_test(&sip) {
-                    Ok(()) => {
-                        changed |= self.add_ip(
-                            &sip,
-                            d,
-                            Some(&app),
-                            format!(
-                                "{app} signed in from it {n} times with attacker-added credential {k}"
-                            ),
-                        );
-                    }
-                    Err(why) => self.not_followed(d, "ip", &sip, &app, why),
-                }
-            }
-            if !changed {
-                break;
-            }
-        }
-    }
-}
 
 #[derive(Debug, Default)]
 struct TenantAgg {
@@ -719,12 +202,25 @@ struct TenantAgg {
 
 /// Runs the blast-radius analysis over `paths` from `seeds`.
 pub fn blast(paths: &[PathBuf], seeds: &[Seed], opts: &BlastOptions) -> BlastResult {
-    // Pass 1: facts.
+    // Pass 1: facts. Evidence records of seed findings are noted with their actor.
+    let finding_keys: HashSet<(String, u64)> = seeds
+        .iter()
+        .filter_map(|s| match s {
+            Seed::Findings(list) => Some(list),
+            _ => None,
+        })
+        .flatten()
+        .flat_map(|fs| fs.evidence.iter().cloned())
+        .collect();
     let mut f = Facts::default();
     let report = ingest(
         paths,
         &opts.ingest,
-        |ev, out| out.push(extract(ev)),
+        |ev, out| {
+            let key = (ev.provenance.file.to_string(), ev.provenance.record);
+            let finding = !finding_keys.is_empty() && finding_keys.contains(&key);
+            out.push(extract(ev, finding))
+        },
         |fact| f.add(fact),
     );
     let mut result = BlastResult {
@@ -732,93 +228,11 @@ pub fn blast(paths: &[PathBuf], seeds: &[Seed], opts: &BlastOptions) -> BlastRes
         records_read: report.totals.read,
         ..Default::default()
     };
-
-    // Seeds.
-    let mut ex = Expander {
-        f: &f,
-        o: opts,
-        ind: Indicators::default(),
-        pivots: Vec::new(),
-        not_followed: Vec::new(),
-        truncated: false,
-        dropped: 0,
-    };
+    let mut ex = Expander::new(&f, opts);
     let mut finding_ips: Vec<(String, String)> = Vec::new();
     for s in seeds {
         let value = s.value();
-        let (records, note) = match s {
-            Seed::Actor(u) => {
-                let id = format!("user:{}", u.trim().to_ascii_lowercase());
-                let n = f.actor_records.get(&id).copied().unwrap_or(0);
-                ex.add_ident(&id, 0, true, None, "seed (--actor)".into());
-                (n, None)
-            }
-            Seed::App(a) => {
-                let a = a.trim().to_ascii_lowercase();
-                let app = f.sp_to_app.get(&a).cloned().unwrap_or(a);
-                let id = format!("app:{app}");
-                let n = f.actor_records.get(&id).copied().unwrap_or(0);
-                ex.add_ident(&id, 0, true, None, "seed (--app)".into());
-                (n, None)
-            }
-            Seed::Ip(ip) => {
-                let ip = norm_ip(ip);
-                let n = f.ip_records.get(&ip).copied().unwrap_or(0);
-                ex.add_ip(&ip, 0, None, "seed (--ip)".into());
-                (n, None)
-            }
-            Seed::PartnerTenant(t) => {
-                let t = t.trim().to_ascii_lowercase();
-                ex.ind.partner_homes.insert(t.clone());
-                let n = f.ident_home.values().filter(|h| **h == t).count() as u64
-                    + f.tenant_records.get(&t).copied().unwrap_or(0);
-                ex.pivots.push(Pivot {
-                    depth: 0,
-                    kind: "tenant".into(),
-                    indicator: t.clone(),
-                    from: None,
-                    reason: "seed (--partner-tenant): access by its identities to other tenants is tracked; its identities are not presumed malicious".into(),
-                });
-                (n, None)
-            }
-            Seed::Findings(list) => {
-                let mut n = 0;
-                for fs in list {
-                    for (file, rec) in &fs.evidence {
-                        ex.ind
-                            .finding_records
-                            .insert((file.clone(), *rec), (fs.title.clone(), fs.tags.clone()));
-                        n += 1;
-                    }
-                    let why = format!("actor of finding {:?} ({})", fs.title, fs.level);
-                    if let Some(u) = &fs.user {
-                        ex.add_ident(
-                            &format!("user:{}", u.to_ascii_lowercase()),
-                            0,
-                            false,
-                            None,
-                            why.clone(),
-                        );
-                    }
-                    if let Some(a) = &fs.app_id {
-                        ex.add_ident(
-                            &format!("app:{}", a.to_ascii_lowercase()),
-                            0,
-                            false,
-                            None,
-                            why.clone(),
-                        );
-                    }
-                    if let Some(ip) = &fs.ip {
-                        finding_ips.push((norm_ip(ip), fs.title.clone()));
-                    }
-                }
-                let note = list
-                    .is_empty()
-                    .then(|| "the findings file holds no finding".to_string());
-                (n, note)
-            }
-        };
+        let (records, note) = seed(&mut ex, s, &mut finding_ips);
         let note = note.or_else(|| {
             (records == 0).then(|| {
                 format!(
@@ -845,7 +259,11 @@ pub fn blast(paths: &[PathBuf], seeds: &[Seed], opts: &BlastOptions) -> BlastRes
         }
         match ex.shared_test(&ip) {
             Ok(()) => {
-                ex.add_ip(&ip, 0, None, format!("address of finding {title:?}"));
+                let mark = IpMark {
+                    depth: 0,
+                    since: i64::MIN,
+                };
+                ex.add_ip(&ip, mark, None, format!("address of finding {title:?}"));
             }
             Err(why) => ex.not_followed(0, "ip", &ip, &format!("finding {title:?}"), why),
         }
@@ -920,6 +338,100 @@ pub fn blast(paths: &[PathBuf], seeds: &[Seed], opts: &BlastOptions) -> BlastRes
     result
 }
 
+/// Applies one seed; returns the records it matched and a note.
+fn seed(
+    ex: &mut Expander<'_>,
+    s: &Seed,
+    finding_ips: &mut Vec<(String, String)>,
+) -> (u64, Option<String>) {
+    let f = ex.f;
+    match s {
+        Seed::Actor(u) => {
+            let id = format!("user:{}", u.trim().to_ascii_lowercase());
+            let n = f.actor_records.get(&id).copied().unwrap_or(0);
+            ex.add_ident(&id, 0, true, None, "seed (--actor)".into());
+            (n, None)
+        }
+        Seed::App(a) => {
+            let a = a.trim().to_ascii_lowercase();
+            let app = f.sp_to_app.get(&a).cloned().unwrap_or(a);
+            let id = format!("app:{app}");
+            let n = f.actor_records.get(&id).copied().unwrap_or(0);
+            ex.add_ident(&id, 0, true, None, "seed (--app)".into());
+            (n, None)
+        }
+        Seed::Ip(ip) => {
+            let ip = norm_ip(ip);
+            let n = f.ip_records.get(&ip).copied().unwrap_or(0);
+            let mark = IpMark {
+                depth: 0,
+                since: i64::MIN,
+            };
+            ex.add_ip(&ip, mark, None, "seed (--ip)".into());
+            (n, None)
+        }
+        Seed::PartnerTenant(t) => {
+            let t = t.trim().to_ascii_lowercase();
+            ex.ind.partner_homes.insert(t.clone());
+            let n = f.ident_home.values().filter(|h| **h == t).count() as u64
+                + f.tenant_records.get(&t).copied().unwrap_or(0);
+            ex.pivots.push(Pivot {
+                depth: 0,
+                kind: "tenant".into(),
+                indicator: t.clone(),
+                from: None,
+                reason: "seed (--partner-tenant): access by its identities to other tenants is tracked; its identities are not presumed malicious".into(),
+            });
+            (n, None)
+        }
+        Seed::Findings(list) => {
+            let n = list
+                .iter()
+                .map(|fs| seed_finding(ex, fs, finding_ips))
+                .sum();
+            let note = list
+                .is_empty()
+                .then(|| "the findings file holds no finding".to_string());
+            (n, note)
+        }
+    }
+}
+
+/// Seeds one finding: its evidence records are malicious; its actors are the identities that
+/// acted in those records as blast reads them (the reader of mail, not the mailbox owner; the
+/// initiator of a change), or the finding's own actor fields where no evidence record was read.
+fn seed_finding(
+    ex: &mut Expander<'_>,
+    fs: &FindingSeed,
+    finding_ips: &mut Vec<(String, String)>,
+) -> u64 {
+    let f = ex.f;
+    let mut actors: BTreeSet<String> = BTreeSet::new();
+    for (file, rec) in &fs.evidence {
+        ex.ind
+            .finding_records
+            .insert((file.clone(), *rec), (fs.title.clone(), fs.tags.clone()));
+        if let Some(id) = f.finding_actors.get(&(file.clone(), *rec)) {
+            actors.insert(id.clone());
+        }
+    }
+    if actors.is_empty() {
+        if let Some(a) = &fs.app_id {
+            actors.insert(format!("app:{}", a.to_ascii_lowercase()));
+        } else if let Some(u) = &fs.user {
+            actors.insert(format!("user:{}", u.to_ascii_lowercase()));
+        }
+    }
+    let why = format!("actor of finding {:?} ({})", fs.title, fs.level);
+    for id in actors {
+        ex.add_ident(&id, 0, false, None, why.clone());
+    }
+    if let Some(ip) = &fs.ip {
+        finding_ips.push((norm_ip(ip), fs.title.clone()));
+    }
+    fs.evidence.len() as u64
+}
+
 type Pass2 = (EvidenceRow, Option<String>, Option<ObjectChange>);
 
 fn evidence_of(ev: &Event, ind: &Indicators) -> Option<Pass2> {
@@ -928,7 +440,7 @@ fn evidence_of(ev: &Event, ind: &Indicators) -> Option<Pass2> {
     let mut reason = None;
     let mut extra_technique: Vec<String> = Vec::new();
     if let Some(ip) = &ip
-        && ind.ips.contains_key(ip)
+        && ind.attacker_at(ip, c.time)
     {
         reason = Some(format!("from attacker address {ip}"));
     }

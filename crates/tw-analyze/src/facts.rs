@@ -10,18 +10,18 @@ use serde_json::Value;
 use tw_event::{Event, LogKind};
 
 /// The identity behind an event: `user:<upn>` or `app:<app id or service principal id>`
-/// (lowercase). Mail read by an application (`MailItemsAccessed` with a client app id, Graph and
-/// service-principal sign-ins) is the application's, not the mailbox owner's.
+/// (lowercase). The canonical fields already name the reader of mail as the actor (an
+/// application's read has no user; the mailbox owner is its target, see
+/// `tw_ingest::roles`): a record is the application's when it names a service principal or no
+/// user, else the user's.
 pub fn identity(ev: &Event) -> Option<String> {
     let c = &ev.canonical;
     let app = c
         .app_id
         .as_deref()
         .or(c.service_principal_id.as_deref())
-        .filter(|s| !s.is_empty());
-    let app_acts = c.service_principal_id.is_some()
-        || c.user.is_none()
-        || str_field(ev.doc(), "ClientAppId").is_some_and(|s| !s.is_empty());
+        .filter(|s| !s.is_empty() && !is_microsoft_resource_app(s));
+    let app_acts = c.service_principal_id.is_some() || c.user.is_none();
     if app_acts && let Some(a) = app {
         return Some(format!("app:{}", a.to_ascii_lowercase()));
     }
@@ -29,6 +29,13 @@ pub fn identity(ev: &Event) -> Option<String> {
         .as_deref()
         .filter(|u| !u.is_empty())
         .map(|u| format!("user:{}", u.to_ascii_lowercase()))
+}
+
+/// True for the application ids of Microsoft's own resources (Microsoft Graph, Exchange Online,
+/// SharePoint Online, ...): they receive no credential from a tenant and are never a
+/// compromised identity.
+pub fn is_microsoft_resource_app(id: &str) -> bool {
+    tw_ingest::roles::is_microsoft_resource_app(id.trim_start_matches("app:"))
 }
 
 /// Every identity key an event names as actor (the user and the client application).
@@ -42,7 +49,7 @@ pub fn actor_keys(ev: &Event) -> Vec<String> {
         .into_iter()
         .flatten()
     {
-        if !a.is_empty() {
+        if !a.is_empty() && !is_microsoft_resource_app(a) {
             v.push(format!("app:{}", a.to_ascii_lowercase()));
         }
     }
@@ -342,8 +349,25 @@ fn collect_values(v: &Value, new: &mut Vec<String>, old: &mut Vec<String>, depth
     }
 }
 
-/// Object ids a change names (targets and GUIDs in new values), lowercase.
+/// Object ids and app ids of the application a change handed power to, lowercase. A permission
+/// (app role assignment, delegated grant, consent) goes to the client service principal the
+/// record names as its recipient, never to the resource it is a permission on
+/// (`tw_ingest::roles::permission_recipients`); a credential, an owner or a role membership goes
+/// to the object the change targets (targets and GUIDs in new values). Microsoft's own
+/// resource applications are never a recipient.
 pub fn target_ids(ev: &Event) -> Vec<String> {
+    let op = ev.canonical.operation.as_deref().unwrap_or("");
+    let lower = op.to_ascii_lowercase();
+    if lower.contains("app role assignment")
+        || lower.contains("delegated permission grant")
+        || lower.contains("oauth2permissiongrant")
+        || lower.contains("consent to application")
+    {
+        let mut v = tw_ingest::roles::permission_recipients(ev.doc(), op);
+        v.sort();
+        v.dedup();
+        return v;
+    }
     let mut v: Vec<String> = ev
         .canonical
         .targets
@@ -356,6 +380,7 @@ pub fn target_ids(ev: &Event) -> Vec<String> {
     for s in &new {
         v.extend(guids_in(s));
     }
+    v.retain(|id| !is_microsoft_resource_app(id));
     v.sort();
     v.dedup();
     v

@@ -35,6 +35,8 @@
 
 pub mod blast;
 pub mod facts;
+pub mod gather;
+pub mod link;
 pub mod model;
 
 pub use blast::{BlastOptions, blast, parse_findings_jsonl};

@@ -35,6 +35,7 @@ pub mod json_split;
 pub mod names;
 pub mod normalize;
 mod reader;
+pub mod roles;
 pub mod select;
 pub mod source;
 pub mod stats;

@@ -8,6 +8,8 @@
 use serde_json::Value;
 use tw_event::{Canonical, Format, LogKind, Outcome, TenantSource, Timestamp, parse_timestamp};
 
+use crate::roles;
+
 type Path = &'static [&'static str];
 
 /// Canonical field paths of one log kind.
@@ -722,6 +724,55 @@ const OTHER_PATHS: &[Path] = &[
     &["RequestMethod"],
     &["properties", "requestUri"],
     &["RequestUri"],
+    // Roles (`crate::roles`): who read a mailbox, who received a permission.
+    &["LogonType"],
+    &["Logon_Type"],
+    &["ModifiedProperties", "[]", "Name"],
+    &["ModifiedProperties", "[]", "NewValue"],
+    &[
+        "targetResources",
+        "[]",
+        "modifiedProperties",
+        "[]",
+        "displayName",
+    ],
+    &[
+        "targetResources",
+        "[]",
+        "modifiedProperties",
+        "[]",
+        "newValue",
+    ],
+    &[
+        "properties",
+        "targetResources",
+        "[]",
+        "modifiedProperties",
+        "[]",
+        "displayName",
+    ],
+    &[
+        "properties",
+        "targetResources",
+        "[]",
+        "modifiedProperties",
+        "[]",
+        "newValue",
+    ],
+    &[
+        "TargetResources",
+        "[]",
+        "modifiedProperties",
+        "[]",
+        "displayName",
+    ],
+    &[
+        "TargetResources",
+        "[]",
+        "modifiedProperties",
+        "[]",
+        "newValue",
+    ],
 ];
 
 /// The canonical fields of a prepared document of log kind `kind`.
@@ -759,6 +810,9 @@ pub fn canonical(kind: LogKind, doc: &Value) -> Result<Canonical, String> {
     c.user = first(doc, p.user);
     c.app_id = first(doc, p.app_id).map(|s| s.to_ascii_lowercase());
     c.service_principal_id = first(doc, p.sp_id).map(|s| s.to_ascii_lowercase());
+    if kind == LogKind::Ual {
+        roles::ual_actor(doc, &mut c);
+    }
     c.home_tenant_id = first(doc, p.home_tenant).map(|s| s.to_ascii_lowercase());
     c.ip = first(doc, p.ip)
         .map(|s| clean_ip(&s))
@@ -804,6 +858,9 @@ pub fn canonical(kind: LogKind, doc: &Value) -> Result<Canonical, String> {
         }
     }
     c.targets = targets;
+    if matches!(kind, LogKind::Ual | LogKind::DirectoryAudit) {
+        roles::recipient_first(doc, &mut c);
+    }
     Ok(c)
 }
 

@@ -1,0 +1,261 @@
+//! Pass 1 of blast: the compact facts kept per identity and per address — which identity used
+//! which address, when it first did, where each identity's history starts, the changes that
+//! handed an application power, application sign-ins and the credential they used. Memory grows
+//! with identities, addresses and such changes, never with events.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+
+use tw_event::{Event, Timestamp};
+
+use crate::facts;
+
+/// Distinct identities remembered per address; beyond, the address is shared in any case.
+pub const IP_IDENTITY_CAP: usize = 64;
+
+/// A time unknown (a record without one): later than every real time.
+pub const NO_TIME: i64 = i64::MAX;
+
+/// A change that handed an application power.
+#[derive(Debug, Clone)]
+pub struct Grant {
+    pub tenant: String,
+    pub actor: String,
+    pub ip: Option<String>,
+    pub time: Option<Timestamp>,
+    pub op: String,
+    pub key_ids: Vec<String>,
+    pub target_ids: Vec<String>,
+}
+
+impl Grant {
+    /// Milliseconds, or [`NO_TIME`].
+    pub fn millis(&self) -> i64 {
+        self.time.map_or(NO_TIME, |t| t.millis())
+    }
+}
+
+/// One identity's use of one address.
+#[derive(Debug, Clone, Copy)]
+pub struct Use {
+    /// Records.
+    pub n: u64,
+    /// First record, in milliseconds ([`NO_TIME`] when no record had a time).
+    pub first: i64,
+}
+
+/// What pass 1 extracts from one event.
+#[derive(Debug, Default)]
+pub struct Fact {
+    tenant: Option<String>,
+    file: Arc<str>,
+    record: u64,
+    time: Option<i64>,
+    ident: Option<String>,
+    actors: Vec<String>,
+    ip: Option<String>,
+    home: Option<String>,
+    grant: Option<Grant>,
+    signin_key: Option<String>,
+    sp_pair: Option<(String, String)>,
+    user_pair: Option<(String, String)>,
+    target_users: Vec<(String, String)>,
+    /// The record is the evidence of a seed finding.
+    finding: bool,
+}
+
+/// Pass 1 aggregates: bounded by identities and addresses, not by events.
+#[derive(Debug, Default)]
+pub struct Facts {
+    pub ident_ips: HashMap<String, HashMap<String, Use>>,
+    /// Per address, the identities seen there and when each first was (bounded).
+    pub ip_idents: HashMap<String, HashMap<String, i64>>,
+    pub ip_crowded: HashSet<String>,
+    pub ip_records: HashMap<String, u64>,
+    pub ident_tenants: HashMap<String, BTreeMap<String, u64>>,
+    pub ident_home: HashMap<String, String>,
+    /// First record of each identity (the start of its history in the logs).
+    pub ident_first: HashMap<String, i64>,
+    /// First record of all the logs.
+    pub coverage_start: Option<i64>,
+    /// (identity, address) pairs seen outside the identity's home tenant.
+    pub ident_ip_cross: HashSet<(String, String)>,
+    pub actor_records: HashMap<String, u64>,
+    pub grants: Vec<Grant>,
+    pub key_signins: HashMap<String, HashMap<(String, String), u64>>,
+    pub sp_to_app: HashMap<String, String>,
+    pub user_ids: HashMap<String, String>,
+    pub tenant_records: HashMap<String, u64>,
+    /// Records per tenant and file.
+    pub tenant_files: HashMap<(String, Arc<str>), u64>,
+    /// The acting identity of each evidence record of a seed finding.
+    pub finding_actors: HashMap<(String, u64), String>,
+}
+
+/// An address as compared: trimmed, lowercase.
+pub fn norm_ip(s: &str) -> String {
+    s.trim().to_ascii_lowercase()
+}
+
+/// The facts of one event; `finding` says whether it is the evidence of a seed finding.
+pub fn extract(ev: &Event, finding: bool) -> Fact {
+    let c = &ev.canonical;
+    let op = facts::op_lower(ev);
+    let ident = facts::identity(ev);
+    let ip = c.ip.as_deref().filter(|s| !s.is_empty()).map(norm_ip);
+    let tenant = c.tenant_id.as_deref().map(str::to_ascii_lowercase);
+    let grant = match (&ident, &tenant) {
+        (Some(a), Some(t)) if facts::is_grant(&op) && !facts::failed(ev) => Some(Grant {
+            tenant: t.clone(),
+            actor: a.clone(),
+            ip: ip.clone(),
+            time: c.time,
+            op: c.operation.clone().unwrap_or_default(),
+            key_ids: facts::added_key_ids(ev.doc()),
+            target_ids: facts::target_ids(ev),
+        }),
+        _ => None,
+    };
+    let sp_pair = match (&c.service_principal_id, &c.app_id) {
+        (Some(sp), Some(app)) if !sp.is_empty() && !app.is_empty() => {
+            Some((sp.to_ascii_lowercase(), app.to_ascii_lowercase()))
+        }
+        _ => None,
+    };
+    let directory = matches!(
+        ev.kind,
+        tw_event::LogKind::DirectoryAudit | tw_event::LogKind::Ual
+    );
+    Fact {
+        tenant,
+        file: ev.provenance.file.clone(),
+        record: ev.provenance.record,
+        time: c.time.map(|t| t.millis()),
+        actors: facts::actor_keys(ev),
+        ip,
+        home: c.home_tenant_id.as_deref().map(str::to_ascii_lowercase),
+        grant,
+        signin_key: facts::signin_key(ev),
+        sp_pair,
+        user_pair: facts::user_id_pair(ev),
+        target_users: if directory {
+            facts::target_user_pairs(ev)
+        } else {
+            Vec::new()
+        },
+        ident,
+        finding,
+    }
+}
+
+impl Facts {
+    /// Adds the facts of one event.
+    pub fn add(&mut self, f: Fact) {
+        if let Some(t) = &f.tenant {
+            *self.tenant_records.entry(t.clone()).or_default() += 1;
+            *self
+                .tenant_files
+                .entry((t.clone(), f.file.clone()))
+                .or_default() += 1;
+        }
+        if let Some(t) = f.time {
+            self.coverage_start = Some(self.coverage_start.map_or(t, |c| c.min(t)));
+        }
+        for a in &f.actors {
+            *self.actor_records.entry(a.clone()).or_default() += 1;
+        }
+        if let Some(ip) = &f.ip {
+            *self.ip_records.entry(ip.clone()).or_default() += 1;
+        }
+        if let Some(id) = &f.ident {
+            self.add_identity(id, &f);
+        }
+        if f.finding
+            && let Some(id) = &f.ident
+        {
+            self.finding_actors
+                .insert((f.file.to_string(), f.record), id.clone());
+        }
+        if let Some(g) = f.grant {
+            self.grants.push(g);
+        }
+        if let Some((sp, app)) = f.sp_pair {
+            self.sp_to_app.entry(sp).or_insert(app);
+        }
+        for (id, upn) in f.user_pair.into_iter().chain(f.target_users) {
+            self.user_ids.entry(id).or_insert(upn);
+        }
+    }
+
+    fn add_identity(&mut self, id: &str, f: &Fact) {
+        let t = f.time.unwrap_or(NO_TIME);
+        let first = self.ident_first.entry(id.to_string()).or_insert(t);
+        *first = (*first).min(t);
+        if let Some(ip) = &f.ip {
+            self.add_use(id, ip, t);
+        }
+        if let Some(tenant) = &f.tenant {
+            *self
+                .ident_tenants
+                .entry(id.to_string())
+                .or_default()
+                .entry(tenant.clone())
+                .or_default() += 1;
+            if let Some(h) = &f.home
+                && h != tenant
+                && id.starts_with("user:")
+            {
+                if !self.ident_home.contains_key(id) {
+                    self.ident_home.insert(id.to_string(), h.clone());
+                }
+                if let Some(ip) = &f.ip {
+                    let pair = (id.to_string(), ip.clone());
+                    if !self.ident_ip_cross.contains(&pair) {
+                        self.ident_ip_cross.insert(pair);
+                    }
+                }
+            }
+        }
+        if let (Some(k), Some(ip)) = (&f.signin_key, &f.ip) {
+            *self
+                .key_signins
+                .entry(k.clone())
+                .or_default()
+                .entry((id.to_string(), ip.clone()))
+                .or_default() += 1;
+        }
+    }
+
+    fn add_use(&mut self, id: &str, ip: &str, t: i64) {
+        let u = self
+            .ident_ips
+            .entry(id.to_string())
+            .or_default()
+            .entry(ip.to_string())
+            .or_insert(Use { n: 0, first: t });
+        u.n += 1;
+        u.first = u.first.min(t);
+        if self.ip_crowded.contains(ip) {
+            return;
+        }
+        let set = self.ip_idents.entry(ip.to_string()).or_default();
+        let full = set.len() >= IP_IDENTITY_CAP;
+        match set.get_mut(id) {
+            Some(first) => *first = (*first).min(t),
+            None if !full => {
+                set.insert(id.to_string(), t);
+            }
+            None => {
+                self.ip_crowded.insert(ip.to_string());
+            }
+        }
+    }
+
+    /// When `id` first used `ip` ([`NO_TIME`] when never or unknown).
+    pub fn first_use(&self, id: &str, ip: &str) -> i64 {
+        self.ident_ips
+            .get(id)
+            .and_then(|m| m.get(ip))
+            .map_or(NO_TIME, |u| u.first)
+    }
+}
