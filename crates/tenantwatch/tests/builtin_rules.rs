@@ -113,7 +113,15 @@ fn a_failing_vector_fails_the_command() {
 
 #[test]
 fn otrf_lab_secret_grant_and_graph_mail_read_are_found() {
-    let (out, _, code) = run(&["hunt", OTRF, "--format", "jsonl"]);
+    // Mail read by an application is routine context: shown from `informational` up.
+    let (out, _, code) = run(&[
+        "hunt",
+        OTRF,
+        "--format",
+        "jsonl",
+        "--min-level",
+        "informational",
+    ]);
     assert_eq!(code, 0);
     let f = findings(&out);
     let builtin: Vec<&Value> = f

@@ -600,6 +600,7 @@ mod tests {
                     line: rec + 1,
                 }],
                 matched: Default::default(),
+                merged: Default::default(),
             },
             matched: Vec::new(),
         }

@@ -77,6 +77,8 @@ pub struct Hunter {
     new_behaviour: HashMap<usize, NewBehaviourSpec>,
     first_seen_fields: HashMap<usize, (Vec<FieldRef>, FieldRef)>,
     extension_errors: Vec<(String, String)>,
+    /// Per rule id: how its findings are aggregated (`tenantwatch.aggregate`, [`crate::merge`]).
+    aggregates: HashMap<String, crate::merge::AggregateSpec>,
     prefilter: RawPrefilter,
     /// What a record's document must keep for every rule field ([`Resolver::projection`]) and
     /// for classification and canonical fields: records are parsed through it once.
@@ -237,6 +239,8 @@ impl Hunter {
             }
         }
         let set = b.build();
+        let (aggregates, aggregate_errors) = crate::merge::aggregate_specs(sources);
+        extension_errors.extend(aggregate_errors);
         let maps = shipped_maps()?;
         // Fields read besides the detections' (correlation group-by, alias and value fields,
         // first-seen entities and values) are resolved like theirs, in slots after them.
@@ -469,6 +473,7 @@ impl Hunter {
             new_behaviour,
             first_seen_fields,
             extension_errors,
+            aggregates,
             set,
             routes,
             origins,
@@ -656,10 +661,10 @@ impl Hunter {
     /// Reads `paths` and runs every rule on every event of its log kinds.
     pub fn hunt(&self, paths: &[PathBuf], opts: &HuntOptions) -> HuntResult {
         let min = opts.min_level;
-        let level_ok = |i: usize| match (min, self.set.rules()[i].level()) {
-            (Some(m), Some(l)) => l >= m,
-            (Some(_), None) => false,
-            (None, _) => true,
+        // A rule stating no level is `medium` (docs/findings.md).
+        let level_ok = |i: usize| match min {
+            Some(m) => self.set.rules()[i].level().unwrap_or(Level::Medium) >= m,
+            None => true,
         };
         let generic = opts.ingest.format_in == Some(Format::GenericJson);
         let mut findings = Vec::new();
@@ -809,7 +814,10 @@ impl Hunter {
                             .map(|f| Self::first_lower(view, f).unwrap_or_default())
                             .collect(),
                         value: Self::first_lower(view, value).unwrap_or_default(),
-                        finding: Finding::from_event(placeholder.clone(), ev, BTreeMap::new()),
+                        finding: crate::merge::with_identity(
+                            Finding::from_event(placeholder.clone(), ev, BTreeMap::new()),
+                            ev,
+                        ),
                         // Made a map (the last value of a field wins) if it is reported.
                         matched: if fields.is_empty() {
                             SCRATCH.with(|s| self.set.evidence(m.rule, view, &mut s.borrow_mut()))
@@ -892,10 +900,9 @@ impl Hunter {
                             provenance: ev.provenance.clone(),
                             // Rule and matched values are the correlation's when it fires.
                             finding: self.may_lead.contains(&m.rule).then(|| {
-                                Box::new(Finding::from_event(
-                                    placeholder.clone(),
+                                Box::new(crate::merge::with_identity(
+                                    Finding::from_event(placeholder.clone(), ev, BTreeMap::new()),
                                     ev,
-                                    BTreeMap::new(),
                                 ))
                             }),
                             snapshot: Snapshot::of(self.correlation_fields_of(m.rule), &view),
@@ -906,11 +913,12 @@ impl Hunter {
                         continue;
                     }
                     if rule.standalone() && level_ok(m.rule) {
-                        out.push(Out::Finding(Finding::from_event(
+                        let f = Finding::from_event(
                             self.rule_ref(m.rule),
                             ev,
                             m.fields.into_iter().collect(),
-                        )));
+                        );
+                        out.push(Out::Finding(crate::merge::with_identity(f, ev)));
                     }
                 }
                 if left && let Some(t) = own {
@@ -1046,7 +1054,7 @@ impl Hunter {
                 .map(|l| l.as_str().to_string())
                 .unwrap_or_else(|| "medium".into());
             if let Some(minl) = min
-                && r.level.is_none_or(|l| l < minl)
+                && r.level.unwrap_or(Level::Medium) < minl
             {
                 continue;
             }
@@ -1101,6 +1109,8 @@ impl Hunter {
         let mut order: Vec<usize> = (0..findings.len()).collect();
         order.sort_by(|&a, &b| findings[a].cmp_by_key(&findings[b]));
         permute_in_place(&mut findings, order);
+        // One action, one finding; routine context aggregated per actor, tenant and day.
+        let findings = crate::merge::consolidate(findings, &self.aggregates);
         let st = self.set.stats();
         let stats = HuntStats {
             rules: self.set.rules().len(),

@@ -35,6 +35,7 @@ pub mod event;
 pub mod fieldmap;
 pub mod firstseen;
 pub mod hunt;
+pub mod merge;
 pub mod pipelines;
 pub mod prefilter;
 pub mod route;

@@ -92,6 +92,59 @@ pub struct Finding {
     /// The fields (as named in the rule) and values that matched.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub matched: BTreeMap<String, String>,
+    /// Every rule that saw the action, its copies in several logs, and the count of an aggregate
+    /// (schema version 2; `docs/findings.md`).
+    #[serde(flatten)]
+    pub merged: Merged,
+}
+
+/// What merging the copies of one action, and aggregating routine context, adds to a finding.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Merged {
+    /// Every rule that reported the action, the finding's `rule` first, then by level (most
+    /// severe first) and rule id.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<RuleRef>,
+    /// How many records hold this one action (its copies in several logs or exports), when
+    /// more than one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub copies: Option<u64>,
+    /// For a finding aggregating routine context: how many actions it stands for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub count: Option<u64>,
+    /// For an aggregate: the time of its last action (`time` is its first).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub until: Option<Timestamp>,
+    /// How copies of the finding's action in other logs are recognised (not written).
+    #[serde(skip)]
+    pub identity: Option<Box<CopyIdentity>>,
+}
+
+/// What ties the copies of one action across logs and export formats.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CopyIdentity {
+    /// Ids that only this action carries and every copy of it repeats, each prefixed with its
+    /// namespace (`signin:` request id, `audit:` directory audit id, `ual:` unified audit log
+    /// record id, `graph:` Graph request id), lower case.
+    pub ids: Vec<String>,
+    /// For a directory change: the tie between its unified audit log copy and its directory
+    /// audit copy, which share no record id.
+    pub change: Option<ChangeTie>,
+}
+
+/// A directory change as both the unified audit log and the directory audit record it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChangeTie {
+    /// True for the unified audit log's copy, false for the directory audit's.
+    pub from_ual: bool,
+    /// Correlation ids: the directory audit's `correlationId`; the unified audit log's
+    /// `InterSystemsId` and `IntraSystemId` (lower case).
+    pub correlations: Vec<String>,
+    /// The operation, normalised (lower case, dashes unified, spaces collapsed, no trailing
+    /// full stop).
+    pub operation: String,
+    /// Object ids (GUIDs, lower case) of the change's targets.
+    pub targets: Vec<String>,
 }
 
 impl Finding {
@@ -113,6 +166,16 @@ impl Finding {
             log: ev.kind,
             evidence: vec![ev.provenance.clone()],
             matched,
+            merged: Merged::default(),
+        }
+    }
+
+    /// Every rule that reported the finding: `rules`, or `rule` alone when nothing was merged.
+    pub fn all_rules(&self) -> &[RuleRef] {
+        if self.merged.rules.is_empty() {
+            std::slice::from_ref(&self.rule)
+        } else {
+            &self.merged.rules
         }
     }
 
@@ -172,6 +235,7 @@ mod tests {
                 .into_iter()
                 .collect(),
             matched: BTreeMap::new(),
+            merged: Merged::default(),
         }
     }
 

@@ -28,7 +28,7 @@ mod time;
 
 pub use document::{Document, decode_json_strings};
 pub use event::{Canonical, Event, Outcome, Provenance, TenantSource};
-pub use finding::{Actor, Finding, Origin, RuleRef};
+pub use finding::{Actor, ChangeTie, CopyIdentity, Finding, Merged, Origin, RuleRef};
 pub use kind::{Format, LogKind};
 pub use text::escape_text;
 pub use time::{Timestamp, civil_from_days, days_from_civil, parse_timestamp};

@@ -13,6 +13,12 @@ pub fn neutralise(cell: &str) -> String {
     }
 }
 
+/// The ids of every rule that saw the finding's action, separated by spaces.
+fn rule_ids(f: &Finding) -> String {
+    let ids: Vec<&str> = f.all_rules().iter().map(|r| r.id.as_str()).collect();
+    ids.join(" ")
+}
+
 /// Writes findings as CSV with a header row.
 pub fn write_csv<W: Write>(w: &mut W, findings: &[Finding]) -> io::Result<()> {
     let mut c = csv::Writer::from_writer(w);
@@ -32,6 +38,10 @@ pub fn write_csv<W: Write>(w: &mut W, findings: &[Finding]) -> io::Result<()> {
         "log",
         "evidence",
         "matched",
+        "rules",
+        "copies",
+        "count",
+        "until",
     ];
     c.write_record(header).map_err(io::Error::other)?;
     for f in findings {
@@ -57,6 +67,10 @@ pub fn write_csv<W: Write>(w: &mut W, findings: &[Finding]) -> io::Result<()> {
             f.log.as_str().to_string(),
             evidence.join(" "),
             matched.join("; "),
+            rule_ids(f),
+            f.merged.copies.map(|n| n.to_string()).unwrap_or_default(),
+            f.merged.count.map(|n| n.to_string()).unwrap_or_default(),
+            f.merged.until.map(|t| t.to_string()).unwrap_or_default(),
         ];
         c.write_record(row.iter().map(|s| neutralise(s)))
             .map_err(io::Error::other)?;

@@ -11,7 +11,7 @@
 //!     time: None, tenant_id: None, actor: Actor::default(), ip: None, operation: Some("=cmd|' /C calc'!A0".into()),
 //!     log: LogKind::Ual,
 //!     evidence: vec![Provenance { file: "a.json".into(), record: 0, line: 1 }],
-//!     matched: Default::default(),
+//!     matched: Default::default(), merged: Default::default(),
 //! };
 //! let mut out = Vec::new();
 //! tw_report::write_csv(&mut out, &[f]).unwrap();

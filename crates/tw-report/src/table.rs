@@ -34,19 +34,10 @@ pub fn write_table<W: Write>(w: &mut W, findings: &[Finding]) -> io::Result<()> 
             .or(f.actor.app_id.as_deref())
             .or(f.actor.service_principal_id.as_deref())
             .unwrap_or("-");
-        let ev = f
-            .evidence
-            .first()
-            .map(|e| format!("{}:{}", e.file, e.line))
-            .unwrap_or_default();
-        let more = if f.evidence.len() > 1 {
-            format!(" (+{} records)", f.evidence.len() - 1)
-        } else {
-            String::new()
-        };
+        let ev = crate::timeline::evidence(f);
         writeln!(
             w,
-            "{:<24} {:<8} {:<48} {:<36} {:<32} {:<16} {:<40} {}{}",
+            "{:<24} {:<8} {:<48} {:<36} {:<32} {:<16} {:<40} {}",
             f.time.map(|t| t.to_string()).unwrap_or_else(|| "-".into()),
             f.rule.level,
             clean(&f.rule.title, 48),
@@ -54,8 +45,7 @@ pub fn write_table<W: Write>(w: &mut W, findings: &[Finding]) -> io::Result<()> 
             clean(actor, 32),
             clean(f.ip.as_deref().unwrap_or("-"), 16),
             clean(f.operation.as_deref().unwrap_or("-"), 40),
-            clean(&ev, 200),
-            more
+            clean(&ev, 300),
         )?;
     }
     let mut by_level: BTreeMap<&str, usize> = BTreeMap::new();

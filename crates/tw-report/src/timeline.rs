@@ -1,7 +1,9 @@
 //! Findings as a timeline a responder reads top to bottom: grouped per tenant (tenants in order of
-//! their first finding), one line per finding in time order with level, rule title, actor, IP,
-//! operation and the evidence `file:record`, closed by a summary: findings per tenant and level,
-//! the rules that fired, and what was read. Log content is cleaned of control characters.
+//! their first finding, each opened by its `== tenant` line), one line per finding in time order
+//! with level, rule title, actor, IP, operation and the evidence `file:record` (for a merged
+//! action its copies and rules, for an aggregate of routine context its count and last time),
+//! closed by a summary: findings per tenant and level, the rules that fired, and what was read.
+//! Log content is cleaned of control characters.
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -42,18 +44,34 @@ fn actor(f: &Finding) -> String {
     s
 }
 
-/// The evidence shown: the first record, and how many more.
-fn evidence(f: &Finding) -> String {
+/// The evidence shown: the first record, and how many more; for an aggregate how many actions
+/// until when, for a merged action in how many copies and by how many rules.
+pub(crate) fn evidence(f: &Finding) -> String {
     let first = f
         .evidence
         .first()
         .map(|e| format!("{}:{}", e.file, e.record))
         .unwrap_or_else(|| "-".into());
-    if f.evidence.len() > 1 {
+    let mut s = if f.evidence.len() > 1 {
         format!("{first} (+{} records)", f.evidence.len() - 1)
     } else {
         first
+    };
+    if let Some(n) = f.merged.count {
+        let until = f
+            .merged
+            .until
+            .map(|t| format!(" until {t}"))
+            .unwrap_or_default();
+        s = format!("{n} actions{until}; {s}");
+    } else if let Some(n) = f.merged.copies {
+        s = format!("{n} copies; {s}");
     }
+    let rules = f.all_rules().len();
+    if rules > 1 {
+        s.push_str(&format!(" [{rules} rules]"));
+    }
+    s
 }
 
 /// Writes the timeline and its summary.
@@ -89,7 +107,6 @@ pub fn write_timeline<W: Write>(
                 clean(&evidence(f), 300),
             )?;
         }
-        writeln!(w)?;
     }
     writeln!(w, "== summary")?;
     writeln!(
@@ -170,6 +187,7 @@ mod tests {
                 },
             ],
             matched: Default::default(),
+            merged: Default::default(),
         }
     }
 
@@ -196,5 +214,30 @@ mod tests {
         assert!(!s.contains('\u{1b}'));
         assert!(s.contains("t2") && s.contains("high 1, medium 1"));
         assert!(s.contains("10 records read"));
+    }
+
+    #[test]
+    fn merged_actions_and_aggregates_say_so() {
+        let mut merged = f(0, "t1", "high");
+        merged.merged.copies = Some(2);
+        merged.merged.rules = vec![merged.rule.clone(), {
+            let mut r = merged.rule.clone();
+            r.id = "r2".into();
+            r
+        }];
+        let mut agg = f(1, "t1", "informational");
+        agg.merged.count = Some(7);
+        agg.merged.until = Some(Timestamp(3_600_000));
+        let mut out = Vec::new();
+        write_timeline(&mut out, &[merged, agg], &RunSummary::default()).unwrap();
+        let s = String::from_utf8(out).unwrap();
+        assert!(
+            s.contains("2 copies; x.json:3 (+1 records) [2 rules]"),
+            "{s}"
+        );
+        assert!(
+            s.contains("7 actions until 1970-01-01T01:00:00.000Z; x.json:3"),
+            "{s}"
+        );
     }
 }

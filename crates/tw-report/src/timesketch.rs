@@ -18,7 +18,7 @@ pub fn timesketch_event(f: &Finding) -> Value {
         .or(f.actor.app_id.as_deref())
         .or(f.actor.service_principal_id.as_deref())
         .unwrap_or("-");
-    let message = format!(
+    let mut message = format!(
         "[{}] {}: {} by {} from {}",
         f.rule.level,
         f.rule.title,
@@ -26,6 +26,9 @@ pub fn timesketch_event(f: &Finding) -> Value {
         actor,
         f.ip.as_deref().unwrap_or("-")
     );
+    if let Some(n) = f.merged.count {
+        message.push_str(&format!(" ({n} actions)"));
+    }
     let (datetime, desc) = match f.time {
         Some(t) => (t.to_string(), "Event time"),
         None => ("1970-01-01T00:00:00.000Z".to_string(), "No time in record"),
@@ -64,6 +67,17 @@ pub fn timesketch_event(f: &Finding) -> Value {
         .collect();
     o.insert("evidence".into(), json!(evidence));
     o.insert("evidence_count".into(), json!(f.evidence.len()));
+    let rules: Vec<&str> = f.all_rules().iter().map(|r| r.id.as_str()).collect();
+    o.insert("rule_ids".into(), json!(rules));
+    if let Some(n) = f.merged.copies {
+        o.insert("copies".into(), json!(n));
+    }
+    if let Some(n) = f.merged.count {
+        o.insert("count".into(), json!(n));
+    }
+    if let Some(t) = f.merged.until {
+        o.insert("until".into(), json!(t.to_string()));
+    }
     if !f.matched.is_empty() {
         o.insert("matched".into(), json!(f.matched));
     }
@@ -107,6 +121,7 @@ mod tests {
                 line: 3,
             }],
             matched: Default::default(),
+            merged: Default::default(),
         };
         let mut out = Vec::new();
         write_timesketch(&mut out, &[f]).unwrap();

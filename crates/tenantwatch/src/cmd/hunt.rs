@@ -28,8 +28,10 @@ pub struct HuntArgs {
     #[arg(long, value_enum, default_value_t = FindingFormat::Timeline)]
     pub format: FindingFormat,
     /// Report findings of this level and above (informational, low, medium, high, critical).
-    #[arg(long = "min-level", value_name = "LEVEL")]
-    pub min_level: Option<String>,
+    /// `informational` adds routine context (mail read by applications, partner and service
+    /// principal sign-ins), aggregated per actor, tenant and UTC day.
+    #[arg(long = "min-level", value_name = "LEVEL", default_value = "low")]
+    pub min_level: String,
     /// YAML/JSON file with values of `expand` placeholders (`placeholders: {name: [values]}`).
     #[arg(long = "config", value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -72,10 +74,10 @@ pub enum FindingFormat {
 /// Runs `hunt`; returns the exit status.
 pub fn run(a: HuntArgs) -> Result<u8> {
     let ingest = a.read.options()?;
-    let min_level = match &a.min_level {
-        Some(l) => Some(Level::parse(l).with_context(|| format!("unknown --min-level {l:?}"))?),
-        None => None,
-    };
+    let min_level = Some(
+        Level::parse(&a.min_level)
+            .with_context(|| format!("unknown --min-level {:?}", a.min_level))?,
+    );
     let mut sources = if a.no_builtin {
         Vec::new()
     } else {
