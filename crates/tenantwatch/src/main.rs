@@ -28,6 +28,8 @@ enum Command {
     Ingest(cmd::ingest::IngestArgs),
     /// Run the built-in detections and any Sigma rules over log exports; print the findings.
     Hunt(cmd::hunt::HuntArgs),
+    /// From a case's logs to the answer: verdict first, then the case folder (reports, case page, manifest).
+    Investigate(cmd::investigate::InvestigateArgs),
     /// List the built-in rules, or check rule folders.
     Rules(cmd::rules::RulesArgs),
     /// Write a realistic multi-tenant breach case with its ground truth.
@@ -51,6 +53,7 @@ fn main() -> ExitCode {
         Command::Blast(a) => cmd::blast::run(a),
         Command::Ingest(a) => cmd::ingest::run(a),
         Command::Hunt(a) => cmd::hunt::run(a),
+        Command::Investigate(a) => cmd::investigate::run(a),
         Command::Rules(a) => cmd::rules::run(a),
         Command::Simulate(a) => cmd::simulate::run(a),
     };

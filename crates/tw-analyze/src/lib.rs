@@ -38,6 +38,7 @@ pub mod facts;
 pub mod gather;
 pub mod link;
 pub mod model;
+pub mod verdict;
 
 pub use blast::{BlastOptions, blast, parse_findings_jsonl};
 pub use model::{

@@ -18,6 +18,7 @@
 //! assert!(String::from_utf8(out).unwrap().contains("'=cmd"));
 //! ```
 
+pub mod case_page;
 pub mod csv_sink;
 pub mod html;
 pub mod jsonl;

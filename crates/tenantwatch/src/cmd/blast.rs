@@ -81,7 +81,7 @@ fn level_rank(l: &str) -> u8 {
 }
 
 /// The version of the rule set in use: a digest of the built-in pack.
-fn rule_set_version() -> String {
+pub(crate) fn rule_set_version() -> String {
     let mut all = Vec::new();
     for (name, text) in tw_detect::builtin::BUILTIN {
         all.extend_from_slice(name.as_bytes());

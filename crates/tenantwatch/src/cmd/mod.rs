@@ -5,6 +5,7 @@ pub mod blast;
 pub mod common;
 pub mod hunt;
 pub mod ingest;
+pub mod investigate;
 pub mod rules;
 pub mod rules_io;
 pub mod simulate;
