@@ -174,6 +174,45 @@ fn verdict_equals_the_truth_over_seeds() {
 }
 
 #[test]
+fn verdict_equals_the_truth_on_the_example() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/reseller-breach");
+    let truth = read_json(&root.join("truth.json"));
+    let tmp = Tmp::new("example");
+    let case = tmp.0.join("case");
+    let o = investigate(&root.join("logs"), &case, &["--quiet"]);
+    ok(&o);
+    let text = String::from_utf8(o.stdout).unwrap();
+    assert!(text.lines().count() <= 60, "{text}");
+    let v = read_json(&case.join("verdict.json"));
+    let affected = v["affected_tenants"].as_array().unwrap();
+    let customers: BTreeSet<String> = affected
+        .iter()
+        .filter(|t| t["role"] == "customer")
+        .map(|t| t["tenant_id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(customers, strs(&truth["compromised_tenants"]));
+    for t in affected.iter().filter(|t| t["role"] == "customer") {
+        let id = t["tenant_id"].as_str().unwrap();
+        assert_eq!(
+            strs(&t["mailboxes_read"]),
+            strs(&truth["mailboxes_read"][id]),
+            "{id}"
+        );
+        // Each affected tenant is named in the verdict on the terminal (13 fit in its list).
+        let name: String = t["name"].as_str().unwrap().chars().take(30).collect();
+        assert!(text.contains(&name), "{name} not in:\n{text}");
+    }
+    let reached: BTreeSet<String> = v["reached_no_activity"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["tenant_id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(reached, strs(&truth["untouched_partner_tenants"]));
+    assert_eq!(v["unexplained_findings"], serde_json::json!([]));
+}
+
+#[test]
 fn given_seeds_replace_the_derived_ones() {
     let tmp = Tmp::new("given");
     let truth = simulate(&tmp.0, 8, 2, 17);
@@ -200,6 +239,49 @@ fn given_seeds_replace_the_derived_ones() {
         String::from_utf8_lossy(&o.stderr)
     );
     assert!(v["files_not_fully_read"].as_array().unwrap().is_empty());
+
+    // The findings, the blast result and the reports are what `hunt` and `blast` write.
+    let logs = tmp.0.join("logs");
+    let hunt = bin()
+        .arg("hunt")
+        .arg(&logs)
+        .args(["--format", "jsonl"])
+        .output()
+        .unwrap();
+    ok(&hunt);
+    assert_eq!(
+        std::fs::read(case.join("findings.jsonl")).unwrap(),
+        hunt.stdout
+    );
+    let reports = tmp.0.join("blast-reports");
+    let blast = bin()
+        .arg("blast")
+        .arg(&logs)
+        .args(["--actor", account, "--format", "json", "--report-dir"])
+        .arg(&reports)
+        .output()
+        .unwrap();
+    ok(&blast);
+    assert_eq!(
+        std::fs::read(case.join("blast.json")).unwrap(),
+        blast.stdout
+    );
+    let mut theirs = Vec::new();
+    files_under(&reports, &mut theirs);
+    let theirs: Vec<PathBuf> = theirs
+        .into_iter()
+        .filter(|p| !p.ends_with("manifest.json"))
+        .collect();
+    assert!(theirs.len() > 3);
+    for f in theirs {
+        let ours = case.join("reports").join(f.strip_prefix(&reports).unwrap());
+        assert_eq!(
+            std::fs::read(&ours).unwrap(),
+            std::fs::read(&f).unwrap(),
+            "{}",
+            ours.display()
+        );
+    }
 
     // A file that is no log: listed with its reason, in the verdict and on the page; exit 2
     // with --strict only.
@@ -404,7 +486,17 @@ fn manifest_verifies_and_a_full_folder_is_refused() {
     // The folder is not empty now: refused without --force, nothing touched.
     let before = std::fs::read(case.join("verdict.json")).unwrap();
     std::fs::write(case.join("notes.txt"), "responder notes").unwrap();
-    std::fs::write(case.join("reports/stale.txt"), "from an earlier run").unwrap();
+    std::fs::write(case.join("reports/responder.txt"), "kept").unwrap();
+    // A tenant report of an earlier run that this run will not write again.
+    let stale = case.join("reports/old-tenant_0000/notification.html");
+    std::fs::create_dir_all(stale.parent().unwrap()).unwrap();
+    std::fs::write(&stale, "from an earlier run").unwrap();
+    let mut old = m.clone();
+    old["files"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({"path": "reports/old-tenant_0000/notification.html", "bytes": 19, "sha256": "-"}));
+    std::fs::write(case.join("manifest.json"), old.to_string()).unwrap();
     let o = investigate(&logs, &case, &[]);
     assert_eq!(o.status.code(), Some(1));
     let err = String::from_utf8_lossy(&o.stderr);
@@ -413,12 +505,28 @@ fn manifest_verifies_and_a_full_folder_is_refused() {
         "{err}"
     );
     assert!(o.stdout.is_empty());
-    assert!(case.join("reports/stale.txt").is_file());
+    assert!(stale.is_file());
+    // A case folder inside the inputs would be read as logs: refused.
+    let inside = logs.join("case");
+    let o = investigate(&logs, &inside, &[]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("inside the input"));
+    assert!(!inside.exists());
     // With --force: the previous run's outputs are replaced, other files are left alone.
     let o = investigate(&logs, &case, &["--force", "--quiet"]);
     ok(&o);
     assert_eq!(std::fs::read(case.join("verdict.json")).unwrap(), before);
-    assert!(!case.join("reports/stale.txt").exists());
+    assert!(!stale.exists() && !stale.parent().unwrap().exists());
+    assert!(case.join("reports/responder.txt").is_file());
+    // The manifest lists what the run wrote, not the responder's files.
+    let m = read_json(&case.join("manifest.json"));
+    let listed: BTreeSet<String> = m["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(listed, expected);
     assert_eq!(
         std::fs::read_to_string(case.join("notes.txt")).unwrap(),
         "responder notes"
@@ -549,12 +657,40 @@ fn case_page_names_every_tenant_keeps_log_text_inert_and_renders() {
     assert!(!html.contains('\u{1b}'));
     assert!(html.contains("Content-Security-Policy") && html.contains("script-src 'none'"));
     assert!(!html.contains(" src=") && !html.contains("href=\"http") && !html.contains("url("));
-    for id in ["timeline", "pivots", "coverage"] {
+    let picture = |id: &str| -> String {
+        let start = html.find(&format!("<svg id=\"{id}\"")).expect(id);
+        let end = html[start..].find("</svg>").expect("closed") + start;
+        html[start..end].to_string()
+    };
+    // The pivot graph names every attacker address; the timeline and the coverage grid every
+    // affected tenant (labels are cut at 30 characters).
+    let pivots = picture("pivots");
+    for a in v["attacker_addresses"].as_array().unwrap() {
+        assert!(pivots.contains(a["address"].as_str().unwrap()));
+    }
+    let timeline = picture("timeline");
+    let coverage = picture("coverage");
+    for t in affected {
+        let name = t["name"].as_str().unwrap();
+        let short: String = name.chars().take(28).collect();
         assert!(
-            html.contains(&format!("<svg id=\"{id}\"")),
-            "no {id} picture"
+            timeline.contains(&short) && coverage.contains(&short),
+            "{name}"
         );
     }
+    // One coloured mark per time bin with activity, at least one per affected tenant.
+    assert!(timeline.matches("<title>").count() >= affected.len());
+    // One bar per tenant and log kind.
+    let kinds: BTreeSet<&str> = v["coverage"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["log_kind"].as_str().unwrap())
+        .collect();
+    let tenants = v["tenants_examined"].as_u64().unwrap() as usize;
+    let bars = coverage.matches("class=\"covered\"").count()
+        + coverage.matches("class=\"missing\"").count();
+    assert_eq!(bars, tenants * kinds.len());
 
     let Some(exe) = chromium() else {
         assert!(

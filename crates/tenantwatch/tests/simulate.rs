@@ -167,7 +167,9 @@ fn operation_fits(tech: &str, e: &Value) -> bool {
     let log = e["log"].as_str().unwrap_or("");
     let code = e["result"]["code"].as_str().unwrap_or("");
     match tech {
-        "partner_signin_new_infra" => log == "signin" || op == "UserLoggedIn",
+        "partner_signin_new_infra" | "partner_signin_shared_infra" => {
+            log == "signin" || op == "UserLoggedIn"
+        }
         "sp_credential_added" => {
             op == "Add service principal credentials"
                 || op == "Update application – Certificates and secrets management"
@@ -370,6 +372,27 @@ fn vary_is_deterministic_differs_by_seed_and_is_recorded() {
             t["owner_routine_tenant"]
         );
     }
+    // Every file of a varied world is read whole, with the counts truth states.
+    let s = stats(&a);
+    assert_eq!(s["totals"]["rejected"], 0, "{}", s["errors"]);
+    let got: BTreeMap<String, u64> = s["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                rel(&a, f["path"].as_str().unwrap()),
+                f["records"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let want: BTreeMap<String, u64> = truth(&a)["files"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_u64().unwrap()))
+        .collect();
+    assert_eq!(got, want);
     // The classic world carries none of it.
     let classic = d.0.join("classic");
     simulate(&classic, &args(&["--scale", "0.1"]));
@@ -486,7 +509,7 @@ fn every_variation_shows_in_the_logs_as_truth_says() {
         );
         assert_eq!(e["tenant_id"], m["tenant_id"], "{m}");
     }
-    // Attacker reuse: the backdoored apps sign in from the stolen accounts' addresses.
+    // Attacker reuse: the backdoored apps sign in from the stolen accounts' own addresses.
     let account_ips: BTreeSet<&str> = malicious_of(&t, &events, "partner_signin_new_infra")
         .filter_map(|e| e["ip"].as_str())
         .collect();
@@ -495,6 +518,7 @@ fn every_variation_shows_in_the_logs_as_truth_says() {
     }
     // Both stolen accounts sign in as the attacker.
     let users: BTreeSet<String> = malicious_of(&t, &events, "partner_signin_new_infra")
+        .chain(malicious_of(&t, &events, "partner_signin_shared_infra"))
         .filter_map(|e| e["user"].as_str().map(str::to_ascii_lowercase))
         .collect();
     for a in t["stolen_accounts"].as_array().unwrap() {
@@ -503,10 +527,12 @@ fn every_variation_shows_in_the_logs_as_truth_says() {
             "{a} never signs in: {users:?}"
         );
     }
-    // The VPN egress: the attacker in some tenants, honest staff too.
+    // The VPN egress: the attacker's sign-ins in some tenants, honest staff's too.
     let vpn = t["benign"]["shared_addresses"][0].as_str().unwrap();
     assert!(!t["attacker_via_vpn"].as_array().unwrap().is_empty());
-    assert!(account_ips.contains(vpn));
+    let via_vpn: Vec<&Value> = malicious_of(&t, &events, "partner_signin_shared_infra").collect();
+    assert!(!via_vpn.is_empty());
+    assert!(via_vpn.iter().all(|e| e["ip"] == vpn), "{via_vpn:?}");
     let mal_keys: BTreeSet<(String, u64)> = t["malicious"]
         .as_array()
         .unwrap()

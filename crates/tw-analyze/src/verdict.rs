@@ -7,13 +7,20 @@
 //! rearranges them and adds what the logs cannot tell (coverage gaps in the attack window) and
 //! what the breach does not explain (high findings outside it).
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 use tw_event::{Finding, Timestamp};
 use tw_ingest::{CoverageRow, FileReport};
 
 use crate::model::{BlastResult, Coverage, ObjectChange, Status, TenantBlast};
+
+mod explain;
+mod gaps;
+
+use explain::{uncorroborated, unexplained};
+pub use gaps::EXPECTED_RECORDS;
+use gaps::coverage_gaps;
 
 /// Schema name and version of `verdict.json`.
 pub const VERDICT_SCHEMA: &str = "tenantwatch-verdict/1";
@@ -221,6 +228,8 @@ pub struct Verdict {
     pub coverage: Vec<CoverageSpan>,
     /// Tenant names by id, where known.
     pub tenant_names: BTreeMap<String, String>,
+    /// True when the blast radius was cut (`notes` says where): the lists may be incomplete.
+    pub truncated: bool,
     /// Warnings of the analysis (truncation, unmatched seeds).
     pub notes: Vec<String>,
 }
@@ -315,6 +324,7 @@ pub fn derive(input: &VerdictInput) -> Verdict {
             .filter(|t| !t.name.is_empty())
             .map(|t| (t.tenant_id.clone(), t.name.clone()))
             .collect(),
+        truncated: b.truncated,
         notes: b.notes.clone(),
         affected_tenants: affected,
         compromised_identities: identities,
@@ -411,203 +421,6 @@ fn spans(rows: &[CoverageRow]) -> Vec<CoverageSpan> {
         .collect();
     v.sort_by(|a, b| (&a.tenant_id, &a.log_kind).cmp(&(&b.tenant_id, &b.log_kind)));
     v
-}
-
-/// Records a log would hold, at its own average rate, in a stretch where it holds none before
-/// the silence is reported: with events arriving independently (a Poisson process), five expected
-/// records leave a chance below 1 % (e^-5) that the silence is normal quiet. A log with few
-/// records (a small tenant's directory audit) is quiet for days in ordinary weeks; its absence is
-/// then no sign of missing data and is not reported.
-pub const EXPECTED_RECORDS: f64 = 5.0;
-
-/// Records expected in `ms` milliseconds at the span's average rate.
-fn expected(s: &CoverageSpan, ms: i64) -> f64 {
-    let (Some(a), Some(b)) = (s.first, s.last) else {
-        return 0.0;
-    };
-    let covered = (b.millis() - a.millis()).max(1) as f64;
-    s.records as f64 * ms as f64 / covered
-}
-
-/// Every stretch of `w` a log kind present in the case does not cover, per tenant: a kind the
-/// tenant has no log of, and silences unlikely at the log's own rate.
-fn coverage_gaps(
-    spans: &[CoverageSpan],
-    b: &BlastResult,
-    w: Window,
-    min_gap_ms: i64,
-) -> Vec<CoverageGap> {
-    let long = |a: Timestamp, b: Timestamp| b.millis() - a.millis() > min_gap_ms;
-    let kinds: BTreeSet<&str> = spans.iter().map(|s| s.log_kind.as_str()).collect();
-    let mut by_tenant: BTreeMap<&str, Vec<&CoverageSpan>> = BTreeMap::new();
-    for s in spans {
-        by_tenant.entry(&s.tenant_id).or_default().push(s);
-    }
-    for t in &b.tenants {
-        by_tenant.entry(&t.tenant_id).or_default();
-    }
-    let mut out = Vec::new();
-    // Records whose tenant could not be decided are no tenant whose logs could be missing.
-    by_tenant.remove("unknown");
-    for (tenant, have) in by_tenant {
-        for kind in &kinds {
-            let gap = |from: Timestamp, to: Timestamp, k: &str| CoverageGap {
-                tenant_id: tenant.to_string(),
-                log_kind: kind.to_string(),
-                from,
-                to,
-                kind: k.to_string(),
-            };
-            let Some(s) = have.iter().find(|s| s.log_kind == *kind) else {
-                out.push(gap(w.from, w.to, "missing"));
-                continue;
-            };
-            let (Some(first), Some(last)) = (s.first, s.last) else {
-                out.push(gap(w.from, w.to, "missing"));
-                continue;
-            };
-            // A silence counts where the log's own rate makes it unlikely by chance.
-            let unlikely = |a: Timestamp, b: Timestamp| {
-                long(a, b) && expected(s, b.millis() - a.millis()) >= EXPECTED_RECORDS
-            };
-            if first > w.from && unlikely(w.from, first.min(w.to)) {
-                out.push(gap(w.from, first.min(w.to), "starts_late"));
-            }
-            for (f, t) in &s.gaps {
-                let (a, z) = ((*f).max(w.from), (*t).min(w.to));
-                if a < z && expected(s, t.millis() - f.millis()) >= EXPECTED_RECORDS {
-                    out.push(gap(a, z, "silence"));
-                }
-            }
-            if last < w.to && unlikely(last.max(w.from), w.to) {
-                out.push(gap(last.max(w.from), w.to, "ends_early"));
-            }
-        }
-    }
-    out
-}
-
-/// With seeds given: high and critical findings with no tie to the breach: none of their records
-/// is malicious in the blast result, their actor is no compromised identity and their address
-/// no attacker's.
-fn unexplained(
-    findings: &[Finding],
-    b: &BlastResult,
-    ids: &[CompromisedIdentity],
-    ips: &[AttackerAddress],
-) -> Vec<Finding> {
-    let records: HashSet<(&str, u64)> = b
-        .evidence
-        .iter()
-        .map(|r| (&*r.provenance.file, r.provenance.record))
-        .collect();
-    let idset: HashSet<String> = ids.iter().map(|i| i.id.to_ascii_lowercase()).collect();
-    let ipset: HashSet<&str> = ips.iter().map(|a| a.address.as_str()).collect();
-    findings
-        .iter()
-        .filter(|f| level_rank(&f.rule.level) >= 4)
-        .filter(|f| {
-            let in_evidence = f
-                .evidence
-                .iter()
-                .any(|p| records.contains(&(&*p.file, p.record)));
-            let actor = [
-                &f.actor.user,
-                &f.actor.app_id,
-                &f.actor.service_principal_id,
-            ]
-            .into_iter()
-            .flatten()
-            .any(|a| idset.contains(&a.to_ascii_lowercase()));
-            let ip = f.ip.as_deref().is_some_and(|a| ipset.contains(a));
-            !(in_evidence || actor || ip)
-        })
-        .cloned()
-        .collect()
-}
-
-/// The actors (lowercase) and address of a finding.
-fn keys_of(f: &Finding) -> Vec<String> {
-    let mut k: Vec<String> = [
-        &f.actor.user,
-        &f.actor.app_id,
-        &f.actor.service_principal_id,
-    ]
-    .into_iter()
-    .flatten()
-    .map(|a| a.to_ascii_lowercase())
-    .collect();
-    k.extend(f.ip.clone());
-    k
-}
-
-/// Two findings on copies of one action (the unified audit log's and the directory audit's):
-/// the same operation (ignoring case and a trailing full stop) within five minutes.
-fn same_action(f: &Finding, g: &Finding) -> bool {
-    let op = |x: &Finding| {
-        x.operation
-            .as_deref()
-            .unwrap_or("")
-            .trim()
-            .trim_end_matches('.')
-            .to_ascii_lowercase()
-    };
-    let near = match (f.time, g.time) {
-        (Some(a), Some(b)) => (a.millis() - b.millis()).abs() <= 5 * 60_000,
-        _ => true,
-    };
-    op(f) == op(g) && near
-}
-
-/// With seeds derived from the findings every high finding seeds the breach, so ties to the
-/// result explain nothing. A high finding is explained there when something else points at
-/// its actor or address: the blast radius reached it by expansion (a pivot one or more steps
-/// from the seeds), a malicious record that is no high finding's evidence names it, or another
-/// high finding of another rule, on another action, names it.
-fn uncorroborated(findings: &[Finding], b: &BlastResult) -> Vec<Finding> {
-    let expanded: HashSet<String> = b
-        .pivots
-        .iter()
-        .filter(|p| p.depth >= 1)
-        .map(|p| {
-            let v = p
-                .indicator
-                .split_once(':')
-                .map_or(&*p.indicator, |(_, v)| v);
-            v.to_ascii_lowercase()
-        })
-        .collect();
-    let high: Vec<(&Finding, Vec<String>)> = findings
-        .iter()
-        .filter(|f| level_rank(&f.rule.level) >= 4)
-        .map(|f| (f, keys_of(f)))
-        .collect();
-    let finding_records: HashSet<(&str, u64)> = high
-        .iter()
-        .flat_map(|(f, _)| f.evidence.iter().map(|p| (&*p.file, p.record)))
-        .collect();
-    // Actors and addresses of malicious records that are no high finding's evidence.
-    let mut beyond: HashSet<String> = HashSet::new();
-    for r in &b.evidence {
-        if finding_records.contains(&(&*r.provenance.file, r.provenance.record)) {
-            continue;
-        }
-        let actor = r.actor.split_once(':').map_or(&*r.actor, |(_, v)| v);
-        beyond.insert(actor.to_ascii_lowercase());
-        beyond.extend(r.ip.clone());
-    }
-    high.iter()
-        .filter(|(f, keys)| {
-            let reached = keys
-                .iter()
-                .any(|k| expanded.contains(k) || beyond.contains(k));
-            let named_elsewhere = high.iter().any(|(g, gk)| {
-                g.rule.id != f.rule.id && !same_action(f, g) && gk.iter().any(|k| keys.contains(k))
-            });
-            !(reached || named_elsewhere)
-        })
-        .map(|(f, _)| (*f).clone())
-        .collect()
 }
 
 fn seeds(b: &BlastResult, derived: bool) -> Vec<VerdictSeed> {

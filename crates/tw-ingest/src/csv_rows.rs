@@ -98,7 +98,10 @@ impl<R: BufRead> CsvRows<R> {
                 ReadRecordResult::OutputFull => {
                     if !over {
                         let len = (self.out.len() * 2).min(self.max_row + 1);
-                        self.out.resize(len.max(self.out.len() + 1), 0);
+                        let len = len.max(self.out.len() + 1);
+                        // exactly what is needed: the limit bounds the memory, not twice it
+                        self.out.reserve_exact(len - self.out.len());
+                        self.out.resize(len, 0);
                     }
                 }
                 ReadRecordResult::OutputEndsFull => {

@@ -295,6 +295,10 @@ impl<'w> Background<'w> {
                     return;
                 }
                 let sp = self.ev.index(t.sps.len());
+                if t.sps[sp].kind == SpKind::MailSettings {
+                    // Signs in only around its grant (the storyline).
+                    return;
+                }
                 let net = *self.ev.pick(&t.sps[sp].ips);
                 let resource = if t.sps[sp].kind == SpKind::Backup {
                     fp::EXCHANGE

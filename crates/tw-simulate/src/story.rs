@@ -17,6 +17,9 @@ use crate::world::{DAY, ForwardVariant, HOUR, Net, SpKind, Strike, Tenant, World
 pub enum Technique {
     /// The partner's delegated account signs in from the attacker's infrastructure.
     PartnerSigninNewInfra,
+    /// The partner's delegated account signs in as the attacker through the partner's own VPN
+    /// egress, an address honest staff share (only with `--partner-vpn`; not in [`Self::ALL`]).
+    PartnerSigninSharedInfra,
     /// A credential is added to a service principal or its application.
     SpCredentialAdded,
     /// A mail permission is granted to the service principal.
@@ -41,7 +44,7 @@ pub enum Technique {
 }
 
 impl Technique {
-    /// Every technique.
+    /// Every technique of the classic world.
     pub const ALL: [Technique; 11] = [
         Technique::PartnerSigninNewInfra,
         Technique::SpCredentialAdded,
@@ -60,6 +63,7 @@ impl Technique {
     pub fn as_str(self) -> &'static str {
         match self {
             Technique::PartnerSigninNewInfra => "partner_signin_new_infra",
+            Technique::PartnerSigninSharedInfra => "partner_signin_shared_infra",
             Technique::SpCredentialAdded => "sp_credential_added",
             Technique::MailPermissionGranted => "mail_permission_granted",
             Technique::SpSigninNewCredential => "sp_signin_new_credential",
@@ -756,13 +760,12 @@ impl Story<'_> {
         };
         let t0 = s.visit;
         use Technique as T;
-        self.partner_signin(
-            t0,
-            acct,
-            admin_net,
-            AGENT_PS,
-            Some(T::PartnerSigninNewInfra),
-        );
+        let signin_tech = if s.via_vpn && w.partner_vpn.is_some() {
+            T::PartnerSigninSharedInfra
+        } else {
+            T::PartnerSigninNewInfra
+        };
+        self.partner_signin(t0, acct, admin_net, AGENT_PS, Some(signin_tech));
         let key = self.rng.next_u128();
         let mut at = t0 + 4 * 60_000 + self.jitter(5 * 60_000);
         let op = if s.via_application {
@@ -1256,8 +1259,8 @@ pub fn storyline(w: &World, index: usize) -> Vec<Act> {
         if let Some((sp, service)) = t.mass_reader {
             s.mass_reader(sp, service);
         }
-        if let Some((sp, admin)) = t.mail_settings {
-            s.admin_consent(sp, admin);
+        if let Some(m) = t.mail_settings {
+            s.admin_consent(m);
         }
         if let Some(strike) = w.strike(index) {
             s.strike(strike);

@@ -6,7 +6,7 @@ use crate::names::{FirstParty, fp};
 use crate::story::{
     ActKind, Agent, DirKind, GraphCall, GraphUri, Key, MailBy, MailRead, SpRef, Story, Who,
 };
-use crate::world::{DAY, HOUR};
+use crate::world::{DAY, HOUR, MailSettings};
 
 /// User agents of the mass-reading services' Graph clients.
 const READER_AGENTS: [&str; 3] = [
@@ -79,14 +79,19 @@ impl Story<'_> {
 
     /// The tenant's own admin, from the office, grants a mail-settings application its mail
     /// permission and consents for the organisation; the application then signs in from its own
-    /// cloud addresses.
-    pub(crate) fn admin_consent(&mut self, sp: usize, admin: usize) {
+    /// cloud addresses (and did so before, when it was already in use).
+    pub(crate) fn admin_consent(&mut self, m: MailSettings) {
+        let (sp, admin) = (m.sp, m.admin);
         let w = self.w;
         let t = self.t;
         let first = (t.log_start - w.start) / DAY + 1;
         let days = i64::from(w.days);
         let day = first + self.rng.below((days - first - 1).max(1) as u64) as i64;
-        let at = self.office_time(day, t.place.utc_offset);
+        // Inside this tenant's logs, whatever their start and length.
+        let at = self.office_time(day, t.place.utc_offset).clamp(
+            t.log_start + HOUR,
+            (w.end - 2 * HOUR).max(t.log_start + HOUR),
+        );
         let net = *self.rng.pick(&t.office);
         let agent = Agent::Device(t.users[admin].device);
         let role = t.sps[sp].role;
@@ -101,6 +106,15 @@ impl Story<'_> {
         let ct = at + 1_000 + self.jitter(3_000);
         self.dir(ct, None, Who::User(admin), net, agent, consent);
         let resource = self.resource_of(sp);
+        if m.seen_before {
+            // An application in use, granted one more permission.
+            let mut st = t.log_start + self.jitter(6 * HOUR);
+            while st < at {
+                let net = *self.rng.pick(&t.sps[sp].ips);
+                self.sp_signin(st, None, sp, net, Key::Existing, resource);
+                st += 6 * HOUR + self.jitter(12 * HOUR);
+            }
+        }
         let mut st = at + 10 * 60_000 + self.jitter(HOUR);
         for _ in 0..self.rng.between(3, 6) {
             let net = *self.rng.pick(&t.sps[sp].ips);

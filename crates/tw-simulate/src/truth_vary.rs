@@ -47,6 +47,8 @@ pub struct ConsentInfo {
     pub app_id: String,
     /// Permission granted.
     pub permission: &'static str,
+    /// The application signed in to the tenant before the grant (else it arrives with it).
+    pub app_seen_before: bool,
 }
 
 /// Benign entities that look like the attack.
@@ -124,11 +126,12 @@ fn benign(w: &World) -> Benign {
         .tenants
         .iter()
         .filter_map(|t| {
-            let (sp, admin) = t.mail_settings?;
-            let s = t.sps.get(sp)?;
+            let m = t.mail_settings?;
+            let s = t.sps.get(m.sp)?;
             Some(ConsentInfo {
                 tenant_id: t.id.clone(),
-                admin: t.users.get(admin)?.upn.clone(),
+                admin: t.users.get(m.admin)?.upn.clone(),
+                app_seen_before: m.seen_before,
                 app: s.name.clone(),
                 app_id: s.app_id.clone(),
                 permission: s.role.value,

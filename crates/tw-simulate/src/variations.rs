@@ -11,8 +11,8 @@ use serde::Serialize;
 use crate::names::{self, AppRole};
 use crate::rng::Rng;
 use crate::world::{
-    AuditFormat, DAY, HOUR, Layout, MassReader, Net, SigninFormat, Sp, SpKind, World, cloud_ips,
-    guid, net_in,
+    AuditFormat, DAY, HOUR, Layout, MailSettings, MassReader, Net, SigninFormat, Sp, SpKind, World,
+    cloud_ips, guid, net_in,
 };
 
 /// The variations of a simulated world (all off by default: the classic world).
@@ -267,7 +267,12 @@ fn admin_consents(w: &mut World, r: &mut Rng, order: &[usize], untouched: &[usiz
             .get(r.index(admins.len().max(1)))
             .copied()
             .unwrap_or(0);
-        tn.mail_settings = Some((tn.sps.len(), admin));
+        let seen_before = r.chance(0.5);
+        tn.mail_settings = Some(MailSettings {
+            sp: tn.sps.len(),
+            admin,
+            seen_before,
+        });
         tn.sps.push(sp);
     }
 }
@@ -354,5 +359,72 @@ fn owner_habits(w: &mut World, r: &mut Rng, untouched: &[usize]) {
                 w.attack.decoys.push((t, acct));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::SimulateOptions;
+
+    #[test]
+    fn draw_is_a_function_of_the_seed_and_always_counts_as_varied() {
+        assert!(!Variations::default().any());
+        assert_eq!(Variations::draw(9), Variations::draw(9));
+        let drawn: Vec<Variations> = (1..40).map(Variations::draw).collect();
+        assert!(drawn.iter().all(Variations::any));
+        // Over a few seeds every variation is drawn both ways.
+        assert!(drawn.iter().any(|v| v.attacker_reuse) && drawn.iter().any(|v| !v.attacker_reuse));
+        assert!(drawn.iter().any(|v| v.stolen_accounts > 1));
+        assert!(drawn.iter().any(|v| v.stolen_accounts == 1));
+        assert!(drawn.iter().any(|v| v.tenant_map) && drawn.iter().any(|v| !v.tenant_map));
+    }
+
+    #[test]
+    fn applied_variations_keep_the_attack_and_add_look_alikes() {
+        let opts = |vary| SimulateOptions {
+            tenants: 8,
+            compromised: 4,
+            days: 6,
+            seed: 4,
+            scale: 0.0,
+            vary,
+        };
+        let classic = crate::world::build(&opts(Variations::default()));
+        let v = Variations {
+            attacker_reuse: true,
+            partner_vpn: true,
+            stolen_accounts: 3,
+            mass_readers: true,
+            admin_consents: true,
+            mid_routine_start: true,
+            ..Variations::default()
+        };
+        let w = crate::world::build(&opts(v));
+        // The same attacked tenants in the same order; accounts taken in turn.
+        let order = |w: &World| {
+            w.attack
+                .strikes
+                .iter()
+                .map(|s| s.tenant)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(order(&classic), order(&w));
+        assert_eq!(w.attack.stolen.len(), 3);
+        assert_eq!(w.attack.stolen[0], classic.partner_account);
+        let used: Vec<usize> = w.attack.strikes.iter().map(|s| s.account).collect();
+        assert_eq!(&used[..3], &w.attack.stolen[..]);
+        assert!(w.partner_vpn.is_some() && w.attack.strikes.iter().any(|s| s.via_vpn));
+        assert!(w.tenants.iter().any(|t| t.mass_reader.is_some()));
+        assert!(w.tenants.iter().any(|t| t.mail_settings.is_some()));
+        // Logs start after the period start and before the attack.
+        for t in &w.tenants {
+            assert!(
+                t.log_start > w.start && t.log_start < w.attack.start,
+                "{}",
+                t.log_start
+            );
+        }
+        assert!(classic.tenants.iter().all(|t| t.log_start == classic.start));
     }
 }

@@ -237,9 +237,8 @@ pub struct Tenant {
     pub layout: Layout,
     /// Index of a mass-reading service's service principal in `sps`, and which service it is.
     pub mass_reader: Option<(usize, usize)>,
-    /// Index of an admin-consented mail-settings application in `sps`, and the consenting
-    /// admin (user index).
-    pub mail_settings: Option<(usize, usize)>,
+    /// An admin-consented mail-settings application (`--admin-consents`).
+    pub mail_settings: Option<MailSettings>,
 }
 
 /// How a tenant's export folder is named and laid out (`--folder-names`).
@@ -375,6 +374,18 @@ pub struct Attack {
     /// Further untouched customers where a stolen account's owner keeps working honestly
     /// (`--owner-habits`): (tenant, account).
     pub decoys: Vec<(usize, usize)>,
+}
+
+/// A mail-settings application a tenant's admin grants a high mail permission.
+#[derive(Debug, Clone, Copy)]
+pub struct MailSettings {
+    /// Index of its service principal in the tenant's `sps`.
+    pub sp: usize,
+    /// The consenting admin (user index).
+    pub admin: usize,
+    /// The application already worked in the tenant before the grant (a permission added to an
+    /// application in use) rather than arriving with it.
+    pub seen_before: bool,
 }
 
 /// A backup, archiving or e-discovery service reading mailboxes from a cloud address pool.

@@ -80,6 +80,7 @@ pub enum VerdictFormat {
 pub fn run(a: InvestigateArgs) -> Result<u8> {
     let ingest = a.read.options()?;
     let gap_ms = ingest.gap_threshold_ms;
+    case_dir::outside_inputs(&a.out, &a.read.paths)?;
     case_dir::prepare(&a.out, a.force)?;
     let (hunter, rules_rejected) = hunter(&a)?;
     let opts = HuntOptions {
@@ -100,7 +101,16 @@ pub fn run(a: InvestigateArgs) -> Result<u8> {
         ingest,
         ..Default::default()
     };
-    let radius = blast(&a.read.paths, &seeds, &bopts);
+    let mut radius = blast(&a.read.paths, &seeds, &bopts);
+    if derived && matches!(seeds.as_slice(), [Seed::Findings(l)] if l.is_empty()) {
+        // No high finding: the blast radius ran only to list the tenants and their coverage.
+        radius
+            .notes
+            .retain(|n| n != "the findings file holds no finding");
+        radius.notes.push(
+            "no finding at high or above: nothing to seed the blast radius from; give seeds (--actor, --app, --ip, --partner-tenant) if the breach is known".into(),
+        );
+    }
     let blast_secs = started.elapsed().as_secs_f64() - hunt_secs;
     let mut verdict = derive(&VerdictInput {
         findings: &hunted.findings,
@@ -110,9 +120,14 @@ pub fn run(a: InvestigateArgs) -> Result<u8> {
         seeds_derived: derived,
         min_gap_ms: gap_ms,
     });
-    write_outputs(&a, &hunted, &radius, &mut verdict)?;
-    let manifest =
-        case_dir::write_manifest(&a.out, &a.read.paths, super::blast::rule_set_version())?;
+    let mut written = vec![a.out.join("findings.jsonl")];
+    written.extend(write_outputs(&a, &hunted, &radius, &mut verdict)?);
+    let manifest = case_dir::write_manifest(
+        &a.out,
+        &written,
+        &a.read.paths,
+        super::blast::rule_set_version(),
+    )?;
     print_verdict(&a, &verdict)?;
     let times = [hunt_secs, blast_secs, started.elapsed().as_secs_f64()];
     report(&a, &hunted, &radius, manifest.files.len(), times);
@@ -183,12 +198,13 @@ fn write_with(path: &Path, f: impl FnOnce(&mut BufWriter<File>) -> io::Result<()
 }
 
 /// Every output but findings.jsonl and the manifest; fills the reports' paths into the verdict.
+/// Returns the files written.
 fn write_outputs(
     a: &InvestigateArgs,
     hunted: &HuntResult,
     radius: &BlastResult,
     verdict: &mut Verdict,
-) -> Result<()> {
+) -> Result<Vec<PathBuf>> {
     let dir = &a.out;
     write_with(&dir.join("timeline.csv"), |w| {
         tw_report::write_csv(w, &hunted.findings)
@@ -220,7 +236,14 @@ fn write_outputs(
     };
     write_with(&dir.join("index.html"), |w| {
         write_case_page(w, verdict, radius, &page)
-    })
+    })?;
+    let mut files: Vec<PathBuf> = ["timeline.csv", "timesketch.jsonl", "blast.json"]
+        .iter()
+        .map(|f| dir.join(f))
+        .collect();
+    files.extend(written);
+    files.extend([dir.join("verdict.json"), dir.join("index.html")]);
+    Ok(files)
 }
 
 /// Sets each affected tenant's report path (relative to the case folder) from the files the

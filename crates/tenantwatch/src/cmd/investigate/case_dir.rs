@@ -1,11 +1,15 @@
 //! The case folder: the refusal to overwrite, the removal of a previous run's outputs under
-//! `--force`, and `manifest.json` (every file of the folder and every input, hashed).
+//! `--force` (only the files its manifest lists), and `manifest.json` (every file of the folder
+//! and every input, hashed).
 
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use serde::Serialize;
-use tw_report::manifest::{FileHash, hash_inputs};
+use tw_report::manifest::{FileHash, hash_inputs, hash_reports};
+
+/// Schema name and version of the case manifest.
+pub const MANIFEST_SCHEMA: &str = "tenantwatch-case-manifest/1";
 
 /// Files `investigate` writes at the top of the case folder.
 pub const OUTPUTS: [&str; 8] = [
@@ -19,8 +23,45 @@ pub const OUTPUTS: [&str; 8] = [
     "reports",
 ];
 
-/// Makes `dir` ready: refuses a non-empty folder unless `force`; with `force`, removes what a
-/// previous run wrote (the names in [`OUTPUTS`]) and leaves anything else alone.
+/// The absolute form of `p`, which need not exist yet (its nearest existing ancestor is resolved).
+fn absolute(p: &Path) -> Option<PathBuf> {
+    let p = std::path::absolute(p).ok()?;
+    let mut tail = Vec::new();
+    let mut cur = p.as_path();
+    loop {
+        if let Ok(c) = cur.canonicalize() {
+            let mut out = c;
+            out.extend(tail.iter().rev());
+            return Some(out);
+        }
+        tail.push(cur.file_name()?.to_os_string());
+        cur = cur.parent()?;
+    }
+}
+
+/// Refuses a case folder inside an input folder: the blast radius reads the inputs after the
+/// findings are written, and would read them as evidence.
+pub fn outside_inputs(dir: &Path, inputs: &[PathBuf]) -> Result<()> {
+    let Some(d) = absolute(dir) else {
+        return Ok(());
+    };
+    for i in inputs {
+        if let Ok(i) = i.canonicalize()
+            && i.is_dir()
+            && d.starts_with(&i)
+        {
+            bail!(
+                "the case folder {} is inside the input {}: give --out a folder outside the logs",
+                dir.display(),
+                i.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Makes `dir` ready: refuses a non-empty folder unless `force`; with `force`, removes what the
+/// previous run wrote there (the files its `manifest.json` lists) and leaves anything else alone.
 pub fn prepare(dir: &Path, force: bool) -> Result<()> {
     if dir.exists() {
         if !dir.is_dir() {
@@ -36,18 +77,63 @@ pub fn prepare(dir: &Path, force: bool) -> Result<()> {
                 dir.display()
             );
         }
-        for name in OUTPUTS {
-            let p = dir.join(name);
-            let meta = std::fs::symlink_metadata(&p);
-            let removed = match meta {
-                Ok(m) if m.is_dir() => std::fs::remove_dir_all(&p),
-                Ok(_) => std::fs::remove_file(&p),
-                Err(_) => Ok(()),
-            };
-            removed.with_context(|| format!("cannot remove {}", p.display()))?;
+        if non_empty {
+            remove_previous(dir)?;
         }
     }
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))
+}
+
+/// The files a previous run's manifest lists, relative to the case folder; `None` without a case
+/// manifest.
+fn previous_outputs(dir: &Path) -> Option<Vec<PathBuf>> {
+    let text = std::fs::read_to_string(dir.join("manifest.json")).ok()?;
+    let m: serde_json::Value = serde_json::from_str(&text).ok()?;
+    if m.get("schema")?.as_str()? != MANIFEST_SCHEMA {
+        return None;
+    }
+    let files = m.get("files")?.as_array()?;
+    Some(
+        files
+            .iter()
+            .filter_map(|f| f.get("path")?.as_str())
+            .map(PathBuf::from)
+            // Only plain relative paths inside the folder.
+            .filter(|p| p.components().all(|c| matches!(c, Component::Normal(_))))
+            .collect(),
+    )
+}
+
+/// Removes a previous run's outputs: the files its manifest lists, the report folders left
+/// empty, the manifest. A `reports/` folder without a case manifest is not this command's: refused.
+fn remove_previous(dir: &Path) -> Result<()> {
+    let Some(files) = previous_outputs(dir) else {
+        if dir.join("reports").exists() {
+            bail!(
+                "{} holds a reports/ folder but no manifest.json of a case: it was not written by investigate; remove it or give another --out",
+                dir.display()
+            );
+        }
+        return Ok(());
+    };
+    for f in files.iter().chain([&PathBuf::from("manifest.json")]) {
+        let p = dir.join(f);
+        match std::fs::remove_file(&p) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(e).with_context(|| format!("cannot remove {}", p.display()));
+            }
+            _ => {}
+        }
+        // Folders the removal left empty, up to the case folder.
+        let mut parent = p.parent();
+        while let Some(d) = parent.filter(|d| *d != dir) {
+            if std::fs::remove_dir(d).is_err() {
+                break;
+            }
+            parent = d.parent();
+        }
+    }
+    Ok(())
 }
 
 /// `manifest.json` of a case folder.
@@ -63,7 +149,7 @@ pub struct CaseManifest {
     pub rule_set_version: String,
     /// The command line that produced the folder.
     pub arguments: Vec<String>,
-    /// Every file of the case folder but this manifest, relative to the folder.
+    /// Every file this run wrote into the case folder but this manifest, relative to the folder.
     pub files: Vec<FileHash>,
     /// Every input file.
     pub inputs: Vec<FileHash>,
@@ -72,31 +158,22 @@ pub struct CaseManifest {
     pub input_errors: Vec<String>,
 }
 
-/// Hashes the outputs written into `dir` and the inputs, and writes `manifest.json`.
+/// Hashes the files this run wrote into `dir` and the inputs, and writes `manifest.json`.
 pub fn write_manifest(
     dir: &Path,
+    written: &[PathBuf],
     inputs: &[PathBuf],
     rule_set_version: String,
 ) -> Result<CaseManifest> {
-    let (outputs, out_errors) = hash_inputs(&[dir.to_path_buf()]);
-    if let Some(e) = out_errors.first() {
-        bail!("cannot hash the case folder: {e}");
-    }
-    let files = outputs
-        .into_iter()
-        .filter_map(|mut f| {
-            let rel = Path::new(&f.path).strip_prefix(dir).ok()?.to_path_buf();
-            f.path = rel.display().to_string().replace('\\', "/");
-            (f.path != "manifest.json").then_some(f)
-        })
-        .collect();
+    let mut files = hash_reports(dir, written).context("hashing the case folder")?;
+    files.sort_by(|a, b| a.path.cmp(&b.path));
     let (inputs, input_errors) = hash_inputs(inputs);
     let mut arguments: Vec<String> = std::env::args().skip(1).collect();
     if arguments.is_empty() {
         arguments.push("investigate".into());
     }
     let m = CaseManifest {
-        schema: "tenantwatch-case-manifest/1",
+        schema: MANIFEST_SCHEMA,
         tool: "tenantwatch",
         tool_version: env!("CARGO_PKG_VERSION"),
         rule_set_version,

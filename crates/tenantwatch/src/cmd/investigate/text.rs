@@ -74,10 +74,15 @@ pub fn verdict_lines(v: &Verdict, case_dir: &str) -> Vec<String> {
         },
     );
     o.push(format!(
-        "VERDICT: {} tenant(s) affected ({customers} customer), {} of {} examined; {window}",
+        "VERDICT: {} tenant(s) affected ({customers} customer), {} of {} examined; {window}{}",
         v.affected_tenants.len(),
         v.affected_tenants.len(),
-        v.tenants_examined
+        v.tenants_examined,
+        if v.truncated {
+            " — TRUNCATED, lists may be incomplete (verdict.json notes)"
+        } else {
+            ""
+        }
     ));
     identities(&mut o, v);
     affected(&mut o, v);
