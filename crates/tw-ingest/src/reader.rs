@@ -5,7 +5,7 @@
 //! the same order whatever the thread count.
 
 use std::collections::BTreeMap;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufReader, Read};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -21,8 +21,10 @@ use crate::normalize::{
     canonical, decode_json_strings, decodes_json_strings, document_is_audit_data, prepare,
     tenant_from_path,
 };
+use crate::progress::ReadProgress;
 use crate::select::{Projection, parse_selected, selection};
-use crate::source::{Input, ListError, SourceLimits, list_inputs, open};
+use crate::sniff::{fill_prefix, json_layout, looks_binary, skip_blank_lines, text_stream};
+use crate::source::{Input, ListError, SourceLimits, list_inputs, open_counted};
 use crate::stats::{Attribution, Coverage, CoverageRow, FileReport, IngestReport, RecordError};
 
 /// Options of a read.
@@ -54,6 +56,8 @@ pub struct IngestOptions {
     /// of data already read (tenants attributed as when every input is read; inputs that cannot
     /// be listed are not reported again). `None`: every input.
     pub only_inputs: Option<std::sync::Arc<std::collections::BTreeSet<String>>>,
+    /// Counters of bytes, records and files read, for a caller that shows progress.
+    pub progress: Option<Arc<ReadProgress>>,
 }
 
 impl Default for IngestOptions {
@@ -72,6 +76,7 @@ impl Default for IngestOptions {
             batch_records: 1024,
             projection: None,
             only_inputs: None,
+            progress: None,
         }
     }
 }
@@ -248,6 +253,12 @@ where
             .as_ref()
             .is_none_or(|only| only.contains(&i.display))
     };
+    if let Some(p) = &opts.progress {
+        p.begin(
+            inputs.iter().filter(|i| selected(i)),
+            opts.only_inputs.is_some(),
+        );
+    }
     let (defaults, attribution) = attribute(&inputs, opts, &selected);
     let (inputs, defaults, list_errors) = if opts.only_inputs.is_some() {
         let (inputs, defaults): (Vec<Input>, Vec<_>) = inputs
@@ -358,6 +369,9 @@ fn collect<T, S: FnMut(T)>(
     for msg in rx.iter() {
         match msg {
             Msg::Batch(b) => {
+                if let Some(p) = &opts.progress {
+                    p.add_records(b.read);
+                }
                 pending.insert((b.file, b.seq), b);
             }
             Msg::End(e) => {
@@ -398,6 +412,9 @@ fn collect<T, S: FnMut(T)>(
                 if let Some(e) = ends.remove(&next_file) {
                     let acc = std::mem::take(&mut cur);
                     finish_file(&inputs[next_file], e, acc, report);
+                }
+                if let Some(p) = &opts.progress {
+                    p.file_done();
                 }
                 next_file += 1;
                 next_seq = 0;
@@ -538,6 +555,7 @@ fn attribute(
     // files on every worker thread, parsed for the canonical fields only.
     let scan_opts = IngestOptions {
         projection: Some(Arc::new(crate::select::Projection::selection())),
+        progress: None,
         ..opts.clone()
     };
     let tenantless: Vec<(String, Vec<usize>)> = need_folder
@@ -634,6 +652,7 @@ fn first_record_lacks_tenant(input: &Input, opts: &IngestOptions) -> bool {
     // One record is read, so one is decoded.
     let opts = IngestOptions {
         batch_records: 1,
+        progress: None,
         ..opts.clone()
     };
     let _ = each_record(
@@ -697,8 +716,6 @@ fn each_record<T>(
     Ok(())
 }
 
-const SNIFF: usize = 64 << 10;
-
 fn is_table_header(h: &[String]) -> bool {
     h.len() >= 2
         && h.iter().all(|c| {
@@ -738,7 +755,7 @@ fn read_file(
             });
         }
     };
-    let stream = match open(input, &opts.limits) {
+    let stream = match open_counted(input, &opts.limits, opts.progress.as_ref()) {
         Ok(s) => s,
         Err(e) => {
             fail(&mut end, "unreadable", format!("cannot open: {e}"));
@@ -833,112 +850,6 @@ fn read_file(
     sender.flush();
     end.batches = sender.seq;
     end
-}
-
-/// The stream as UTF-8 text: UTF-16 with a byte order mark is transcoded (true when it was).
-fn text_stream(
-    stream: Box<dyn Read + Send>,
-) -> io::Result<(BufReader<Box<dyn Read + Send>>, bool)> {
-    let mut br = BufReader::with_capacity(256 << 10, stream);
-    let Some(big_endian) = crate::utf16::utf16_bom(br.fill_buf()?) else {
-        return Ok((br, false));
-    };
-    let text: Box<dyn Read + Send> = Box::new(crate::utf16::Utf16Reader::new(br, big_endian));
-    Ok((BufReader::with_capacity(256 << 10, text), true))
-}
-
-/// Consumes a UTF-8 byte order mark and the blank lines at the start; returns how many lines they
-/// were (`\n`, `\r\n` and bare `\r` each end one). Spaces before the first record on its own
-/// line are kept.
-fn skip_blank_lines<R: Read>(br: &mut BufReader<R>) -> io::Result<u64> {
-    if br.fill_buf()?.starts_with(b"\xEF\xBB\xBF") {
-        br.consume(3);
-    }
-    let (mut lines, mut prev_cr) = (0u64, false);
-    loop {
-        let buf = br.fill_buf()?;
-        if buf.is_empty() {
-            return Ok(lines);
-        }
-        let blank = buf.iter().take_while(|b| b.is_ascii_whitespace()).count();
-        // Up to the last line end in the blank run (all of it when the buffer is all blank).
-        let upto = if blank == buf.len() {
-            blank
-        } else {
-            buf[..blank]
-                .iter()
-                .rposition(|b| matches!(b, b'\r' | b'\n'))
-                .map_or(0, |i| i + 1)
-        };
-        for &b in &buf[..upto] {
-            if b == b'\r' || (b == b'\n' && !prev_cr) {
-                lines += 1;
-            }
-            prev_cr = b == b'\r';
-        }
-        let all_blank = blank == buf.len();
-        br.consume(upto);
-        if !all_blank {
-            return Ok(lines);
-        }
-    }
-}
-
-/// Binary content, as opposed to text with a stray control byte (whose record alone is then
-/// rejected): the first byte is a control character other than white space, or more than 1 in 32
-/// of the first 4 KiB are (text logs never hold that many; executables, images, databases and
-/// UTF-16 without a byte order mark all do).
-fn looks_binary(head: &[u8]) -> bool {
-    let control = |b: &u8| matches!(b, 0..=8 | 0x0E..=0x1A | 0x1C..=0x1F);
-    let sample = &head[..head.len().min(4096)];
-    sample.first().is_some_and(control)
-        || sample.iter().filter(|b| control(b)).count() * 32 > sample.len()
-}
-
-/// The stream read from here on, whose first bytes (up to 64 KiB, what one read gave or not) are
-/// `head`: the format is decided on those.
-type Sniffed<R> = BufReader<io::Chain<io::Cursor<Vec<u8>>, BufReader<R>>>;
-
-fn fill_prefix<R: Read>(mut br: BufReader<R>) -> io::Result<(Vec<u8>, Sniffed<R>)> {
-    let mut head = Vec::with_capacity(SNIFF);
-    while head.len() < SNIFF {
-        let buf = br.fill_buf()?;
-        if buf.is_empty() {
-            break;
-        }
-        let take = buf.len().min(SNIFF - head.len());
-        head.extend_from_slice(&buf[..take]);
-        br.consume(take);
-    }
-    let rest = io::Cursor::new(head.clone()).chain(br);
-    Ok((head, BufReader::with_capacity(256 << 10, rest)))
-}
-
-/// JSON lines when the first line is one complete object that is not a Graph page or records blob.
-fn json_layout(body: &[u8]) -> JsonLayout {
-    let Some(nl) = memchr::memchr2(b'\n', b'\r', body) else {
-        return JsonLayout::Structured;
-    };
-    let line = body[..nl].trim_ascii();
-    if !(line.starts_with(b"{") && line.ends_with(b"}")) {
-        return JsonLayout::Structured;
-    }
-    match serde_json::from_slice::<Value>(line) {
-        Ok(Value::Object(o)) => {
-            let wrapper = ["value", "records"]
-                .iter()
-                .any(|k| o.get(*k).is_some_and(Value::is_array))
-                && o.keys().all(|k| {
-                    k == "value" || k == "records" || k == "nextLink" || k.starts_with("@odata")
-                });
-            if wrapper {
-                JsonLayout::Structured
-            } else {
-                JsonLayout::Lines
-            }
-        }
-        _ => JsonLayout::Structured,
-    }
 }
 
 struct BatchSender<'a> {

@@ -57,6 +57,9 @@ pub struct BlastArgs {
     /// Name of the partner, as the notification letters should call it.
     #[arg(long = "sender", value_name = "NAME")]
     pub sender: Option<String>,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 /// Output formats of `blast`.
@@ -146,7 +149,13 @@ pub fn run(a: BlastArgs) -> Result<u8> {
         max_shared: a.max_shared,
         ..Default::default()
     };
+    let bar = crate::progress::Bar::start(a.read.progress, a.quiet, crate::progress::BLAST);
+    let opts = BlastOptions {
+        ingest: bar.attach(opts.ingest),
+        ..opts
+    };
     let result = blast(&a.read.paths, &seeds, &opts);
+    drop(bar);
 
     let out = io::stdout().lock();
     let mut w = BufWriter::new(out);

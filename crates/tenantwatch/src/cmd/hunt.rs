@@ -54,6 +54,9 @@ pub struct HuntArgs {
     /// only what the rules read; `ingest --stats` checks every record).
     #[arg(long = "decode-all")]
     pub decode_all: bool,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 /// Output formats of findings.
@@ -103,7 +106,13 @@ pub fn run(a: HuntArgs) -> Result<u8> {
         max_correlation_observations: a.max_correlation_state,
         decode_all: a.decode_all,
     };
+    let bar = crate::progress::Bar::start(a.read.progress, a.quiet, &["hunt"]);
+    let opts = HuntOptions {
+        ingest: bar.attach(opts.ingest),
+        ..opts
+    };
     let result = hunter.hunt(&a.read.paths, &opts);
+    drop(bar);
     let sink: Box<dyn Write> = match &a.out {
         Some(p) => {
             Box::new(File::create(p).with_context(|| format!("cannot create {}", p.display()))?)

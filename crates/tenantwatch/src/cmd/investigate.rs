@@ -90,6 +90,11 @@ pub fn run(a: InvestigateArgs) -> Result<u8> {
         max_correlation_observations: 2_000_000,
         decode_all: false,
     };
+    let bar = crate::progress::Bar::start(a.read.progress, a.quiet, crate::progress::INVESTIGATE);
+    let opts = HuntOptions {
+        ingest: bar.attach(opts.ingest),
+        ..opts
+    };
     let started = Instant::now();
     let hunted = hunter.hunt(&a.read.paths, &opts);
     let hunt_secs = started.elapsed().as_secs_f64();
@@ -98,10 +103,11 @@ pub fn run(a: InvestigateArgs) -> Result<u8> {
     write_file(&a.out.join("findings.jsonl"), &findings_text)?;
     let (seeds, derived) = seeds(&a, &findings_text);
     let bopts = BlastOptions {
-        ingest,
+        ingest: bar.attach(ingest),
         ..Default::default()
     };
     let mut radius = blast(&a.read.paths, &seeds, &bopts);
+    drop(bar);
     if derived && matches!(seeds.as_slice(), [Seed::Findings(l)] if l.is_empty()) {
         // No high finding: the blast radius ran only to list the tenants and their coverage.
         radius
