@@ -150,6 +150,9 @@ pub fn label(labels: &[&str], s: &Snapshot) -> String {
     out
 }
 
+/// Room kept for the figures after the bar (`1.2/3.4 GiB 2.1M rec 85.0 MiB/s 0:27 left`).
+const TAIL: usize = 40;
+
 /// `1.2/3.4 GiB`, `640 KiB/1.0 GiB`: `done` of `total` bytes.
 pub fn of(done: u64, total: u64) -> String {
     let (d, t) = (bytes(done), bytes(total));
@@ -178,9 +181,10 @@ pub fn line(labels: &[&str], s: &Snapshot, rate: Option<f64>, eta: Option<f64>) 
         0 => 0.0,
         t => (s.bytes as f64 / t as f64).min(1.0),
     };
-    let pct = format!("{:.0}%", frac * 100.0);
-    let used = head.chars().count() + pct.len() + tail.chars().count() + 5;
-    let room = WIDTH.saturating_sub(used).min(30);
+    let pct = format!("{:>3.0}%", frac * 100.0);
+    // The bar keeps its width while the figures change, unless they outgrow their usual room.
+    let fixed = head.chars().count() + pct.len() + 5;
+    let room = (WIDTH.saturating_sub(fixed + TAIL.max(tail.chars().count()))).min(30);
     let mut out = if room >= 5 {
         let full = (frac * room as f64).floor() as usize;
         let bar = "#".repeat(full) + &"-".repeat(room - full);
@@ -375,23 +379,24 @@ mod tests {
             ..snap(3, (12 << 30) / 10, (34 << 30) / 10)
         };
         let l = line(&three, &s, Some(85.0 * (1 << 20) as f64), Some(27.0));
-        // 70 characters without the bar: 6 left for it, 35 % of them drawn.
+        // 74 characters without the bar: 5 left for it, 35 % of them drawn.
         assert_eq!(
             l,
-            "pass 3/3: blast evidence [##----] 35% 1.2/3.4 GiB 2.1M rec 85.0 MiB/s 0:27 left"
+            "pass 3/3: blast evidence [#----]  35% 1.2/3.4 GiB 2.1M rec 85.0 MiB/s 0:27 left"
         );
         assert_eq!(l.chars().count(), WIDTH);
         let half = line(&["ingest"], &snap(1, 512 << 20, 1 << 30), None, None);
-        let bar = format!("{}{}", "#".repeat(15), "-".repeat(15));
+        let bar = format!("{}{}", "#".repeat(12), "-".repeat(12));
         assert_eq!(
             half,
-            format!("ingest [{bar}] 50% 512 MiB/1.0 GiB 536.9k rec")
+            format!("ingest [{bar}]  50% 512 MiB/1.0 GiB 536.9k rec")
         );
         let unknown = line(&["ingest"], &snap(1, 1 << 20, 0), None, None);
-        assert_eq!(
-            unknown,
-            format!("ingest [{}] 0% 1.0 MiB 1.0k rec", "-".repeat(30))
-        );
+        let empty = "-".repeat(24);
+        assert_eq!(unknown, format!("ingest [{empty}]   0% 1.0 MiB 1.0k rec"));
+        // The bar keeps its width while the figures grow within their room.
+        let later = line(&["ingest"], &snap(1, 900 << 20, 1 << 30), Some(3e7), None);
+        assert_eq!(later.find(']'), half.find(']'));
         let long = line(&["x".repeat(100).as_str()], &s, None, None);
         assert_eq!(long.chars().count(), WIDTH);
         assert!(long.starts_with("xxxx") && !long.contains('['));
