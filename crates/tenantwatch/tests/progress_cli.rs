@@ -1,6 +1,6 @@
 //! The progress bar through the CLI: drawn on standard error when it is a terminal (a pseudo-terminal
 //! made by util-linux `script`) or with `--progress always`, never on a pipe, with `--quiet` or
-//! under `CI`; standard output byte for byte the same either way. Data: the bundled example case
+//! under `CI`; standard output byte for byte the same either way (hunt, blast, investigate). Data: the bundled example case
 //! (`examples/reseller-breach/logs`, written by `tenantwatch simulate`).
 
 use std::path::{Path, PathBuf};
@@ -123,4 +123,41 @@ fn progress_always_draws_on_a_pipe_and_passes_are_named() {
     assert!(err.contains("/2: blast "), "{err:?}");
     let (_, err) = piped(&["ingest", CASE, "--progress", "always"]);
     assert!(has_bar(&err, "ingest"), "{err:?}");
+}
+
+/// Runs `investigate` on the example into `DIR/case` from inside `DIR`, so that the verdict names
+/// the same case folder in every run.
+fn investigate(dir: &Path, extra: &[&str]) -> (Vec<u8>, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_tenantwatch"))
+        .current_dir(dir)
+        .env_remove("CI")
+        .arg("investigate")
+        .arg(root().join(CASE))
+        .args(["--out", "case"])
+        .args(extra)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run tenantwatch");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (
+        out.stdout,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn investigate_names_its_three_passes_and_prints_the_same_verdict() {
+    let (a, b) = (scratch("inv-plain"), scratch("inv-bar"));
+    let (plain, plain_err) = investigate(&a, &[]);
+    let (shown, err) = investigate(&b, &["--progress", "always"]);
+    assert!(!drawn(&plain_err));
+    assert!(plain.len() > 500, "a verdict on stdout");
+    assert_eq!(shown, plain);
+    assert!(has_bar(&err, "pass "), "{err:?}");
+    assert!(err.contains("/3: "), "{err:?}");
+    let _ = (std::fs::remove_dir_all(&a), std::fs::remove_dir_all(&b));
 }
