@@ -1,7 +1,8 @@
-//! The progress bar through the CLI: drawn on standard error when it is a terminal (a pseudo-terminal
-//! made by util-linux `script`) or with `--progress always`, never on a pipe, with `--quiet` or
-//! under `CI`; standard output byte for byte the same either way (hunt, blast, investigate). Data: the bundled example case
-//! (`examples/reseller-breach/logs`, written by `tenantwatch simulate`).
+//! The progress bar through the CLI: drawn on standard error when it is a terminal (a
+//! pseudo-terminal made by util-linux `script`) or with `--progress always`, never on a pipe, with
+//! `--quiet` or under `CI`; standard output byte for byte the same either way (hunt, blast,
+//! investigate). Data: the bundled example case (`examples/reseller-breach/logs`, written by
+//! `tenantwatch simulate`).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
