@@ -1,6 +1,7 @@
 //! The `tenantwatch` command line: parses arguments and wires the crates together, nothing else.
 
 mod cmd;
+mod progress;
 
 use std::process::ExitCode;
 

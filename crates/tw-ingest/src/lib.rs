@@ -34,6 +34,7 @@ pub mod csv_rows;
 pub mod json_split;
 pub mod names;
 pub mod normalize;
+pub mod progress;
 mod reader;
 pub mod roles;
 pub mod select;
@@ -44,6 +45,7 @@ pub mod tenant_map;
 pub mod utf16;
 
 pub use names::TenantName;
+pub use progress::{ReadProgress, Snapshot};
 pub use reader::{IngestOptions, RawRecord, ingest, ingest_inputs, ingest_prefiltered};
 pub use source::{Input, ListError, SourceLimits};
 pub use tenant_map::{TenantMap, read_tenant_map};

@@ -21,9 +21,10 @@ use crate::normalize::{
     canonical, decode_json_strings, decodes_json_strings, document_is_audit_data, prepare,
     tenant_from_path,
 };
+use crate::progress::ReadProgress;
 use crate::select::{Projection, parse_selected, selection};
 use crate::sniff::{fill_prefix, looks_binary, skip_blank_lines, text_stream};
-use crate::source::{Input, ListError, SourceLimits, list_inputs, open};
+use crate::source::{Input, ListError, SourceLimits, list_inputs, open_counted};
 use crate::stats::{Attribution, Coverage, CoverageRow, FileReport, IngestReport, RecordError};
 
 /// Options of a read.
@@ -55,6 +56,8 @@ pub struct IngestOptions {
     /// of data already read (tenants attributed as when every input is read; inputs that cannot
     /// be listed are not reported again). `None`: every input.
     pub only_inputs: Option<std::sync::Arc<std::collections::BTreeSet<String>>>,
+    /// Counters of bytes, records and files read, for a caller that shows progress.
+    pub progress: Option<Arc<ReadProgress>>,
 }
 
 impl Default for IngestOptions {
@@ -73,6 +76,7 @@ impl Default for IngestOptions {
             batch_records: 1024,
             projection: None,
             only_inputs: None,
+            progress: None,
         }
     }
 }
@@ -249,6 +253,12 @@ where
             .as_ref()
             .is_none_or(|only| only.contains(&i.display))
     };
+    if let Some(p) = &opts.progress {
+        p.begin(
+            inputs.iter().filter(|i| selected(i)),
+            opts.only_inputs.is_some(),
+        );
+    }
     let (defaults, attribution) = attribute(&inputs, opts, &selected);
     let (inputs, defaults, list_errors) = if opts.only_inputs.is_some() {
         let (inputs, defaults): (Vec<Input>, Vec<_>) = inputs
@@ -359,6 +369,9 @@ fn collect<T, S: FnMut(T)>(
     for msg in rx.iter() {
         match msg {
             Msg::Batch(b) => {
+                if let Some(p) = &opts.progress {
+                    p.add_records(b.read);
+                }
                 pending.insert((b.file, b.seq), b);
             }
             Msg::End(e) => {
@@ -399,6 +412,9 @@ fn collect<T, S: FnMut(T)>(
                 if let Some(e) = ends.remove(&next_file) {
                     let acc = std::mem::take(&mut cur);
                     finish_file(&inputs[next_file], e, acc, report);
+                }
+                if let Some(p) = &opts.progress {
+                    p.file_done();
                 }
                 next_file += 1;
                 next_seq = 0;
@@ -539,6 +555,7 @@ fn attribute(
     // files on every worker thread, parsed for the canonical fields only.
     let scan_opts = IngestOptions {
         projection: Some(Arc::new(crate::select::Projection::selection())),
+        progress: None,
         ..opts.clone()
     };
     let tenantless: Vec<(String, Vec<usize>)> = need_folder
@@ -627,6 +644,7 @@ fn first_record_lacks_tenant(input: &Input, opts: &IngestOptions) -> bool {
     // One record is read, so one is decoded.
     let opts = IngestOptions {
         batch_records: 1,
+        progress: None,
         ..opts.clone()
     };
     let _ = each_record(
@@ -729,7 +747,7 @@ fn read_file(
             });
         }
     };
-    let stream = match open(input, &opts.limits) {
+    let stream = match open_counted(input, &opts.limits, opts.progress.as_ref()) {
         Ok(s) => s,
         Err(e) => {
             fail(&mut end, "unreadable", format!("cannot open: {e}"));

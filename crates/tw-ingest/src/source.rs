@@ -8,6 +8,9 @@
 use std::fs::File;
 use std::io::{self, BufReader, Read};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::progress::{Counted, MemberShare, ReadProgress};
 
 /// Limits applied while opening inputs.
 #[derive(Debug, Clone)]
@@ -373,6 +376,7 @@ fn zip_member_stream(
     archive: &Path,
     index: usize,
     limits: &SourceLimits,
+    progress: Option<Arc<ReadProgress>>,
 ) -> io::Result<Box<dyn Read + Send>> {
     let (tx, rx) = crossbeam_channel::bounded::<io::Result<Vec<u8>>>(4);
     let archive = archive.to_path_buf();
@@ -382,6 +386,7 @@ fn zip_member_stream(
             let f = File::open(&archive)?;
             let mut z = zip::ZipArchive::new(BufReader::new(f)).map_err(io::Error::other)?;
             let m = z.by_index(index).map_err(io::Error::other)?;
+            let mut share = MemberShare::new(progress, m.compressed_size(), m.size());
             let mut r = Limit {
                 inner: m,
                 left: max,
@@ -389,6 +394,7 @@ fn zip_member_stream(
             loop {
                 let mut buf = vec![0u8; 256 << 10];
                 let n = r.read(&mut buf)?;
+                share.decompressed(n as u64);
                 if n == 0 {
                     return Ok(());
                 }
@@ -452,10 +458,30 @@ impl Input {
 
 /// Opens an input as a byte stream, decompressing gzip (detected by magic bytes, also inside zips).
 pub fn open(input: &Input, limits: &SourceLimits) -> io::Result<Box<dyn Read + Send>> {
+    open_counted(input, limits, None)
+}
+
+/// Like [`open`], adding the bytes taken from disk to `progress` (see [`crate::progress`]).
+pub fn open_counted(
+    input: &Input,
+    limits: &SourceLimits,
+    progress: Option<&Arc<ReadProgress>>,
+) -> io::Result<Box<dyn Read + Send>> {
+    let counted = |inner: Box<dyn Read + Send>| -> Box<dyn Read + Send> {
+        match progress {
+            Some(p) => Box::new(Counted {
+                inner,
+                progress: p.clone(),
+            }),
+            None => inner,
+        }
+    };
     let raw: Box<dyn Read + Send> = match &input.origin {
-        Origin::File(p) => Box::new(File::open(p)?),
-        Origin::Bytes(b) => Box::new(io::Cursor::new(SharedBytes(b.clone()))),
-        Origin::ZipMember { archive, index } => zip_member_stream(archive, *index, limits)?,
+        Origin::File(p) => counted(Box::new(File::open(p)?)),
+        Origin::Bytes(b) => counted(Box::new(io::Cursor::new(SharedBytes(b.clone())))),
+        Origin::ZipMember { archive, index } => {
+            zip_member_stream(archive, *index, limits, progress.cloned())?
+        }
     };
     let mut br = BufReader::with_capacity(256 << 10, raw);
     let head = {

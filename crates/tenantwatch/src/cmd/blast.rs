@@ -65,6 +65,9 @@ pub struct BlastArgs {
     /// counted in the JSON output, the manifest and the letters' "Data examined").
     #[arg(long)]
     pub strict: bool,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 /// Output formats of `blast`.
@@ -154,7 +157,13 @@ pub fn run(a: BlastArgs) -> Result<u8> {
         max_shared: a.max_shared,
         ..Default::default()
     };
+    let bar = crate::progress::Bar::start(a.read.progress, a.quiet, crate::progress::BLAST);
+    let opts = BlastOptions {
+        ingest: bar.attach(opts.ingest),
+        ..opts
+    };
     let result = blast(&a.read.paths, &seeds, &opts);
+    drop(bar);
 
     let out = io::stdout().lock();
     let mut w = BufWriter::new(out);

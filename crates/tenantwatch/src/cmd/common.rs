@@ -9,6 +9,8 @@ use tw_event::Format;
 use tw_ingest::IngestOptions;
 use tw_report::visible;
 
+use crate::progress::ProgressMode;
+
 /// How inputs are read.
 #[derive(Args, Debug, Clone)]
 pub struct ReadArgs {
@@ -30,6 +32,9 @@ pub struct ReadArgs {
     /// Silences longer than this many hours are reported as coverage gaps.
     #[arg(long = "gap-hours", value_name = "HOURS", default_value_t = 24.0)]
     pub gap_hours: f64,
+    /// Progress bar on standard error: `auto` on a terminal unless --quiet, TERM=dumb or CI.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ProgressMode::Auto)]
+    pub progress: ProgressMode,
 }
 
 impl ReadArgs {

@@ -65,6 +65,9 @@ pub struct HuntArgs {
     /// rule's own, 72h in the built-in pack).
     #[arg(long = "learning-period", value_name = "DURATION")]
     pub learning_period: Option<String>,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 /// Output formats of findings.
@@ -139,7 +142,13 @@ pub fn run(a: HuntArgs) -> Result<u8> {
         decode_all: a.decode_all,
         learning_period_ms,
     };
+    let bar = crate::progress::Bar::start(a.read.progress, a.quiet, &["hunt"]);
+    let opts = HuntOptions {
+        ingest: bar.attach(opts.ingest),
+        ..opts
+    };
     let result = hunter.hunt(&a.read.paths, &opts);
+    drop(bar);
     let sink: Box<dyn Write> = match &a.out {
         Some(p) => {
             Box::new(File::create(p).with_context(|| format!("cannot create {}", p.display()))?)

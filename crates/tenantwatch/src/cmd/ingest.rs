@@ -32,6 +32,9 @@ pub struct IngestArgs {
     /// Exit with status 2 when any record or file was rejected.
     #[arg(long)]
     pub strict: bool,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 /// Report formats.
@@ -52,7 +55,11 @@ pub enum EmitFormat {
 
 /// Runs `ingest`; returns the exit status.
 pub fn run(a: IngestArgs) -> Result<u8> {
-    let opts = a.read.options()?;
+    // Events streamed to the terminal would be drawn over.
+    let on_screen =
+        a.emit.is_some() && a.out.is_none() && io::IsTerminal::is_terminal(&io::stdout());
+    let bar = crate::progress::Bar::start(a.read.progress, a.quiet || on_screen, &["ingest"]);
+    let opts = bar.attach(a.read.options()?);
     let report = if a.emit.is_some() {
         let sink: Box<dyn Write> = match &a.out {
             Some(p) => {
@@ -89,6 +96,7 @@ pub fn run(a: IngestArgs) -> Result<u8> {
     } else {
         ingest(&a.read.paths, &opts, |_, _: &mut Vec<()>| {}, |_| {})
     };
+    drop(bar);
     let show = a.stats || a.emit.is_none();
     if show {
         let text = match a.format {

@@ -91,6 +91,11 @@ pub fn run(a: InvestigateArgs) -> Result<u8> {
         decode_all: false,
         learning_period_ms: None,
     };
+    let bar = crate::progress::Bar::start(a.read.progress, a.quiet, crate::progress::INVESTIGATE);
+    let opts = HuntOptions {
+        ingest: bar.attach(opts.ingest),
+        ..opts
+    };
     let started = Instant::now();
     let hunted = hunter.hunt(&a.read.paths, &opts);
     let hunt_secs = started.elapsed().as_secs_f64();
@@ -99,10 +104,11 @@ pub fn run(a: InvestigateArgs) -> Result<u8> {
     write_file(&a.out.join("findings.jsonl"), &findings_text)?;
     let (seeds, derived) = seeds(&a, &findings_text);
     let bopts = BlastOptions {
-        ingest,
+        ingest: bar.attach(ingest),
         ..Default::default()
     };
     let mut radius = blast(&a.read.paths, &seeds, &bopts);
+    drop(bar);
     if derived && matches!(seeds.as_slice(), [Seed::Findings(l)] if l.is_empty()) {
         // No high finding: the blast radius ran only to list the tenants and their coverage.
         radius
