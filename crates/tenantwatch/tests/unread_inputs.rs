@@ -1,9 +1,9 @@
 //! Every command that reads logs tells what it could not read: `hunt` and `blast` list each file
-//! not fully read (UTF-16 text without its byte order mark, a zip inside a gzip, a Graph page whose `value` is
-//! not an array, a gzip stream broken midway, a broken record) with its status and reason, count
-//! them in their summaries (and `blast` in its JSON output, manifest and letters), exit 2 with
-//! `--strict`; a path that does not exist is an error; control characters from the data (file
-//! names, user agents) reach neither the terminal nor the reports raw.
+//! not fully read (UTF-16 text without its byte order mark, a zip inside a gzip, a Graph page whose
+//! `value` is not an array, a gzip stream broken midway, a broken record) with its status and
+//! reason, count them in their summaries (and `blast` in its JSON output, manifest and letters),
+//! exit 2 with `--strict`; a path that does not exist is an error; control characters from the data
+//! (file names, user agents) reach neither the terminal nor the reports raw.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
