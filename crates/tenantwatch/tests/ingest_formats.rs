@@ -1494,7 +1494,6 @@ fn activity_log_event_hub_categories_write_delete_action_are_azure_activity() {
 }
 
 #[test]
-
 fn arm_list_page_on_one_line_is_split_into_its_records() {
     let p = "azure_activity.rest_json/activityLogs_rest_page.json";
     let run = ingest(&[p], &[]);
@@ -1520,7 +1519,6 @@ fn arm_list_page_on_one_line_is_split_into_its_records() {
 }
 
 #[test]
-
 fn graph_activity_log_analytics_tenant_is_the_entra_tenant_not_the_workspace() {
     let run = ingest(
         &[
@@ -1537,7 +1535,6 @@ fn graph_activity_log_analytics_tenant_is_the_entra_tenant_not_the_workspace() {
 }
 
 #[test]
-
 fn crlf_csv_rows_report_the_line_they_start_on() {
     let run = ingest(&["ual.purview_csv"], &[]);
     for (p, lines) in [
@@ -1560,7 +1557,6 @@ fn crlf_csv_rows_report_the_line_they_start_on() {
 }
 
 #[test]
-
 fn azure_monitor_activity_user_comes_from_the_identity_claims() {
     let p = "azure_activity.azure_monitor/insights-activity-logs_PT1H.json";
     let run = ingest(&[p], &[]);
