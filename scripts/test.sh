@@ -4,15 +4,17 @@
 # needs more (CI runs exactly this script).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# Headless Chromium renders the blast notification reports in crates/tenantwatch/tests/blast_cli.rs
-# (the browser part of that test is skipped, with a message, when it cannot be installed).
+# Headless Chromium renders the notification reports and the case page (tests blast_cli.rs and
+# investigate_cli.rs): those tests fail without it unless TW_SKIP_BROWSER=1 is set.
 if ! command -v chromium >/dev/null; then
   if [ "$(id -u)" = 0 ]; then
     (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium) || echo "test.sh: could not install chromium" >&2
   else
-    echo "test.sh: chromium missing and not root: the browser checks will be skipped" >&2
+    echo "test.sh: chromium missing and not root: set TW_SKIP_BROWSER=1 to run without the browser checks" >&2
   fi
 fi
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked
+# Accuracy on a few varied simulated worlds (docs/accuracy.md; builds the release binaries).
+./scripts/eval-accuracy.sh 3
