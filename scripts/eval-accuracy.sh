@@ -39,10 +39,10 @@ bench="${TW_BENCH_BIN:-$root/target/release/tw-bench}"
 scale="${TW_EVAL_SCALE:-0.05}"
 days="${TW_EVAL_DAYS:-10}"
 if [ ! -x "$tw" ]; then
-    (cd "$root" && cargo build --release -p tenantwatch -j 1)
+    (cd "$root" && cargo build --release --locked -p tenantwatch)
 fi
 if [ ! -x "$bench" ]; then
-    (cd "$root" && cargo build --release -p tw-bench -j 1)
+    (cd "$root" && cargo build --release --locked -p tw-bench)
 fi
 tw="$(cd "$(dirname "$tw")" && pwd)/$(basename "$tw")"
 bench="$(cd "$(dirname "$bench")" && pwd)/$(basename "$bench")"
