@@ -12,8 +12,8 @@
 # world's truth.json. Prints every world and the totals; with --check, exits 3 when a target is
 # missed (by default it only reports).
 #
-# Environment: TW_BIN (default target/release/tenantwatch, built when missing), TW_BENCH_BIN
-# (default target/release/tw-bench, built when missing), TW_EVAL_SCALE (background, default
+# Environment: TW_BIN (default target/release/tenantwatch, built first), TW_BENCH_BIN
+# (default target/release/tw-bench, built first), TW_EVAL_SCALE (background, default
 # 0.05), TW_EVAL_DAYS (default 10), TW_EVAL_RESULTS (keep the per-world JSON lines there).
 set -euo pipefail
 
@@ -38,10 +38,12 @@ tw="${TW_BIN:-$root/target/release/tenantwatch}"
 bench="${TW_BENCH_BIN:-$root/target/release/tw-bench}"
 scale="${TW_EVAL_SCALE:-0.05}"
 days="${TW_EVAL_DAYS:-10}"
-if [ ! -x "$tw" ]; then
+# The tree's own binaries are brought up to date; binaries given by the environment are used as
+# they are.
+if [ -z "${TW_BIN:-}" ]; then
     (cd "$root" && cargo build --release --locked -p tenantwatch)
 fi
-if [ ! -x "$bench" ]; then
+if [ -z "${TW_BENCH_BIN:-}" ]; then
     (cd "$root" && cargo build --release --locked -p tw-bench)
 fi
 tw="$(cd "$(dirname "$tw")" && pwd)/$(basename "$tw")"
