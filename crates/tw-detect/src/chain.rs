@@ -398,7 +398,14 @@ fn found<'a>(
     let mut new_networks = BTreeSet::new();
     let mut fresh = BTreeSet::new();
     let mut new_mail = false;
-    for t in thens.iter().filter(|t| t.time >= start) {
+    // `thens` is in time order: the window, and after it only when a key was added.
+    let from = thens.partition_point(|t| t.time < start);
+    let to = if added.is_empty() {
+        thens.partition_point(|t| t.time <= end)
+    } else {
+        thens.len()
+    };
+    for t in thens.get(from..to).unwrap_or_default() {
         let with_key = t.key_ids.iter().any(|k| added.contains(k.as_str()));
         if t.tenant != group[0].tenant || (t.time > end && !with_key) {
             continue;
