@@ -358,6 +358,69 @@ pub fn identity_keys(ev: &Event) -> Vec<Key> {
     out
 }
 
+/// The credential key id a sign-in authenticated with (`servicePrincipalCredentialKeyId` of
+/// service principal sign-ins, Graph and Azure Monitor shapes), lower case.
+pub fn signin_key_id(ev: &Event) -> Option<String> {
+    if ev.kind != LogKind::Signin {
+        return None;
+    }
+    field(ev.doc(), "servicePrincipalCredentialKeyId")
+        .and_then(text)
+        .filter(|k| is_guid(k))
+        .map(|k| k.to_ascii_lowercase())
+}
+
+/// The credential key ids a change added: `KeyIdentifier=` values in its new values
+/// (`newValue` of Graph and Azure Monitor `modifiedProperties`, `NewValue` of the unified audit
+/// log's `ModifiedProperties`, also inside JSON held in strings) that are not in its old values.
+pub fn added_key_ids(doc: &Value) -> Vec<String> {
+    let (mut new, mut old) = (Vec::new(), Vec::new());
+    key_values_in(doc, &mut new, &mut old, 0);
+    let mut out: Vec<String> = new.into_iter().filter(|k| !old.contains(k)).collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+fn key_values_in(v: &Value, new: &mut Vec<String>, old: &mut Vec<String>, depth: u32) {
+    if depth > 8 {
+        return;
+    }
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m {
+                let text = x.as_str().unwrap_or_default();
+                if k.eq_ignore_ascii_case("newValue") {
+                    new.extend(key_identifiers(text));
+                } else if k.eq_ignore_ascii_case("oldValue") {
+                    old.extend(key_identifiers(text));
+                } else {
+                    key_values_in(x, new, old, depth + 1);
+                }
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|x| key_values_in(x, new, old, depth + 1)),
+        Value::String(_) => {
+            if let std::borrow::Cow::Owned(p) = decoded(v) {
+                key_values_in(&p, new, old, depth + 1);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The GUIDs after `KeyIdentifier=` in a text, lower case.
+fn key_identifiers(s: &str) -> Vec<String> {
+    let lower = s.to_ascii_lowercase();
+    lower
+        .split("keyidentifier=")
+        .skip(1)
+        .filter_map(|rest| rest.get(..36))
+        .filter(|k| is_guid(k))
+        .map(str::to_string)
+        .collect()
+}
+
 /// Joins the identity keys of applications: keys named together by one record are one
 /// application. Id links and display-name links are kept apart, so that a tie can say which it
 /// used.
@@ -489,6 +552,29 @@ mod tests {
         assert_eq!(r.tie(&cred, &read), Some(KeyKind::Name));
         assert_eq!(r.tie(&[k(KeyKind::AppId, "other")], &read), None);
         assert_eq!(r.app_ids(&cred), vec!["a1".to_string()]);
+    }
+
+    #[test]
+    fn added_key_ids_are_the_new_ones_in_every_shape() {
+        let graph = serde_json::json!({"targetResources":[{"modifiedProperties":[
+            {"displayName":"KeyDescription",
+             "oldValue":"[\"[KeyIdentifier=28AF2B99-72a2-4f1c-a59f-94bb3ac41a13,KeyType=Password]\"]",
+             "newValue":"[\"[KeyIdentifier=28af2b99-72a2-4f1c-a59f-94bb3ac41a13,KeyType=Password]\",\"[KeyIdentifier=8D42F506-d8ac-4f1e-bdd3-c2ade6bbe1c5,KeyType=Password]\"]"}]}]});
+        assert_eq!(
+            added_key_ids(&graph),
+            ["8d42f506-d8ac-4f1e-bdd3-c2ade6bbe1c5"]
+        );
+        // A Log Analytics row holds the targets as JSON text; the unified audit log says NewValue.
+        let csv = serde_json::json!({"TargetResources": graph["targetResources"].to_string()});
+        assert_eq!(added_key_ids(&csv), added_key_ids(&graph));
+        let ual = serde_json::json!({"ModifiedProperties":[{"Name":"KeyDescription",
+            "NewValue":"[\"[KeyIdentifier=bbf91575-e6da-40d9-9cb3-0b4b3381cdf0,KeyType=Password]\"]",
+            "OldValue":"[]"}]});
+        assert_eq!(
+            added_key_ids(&ual),
+            ["bbf91575-e6da-40d9-9cb3-0b4b3381cdf0"]
+        );
+        assert!(added_key_ids(&serde_json::json!({"KeyIdentifier=x": 1})).is_empty());
     }
 
     #[test]

@@ -126,6 +126,10 @@ pub struct ChainObs {
     pub finding: Option<Box<Finding>>,
     /// For a first step: made by a cross-tenant account.
     pub cross_tenant: bool,
+    /// Credential key ids (lower case): for a first step those it added (`KeyIdentifier=` of the
+    /// new values), for a sign-in the key it authenticated with
+    /// (`servicePrincipalCredentialKeyId`).
+    pub key_ids: Vec<String>,
 }
 
 /// Observes `ev` for chain `chain` in role `role`.
@@ -152,6 +156,11 @@ pub fn observe(chain: usize, role: Role, ev: &Event, placeholder: &RuleRef) -> C
             ))
         }),
         cross_tenant: ev.is_cross_tenant(),
+        key_ids: match role {
+            Role::Given => crate::appid::added_key_ids(ev.doc()),
+            Role::Then => crate::appid::signin_key_id(ev).into_iter().collect(),
+            _ => Vec::new(),
+        },
     }
 }
 
@@ -267,6 +276,21 @@ impl Baseline<'_> {
     }
 }
 
+impl Baseline<'_> {
+    /// True when `o`'s network is one its application had not acted from before `before`
+    /// (whatever the learning period: this says where it acted from first after a step, not
+    /// whether that is suspicious).
+    fn first_after(&self, o: &ChainObs, before: i64) -> bool {
+        let (Some(app), Some(ip)) = (app_handle(o), &o.ip) else {
+            return false;
+        };
+        self.history
+            .get(&app)
+            .and_then(|s| s.networks.get(&network_of(ip)))
+            .is_none_or(|t| *t >= before)
+    }
+}
+
 /// True for an operation that reads mail: MailItemsAccessed, a Graph request for messages or
 /// mail folders.
 fn reads_mail(op: &str) -> bool {
@@ -318,7 +342,7 @@ pub fn evaluate(chain: usize, spec: &ChainSpec, obs: &[ChainObs], rule: &RuleRef
             continue;
         }
         let group = burst_of(i, &given, &mut used, &mut resolver, spec.within_ms);
-        if let Some(f) = found(group, &thens, &mut resolver, &base, spec.within_ms) {
+        if let Some(f) = found(group, (&thens, &seen), &mut resolver, &base, spec.within_ms) {
             out.push(finding(&f, rule, &mut resolver));
         }
     }
@@ -351,10 +375,13 @@ fn burst_of<'a>(
     group
 }
 
-/// The second steps tied to a burst of first steps, if the chain is to be reported.
+/// The second steps tied to a burst of first steps, if the chain is to be reported: those within
+/// `within` of the burst, and at any later time the sign-ins with a credential key the burst
+/// added; then, once reported, every later record of the application at work (`at_work`: second
+/// steps and `seen` records) from a network it first acted from after the burst ([`held_on`]).
 fn found<'a>(
     group: Vec<&'a ChainObs>,
-    thens: &[&'a ChainObs],
+    (thens, at_work): (&[&'a ChainObs], &[&'a ChainObs]),
     r: &mut AppResolver,
     base: &Baseline<'_>,
     within: i64,
@@ -362,18 +389,36 @@ fn found<'a>(
     let start = group.first()?.time;
     let end = group.last()?.time.saturating_add(within);
     let partner = group.iter().any(|g| g.cross_tenant);
+    let added: BTreeSet<&str> = group
+        .iter()
+        .flat_map(|g| g.key_ids.iter().map(String::as_str))
+        .collect();
     let mut tie: Option<KeyKind> = None;
     let mut then = Vec::new();
     let mut new_networks = BTreeSet::new();
+    let mut fresh = BTreeSet::new();
     let mut new_mail = false;
-    for t in thens.iter().filter(|t| t.time >= start && t.time <= end) {
-        if t.tenant != group[0].tenant {
+    // `thens` is in time order: the window, and after it only when a key was added.
+    let from = thens.partition_point(|t| t.time < start);
+    let to = if added.is_empty() {
+        thens.partition_point(|t| t.time <= end)
+    } else {
+        thens.len()
+    };
+    for t in thens.get(from..to).unwrap_or_default() {
+        let with_key = t.key_ids.iter().any(|k| added.contains(k.as_str()));
+        if t.tenant != group[0].tenant || (t.time > end && !with_key) {
             continue;
         }
         let Some(k) = group.iter().find_map(|g| r.tie(&g.keys, &t.keys)) else {
             continue;
         };
         tie = Some(tie.map_or(k, |old| if old == KeyKind::Name { k } else { old }));
+        if base.first_after(t, start)
+            && let Some(ip) = &t.ip
+        {
+            fresh.insert(network_of(ip));
+        }
         if base.is_new(t, start)
             && let Some(ip) = &t.ip
         {
@@ -383,12 +428,49 @@ fn found<'a>(
         then.push(*t);
     }
     let tie = tie?;
-    (partner || new_mail).then_some(Found {
+    if !(partner || new_mail) {
+        return None;
+    }
+    held_on(&group, at_work, &fresh, r, &mut then);
+    Some(Found {
         given: group,
         then,
         tie,
         new_networks,
     })
+}
+
+/// Adds to `then` the application's records at work (`at_work`), at or after the burst's first
+/// step, from a network (`fresh`) it first acted from after the step, in a second step of the
+/// chain: whoever was given the credential or the permission works from there, and every request
+/// it made from there (a directory listing, a mail read, a sign-in) belongs to the chain, for as
+/// long as the logs run.
+fn held_on<'a>(
+    group: &[&'a ChainObs],
+    at_work: &[&'a ChainObs],
+    fresh: &BTreeSet<String>,
+    r: &mut AppResolver,
+    then: &mut Vec<&'a ChainObs>,
+) {
+    let (Some(first), true) = (group.first(), !fresh.is_empty()) else {
+        return;
+    };
+    let held: BTreeSet<&Provenance> = then.iter().map(|t| &t.provenance).collect();
+    let mut more = Vec::new();
+    for t in at_work.iter().filter(|t| t.time >= first.time) {
+        let from_new =
+            t.ip.as_ref()
+                .is_some_and(|ip| fresh.contains(&network_of(ip)));
+        if from_new
+            && t.tenant == first.tenant
+            && !held.contains(&t.provenance)
+            && group.iter().any(|g| r.tie(&g.keys, &t.keys).is_some())
+        {
+            more.push(*t);
+        }
+    }
+    then.extend(more);
+    then.sort_by(|a, b| (a.time, &a.provenance).cmp(&(b.time, &b.provenance)));
 }
 
 fn finding(f: &Found<'_>, rule: &RuleRef, r: &mut AppResolver) -> Finding {

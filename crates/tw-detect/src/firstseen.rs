@@ -399,6 +399,8 @@ pub struct FirstSeenState {
     /// history → entity → value → rule → state.
     groups: HashMap<String, Groups>,
     starts: HashMap<String, i64>,
+    /// Where the logs read start: per tenant id (lower case), and over all of them (key "").
+    log_starts: HashMap<String, i64>,
 }
 
 impl FirstSeenState {
@@ -447,6 +449,21 @@ impl FirstSeenState {
             }
         };
         rules.get_mut(i).map(|r| &mut r.1)
+    }
+
+    /// Notes where the logs read start: (tenant id, time of its earliest record) for every
+    /// tenant and log kind. A history's learning period then runs from the start of the logs (of
+    /// the entity's tenant when the entity holds `tw.tenant_id`), or from its earliest candidate
+    /// when that is earlier: a partner's accounts act in a customer tenant only now and then (not
+    /// at weekends, not every day in every customer), so their first record may come days after
+    /// the logs begin; learning from it would learn the days an intruder is already at work.
+    pub fn learn_log_starts(&mut self, starts: impl IntoIterator<Item = (String, i64)>) {
+        for (tenant, t) in starts {
+            for key in [tenant.to_ascii_lowercase(), String::new()] {
+                let e = self.log_starts.entry(key).or_insert(t);
+                *e = (*e).min(t);
+            }
+        }
     }
 
     /// Adds one candidate (candidates without a time, or of a rule without parameters, are
@@ -508,7 +525,17 @@ impl FirstSeenState {
         cross_tenant_users: &HashSet<String>,
         rule_ref: &dyn Fn(usize) -> RuleRef,
     ) -> Vec<Finding> {
-        let FirstSeenState { groups, starts } = self;
+        let FirstSeenState {
+            groups,
+            mut starts,
+            log_starts,
+        } = self;
+        for (key, start) in starts.iter_mut() {
+            let tenant = key.split_once('\n').map_or("", |(_, t)| t);
+            if let Some(&logs) = log_starts.get(&tenant.to_ascii_lowercase()) {
+                *start = (*start).min(logs);
+            }
+        }
         let mut flat: Vec<(String, Vec<String>, ByValue)> = Vec::new();
         for (history, entities) in groups {
             for (entity, values) in entities {
@@ -516,6 +543,7 @@ impl FirstSeenState {
             }
         }
         flat.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+        let shared = shared_baseline(&flat, specs, &starts, cross_tenant_users);
         let mut out = Vec::new();
         for (history, entity, values) in flat {
             let mut values: Vec<((String, usize), Ready)> = values
@@ -562,23 +590,12 @@ impl FirstSeenState {
                 continue;
             };
             let baseline_end = start.saturating_add(spec.baseline_ms);
-            let mut known: HashSet<String> = HashSet::new();
             // An entity that first appears after the baseline period: its first value is its
-            // baseline.
-            if values[0]
-                .1
-                .first
-                .finding
-                .time
-                .is_some_and(|t| t.millis() > baseline_end)
-            {
-                known.insert(values[0].0.0.clone());
-            }
-            for ((v, _), st) in &values {
-                if st.hits.iter().any(|h| h.0 <= baseline_end) {
-                    known.insert(v.clone());
-                }
-            }
+            // baseline; for a partner's account only when the partner's accounts used it in
+            // theirs (`late_first_value_known`).
+            let known = known_values(&values, baseline_end, |v| {
+                late_first_value_known(spec, &shared, &history, v)
+            });
             for ((v, rule), mut st) in values {
                 if known.contains(&v) {
                     continue;
@@ -620,6 +637,82 @@ impl FirstSeenState {
         }
         out
     }
+}
+
+/// The values of one entity (`values`, earliest first) that are known: used in the baseline
+/// period (ending at `baseline_end`), or, for an entity that first appears after it, its first
+/// value when `late_first_known` says so.
+fn known_values(
+    values: &[((String, usize), Ready)],
+    baseline_end: i64,
+    late_first_known: impl Fn(&str) -> bool,
+) -> HashSet<String> {
+    let mut known: HashSet<String> = HashSet::new();
+    if let Some(((first, _), st)) = values.first()
+        && st
+            .first
+            .finding
+            .time
+            .is_some_and(|t| t.millis() > baseline_end)
+        && late_first_known(first)
+    {
+        known.insert(first.clone());
+    }
+    for ((v, _), st) in values {
+        if st.hits.iter().any(|h| h.0 <= baseline_end) {
+            known.insert(v.clone());
+        }
+    }
+    known
+}
+
+/// Per history, the values any of its entities used in its own baseline period (with
+/// `actors: cross_tenant`, any of the accounts seen acting across tenants).
+fn shared_baseline(
+    flat: &[(String, Vec<String>, ByValue)],
+    specs: &HashMap<usize, FirstSeenSpec>,
+    starts: &HashMap<String, i64>,
+    cross_tenant_users: &HashSet<String>,
+) -> HashMap<String, HashSet<String>> {
+    let mut out: HashMap<String, HashSet<String>> = HashMap::new();
+    for (history, entity, values) in flat {
+        for (v, rules) in values {
+            let in_baseline = rules.iter().any(|(r, st)| {
+                let partner = st
+                    .first
+                    .as_ref()
+                    .and_then(|f| f.finding.actor.user.as_deref())
+                    .is_some_and(|u| cross_tenant_users.contains(&u.to_lowercase()));
+                let end = specs
+                    .get(r)
+                    .filter(|spec| !spec.cross_tenant_actors || partner);
+                let end = end.and_then(|spec| {
+                    let start = starts.get(&start_key(spec, history, entity))?;
+                    Some(start.saturating_add(spec.baseline_ms))
+                });
+                end.is_some_and(|end| st.hits.iter().any(|h| h.0 <= end))
+            });
+            if in_baseline {
+                out.entry(history.clone()).or_default().insert(v.clone());
+            }
+        }
+    }
+    out
+}
+
+/// Whether the first value of an entity that first appears after the baseline period is known.
+/// For most entities it is (there is no history to judge it by: it becomes the entity's
+/// baseline). A partner's account (`actors: cross_tenant`) is one of its organisation's accounts,
+/// which leave from the organisation's offices and VPN: its first value is known only when one
+/// of those accounts used it in its baseline period. An account that wakes up after the baseline
+/// from an address none of the partner's accounts used before is judged, not learnt from.
+fn late_first_value_known(
+    spec: &FirstSeenSpec,
+    shared: &HashMap<String, HashSet<String>>,
+    history: &str,
+    value: &str,
+) -> bool {
+    !spec.cross_tenant_actors || shared.get(history).is_some_and(|k| k.contains(value))
 }
 
 /// Evaluates the candidates of every first-seen rule at once (see [`FirstSeenState`]).

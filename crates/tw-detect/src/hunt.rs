@@ -1075,6 +1075,12 @@ impl Hunter {
             };
             first_seen.absorb(l, &first_seen_specs);
         }
+        first_seen.learn_log_starts(
+            report
+                .coverage
+                .iter()
+                .filter_map(|c| Some((c.tenant_id.clone(), c.first?.millis()))),
+        );
         findings.extend(first_seen.finish(&first_seen_specs, &cross_users, &|i| self.rule_ref(i)));
         let (corr, cstats): (_, CorrelationStats) = engine.finish();
         let corr = self.drop_usual(corr, &behaviour_seen, opts.learning_period_ms);
