@@ -1,10 +1,11 @@
 //! `tenantwatch blast --actor` on varied simulated worlds (`simulate --vary SEED`, the worlds of
 //! `scripts/eval-accuracy.sh`) where time and history alone decide wrong: an attack that starts
 //! within the learning window at the start of the logs (its addresses are the stolen account's
-//! early history, tied to the attacker by the backdoored applications that sign in from them
-//! with the credentials the account added), and owners whose home line first appears after the
-//! learning window (their honest work in a decoy tenant stays unaffected). The affected tenants
-//! and the mailboxes read equal the world's truth.
+//! early history, tied to the attacker by behaviour: backdoored applications sign in from them
+//! with the credentials the account added, or the account planted the attacker's credentials
+//! from them), and owners whose home line first appears after the learning window (their honest
+//! work in a decoy tenant stays unaffected). The affected tenants and the mailboxes read equal
+//! the world's truth.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -176,4 +177,31 @@ fn an_owners_new_home_line_is_routine_not_the_attackers() {
         });
         assert!(routine, "world {seed}");
     }
+}
+
+#[test]
+fn the_address_a_backdoor_was_planted_from_is_the_attackers() {
+    // World 42: the attacker's addresses are the stolen account's early history and no
+    // application signs in from them; the account added from them credentials that backdoored
+    // applications then used from other attacker hosts. The second stolen account, which used
+    // the same addresses, is compromised through them and its tenants are affected.
+    let (truth, r) = blast_world(42);
+    let planted: BTreeSet<String> = r["pivots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["kind"] == "ip")
+        .filter(|p| {
+            p["reason"]
+                .as_str()
+                .unwrap()
+                .contains("the backdoor was planted from")
+        })
+        .map(|p| p["indicator"].as_str().unwrap().to_string())
+        .collect();
+    assert!(!planted.is_empty());
+    assert!(
+        planted.is_subset(&strs(&truth["attacker_ips"])),
+        "{planted:?}"
+    );
 }

@@ -24,7 +24,8 @@ pub const LINKING_RULE: &str = "Attacker infrastructure is decided by time and h
 The suspect period of a compromised identity starts at its first use of an address new to it (first used after \
 the 72-hour learning window from the start of the logs, and not first used by a colleague as part of its own history); \
 addresses it used before are its own history unless an application signed in from one with a credential a compromised \
-account added (a backdoor signing in where the account does: one operator on one host). A new address showing only \
+account added (a backdoor signing in where the account does: one operator on one host), or the attacker's credential \
+was added from it (the backdoor was planted there). A new address showing only \
 the owner's routine (no other identity, no such application, only tenants the user served before or from a shared \
 address, nothing beyond its own work: no change, rule, directory listing or other mailbox) is not followed. An \
 address a compromised user starts to use in its suspect period is the attacker's unless more than `max_shared` \

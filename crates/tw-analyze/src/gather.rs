@@ -120,9 +120,11 @@ pub fn intrusive(ev: &Event, op: &str, ident: Option<&str>) -> bool {
         | "directory_enumeration"
         | "mail_access_failed" => true,
         "mail_read" => {
+            // A read whose mailbox the record does not name (Graph `/me/messages`) is the
+            // actor's own.
             let own = ident.and_then(|i| i.strip_prefix("user:"));
             facts::mailbox_read(ev, op)
-                .is_none_or(|m| own.is_none_or(|o| !m.eq_ignore_ascii_case(o)))
+                .is_some_and(|m| own.is_none_or(|o| !m.eq_ignore_ascii_case(o)))
         }
         _ => false,
     }

@@ -325,9 +325,12 @@ impl<'a> Expander<'a> {
         // unless behaviour ties it to the attacker: an application signed in from it with a
         // credential a compromised account added.
         let early = suspect.is_none_or(|s| t < s) && !subject.starts_with("app:");
-        let tie = self.keys.tie(self.f, ip, subject, |a| {
-            a.starts_with("user:") && self.ind.idents.contains_key(a)
-        });
+        let tie = self
+            .keys
+            .tie(self.f, ip, subject, |a| {
+                a.starts_with("user:") && self.ind.idents.contains_key(a)
+            })
+            .or_else(|| self.planted_from(ip, subject).map(|d| (d, Vec::new())));
         if !early
             && tie.is_none()
             && let Some(why) = self.routine(ip, subject, limit)
@@ -393,6 +396,26 @@ impl<'a> Expander<'a> {
                 when(t)
             ),
         }
+    }
+
+    /// A change by `subject` (or another compromised user) made from `ip` that added a credential
+    /// already known as the attacker's (the application then signed in with it from attacker
+    /// infrastructure): the backdoor was planted from this address.
+    fn planted_from(&self, ip: &str, subject: &str) -> Option<String> {
+        let g = self.f.grants.iter().find(|g| {
+            g.ip.as_deref() == Some(ip)
+                && (g.actor == subject
+                    || (g.actor.starts_with("user:") && self.ind.idents.contains_key(&g.actor)))
+                && g.key_ids.iter().any(|k| self.ind.keys.contains_key(k))
+        })?;
+        let k = g.key_ids.iter().find(|k| self.ind.keys.contains_key(*k))?;
+        Some(format!(
+            "{} added the attacker's credential {k} from it ({}, tenant {}, {}): the backdoor was planted from this address",
+            g.actor,
+            g.op,
+            g.tenant,
+            when(g.millis())
+        ))
     }
 
     /// A new address of a compromised user that shows only its owner's routine: no other
