@@ -22,7 +22,12 @@ use crate::model::{
 /// The linking rule, as reported in every result and documented in `docs/blast.md`.
 pub const LINKING_RULE: &str = "Attacker infrastructure is decided by time and history, not by a count of co-users. \
 The suspect period of a compromised identity starts at its first use of an address new to it (first used after \
-the 72-hour learning window from the start of the logs); addresses it used before are its own history. An \
+the 72-hour learning window from the start of the logs, and not first used by a colleague as part of its own history); \
+addresses it used before are its own history unless an application signed in from one with a credential a compromised \
+account added (a backdoor signing in where the account does: one operator on one host), or the attacker's credential \
+was added from it (the backdoor was planted there). A new address showing only \
+the owner's routine (no other identity, no such application, only tenants the user served before or from a shared \
+address, nothing beyond its own work: no change, rule, directory listing or other mailbox) is not followed. An \
 address a compromised user starts to use in its suspect period is the attacker's unless more than `max_shared` \
 (default 0) identities have an honest history there (used it within the learning window, or before the suspect \
 period; a compromised user before its own) or another address of its egress pool (IPv4 /24, IPv6 /48) has one. \

@@ -3,7 +3,7 @@
 //! handed an application power, application sign-ins and the credential they used. Memory grows
 //! with identities, addresses and such changes, never with events.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use tw_event::{Event, Timestamp};
@@ -62,6 +62,8 @@ pub struct Fact {
     target_users: Vec<(String, String)>,
     /// The record is the evidence of a seed finding.
     finding: bool,
+    /// The record reaches beyond its actor's own work (see [`intrusive`]).
+    intrusive: bool,
 }
 
 /// Pass 1 aggregates: bounded by identities and addresses, not by events.
@@ -94,6 +96,38 @@ pub struct Facts {
     pub tenant_files: HashMap<(String, Arc<str>), u64>,
     /// The acting identity of each evidence record of a seed finding.
     pub finding_actors: HashMap<(String, u64), String>,
+    /// The tenants each identity worked in from each address.
+    pub ident_ip_tenants: HashMap<(String, String), BTreeSet<String>>,
+    /// (identity, address) pairs with a record that reaches beyond the identity's own work.
+    pub ident_ip_intrusive: HashSet<(String, String)>,
+    /// First record of each identity in each tenant.
+    pub ident_tenant_first: HashMap<(String, String), i64>,
+}
+
+/// Whether a record reaches beyond its actor's own work: a change handing power (credentials,
+/// permissions, roles, federation), a mailbox rule, forwarding or permission, a directory
+/// listing, or a read (or failed read) of a mailbox that is not the actor's own. A person's
+/// routine from a new connection (a home line, a hotel) is signing in and working on their own
+/// mail and files.
+pub fn intrusive(ev: &Event, op: &str, ident: Option<&str>) -> bool {
+    match facts::technique(ev, op) {
+        "credential_added"
+        | "permission_granted"
+        | "role_added"
+        | "federation_modified"
+        | "mailbox_rule_or_forwarding"
+        | "mailbox_permission"
+        | "directory_enumeration"
+        | "mail_access_failed" => true,
+        "mail_read" => {
+            // A read whose mailbox the record does not name (Graph `/me/messages`) is the
+            // actor's own.
+            let own = ident.and_then(|i| i.strip_prefix("user:"));
+            facts::mailbox_read(ev, op)
+                .is_some_and(|m| own.is_none_or(|o| !m.eq_ignore_ascii_case(o)))
+        }
+        _ => false,
+    }
 }
 
 /// An address as compared: trimmed, lowercase.
@@ -147,6 +181,7 @@ pub fn extract(ev: &Event, finding: bool) -> Fact {
         } else {
             Vec::new()
         },
+        intrusive: intrusive(ev, &op, ident.as_deref()),
         ident,
         finding,
     }
@@ -207,8 +242,14 @@ impl Facts {
         }
         if let Some(ip) = &f.ip {
             self.add_use(id, ip, t);
+            self.add_reach(id, ip, f);
         }
         if let Some(tenant) = &f.tenant {
+            let first = self
+                .ident_tenant_first
+                .entry((id.to_string(), tenant.clone()))
+                .or_insert(t);
+            *first = (*first).min(t);
             *self
                 .ident_tenants
                 .entry(id.to_string())
@@ -237,6 +278,20 @@ impl Facts {
                 .or_default()
                 .entry((id.to_string(), ip.clone()))
                 .or_default() += 1;
+        }
+    }
+
+    /// What `id` did from `ip`: the tenants, and whether anything reached beyond its own work.
+    fn add_reach(&mut self, id: &str, ip: &str, f: &Fact) {
+        let pair = (id.to_string(), ip.to_string());
+        if f.intrusive && !self.ident_ip_intrusive.contains(&pair) {
+            self.ident_ip_intrusive.insert(pair.clone());
+        }
+        if let Some(tenant) = &f.tenant {
+            let set = self.ident_ip_tenants.entry(pair).or_default();
+            if !set.contains(tenant) {
+                set.insert(tenant.clone());
+            }
         }
     }
 

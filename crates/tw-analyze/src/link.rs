@@ -17,6 +17,8 @@ use crate::facts;
 use crate::gather::{Facts, Grant, IP_IDENTITY_CAP, NO_TIME};
 use crate::model::Pivot;
 
+mod behaviour;
+
 /// The learning window: within this time of the start of the logs (of the tenant an identity's
 /// history starts in) every address is new to everyone, and identities that used an address
 /// then had it before anything the logs show. Seventy-two hours
@@ -109,6 +111,8 @@ pub struct Expander<'a> {
     pending: BTreeMap<(String, String), (u32, u64, Option<String>)>,
     /// Addresses per egress pool (IPv4 /24, IPv6 /48).
     pools: HashMap<String, Vec<String>>,
+    /// Credentials added by changes, and where applications signed in with them.
+    keys: behaviour::KeyIndex,
 }
 
 impl<'a> Expander<'a> {
@@ -124,6 +128,7 @@ impl<'a> Expander<'a> {
             dropped: 0,
             pending: BTreeMap::new(),
             pools: pools(f),
+            keys: behaviour::KeyIndex::new(f),
         }
     }
 
@@ -209,14 +214,38 @@ impl<'a> Expander<'a> {
     /// window has no history the logs could show: its first address is new too. `None` when
     /// it never used a new address.
     pub fn suspect_start(&self, id: &str) -> Option<i64> {
+        self.new_addresses(id)
+            .filter(|(ip, t)| !self.colleagues_first(id, ip, *t))
+            .map(|(_, t)| t)
+            .min()
+    }
+
+    /// The addresses `id` first used after its learning window, with that first use.
+    fn new_addresses<'s>(&'s self, id: &str) -> impl Iterator<Item = (&'s str, i64)> + 's {
         let settled = self.learning_end(id);
         self.f
             .ident_ips
-            .get(id)?
-            .values()
-            .map(|u| u.first)
-            .filter(|t| *t > settled && *t != NO_TIME)
-            .min()
+            .get(id)
+            .into_iter()
+            .flatten()
+            .map(|(ip, u)| (ip.as_str(), u.first))
+            .filter(move |(_, t)| *t > settled && *t != NO_TIME)
+    }
+
+    /// Whether another user, not known to be compromised, used `ip` as part of its own history
+    /// (in its learning window, or before it first used any new address) before `id` first did
+    /// at `t`: the company VPN or office a colleague used first is new to `id` but not new
+    /// infrastructure, and does not start its suspect period.
+    fn colleagues_first(&self, id: &str, ip: &str, t: i64) -> bool {
+        self.f.ip_idents.get(ip).is_some_and(|m| {
+            m.iter().any(|(x, fx)| {
+                x != id
+                    && x.starts_with("user:")
+                    && *fx < t
+                    && !self.ind.idents.contains_key(x)
+                    && (*fx <= self.learning_end(x) || self.new_addresses(x).all(|(_, s)| *fx < s))
+            })
+        })
     }
 
     /// The end of the learning window of `id`: from the start of the logs, or of the logs of the
@@ -291,35 +320,31 @@ impl<'a> Expander<'a> {
         // The subject's suspect period begins at its first new address (at its first use of
         // this one when it has none).
         let limit = suspect.unwrap_or(t);
-        let mut honest: Vec<(&str, i64)> = Vec::new();
-        let mut followers = 0usize;
-        let mut since = t;
-        if let Some(users) = self.f.ip_idents.get(ip) {
-            for (x, fx) in users {
-                if x != subject && self.honest_use(x, *fx, limit) {
-                    honest.push((x, *fx));
-                } else {
-                    followers += usize::from(x != subject);
-                    since = since.min(*fx);
-                }
-            }
-        }
-        honest.sort();
         // An address the subject used before its suspect period is its own history (its
-        // owner's office, VPN or home; at the start of the logs, no evidence either way): the
-        // attacker's addresses are those it starts to use in the suspect period.
-        if suspect.is_none_or(|s| t < s) && !subject.starts_with("app:") {
-            return Judgement::Shared(format!(
-                "in use by {subject} since {}, before its suspect period{} ({followers} other identities used it later): its own history, not evidence that it is the attacker's",
-                when(t),
-                suspect.map_or(" (it never used a new address)".to_string(), |s| format!(
-                    " (from {})",
-                    when(s)
-                ))
-            ));
+        // owner's office, VPN or home; at the start of the logs, no evidence either way) —
+        // unless behaviour ties it to the attacker: an application signed in from it with a
+        // credential a compromised account added.
+        let early = suspect.is_none_or(|s| t < s) && !subject.starts_with("app:");
+        let tie = self
+            .keys
+            .tie(self.f, ip, subject, |a| {
+                a.starts_with("user:") && self.ind.idents.contains_key(a)
+            })
+            .or_else(|| self.planted_from(ip, subject).map(|d| (d, Vec::new())));
+        if !early
+            && tie.is_none()
+            && let Some(why) = self.routine(ip, subject, limit)
+        {
+            return Judgement::Shared(why);
+        }
+        let tied: Option<&[String]> = tie.as_ref().map(|(_, apps)| apps.as_slice());
+        let (honest, since) = self.honest_users(ip, subject, limit, tied);
+        // Colleagues there make it shared (said so below); otherwise it is its own history.
+        if early && tie.is_none() && honest.len() <= self.o.max_shared {
+            return Judgement::Shared(self.own_history(ip, subject, t, suspect));
         }
         if honest.len() <= self.o.max_shared
-            && let Some(why) = self.honest_pool(ip, subject, limit)
+            && let Some(why) = self.honest_pool(ip, subject, limit, tied.is_some())
         {
             return Judgement::Shared(why);
         }
@@ -337,10 +362,19 @@ impl<'a> Expander<'a> {
             ));
         }
         let h0 = self.f.ident_first.get(subject).copied().unwrap_or(t);
-        let new = if suspect.is_some_and(|s| t >= s) {
-            format!("an address new to it (its history starts {})", when(h0))
-        } else {
-            "in use by it from the start of its history".to_string()
+        let new = match &tie {
+            Some((tie, _)) if early => format!(
+                "in its early history (its history starts {}), tied to the attacker by behaviour: {tie}",
+                when(h0)
+            ),
+            Some((tie, _)) => format!(
+                "an address new to it (its history starts {}); {tie}",
+                when(h0)
+            ),
+            None if suspect.is_some_and(|s| t >= s) => {
+                format!("an address new to it (its history starts {})", when(h0))
+            }
+            None => "in use by it from the start of its history".to_string(),
         };
         let period = match suspect {
             Some(s) => format!("; its suspect period starts {}", when(s)),
@@ -364,11 +398,145 @@ impl<'a> Expander<'a> {
         }
     }
 
+    /// A change by `subject` (or another compromised user) made from `ip` that added a credential
+    /// already known as the attacker's (the application then signed in with it from attacker
+    /// infrastructure): the backdoor was planted from this address.
+    fn planted_from(&self, ip: &str, subject: &str) -> Option<String> {
+        let g = self.f.grants.iter().find(|g| {
+            g.ip.as_deref() == Some(ip)
+                && (g.actor == subject
+                    || (g.actor.starts_with("user:") && self.ind.idents.contains_key(&g.actor)))
+                && g.key_ids.iter().any(|k| self.ind.keys.contains_key(k))
+        })?;
+        let k = g.key_ids.iter().find(|k| self.ind.keys.contains_key(*k))?;
+        Some(format!(
+            "{} added the attacker's credential {k} from it ({}, tenant {}, {}): the backdoor was planted from this address",
+            g.actor,
+            g.op,
+            g.tenant,
+            when(g.millis())
+        ))
+    }
+
+    /// A new address of a compromised user that shows only its owner's routine: no other
+    /// identity ever used it, no application signed in from it with an added credential, the
+    /// user worked from it only in tenants it worked in before its suspect period (from
+    /// `limit`), and nothing from it reached beyond the user's own work (no change handing
+    /// power, no mailbox rule or permission, no directory listing, no read of another's
+    /// mailbox). That is a person's new connection (a home line, a hotel), not evidence.
+    fn routine(&self, ip: &str, subject: &str, limit: i64) -> Option<String> {
+        if !subject.starts_with("user:") || self.keys.used_from(ip) {
+            return None;
+        }
+        let users = self.f.ip_idents.get(ip)?;
+        if users.len() != 1 || !users.contains_key(subject) {
+            return None;
+        }
+        let pair = (subject.to_string(), ip.to_string());
+        if self.f.ident_ip_intrusive.contains(&pair) {
+            return None;
+        }
+        let tenants = self.f.ident_ip_tenants.get(&pair)?;
+        let with_colleagues = self.colleague_tenants(subject);
+        let known = |t: &String| {
+            with_colleagues.contains(t)
+                || self
+                    .f
+                    .ident_tenant_first
+                    .get(&(subject.to_string(), t.clone()))
+                    .is_some_and(|first| *first < limit)
+        };
+        if tenants.is_empty() || !tenants.iter().all(known) {
+            return None;
+        }
+        let list: Vec<&str> = tenants.iter().take(3).map(String::as_str).collect();
+        Some(format!(
+            "used only by {subject}, only in tenants it worked in before its suspect period began ({}) or from an address its colleagues use too ({}), and nothing from it reached beyond its own work (no change handing power, no mailbox rule or permission, no directory listing, no read of another's mailbox, no application signed in from it): its owner's routine from a new connection (a home line, a hotel), not evidence that it is the attacker's",
+            when(limit),
+            list.join(", ")
+        ))
+    }
+
+    /// The tenants `subject` worked in from an address other users, not known to be
+    /// compromised, also used (the partner's office or VPN).
+    fn colleague_tenants(&self, subject: &str) -> BTreeSet<&String> {
+        let mut out = BTreeSet::new();
+        for ip in self
+            .f
+            .ident_ips
+            .get(subject)
+            .into_iter()
+            .flatten()
+            .map(|(ip, _)| ip)
+        {
+            let shared = self.f.ip_idents.get(ip).is_some_and(|m| {
+                m.keys().any(|x| {
+                    x != subject && x.starts_with("user:") && !self.ind.idents.contains_key(x)
+                })
+            });
+            if !shared {
+                continue;
+            }
+            let pair = (subject.to_string(), ip.clone());
+            out.extend(self.f.ident_ip_tenants.get(&pair).into_iter().flatten());
+        }
+        out
+    }
+
+    /// Why an address of the subject's early history with no behaviour tie is not followed.
+    fn own_history(&self, ip: &str, subject: &str, t: i64, suspect: Option<i64>) -> String {
+        let followers = self
+            .f
+            .ip_idents
+            .get(ip)
+            .map_or(0, |m| m.keys().filter(|x| *x != subject).count());
+        format!(
+            "in use by {subject} since {}, before its suspect period{} ({followers} other identities used it too): its own history, not evidence that it is the attacker's (no application signed in from it with a credential a compromised account added)",
+            when(t),
+            suspect.map_or(" (it never used a new address)".to_string(), |s| format!(
+                " (from {})",
+                when(s)
+            ))
+        )
+    }
+
+    /// The identities with an honest history at `ip` for `subject` (sorted), and the first use
+    /// of the others: the time from which its records are the attacker's. At an address tied
+    /// to the attacker by behaviour (`tied`: the applications that signed in from it with a
+    /// credential a compromised account added), those applications' and compromised accounts'
+    /// uses are the attacker's, not an honest history.
+    fn honest_users(
+        &self,
+        ip: &str,
+        subject: &str,
+        limit: i64,
+        tied: Option<&[String]>,
+    ) -> (Vec<(&str, i64)>, i64) {
+        let mut honest: Vec<(&str, i64)> = Vec::new();
+        let mut since = self.f.first_use(subject, ip);
+        for (x, fx) in self.f.ip_idents.get(ip).into_iter().flatten() {
+            if x == subject {
+                continue;
+            }
+            let compromised = tied
+                .is_some_and(|apps| self.ind.idents.contains_key(x) || apps.iter().any(|a| a == x));
+            if !compromised && self.honest_use(x, *fx, limit) {
+                honest.push((x, *fx));
+            } else {
+                since = since.min(*fx);
+            }
+        }
+        honest.sort();
+        (honest, since)
+    }
+
     /// Another address of `ip`'s egress pool (the same IPv4 /24 or IPv6 /48: an office's or
     /// VPN's NAT pool) with an honest history by the same test — the subject's own use before
     /// its suspect period included: then `ip` is part of that pool, and colleagues who reach it
     /// later are not followers of an attacker.
-    fn honest_pool(&self, ip: &str, subject: &str, limit: i64) -> Option<String> {
+    /// At an address tied to the attacker by behaviour (`tied`), compromised accounts' uses of
+    /// its neighbours are not an honest history either.
+    fn honest_pool(&self, ip: &str, subject: &str, limit: i64, tied: bool) -> Option<String> {
         let net = network(ip)?;
         for n in self.pools.get(net)? {
             if n == ip {
@@ -381,7 +549,9 @@ impl<'a> Expander<'a> {
                 .map(|m| {
                     m.iter()
                         .filter(|(x, fx)| {
-                            if *x == subject {
+                            if tied && self.ind.idents.contains_key(*x) {
+                                false
+                            } else if *x == subject {
                                 **fx < limit
                             } else {
                                 self.honest_use(x, **fx, limit)
