@@ -417,7 +417,11 @@ pub fn object_changed(ev: &Event, op: &str, technique: &str) -> Option<(String, 
             }
         }
     };
-    let mut n = name();
+    let mut n = if kind == "permission" {
+        permission_name(&ev.canonical.targets).unwrap_or_else(name)
+    } else {
+        name()
+    };
     if kind == "mailbox_rule" {
         let doc = ev.doc();
         if let Some(params) = doc.get("Parameters").and_then(Value::as_array) {
@@ -442,9 +446,69 @@ pub fn object_changed(ev: &Event, op: &str, technique: &str) -> Option<(String, 
     Some((kind.to_string(), n))
 }
 
+/// Display names of Microsoft APIs a permission is granted on (the resource of an app role
+/// assignment or delegated grant), never the application that receives it.
+const MICROSOFT_APIS: &[&str] = &[
+    "microsoft graph",
+    "office 365 exchange online",
+    "windows azure active directory",
+    "office 365 management apis",
+    "office 365 sharepoint online",
+    "microsoft teams services",
+    "azure key vault",
+    "windows azure service management api",
+    "azure storage",
+];
+
+/// The application a permission was given to, named as the targets name it ("Signature Manager
+/// (on Microsoft Graph)"): target names that are no id, no `ServicePrincipal_<id>` key and no
+/// object type; the API it is on is a Microsoft API's display name.
+fn permission_name(targets: &[String]) -> Option<String> {
+    let names: Vec<&String> = targets
+        .iter()
+        .filter(|t| {
+            !looks_like_guid(t)
+                && !t.starts_with("ServicePrincipal_")
+                && !matches!(t.as_str(), "ServicePrincipal" | "Application" | "User")
+        })
+        .collect();
+    let is_api = |t: &&&String| MICROSOFT_APIS.contains(&t.to_ascii_lowercase().as_str());
+    let client = names.iter().find(|t| !is_api(t))?;
+    Some(match names.iter().find(is_api) {
+        Some(api) => format!("{client} (on {api})"),
+        None => client.to_string(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_permission_names_the_application_that_received_it_and_the_api() {
+        let t = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let grant = t(&[
+            "ServicePrincipal_be17ba7c-0e85-4805-b348-09e228dfe580",
+            "be17ba7c-0e85-4805-b348-09e228dfe580",
+            "Microsoft Graph",
+            "ServicePrincipal",
+            "Signature Manager",
+        ]);
+        assert_eq!(
+            permission_name(&grant).as_deref(),
+            Some("Signature Manager (on Microsoft Graph)")
+        );
+        let consent = t(&[
+            "ServicePrincipal_5a29b83a-e565-4bd2-86f2-9902d55aa44b",
+            "Timeboxer",
+        ]);
+        assert_eq!(permission_name(&consent).as_deref(), Some("Timeboxer"));
+        let only_api = t(&[
+            "ServicePrincipal_5a29b83a-e565-4bd2-86f2-9902d55aa44b",
+            "Microsoft Graph",
+        ]);
+        assert_eq!(permission_name(&only_api), None);
+    }
 
     #[test]
     fn added_keys_are_new_minus_old() {
