@@ -114,13 +114,13 @@ pub struct ChainObs {
     /// Event time (ms).
     pub time: i64,
     /// The tenant (empty when unknown).
-    pub tenant: Arc<str>,
+    pub tenant: Arc<String>,
     /// Identity keys of the application it is about.
-    pub keys: Arc<[Key]>,
+    pub keys: Arc<Vec<Key>>,
     /// Client address.
-    pub ip: Option<Arc<str>>,
+    pub ip: Option<Arc<String>>,
     /// The operation.
-    pub operation: Arc<str>,
+    pub operation: Arc<String>,
     /// The record.
     pub provenance: Provenance,
     /// For a first step: the finding of its event (rule filled in when reported).
@@ -130,7 +130,7 @@ pub struct ChainObs {
     /// Credential key ids (lower case): for a first step those it added (`KeyIdentifier=` of the
     /// new values), for a sign-in the key it authenticated with
     /// (`servicePrincipalCredentialKeyId`).
-    pub key_ids: Arc<[String]>,
+    pub key_ids: Arc<Vec<String>>,
 }
 
 /// Observes `ev` for chain `chain` in role `role`.
@@ -140,15 +140,15 @@ pub fn observe(chain: usize, role: Role, ev: &Event, placeholder: &RuleRef) -> C
         chain,
         role,
         time: c.time.map(Timestamp::millis).unwrap_or(i64::MIN),
-        tenant: Arc::from(c.tenant_id.as_deref().unwrap_or_default()),
+        tenant: Arc::new(c.tenant_id.clone().unwrap_or_default()),
         keys: if role == Role::Identity {
             crate::appid::defender_app_keys(ev)
         } else {
             crate::appid::identity_keys(ev)
         }
         .into(),
-        ip: c.ip.as_deref().map(Arc::from),
-        operation: Arc::from(c.operation.as_deref().unwrap_or_default()),
+        ip: c.ip.clone().map(Arc::new),
+        operation: Arc::new(c.operation.clone().unwrap_or_default()),
         provenance: ev.provenance.clone(),
         finding: (role == Role::Given).then(|| {
             Box::new(Finding::from_event(
@@ -160,8 +160,8 @@ pub fn observe(chain: usize, role: Role, ev: &Event, placeholder: &RuleRef) -> C
         cross_tenant: ev.is_cross_tenant(),
         key_ids: match role {
             Role::Given => crate::appid::added_key_ids(ev.doc()).into(),
-            Role::Then => crate::appid::signin_key_id(ev).into_iter().collect(),
-            _ => Arc::from([]),
+            Role::Then => Arc::new(crate::appid::signin_key_id(ev).into_iter().collect()),
+            _ => Arc::default(),
         },
     }
 }
@@ -216,7 +216,10 @@ fn history(thens: &[&ChainObs]) -> History {
         let (Some(app), Some(ip)) = (app_handle(o), &o.ip) else {
             continue;
         };
-        let net = nets.entry(ip).or_insert_with(|| network_of(ip)).clone();
+        let net = nets
+            .entry(ip.as_str())
+            .or_insert_with(|| network_of(ip))
+            .clone();
         let seen = h.entry(app).or_default();
         note(&mut seen.networks, net, o.time);
     }
@@ -229,7 +232,7 @@ fn history(thens: &[&ChainObs]) -> History {
 const POOL_NETWORKS: usize = 3;
 
 /// The time a tenant's logs start and end (from every record the chain saw of it).
-pub type Coverage = HashMap<Arc<str>, (i64, i64)>;
+pub type Coverage = HashMap<Arc<String>, (i64, i64)>;
 
 /// Widens `c` to hold the time of `o` (records without a time are left out).
 pub fn cover(c: &mut Coverage, o: &ChainObs) {
@@ -522,7 +525,7 @@ fn finding(f: &Found<'_>, rule: &RuleRef, r: &mut AppResolver) -> Finding {
         .or(f.then.first());
     if let Some(t) = done {
         out.time = Some(Timestamp(t.time));
-        out.ip = t.ip.as_deref().map(str::to_string).or(out.ip);
+        out.ip = t.ip.as_deref().cloned().or(out.ip);
         let app = t.keys.iter().find(|k| k.1 == KeyKind::AppId);
         out.actor.app_id = app.map(|k| k.2.clone()).or(out.actor.app_id);
         out.operation = Some(format!("{} → {}", lead.operation, t.operation));
@@ -535,8 +538,8 @@ fn finding(f: &Found<'_>, rule: &RuleRef, r: &mut AppResolver) -> Finding {
     let m = &mut out.matched;
     m.clear();
     m.insert("(tie)".into(), f.tie.tie_name().into());
-    let given_ops: BTreeSet<&str> = f.given.iter().map(|g| &*g.operation).collect();
-    let then_ops: BTreeSet<&str> = f.then.iter().map(|t| &*t.operation).collect();
+    let given_ops: BTreeSet<&str> = f.given.iter().map(|g| g.operation.as_str()).collect();
+    let then_ops: BTreeSet<&str> = f.then.iter().map(|t| t.operation.as_str()).collect();
     m.insert(
         "(given)".into(),
         given_ops.into_iter().collect::<Vec<_>>().join("; "),
@@ -578,12 +581,12 @@ fn finding(f: &Found<'_>, rule: &RuleRef, r: &mut AppResolver) -> Finding {
 /// operations and addresses.
 #[derive(Debug, Default)]
 pub struct Pool {
-    strs: HashSet<Arc<str>>,
-    keys: HashSet<Arc<[Key]>>,
-    ids: HashSet<Arc<[String]>>,
+    strs: HashSet<Arc<String>>,
+    keys: HashSet<Arc<Vec<Key>>>,
+    ids: HashSet<Arc<Vec<String>>>,
 }
 
-fn share<T: ?Sized + Eq + std::hash::Hash>(set: &mut HashSet<Arc<T>>, v: &mut Arc<T>) {
+fn share<T: Eq + std::hash::Hash>(set: &mut HashSet<Arc<T>>, v: &mut Arc<T>) {
     match set.get(&**v) {
         Some(s) => *v = s.clone(),
         None => {
@@ -601,9 +604,7 @@ impl Pool {
             share(&mut self.strs, ip);
         }
         share(&mut self.keys, &mut o.keys);
-        if !o.key_ids.is_empty() {
-            share(&mut self.ids, &mut o.key_ids);
-        }
+        share(&mut self.ids, &mut o.key_ids);
     }
 }
 
