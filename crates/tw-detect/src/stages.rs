@@ -215,9 +215,9 @@ impl Stages {
         }
     }
 
-    /// The stages' findings from what `store` kept (levels below `min` left out; `learning`, milliseconds,
-    /// replacing the chains' own learning periods), added to `findings`; chain findings fold in the
-    /// pack's single-record findings they hold.
+    /// The stages' findings from what `store` kept (levels below `min` left out; `learning`,
+    /// milliseconds, replacing the chains' own learning periods), added to `findings`; chain
+    /// findings fold in the pack's single-record findings they hold.
     pub fn finish(
         &self,
         store: StageStore,
@@ -262,5 +262,59 @@ impl Stages {
             ));
         }
         findings.extend(made.into_iter().filter(|f| level_ok(f)));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use tw_event::Provenance;
+
+    use super::*;
+    use crate::appid::KeyKind;
+
+    fn then(line: u64, time: i64, app: Option<&str>) -> StageObs {
+        let tenant = "a398ab4b-0050-4bb1-bf50-9b66f2a4b204".to_string();
+        let keys = app
+            .map(|a| vec![(tenant.clone(), KeyKind::AppId, a.to_string())])
+            .unwrap_or_default();
+        StageObs::Chain(ChainObs {
+            chain: 0,
+            role: Role::Then,
+            time,
+            tenant: Arc::new(tenant),
+            keys: Arc::new(keys),
+            ip: Some(Arc::new("40.251.228.237".into())),
+            operation: Arc::new("MailItemsAccessed".into()),
+            provenance: Provenance {
+                file: Arc::from("ual/Audit_Search.csv"),
+                record: line - 2,
+                line,
+            },
+            finding: None,
+            cross_tenant: false,
+            key_ids: Arc::default(),
+        })
+    }
+
+    #[test]
+    fn kept_records_share_strings_and_keyless_ones_only_cover() {
+        let app = "7f13d553-1aa3-423e-8ecd-ed4e97137de1";
+        let mut store = StageStore::default();
+        store.add(then(2, 1_000, Some(app)));
+        store.add(then(3, 5_000, Some(app)));
+        store.add(then(4, 9_000, None));
+        assert_eq!(store.chains.len(), 2);
+        let (a, b) = (&store.chains[0], &store.chains[1]);
+        assert!(Arc::ptr_eq(&a.tenant, &b.tenant));
+        assert!(Arc::ptr_eq(&a.keys, &b.keys));
+        assert!(
+            a.ip.as_ref()
+                .zip(b.ip.as_ref())
+                .is_some_and(|(x, y)| Arc::ptr_eq(x, y))
+        );
+        let cov = store.covered.get(&0).and_then(|c| c.get(&a.tenant));
+        assert_eq!(cov, Some(&(9_000, 9_000)));
     }
 }
