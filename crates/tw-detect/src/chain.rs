@@ -25,7 +25,8 @@
 //! record of both steps; the pack's single-record findings the chain holds (the credential, the
 //! grant, each mail read) are folded into it, so the story reads as one finding.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
 
 use serde_json::Value;
 use tw_event::{Event, Finding, Provenance, RuleRef, Timestamp};
@@ -113,13 +114,13 @@ pub struct ChainObs {
     /// Event time (ms).
     pub time: i64,
     /// The tenant (empty when unknown).
-    pub tenant: String,
+    pub tenant: Arc<String>,
     /// Identity keys of the application it is about.
-    pub keys: Vec<Key>,
+    pub keys: Arc<Vec<Key>>,
     /// Client address.
-    pub ip: Option<String>,
+    pub ip: Option<Arc<String>>,
     /// The operation.
-    pub operation: String,
+    pub operation: Arc<String>,
     /// The record.
     pub provenance: Provenance,
     /// For a first step: the finding of its event (rule filled in when reported).
@@ -129,7 +130,7 @@ pub struct ChainObs {
     /// Credential key ids (lower case): for a first step those it added (`KeyIdentifier=` of the
     /// new values), for a sign-in the key it authenticated with
     /// (`servicePrincipalCredentialKeyId`).
-    pub key_ids: Vec<String>,
+    pub key_ids: Arc<Vec<String>>,
 }
 
 /// Observes `ev` for chain `chain` in role `role`.
@@ -139,14 +140,15 @@ pub fn observe(chain: usize, role: Role, ev: &Event, placeholder: &RuleRef) -> C
         chain,
         role,
         time: c.time.map(Timestamp::millis).unwrap_or(i64::MIN),
-        tenant: c.tenant_id.clone().unwrap_or_default(),
+        tenant: Arc::new(c.tenant_id.clone().unwrap_or_default()),
         keys: if role == Role::Identity {
             crate::appid::defender_app_keys(ev)
         } else {
             crate::appid::identity_keys(ev)
-        },
-        ip: c.ip.clone(),
-        operation: c.operation.clone().unwrap_or_default(),
+        }
+        .into(),
+        ip: c.ip.clone().map(Arc::new),
+        operation: Arc::new(c.operation.clone().unwrap_or_default()),
         provenance: ev.provenance.clone(),
         finding: (role == Role::Given).then(|| {
             Box::new(Finding::from_event(
@@ -157,9 +159,9 @@ pub fn observe(chain: usize, role: Role, ev: &Event, placeholder: &RuleRef) -> C
         }),
         cross_tenant: ev.is_cross_tenant(),
         key_ids: match role {
-            Role::Given => crate::appid::added_key_ids(ev.doc()),
-            Role::Then => crate::appid::signin_key_id(ev).into_iter().collect(),
-            _ => Vec::new(),
+            Role::Given => crate::appid::added_key_ids(ev.doc()).into(),
+            Role::Then => Arc::new(crate::appid::signin_key_id(ev).into_iter().collect()),
+            _ => Arc::default(),
         },
     }
 }
@@ -208,12 +210,18 @@ fn history(thens: &[&ChainObs]) -> History {
         let e = m.entry(k).or_insert(t);
         *e = (*e).min(t);
     };
-    for o in thens {
+    // Addresses repeat across records: each one's network is worked out once.
+    let mut nets: HashMap<&str, String> = HashMap::new();
+    for &o in thens {
         let (Some(app), Some(ip)) = (app_handle(o), &o.ip) else {
             continue;
         };
+        let net = nets
+            .entry(ip.as_str())
+            .or_insert_with(|| network_of(ip))
+            .clone();
         let seen = h.entry(app).or_default();
-        note(&mut seen.networks, network_of(ip), o.time);
+        note(&mut seen.networks, net, o.time);
     }
     h
 }
@@ -224,14 +232,22 @@ fn history(thens: &[&ChainObs]) -> History {
 const POOL_NETWORKS: usize = 3;
 
 /// The time a tenant's logs start and end (from every record the chain saw of it).
-type Coverage = HashMap<String, (i64, i64)>;
+pub type Coverage = HashMap<Arc<String>, (i64, i64)>;
 
-fn coverage(obs: &[&ChainObs]) -> Coverage {
-    let mut c: Coverage = HashMap::new();
-    for o in obs.iter().filter(|o| o.time != i64::MIN) {
-        let e = c.entry(o.tenant.clone()).or_insert((o.time, o.time));
-        e.0 = e.0.min(o.time);
-        e.1 = e.1.max(o.time);
+/// Widens `c` to hold the time of `o` (records without a time are left out).
+pub fn cover(c: &mut Coverage, o: &ChainObs) {
+    if o.time == i64::MIN {
+        return;
+    }
+    let e = c.entry(o.tenant.clone()).or_insert((o.time, o.time));
+    e.0 = e.0.min(o.time);
+    e.1 = e.1.max(o.time);
+}
+
+fn coverage(obs: &[&ChainObs], more: &Coverage) -> Coverage {
+    let mut c = more.clone();
+    for o in obs {
+        cover(&mut c, o);
     }
     c
 }
@@ -308,7 +324,12 @@ struct Found<'a> {
 
 /// Evaluates chain `chain`'s observations (of every chain; the others are skipped) and returns
 /// its findings, built with `rule`.
-pub fn evaluate(chain: usize, spec: &ChainSpec, obs: &[ChainObs], rule: &RuleRef) -> Vec<Finding> {
+pub fn evaluate(
+    chain: usize,
+    spec: &ChainSpec,
+    (obs, more): (&[ChainObs], &Coverage),
+    rule: &RuleRef,
+) -> Vec<Finding> {
     let mut resolver = AppResolver::default();
     for o in obs.iter().filter(|o| o.chain == chain) {
         resolver.learn(&o.keys);
@@ -329,7 +350,7 @@ pub fn evaluate(chain: usize, spec: &ChainSpec, obs: &[ChainObs], rule: &RuleRef
         .collect();
     let hist = history(&seen);
     let mine: Vec<&ChainObs> = obs.iter().filter(|o| o.chain == chain).collect();
-    let cov = coverage(&mine);
+    let cov = coverage(&mine, more);
     let base = Baseline {
         history: &hist,
         coverage: &cov,
@@ -457,12 +478,14 @@ fn held_on<'a>(
     };
     let held: BTreeSet<&Provenance> = then.iter().map(|t| &t.provenance).collect();
     let mut more = Vec::new();
-    for t in at_work.iter().filter(|t| t.time >= first.time) {
+    for t in at_work
+        .iter()
+        .filter(|t| t.time >= first.time && t.tenant == first.tenant)
+    {
         let from_new =
             t.ip.as_ref()
                 .is_some_and(|ip| fresh.contains(&network_of(ip)));
         if from_new
-            && t.tenant == first.tenant
             && !held.contains(&t.provenance)
             && group.iter().any(|g| r.tie(&g.keys, &t.keys).is_some())
         {
@@ -502,7 +525,7 @@ fn finding(f: &Found<'_>, rule: &RuleRef, r: &mut AppResolver) -> Finding {
         .or(f.then.first());
     if let Some(t) = done {
         out.time = Some(Timestamp(t.time));
-        out.ip = t.ip.clone().or(out.ip);
+        out.ip = t.ip.as_deref().cloned().or(out.ip);
         let app = t.keys.iter().find(|k| k.1 == KeyKind::AppId);
         out.actor.app_id = app.map(|k| k.2.clone()).or(out.actor.app_id);
         out.operation = Some(format!("{} → {}", lead.operation, t.operation));
@@ -551,6 +574,38 @@ fn finding(f: &Found<'_>, rule: &RuleRef, r: &mut AppResolver) -> Finding {
         m.insert("(new_network)".into(), nets.join("; "));
     }
     out
+}
+
+/// The strings, key sets and key ids of the observations kept until the end of a run, each held
+/// once: hundreds of thousands of second steps name a few thousand applications, tenants,
+/// operations and addresses.
+#[derive(Debug, Default)]
+pub struct Pool {
+    strs: HashSet<Arc<String>>,
+    keys: HashSet<Arc<Vec<Key>>>,
+    ids: HashSet<Arc<Vec<String>>>,
+}
+
+fn share<T: Eq + std::hash::Hash>(set: &mut HashSet<Arc<T>>, v: &mut Arc<T>) {
+    match set.get(&**v) {
+        Some(s) => *v = s.clone(),
+        None => {
+            set.insert(v.clone());
+        }
+    }
+}
+
+impl Pool {
+    /// Makes `o` point at the pool's copies of its strings, keys and key ids.
+    pub fn share(&mut self, o: &mut ChainObs) {
+        share(&mut self.strs, &mut o.tenant);
+        share(&mut self.strs, &mut o.operation);
+        if let Some(ip) = &mut o.ip {
+            share(&mut self.strs, ip);
+        }
+        share(&mut self.keys, &mut o.keys);
+        share(&mut self.ids, &mut o.key_ids);
+    }
 }
 
 /// Removes from `findings` the single-record findings of the built-in pack, in a chain's tenant,

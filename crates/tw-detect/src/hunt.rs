@@ -783,7 +783,7 @@ impl Hunter {
         let mut cross_users: HashSet<String> = HashSet::new();
         let mut home_tenants: HashSet<String> = HashSet::new();
         // What chain and burst rules keep of the events they see.
-        let mut stage_obs: Vec<crate::stages::StageObs> = Vec::new();
+        let mut stage_obs = crate::stages::StageStore::default();
         // Per new-behaviour correlation and entity: the time of its earliest event.
         let mut behaviour_seen: HashMap<usize, HashMap<Vec<String>, i64>> = HashMap::new();
         // A match of a first-seen rule becomes a candidate of this thread's first-seen state.
@@ -983,7 +983,7 @@ impl Hunter {
                         evidence.push((provenance, finding, rule, time));
                     }
                 }
-                Out::Stage(o) => stage_obs.push(o),
+                Out::Stage(o) => stage_obs.add(o),
                 Out::CrossTenantUser(u, home) => {
                     cross_users.insert(u);
                     if !home.is_empty() {

@@ -11,7 +11,7 @@ use tw_event::{Event, Finding, RuleRef};
 use tw_sigma::{Level, RuleSet};
 
 use crate::burst::{BurstObs, BurstSpec};
-use crate::chain::{ChainObs, ChainSpec, Role};
+use crate::chain::{ChainObs, ChainSpec, Coverage, Pool, Role};
 use crate::hunt::RuleSource;
 
 /// What a stage keeps of one event.
@@ -21,6 +21,34 @@ pub enum StageObs {
     Chain(ChainObs),
     /// A change of a burst rule.
     Burst(BurstObs),
+}
+
+/// What the stages keep until all records are read, filled on the collecting thread: chain
+/// observations share their strings ([`Pool`]); those without an application key (they can tie
+/// to no step) only widen their tenant's coverage.
+#[derive(Debug, Default)]
+pub struct StageStore {
+    chains: Vec<ChainObs>,
+    bursts: Vec<BurstObs>,
+    pool: Pool,
+    /// Per chain: the coverage of the observations not kept.
+    covered: HashMap<usize, Coverage>,
+}
+
+impl StageStore {
+    /// Keeps `o`.
+    pub fn add(&mut self, o: StageObs) {
+        match o {
+            StageObs::Chain(c) if c.keys.is_empty() => {
+                crate::chain::cover(self.covered.entry(c.chain).or_default(), &c);
+            }
+            StageObs::Chain(mut c) => {
+                self.pool.share(&mut c);
+                self.chains.push(c);
+            }
+            StageObs::Burst(b) => self.bursts.push(b),
+        }
+    }
 }
 
 /// The stages of one compiled rule set.
@@ -187,12 +215,12 @@ impl Stages {
         }
     }
 
-    /// The stages' findings from `obs` (levels below `min` left out; `learning`, milliseconds,
-    /// replacing the chains' own learning periods), added to `findings`; chain findings fold in the
-    /// pack's single-record findings they hold.
+    /// The stages' findings from what `store` kept (levels below `min` left out; `learning`,
+    /// milliseconds, replacing the chains' own learning periods), added to `findings`; chain
+    /// findings fold in the pack's single-record findings they hold.
     pub fn finish(
         &self,
-        obs: Vec<StageObs>,
+        store: StageStore,
         findings: &mut Vec<Finding>,
         (min, learning): (Option<Level>, Option<i64>),
         rule_ref: &dyn Fn(usize) -> RuleRef,
@@ -200,13 +228,14 @@ impl Stages {
         if self.is_empty() {
             return;
         }
-        let (mut chains, mut bursts) = (Vec::new(), Vec::new());
-        for o in obs {
-            match o {
-                StageObs::Chain(c) => chains.push(c),
-                StageObs::Burst(b) => bursts.push(b),
-            }
-        }
+        let StageStore {
+            chains,
+            bursts,
+            pool,
+            covered,
+        } = store;
+        drop(pool);
+        let none = Coverage::new();
         let level_ok =
             |f: &Finding| min.is_none_or(|m| Level::parse(&f.rule.level).is_some_and(|l| l >= m));
         let mut made = Vec::new();
@@ -215,7 +244,13 @@ impl Stages {
                 learning_ms: learning.unwrap_or(spec.learning_ms),
                 ..spec.clone()
             };
-            made.extend(crate::chain::evaluate(c, &spec, &chains, &rule_ref(*rule)));
+            let more = covered.get(&c).unwrap_or(&none);
+            made.extend(crate::chain::evaluate(
+                c,
+                &spec,
+                (&chains, more),
+                &rule_ref(*rule),
+            ));
         }
         crate::chain::fold_parts(findings, &made);
         for (rule, spec) in &self.bursts {
@@ -227,5 +262,59 @@ impl Stages {
             ));
         }
         findings.extend(made.into_iter().filter(|f| level_ok(f)));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use tw_event::Provenance;
+
+    use super::*;
+    use crate::appid::KeyKind;
+
+    fn then(line: u64, time: i64, app: Option<&str>) -> StageObs {
+        let tenant = "a398ab4b-0050-4bb1-bf50-9b66f2a4b204".to_string();
+        let keys = app
+            .map(|a| vec![(tenant.clone(), KeyKind::AppId, a.to_string())])
+            .unwrap_or_default();
+        StageObs::Chain(ChainObs {
+            chain: 0,
+            role: Role::Then,
+            time,
+            tenant: Arc::new(tenant),
+            keys: Arc::new(keys),
+            ip: Some(Arc::new("40.251.228.237".into())),
+            operation: Arc::new("MailItemsAccessed".into()),
+            provenance: Provenance {
+                file: Arc::from("ual/Audit_Search.csv"),
+                record: line - 2,
+                line,
+            },
+            finding: None,
+            cross_tenant: false,
+            key_ids: Arc::default(),
+        })
+    }
+
+    #[test]
+    fn kept_records_share_strings_and_keyless_ones_only_cover() {
+        let app = "7f13d553-1aa3-423e-8ecd-ed4e97137de1";
+        let mut store = StageStore::default();
+        store.add(then(2, 1_000, Some(app)));
+        store.add(then(3, 5_000, Some(app)));
+        store.add(then(4, 9_000, None));
+        assert_eq!(store.chains.len(), 2);
+        let (a, b) = (&store.chains[0], &store.chains[1]);
+        assert!(Arc::ptr_eq(&a.tenant, &b.tenant));
+        assert!(Arc::ptr_eq(&a.keys, &b.keys));
+        assert!(
+            a.ip.as_ref()
+                .zip(b.ip.as_ref())
+                .is_some_and(|(x, y)| Arc::ptr_eq(x, y))
+        );
+        let cov = store.covered.get(&0).and_then(|c| c.get(&a.tenant));
+        assert_eq!(cov, Some(&(9_000, 9_000)));
     }
 }
