@@ -7,14 +7,13 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
-use tw_detect::{HuntOptions, Hunter, builtin_rules};
+use tw_detect::HuntOptions;
 use tw_sigma::Level;
 
 use tw_analyze::InputProblems;
-use tw_report::visible;
 
 use super::common::{ReadArgs, print_input_problems, strict_status};
-use super::rules_io::{load_placeholders, load_sources};
+use super::rules_io::load_hunter;
 
 /// Arguments of `hunt`.
 #[derive(Args, Debug)]
@@ -97,36 +96,8 @@ pub fn run(a: HuntArgs) -> Result<u8> {
         Level::parse(&a.min_level)
             .with_context(|| format!("unknown --min-level {:?}", a.min_level))?,
     );
-    let mut sources = if a.no_builtin {
-        Vec::new()
-    } else {
-        builtin_rules()
-    };
-    let (loaded, bad_files) = load_sources(&a.rules)?;
-    sources.extend(loaded);
-    let placeholders = load_placeholders(a.config.as_ref())?;
-    let hunter = Hunter::new(&sources, placeholders).map_err(|e| anyhow::anyhow!(e))?;
+    let (hunter, rules_rejected) = load_hunter(a.no_builtin, &a.rules, a.config.as_ref())?;
     let set = hunter.rule_set();
-    for f in &bad_files {
-        eprintln!(
-            "tenantwatch: rule rejected: {}: {}",
-            visible(&f.path),
-            visible(&f.reason)
-        );
-    }
-    for e in set.errors() {
-        eprintln!("tenantwatch: rule rejected: {}", visible(&e.to_string()));
-    }
-    for (path, reason) in hunter.extension_errors() {
-        eprintln!(
-            "tenantwatch: rule extension ignored: {}: {}",
-            visible(path),
-            visible(reason)
-        );
-    }
-    if set.rules().is_empty() && set.correlations().is_empty() {
-        eprintln!("tenantwatch: warning: no rule loaded");
-    }
     let learning_period_ms = match &a.learning_period {
         Some(d) => Some(
             tw_detect::firstseen::parse_duration_ms(d)
@@ -179,13 +150,8 @@ pub fn run(a: HuntArgs) -> Result<u8> {
         _ => {}
     }
     print_input_problems(&problems);
-    print_summary(
-        &result,
-        &problems,
-        set.retired().len(),
-        set.errors().len() + bad_files.len(),
-    );
-    let status = if !set.errors().is_empty() || !bad_files.is_empty() {
+    print_summary(&result, &problems, set.retired().len(), rules_rejected);
+    let status = if rules_rejected > 0 {
         2
     } else {
         strict_status(a.strict, &problems)

@@ -14,12 +14,12 @@ use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use tw_analyze::verdict::{Verdict, VerdictInput, derive, level_rank};
 use tw_analyze::{BlastOptions, BlastResult, Seed, Status, blast, parse_findings_jsonl};
-use tw_detect::{HuntOptions, HuntResult, Hunter, builtin_rules};
+use tw_detect::{HuntOptions, HuntResult, Hunter};
 use tw_report::case_page::{CaseContext, write_case_page};
-use tw_report::{LetterContext, visible, write_report_dir};
+use tw_report::{LetterContext, write_report_dir};
 
 use super::common::ReadArgs;
-use super::rules_io::{load_placeholders, load_sources};
+use super::rules_io::load_hunter;
 
 /// Arguments of `investigate`.
 #[derive(Args, Debug)]
@@ -147,34 +147,8 @@ pub fn run(a: InvestigateArgs) -> Result<u8> {
 
 /// The hunter over the built-in pack and the given rules; true when a rule was rejected.
 fn hunter(a: &InvestigateArgs) -> Result<(Hunter, bool)> {
-    let mut sources = if a.no_builtin {
-        Vec::new()
-    } else {
-        builtin_rules()
-    };
-    let (loaded, bad_files) = load_sources(&a.rules)?;
-    sources.extend(loaded);
-    let placeholders = load_placeholders(a.config.as_ref())?;
-    let hunter = Hunter::new(&sources, placeholders).map_err(|e| anyhow::anyhow!(e))?;
-    let set = hunter.rule_set();
-    for f in &bad_files {
-        eprintln!(
-            "tenantwatch: rule rejected: {}: {}",
-            visible(&f.path),
-            visible(&f.reason)
-        );
-    }
-    for e in set.errors() {
-        eprintln!("tenantwatch: rule rejected: {}", visible(&e.to_string()));
-    }
-    for (path, reason) in hunter.extension_errors() {
-        eprintln!("tenantwatch: rule extension ignored: {path}: {reason}");
-    }
-    if set.rules().is_empty() && set.correlations().is_empty() {
-        eprintln!("tenantwatch: warning: no rule loaded");
-    }
-    let rejected = !set.errors().is_empty() || !bad_files.is_empty();
-    Ok((hunter, rejected))
+    let (hunter, rejected) = load_hunter(a.no_builtin, &a.rules, a.config.as_ref())?;
+    Ok((hunter, rejected > 0))
 }
 
 /// The seeds given on the command line, or else the high and critical findings, read back from

@@ -4,7 +4,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use tw_detect::{RuleSource, origin_of_path};
+use tw_detect::{Hunter, RuleSource, builtin_rules, origin_of_path};
+use tw_report::visible;
 
 /// Every `.yml` / `.yaml` file under `paths` (folders walked recursively, sorted); a file named
 /// explicitly is read whatever its extension.
@@ -109,4 +110,46 @@ pub fn load_placeholders(p: Option<&PathBuf>) -> Result<HashMap<String, Vec<Stri
         }
     }
     Ok(out)
+}
+
+/// The hunter over the built-in pack (unless `no_builtin`) and the rule files under `rules`, with
+/// the placeholders of `config`; every rejected rule file, rejected rule and ignored extension is
+/// named on standard error. Returns the hunter and how many rules (or rule files) were rejected.
+pub fn load_hunter(
+    no_builtin: bool,
+    rules: &[PathBuf],
+    config: Option<&PathBuf>,
+) -> Result<(Hunter, usize)> {
+    let mut sources = if no_builtin {
+        Vec::new()
+    } else {
+        builtin_rules()
+    };
+    let (loaded, bad_files) = load_sources(rules)?;
+    sources.extend(loaded);
+    let placeholders = load_placeholders(config)?;
+    let hunter = Hunter::new(&sources, placeholders).map_err(|e| anyhow::anyhow!(e))?;
+    let set = hunter.rule_set();
+    for f in &bad_files {
+        eprintln!(
+            "tenantwatch: rule rejected: {}: {}",
+            visible(&f.path),
+            visible(&f.reason)
+        );
+    }
+    for e in set.errors() {
+        eprintln!("tenantwatch: rule rejected: {}", visible(&e.to_string()));
+    }
+    for (path, reason) in hunter.extension_errors() {
+        eprintln!(
+            "tenantwatch: rule extension ignored: {}: {}",
+            visible(path),
+            visible(reason)
+        );
+    }
+    if set.rules().is_empty() && set.correlations().is_empty() {
+        eprintln!("tenantwatch: warning: no rule loaded");
+    }
+    let rejected = set.errors().len() + bad_files.len();
+    Ok((hunter, rejected))
 }
