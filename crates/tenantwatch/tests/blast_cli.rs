@@ -9,38 +9,24 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_tenantwatch"))
-}
-
-struct Tmp(PathBuf);
-
-impl Tmp {
-    fn new(tag: &str) -> Tmp {
-        let p = std::env::temp_dir().join(format!("tw-cli-blast-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        Tmp(p)
-    }
-}
-
-impl Drop for Tmp {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+mod common;
+use common::{Tmp, bin};
 
 fn simulate(out: &Path, seed: u64) -> Value {
-    let o = bin()
-        .arg("simulate")
-        .arg("--out")
-        .arg(out)
-        .args(["--tenants", "10", "--compromised", "3", "--scale", "0.03"])
-        .args(["--seed", &seed.to_string()])
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    serde_json::from_str(&std::fs::read_to_string(out.join("truth.json")).unwrap()).unwrap()
+    let seed = seed.to_string();
+    common::simulate_world(
+        out,
+        &[
+            "--tenants",
+            "10",
+            "--compromised",
+            "3",
+            "--scale",
+            "0.03",
+            "--seed",
+            &seed,
+        ],
+    )
 }
 
 fn blast(args: &[&str]) -> Output {
@@ -172,7 +158,7 @@ fn partner_account_alone_finds_the_truth_over_seeds() {
 
 #[test]
 fn unmatched_indicators_and_bounded_pivots_are_reported() {
-    let tmp = Tmp::new("bounds");
+    let tmp = Tmp::new("blast-bounds");
     let truth = simulate(&tmp.0, 5);
     let logs = tmp.0.join("logs");
     let o = blast(&[
@@ -359,7 +345,7 @@ fn chromium_run(exe: &Path, args: &[&str], url: &str) -> Output {
 
 #[test]
 fn reports_are_complete_and_log_content_stays_inert() {
-    let tmp = Tmp::new("report");
+    let tmp = Tmp::new("blast-report");
     let truth = simulate(&tmp.0, 42);
     let logs = tmp.0.join("logs");
     assert!(inject(&logs) > 0, "no attacker user agent to replace");
@@ -1099,7 +1085,7 @@ fn max_shared_tolerates_honest_co_users_of_an_attacker_address() {
     // The office pool has three honest users: with --max-shared 3 they are tolerated, the
     // office counts as the attacker's from the attacker's first use only, and the colleagues
     // (who used it before) are not compromised.
-    let tmp = Tmp::new("maxshared");
+    let tmp = Tmp::new("blast-maxshared");
     let logs = tmp.0.join("logs");
     hand_case(&logs, Attack::Reuse, false);
     let o = blast(&[

@@ -8,54 +8,35 @@
 //! the world's truth.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
 use serde_json::Value;
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_tenantwatch"))
-}
-
-struct Tmp(PathBuf);
-
-impl Tmp {
-    fn new(tag: &str) -> Tmp {
-        let p = std::env::temp_dir().join(format!("tw-cli-varied-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        Tmp(p)
-    }
-}
-
-impl Drop for Tmp {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+mod common;
+use common::{Tmp, bin};
 
 /// The world `scripts/eval-accuracy.sh` builds for `seed`.
 fn simulate(out: &Path, seed: u64) -> Value {
-    let tenants = 24 + seed % 7;
-    let compromised = 7 + seed % 3;
-    let o = bin()
-        .arg("simulate")
-        .arg("--out")
-        .arg(out)
-        .args(["--tenants", &tenants.to_string()])
-        .args(["--compromised", &compromised.to_string()])
-        .args([
+    let (t, c, s) = (
+        (24 + seed % 7).to_string(),
+        (7 + seed % 3).to_string(),
+        seed.to_string(),
+    );
+    common::simulate_world(
+        out,
+        &[
+            "--tenants",
+            &t,
+            "--compromised",
+            &c,
             "--days",
             "10",
             "--scale",
             "0.05",
             "--vary",
-            &seed.to_string(),
-        ])
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    serde_json::from_str(&std::fs::read_to_string(out.join("truth.json")).unwrap()).unwrap()
+            &s,
+        ],
+    )
 }
 
 fn strs(v: &Value) -> BTreeSet<String> {

@@ -9,40 +9,28 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_tenantwatch"))
-}
-
-struct Tmp(PathBuf);
-
-impl Tmp {
-    fn new(tag: &str) -> Tmp {
-        let p =
-            std::env::temp_dir().join(format!("tw-cli-investigate-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        Tmp(p)
-    }
-}
-
-impl Drop for Tmp {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+mod common;
+use common::{Tmp, bin};
 
 fn simulate(out: &Path, tenants: usize, compromised: usize, seed: u64) -> Value {
-    let o = bin()
-        .arg("simulate")
-        .arg("--out")
-        .arg(out)
-        .args(["--tenants", &tenants.to_string()])
-        .args(["--compromised", &compromised.to_string()])
-        .args(["--scale", "0.03", "--seed", &seed.to_string()])
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    serde_json::from_str(&std::fs::read_to_string(out.join("truth.json")).unwrap()).unwrap()
+    let (t, c, s) = (
+        tenants.to_string(),
+        compromised.to_string(),
+        seed.to_string(),
+    );
+    common::simulate_world(
+        out,
+        &[
+            "--tenants",
+            &t,
+            "--compromised",
+            &c,
+            "--scale",
+            "0.03",
+            "--seed",
+            &s,
+        ],
+    )
 }
 
 fn investigate(logs: &Path, case: &Path, extra: &[&str]) -> Output {
@@ -177,7 +165,7 @@ fn verdict_equals_the_truth_over_seeds() {
 fn verdict_equals_the_truth_on_the_example() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/reseller-breach");
     let truth = read_json(&root.join("truth.json"));
-    let tmp = Tmp::new("example");
+    let tmp = Tmp::new("investigate-example");
     let case = tmp.0.join("case");
     let o = investigate(&root.join("logs"), &case, &["--quiet"]);
     ok(&o);
@@ -214,7 +202,7 @@ fn verdict_equals_the_truth_on_the_example() {
 
 #[test]
 fn given_seeds_replace_the_derived_ones() {
-    let tmp = Tmp::new("given");
+    let tmp = Tmp::new("investigate-given");
     let truth = simulate(&tmp.0, 8, 2, 17);
     let case = tmp.0.join("case");
     let account = truth["partner_account"].as_str().unwrap();
@@ -349,7 +337,7 @@ fn admin_role_grant(tenant: &str, domain: &str) -> String {
 
 #[test]
 fn a_lone_high_finding_is_shown_as_unexplained() {
-    let tmp = Tmp::new("lone");
+    let tmp = Tmp::new("investigate-lone");
     let truth = simulate(&tmp.0, 8, 2, 61);
     let quiet = truth["tenants"]
         .as_array()
@@ -417,7 +405,7 @@ fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
 
 #[test]
 fn manifest_verifies_and_a_full_folder_is_refused() {
-    let tmp = Tmp::new("manifest");
+    let tmp = Tmp::new("investigate-manifest");
     simulate(&tmp.0, 6, 2, 3);
     let logs = tmp.0.join("logs");
     let case = tmp.0.join("case");
@@ -536,7 +524,7 @@ fn manifest_verifies_and_a_full_folder_is_refused() {
 
 #[test]
 fn verdict_keeps_its_line_budget_on_a_larger_case() {
-    let tmp = Tmp::new("budget");
+    let tmp = Tmp::new("investigate-budget");
     let truth = simulate(&tmp.0, 90, 30, 7);
     let case = tmp.0.join("case");
     let o = investigate(&tmp.0.join("logs"), &case, &["--quiet"]);
@@ -631,7 +619,7 @@ fn chromium_run(exe: &Path, args: &[&str], page: &Path) -> Output {
 
 #[test]
 fn case_page_names_every_tenant_keeps_log_text_inert_and_renders() {
-    let tmp = Tmp::new("page");
+    let tmp = Tmp::new("investigate-page");
     simulate(&tmp.0, 10, 3, 42);
     let logs = tmp.0.join("logs");
     assert!(inject(&logs) > 0, "no attacker user agent to replace");

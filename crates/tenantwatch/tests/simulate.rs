@@ -3,31 +3,12 @@
 //! linearly with `--scale`.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
 use serde_json::Value;
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_tenantwatch"))
-}
-
-struct Tmp(PathBuf);
-
-impl Tmp {
-    fn new(tag: &str) -> Tmp {
-        let p = std::env::temp_dir().join(format!("tw-cli-simulate-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        Tmp(p)
-    }
-}
-
-impl Drop for Tmp {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+mod common;
+use common::{Tmp, bin};
 
 fn simulate(out: &Path, args: &[&str]) {
     let o = bin()
@@ -98,7 +79,7 @@ fn rel(case: &Path, file: &str) -> String {
 
 #[test]
 fn same_seed_same_bytes_other_seed_other_case() {
-    let d = Tmp::new("det");
+    let d = Tmp::new("simulate-det");
     let (a, b, c) = (d.0.join("a"), d.0.join("b"), d.0.join("c"));
     simulate(&a, &args(&["--seed", "42", "--scale", "0.3"]));
     simulate(&b, &args(&["--seed", "42", "--scale", "0.3"]));
@@ -126,7 +107,7 @@ fn same_seed_same_bytes_other_seed_other_case() {
 
 #[test]
 fn ingest_reads_every_file_with_the_counts_of_truth() {
-    let d = Tmp::new("counts");
+    let d = Tmp::new("simulate-counts");
     let case = d.0.join("case");
     simulate(&case, &args(&["--seed", "7", "--scale", "0.5"]));
     let t = truth(&case);
@@ -199,7 +180,7 @@ fn operation_fits(tech: &str, e: &Value) -> bool {
 
 #[test]
 fn every_technique_is_at_its_place_in_the_files() {
-    let d = Tmp::new("tech");
+    let d = Tmp::new("simulate-tech");
     let case = d.0.join("case");
     simulate(&case, &args(&["--seed", "8", "--scale", "0.2"]));
     let t = truth(&case);
@@ -258,7 +239,7 @@ fn every_technique_is_at_its_place_in_the_files() {
 
 #[test]
 fn background_grows_linearly_with_scale() {
-    let d = Tmp::new("scale");
+    let d = Tmp::new("simulate-scale");
     let mut totals = Vec::new();
     for (name, scale) in [("s0", "0"), ("s1", "1"), ("s2", "2")] {
         let case = d.0.join(name);
@@ -288,7 +269,7 @@ fn background_grows_linearly_with_scale() {
 }
 
 fn failing(extra: &[&str]) -> String {
-    let d = Tmp::new("bad");
+    let d = Tmp::new("simulate-bad");
     let o = bin()
         .arg("simulate")
         .arg("--out")
@@ -348,7 +329,7 @@ const VARIATIONS: [&str; 12] = [
 
 #[test]
 fn vary_is_deterministic_differs_by_seed_and_is_recorded() {
-    let d = Tmp::new("vary");
+    let d = Tmp::new("simulate-vary");
     let (a, b, c) = (d.0.join("a"), d.0.join("b"), d.0.join("c"));
     simulate(&a, &args(&["--vary", "5", "--scale", "0.1"]));
     simulate(&b, &args(&["--vary", "5", "--scale", "0.1"]));
@@ -461,7 +442,7 @@ fn malicious_of<'a>(
 
 #[test]
 fn every_variation_shows_in_the_logs_as_truth_says() {
-    let d = Tmp::new("allvary");
+    let d = Tmp::new("simulate-allvary");
     let case = d.0.join("case");
     let flags = [
         "--tenants",

@@ -1,0 +1,44 @@
+//! Helpers shared by the command-line tests: the binary, a temporary folder removed at the end,
+//! and a simulated world with its truth.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+/// The `tenantwatch` binary under test.
+pub fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_tenantwatch"))
+}
+
+/// A fresh temporary folder (`tw-cli-TAG-PID`), removed when dropped.
+pub struct Tmp(pub PathBuf);
+
+impl Tmp {
+    pub fn new(tag: &str) -> Tmp {
+        let p = std::env::temp_dir().join(format!("tw-cli-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).unwrap();
+        Tmp(p)
+    }
+}
+
+impl Drop for Tmp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// `tenantwatch simulate --out OUT ARGS...` (checked to succeed); returns its `truth.json`.
+pub fn simulate_world(out: &Path, args: &[&str]) -> Value {
+    let o = bin()
+        .arg("simulate")
+        .arg("--out")
+        .arg(out)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    serde_json::from_str(&std::fs::read_to_string(out.join("truth.json")).unwrap()).unwrap()
+}
