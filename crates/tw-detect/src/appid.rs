@@ -313,6 +313,22 @@ fn actor_keys(ev: &Event, tenant: &str, out: &mut Vec<Key>) {
     }
 }
 
+/// The fields the chain stage reads of the records it observes ([`identity_keys`],
+/// [`signin_key_id`], [`defender_app_keys`]), by dotted path: the hunt parses records through a
+/// projection that keeps them, so that a sign-in or a Defender row is never parsed whole just for
+/// them. (Credential records, a handful, are read whole: their changed values can sit anywhere.)
+pub const OBSERVED_PATHS: &[&str] = &[
+    "servicePrincipalCredentialKeyId",
+    "properties.servicePrincipalCredentialKeyId",
+    "servicePrincipalName",
+    "properties.servicePrincipalName",
+    "appDisplayName",
+    "properties.appDisplayName",
+    "OAuthAppId",
+    "AccountObjectId",
+    "AccountDisplayName",
+];
+
 /// The record as parsed for the rules (what they and the correlations read, the service principal
 /// name among them), without parsing the whole record again; the whole record when it was not
 /// parsed through a projection.
@@ -324,7 +340,7 @@ fn light(ev: &Event) -> &Value {
 /// id (`OAuthAppId`, which is then also the row's `AccountObjectId`) and its display name
 /// (`AccountDisplayName`). Empty for rows of users.
 pub fn defender_app_keys(ev: &Event) -> Vec<Key> {
-    let doc = ev.doc();
+    let doc = light(ev);
     let tenant = ev.canonical.tenant_id.clone().unwrap_or_default();
     let (Some(app), Some(account)) = (
         field(doc, "OAuthAppId").and_then(text),
@@ -364,7 +380,7 @@ pub fn signin_key_id(ev: &Event) -> Option<String> {
     if ev.kind != LogKind::Signin {
         return None;
     }
-    field(ev.doc(), "servicePrincipalCredentialKeyId")
+    field(light(ev), "servicePrincipalCredentialKeyId")
         .and_then(text)
         .filter(|k| is_guid(k))
         .map(|k| k.to_ascii_lowercase())

@@ -473,6 +473,9 @@ impl Hunter {
             projection: {
                 let mut p = resolver.projection();
                 p.merge(tw_ingest::select::Projection::selection());
+                if !stages.is_empty() {
+                    crate::appid::OBSERVED_PATHS.iter().for_each(|f| p.add(f));
+                }
                 std::sync::Arc::new(p)
             },
             prefilter,
