@@ -121,6 +121,9 @@ pub enum UalFormat {
     PurviewCsv,
     /// Classic audit log search CSV export (`CreationDate,UserIds,Operations,AuditData`).
     PurviewCsvClassic,
+    /// A Log Analytics query over `OfficeActivity` exported to CSV, its projection without the
+    /// tenant columns (`--missing-tenant-ids`).
+    OfficeActivityTenantless,
 }
 
 /// How the sign-in logs of a tenant were exported.
@@ -132,6 +135,10 @@ pub enum SigninFormat {
     AzureMonitorStorage,
     /// Azure Monitor diagnostic settings to an event hub (`{"records":[...]}`, categories mixed).
     AzureMonitorEventHub,
+    /// Log Analytics queries over `SigninLogs`, `AADNonInteractiveUserSignInLogs` and
+    /// `AADServicePrincipalSignInLogs` exported to CSV, their projection without the tenant
+    /// columns (`--missing-tenant-ids`).
+    LogAnalyticsTenantless,
 }
 
 /// How the directory audit log of a tenant was exported.
@@ -143,6 +150,9 @@ pub enum AuditFormat {
     LogAnalyticsCsv,
     /// Azure Monitor diagnostic settings, `AuditLogs` category (JSON lines).
     AzureMonitor,
+    /// A Log Analytics query over `AuditLogs` exported to CSV, its projection without the tenant
+    /// columns (`--missing-tenant-ids`).
+    LogAnalyticsTenantless,
 }
 
 /// The exports a responder received for one tenant.
@@ -150,6 +160,8 @@ pub enum AuditFormat {
 pub struct Profile {
     /// Unified audit log format.
     pub ual: UalFormat,
+    /// The unified audit log exported a second time, beside the first (`--missing-tenant-ids`).
+    pub ual2: Option<UalFormat>,
     /// Sign-in log format.
     pub signin: SigninFormat,
     /// Directory audit format.
@@ -160,7 +172,7 @@ pub struct Profile {
     pub signin2: Option<SigninFormat>,
     /// Directory audit exported a second time in another format (`--dual-exports`).
     pub audit2: Option<AuditFormat>,
-    /// The directory audit export (Graph, no tenant id in its records) sits alone in its own
+    /// The directory audit export (its records without a tenant id) sits alone in its own
     /// folder (`--missing-tenant-ids`).
     pub audit_alone: bool,
     /// Sign-in files are gzipped.
@@ -274,9 +286,9 @@ impl Tenant {
     }
 
     /// Where a file planned as `ual/<name>` or `entra/<name>` goes in this tenant's layout;
-    /// `tenantless` files (Graph directory audits) go to a folder of their own when the profile
-    /// says so.
-    pub fn place_rel(&self, rel: &str, tenantless: bool) -> String {
+    /// `tenantless_audit` files (directory audits without tenant ids) go to a folder of their own
+    /// when the profile says so.
+    pub fn place_rel(&self, rel: &str, tenantless_audit: bool) -> String {
         let (top, name) = rel.split_once('/').unwrap_or(("", rel));
         let entra = top == "entra";
         let dir = match (&self.layout, entra) {
@@ -286,7 +298,7 @@ impl Tenant {
             (Layout::Graph(_), true) => "graph",
             _ => top,
         };
-        if tenantless && self.profile.audit_alone {
+        if tenantless_audit && self.profile.audit_alone {
             format!("{dir}/AuditLogs/{name}")
         } else {
             format!("{dir}/{name}")
@@ -678,6 +690,7 @@ pub fn build(opts: &SimulateOptions) -> World {
             compromised: false,
             profile: Profile {
                 ual: UalFormat::MgmtApiLines,
+                ual2: None,
                 signin: SigninFormat::GraphBeta,
                 audit: AuditFormat::LogAnalyticsCsv,
                 graph_activity: true,
