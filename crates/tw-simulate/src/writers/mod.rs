@@ -41,6 +41,7 @@ pub struct Ctx<'a> {
 }
 
 /// The actor of an activity, resolved.
+#[derive(Clone, Copy)]
 pub struct Actor<'a> {
     /// The user, when a person acts.
     pub user: Option<&'a User>,
