@@ -177,3 +177,20 @@ pub fn row(c: Ctx<'_>, a: &Act, b: &mut Vec<u8>, aux: &mut Vec<u8>) {
         next(b, &mut first, &cell);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers_have_a_column_per_value() {
+        assert_eq!(HEADER_USER.split(',').count(), USER.len());
+        assert_eq!(HEADER_SP.split(',').count(), SP.len());
+        for h in [HEADER_USER, HEADER_SP] {
+            assert!(h.starts_with("TimeGenerated [UTC],") && h.ends_with(",Type"));
+            for tenant_column in ["TenantId", "AADTenantId", "ResourceTenantId", "ResourceId"] {
+                assert!(!h.split(',').any(|c| c == tenant_column), "{tenant_column}");
+            }
+        }
+    }
+}
