@@ -635,3 +635,167 @@ fn check_exports(case: &Path, t: &Value) {
             .any(|f| f.ends_with("AuditLogs/directoryAudits.json"))
     );
 }
+
+/// Ingests a case without a tenant map, keyed by (file relative to logs/, record).
+fn events_without_map(case: &Path) -> BTreeMap<(String, u64), Value> {
+    let o = bin()
+        .args(["ingest", "--emit", "jsonl"])
+        .arg(case.join("logs"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout)
+        .unwrap()
+        .lines()
+        .map(|line| {
+            let e: Value = serde_json::from_str(line).unwrap();
+            let key = (
+                rel(case, e["source"]["file"].as_str().unwrap()),
+                e["source"]["record"].as_u64().unwrap(),
+            );
+            (key, e)
+        })
+        .collect()
+}
+
+/// Checks the tenantless files of a case: read whole, their records naming no tenant of their
+/// own, each in its tenant by the folder or (with `mapped`) the map, or in none. Returns the
+/// tenantless files holding attack records.
+fn check_tenantless(
+    t: &Value,
+    events: &BTreeMap<(String, u64), Value>,
+    mapped: bool,
+) -> BTreeSet<String> {
+    let files = t["files"].as_object().unwrap();
+    let list = t["tenantless_files"].as_array().unwrap();
+    let mut seen = 0;
+    for f in list {
+        let file = f["file"].as_str().unwrap();
+        let Some(n) = files.get(file).and_then(Value::as_u64) else {
+            continue; // planned, never written (no record of that kind)
+        };
+        for i in 0..n {
+            let e = &events[&(file.to_string(), i)];
+            seen += 1;
+            match (mapped, f["placed_by"].as_str().unwrap()) {
+                (true, _) => {
+                    assert_eq!(e["tenant_source"], "map", "{file} {e}");
+                    assert_eq!(e["tenant_id"], f["tenant_id"], "{file}");
+                }
+                (false, "folder") => {
+                    assert_eq!(e["tenant_source"], "folder", "{file} {e}");
+                    assert_eq!(e["tenant_id"], f["tenant_id"], "{file}");
+                }
+                (false, _) => {
+                    assert_eq!(e["tenant_source"], "unknown", "{file} {e}");
+                    assert!(e.get("tenant_id").is_none(), "{file} {e}");
+                }
+            }
+        }
+    }
+    assert!(seen > 0);
+    let tenantless: BTreeSet<&str> = list.iter().map(|f| f["file"].as_str().unwrap()).collect();
+    t["malicious"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["file"].as_str().unwrap())
+        .filter(|f| tenantless.contains(f))
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn exports_without_tenant_ids_land_in_their_tenant_with_or_without_a_map() {
+    let d = Tmp::new("simulate-tenantless");
+    let flags = |map: bool| {
+        let mut v = vec![
+            "--tenants",
+            "8",
+            "--compromised",
+            "4",
+            "--days",
+            "6",
+            "--seed",
+            "11",
+            "--scale",
+            "0.1",
+            "--missing-tenant-ids",
+            "--dual-exports",
+        ];
+        if map {
+            v.push("--write-tenant-map");
+        }
+        v
+    };
+    for mapped in [true, false] {
+        let case = d.0.join(if mapped { "mapped" } else { "plain" });
+        simulate(&case, &flags(mapped));
+        let t = truth(&case);
+        // Read whole, with truth's counts.
+        let s = stats(&case);
+        assert_eq!(s["totals"]["rejected"], 0, "{}", s["errors"]);
+        let formats: BTreeMap<String, String> = s["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                let path = rel(&case, f["path"].as_str().unwrap());
+                assert_eq!(f["records"], t["files"][&path], "{path}");
+                (path, f["format"].as_str().unwrap_or("").to_string())
+            })
+            .collect();
+        let events = if mapped {
+            events_with_map(&case)
+        } else {
+            events_without_map(&case)
+        };
+        let attacked = check_tenantless(&t, &events, mapped);
+        // Every kind of export without tenant ids is there, attack records in them.
+        let kind = |f: &str| formats.get(f).map(String::as_str).unwrap_or("");
+        for (name, format) in [
+            ("OfficeActivity_", "ual.log_analytics_csv"),
+            ("SigninLogs_", "signin.log_analytics_csv"),
+            ("AADServicePrincipalSignInLogs_", "signin.log_analytics_csv"),
+            ("directoryAudits.json", "directory_audit.graph_json"),
+        ] {
+            assert!(
+                attacked
+                    .iter()
+                    .any(|f| f.contains(name) && kind(f) == format),
+                "{name}: {attacked:?}"
+            );
+        }
+        assert!(
+            t["tenantless_files"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|f| f["file"].as_str().unwrap().ends_with(".csv")
+                    && f["file"]
+                        .as_str()
+                        .unwrap()
+                        .contains("/AuditLogs/AuditLogs_")),
+            "a Log Analytics directory audit without tenant columns, alone"
+        );
+        // With the map the projections replace the tenant's exports; without it they come
+        // beside exports that name the tenant, so the folder places them.
+        let placed: BTreeSet<&str> = t["tenantless_files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| !f["file"].as_str().unwrap().contains("/AuditLogs/"))
+            .map(|f| f["placed_by"].as_str().unwrap())
+            .collect();
+        if mapped {
+            assert!(placed.contains("map"), "{placed:?}");
+        } else {
+            assert_eq!(placed, BTreeSet::from(["folder"]));
+        }
+    }
+}

@@ -177,225 +177,264 @@ impl<'w> Background<'w> {
         }
     }
 
+    /// One background activity of category `c` at `at`.
     fn make(&mut self, c: Cat, at: i64, weekend: bool, out: &mut Vec<Act>) {
-        let t = self.t;
-        let nu = t.users.len();
         match c {
             Cat::Interactive | Cat::NonInteractive | Cat::Failed => {
-                let u = self.ev.index(nu);
-                let net = self.user_net(u, weekend);
-                let mobile = names::DEVICES[t.users[u].device % names::DEVICES.len()]
-                    .ua
-                    .contains("Mobile");
-                let client = if mobile {
-                    *self.ev.pick(&[fp::OUTLOOK_MOBILE, fp::TEAMS])
-                } else {
-                    *self.ev.pick(names::USER_APPS)
-                };
-                let resource = match client.app_id {
-                    a if a == fp::OWA.app_id || a == fp::OUTLOOK_MOBILE.app_id => fp::EXCHANGE,
-                    a if a == fp::ONEDRIVE.app_id => fp::SHAREPOINT,
-                    _ => fp::GRAPH,
-                };
-                let (kind, error) = match c {
-                    Cat::Interactive => (SigninKind::Interactive, 0),
-                    Cat::NonInteractive => (SigninKind::NonInteractive, 0),
-                    _ => (
-                        SigninKind::Interactive,
-                        *self.ev.pick(&[50126u32, 50126, 50074, 50140]),
-                    ),
-                };
-                self.push(
-                    at,
-                    ActKind::SignIn(SignIn {
-                        kind,
-                        who: Who::User(u),
-                        client: Client::FirstParty(client),
-                        resource,
-                        net,
-                        agent: Agent::Device(t.users[u].device),
-                        error,
-                        key: Key::None,
-                    }),
-                    out,
-                );
+                self.user_signin(c, at, weekend, out)
             }
-            Cat::Mail => {
-                let u = self.ev.index(nu);
-                let net = self.user_net(u, weekend);
-                let client = match self.ev.below(3) {
-                    0 => OwnerClient::Owa,
-                    1 => OwnerClient::Outlook,
-                    _ => OwnerClient::Mobile,
-                };
-                let sync = self.ev.chance(0.3);
-                let items = self.ev.between(1, 12) as u8;
-                let folder = if self.ev.chance(0.8) {
-                    0
-                } else {
-                    self.ev.index(names::FOLDERS.len())
-                };
-                self.push(
-                    at,
-                    ActKind::Mail(MailRead {
-                        mailbox: u,
-                        by: MailBy::Owner(client),
-                        net,
-                        sync,
-                        items,
-                        folder,
-                    }),
-                    out,
-                );
-            }
-            Cat::File => {
-                let u = self.ev.index(nu);
-                let net = self.user_net(u, weekend);
-                let op = *self.ev.pick(&[0u8, 0, 0, 1, 2]);
-                let doc = self.ev.index(names::DOCUMENTS.len());
-                let onedrive = self.ev.chance(0.4);
-                self.push(
-                    at,
-                    ActKind::File(FileOp {
-                        user: u,
-                        op,
-                        doc,
-                        onedrive,
-                        net,
-                        agent: Agent::Device(t.users[u].device),
-                    }),
-                    out,
-                );
-            }
-            Cat::GraphUser => {
-                let u = self.ev.index(nu);
-                let net = self.user_net(u, weekend);
-                let uri = *self.ev.pick(&[
-                    GraphUri::Me,
-                    GraphUri::MeMessages,
-                    GraphUri::MeEvents,
-                    GraphUri::MeDrive,
-                ]);
-                let client = *self.ev.pick(&[fp::TEAMS, fp::OFFICE, fp::OWA]);
-                self.push(
-                    at,
-                    ActKind::Graph(GraphCall {
-                        who: Who::User(u),
-                        client: Client::FirstParty(client),
-                        uri,
-                        status: 200,
-                        net,
-                        ua: names::DEVICES[t.users[u].device % names::DEVICES.len()].ua,
-                    }),
-                    out,
-                );
-            }
-            Cat::SpSignin => {
-                if t.sps.is_empty() {
-                    return;
-                }
-                let sp = self.ev.index(t.sps.len());
-                if t.sps[sp].kind == SpKind::MailSettings {
-                    // Signs in only around its grant (the storyline).
-                    return;
-                }
-                let net = *self.ev.pick(&t.sps[sp].ips);
-                let resource = if t.sps[sp].kind == SpKind::Backup {
-                    fp::EXCHANGE
-                } else {
-                    fp::GRAPH
-                };
-                self.push(
-                    at,
-                    ActKind::SignIn(SignIn {
-                        kind: SigninKind::ServicePrincipal,
-                        who: Who::App(sp),
-                        client: Client::Sp(sp),
-                        resource,
-                        net,
-                        agent: Agent::Raw {
-                            ua: "",
-                            os: "",
-                            browser: "",
-                        },
-                        error: 0,
-                        key: Key::Existing,
-                    }),
-                    out,
-                );
-            }
-            Cat::GraphApp => {
-                if self.lob.is_empty() {
-                    return;
-                }
-                let sp = self.lob[self.ev.index(self.lob.len())];
-                let net = *self.ev.pick(&t.sps[sp].ips);
-                self.push(
-                    at,
-                    ActKind::Graph(GraphCall {
-                        who: Who::App(sp),
-                        client: Client::Sp(sp),
-                        uri: GraphUri::Users,
-                        status: 200,
-                        net,
-                        ua: "Microsoft.Graph.Client/5.44.0",
-                    }),
-                    out,
-                );
-            }
-            Cat::BackupMail => {
-                let Some(sp) = t.backup else { return };
-                let u = self.ev.index(nu);
-                let net = *self.ev.pick(&self.w.backup_ips);
-                let items = self.ev.between(10, 250) as u8;
-                self.push(
-                    at,
-                    ActKind::Mail(MailRead {
-                        mailbox: u,
-                        by: MailBy::App(sp),
-                        net,
-                        sync: true,
-                        items,
-                        folder: 0,
-                    }),
-                    out,
-                );
-            }
-            Cat::Admin => {
-                let admins: Vec<usize> = t.admins().collect();
-                let admin = if admins.is_empty() {
-                    0
-                } else {
-                    admins[self.ev.index(admins.len())]
-                };
-                let user = self.ev.index(nu);
-                let op = match self.ev.below(4) {
-                    0 => DirKind::UpdateUser { user },
-                    1 => DirKind::AddMemberToGroup {
-                        user,
-                        group: self.ev.index(names::GROUPS.len()),
-                    },
-                    2 => DirKind::ChangeLicense {
-                        user,
-                        sku: self.ev.index(names::SKUS.len()),
-                    },
-                    _ => DirKind::ResetPassword { user },
-                };
-                let net = self.user_net(admin, weekend);
-                self.push(
-                    at,
-                    ActKind::Dir(DirOp {
-                        who: Who::User(admin),
-                        net,
-                        agent: Agent::Device(t.users[admin].device),
-                        op,
-                        ok: true,
-                    }),
-                    out,
-                );
-            }
+            Cat::Mail => self.owner_mail(at, weekend, out),
+            Cat::File => self.file_op(at, weekend, out),
+            Cat::GraphUser => self.user_graph(at, weekend, out),
+            Cat::SpSignin => self.sp_signin(at, out),
+            Cat::GraphApp => self.app_graph(at, out),
+            Cat::BackupMail => self.backup_mail(at, out),
+            Cat::Admin => self.admin_change(at, weekend, out),
             Cat::Partner => self.partner(at, out),
         }
+    }
+
+    /// A user signs in (or fails to) from the office or home.
+    fn user_signin(&mut self, c: Cat, at: i64, weekend: bool, out: &mut Vec<Act>) {
+        let t = self.t;
+        let nu = t.users.len();
+        let u = self.ev.index(nu);
+        let net = self.user_net(u, weekend);
+        let mobile = names::DEVICES[t.users[u].device % names::DEVICES.len()]
+            .ua
+            .contains("Mobile");
+        let client = if mobile {
+            *self.ev.pick(&[fp::OUTLOOK_MOBILE, fp::TEAMS])
+        } else {
+            *self.ev.pick(names::USER_APPS)
+        };
+        let resource = match client.app_id {
+            a if a == fp::OWA.app_id || a == fp::OUTLOOK_MOBILE.app_id => fp::EXCHANGE,
+            a if a == fp::ONEDRIVE.app_id => fp::SHAREPOINT,
+            _ => fp::GRAPH,
+        };
+        let (kind, error) = match c {
+            Cat::Interactive => (SigninKind::Interactive, 0),
+            Cat::NonInteractive => (SigninKind::NonInteractive, 0),
+            _ => (
+                SigninKind::Interactive,
+                *self.ev.pick(&[50126u32, 50126, 50074, 50140]),
+            ),
+        };
+        self.push(
+            at,
+            ActKind::SignIn(SignIn {
+                kind,
+                who: Who::User(u),
+                client: Client::FirstParty(client),
+                resource,
+                net,
+                agent: Agent::Device(t.users[u].device),
+                error,
+                key: Key::None,
+            }),
+            out,
+        );
+    }
+
+    /// A user reads their own mail.
+    fn owner_mail(&mut self, at: i64, weekend: bool, out: &mut Vec<Act>) {
+        let t = self.t;
+        let nu = t.users.len();
+        let u = self.ev.index(nu);
+        let net = self.user_net(u, weekend);
+        let client = match self.ev.below(3) {
+            0 => OwnerClient::Owa,
+            1 => OwnerClient::Outlook,
+            _ => OwnerClient::Mobile,
+        };
+        let sync = self.ev.chance(0.3);
+        let items = self.ev.between(1, 12) as u8;
+        let folder = if self.ev.chance(0.8) {
+            0
+        } else {
+            self.ev.index(names::FOLDERS.len())
+        };
+        self.push(
+            at,
+            ActKind::Mail(MailRead {
+                mailbox: u,
+                by: MailBy::Owner(client),
+                net,
+                sync,
+                items,
+                folder,
+            }),
+            out,
+        );
+    }
+
+    /// A user works on a document.
+    fn file_op(&mut self, at: i64, weekend: bool, out: &mut Vec<Act>) {
+        let t = self.t;
+        let nu = t.users.len();
+        let u = self.ev.index(nu);
+        let net = self.user_net(u, weekend);
+        let op = *self.ev.pick(&[0u8, 0, 0, 1, 2]);
+        let doc = self.ev.index(names::DOCUMENTS.len());
+        let onedrive = self.ev.chance(0.4);
+        self.push(
+            at,
+            ActKind::File(FileOp {
+                user: u,
+                op,
+                doc,
+                onedrive,
+                net,
+                agent: Agent::Device(t.users[u].device),
+            }),
+            out,
+        );
+    }
+
+    /// A user's client calls Microsoft Graph.
+    fn user_graph(&mut self, at: i64, weekend: bool, out: &mut Vec<Act>) {
+        let t = self.t;
+        let nu = t.users.len();
+        let u = self.ev.index(nu);
+        let net = self.user_net(u, weekend);
+        let uri = *self.ev.pick(&[
+            GraphUri::Me,
+            GraphUri::MeMessages,
+            GraphUri::MeEvents,
+            GraphUri::MeDrive,
+        ]);
+        let client = *self.ev.pick(&[fp::TEAMS, fp::OFFICE, fp::OWA]);
+        self.push(
+            at,
+            ActKind::Graph(GraphCall {
+                who: Who::User(u),
+                client: Client::FirstParty(client),
+                uri,
+                status: 200,
+                net,
+                ua: names::DEVICES[t.users[u].device % names::DEVICES.len()].ua,
+            }),
+            out,
+        );
+    }
+
+    /// An application signs in from its usual addresses.
+    fn sp_signin(&mut self, at: i64, out: &mut Vec<Act>) {
+        let t = self.t;
+        if t.sps.is_empty() {
+            return;
+        }
+        let sp = self.ev.index(t.sps.len());
+        if t.sps[sp].kind == SpKind::MailSettings {
+            // Signs in only around its grant (the storyline).
+            return;
+        }
+        let net = *self.ev.pick(&t.sps[sp].ips);
+        let resource = if t.sps[sp].kind == SpKind::Backup {
+            fp::EXCHANGE
+        } else {
+            fp::GRAPH
+        };
+        self.push(
+            at,
+            ActKind::SignIn(SignIn {
+                kind: SigninKind::ServicePrincipal,
+                who: Who::App(sp),
+                client: Client::Sp(sp),
+                resource,
+                net,
+                agent: Agent::Raw {
+                    ua: "",
+                    os: "",
+                    browser: "",
+                },
+                error: 0,
+                key: Key::Existing,
+            }),
+            out,
+        );
+    }
+
+    /// A line-of-business application lists the users through Graph.
+    fn app_graph(&mut self, at: i64, out: &mut Vec<Act>) {
+        let t = self.t;
+        if self.lob.is_empty() {
+            return;
+        }
+        let sp = self.lob[self.ev.index(self.lob.len())];
+        let net = *self.ev.pick(&t.sps[sp].ips);
+        self.push(
+            at,
+            ActKind::Graph(GraphCall {
+                who: Who::App(sp),
+                client: Client::Sp(sp),
+                uri: GraphUri::Users,
+                status: 200,
+                net,
+                ua: "Microsoft.Graph.Client/5.44.0",
+            }),
+            out,
+        );
+    }
+
+    /// The backup service reads a mailbox.
+    fn backup_mail(&mut self, at: i64, out: &mut Vec<Act>) {
+        let t = self.t;
+        let nu = t.users.len();
+        let Some(sp) = t.backup else { return };
+        let u = self.ev.index(nu);
+        let net = *self.ev.pick(&self.w.backup_ips);
+        let items = self.ev.between(10, 250) as u8;
+        self.push(
+            at,
+            ActKind::Mail(MailRead {
+                mailbox: u,
+                by: MailBy::App(sp),
+                net,
+                sync: true,
+                items,
+                folder: 0,
+            }),
+            out,
+        );
+    }
+
+    /// A tenant admin changes a user or a membership.
+    fn admin_change(&mut self, at: i64, weekend: bool, out: &mut Vec<Act>) {
+        let t = self.t;
+        let nu = t.users.len();
+        let admins: Vec<usize> = t.admins().collect();
+        let admin = if admins.is_empty() {
+            0
+        } else {
+            admins[self.ev.index(admins.len())]
+        };
+        let user = self.ev.index(nu);
+        let op = match self.ev.below(4) {
+            0 => DirKind::UpdateUser { user },
+            1 => DirKind::AddMemberToGroup {
+                user,
+                group: self.ev.index(names::GROUPS.len()),
+            },
+            2 => DirKind::ChangeLicense {
+                user,
+                sku: self.ev.index(names::SKUS.len()),
+            },
+            _ => DirKind::ResetPassword { user },
+        };
+        let net = self.user_net(admin, weekend);
+        self.push(
+            at,
+            ActKind::Dir(DirOp {
+                who: Who::User(admin),
+                net,
+                agent: Agent::Device(t.users[admin].device),
+                op,
+                ok: true,
+            }),
+            out,
+        );
     }
 
     /// An honest reseller staff member at work in the tenant (office or VPN).

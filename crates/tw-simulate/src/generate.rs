@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use crate::background::Background;
 use crate::story::{Act, storyline};
 use crate::truth::{self, Generated, MaliciousRecord};
-use crate::world::{self, HOUR, World};
+use crate::world::{self, HOUR, Tenant, World};
 use crate::writers::{Placement, TenantFiles};
 use crate::{Error, SimulateOptions, Summary};
 
@@ -33,16 +33,24 @@ fn io_err(path: &Path) -> impl FnOnce(io::Error) -> Error + '_ {
     }
 }
 
+/// The prefix of the truth paths of tenant `t`'s files (relative to `logs/`, ending in `/`).
+pub(crate) fn truth_prefix(t: &Tenant) -> String {
+    let folder = t.folder();
+    if t.profile.zipped {
+        format!("{folder}.zip!{}/", t.slug)
+    } else {
+        format!("{folder}/")
+    }
+}
+
 fn run_tenant(w: &World, index: usize, scale: f64, logs: &Path) -> Result<TenantResult, Error> {
     let t = &w.tenants[index];
     let folder = t.folder();
-    let (dir, prefix) = if t.profile.zipped {
-        (
-            logs.join(format!(".{}.zip.parts", t.slug)),
-            format!("{folder}.zip!{}/", t.slug),
-        )
+    let prefix = truth_prefix(t);
+    let dir = if t.profile.zipped {
+        logs.join(format!(".{}.zip.parts", t.slug))
     } else {
-        (logs.join(&folder), format!("{folder}/"))
+        logs.join(&folder)
     };
     let mut files = TenantFiles::new(
         w,

@@ -9,8 +9,10 @@
 //!
 //! [`simulate`] writes `DIR/logs/` — the case folder a responder receives, in every physical
 //! format `tw-ingest` reads (Management Activity API JSON, Purview CSV, Graph and Azure Monitor
-//! sign-ins, Graph / Log Analytics / Azure Monitor directory audits, Graph activity logs; some
-//! gzipped, one tenant zipped) — and `DIR/truth.json`, the ground truth ([`truth`]).
+//! sign-ins, Graph / Log Analytics / Azure Monitor directory audits, Graph activity logs; with
+//! `--missing-tenant-ids` also Log Analytics sign-in, `AuditLogs` and `OfficeActivity` queries
+//! without the tenant columns; some gzipped, one tenant zipped) — and `DIR/truth.json`, the ground
+//! truth ([`truth`]).
 //!
 //! The same options give byte-identical output; the benign volume grows linearly with
 //! [`SimulateOptions::scale`]; generation is streaming and parallel across tenants.

@@ -747,7 +747,6 @@ impl Story<'_> {
     fn strike(&mut self, s: &Strike) {
         let w = self.w;
         let a = &w.attack;
-        let acct = s.account;
         let attacker_net = a.ips[(s.tenant + 1) % 2];
         let admin_net = match w.partner_vpn {
             Some(vpn) if s.via_vpn => vpn,
@@ -758,16 +757,28 @@ impl Story<'_> {
         } else {
             a.ips[2 + s.tenant % (a.ips.len() - 2).max(1)]
         };
-        let t0 = s.visit;
-        use Technique as T;
         let signin_tech = if s.via_vpn && w.partner_vpn.is_some() {
-            T::PartnerSigninSharedInfra
+            Technique::PartnerSigninSharedInfra
         } else {
-            T::PartnerSigninNewInfra
+            Technique::PartnerSigninNewInfra
         };
-        self.partner_signin(t0, acct, admin_net, AGENT_PS, Some(signin_tech));
+        self.partner_signin(s.visit, s.account, admin_net, AGENT_PS, Some(signin_tech));
         let key = self.rng.next_u128();
-        let mut at = t0 + 4 * 60_000 + self.jitter(5 * 60_000);
+        let at = self.grant_mail_access(s, admin_net, key);
+        self.takeover_steps(s, admin_net, at);
+        self.app_at_work(s, app_net, key);
+    }
+
+    /// A change the stolen account makes in the attacked tenant, as the attacker.
+    fn attacker_dir(&mut self, at: i64, tech: Technique, s: &Strike, net: Net, op: DirKind) {
+        self.dir(at, Some(tech), Who::Partner(s.account), net, AGENT_PS, op);
+    }
+
+    /// The new credential on the application, then its mail permission (application, admin
+    /// consent, delegated grant) unless this strike fails. Returns the time of the last change.
+    fn grant_mail_access(&mut self, s: &Strike, net: Net, key: u128) -> i64 {
+        use Technique as T;
+        let mut at = s.visit + 4 * 60_000 + self.jitter(5 * 60_000);
         let op = if s.via_application {
             DirKind::UpdateAppCredentials {
                 sp: s.sp,
@@ -777,80 +788,46 @@ impl Story<'_> {
         } else {
             DirKind::AddSpCredentials { sp: s.sp, key }
         };
-        self.dir(
-            at,
-            Some(T::SpCredentialAdded),
-            Who::Partner(acct),
-            admin_net,
-            AGENT_PS,
-            op,
-        );
-        if !s.failed {
-            at += 60_000 + self.jitter(4 * 60_000);
-            let op = DirKind::AddAppRoleAssignment {
-                sp: s.sp,
-                role: s.role,
-            };
-            self.dir(
-                at,
-                Some(T::MailPermissionGranted),
-                Who::Partner(acct),
-                admin_net,
-                AGENT_PS,
-                op,
-            );
-            if s.consent {
-                at += 1_000 + self.jitter(3_000);
-                let op = DirKind::Consent {
-                    sp: SpRef::Tenant(s.sp),
-                    admin: true,
-                    app_only: true,
-                    scopes: s.role.value,
-                };
-                self.dir(
-                    at,
-                    Some(T::MailPermissionGranted),
-                    Who::Partner(acct),
-                    admin_net,
-                    AGENT_PS,
-                    op,
-                );
-            }
-            if s.delegated {
-                at += 30_000 + self.jitter(60_000);
-                let op = DirKind::AddDelegatedGrant {
-                    sp: s.sp,
-                    scopes: "Mail.Read Mail.ReadWrite offline_access",
-                };
-                self.dir(
-                    at,
-                    Some(T::MailPermissionGranted),
-                    Who::Partner(acct),
-                    admin_net,
-                    AGENT_PS,
-                    op,
-                );
-            }
+        self.attacker_dir(at, T::SpCredentialAdded, s, net, op);
+        if s.failed {
+            return at;
         }
+        at += 60_000 + self.jitter(4 * 60_000);
+        let op = DirKind::AddAppRoleAssignment {
+            sp: s.sp,
+            role: s.role,
+        };
+        self.attacker_dir(at, T::MailPermissionGranted, s, net, op);
+        if s.consent {
+            at += 1_000 + self.jitter(3_000);
+            let op = DirKind::Consent {
+                sp: SpRef::Tenant(s.sp),
+                admin: true,
+                app_only: true,
+                scopes: s.role.value,
+            };
+            self.attacker_dir(at, T::MailPermissionGranted, s, net, op);
+        }
+        if s.delegated {
+            at += 30_000 + self.jitter(60_000);
+            let op = DirKind::AddDelegatedGrant {
+                sp: s.sp,
+                scopes: "Mail.Read Mail.ReadWrite offline_access",
+            };
+            self.attacker_dir(at, T::MailPermissionGranted, s, net, op);
+        }
+        at
+    }
+
+    /// Federation, a privileged role and mail forwarding, where the strike has them, one after
+    /// the other from `at`.
+    fn takeover_steps(&mut self, s: &Strike, net: Net, mut at: i64) {
+        use Technique as T;
         if s.federation {
             at += 2 * 60_000 + self.jitter(3 * 60_000);
-            self.dir(
-                at,
-                Some(T::FederationModified),
-                Who::Partner(acct),
-                admin_net,
-                AGENT_PS,
-                DirKind::SetFederation,
-            );
+            self.attacker_dir(at, T::FederationModified, s, net, DirKind::SetFederation);
             at += 20_000 + self.jitter(30_000);
-            self.dir(
-                at,
-                Some(T::FederationModified),
-                Who::Partner(acct),
-                admin_net,
-                AGENT_PS,
-                DirKind::SetDomainAuth,
-            );
+            self.attacker_dir(at, T::FederationModified, s, net, DirKind::SetDomainAuth);
         }
         if s.privileged {
             at += 60_000 + self.jitter(3 * 60_000);
@@ -858,119 +835,57 @@ impl Story<'_> {
                 target: Who::App(s.sp),
                 role: names::ROLE_GLOBAL_ADMIN,
             };
-            self.dir(
-                at,
-                Some(T::PrivilegedRoleAdded),
-                Who::Partner(acct),
-                admin_net,
-                AGENT_PS,
-                op,
-            );
+            self.attacker_dir(at, T::PrivilegedRoleAdded, s, net, op);
         }
         if let Some(v) = s.forward {
             at += 3 * 60_000 + self.jitter(5 * 60_000);
-            let mailbox = s.mailboxes.first().copied().unwrap_or(0);
-            let drop = s.tenant % a.drops.len().max(1);
-            let op = match v {
-                ForwardVariant::RuleForwardTo => ExoOp::NewRule {
-                    mailbox,
-                    rule: Rule::ForwardTo(drop),
-                },
-                ForwardVariant::RuleRedirectTo => ExoOp::NewRule {
-                    mailbox,
-                    rule: Rule::RedirectTo(drop),
-                },
-                ForwardVariant::SetRule => ExoOp::SetRule {
-                    mailbox,
-                    rule: Rule::RedirectTo(drop),
-                },
-                ForwardVariant::MailboxForwarding => ExoOp::SetForwarding {
-                    mailbox,
-                    to: ForwardTo::Drop(drop),
-                },
-            };
+            let op = forward_op(s, v, self.w.attack.drops.len());
             self.push(
                 at,
                 Some(T::InboxRuleForward),
                 ActKind::Exo(ExoAdmin {
-                    who: Who::Partner(acct),
-                    net: admin_net,
+                    who: Who::Partner(s.account),
+                    net,
                     op,
                 }),
             );
         }
-        // The service principal at work with its new credential.
+    }
+
+    /// The backdoored service principal at work with its new credential: 3–5 sessions, each
+    /// signing in and reading the strike's mailboxes (refused where the strike fails).
+    fn app_at_work(&mut self, s: &Strike, net: Net, key: u128) {
         let graph_logs = self.t.profile.graph_activity;
         let sessions = self.rng.between(3, 5);
-        let mut st = t0 + 40 * 60_000 + self.jitter(50 * 60_000);
+        let mut st = s.visit + 40 * 60_000 + self.jitter(50 * 60_000);
         let resource = if s.role.resource.app_id == fp::EXCHANGE.app_id {
             fp::EXCHANGE
         } else {
             fp::GRAPH
         };
         if s.failed {
-            // The new secret tried against the mail API before it is usable: refused
-            // (AADSTS7000215), the signal that exposed the 2020 breach.
-            let tries = self.rng.between(1, 3);
-            let mut ft = st - 15 * 60_000 - self.jitter(5 * 60_000);
-            for _ in 0..tries {
-                self.push(
-                    ft,
-                    Some(T::MailAccessFailed),
-                    ActKind::SignIn(SignIn {
-                        kind: SigninKind::ServicePrincipal,
-                        who: Who::App(s.sp),
-                        client: Client::Sp(s.sp),
-                        resource,
-                        net: app_net,
-                        agent: AGENT_SCRIPT,
-                        error: 7000215,
-                        key: Key::New(key),
-                    }),
-                );
-                ft += 30_000 + self.jitter(3 * 60_000);
-            }
+            self.refused_secret(s, net, key, resource, st);
         }
         for i in 0..sessions {
             self.sp_signin(
                 st,
-                Some(T::SpSigninNewCredential),
+                Some(Technique::SpSigninNewCredential),
                 s.sp,
-                app_net,
+                net,
                 Key::New(key),
                 resource,
             );
             let mut rt = st + 20_000 + self.jitter(60_000);
             if i == 0 && graph_logs {
-                self.push(
-                    rt,
-                    Some(T::DirectoryEnumeration),
-                    ActKind::Graph(GraphCall {
-                        who: Who::App(s.sp),
-                        client: Client::Sp(s.sp),
-                        uri: GraphUri::Users,
-                        status: 200,
-                        net: app_net,
-                        ua: names::ATTACKER_UA_SCRIPT,
-                    }),
-                );
+                let call = attacker_call(s, GraphUri::Users, 200, net);
+                self.push(rt, Some(Technique::DirectoryEnumeration), call);
                 rt += 5_000 + self.jitter(20_000);
             }
             for (k, &mb) in s.mailboxes.iter().enumerate() {
                 if s.failed {
                     if k < 4 {
-                        self.push(
-                            rt,
-                            Some(T::MailAccessFailed),
-                            ActKind::Graph(GraphCall {
-                                who: Who::App(s.sp),
-                                client: Client::Sp(s.sp),
-                                uri: GraphUri::UserMessages(mb),
-                                status: 403,
-                                net: app_net,
-                                ua: names::ATTACKER_UA_SCRIPT,
-                            }),
-                        );
+                        let call = attacker_call(s, GraphUri::UserMessages(mb), 403, net);
+                        self.push(rt, Some(Technique::MailAccessFailed), call);
                     }
                     rt += 2_000 + self.jitter(8_000);
                     continue;
@@ -978,49 +893,78 @@ impl Story<'_> {
                 if i > 0 && self.rng.chance(0.4) {
                     continue;
                 }
-                let reads = self.rng.between(1, 2);
-                for _ in 0..reads {
-                    if graph_logs && resource.app_id == fp::GRAPH.app_id {
-                        self.push(
-                            rt,
-                            Some(T::GraphMailRead),
-                            ActKind::Graph(GraphCall {
-                                who: Who::App(s.sp),
-                                client: Client::Sp(s.sp),
-                                uri: GraphUri::UserMessages(mb),
-                                status: 200,
-                                net: app_net,
-                                ua: names::ATTACKER_UA_SCRIPT,
-                            }),
-                        );
-                    }
-                    let items = self.rng.between(5, 60) as u8;
-                    let folder = if self.rng.chance(0.7) {
-                        0
-                    } else {
-                        self.rng.index(names::FOLDERS.len())
-                    };
-                    let mt = rt + 1_500 + self.jitter(3_000);
-                    self.push(
-                        mt,
-                        Some(T::MailItemsAccessed),
-                        ActKind::Mail(MailRead {
-                            mailbox: mb,
-                            by: MailBy::App(s.sp),
-                            net: app_net,
-                            sync: false,
-                            items,
-                            folder,
-                        }),
-                    );
-                    rt += 10_000 + self.jitter(40_000);
-                }
+                rt = self.read_mailbox(s, mb, net, resource, rt);
             }
             st += 4 * HOUR + self.jitter(10 * HOUR);
-            if st >= a.end {
+            if st >= self.w.attack.end {
                 break;
             }
         }
+    }
+
+    /// The new secret tried against the mail API before it is usable: refused (AADSTS7000215),
+    /// the signal that exposed the 2020 breach. `st` is when the first session starts.
+    fn refused_secret(&mut self, s: &Strike, net: Net, key: u128, resource: FirstParty, st: i64) {
+        let tries = self.rng.between(1, 3);
+        let mut ft = st - 15 * 60_000 - self.jitter(5 * 60_000);
+        for _ in 0..tries {
+            self.push(
+                ft,
+                Some(Technique::MailAccessFailed),
+                ActKind::SignIn(SignIn {
+                    kind: SigninKind::ServicePrincipal,
+                    who: Who::App(s.sp),
+                    client: Client::Sp(s.sp),
+                    resource,
+                    net,
+                    agent: AGENT_SCRIPT,
+                    error: 7000215,
+                    key: Key::New(key),
+                }),
+            );
+            ft += 30_000 + self.jitter(3 * 60_000);
+        }
+    }
+
+    /// One or two reads of mailbox `mb` through the application from `rt` (through Graph when
+    /// it is the resource and its activity is logged); returns when the next read starts.
+    fn read_mailbox(
+        &mut self,
+        s: &Strike,
+        mb: usize,
+        net: Net,
+        resource: FirstParty,
+        mut rt: i64,
+    ) -> i64 {
+        let graph_logs = self.t.profile.graph_activity;
+        let reads = self.rng.between(1, 2);
+        for _ in 0..reads {
+            if graph_logs && resource.app_id == fp::GRAPH.app_id {
+                let call = attacker_call(s, GraphUri::UserMessages(mb), 200, net);
+                self.push(rt, Some(Technique::GraphMailRead), call);
+            }
+            let items = self.rng.between(5, 60) as u8;
+            let folder = if self.rng.chance(0.7) {
+                0
+            } else {
+                self.rng.index(names::FOLDERS.len())
+            };
+            let mt = rt + 1_500 + self.jitter(3_000);
+            self.push(
+                mt,
+                Some(Technique::MailItemsAccessed),
+                ActKind::Mail(MailRead {
+                    mailbox: mb,
+                    by: MailBy::App(s.sp),
+                    net,
+                    sync: false,
+                    items,
+                    folder,
+                }),
+            );
+            rt += 10_000 + self.jitter(40_000);
+        }
+        rt
     }
 
     /// The backup service: nightly reads of a few mailboxes, from its own addresses.
@@ -1271,4 +1215,40 @@ pub fn storyline(w: &World, index: usize) -> Vec<Act> {
     let mut acts = s.acts;
     acts.sort_by_key(|a| (a.t, a.seq));
     acts
+}
+
+/// The forwarding a strike sets up, to one of `drops` external mailboxes.
+fn forward_op(s: &Strike, v: ForwardVariant, drops: usize) -> ExoOp {
+    let mailbox = s.mailboxes.first().copied().unwrap_or(0);
+    let drop = s.tenant % drops.max(1);
+    match v {
+        ForwardVariant::RuleForwardTo => ExoOp::NewRule {
+            mailbox,
+            rule: Rule::ForwardTo(drop),
+        },
+        ForwardVariant::RuleRedirectTo => ExoOp::NewRule {
+            mailbox,
+            rule: Rule::RedirectTo(drop),
+        },
+        ForwardVariant::SetRule => ExoOp::SetRule {
+            mailbox,
+            rule: Rule::RedirectTo(drop),
+        },
+        ForwardVariant::MailboxForwarding => ExoOp::SetForwarding {
+            mailbox,
+            to: ForwardTo::Drop(drop),
+        },
+    }
+}
+
+/// A Graph call of the backdoored application from the attacker's script.
+fn attacker_call(s: &Strike, uri: GraphUri, status: u16, net: Net) -> ActKind {
+    ActKind::Graph(GraphCall {
+        who: Who::App(s.sp),
+        client: Client::Sp(s.sp),
+        uri,
+        status,
+        net,
+        ua: names::ATTACKER_UA_SCRIPT,
+    })
 }

@@ -126,7 +126,16 @@ pub struct Truth {
 fn signin_format(f: SigninFormat) -> &'static str {
     match f {
         SigninFormat::GraphBeta => "signin.graph_json",
+        SigninFormat::LogAnalyticsTenantless => "signin.log_analytics_csv",
         _ => "signin.azure_monitor",
+    }
+}
+
+fn ual_format(f: UalFormat) -> &'static str {
+    match f {
+        UalFormat::MgmtApiLines | UalFormat::MgmtApiArray => "ual.mgmt_api_json",
+        UalFormat::PurviewCsv | UalFormat::PurviewCsvClassic => "ual.purview_csv",
+        UalFormat::OfficeActivityTenantless => "ual.log_analytics_csv",
     }
 }
 
@@ -135,22 +144,21 @@ fn audit_format(f: AuditFormat) -> &'static str {
         AuditFormat::GraphJson => "directory_audit.graph_json",
         AuditFormat::LogAnalyticsCsv => "directory_audit.log_analytics_csv",
         AuditFormat::AzureMonitor => "directory_audit.azure_monitor",
+        AuditFormat::LogAnalyticsTenantless => "directory_audit.log_analytics_csv",
     }
 }
 
 fn formats(w: &World, i: usize) -> Vec<&'static str> {
     let p = w.tenants[i].profile;
     let mut v = vec![
-        match p.ual {
-            UalFormat::MgmtApiLines | UalFormat::MgmtApiArray => "ual.mgmt_api_json",
-            UalFormat::PurviewCsv | UalFormat::PurviewCsvClassic => "ual.purview_csv",
-        },
+        ual_format(p.ual),
         signin_format(p.signin),
         audit_format(p.audit),
     ];
     if p.graph_activity {
         v.push("graph_activity.azure_monitor");
     }
+    v.extend(p.ual2.map(ual_format));
     v.extend(p.signin2.map(signin_format));
     v.extend(p.audit2.map(audit_format));
     v

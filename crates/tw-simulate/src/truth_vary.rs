@@ -62,6 +62,18 @@ pub struct Benign {
     pub shared_addresses: Vec<String>,
 }
 
+/// A file whose records carry no tenant id, and what places them in their tenant.
+#[derive(Debug, Clone, Serialize)]
+pub struct TenantlessFile {
+    /// File, relative to `logs/` (as in `files`).
+    pub file: String,
+    /// The tenant its records belong to.
+    pub tenant_id: String,
+    /// `folder`: another file of the same folder names the tenant; `map`: only the tenant map
+    /// does (without a map the records belong to no known tenant).
+    pub placed_by: &'static str,
+}
+
 /// What a varied world adds to `truth.json`.
 #[derive(Debug, Clone, Serialize)]
 pub struct VariedTruth {
@@ -79,6 +91,8 @@ pub struct VariedTruth {
     pub benign: Benign,
     /// When each tenant's logs start (RFC 3339), by tenant id.
     pub log_starts: BTreeMap<String, Stamp>,
+    /// Every file whose records carry no tenant id (also those never written: see `files`).
+    pub tenantless_files: Vec<TenantlessFile>,
     /// The tenant map beside the logs (relative to the case folder), if one was written.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tenant_map: Option<String>,
@@ -145,6 +159,31 @@ fn benign(w: &World) -> Benign {
     }
 }
 
+/// The folder of a path (`""` at the top).
+fn parent(rel: &str) -> &str {
+    rel.rsplit_once('/').map_or("", |(d, _)| d)
+}
+
+/// The tenantless files of every tenant, each with what places it.
+fn tenantless_files(w: &World) -> Vec<TenantlessFile> {
+    let mut out = Vec::new();
+    for t in &w.tenants {
+        let (specs, _) = crate::writers::plan(w, t);
+        let prefix = crate::generate::truth_prefix(t);
+        for s in specs.iter().filter(|s| s.shape.tenantless()) {
+            let named = specs
+                .iter()
+                .any(|o| !o.shape.tenantless() && parent(&o.rel) == parent(&s.rel));
+            out.push(TenantlessFile {
+                file: format!("{prefix}{}", s.rel),
+                tenant_id: t.id.clone(),
+                placed_by: if named { "folder" } else { "map" },
+            });
+        }
+    }
+    out
+}
+
 /// The varied part of the truth of world `w`.
 pub fn varied(w: &World) -> VariedTruth {
     let a = &w.attack;
@@ -170,6 +209,7 @@ pub fn varied(w: &World) -> VariedTruth {
             .iter()
             .map(|t| (t.id.clone(), Stamp(t.log_start)))
             .collect(),
+        tenantless_files: tenantless_files(w),
         tenant_map: w.vary.tenant_map.then(|| TENANT_MAP.to_string()),
     }
 }

@@ -11,8 +11,8 @@ use serde::Serialize;
 use crate::names::{self, AppRole};
 use crate::rng::Rng;
 use crate::world::{
-    AuditFormat, DAY, HOUR, Layout, MailSettings, MassReader, Net, SigninFormat, Sp, SpKind, World,
-    cloud_ips, guid, net_in,
+    AuditFormat, DAY, HOUR, Layout, MailSettings, MassReader, Net, SigninFormat, Sp, SpKind,
+    UalFormat, World, cloud_ips, guid, net_in,
 };
 
 /// The variations of a simulated world (all off by default: the classic world).
@@ -308,15 +308,43 @@ fn dual_exports(w: &mut World, r: &mut Rng, order: &[usize]) {
     }
 }
 
+/// Exports without tenant ids for some tenants (always the second attacked one): the directory
+/// audit through Graph or a Log Analytics projection without the tenant columns, alone in a folder
+/// of its own; and, from a stream of their own (so the other variations keep their draws),
+/// sign-ins and the unified audit log as Log Analytics projections without the tenant columns.
+/// With a tenant map they replace the tenant's exports; without one they come beside them, in the
+/// same folder, where the other exports name the tenant.
 fn missing_tenant_ids(w: &mut World, r: &mut Rng, order: &[usize]) {
+    let mut r2 = Rng::derive(w.seed, &[0x7A43]);
+    let mapped = w.vary.tenant_map;
     for (t, tn) in w.tenants.iter_mut().enumerate().skip(1) {
-        if order.get(1) == Some(&t) || r.chance(0.4) {
-            let p = &mut tn.profile;
-            p.audit = AuditFormat::GraphJson;
-            if p.audit2 == Some(AuditFormat::GraphJson) {
-                p.audit2 = Some(AuditFormat::LogAnalyticsCsv);
+        let forced = order.get(1) == Some(&t);
+        if !(forced || r.chance(0.4)) {
+            continue;
+        }
+        let p = &mut tn.profile;
+        p.audit = if forced || r2.chance(0.5) {
+            AuditFormat::GraphJson
+        } else {
+            AuditFormat::LogAnalyticsTenantless
+        };
+        if p.audit2 == Some(AuditFormat::GraphJson) {
+            p.audit2 = Some(AuditFormat::LogAnalyticsCsv);
+        }
+        p.audit_alone = true;
+        if forced || r2.chance(0.4) {
+            if mapped {
+                p.signin = SigninFormat::LogAnalyticsTenantless;
+            } else {
+                p.signin2 = Some(SigninFormat::LogAnalyticsTenantless);
             }
-            p.audit_alone = true;
+        }
+        if forced || r2.chance(0.3) {
+            if mapped {
+                p.ual = UalFormat::OfficeActivityTenantless;
+            } else {
+                p.ual2 = Some(UalFormat::OfficeActivityTenantless);
+            }
         }
     }
 }

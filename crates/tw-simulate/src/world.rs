@@ -121,6 +121,9 @@ pub enum UalFormat {
     PurviewCsv,
     /// Classic audit log search CSV export (`CreationDate,UserIds,Operations,AuditData`).
     PurviewCsvClassic,
+    /// A Log Analytics query over `OfficeActivity` exported to CSV, its projection without the
+    /// tenant columns (`--missing-tenant-ids`).
+    OfficeActivityTenantless,
 }
 
 /// How the sign-in logs of a tenant were exported.
@@ -132,6 +135,10 @@ pub enum SigninFormat {
     AzureMonitorStorage,
     /// Azure Monitor diagnostic settings to an event hub (`{"records":[...]}`, categories mixed).
     AzureMonitorEventHub,
+    /// Log Analytics queries over `SigninLogs`, `AADNonInteractiveUserSignInLogs` and
+    /// `AADServicePrincipalSignInLogs` exported to CSV, their projection without the tenant
+    /// columns (`--missing-tenant-ids`).
+    LogAnalyticsTenantless,
 }
 
 /// How the directory audit log of a tenant was exported.
@@ -143,6 +150,9 @@ pub enum AuditFormat {
     LogAnalyticsCsv,
     /// Azure Monitor diagnostic settings, `AuditLogs` category (JSON lines).
     AzureMonitor,
+    /// A Log Analytics query over `AuditLogs` exported to CSV, its projection without the tenant
+    /// columns (`--missing-tenant-ids`).
+    LogAnalyticsTenantless,
 }
 
 /// The exports a responder received for one tenant.
@@ -150,6 +160,8 @@ pub enum AuditFormat {
 pub struct Profile {
     /// Unified audit log format.
     pub ual: UalFormat,
+    /// The unified audit log exported a second time, beside the first (`--missing-tenant-ids`).
+    pub ual2: Option<UalFormat>,
     /// Sign-in log format.
     pub signin: SigninFormat,
     /// Directory audit format.
@@ -160,7 +172,7 @@ pub struct Profile {
     pub signin2: Option<SigninFormat>,
     /// Directory audit exported a second time in another format (`--dual-exports`).
     pub audit2: Option<AuditFormat>,
-    /// The directory audit export (Graph, no tenant id in its records) sits alone in its own
+    /// The directory audit export (its records without a tenant id) sits alone in its own
     /// folder (`--missing-tenant-ids`).
     pub audit_alone: bool,
     /// Sign-in files are gzipped.
@@ -274,9 +286,9 @@ impl Tenant {
     }
 
     /// Where a file planned as `ual/<name>` or `entra/<name>` goes in this tenant's layout;
-    /// `tenantless` files (Graph directory audits) go to a folder of their own when the profile
-    /// says so.
-    pub fn place_rel(&self, rel: &str, tenantless: bool) -> String {
+    /// `tenantless_audit` files (directory audits without tenant ids) go to a folder of their own
+    /// when the profile says so.
+    pub fn place_rel(&self, rel: &str, tenantless_audit: bool) -> String {
         let (top, name) = rel.split_once('/').unwrap_or(("", rel));
         let entra = top == "entra";
         let dir = match (&self.layout, entra) {
@@ -286,7 +298,7 @@ impl Tenant {
             (Layout::Graph(_), true) => "graph",
             _ => top,
         };
-        if tenantless && self.profile.audit_alone {
+        if tenantless_audit && self.profile.audit_alone {
             format!("{dir}/AuditLogs/{name}")
         } else {
             format!("{dir}/{name}")
@@ -581,125 +593,7 @@ pub fn build(opts: &SimulateOptions) -> World {
     let partner_place = rng.pick(names::PLACES);
     let mut tenants = Vec::with_capacity(opts.tenants + 1);
     for i in 0..=opts.tenants {
-        let is_partner = i == 0;
-        let name = if is_partner {
-            company(&mut rng, &mut used, names::PARTNER_B)
-        } else {
-            company(&mut rng, &mut used, names::COMPANY_B)
-        };
-        let place: &'static Place = if is_partner || rng.chance(0.7) {
-            if rng.chance(0.5) {
-                partner_place
-            } else {
-                names::PLACES
-                    .iter()
-                    .find(|p| p.country == partner_place.country && p.city != partner_place.city)
-                    .unwrap_or(partner_place)
-            }
-        } else {
-            rng.pick(names::PLACES)
-        };
-        let compact: String = name
-            .to_ascii_lowercase()
-            .chars()
-            .filter(|c| c.is_ascii_alphanumeric())
-            .collect();
-        let domain = format!("{compact}.{}", place.tld);
-        let initial_domain = format!("{}.onmicrosoft.com", &compact[..compact.len().min(20)]);
-        let n_users = if is_partner {
-            rng.between(10, 16)
-        } else {
-            rng.between(6, 30)
-        } as usize;
-        let admins = if is_partner {
-            6
-        } else {
-            rng.between(1, 2) as usize
-        };
-        let us = users(&mut rng, n_users, &domain, place, admins);
-        let hosts = rng.between(2, 3);
-        let office = office(&mut rng, place, hosts);
-        let region = if place.country == "US" || place.country == "CA" {
-            ["BY", "CH", "SN", "PH"][rng.index(4)]
-        } else if place.country == "AU" {
-            "SY"
-        } else {
-            ["DB", "AM", "VI", "LO"][rng.index(4)]
-        };
-        let exo_server = format!(
-            "{region}{}PR{:02}MB{:04}",
-            rng.between(3, 9),
-            rng.between(1, 20),
-            rng.between(1000, 9999)
-        );
-        let exo_org = format!(
-            "{}PR{:02}A{:03}.prod.outlook.com/Microsoft Exchange Hosted Organizations/{initial_domain}",
-            if region == "DB" || region == "AM" || region == "VI" || region == "LO" {
-                "EUR"
-            } else {
-                "NAM"
-            },
-            rng.between(1, 12),
-            rng.between(1, 999)
-        );
-        let n_lob = if is_partner { 1 } else { rng.between(1, 3) } as usize;
-        let mut lob_names: Vec<&str> = names::LOB_APPS.to_vec();
-        rng.shuffle(&mut lob_names);
-        let sps = lob_names
-            .iter()
-            .take(n_lob)
-            .map(|n| {
-                let single = rng.chance(0.5);
-                Sp {
-                    name: (*n).to_string(),
-                    app_id: guid(&mut rng),
-                    object_id: guid(&mut rng),
-                    app_object_id: single.then(|| guid(&mut rng)),
-                    key_id: guid(&mut rng),
-                    ips: cloud_ips(&mut rng, 2),
-                    kind: SpKind::LineOfBusiness,
-                    role: names::USER_READ_ALL,
-                }
-            })
-            .collect();
-        tenants.push(Tenant {
-            index: i,
-            id: guid(&mut rng),
-            slug: slugify(&name),
-            name,
-            domain,
-            initial_domain,
-            place,
-            users: us,
-            sps,
-            office,
-            is_partner,
-            partner_customer: false,
-            compromised: false,
-            profile: Profile {
-                ual: UalFormat::MgmtApiLines,
-                signin: SigninFormat::GraphBeta,
-                audit: AuditFormat::LogAnalyticsCsv,
-                graph_activity: true,
-                signin2: None,
-                audit2: None,
-                audit_alone: false,
-                gzip_signins: false,
-                gzip_ual: false,
-                zipped: false,
-            },
-            workspace_id: guid(&mut rng),
-            graph_sp_id: guid(&mut rng),
-            exo_sp_id: guid(&mut rng),
-            exo_server,
-            exo_org,
-            backup: None,
-            lookalikes: Lookalikes::default(),
-            log_start: start,
-            layout: Layout::Classic,
-            mass_reader: None,
-            mail_settings: None,
-        });
+        tenants.push(tenant(&mut rng, i, &mut used, partner_place, start));
     }
 
     // The reseller's staff and the stolen account.
@@ -707,27 +601,95 @@ pub fn build(opts: &SimulateOptions) -> World {
     let partner_staff: Vec<usize> = (0..6.min(tenants[0].users.len())).collect();
     let partner_account = partner_staff[rng.index(partner_staff.len())];
 
-    // Relationships: about one customer in ten buys elsewhere.
-    let n = opts.tenants;
-    let mut customers: Vec<usize> = (1..=n).collect();
-    rng.shuffle(&mut customers);
-    let no_rel = (n / 10).min(n.saturating_sub(opts.compromised + 1));
-    for &c in customers.iter().skip(no_rel) {
-        tenants[c].partner_customer = true;
-    }
-    let mut partner_customers: Vec<usize> = customers.iter().skip(no_rel).copied().collect();
-    rng.shuffle(&mut partner_customers);
-    let order: Vec<usize> = partner_customers[..opts.compromised].to_vec();
-    let mut untouched: Vec<usize> = partner_customers[opts.compromised..].to_vec();
-    untouched.sort_unstable();
-    for &c in &order {
-        tenants[c].compromised = true;
-    }
+    let (order, untouched) = relationships(&mut rng, &mut tenants, opts.compromised);
 
     // Attack window and the attacker's infrastructure.
     let window_day = (i64::from(days) * 45 / 100).max(1).min(i64::from(days) - 1);
     let attack_start = start + window_day * DAY + rng.between(17, 22) as i64 * HOUR;
     let attack_end = end - 2 * HOUR;
+    let (attacker_ips, drops, issuer, key_name) = attacker_infra(&mut rng);
+    let (backup_app_id, backup_name, backup_ips, harmless_app) = third_party_apps(&mut rng);
+    let win = Window {
+        start,
+        attack_start,
+        attack_end,
+    };
+    let strikes = strikes(&mut rng, &mut tenants, &order, win, partner_account);
+    let owner_busy = untouched[rng.index(untouched.len())];
+
+    export_profiles(&mut rng, &mut tenants, &order, &strikes);
+    let first = (order[0], untouched.first());
+    let backup = (
+        backup_name.as_str(),
+        backup_app_id.as_str(),
+        backup_ips.as_slice(),
+    );
+    place_backup(&mut rng, &mut tenants, first, backup);
+    stage_lookalikes(&mut rng, &mut tenants, &order, &untouched, owner_busy);
+
+    let mut w = World {
+        seed,
+        start,
+        days,
+        end,
+        tenants,
+        partner_account,
+        partner_staff,
+        partner_office,
+        backup_app_id,
+        backup_name,
+        backup_ips,
+        harmless_app,
+        attack: Attack {
+            start: attack_start,
+            end: attack_end,
+            strikes,
+            ips: attacker_ips,
+            drops,
+            issuer,
+            key_name,
+            owner_busy,
+            stolen: vec![partner_account],
+            decoys: Vec::new(),
+        },
+        vary: opts.vary.clone(),
+        partner_vpn: None,
+        mass_readers: Vec::new(),
+        mail_settings_app: (String::new(), String::new()),
+    };
+    if opts.vary.any() {
+        crate::variations::apply(&mut w, &order, &untouched);
+    }
+    w
+}
+
+/// The reseller's relationships (about one customer in ten buys elsewhere) and which customers
+/// are attacked: the attacked ones in attack order, and the untouched partner customers.
+fn relationships(
+    rng: &mut Rng,
+    tenants: &mut [Tenant],
+    compromised: usize,
+) -> (Vec<usize>, Vec<usize>) {
+    let n = tenants.len() - 1;
+    let mut customers: Vec<usize> = (1..=n).collect();
+    rng.shuffle(&mut customers);
+    let no_rel = (n / 10).min(n.saturating_sub(compromised + 1));
+    for &c in customers.iter().skip(no_rel) {
+        tenants[c].partner_customer = true;
+    }
+    let mut partner_customers: Vec<usize> = customers.iter().skip(no_rel).copied().collect();
+    rng.shuffle(&mut partner_customers);
+    let order: Vec<usize> = partner_customers[..compromised].to_vec();
+    let mut untouched: Vec<usize> = partner_customers[compromised..].to_vec();
+    untouched.sort_unstable();
+    for &c in &order {
+        tenants[c].compromised = true;
+    }
+    (order, untouched)
+}
+
+/// The attacker's addresses, drop mailboxes, federation issuer and credential name.
+fn attacker_infra(rng: &mut Rng) -> (Vec<Net>, Vec<String>, String, String) {
     let mut prefixes: Vec<[u8; 2]> = names::ATTACKER_PREFIXES.to_vec();
     rng.shuffle(&mut prefixes);
     let attacker_ips: Vec<Net> = prefixes
@@ -760,23 +722,50 @@ pub fn build(opts: &SimulateOptions) -> World {
         ["cloud-federation.net", "secure-idp.com", "fedgateway.io"][rng.index(3)]
     );
     let key_name = ["", "sync", "backup-key", "automation", "graph"][rng.index(5)].to_string();
+    (attacker_ips, drops, issuer, key_name)
+}
 
-    // The backup service.
-    let backup_app_id = guid(&mut rng);
+/// The backup service (application id, name, addresses) and the harmless application users
+/// consent to (name, application id).
+fn third_party_apps(rng: &mut Rng) -> (String, String, Vec<Net>, (String, String)) {
+    let backup_app_id = guid(rng);
     let backup_name = format!(
         "{} Backup for Microsoft 365",
         ["Vaultline", "Cirrusave", "Keepsafe Cloud", "Arkiv"][rng.index(4)]
     );
-    let backup_ips = cloud_ips(&mut rng, 3);
+    let backup_ips = cloud_ips(rng, 3);
     let harmless_app = (
         format!(
             "{} Meeting Scheduler",
             ["Calendo", "Slotwise", "Agendify", "Timeboxer"][rng.index(4)]
         ),
-        guid(&mut rng),
+        guid(rng),
     );
+    (backup_app_id, backup_name, backup_ips, harmless_app)
+}
 
-    // Strikes, in attack order.
+/// When the logs and the attack run: the period start, the attack window's start and end.
+#[derive(Clone, Copy)]
+struct Window {
+    start: i64,
+    attack_start: i64,
+    attack_end: i64,
+}
+
+/// The strikes, in attack order: when, which application, what the attacker does and which
+/// mailboxes it reads in each attacked tenant.
+fn strikes(
+    rng: &mut Rng,
+    tenants: &mut [Tenant],
+    order: &[usize],
+    win: Window,
+    partner_account: usize,
+) -> Vec<Strike> {
+    let Window {
+        start,
+        attack_start,
+        attack_end,
+    } = win;
     let k = order.len().max(1) as i64;
     let spread = ((attack_end - attack_start - 36 * HOUR).max(k * 20 * 60_000)) / k;
     let mut variants = [
@@ -830,12 +819,16 @@ pub fn build(opts: &SimulateOptions) -> World {
     for s in &mut strikes {
         let tn = &mut tenants[s.tenant];
         if s.via_application && tn.sps[s.sp].app_object_id.is_none() {
-            tn.sps[s.sp].app_object_id = Some(guid(&mut rng));
+            tn.sps[s.sp].app_object_id = Some(guid(rng));
         }
     }
-    let owner_busy = untouched[rng.index(untouched.len())];
+    strikes
+}
 
-    // Export profiles: the attacked tenants cycle through every format.
+/// How each tenant's logs were exported: the attacked tenants cycle through every format, the
+/// others rotate from a random offset; one attacked tenant arrives zipped, some files gzipped.
+fn export_profiles(rng: &mut Rng, tenants: &mut [Tenant], order: &[usize], strikes: &[Strike]) {
+    let n = tenants.len() - 1;
     for (j, &t) in order.iter().enumerate() {
         let p = &mut tenants[t].profile;
         p.ual = UAL_ROT[j % 4];
@@ -860,26 +853,42 @@ pub fn build(opts: &SimulateOptions) -> World {
         p.gzip_signins = !p.zipped && t.is_multiple_of(2);
         p.gzip_ual = !p.zipped && t % 3 == 2;
     }
+}
 
-    // The backup service in about a third of the customers, attacked and untouched ones among them.
+/// The backup service in about a third of the customers, attacked and untouched ones among them.
+fn place_backup(
+    rng: &mut Rng,
+    tenants: &mut [Tenant],
+    first: (usize, Option<&usize>),
+    backup: (&str, &str, &[Net]),
+) {
+    let (backup_name, backup_app_id, backup_ips) = backup;
     for (t, tn) in tenants.iter_mut().enumerate().skip(1) {
-        let force = t == order[0] || Some(&t) == untouched.first();
+        let force = t == first.0 || Some(&t) == first.1;
         if force || rng.chance(0.3) {
             tn.backup = Some(tn.sps.len());
             tn.sps.push(Sp {
-                name: backup_name.clone(),
-                app_id: backup_app_id.clone(),
-                object_id: guid(&mut rng),
+                name: backup_name.to_string(),
+                app_id: backup_app_id.to_string(),
+                object_id: guid(rng),
                 app_object_id: None,
-                key_id: guid(&mut rng),
-                ips: backup_ips.clone(),
+                key_id: guid(rng),
+                ips: backup_ips.to_vec(),
                 kind: SpKind::Backup,
                 role: names::FULL_ACCESS_AS_APP,
             });
         }
     }
+}
 
-    // Look-alikes: each in some tenants, always in at least one attacked and one untouched tenant.
+/// Look-alikes: each in some tenants, always in at least one attacked and one untouched tenant.
+fn stage_lookalikes(
+    rng: &mut Rng,
+    tenants: &mut [Tenant],
+    order: &[usize],
+    untouched: &[usize],
+    owner_busy: usize,
+) {
     let first_untouched = untouched.first().copied().unwrap_or(0);
     for (t, tn) in tenants.iter_mut().enumerate().skip(1) {
         let pin = t == order[0] || t == first_untouched;
@@ -892,39 +901,145 @@ pub fn build(opts: &SimulateOptions) -> World {
             consent: pin || rng.chance(0.2),
         };
     }
+}
 
-    let mut w = World {
-        seed,
-        start,
-        days,
-        end,
-        tenants,
-        partner_account,
-        partner_staff,
-        partner_office,
-        backup_app_id,
-        backup_name,
-        backup_ips,
-        harmless_app,
-        attack: Attack {
-            start: attack_start,
-            end: attack_end,
-            strikes,
-            ips: attacker_ips,
-            drops,
-            issuer,
-            key_name,
-            owner_busy,
-            stolen: vec![partner_account],
-            decoys: Vec::new(),
-        },
-        vary: opts.vary.clone(),
-        partner_vpn: None,
-        mass_readers: Vec::new(),
-        mail_settings_app: (String::new(), String::new()),
+/// Tenant `i` (0: the reseller): its name, place, people, offices, applications and ids.
+fn tenant(
+    rng: &mut Rng,
+    i: usize,
+    used: &mut std::collections::BTreeSet<String>,
+    partner_place: &'static Place,
+    start: i64,
+) -> Tenant {
+    let is_partner = i == 0;
+    let name = if is_partner {
+        company(rng, used, names::PARTNER_B)
+    } else {
+        company(rng, used, names::COMPANY_B)
     };
-    if opts.vary.any() {
-        crate::variations::apply(&mut w, &order, &untouched);
+    let place: &'static Place = if is_partner || rng.chance(0.7) {
+        if rng.chance(0.5) {
+            partner_place
+        } else {
+            names::PLACES
+                .iter()
+                .find(|p| p.country == partner_place.country && p.city != partner_place.city)
+                .unwrap_or(partner_place)
+        }
+    } else {
+        rng.pick(names::PLACES)
+    };
+    let compact: String = name
+        .to_ascii_lowercase()
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect();
+    let domain = format!("{compact}.{}", place.tld);
+    let initial_domain = format!("{}.onmicrosoft.com", &compact[..compact.len().min(20)]);
+    let n_users = if is_partner {
+        rng.between(10, 16)
+    } else {
+        rng.between(6, 30)
+    } as usize;
+    let admins = if is_partner {
+        6
+    } else {
+        rng.between(1, 2) as usize
+    };
+    let us = users(rng, n_users, &domain, place, admins);
+    let hosts = rng.between(2, 3);
+    let office = office(rng, place, hosts);
+    let (exo_server, exo_org) = exo_names(rng, place, &initial_domain);
+    let sps = lob_sps(rng, is_partner);
+    Tenant {
+        index: i,
+        id: guid(rng),
+        slug: slugify(&name),
+        name,
+        domain,
+        initial_domain,
+        place,
+        users: us,
+        sps,
+        office,
+        is_partner,
+        partner_customer: false,
+        compromised: false,
+        profile: Profile {
+            ual: UalFormat::MgmtApiLines,
+            ual2: None,
+            signin: SigninFormat::GraphBeta,
+            audit: AuditFormat::LogAnalyticsCsv,
+            graph_activity: true,
+            signin2: None,
+            audit2: None,
+            audit_alone: false,
+            gzip_signins: false,
+            gzip_ual: false,
+            zipped: false,
+        },
+        workspace_id: guid(rng),
+        graph_sp_id: guid(rng),
+        exo_sp_id: guid(rng),
+        exo_server,
+        exo_org,
+        backup: None,
+        lookalikes: Lookalikes::default(),
+        log_start: start,
+        layout: Layout::Classic,
+        mass_reader: None,
+        mail_settings: None,
     }
-    w
+}
+
+/// The Exchange Online server prefix and organisation path of a tenant hosted near `place`.
+fn exo_names(rng: &mut Rng, place: &Place, initial_domain: &str) -> (String, String) {
+    let region = if place.country == "US" || place.country == "CA" {
+        ["BY", "CH", "SN", "PH"][rng.index(4)]
+    } else if place.country == "AU" {
+        "SY"
+    } else {
+        ["DB", "AM", "VI", "LO"][rng.index(4)]
+    };
+    let exo_server = format!(
+        "{region}{}PR{:02}MB{:04}",
+        rng.between(3, 9),
+        rng.between(1, 20),
+        rng.between(1000, 9999)
+    );
+    let exo_org = format!(
+        "{}PR{:02}A{:03}.prod.outlook.com/Microsoft Exchange Hosted Organizations/{initial_domain}",
+        if region == "DB" || region == "AM" || region == "VI" || region == "LO" {
+            "EUR"
+        } else {
+            "NAM"
+        },
+        rng.between(1, 12),
+        rng.between(1, 999)
+    );
+    (exo_server, exo_org)
+}
+
+/// The line-of-business applications of a tenant (one for the reseller, 1–3 for a customer).
+fn lob_sps(rng: &mut Rng, is_partner: bool) -> Vec<Sp> {
+    let n_lob = if is_partner { 1 } else { rng.between(1, 3) } as usize;
+    let mut lob_names: Vec<&str> = names::LOB_APPS.to_vec();
+    rng.shuffle(&mut lob_names);
+    lob_names
+        .iter()
+        .take(n_lob)
+        .map(|n| {
+            let single = rng.chance(0.5);
+            Sp {
+                name: (*n).to_string(),
+                app_id: guid(rng),
+                object_id: guid(rng),
+                app_object_id: single.then(|| guid(rng)),
+                key_id: guid(rng),
+                ips: cloud_ips(rng, 2),
+                kind: SpKind::LineOfBusiness,
+                role: names::USER_READ_ALL,
+            }
+        })
+        .collect()
 }

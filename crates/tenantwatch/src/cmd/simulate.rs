@@ -64,8 +64,10 @@ pub struct SimulateArgs {
     /// layouts, bare tenant ids, a `graph` folder.
     #[arg(long)]
     pub folder_names: bool,
-    /// Directory audits exported through Graph (no tenant id in the records) into a folder of
-    /// their own, for some tenants.
+    /// Exports without tenant ids for some tenants: directory audits (Graph, or a Log Analytics
+    /// query without the tenant columns) in a folder of their own; sign-ins and the unified audit
+    /// log as Log Analytics queries without the tenant columns (replacing the tenant's exports
+    /// with a tenant map, beside them without one).
     #[arg(long)]
     pub missing_tenant_ids: bool,
     /// Write DIR/tenant-map.txt (`logs/<folder> = <tenant-id> <name>` lines) beside the logs.

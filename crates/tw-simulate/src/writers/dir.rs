@@ -1,7 +1,7 @@
 //! The directory-change model shared by the directory audit formats and the unified audit log:
 //! activity names exactly as each log writes them, categories, targets and modified properties.
 
-use crate::names::{self, fp};
+use crate::names::{self, AppRole, Role, fp};
 use crate::rng::derive128;
 use crate::story::{Act, DirKind, DirOp, SpRef, Who};
 use crate::writers::Ctx;
@@ -162,354 +162,408 @@ pub fn sp_ref(c: &Ctx<'_>, r: SpRef) -> (String, String, String) {
 
 /// Targets and modified properties of a directory change.
 pub fn targets(c: &Ctx<'_>, a: &Act, d: &DirOp) -> Vec<Target> {
-    let t = c.t;
-    let key_name = |replace: bool| {
-        if replace {
-            "rotated".to_string()
-        } else {
-            c.w.attack.key_name.clone()
-        }
-    };
     match d.op {
-        DirKind::AddSpCredentials { sp, key } => {
-            let s = c.sp(sp);
-            let k = guid_string(key);
-            let name = if a.mal.is_some() {
-                key_name(false)
-            } else {
-                "rotated".into()
-            };
-            vec![Target {
-                kind: "ServicePrincipal",
-                id: s.object_id.clone(),
-                name: Some(s.name.clone()),
-                upn: None,
-                props: vec![
-                    p(
-                        "KeyDescription",
-                        "[]",
-                        json_list(&[key_desc(&k, &name)]),
-                        false,
-                    ),
-                    p("Included Updated Properties", "", "KeyDescription", true),
-                    p("TargetId.ServicePrincipalNames", "", s.app_id.clone(), true),
-                ],
-            }]
-        }
+        DirKind::AddSpCredentials { sp, key } => add_sp_credentials(c, a, sp, key),
         DirKind::UpdateAppCredentials { sp, key, replace } => {
-            let s = c.sp(sp);
-            let old = key_desc(&s.key_id, "primary");
-            let new = key_desc(&guid_string(key), &key_name(replace));
-            let new_list = if replace {
-                vec![new]
-            } else {
-                vec![old.clone(), new]
-            };
-            vec![Target {
-                kind: "Application",
-                id: s
-                    .app_object_id
-                    .clone()
-                    .unwrap_or_else(|| s.object_id.clone()),
-                name: Some(s.name.clone()),
-                upn: None,
-                props: vec![
-                    p(
-                        "KeyDescription",
-                        json_list(&[old]),
-                        json_list(&new_list),
-                        false,
-                    ),
-                    p("Included Updated Properties", "", "KeyDescription", true),
-                ],
-            }]
+            update_app_credentials(c, sp, key, replace)
         }
-        DirKind::AddAppRoleAssignment { sp, role } => {
-            let s = c.sp(sp);
-            let (res_id, res_name) = if role.resource.app_id == fp::EXCHANGE.app_id {
-                (t.exo_sp_id.clone(), fp::EXCHANGE.name)
-            } else {
-                (t.graph_sp_id.clone(), fp::GRAPH.name)
-            };
-            let created = time_string(a.t, TimeStyle::TicksZ);
-            vec![
-                Target {
-                    kind: "ServicePrincipal",
-                    id: res_id,
-                    name: Some(res_name.to_string()),
-                    upn: None,
-                    props: vec![
-                        p("AppRole.Id", "", role.id, true),
-                        p("AppRole.Value", "", role.value, true),
-                        p("AppRole.DisplayName", "", role.display, true),
-                        p(
-                            "AppRoleAssignment.CreatedDateTime",
-                            "",
-                            created.clone(),
-                            true,
-                        ),
-                        p("AppRoleAssignment.LastModifiedDateTime", "", created, true),
-                        p("ServicePrincipal.ObjectID", "", s.object_id.clone(), true),
-                        p("ServicePrincipal.DisplayName", "", s.name.clone(), true),
-                        p("ServicePrincipal.AppId", "", s.app_id.clone(), true),
-                        p("ServicePrincipal.Name", "", s.app_id.clone(), true),
-                        p(
-                            "TargetId.ServicePrincipalNames",
-                            "",
-                            role.resource.app_id,
-                            true,
-                        ),
-                    ],
-                },
-                Target {
-                    kind: "ServicePrincipal",
-                    id: s.object_id.clone(),
-                    name: Some(s.name.clone()),
-                    upn: None,
-                    props: Vec::new(),
-                },
-            ]
-        }
+        DirKind::AddAppRoleAssignment { sp, role } => app_role_assignment(c, a, sp, role),
         DirKind::Consent {
             sp,
             admin,
             app_only,
             scopes,
-        } => {
-            let (name, app_id, obj) = sp_ref(c, sp);
-            let principal = match (admin, d.who) {
-                (false, Who::User(u)) => c.user(u).id.clone(),
-                _ => String::new(),
-            };
-            let consent_type = if admin { "AllPrincipals" } else { "Principal" };
-            let tf = |b: bool| if b { "True" } else { "False" };
-            let grant = object_id(c, a.id ^ 0xC0);
-            vec![Target {
-                kind: "ServicePrincipal",
-                id: obj.clone(),
-                name: Some(name),
-                upn: None,
-                props: vec![
-                    p("ConsentContext.IsAdminConsent", "", tf(admin), true),
-                    p("ConsentContext.IsAppOnly", "", tf(app_only), true),
-                    p("ConsentContext.OnBehalfOfAll", "", tf(admin), true),
-                    p("ConsentContext.Tags", "", "", true),
-                    p(
-                        "ConsentAction.Permissions",
-                        "",
-                        format!(
-                            "[] => [[Id: {grant}, ClientId: {obj}, PrincipalId: {principal}, ResourceId: {}, ConsentType: {consent_type}, Scope: {scopes}, CreatedDateTime: , LastModifiedDateTime ]]; ",
-                            t.graph_sp_id
-                        ),
-                        true,
-                    ),
-                    p("TargetId.ServicePrincipalNames", "", app_id, true),
-                ],
-            }]
-        }
-        DirKind::AddDelegatedGrant { sp, scopes } => {
-            let s = c.sp(sp);
-            vec![
-                Target {
-                    kind: "ServicePrincipal",
-                    id: t.graph_sp_id.clone(),
-                    name: Some(fp::GRAPH.name.to_string()),
-                    upn: None,
-                    props: vec![
-                        p(
-                            "DelegatedPermissionGrant.Scope",
-                            "",
-                            format!(" {scopes}"),
-                            true,
-                        ),
-                        p(
-                            "DelegatedPermissionGrant.ClientId",
-                            "",
-                            s.object_id.clone(),
-                            true,
-                        ),
-                        p(
-                            "DelegatedPermissionGrant.ConsentType",
-                            "",
-                            "AllPrincipals",
-                            true,
-                        ),
-                        p("ServicePrincipal.ObjectID", "", t.graph_sp_id.clone(), true),
-                        p("ServicePrincipal.DisplayName", "", fp::GRAPH.name, true),
-                        p("ServicePrincipal.AppId", "", fp::GRAPH.app_id, true),
-                        p("ServicePrincipal.Name", "", fp::GRAPH.app_id, true),
-                        p("TargetId.ServicePrincipalNames", "", fp::GRAPH.app_id, true),
-                    ],
-                },
-                Target {
-                    kind: "ServicePrincipal",
-                    id: s.object_id.clone(),
-                    name: Some(s.name.clone()),
-                    upn: None,
-                    props: Vec::new(),
-                },
-            ]
-        }
-        DirKind::SetFederation => {
-            let issuer = &c.w.attack.issuer;
-            let host = issuer
-                .trim_start_matches("http://")
-                .split('/')
-                .next()
-                .unwrap_or("")
-                .to_string();
-            vec![Target {
-                kind: "Domain",
-                id: object_id(c, 0xD0),
-                name: Some(t.domain.clone()),
-                upn: None,
-                props: vec![
-                    p("FederationBrandName", "", t.name.clone(), true),
-                    p("IssuerUri", "", issuer.clone(), true),
-                    p(
-                        "PassiveLogOnUri",
-                        "",
-                        format!("https://{host}/adfs/ls/"),
-                        true,
-                    ),
-                    p(
-                        "ActiveLogOnUri",
-                        "",
-                        format!("https://{host}/adfs/services/trust/2005/usernamemixed"),
-                        true,
-                    ),
-                    p("PreferredAuthenticationProtocol", "", "WsFed", true),
-                    p(
-                        "SigningCertificate",
-                        "",
-                        format!("MIIC8DCCAdigAwIBAgIQ{:016X}", crate::rng::mix64(a.id)),
-                        true,
-                    ),
-                ],
-            }]
-        }
-        DirKind::SetDomainAuth => vec![Target {
-            kind: "Domain",
-            id: object_id(c, 0xD0),
-            name: Some(t.domain.clone()),
+        } => consent(c, a, d, sp, admin, app_only, scopes),
+        DirKind::AddDelegatedGrant { sp, scopes } => delegated_grant(c, sp, scopes),
+        DirKind::SetFederation => federation(c, a),
+        DirKind::SetDomainAuth => domain_auth(c),
+        DirKind::AddMemberToRole { target, role } => role_member(c, target, role),
+        DirKind::UpdateUser { user } => update_user(c, a, user),
+        DirKind::ChangeLicense { user, sku } => change_license(c, user, sku),
+        DirKind::ResetPassword { user } => reset_password(c, user),
+        DirKind::AddMemberToGroup { user, group } => group_member(c, user, group),
+    }
+}
+
+/// The display name of a credential: the attacker's name for its own, `rotated` for a rotation.
+fn key_name(c: &Ctx<'_>, replace: bool) -> String {
+    if replace {
+        "rotated".to_string()
+    } else {
+        c.w.attack.key_name.clone()
+    }
+}
+
+/// Adds a password credential to a service principal.
+fn add_sp_credentials(c: &Ctx<'_>, a: &Act, sp: usize, key: u128) -> Vec<Target> {
+    let s = c.sp(sp);
+    let k = guid_string(key);
+    let name = if a.mal.is_some() {
+        key_name(c, false)
+    } else {
+        "rotated".into()
+    };
+    vec![Target {
+        kind: "ServicePrincipal",
+        id: s.object_id.clone(),
+        name: Some(s.name.clone()),
+        upn: None,
+        props: vec![
+            p(
+                "KeyDescription",
+                "[]",
+                json_list(&[key_desc(&k, &name)]),
+                false,
+            ),
+            p("Included Updated Properties", "", "KeyDescription", true),
+            p("TargetId.ServicePrincipalNames", "", s.app_id.clone(), true),
+        ],
+    }]
+}
+
+/// Adds (or replaces) a credential of an application registration.
+fn update_app_credentials(c: &Ctx<'_>, sp: usize, key: u128, replace: bool) -> Vec<Target> {
+    let s = c.sp(sp);
+    let old = key_desc(&s.key_id, "primary");
+    let new = key_desc(&guid_string(key), &key_name(c, replace));
+    let new_list = if replace {
+        vec![new]
+    } else {
+        vec![old.clone(), new]
+    };
+    vec![Target {
+        kind: "Application",
+        id: s
+            .app_object_id
+            .clone()
+            .unwrap_or_else(|| s.object_id.clone()),
+        name: Some(s.name.clone()),
+        upn: None,
+        props: vec![
+            p(
+                "KeyDescription",
+                json_list(&[old]),
+                json_list(&new_list),
+                false,
+            ),
+            p("Included Updated Properties", "", "KeyDescription", true),
+        ],
+    }]
+}
+
+/// Grants an application permission: the resource (Graph or Exchange) first, then the client.
+fn app_role_assignment(c: &Ctx<'_>, a: &Act, sp: usize, role: AppRole) -> Vec<Target> {
+    let s = c.sp(sp);
+    let (res_id, res_name) = if role.resource.app_id == fp::EXCHANGE.app_id {
+        (c.t.exo_sp_id.clone(), fp::EXCHANGE.name)
+    } else {
+        (c.t.graph_sp_id.clone(), fp::GRAPH.name)
+    };
+    let created = time_string(a.t, TimeStyle::TicksZ);
+    vec![
+        Target {
+            kind: "ServicePrincipal",
+            id: res_id,
+            name: Some(res_name.to_string()),
             upn: None,
             props: vec![
-                p("LiveType", "Managed", "Federated", true),
-                p("Included Updated Properties", "", "LiveType", true),
+                p("AppRole.Id", "", role.id, true),
+                p("AppRole.Value", "", role.value, true),
+                p("AppRole.DisplayName", "", role.display, true),
+                p(
+                    "AppRoleAssignment.CreatedDateTime",
+                    "",
+                    created.clone(),
+                    true,
+                ),
+                p("AppRoleAssignment.LastModifiedDateTime", "", created, true),
+                p("ServicePrincipal.ObjectID", "", s.object_id.clone(), true),
+                p("ServicePrincipal.DisplayName", "", s.name.clone(), true),
+                p("ServicePrincipal.AppId", "", s.app_id.clone(), true),
+                p("ServicePrincipal.Name", "", s.app_id.clone(), true),
+                p(
+                    "TargetId.ServicePrincipalNames",
+                    "",
+                    role.resource.app_id,
+                    true,
+                ),
             ],
-        }],
-        DirKind::AddMemberToRole { target, role } => {
-            let (kind, id, name, upn) = match target {
-                Who::App(s) => {
-                    let s = c.sp(s);
-                    (
-                        "ServicePrincipal",
-                        s.object_id.clone(),
-                        Some(s.name.clone()),
-                        None,
-                    )
-                }
-                Who::User(u) | Who::Partner(u) => {
-                    let u = c.user(u);
-                    ("User", u.id.clone(), None, Some(u.upn.clone()))
-                }
-            };
-            vec![Target {
-                kind,
-                id,
-                name,
-                upn,
-                props: vec![
-                    p(
-                        "Role.ObjectID",
-                        "",
-                        object_id(c, fnv(role.template_id)),
-                        true,
-                    ),
-                    p("Role.DisplayName", "", role.name, true),
-                    p("Role.TemplateId", "", role.template_id, true),
-                    p("Role.WellKnownObjectName", "", role.wellknown, true),
-                ],
-            }]
+        },
+        Target {
+            kind: "ServicePrincipal",
+            id: s.object_id.clone(),
+            name: Some(s.name.clone()),
+            upn: None,
+            props: Vec::new(),
+        },
+    ]
+}
+
+/// Consent to an application (admin consent for everyone, or a user's own).
+fn consent(
+    c: &Ctx<'_>,
+    a: &Act,
+    d: &DirOp,
+    sp: SpRef,
+    admin: bool,
+    app_only: bool,
+    scopes: &str,
+) -> Vec<Target> {
+    let (name, app_id, obj) = sp_ref(c, sp);
+    let principal = match (admin, d.who) {
+        (false, Who::User(u)) => c.user(u).id.clone(),
+        _ => String::new(),
+    };
+    let consent_type = if admin { "AllPrincipals" } else { "Principal" };
+    let tf = |b: bool| if b { "True" } else { "False" };
+    let grant = object_id(c, a.id ^ 0xC0);
+    vec![Target {
+        kind: "ServicePrincipal",
+        id: obj.clone(),
+        name: Some(name),
+        upn: None,
+        props: vec![
+            p("ConsentContext.IsAdminConsent", "", tf(admin), true),
+            p("ConsentContext.IsAppOnly", "", tf(app_only), true),
+            p("ConsentContext.OnBehalfOfAll", "", tf(admin), true),
+            p("ConsentContext.Tags", "", "", true),
+            p(
+                "ConsentAction.Permissions",
+                "",
+                format!(
+                    "[] => [[Id: {grant}, ClientId: {obj}, PrincipalId: {principal}, ResourceId: {}, ConsentType: {consent_type}, Scope: {scopes}, CreatedDateTime: , LastModifiedDateTime ]]; ",
+                    c.t.graph_sp_id
+                ),
+                true,
+            ),
+            p("TargetId.ServicePrincipalNames", "", app_id, true),
+        ],
+    }]
+}
+
+/// Grants delegated Graph permissions to every user: Graph first, then the client.
+fn delegated_grant(c: &Ctx<'_>, sp: usize, scopes: &str) -> Vec<Target> {
+    let s = c.sp(sp);
+    vec![
+        Target {
+            kind: "ServicePrincipal",
+            id: c.t.graph_sp_id.clone(),
+            name: Some(fp::GRAPH.name.to_string()),
+            upn: None,
+            props: vec![
+                p(
+                    "DelegatedPermissionGrant.Scope",
+                    "",
+                    format!(" {scopes}"),
+                    true,
+                ),
+                p(
+                    "DelegatedPermissionGrant.ClientId",
+                    "",
+                    s.object_id.clone(),
+                    true,
+                ),
+                p(
+                    "DelegatedPermissionGrant.ConsentType",
+                    "",
+                    "AllPrincipals",
+                    true,
+                ),
+                p(
+                    "ServicePrincipal.ObjectID",
+                    "",
+                    c.t.graph_sp_id.clone(),
+                    true,
+                ),
+                p("ServicePrincipal.DisplayName", "", fp::GRAPH.name, true),
+                p("ServicePrincipal.AppId", "", fp::GRAPH.app_id, true),
+                p("ServicePrincipal.Name", "", fp::GRAPH.app_id, true),
+                p("TargetId.ServicePrincipalNames", "", fp::GRAPH.app_id, true),
+            ],
+        },
+        Target {
+            kind: "ServicePrincipal",
+            id: s.object_id.clone(),
+            name: Some(s.name.clone()),
+            upn: None,
+            props: Vec::new(),
+        },
+    ]
+}
+
+/// Federates the tenant's domain with the attacker's issuer.
+fn federation(c: &Ctx<'_>, a: &Act) -> Vec<Target> {
+    let issuer = &c.w.attack.issuer;
+    let host = issuer
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap_or("")
+        .to_string();
+    vec![Target {
+        kind: "Domain",
+        id: object_id(c, 0xD0),
+        name: Some(c.t.domain.clone()),
+        upn: None,
+        props: vec![
+            p("FederationBrandName", "", c.t.name.clone(), true),
+            p("IssuerUri", "", issuer.clone(), true),
+            p(
+                "PassiveLogOnUri",
+                "",
+                format!("https://{host}/adfs/ls/"),
+                true,
+            ),
+            p(
+                "ActiveLogOnUri",
+                "",
+                format!("https://{host}/adfs/services/trust/2005/usernamemixed"),
+                true,
+            ),
+            p("PreferredAuthenticationProtocol", "", "WsFed", true),
+            p(
+                "SigningCertificate",
+                "",
+                format!("MIIC8DCCAdigAwIBAgIQ{:016X}", crate::rng::mix64(a.id)),
+                true,
+            ),
+        ],
+    }]
+}
+
+/// Switches the domain to federated authentication.
+fn domain_auth(c: &Ctx<'_>) -> Vec<Target> {
+    vec![Target {
+        kind: "Domain",
+        id: object_id(c, 0xD0),
+        name: Some(c.t.domain.clone()),
+        upn: None,
+        props: vec![
+            p("LiveType", "Managed", "Federated", true),
+            p("Included Updated Properties", "", "LiveType", true),
+        ],
+    }]
+}
+
+/// Adds a user or a service principal to a directory role.
+fn role_member(c: &Ctx<'_>, target: Who, role: Role) -> Vec<Target> {
+    let (kind, id, name, upn) = match target {
+        Who::App(s) => {
+            let s = c.sp(s);
+            (
+                "ServicePrincipal",
+                s.object_id.clone(),
+                Some(s.name.clone()),
+                None,
+            )
         }
-        DirKind::UpdateUser { user } => {
-            let u = c.user(user);
-            let (name, old, new) = match a.id % 3 {
-                0 => ("JobTitle", "[\"Analyst\"]", "[\"Senior Analyst\"]"),
-                1 => ("Department", "[\"Sales\"]", "[\"Operations\"]"),
-                _ => ("TelephoneNumber", "[]", "[\"+1 425 555 0142\"]"),
-            };
-            vec![Target {
-                kind: "User",
-                id: u.id.clone(),
-                name: None,
-                upn: Some(u.upn.clone()),
-                props: vec![
-                    p(name, old, new, false),
-                    p("Included Updated Properties", "", name, true),
-                ],
-            }]
+        Who::User(u) | Who::Partner(u) => {
+            let u = c.user(u);
+            ("User", u.id.clone(), None, Some(u.upn.clone()))
         }
-        DirKind::ChangeLicense { user, sku } => {
-            let u = c.user(user);
-            let (part, id) = names::SKUS[sku % names::SKUS.len()];
-            vec![Target {
-                kind: "User",
-                id: u.id.clone(),
-                name: None,
-                upn: Some(u.upn.clone()),
-                props: vec![
-                    p(
-                        "AssignedLicense",
-                        "[]",
-                        format!(
-                            "[\"[SkuName={part}, AccountId={}, SkuId={id}, DisabledPlans=[]]\"]",
-                            t.id
-                        ),
-                        false,
-                    ),
-                    p(
-                        "Included Updated Properties",
-                        "",
-                        "AssignedLicense, AssignedPlan",
-                        true,
-                    ),
-                ],
-            }]
-        }
-        DirKind::ResetPassword { user } => {
-            let u = c.user(user);
-            vec![Target {
-                kind: "User",
-                id: u.id.clone(),
-                name: None,
-                upn: Some(u.upn.clone()),
-                props: Vec::new(),
-            }]
-        }
-        DirKind::AddMemberToGroup { user, group } => {
-            let u = c.user(user);
-            let g = names::GROUPS[group % names::GROUPS.len()];
-            let gid = object_id(c, 0x6000 + group as u64);
-            vec![
-                Target {
-                    kind: "Group",
-                    id: gid.clone(),
-                    name: Some(g.to_string()),
-                    upn: None,
-                    props: vec![
-                        p("Group.ObjectID", "", gid, true),
-                        p("Group.DisplayName", "", g, true),
-                    ],
-                },
-                Target {
-                    kind: "User",
-                    id: u.id.clone(),
-                    name: None,
-                    upn: Some(u.upn.clone()),
-                    props: Vec::new(),
-                },
-            ]
-        }
-    }
+    };
+    vec![Target {
+        kind,
+        id,
+        name,
+        upn,
+        props: vec![
+            p(
+                "Role.ObjectID",
+                "",
+                object_id(c, fnv(role.template_id)),
+                true,
+            ),
+            p("Role.DisplayName", "", role.name, true),
+            p("Role.TemplateId", "", role.template_id, true),
+            p("Role.WellKnownObjectName", "", role.wellknown, true),
+        ],
+    }]
+}
+
+/// Changes one property of a user.
+fn update_user(c: &Ctx<'_>, a: &Act, user: usize) -> Vec<Target> {
+    let u = c.user(user);
+    let (name, old, new) = match a.id % 3 {
+        0 => ("JobTitle", "[\"Analyst\"]", "[\"Senior Analyst\"]"),
+        1 => ("Department", "[\"Sales\"]", "[\"Operations\"]"),
+        _ => ("TelephoneNumber", "[]", "[\"+1 425 555 0142\"]"),
+    };
+    vec![Target {
+        kind: "User",
+        id: u.id.clone(),
+        name: None,
+        upn: Some(u.upn.clone()),
+        props: vec![
+            p(name, old, new, false),
+            p("Included Updated Properties", "", name, true),
+        ],
+    }]
+}
+
+/// Assigns a licence to a user.
+fn change_license(c: &Ctx<'_>, user: usize, sku: usize) -> Vec<Target> {
+    let u = c.user(user);
+    let (part, id) = names::SKUS[sku % names::SKUS.len()];
+    vec![Target {
+        kind: "User",
+        id: u.id.clone(),
+        name: None,
+        upn: Some(u.upn.clone()),
+        props: vec![
+            p(
+                "AssignedLicense",
+                "[]",
+                format!(
+                    "[\"[SkuName={part}, AccountId={}, SkuId={id}, DisabledPlans=[]]\"]",
+                    c.t.id
+                ),
+                false,
+            ),
+            p(
+                "Included Updated Properties",
+                "",
+                "AssignedLicense, AssignedPlan",
+                true,
+            ),
+        ],
+    }]
+}
+
+/// Resets a user's password.
+fn reset_password(c: &Ctx<'_>, user: usize) -> Vec<Target> {
+    let u = c.user(user);
+    vec![Target {
+        kind: "User",
+        id: u.id.clone(),
+        name: None,
+        upn: Some(u.upn.clone()),
+        props: Vec::new(),
+    }]
+}
+
+/// Adds a user to a group: the group first, then the user.
+fn group_member(c: &Ctx<'_>, user: usize, group: usize) -> Vec<Target> {
+    let u = c.user(user);
+    let g = names::GROUPS[group % names::GROUPS.len()];
+    let gid = object_id(c, 0x6000 + group as u64);
+    vec![
+        Target {
+            kind: "Group",
+            id: gid.clone(),
+            name: Some(g.to_string()),
+            upn: None,
+            props: vec![
+                p("Group.ObjectID", "", gid, true),
+                p("Group.DisplayName", "", g, true),
+            ],
+        },
+        Target {
+            kind: "User",
+            id: u.id.clone(),
+            name: None,
+            upn: Some(u.upn.clone()),
+            props: Vec::new(),
+        },
+    ]
 }

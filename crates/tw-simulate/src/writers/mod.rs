@@ -15,7 +15,9 @@ pub mod graph_activity;
 pub mod json;
 pub mod signin_azure_monitor;
 pub mod signin_graph;
+pub mod signin_log_analytics_csv;
 pub mod ual_mgmt_api;
+pub mod ual_office_activity_csv;
 pub mod ual_purview_csv;
 
 use std::fs::File;
@@ -39,6 +41,7 @@ pub struct Ctx<'a> {
 }
 
 /// The actor of an activity, resolved.
+#[derive(Clone, Copy)]
 pub struct Actor<'a> {
     /// The user, when a person acts.
     pub user: Option<&'a User>,
@@ -189,6 +192,30 @@ pub enum Shape {
     AuditLogAnalyticsCsv,
     /// Azure Monitor Graph activity.
     GraphActivity,
+    /// Log Analytics `OfficeActivity` CSV row without the tenant columns.
+    UalOfficeActivityTenantless,
+    /// Log Analytics user sign-in CSV row (`SigninLogs`, `AADNonInteractiveUserSignInLogs`)
+    /// without the tenant columns.
+    SigninLogAnalyticsUserTenantless,
+    /// Log Analytics `AADServicePrincipalSignInLogs` CSV row without the tenant columns.
+    SigninLogAnalyticsSpTenantless,
+    /// Log Analytics `AuditLogs` CSV row without the tenant columns.
+    AuditLogAnalyticsTenantless,
+}
+
+impl Shape {
+    /// Its records carry no tenant id (Graph directory audits, projections without the tenant
+    /// columns): only the folder's other files or a tenant map place them.
+    pub fn tenantless(self) -> bool {
+        matches!(
+            self,
+            Shape::AuditGraph
+                | Shape::AuditLogAnalyticsTenantless
+                | Shape::UalOfficeActivityTenantless
+                | Shape::SigninLogAnalyticsUserTenantless
+                | Shape::SigninLogAnalyticsSpTenantless
+        )
+    }
 }
 
 /// One output file of a tenant.
@@ -298,7 +325,11 @@ struct Planner<'a> {
 
 impl Planner<'_> {
     fn add(&mut self, c: &[Channel], rel: String, framing: Framing, shape: Shape, gzip: bool) {
-        let rel = self.t.place_rel(&rel, shape == Shape::AuditGraph);
+        let tenantless_audit = matches!(
+            shape,
+            Shape::AuditGraph | Shape::AuditLogAnalyticsTenantless
+        );
+        let rel = self.t.place_rel(&rel, tenantless_audit);
         let rel = if gzip { format!("{rel}.gz") } else { rel };
         self.specs.push(FileSpec {
             rel,
@@ -311,9 +342,9 @@ impl Planner<'_> {
         }
     }
 
-    fn ual(&mut self, range: &str) {
+    fn ual(&mut self, format: UalFormat, range: &str) {
         let p = self.t.profile;
-        let (rel, framing, shape) = match p.ual {
+        let (rel, framing, shape) = match format {
             UalFormat::MgmtApiLines => (
                 format!("ual/UnifiedAuditLog_{range}.json"),
                 Framing::Lines,
@@ -338,11 +369,18 @@ impl Planner<'_> {
                 },
                 Shape::UalPurviewClassic,
             ),
+            UalFormat::OfficeActivityTenantless => (
+                format!("ual/OfficeActivity_{range}.csv"),
+                Framing::Csv {
+                    header: ual_office_activity_csv::HEADER,
+                },
+                Shape::UalOfficeActivityTenantless,
+            ),
         };
         self.add(&[Channel::Ual], rel, framing, shape, p.gzip_ual);
     }
 
-    fn signins(&mut self, format: SigninFormat) {
+    fn signins(&mut self, format: SigninFormat, range: &str) {
         let gz = self.t.profile.gzip_signins;
         match format {
             SigninFormat::GraphBeta => {
@@ -383,6 +421,32 @@ impl Planner<'_> {
                 Shape::SigninAzureMonitor,
                 gz,
             ),
+            SigninFormat::LogAnalyticsTenantless => {
+                use signin_log_analytics_csv::{HEADER_SP, HEADER_USER};
+                for (c, table, header, shape) in [
+                    (
+                        Channel::SigninInteractive,
+                        "SigninLogs",
+                        HEADER_USER,
+                        Shape::SigninLogAnalyticsUserTenantless,
+                    ),
+                    (
+                        Channel::SigninNonInteractive,
+                        "AADNonInteractiveUserSignInLogs",
+                        HEADER_USER,
+                        Shape::SigninLogAnalyticsUserTenantless,
+                    ),
+                    (
+                        Channel::SigninSp,
+                        "AADServicePrincipalSignInLogs",
+                        HEADER_SP,
+                        Shape::SigninLogAnalyticsSpTenantless,
+                    ),
+                ] {
+                    let rel = format!("entra/{table}_{range}.csv");
+                    self.add(&[c], rel, Framing::Csv { header }, shape, gz);
+                }
+            }
         }
     }
 
@@ -408,6 +472,13 @@ impl Planner<'_> {
                 Framing::Lines,
                 Shape::AuditAzureMonitor,
             ),
+            AuditFormat::LogAnalyticsTenantless => (
+                format!("entra/AuditLogs_{range}.csv"),
+                Framing::Csv {
+                    header: audit_log_analytics_csv::HEADER_TENANTLESS,
+                },
+                Shape::AuditLogAnalyticsTenantless,
+            ),
         };
         self.add(&[Channel::Audit], rel, framing, shape, false);
     }
@@ -422,8 +493,11 @@ pub fn plan(w: &World, t: &Tenant) -> (Vec<FileSpec>, Slots) {
         specs: Vec::new(),
         slots: std::array::from_fn(|_| Vec::new()),
     };
-    pl.ual(&range);
-    pl.signins(p.signin);
+    pl.ual(p.ual, &range);
+    if let Some(f) = p.ual2 {
+        pl.ual(f, &range);
+    }
+    pl.signins(p.signin, &range);
     pl.audit(p.audit, &range);
     if p.graph_activity {
         let framing = if p.signin == SigninFormat::AzureMonitorEventHub {
@@ -440,7 +514,7 @@ pub fn plan(w: &World, t: &Tenant) -> (Vec<FileSpec>, Slots) {
         );
     }
     if let Some(f) = p.signin2 {
-        pl.signins(f);
+        pl.signins(f, &range);
     }
     if let Some(f) = p.audit2 {
         pl.audit(f, &range);
@@ -511,7 +585,16 @@ impl<'a> TenantFiles<'a> {
             Shape::AuditGraph => audit_graph::record(c, act, b),
             Shape::AuditAzureMonitor => audit_azure_monitor::record(c, act, b),
             Shape::AuditLogAnalyticsCsv => {
-                audit_log_analytics_csv::row(c, act, b, &mut self.aux, &mut self.aux2)
+                audit_log_analytics_csv::row(c, act, false, b, &mut self.aux, &mut self.aux2)
+            }
+            Shape::AuditLogAnalyticsTenantless => {
+                audit_log_analytics_csv::row(c, act, true, b, &mut self.aux, &mut self.aux2)
+            }
+            Shape::UalOfficeActivityTenantless => {
+                ual_office_activity_csv::row(c, act, b, &mut self.aux)
+            }
+            Shape::SigninLogAnalyticsUserTenantless | Shape::SigninLogAnalyticsSpTenantless => {
+                signin_log_analytics_csv::row(c, act, b, &mut self.aux)
             }
             Shape::GraphActivity => graph_activity::record(c, act, b),
         }

@@ -4,8 +4,8 @@
 //! `resourceTenantId` and `crossTenantAccessType`.
 
 use crate::story::{Act, ActKind, Client, Key, SignIn, SigninKind, Who};
-use crate::writers::Ctx;
 use crate::writers::json::{Obj, TimeStyle, guid};
+use crate::writers::{Actor, Ctx};
 
 /// `@odata.context` of sign-in pages.
 pub const CONTEXT: &str = "https://graph.microsoft.com/beta/$metadata#auditLogs/signIns";
@@ -42,15 +42,44 @@ pub fn client<'a>(c: &Ctx<'a>, s: &SignIn) -> (&'a str, &'a str) {
     }
 }
 
+/// A sign-in being written, with what every part of the object needs.
+#[derive(Clone, Copy)]
+struct View<'a> {
+    c: Ctx<'a>,
+    a: &'a Act,
+    s: &'a SignIn,
+    actor: Actor<'a>,
+    sp_signin: bool,
+    cross: bool,
+}
+
 /// Writes the Graph sign-in object (also the `properties` of the Azure Monitor form).
 pub fn object(c: Ctx<'_>, a: &Act, s: &SignIn, b: &mut Vec<u8>) {
-    let actor = c.actor(s.who);
-    let (app_name, app_id) = client(&c, s);
-    let user = actor.user;
-    let sp_signin = s.kind == SigninKind::ServicePrincipal;
-    let cross = matches!(s.who, Who::Partner(_));
-    let (os, browser) = s.agent.os_browser();
+    let v = View {
+        c,
+        a,
+        s,
+        actor: c.actor(s.who),
+        sp_signin: s.kind == SigninKind::ServicePrincipal,
+        cross: matches!(s.who, Who::Partner(_)),
+    };
     let mut o = Obj::new(b);
+    identity(&mut o, &v);
+    client_fields(&mut o, &v);
+    tenants(&mut o, &v);
+    credential(&mut o, &v);
+    token(&mut o, &v);
+    details(&mut o, &v);
+    o.end();
+}
+
+/// Who signed in, to which application, from where.
+fn identity(o: &mut Obj<'_>, v: &View<'_>) {
+    let View {
+        c, a, s, sp_signin, ..
+    } = *v;
+    let (app_name, app_id) = client(&c, s);
+    let user = v.actor.user;
     o.guid("id", signin_id(a))
         .time("createdDateTime", a.t, TimeStyle::SecondsZ, 0)
         .opt("userDisplayName", user.map(|u| u.display.as_str()))
@@ -68,6 +97,13 @@ pub fn object(c: Ctx<'_>, a: &Act, s: &SignIn, b: &mut Vec<u8>) {
     ip.push(b'"');
     o.null("ipAddressFromResourceProvider");
     o.int("autonomousSystemNumber", i64::from(s.net.asn()));
+}
+
+/// The client, the conditional access outcome, the risk and the resource.
+fn client_fields(o: &mut Obj<'_>, v: &View<'_>) {
+    let View {
+        c, a, s, sp_signin, ..
+    } = *v;
     let client_app = match (
         s.kind,
         s.agent.ua().contains("Mobile") || s.agent.ua().contains("Outlook"),
@@ -106,6 +142,20 @@ pub fn object(c: Ctx<'_>, a: &Act, s: &SignIn, b: &mut Vec<u8>) {
         .str("resourceDisplayName", s.resource.name)
         .str("resourceId", s.resource.app_id)
         .str("resourceTenantId", &c.t.id);
+}
+
+/// Home and resource tenants and the authentication requirement.
+fn tenants(o: &mut Obj<'_>, v: &View<'_>) {
+    let View {
+        c,
+        a,
+        s,
+        actor,
+        sp_signin,
+        cross,
+        ..
+    } = *v;
+    let user = v.actor.user;
     if sp_signin {
         o.str("homeTenantId", &c.t.id).null("homeTenantName");
     } else {
@@ -125,6 +175,16 @@ pub fn object(c: Ctx<'_>, a: &Act, s: &SignIn, b: &mut Vec<u8>) {
         "signInIdentifierType",
         if sp_signin { "" } else { "userPrincipalName" },
     );
+}
+
+/// The service principal and the credential it used (empty for users).
+fn credential(o: &mut Obj<'_>, v: &View<'_>) {
+    let View {
+        s,
+        actor,
+        sp_signin,
+        ..
+    } = *v;
     if sp_signin {
         let sp = actor.sp;
         o.opt("servicePrincipalId", sp.map(|x| x.object_id.as_str()))
@@ -147,6 +207,17 @@ pub fn object(c: Ctx<'_>, a: &Act, s: &SignIn, b: &mut Vec<u8>) {
             .str("servicePrincipalCredentialKeyId", "")
             .str("servicePrincipalCredentialThumbprint", "");
     }
+}
+
+/// Token, cross-tenant access type and session.
+fn token(o: &mut Obj<'_>, v: &View<'_>) {
+    let View {
+        a,
+        s,
+        sp_signin,
+        cross,
+        ..
+    } = *v;
     o.str("userType", if sp_signin { "" } else { "member" })
         .str(
             "crossTenantAccessType",
@@ -176,6 +247,12 @@ pub fn object(c: Ctx<'_>, a: &Act, s: &SignIn, b: &mut Vec<u8>) {
         guid(sess, crate::rng::derive128(a.id / 7, 0x5E));
         sess.push(b'"');
     }
+}
+
+/// Event types, status, device and location.
+fn details(o: &mut Obj<'_>, v: &View<'_>) {
+    let View { s, .. } = *v;
+    let (os, browser) = v.s.agent.os_browser();
     o.arr("signInEventTypes", |arr| {
         arr.str(match s.kind {
             SigninKind::Interactive => "interactiveUser",
@@ -217,7 +294,6 @@ pub fn object(c: Ctx<'_>, a: &Act, s: &SignIn, b: &mut Vec<u8>) {
     o.arr("appliedConditionalAccessPolicies", |_| {});
     o.arr("authenticationProcessingDetails", |_| {});
     o.arr("networkLocationDetails", |_| {});
-    o.end();
 }
 
 /// Writes one Graph sign-in record.

@@ -12,9 +12,9 @@ use crate::story::{
     SignIn, Who,
 };
 use crate::world::SpKind;
-use crate::writers::Ctx;
 use crate::writers::dir;
 use crate::writers::json::{Obj, TimeStyle, esc_inner, guid, hex_upper, uint};
+use crate::writers::{Actor, Ctx};
 
 /// Record type number, record type name, operation and user id of the record an activity makes.
 pub fn summary(c: Ctx<'_>, a: &Act) -> (u8, &'static str, String, String) {
@@ -238,19 +238,7 @@ fn directory(c: Ctx<'_>, a: &Act, d: &DirOp, b: &mut Vec<u8>) {
     )
     .str("UserId", actor.name())
     .int("AzureActiveDirectoryEventType", 1);
-    o.arr("ExtendedProperties", |x| {
-        x.obj(|o| {
-            o.str("Name", "additionalDetails");
-            let v = o.key("Value");
-            v.extend_from_slice(b"\"{\\\"User-Agent\\\":\\\"");
-            esc_inner(v, d.agent.ua());
-            v.extend_from_slice(b"\\\"}\"");
-        })
-        .obj(|o| {
-            o.str("Name", "extendedAuditEventCategory")
-                .str("Value", m.ext_category);
-        });
-    });
+    extended_properties(&mut o, d, &m);
     o.arr("ModifiedProperties", |x| {
         for t in &targets {
             for p in &t.props {
@@ -262,6 +250,20 @@ fn directory(c: Ctx<'_>, a: &Act, d: &DirOp, b: &mut Vec<u8>) {
             }
         }
     });
+    actor_array(&mut o, actor);
+    o.str("ActorContextId", &actor.home.id);
+    ip_member(&mut o, "ActorIpAddress", &d.net, None);
+    o.guid("InterSystemsId", crate::rng::derive128(a.id, 0x15))
+        .guid("IntraSystemId", crate::writers::audit_graph::correlation(a))
+        .str("SupportTicketId", "");
+    target_array(&mut o, &targets);
+    o.str("TargetContextId", &c.t.id);
+    o.end();
+}
+
+/// The `Actor` array of a directory change: a user by UPN, PUID and object id, or an
+/// application by name, service principal and application id.
+fn actor_array(o: &mut Obj<'_>, actor: Actor<'_>) {
     o.arr("Actor", |x| match (actor.user, actor.sp) {
         (Some(u), _) => {
             x.obj(|o| {
@@ -301,13 +303,12 @@ fn directory(c: Ctx<'_>, a: &Act, d: &DirOp, b: &mut Vec<u8>) {
         }
         _ => {}
     });
-    o.str("ActorContextId", &actor.home.id);
-    ip_member(&mut o, "ActorIpAddress", &d.net, None);
-    o.guid("InterSystemsId", crate::rng::derive128(a.id, 0x15))
-        .guid("IntraSystemId", crate::writers::audit_graph::correlation(a))
-        .str("SupportTicketId", "");
+}
+
+/// The `Target` array of a directory change: each target by kind and id, id, kind and name.
+fn target_array(o: &mut Obj<'_>, targets: &[dir::Target]) {
     o.arr("Target", |x| {
-        for t in &targets {
+        for t in targets {
             x.obj(|o| {
                 let v = o.key("ID");
                 v.push(b'"');
@@ -331,8 +332,23 @@ fn directory(c: Ctx<'_>, a: &Act, d: &DirOp, b: &mut Vec<u8>) {
             }
         }
     });
-    o.str("TargetContextId", &c.t.id);
-    o.end();
+}
+
+/// The `ExtendedProperties` of a directory change: the user agent and the event category.
+fn extended_properties(o: &mut Obj<'_>, d: &DirOp, m: &dir::Meta) {
+    o.arr("ExtendedProperties", |x| {
+        x.obj(|o| {
+            o.str("Name", "additionalDetails");
+            let v = o.key("Value");
+            v.extend_from_slice(b"\"{\\\"User-Agent\\\":\\\"");
+            esc_inner(v, d.agent.ua());
+            v.extend_from_slice(b"\\\"}\"");
+        })
+        .obj(|o| {
+            o.str("Name", "extendedAuditEventCategory")
+                .str("Value", m.ext_category);
+        });
+    });
 }
 
 /// Whether an application reads mail through Exchange Web Services (else Microsoft Graph).
