@@ -1096,22 +1096,10 @@ impl Hunter {
             {
                 continue;
             }
-            // The lead event gives the finding its actor and address: for temporal_ordered the
-            // first match of the first rule of the sequence (events before it contribute nothing
-            // and are left out of the evidence), otherwise the first event.
-            let ordered = r.kind == tw_sigma::CorrelationType::TemporalOrdered;
-            let lead_rule = c.rule_refs().first().copied();
-            let lead_pos = if ordered {
-                m.events.iter().position(|i| {
-                    evidence
-                        .get(*i as usize)
-                        .is_some_and(|e| Some(e.2) == lead_rule)
-                })
-            } else {
-                None
-            }
-            .unwrap_or(0);
-            let events: Vec<u64> = m.events[lead_pos..].to_vec();
+            // The lead event gives the finding its actor and address: the first event (the engine
+            // starts a temporal_ordered match's events at its sequence's first reference; a
+            // correlation it consumed contributes every event behind it).
+            let events = m.events;
             let Some((_, Some(first), lead, _)) =
                 events.first().and_then(|i| evidence.get(*i as usize))
             else {

@@ -514,6 +514,50 @@ impl<'a> CorrelationEngine<'a> {
         self.stats
     }
 
+    /// Feeds the matches of a correlation to the correlations that consume it (`parents`:
+    /// consumer and position of the reference). An observation of a match carries every event
+    /// behind it; its group-by values are read from the match's group, and so is a consumer's
+    /// value field (`value_count` of a field the inner correlation groups by), else the match's
+    /// measured value is the observation's value.
+    fn feed_parents(&mut self, parents: &[(usize, usize)], out: &[CorrelationMatch]) {
+        let corrs = self.set.correlations();
+        let group_value = |m: &CorrelationMatch, name: &str| {
+            m.group
+                .iter()
+                .find(|(k, _)| k == name)
+                .or_else(|| m.group.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)))
+                .map(|(_, v)| v.clone())
+        };
+        for &(pi, pos) in parents {
+            let p = &corrs[pi];
+            for m in out {
+                let key: Option<Vec<String>> = p.group_fields[pos]
+                    .iter()
+                    .map(|f| group_value(m, f.name()))
+                    .collect();
+                let Some(key) = key else {
+                    self.stats.missing_group_field += 1;
+                    continue;
+                };
+                let value = p
+                    .rule
+                    .condition
+                    .field
+                    .as_deref()
+                    .and_then(|f| group_value(m, f))
+                    .unwrap_or_else(|| format!("{}", m.value));
+                self.seq += 1;
+                self.buffers[pi].entry(key).or_default().push(Obs {
+                    time: m.last_ms,
+                    seq: self.seq,
+                    ref_pos: pos,
+                    value: Some(value),
+                    events: ObsEvents::Many(m.events.clone().into_boxed_slice()),
+                });
+            }
+        }
+    }
+
     /// Evaluates every correlation over everything observed (chained correlations after the
     /// ones they refer to) and returns the matches sorted by time, correlation and group.
     /// Only correlations that no other correlation consumes are returned unless
@@ -554,40 +598,7 @@ impl<'a> CorrelationEngine<'a> {
                     obs.sort_by_key(|o| (o.time, o.seq));
                     evaluate(ci, &corrs[ci], &key, &obs, &mut out);
                 }
-                // Feed parents.
-                for &(pi, pos) in &parents[ci] {
-                    let p = &corrs[pi];
-                    for m in &out {
-                        let mut key = Vec::new();
-                        let mut missing = false;
-                        for f in &p.group_fields[pos] {
-                            let v = m.group.iter().find(|(k, _)| k == f.name()).or_else(|| {
-                                m.group
-                                    .iter()
-                                    .find(|(k, _)| k.eq_ignore_ascii_case(f.name()))
-                            });
-                            match v {
-                                Some((_, v)) => key.push(v.clone()),
-                                None => {
-                                    missing = true;
-                                    break;
-                                }
-                            }
-                        }
-                        if missing {
-                            self.stats.missing_group_field += 1;
-                            continue;
-                        }
-                        self.seq += 1;
-                        self.buffers[pi].entry(key).or_default().push(Obs {
-                            time: m.last_ms,
-                            seq: self.seq,
-                            ref_pos: pos,
-                            value: Some(format!("{}", m.value)),
-                            events: ObsEvents::Many(m.events.clone().into_boxed_slice()),
-                        });
-                    }
-                }
+                self.feed_parents(&parents[ci], &out);
                 results[ci] = out;
                 done[ci] = true;
             }
@@ -702,6 +713,14 @@ fn evaluate(
         if let Some(v) = measure(c, window)
             && satisfied(c, v)
         {
+            // An ordered sequence starts at its first rule: observations before add nothing.
+            let start = match c.rule.kind {
+                CorrelationType::TemporalOrdered => {
+                    window.iter().position(|o| o.ref_pos == 0).unwrap_or(0)
+                }
+                _ => 0,
+            };
+            let window = &window[start..];
             let mut events = Vec::new();
             let mut seen = HashSet::new();
             for o in window {
