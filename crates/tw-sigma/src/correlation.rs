@@ -208,6 +208,60 @@ pub(crate) fn parse_correlation(doc: &Node, path: &str) -> Result<CorrelationRul
     let ts_text = ts_node.scalar_text().unwrap_or_default();
     let timespan_ms = parse_timespan(&ts_text)
         .ok_or_else(|| err(ts_node.line, format!("invalid timespan {ts_text:?}")))?;
+    let condition = parse_condition(c, kind, &err)?;
+    let aliases = parse_aliases(c, &err)?;
+    let generate = match c.get("generate").or_else(|| doc.get("generate")) {
+        Some(Node {
+            kind: Kind::Bool(b),
+            ..
+        }) => *b,
+        Some(n) => return Err(err(n.line, "'generate' must be true or false".into())),
+        None => false,
+    };
+    let level = match doc.get("level") {
+        Some(n) => Some(
+            n.as_str()
+                .and_then(Level::parse)
+                .ok_or_else(|| err(n.line, "unknown level".into()))?,
+        ),
+        None => None,
+    };
+    Ok(CorrelationRule {
+        path: path.to_string(),
+        line: doc.line,
+        title,
+        id: doc.get("id").and_then(text_of),
+        name: doc.get("name").and_then(text_of),
+        status: doc
+            .get("status")
+            .and_then(text_of)
+            .map(|s| match s.as_str() {
+                "deprecated" => Status::Deprecated,
+                "unsupported" => Status::Unsupported,
+                "stable" => Status::Stable,
+                "test" => Status::Test,
+                "experimental" => Status::Experimental,
+                _ => Status::Other(s),
+            }),
+        level,
+        description: doc.get("description").and_then(text_of),
+        tags: string_list(doc.get("tags")),
+        kind,
+        rules,
+        group_by,
+        timespan_ms,
+        condition,
+        aliases,
+        generate,
+    })
+}
+
+/// The `condition` of a correlation (its `field` also read beside it, as older rules write it).
+fn parse_condition(
+    c: &Node,
+    kind: CorrelationType,
+    err: &dyn Fn(usize, String) -> RuleError,
+) -> Result<CorrelationCondition, RuleError> {
     let mut condition = CorrelationCondition::default();
     match c.get("condition") {
         Some(
@@ -272,6 +326,14 @@ pub(crate) fn parse_correlation(doc: &Node, path: &str) -> Result<CorrelationRul
     {
         return Err(err(c.line, "percentile must be between 0 and 100".into()));
     }
+    Ok(condition)
+}
+
+/// The `aliases` of a correlation: alias → (rule name → field).
+fn parse_aliases(
+    c: &Node,
+    err: &dyn Fn(usize, String) -> RuleError,
+) -> Result<BTreeMap<String, BTreeMap<String, String>>, RuleError> {
     let mut aliases = BTreeMap::new();
     if let Some(a) = c.get("aliases") {
         let Kind::Map(entries) = &a.kind else {
@@ -294,50 +356,7 @@ pub(crate) fn parse_correlation(doc: &Node, path: &str) -> Result<CorrelationRul
             aliases.insert(k.key_text().unwrap_or_default(), per_rule);
         }
     }
-    let generate = match c.get("generate").or_else(|| doc.get("generate")) {
-        Some(Node {
-            kind: Kind::Bool(b),
-            ..
-        }) => *b,
-        Some(n) => return Err(err(n.line, "'generate' must be true or false".into())),
-        None => false,
-    };
-    let level = match doc.get("level") {
-        Some(n) => Some(
-            n.as_str()
-                .and_then(Level::parse)
-                .ok_or_else(|| err(n.line, "unknown level".into()))?,
-        ),
-        None => None,
-    };
-    Ok(CorrelationRule {
-        path: path.to_string(),
-        line: doc.line,
-        title,
-        id: doc.get("id").and_then(text_of),
-        name: doc.get("name").and_then(text_of),
-        status: doc
-            .get("status")
-            .and_then(text_of)
-            .map(|s| match s.as_str() {
-                "deprecated" => Status::Deprecated,
-                "unsupported" => Status::Unsupported,
-                "stable" => Status::Stable,
-                "test" => Status::Test,
-                "experimental" => Status::Experimental,
-                _ => Status::Other(s),
-            }),
-        level,
-        description: doc.get("description").and_then(text_of),
-        tags: string_list(doc.get("tags")),
-        kind,
-        rules,
-        group_by,
-        timespan_ms,
-        condition,
-        aliases,
-        generate,
-    })
+    Ok(aliases)
 }
 
 /// Bounds of the correlation state.
