@@ -5,6 +5,7 @@
 //! tw-bench gen DIR --mb 1024          # DIR/ual.jsonl and DIR/purview.csv, half the size each
 //! tw-bench ingest DIR... --threads 1  # reads them like `tenantwatch ingest`, prints figures
 //! tw-bench gen-mixed DIR --mb 1024    # sign-ins, audit, Graph activity, risk, Azure activity, UAL
+//! tw-bench gen-real CORPUS OUT --mb 100  # real samples: OUT/jsonl (one event a line), OUT/formats
 //! tw-bench hunt PATH... --rules DIR --threads 1  # runs the rules in DIR, prints figures
 //! tw-bench hunt PATH... --rules DIR --builtin     # the same with the built-in pack
 //! tw-bench accuracy --truth T --findings F [--blast-actor B] [--blast-findings B] [--json]
@@ -26,6 +27,7 @@ mod accuracy;
 mod accuracy_total;
 mod hunt;
 mod mixed;
+mod realset;
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -385,6 +387,24 @@ fn main() {
                 std::process::exit(1);
             }
         }
+        Some("gen-real") if args.len() >= 3 => {
+            let mb = flag("--mb").and_then(|s| s.parse().ok()).unwrap_or(100);
+            match realset::generate(&PathBuf::from(&args[1]), &PathBuf::from(&args[2]), mb) {
+                Ok(s) => println!(
+                    "{{\"records\":{},\"files\":{},\"jsonl_events\":{},\"jsonl_bytes\":{},\"format_copies\":{},\"format_bytes\":{}}}",
+                    s.records,
+                    s.files,
+                    s.jsonl_events,
+                    s.jsonl_bytes,
+                    s.format_copies,
+                    s.format_bytes
+                ),
+                Err(e) => {
+                    eprintln!("tw-bench: {e}");
+                    std::process::exit(1);
+                }
+            }
+        }
         Some(cmd @ ("hunt" | "prefilter")) => {
             let threads = flag("--threads").and_then(|s| s.parse().ok()).unwrap_or(1);
             let Some(rules) = flag("--rules") else {
@@ -416,7 +436,8 @@ fn main() {
         _ => {
             eprintln!(
                 "usage: tw-bench gen DIR [--mb N] | tw-bench ingest PATH... [--threads N]\n       \
-                 tw-bench gen-mixed DIR [--mb N] | tw-bench hunt PATH... --rules DIR [--threads N] [--builtin]\n       \
+                 tw-bench gen-mixed DIR [--mb N] | tw-bench gen-real CORPUS OUT [--mb N]\n       \
+                 tw-bench hunt PATH... --rules DIR [--threads N] [--builtin]\n       \
                  tw-bench accuracy --truth FILE --findings FILE [--blast-actor FILE] [--blast-findings FILE] [--json]\n       \
                  tw-bench accuracy-total RESULTS.jsonl [--check]"
             );

@@ -33,6 +33,10 @@ pub(crate) struct Predicate {
     pub tests: Vec<Test>,
     /// Index hints, parallel to `tests`.
     pub hints: Vec<Option<Hint>>,
+    /// Per test, the index of the listed value it came from (parallel to `tests`, ascending):
+    /// one listed value may give several tests (`windash`, `base64offset`, `expand`).
+    pub groups: Vec<u32>,
+    /// `|all`: every listed value must match (through any of its tests).
     pub all: bool,
     pub neq: bool,
 }
@@ -74,8 +78,8 @@ impl Predicate {
             };
             if self.all {
                 let mut last = None;
-                for t in &self.tests {
-                    last = Some(kw_test(t)?);
+                for g in self.value_groups() {
+                    last = Some(g.iter().find_map(kw_test)?);
                 }
                 return last.map(|v| (KEYWORD_FIELD.to_string(), v));
             }
@@ -157,13 +161,30 @@ impl Predicate {
         }
         if self.all {
             let mut last = None;
-            for t in &self.tests {
-                last = Some(self.any_value(f, std::slice::from_ref(t), ev, want).1?);
+            for g in self.value_groups() {
+                last = Some(self.any_value(f, g, ev, want).1?);
             }
             return last;
         }
         self.any_value(f, &self.tests, ev, want).1
     }
+
+    /// The tests of each listed value, in order (with `all`, each such group must match).
+    pub(crate) fn value_groups(&self) -> impl Iterator<Item = &[Test]> {
+        group_ranges(&self.groups).map(|r| &self.tests[r])
+    }
+}
+
+/// The ranges of equal consecutive group numbers.
+pub(crate) fn group_ranges(groups: &[u32]) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
+    let mut start = 0;
+    std::iter::from_fn(move || {
+        let first = groups.get(start)?;
+        let len = groups[start..].iter().take_while(|g| *g == first).count();
+        let r = start..start + len;
+        start += len;
+        Some(r)
+    })
 }
 
 /// Per-event scratch space: memoised predicate results and candidate marks.
@@ -374,6 +395,79 @@ pub(crate) fn build_pattern(v: &SStr, cased: bool) -> Result<(StrPattern, Option
     Ok((StrPattern { m, cased }, hint))
 }
 
+/// What a detection item's modifiers make of its values.
+struct ItemKind {
+    mods: Vec<Modifier>,
+    keyword: bool,
+    cmp: Option<CmpOp>,
+    time: Option<TimePart>,
+}
+
+impl ItemKind {
+    fn of(item: &DetectionItem) -> Result<Self, String> {
+        let mods = &item.modifiers;
+        let cmp = mods.iter().find_map(|m| match m {
+            Modifier::Lt => Some(CmpOp::Lt),
+            Modifier::Lte => Some(CmpOp::Lte),
+            Modifier::Gt => Some(CmpOp::Gt),
+            Modifier::Gte => Some(CmpOp::Gte),
+            _ => None,
+        });
+        let time = mods.iter().find_map(|m| match m {
+            Modifier::Minute => Some(TimePart::Minute),
+            Modifier::Hour => Some(TimePart::Hour),
+            Modifier::Day => Some(TimePart::Day),
+            Modifier::Week => Some(TimePart::Week),
+            Modifier::Month => Some(TimePart::Month),
+            Modifier::Year => Some(TimePart::Year),
+            _ => None,
+        });
+        let k = ItemKind {
+            mods: mods.clone(),
+            keyword: item.field.is_none(),
+            cmp,
+            time,
+        };
+        let non_string = [
+            Modifier::Exists,
+            Modifier::FieldRef,
+            Modifier::Cidr,
+            Modifier::Neq,
+        ];
+        if k.keyword && (cmp.is_some() || time.is_some() || non_string.iter().any(|m| k.has(*m))) {
+            return Err("keyword searches only accept string modifiers".into());
+        }
+        Ok(k)
+    }
+
+    fn has(&self, m: Modifier) -> bool {
+        self.mods.contains(&m)
+    }
+
+    /// A field value without string, network or field-reference modifiers: booleans and
+    /// numbers keep their type.
+    fn plain(&self) -> bool {
+        let string_mods = self.mods.iter().any(|m| {
+            matches!(
+                m,
+                Modifier::Contains
+                    | Modifier::StartsWith
+                    | Modifier::EndsWith
+                    | Modifier::Windash
+                    | Modifier::Base64
+                    | Modifier::Base64Offset
+                    | Modifier::Utf16
+                    | Modifier::Utf16Le
+                    | Modifier::Utf16Be
+                    | Modifier::Re
+                    | Modifier::Cased
+                    | Modifier::Expand
+            )
+        });
+        !self.keyword && !string_mods && !self.has(Modifier::Cidr) && !self.has(Modifier::FieldRef)
+    }
+}
+
 fn raw_text(v: &RawValue) -> Option<String> {
     match v {
         RawValue::Null => None,
@@ -404,159 +498,137 @@ impl Compiler {
         f
     }
 
-    /// Compiles one detection item into tests.
-    fn item_tests(&mut self, item: &DetectionItem) -> Result<Vec<(Test, Option<Hint>)>, String> {
-        let mods = &item.modifiers;
-        let has = |m: Modifier| mods.contains(&m);
-        let keyword = item.field.is_none();
-        let cased = has(Modifier::Cased);
-        let string_mods = mods.iter().any(|m| {
-            matches!(
-                m,
-                Modifier::Contains
-                    | Modifier::StartsWith
-                    | Modifier::EndsWith
-                    | Modifier::Windash
-                    | Modifier::Base64
-                    | Modifier::Base64Offset
-                    | Modifier::Utf16
-                    | Modifier::Utf16Le
-                    | Modifier::Utf16Be
-                    | Modifier::Re
-                    | Modifier::Cased
-                    | Modifier::Expand
-            )
-        });
-        let cmp = mods.iter().find_map(|m| match m {
-            Modifier::Lt => Some(CmpOp::Lt),
-            Modifier::Lte => Some(CmpOp::Lte),
-            Modifier::Gt => Some(CmpOp::Gt),
-            Modifier::Gte => Some(CmpOp::Gte),
-            _ => None,
-        });
-        let time = mods.iter().find_map(|m| match m {
-            Modifier::Minute => Some(TimePart::Minute),
-            Modifier::Hour => Some(TimePart::Hour),
-            Modifier::Day => Some(TimePart::Day),
-            Modifier::Week => Some(TimePart::Week),
-            Modifier::Month => Some(TimePart::Month),
-            Modifier::Year => Some(TimePart::Year),
-            _ => None,
-        });
-        if keyword
-            && (has(Modifier::Exists)
-                || cmp.is_some()
-                || time.is_some()
-                || has(Modifier::FieldRef)
-                || has(Modifier::Cidr)
-                || has(Modifier::Neq))
-        {
-            return Err("keyword searches only accept string modifiers".into());
-        }
+    /// Compiles one detection item into tests, each with its index hint and the index of the
+    /// listed value it came from.
+    fn item_tests(
+        &mut self,
+        item: &DetectionItem,
+    ) -> Result<Vec<(Test, Option<Hint>, u32)>, String> {
+        let k = ItemKind::of(item)?;
         let mut out = Vec::new();
-        for raw in &item.values {
-            if has(Modifier::Exists) {
-                match raw {
-                    RawValue::Bool(b) => out.push((Test::Exists(*b), None)),
-                    RawValue::Str(s)
-                        if s.eq_ignore_ascii_case("true") || s.eq_ignore_ascii_case("false") =>
-                    {
-                        out.push((Test::Exists(s.eq_ignore_ascii_case("true")), None))
-                    }
-                    _ => return Err("'exists' takes true or false".into()),
-                }
-                continue;
+        for (i, raw) in item.values.iter().enumerate() {
+            let group = u32::try_from(i).map_err(|_| "too many values")?;
+            for (t, h) in self.value_tests(item, &k, raw)? {
+                out.push((t, h, group));
             }
-            if matches!(raw, RawValue::Null) {
-                if keyword {
-                    return Err("null is not a valid keyword".into());
-                }
-                out.push((Test::Null, None));
-                continue;
+            if out.len() > 100_000 {
+                return Err("detection item expands to too many values".into());
             }
-            if let Some(part) = time {
-                let n = raw_number(raw).ok_or("time modifiers take a number")?;
-                out.push((Test::Time(part, cmp.unwrap_or(CmpOp::Eq), n), None));
-                continue;
-            }
-            if let Some(op) = cmp {
-                let n = raw_number(raw).ok_or("comparison modifiers take a number")?;
-                out.push((Test::Cmp(op, n), None));
-                continue;
-            }
-            if !keyword && !string_mods && !has(Modifier::Cidr) && !has(Modifier::FieldRef) {
-                match raw {
-                    RawValue::Bool(b) => {
-                        out.push((Test::Bool(*b), None));
-                        continue;
-                    }
-                    RawValue::Int(..) | RawValue::Float(..) => {
-                        let n = raw_number(raw).unwrap_or(f64::NAN);
-                        let canon = canonical_float(n);
-                        out.push((Test::Num(n), Some(Hint::Eq(canon))));
-                        continue;
-                    }
-                    _ => {}
-                }
-            }
-            let text = raw_text(raw).unwrap_or_default();
-            let texts = if has(Modifier::Expand) {
-                expand_placeholders(&text, &self.vars)?
-            } else {
-                vec![text]
-            };
-            for t in texts {
-                if has(Modifier::Re) {
-                    let re = regex_build(
-                        &t,
-                        has(Modifier::ReI),
-                        has(Modifier::ReM),
-                        has(Modifier::ReS),
-                    )?;
-                    out.push((
-                        Test::Str(StrPattern {
-                            m: StrMatch::Regex(re),
-                            cased: true,
-                        }),
-                        None,
-                    ));
-                } else if has(Modifier::Cidr) {
-                    let net =
-                        IpNet::parse(&t).ok_or_else(|| format!("invalid CIDR network {t:?}"))?;
-                    out.push((Test::Cidr(net), None));
-                } else if has(Modifier::FieldRef) {
-                    let mode = if has(Modifier::Contains) {
-                        StrMode::Contains
-                    } else if has(Modifier::StartsWith) {
-                        StrMode::Prefix
-                    } else if has(Modifier::EndsWith) {
-                        StrMode::Suffix
-                    } else {
-                        StrMode::Exact
-                    };
-                    let f = self.field(&t);
-                    out.push((Test::FieldRef(f, mode), None));
-                } else {
-                    let mut variants = transform(parse_sigma_string(&t), mods)?;
-                    if keyword {
-                        for v in &mut variants {
-                            let mut x = vec![Piece::Star];
-                            x.append(v);
-                            x.push(Piece::Star);
-                            *v = crate::modifier::normalize(x);
-                        }
-                    }
-                    for v in &variants {
-                        let (p, h) = build_pattern(v, cased)?;
-                        out.push((Test::Str(p), h));
-                    }
-                }
-            }
-        }
-        if out.len() > 100_000 {
-            return Err("detection item expands to too many values".into());
         }
         Ok(out)
+    }
+
+    /// The tests of one listed value (several when modifiers expand it).
+    fn value_tests(
+        &mut self,
+        item: &DetectionItem,
+        k: &ItemKind,
+        raw: &RawValue,
+    ) -> Result<Vec<(Test, Option<Hint>)>, String> {
+        if k.has(Modifier::Exists) {
+            return match raw {
+                RawValue::Bool(b) => Ok(vec![(Test::Exists(*b), None)]),
+                RawValue::Str(s)
+                    if s.eq_ignore_ascii_case("true") || s.eq_ignore_ascii_case("false") =>
+                {
+                    Ok(vec![(Test::Exists(s.eq_ignore_ascii_case("true")), None)])
+                }
+                _ => Err("'exists' takes true or false".into()),
+            };
+        }
+        if matches!(raw, RawValue::Null) {
+            if k.keyword {
+                return Err("null is not a valid keyword".into());
+            }
+            return Ok(vec![(Test::Null, None)]);
+        }
+        if let Some(part) = k.time {
+            let n = raw_number(raw).ok_or("time modifiers take a number")?;
+            return Ok(vec![(
+                Test::Time(part, k.cmp.unwrap_or(CmpOp::Eq), n),
+                None,
+            )]);
+        }
+        if let Some(op) = k.cmp {
+            let n = raw_number(raw).ok_or("comparison modifiers take a number")?;
+            return Ok(vec![(Test::Cmp(op, n), None)]);
+        }
+        if k.plain() {
+            match raw {
+                RawValue::Bool(b) => return Ok(vec![(Test::Bool(*b), None)]),
+                RawValue::Int(..) | RawValue::Float(..) => {
+                    let n = raw_number(raw).unwrap_or(f64::NAN);
+                    let canon = canonical_float(n);
+                    return Ok(vec![(Test::Num(n), Some(Hint::Eq(canon)))]);
+                }
+                _ => {}
+            }
+        }
+        let text = raw_text(raw).unwrap_or_default();
+        let texts = if k.has(Modifier::Expand) {
+            expand_placeholders(&text, &self.vars)?
+        } else {
+            vec![text]
+        };
+        let mut out = Vec::new();
+        for t in texts {
+            self.text_tests(item, k, &t, &mut out)?;
+        }
+        Ok(out)
+    }
+
+    /// The tests of one text value (after placeholder expansion).
+    fn text_tests(
+        &mut self,
+        item: &DetectionItem,
+        k: &ItemKind,
+        t: &str,
+        out: &mut Vec<(Test, Option<Hint>)>,
+    ) -> Result<(), String> {
+        let has = |m| k.has(m);
+        if has(Modifier::Re) {
+            let re = regex_build(
+                t,
+                has(Modifier::ReI),
+                has(Modifier::ReM),
+                has(Modifier::ReS),
+            )?;
+            let p = StrPattern {
+                m: StrMatch::Regex(re),
+                cased: true,
+            };
+            out.push((Test::Str(p), None));
+        } else if has(Modifier::Cidr) {
+            let net = IpNet::parse(t).ok_or_else(|| format!("invalid CIDR network {t:?}"))?;
+            out.push((Test::Cidr(net), None));
+        } else if has(Modifier::FieldRef) {
+            let mode = if has(Modifier::Contains) {
+                StrMode::Contains
+            } else if has(Modifier::StartsWith) {
+                StrMode::Prefix
+            } else if has(Modifier::EndsWith) {
+                StrMode::Suffix
+            } else {
+                StrMode::Exact
+            };
+            let f = self.field(t);
+            out.push((Test::FieldRef(f, mode), None));
+        } else {
+            let mut variants = transform(parse_sigma_string(t), &item.modifiers)?;
+            if k.keyword {
+                for v in &mut variants {
+                    let mut x = vec![Piece::Star];
+                    x.append(v);
+                    x.push(Piece::Star);
+                    *v = crate::modifier::normalize(x);
+                }
+            }
+            for v in &variants {
+                let (p, h) = build_pattern(v, k.has(Modifier::Cased))?;
+                out.push((Test::Str(p), h));
+            }
+        }
+        Ok(())
     }
 
     /// Compiles (or reuses) the predicate of one detection item.
@@ -573,12 +645,22 @@ impl Compiler {
                 item.field.as_deref().unwrap_or_default()
             ));
         }
-        let (tests, hints): (Vec<Test>, Vec<Option<Hint>>) = tests.into_iter().unzip();
+        let mut groups = Vec::with_capacity(tests.len());
+        let mut hints = Vec::with_capacity(tests.len());
+        let tests: Vec<Test> = tests
+            .into_iter()
+            .map(|(t, h, g)| {
+                hints.push(h);
+                groups.push(g);
+                t
+            })
+            .collect();
         let id = self.preds.len() as u32;
         self.preds.push(Predicate {
             fields,
             tests,
             hints,
+            groups,
             all: item.modifiers.contains(&Modifier::All),
             neq: item.modifiers.contains(&Modifier::Neq),
         });

@@ -208,6 +208,60 @@ pub(crate) fn parse_correlation(doc: &Node, path: &str) -> Result<CorrelationRul
     let ts_text = ts_node.scalar_text().unwrap_or_default();
     let timespan_ms = parse_timespan(&ts_text)
         .ok_or_else(|| err(ts_node.line, format!("invalid timespan {ts_text:?}")))?;
+    let condition = parse_condition(c, kind, &err)?;
+    let aliases = parse_aliases(c, &err)?;
+    let generate = match c.get("generate").or_else(|| doc.get("generate")) {
+        Some(Node {
+            kind: Kind::Bool(b),
+            ..
+        }) => *b,
+        Some(n) => return Err(err(n.line, "'generate' must be true or false".into())),
+        None => false,
+    };
+    let level = match doc.get("level") {
+        Some(n) => Some(
+            n.as_str()
+                .and_then(Level::parse)
+                .ok_or_else(|| err(n.line, "unknown level".into()))?,
+        ),
+        None => None,
+    };
+    Ok(CorrelationRule {
+        path: path.to_string(),
+        line: doc.line,
+        title,
+        id: doc.get("id").and_then(text_of),
+        name: doc.get("name").and_then(text_of),
+        status: doc
+            .get("status")
+            .and_then(text_of)
+            .map(|s| match s.as_str() {
+                "deprecated" => Status::Deprecated,
+                "unsupported" => Status::Unsupported,
+                "stable" => Status::Stable,
+                "test" => Status::Test,
+                "experimental" => Status::Experimental,
+                _ => Status::Other(s),
+            }),
+        level,
+        description: doc.get("description").and_then(text_of),
+        tags: string_list(doc.get("tags")),
+        kind,
+        rules,
+        group_by,
+        timespan_ms,
+        condition,
+        aliases,
+        generate,
+    })
+}
+
+/// The `condition` of a correlation (its `field` also read beside it, as older rules write it).
+fn parse_condition(
+    c: &Node,
+    kind: CorrelationType,
+    err: &dyn Fn(usize, String) -> RuleError,
+) -> Result<CorrelationCondition, RuleError> {
     let mut condition = CorrelationCondition::default();
     match c.get("condition") {
         Some(
@@ -272,6 +326,14 @@ pub(crate) fn parse_correlation(doc: &Node, path: &str) -> Result<CorrelationRul
     {
         return Err(err(c.line, "percentile must be between 0 and 100".into()));
     }
+    Ok(condition)
+}
+
+/// The `aliases` of a correlation: alias → (rule name → field).
+fn parse_aliases(
+    c: &Node,
+    err: &dyn Fn(usize, String) -> RuleError,
+) -> Result<BTreeMap<String, BTreeMap<String, String>>, RuleError> {
     let mut aliases = BTreeMap::new();
     if let Some(a) = c.get("aliases") {
         let Kind::Map(entries) = &a.kind else {
@@ -294,50 +356,7 @@ pub(crate) fn parse_correlation(doc: &Node, path: &str) -> Result<CorrelationRul
             aliases.insert(k.key_text().unwrap_or_default(), per_rule);
         }
     }
-    let generate = match c.get("generate").or_else(|| doc.get("generate")) {
-        Some(Node {
-            kind: Kind::Bool(b),
-            ..
-        }) => *b,
-        Some(n) => return Err(err(n.line, "'generate' must be true or false".into())),
-        None => false,
-    };
-    let level = match doc.get("level") {
-        Some(n) => Some(
-            n.as_str()
-                .and_then(Level::parse)
-                .ok_or_else(|| err(n.line, "unknown level".into()))?,
-        ),
-        None => None,
-    };
-    Ok(CorrelationRule {
-        path: path.to_string(),
-        line: doc.line,
-        title,
-        id: doc.get("id").and_then(text_of),
-        name: doc.get("name").and_then(text_of),
-        status: doc
-            .get("status")
-            .and_then(text_of)
-            .map(|s| match s.as_str() {
-                "deprecated" => Status::Deprecated,
-                "unsupported" => Status::Unsupported,
-                "stable" => Status::Stable,
-                "test" => Status::Test,
-                "experimental" => Status::Experimental,
-                _ => Status::Other(s),
-            }),
-        level,
-        description: doc.get("description").and_then(text_of),
-        tags: string_list(doc.get("tags")),
-        kind,
-        rules,
-        group_by,
-        timespan_ms,
-        condition,
-        aliases,
-        generate,
-    })
+    Ok(aliases)
 }
 
 /// Bounds of the correlation state.
@@ -514,6 +533,50 @@ impl<'a> CorrelationEngine<'a> {
         self.stats
     }
 
+    /// Feeds the matches of a correlation to the correlations that consume it (`parents`:
+    /// consumer and position of the reference). An observation of a match carries every event
+    /// behind it; its group-by values are read from the match's group, and so is a consumer's
+    /// value field (`value_count` of a field the inner correlation groups by), else the match's
+    /// measured value is the observation's value.
+    fn feed_parents(&mut self, parents: &[(usize, usize)], out: &[CorrelationMatch]) {
+        let corrs = self.set.correlations();
+        let group_value = |m: &CorrelationMatch, name: &str| {
+            m.group
+                .iter()
+                .find(|(k, _)| k == name)
+                .or_else(|| m.group.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)))
+                .map(|(_, v)| v.clone())
+        };
+        for &(pi, pos) in parents {
+            let p = &corrs[pi];
+            for m in out {
+                let key: Option<Vec<String>> = p.group_fields[pos]
+                    .iter()
+                    .map(|f| group_value(m, f.name()))
+                    .collect();
+                let Some(key) = key else {
+                    self.stats.missing_group_field += 1;
+                    continue;
+                };
+                let value = p
+                    .rule
+                    .condition
+                    .field
+                    .as_deref()
+                    .and_then(|f| group_value(m, f))
+                    .unwrap_or_else(|| format!("{}", m.value));
+                self.seq += 1;
+                self.buffers[pi].entry(key).or_default().push(Obs {
+                    time: m.last_ms,
+                    seq: self.seq,
+                    ref_pos: pos,
+                    value: Some(value),
+                    events: ObsEvents::Many(m.events.clone().into_boxed_slice()),
+                });
+            }
+        }
+    }
+
     /// Evaluates every correlation over everything observed (chained correlations after the
     /// ones they refer to) and returns the matches sorted by time, correlation and group.
     /// Only correlations that no other correlation consumes are returned unless
@@ -554,40 +617,7 @@ impl<'a> CorrelationEngine<'a> {
                     obs.sort_by_key(|o| (o.time, o.seq));
                     evaluate(ci, &corrs[ci], &key, &obs, &mut out);
                 }
-                // Feed parents.
-                for &(pi, pos) in &parents[ci] {
-                    let p = &corrs[pi];
-                    for m in &out {
-                        let mut key = Vec::new();
-                        let mut missing = false;
-                        for f in &p.group_fields[pos] {
-                            let v = m.group.iter().find(|(k, _)| k == f.name()).or_else(|| {
-                                m.group
-                                    .iter()
-                                    .find(|(k, _)| k.eq_ignore_ascii_case(f.name()))
-                            });
-                            match v {
-                                Some((_, v)) => key.push(v.clone()),
-                                None => {
-                                    missing = true;
-                                    break;
-                                }
-                            }
-                        }
-                        if missing {
-                            self.stats.missing_group_field += 1;
-                            continue;
-                        }
-                        self.seq += 1;
-                        self.buffers[pi].entry(key).or_default().push(Obs {
-                            time: m.last_ms,
-                            seq: self.seq,
-                            ref_pos: pos,
-                            value: Some(format!("{}", m.value)),
-                            events: ObsEvents::Many(m.events.clone().into_boxed_slice()),
-                        });
-                    }
-                }
+                self.feed_parents(&parents[ci], &out);
                 results[ci] = out;
                 done[ci] = true;
             }
@@ -702,6 +732,14 @@ fn evaluate(
         if let Some(v) = measure(c, window)
             && satisfied(c, v)
         {
+            // An ordered sequence starts at its first rule: observations before add nothing.
+            let start = match c.rule.kind {
+                CorrelationType::TemporalOrdered => {
+                    window.iter().position(|o| o.ref_pos == 0).unwrap_or(0)
+                }
+                _ => 0,
+            };
+            let window = &window[start..];
             let mut events = Vec::new();
             let mut seen = HashSet::new();
             for o in window {

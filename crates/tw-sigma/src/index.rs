@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use aho_corasick::{AhoCorasick, MatchKind};
 
 use crate::LiteralClause;
-use crate::compile::{Hint, Predicate, Prog, Scratch};
+use crate::compile::{Hint, Predicate, Prog, Scratch, group_ranges};
 use crate::event::{FieldRef, FieldValue, SigmaEvent, canonical_float};
 use crate::value::Test;
 use crate::value::lower;
@@ -80,9 +80,11 @@ fn pred_needs(p: &Predicate, filter: HintFilter<'_>) -> Option<Vec<Need>> {
         }
     };
     let hints: Vec<Hint> = if p.all {
-        // Every test must hold: any single one is a necessary condition.
-        let best = p.hints.iter().filter_map(usable).max_by_key(hint_len)?;
-        vec![best]
+        // Every listed value must match: any one's tests give a necessary condition (the
+        // group whose shortest literal is longest).
+        group_ranges(&p.groups)
+            .filter_map(|r| p.hints[r].iter().map(usable).collect::<Option<Vec<Hint>>>())
+            .max_by_key(|hs| hs.iter().map(hint_len).min().unwrap_or(0))?
     } else {
         p.hints.iter().map(usable).collect::<Option<Vec<Hint>>>()?
     };
@@ -168,17 +170,17 @@ fn clauses(
             };
             let mut out: Vec<Clause> = Vec::new();
             if pred.all && !pred.neq {
-                // `|all`: every test holds, each one is a clause.
-                let one = |h: &Option<Hint>| -> Option<Predicate> {
+                // `|all`: every listed value matches, each one's tests are a clause.
+                let one = |r: std::ops::Range<usize>| -> Option<Predicate> {
                     let mut q = pred.clone();
                     q.all = false;
-                    q.hints = vec![h.clone()];
-                    q.tests = vec![pred.tests.first()?.clone()];
+                    q.groups = pred.groups[r.clone()].to_vec();
+                    q.hints = pred.hints[r.clone()].to_vec();
+                    q.tests = pred.tests[r].to_vec();
                     Some(q)
                 };
                 out.extend(
-                    pred.hints
-                        .iter()
+                    group_ranges(&pred.groups)
                         .filter_map(one)
                         .filter_map(|q| pred_needs(&q, filter))
                         .map(|n| (n, false)),
@@ -299,10 +301,9 @@ fn pairs(
                 None => None,
             };
             if pred.all {
-                pred.hints
-                    .iter()
-                    .filter_map(value)
-                    .map(|v| (key_names.clone(), vec![v]))
+                group_ranges(&pred.groups)
+                    .filter_map(|r| pred.hints[r].iter().map(value).collect::<Option<Vec<_>>>())
+                    .map(|vs| (key_names.clone(), vs))
                     .collect()
             } else {
                 match pred.hints.iter().map(value).collect::<Option<Vec<_>>>() {

@@ -404,86 +404,21 @@ impl RuleSetBuilder {
                 }
             }
         }
-        // Filters: every rule they name gets the filter's condition ANDed to its own.
-        for f in &filters {
-            for name in &f.rules {
-                let known = candidates.iter().any(|r| {
-                    r.id.as_deref() == Some(name.as_str())
-                        || r.name.as_deref() == Some(name.as_str())
-                });
-                if !known {
-                    errors.push(RuleError::new(
-                        &f.path,
-                        Some(f.line),
-                        format!("filter '{}' refers to unknown rule '{name}'", f.title),
-                    ));
-                }
-            }
-        }
-        for r in candidates.iter_mut() {
-            for (n, f) in filters.iter().enumerate() {
-                let named = f.rules.iter().any(|x| {
-                    r.id.as_deref() == Some(x.as_str()) || r.name.as_deref() == Some(x.as_str())
-                });
-                if named {
-                    f.apply_to(r, n);
-                }
-            }
-        }
-        for mut r in candidates {
+        apply_filters(&filters, &mut candidates, &mut errors);
+        for r in candidates {
             if let Some(ls) = &self.logsource
                 && !logsource_compatible(ls, &r.logsource)
             {
                 filtered_out += 1;
                 continue;
             }
-            let original = r.clone();
-            pipeline::apply(&pipelines, &mut r);
-            let unmapped = if pipelines.is_empty() {
-                Vec::new()
-            } else {
-                pipeline::unmapped_fields(&r)
-            };
-            if self.strict
-                && !pipelines.is_empty()
-                && let Some(f) = unmapped.first()
-            {
-                let line = r
-                    .detection
-                    .selections
-                    .iter()
-                    .flat_map(|s| s.branches.iter().flatten())
-                    .find(|i| i.field.as_deref() == Some(f.as_str()))
-                    .map(|i| i.line);
-                errors.push(RuleError::new(
-                    &r.path,
-                    line,
-                    format!("field '{f}' not mapped by pipeline {pipeline_names}"),
-                ));
-                continue;
-            }
-            match comp.rule(&r) {
-                Ok(prog) => {
-                    let mut fields = Vec::new();
-                    for s in &r.detection.selections {
-                        for i in s.branches.iter().flatten() {
-                            for t in &i.targets {
-                                if !fields.contains(t) {
-                                    fields.push(t.clone());
-                                }
-                            }
-                        }
-                    }
-                    rules.push(Rule {
-                        source: r,
-                        prog,
-                        fields,
-                        unmapped,
-                        standalone: true,
-                    });
+            let ctx = (&pipelines[..], pipeline_names.as_str(), self.strict);
+            match compile_rule(r, ctx, &mut comp) {
+                Ok((rule, original)) => {
+                    rules.push(rule);
                     progs_sources.push(original);
                 }
-                Err((line, reason)) => errors.push(RuleError::new(&r.path, line, reason)),
+                Err(e) => errors.push(e),
             }
         }
         let correlations = resolve_correlations(
@@ -512,6 +447,97 @@ impl RuleSetBuilder {
     }
 }
 
+/// Sigma filter documents: every rule they name gets the filter's condition ANDed to its own; a
+/// filter naming an unknown rule is an error.
+fn apply_filters(
+    filters: &[SigmaFilter],
+    candidates: &mut [SigmaRule],
+    errors: &mut Vec<RuleError>,
+) {
+    for f in filters {
+        for name in &f.rules {
+            let known = candidates.iter().any(|r| {
+                r.id.as_deref() == Some(name.as_str()) || r.name.as_deref() == Some(name.as_str())
+            });
+            if !known {
+                errors.push(RuleError::new(
+                    &f.path,
+                    Some(f.line),
+                    format!("filter '{}' refers to unknown rule '{name}'", f.title),
+                ));
+            }
+        }
+    }
+    for r in candidates.iter_mut() {
+        for (n, f) in filters.iter().enumerate() {
+            let named = f.rules.iter().any(|x| {
+                r.id.as_deref() == Some(x.as_str()) || r.name.as_deref() == Some(x.as_str())
+            });
+            if named {
+                f.apply_to(r, n);
+            }
+        }
+    }
+}
+
+/// Applies the pipelines to one rule and compiles it: the rule and its text before the pipelines,
+/// or why it is rejected (`ctx`: the pipelines, their names for messages, strict mode).
+fn compile_rule(
+    mut r: SigmaRule,
+    ctx: (&[Pipeline], &str, bool),
+    comp: &mut Compiler,
+) -> Result<(Rule, SigmaRule), RuleError> {
+    let (pipelines, pipeline_names, strict) = ctx;
+    let original = r.clone();
+    pipeline::apply(pipelines, &mut r);
+    let unmapped = if pipelines.is_empty() {
+        Vec::new()
+    } else {
+        pipeline::unmapped_fields(&r)
+    };
+    if strict
+        && !pipelines.is_empty()
+        && let Some(f) = unmapped.first()
+    {
+        let line = r
+            .detection
+            .selections
+            .iter()
+            .flat_map(|s| s.branches.iter().flatten())
+            .find(|i| i.field.as_deref() == Some(f.as_str()))
+            .map(|i| i.line);
+        return Err(RuleError::new(
+            &r.path,
+            line,
+            format!("field '{f}' not mapped by pipeline {pipeline_names}"),
+        ));
+    }
+    let prog = comp
+        .rule(&r)
+        .map_err(|(line, reason)| RuleError::new(&r.path, line, reason))?;
+    let mut fields: Vec<String> = Vec::new();
+    for i in r
+        .detection
+        .selections
+        .iter()
+        .flat_map(|s| s.branches.iter().flatten())
+    {
+        for t in &i.targets {
+            if !fields.contains(t) {
+                fields.push(t.clone());
+            }
+        }
+    }
+    let rule = Rule {
+        source: r,
+        prog,
+        fields,
+        unmapped,
+        standalone: true,
+    };
+    Ok((rule, original))
+}
+
 fn logsource_compatible(filter: &LogSource, rule: &LogSource) -> bool {
     let ok = |f: &Option<String>, r: &Option<String>| match (f, r) {
         (Some(f), Some(r)) => f.eq_ignore_ascii_case(r),
@@ -522,6 +548,9 @@ fn logsource_compatible(filter: &LogSource, rule: &LogSource) -> bool {
         && ok(&filter.service, &rule.service)
 }
 
+/// Resolves the correlation rules against the detection rules (and each other): rejected ones
+/// (unknown references, cycles) are reported in `errors`; the rules a correlation consumes
+/// silently stop being standalone.
 fn resolve_correlations(
     corr_rules: Vec<CorrelationRule>,
     rules: &mut [Rule],
@@ -530,6 +559,62 @@ fn resolve_correlations(
     comp: &mut Compiler,
     errors: &mut Vec<RuleError>,
 ) -> Vec<Correlation> {
+    let mut resolved = resolve_refs(&corr_rules, rules, errors);
+    let n = corr_rules.len();
+    let ok = reject_bad_chains(&corr_rules, &resolved, errors);
+    // Build the kept correlations, renumbering correlation references.
+    let mut new_index = vec![usize::MAX; n];
+    let mut k = 0;
+    for i in 0..n {
+        if ok[i] {
+            new_index[i] = k;
+            k += 1;
+        }
+    }
+    let mut out = Vec::new();
+    // Per rule: referred to by a correlation without `generate: true`, and by one with it.
+    let mut hidden = vec![false; rules.len()];
+    let mut shown = vec![false; rules.len()];
+    for (i, c) in corr_rules.into_iter().enumerate() {
+        if !ok[i] {
+            continue;
+        }
+        let refs: Vec<Result<usize, usize>> = resolved[i]
+            .take()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|r| r.map_err(|j| new_index[j]))
+            .collect();
+        let (group_fields, value_field) =
+            correlation_fields(&c, &refs, (rules, originals, pipelines), comp);
+        for r in refs.iter().filter_map(|r| r.ok()) {
+            let flag = if c.generate { &mut shown } else { &mut hidden };
+            if let Some(f) = flag.get_mut(r) {
+                *f = true;
+            }
+        }
+        out.push(Correlation {
+            rule: c,
+            refs,
+            group_fields,
+            value_field,
+        });
+    }
+    for (r, rule) in rules.iter_mut().enumerate() {
+        if hidden[r] && !shown[r] {
+            rule.standalone = false;
+        }
+    }
+    out
+}
+
+/// Per correlation, its references (`Ok(rule)` or `Err(correlation)`), `None` when one is
+/// unknown (reported).
+fn resolve_refs(
+    corr_rules: &[CorrelationRule],
+    rules: &[Rule],
+    errors: &mut Vec<RuleError>,
+) -> Vec<Option<Vec<Result<usize, usize>>>> {
     // Names and ids of correlations, to allow chaining.
     let mut corr_keys: HashMap<String, usize> = HashMap::new();
     for (i, c) in corr_rules.iter().enumerate() {
@@ -545,7 +630,7 @@ fn resolve_correlations(
     }
     // Resolve references; a correlation with an unknown reference is rejected.
     let mut resolved: Vec<Option<Vec<Result<usize, usize>>>> = Vec::new();
-    for c in &corr_rules {
+    for c in corr_rules {
         let mut refs = Vec::new();
         let mut bad = None;
         for r in &c.rules {
@@ -570,6 +655,16 @@ fn resolve_correlations(
             None => resolved.push(Some(refs)),
         }
     }
+    resolved
+}
+
+/// Which correlations are kept: not those referring to a rejected correlation or, through
+/// others, to themselves (reported).
+fn reject_bad_chains(
+    corr_rules: &[CorrelationRule],
+    resolved: &[Option<Vec<Result<usize, usize>>>],
+    errors: &mut Vec<RuleError>,
+) -> Vec<bool> {
     // Reject cycles and references to rejected correlations (iterate to a fixed point).
     let n = corr_rules.len();
     let mut ok: Vec<bool> = resolved.iter().map(|r| r.is_some()).collect();
@@ -624,93 +719,64 @@ fn resolve_correlations(
             ));
         }
     }
-    // Build the kept correlations, renumbering correlation references.
-    let mut new_index = vec![usize::MAX; n];
-    let mut k = 0;
-    for i in 0..n {
-        if ok[i] {
-            new_index[i] = k;
-            k += 1;
-        }
-    }
-    let mut out = Vec::new();
-    // Per rule: referred to by a correlation without `generate: true`, and by one with it.
-    let mut hidden = vec![false; rules.len()];
-    let mut shown = vec![false; rules.len()];
-    for (i, c) in corr_rules.into_iter().enumerate() {
-        if !ok[i] {
-            continue;
-        }
-        let refs: Vec<Result<usize, usize>> = resolved[i]
-            .take()
-            .unwrap_or_default()
-            .into_iter()
-            .map(|r| r.map_err(|j| new_index[j]))
+    ok
+}
+
+/// Per reference of correlation `c`: the fields its group-by names (aliases resolved, mapped
+/// through the pipelines for detection rules) and its value field are read from.
+fn correlation_fields(
+    c: &CorrelationRule,
+    refs: &[Result<usize, usize>],
+    rules: (&[Rule], &[SigmaRule], &[Pipeline]),
+    comp: &mut Compiler,
+) -> (Vec<Vec<FieldRef>>, Vec<Option<FieldRef>>) {
+    let (rules, originals, pipelines) = rules;
+    let mut group_fields = Vec::new();
+    let mut value_field = Vec::new();
+    for (pos, r) in refs.iter().enumerate() {
+        let ref_key = &c.rules[pos];
+        let (rule_id, rule_name, original) = match r {
+            Ok(ri) => (
+                rules[*ri].source.id.clone(),
+                rules[*ri].source.name.clone(),
+                originals.get(*ri),
+            ),
+            Err(_) => (None, None, None),
+        };
+        let alias_field = |g: &str| -> Option<String> {
+            let per = c.aliases.get(g)?;
+            [Some(ref_key.clone()), rule_id.clone(), rule_name.clone()]
+                .into_iter()
+                .flatten()
+                .find_map(|k| per.get(&k).cloned())
+        };
+        let map = |f: String| match original {
+            Some(o) => pipeline::map_field_name(pipelines, o, &f),
+            None => f,
+        };
+        let gf = c
+            .group_by
+            .iter()
+            .map(|g| {
+                let name = match alias_field(g) {
+                    Some(f) => map(f),
+                    // Chained correlations expose their group-by names unmapped.
+                    None if r.is_err() => g.clone(),
+                    None => map(g.clone()),
+                };
+                comp.field(&name)
+            })
             .collect();
-        let mut group_fields = Vec::new();
-        let mut value_field = Vec::new();
-        for (pos, r) in refs.iter().enumerate() {
-            let ref_key = &c.rules[pos];
-            let (rule_id, rule_name, original) = match r {
-                Ok(ri) => (
-                    rules[*ri].source.id.clone(),
-                    rules[*ri].source.name.clone(),
-                    originals.get(*ri),
-                ),
-                Err(_) => (None, None, None),
-            };
-            let alias_field = |g: &str| -> Option<String> {
-                let per = c.aliases.get(g)?;
-                [Some(ref_key.clone()), rule_id.clone(), rule_name.clone()]
-                    .into_iter()
-                    .flatten()
-                    .find_map(|k| per.get(&k).cloned())
-            };
-            let map = |f: String| match original {
-                Some(o) => pipeline::map_field_name(pipelines, o, &f),
-                None => f,
-            };
-            let gf = c
-                .group_by
-                .iter()
-                .map(|g| {
-                    let name = match alias_field(g) {
-                        Some(f) => map(f),
-                        // Chained correlations expose their group-by names unmapped.
-                        None if r.is_err() => g.clone(),
-                        None => map(g.clone()),
-                    };
-                    comp.field(&name)
-                })
-                .collect();
-            group_fields.push(gf);
-            value_field.push(
-                c.condition
-                    .field
-                    .clone()
-                    .map(|f| if r.is_ok() { map(f) } else { f })
-                    .map(|f| comp.field(&f)),
-            );
-        }
-        for r in refs.iter().filter_map(|r| r.ok()) {
-            let flag = if c.generate { &mut shown } else { &mut hidden };
-            if let Some(f) = flag.get_mut(r) {
-                *f = true;
-            }
-        }
-        out.push(Correlation {
-            rule: c,
-            refs,
-            group_fields,
-            value_field,
-        });
+        group_fields.push(gf);
+        value_field.push(
+            c.condition
+                .field
+                .clone()
+                .map(|f| if r.is_ok() { map(f) } else { f })
+                .map(|f| comp.field(&f)),
+        );
     }
-    for (r, rule) in rules.iter_mut().enumerate() {
-        if hidden[r] && !shown[r] {
-            rule.standalone = false;
-        }
-    }
-    out
+    (group_fields, value_field)
 }
 
 impl RuleSet {

@@ -1,7 +1,6 @@
 //! Correlation findings, once all records are read: the engine's matches, without the usual ones
-//! of `new_behaviour` correlations, each made a finding led by its first event (for
-//! `temporal_ordered`, the first match of the sequence's first rule), its evidence the records
-//! of its events.
+//! of `new_behaviour` correlations, each made a finding led by its first event, its evidence
+//! the records of its events.
 
 use std::collections::HashMap;
 
@@ -36,29 +35,16 @@ impl Hunter {
     fn correlation_finding(&self, m: CorrelationMatch, evidence: &[Observed]) -> Option<Finding> {
         let c = &self.set.correlations()[m.correlation];
         let r = c.rule();
-        // The lead event gives the finding its actor and address: for temporal_ordered the
-        // first match of the first rule of the sequence (events before it contribute nothing
-        // and are left out of the evidence), otherwise the first event.
-        let lead_rule = c.rule_refs().first().copied();
-        let lead_pos = if r.kind == tw_sigma::CorrelationType::TemporalOrdered {
-            m.events.iter().position(|i| {
-                evidence
-                    .get(*i as usize)
-                    .is_some_and(|e| Some(e.rule) == lead_rule)
-            })
-        } else {
-            None
-        }
-        .unwrap_or(0);
-        let events: Vec<&Observed> = m.events[lead_pos..]
+        // The lead event gives the finding its actor and address: the first event (the engine
+        // starts a temporal_ordered match's events at its sequence's first reference; a
+        // correlation it consumed contributes every event behind it).
+        let events: Vec<&Observed> = m
+            .events
             .iter()
             .filter_map(|i| evidence.get(*i as usize))
             .collect();
         // The first event must be known and carry its finding.
-        let first = m
-            .events
-            .get(lead_pos)
-            .and_then(|i| evidence.get(*i as usize))?;
+        let first = m.events.first().and_then(|i| evidence.get(*i as usize))?;
         let lead = first.rule;
         let mut f = Finding::clone(first.finding.as_deref()?);
         f.rule = RuleRef {

@@ -1,0 +1,134 @@
+//! `tenantwatch hunt` with chained Sigma correlations: a correlation over a correlation reports
+//! every base event behind the inner matches it consumed (the Sigma specification's own example,
+//! "many failed logins followed by a successful login"), on Graph `auditLogs/signIns` pages in
+//! the shape the API returns.
+
+mod common;
+
+use serde_json::{Value, json};
+
+/// One Graph v1.0 sign-in (the fields of `signIns_v1.0_pages.json` in tests/fixtures/formats).
+fn sign_in(n: u32, time: &str, upn: &str, error: u32) -> Value {
+    json!({
+        "id": format!("7e1f2a3b-4c5d-4e6f-8a7b-9c0d1e2f3a{n:02}"),
+        "createdDateTime": time,
+        "userDisplayName": upn.split('@').next(),
+        "userPrincipalName": upn,
+        "userId": format!("a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c{n:02}"),
+        "appId": "c44b4083-3bb0-49c1-b47d-974e53cbdf3c",
+        "appDisplayName": "Azure Portal",
+        "ipAddress": "203.0.113.45",
+        "clientAppUsed": "Browser",
+        "correlationId": format!("c0ffee00-4c5d-4e6f-8a7b-9c0d1e2f3a{n:02}"),
+        "conditionalAccessStatus": "notApplied",
+        "isInteractive": true,
+        "riskDetail": "none",
+        "riskLevelAggregated": "none",
+        "riskLevelDuringSignIn": "none",
+        "riskState": "none",
+        "riskEventTypes": [],
+        "riskEventTypes_v2": [],
+        "resourceDisplayName": "Windows Azure Service Management API",
+        "resourceId": "797f4846-ba00-4fd7-ba43-dac1f8f63013",
+        "status": {
+            "errorCode": error,
+            "failureReason": if error == 0 { "Other." } else { "Invalid username or password or Invalid on-premise username or password." },
+            "additionalDetails": null
+        },
+        "deviceDetail": {"deviceId": "", "displayName": "", "operatingSystem": "Windows10",
+            "browser": "Edge 90.0.818", "isCompliant": false, "isManaged": false, "trustType": ""},
+        "location": {"city": "Amsterdam", "state": "Noord-Holland", "countryOrRegion": "NL",
+            "geoCoordinates": {"altitude": null, "latitude": 52.37403, "longitude": 4.88969}},
+        "appliedConditionalAccessPolicies": []
+    })
+}
+
+const RULES: &str = r#"title: Failed sign-in
+name: login_failed
+status: test
+logsource: {product: azure, service: signinlogs}
+detection:
+  sel: {ResultType: 50126}
+  condition: sel
+level: low
+---
+title: Successful sign-in
+name: login_ok
+status: test
+logsource: {product: azure, service: signinlogs}
+detection:
+  sel: {ResultType: 0}
+  condition: sel
+level: low
+---
+title: Many failed sign-ins
+name: many_failures
+correlation:
+  type: event_count
+  rules: [login_failed]
+  group-by: [tw.user]
+  timespan: 10m
+  condition: {gte: 2}
+---
+title: Failed sign-ins then a success
+id: 5a1c0f3e-8d2b-4c6e-9f7a-1b2c3d4e5f60
+correlation:
+  type: temporal_ordered
+  rules: [many_failures, login_ok]
+  group-by: [tw.user]
+  timespan: 30m
+level: high
+"#;
+
+#[test]
+fn a_correlation_over_a_correlation_reports_the_inner_events() {
+    let tmp = common::Tmp::new("hunt-chain");
+    let rules = tmp.0.join("rules");
+    std::fs::create_dir_all(&rules).unwrap();
+    std::fs::write(rules.join("chain.yml"), RULES).unwrap();
+    let adele = "adele.vance@contoso.com";
+    let alex = "alex.wilber@contoso.com";
+    let page = json!({
+        "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#auditLogs/signIns",
+        "value": [
+            sign_in(0, "2021-04-28T14:20:00Z", adele, 0),
+            sign_in(1, "2021-04-28T14:08:45Z", adele, 50126),
+            sign_in(2, "2021-04-28T14:08:40Z", alex, 50126),
+            sign_in(3, "2021-04-28T14:05:10Z", adele, 50126),
+            sign_in(4, "2021-04-28T14:02:00Z", adele, 0),
+            sign_in(5, "2021-04-28T14:21:00Z", alex, 0),
+        ]
+    });
+    let logs = tmp.0.join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    std::fs::write(logs.join("signIns.json"), page.to_string()).unwrap();
+    for extra in [None, Some("--decode-all")] {
+        let out = common::bin()
+            .arg("hunt")
+            .arg(&logs)
+            .arg("--rules")
+            .arg(&rules)
+            .args(["--no-builtin", "--format", "jsonl"])
+            .args(extra)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(0), "{text}");
+        let chain: Vec<Value> = text
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .filter(|f| f["rule"]["title"] == "Failed sign-ins then a success")
+            .collect();
+        assert_eq!(chain.len(), 1, "{text}");
+        let records: Vec<u64> = chain[0]["evidence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|e| e["record"].as_u64())
+            .collect();
+        // The two failures of Adele (records 3 and 1, in time order), then her success (0); not
+        // her earlier success (4), nor Alex's single failure.
+        assert_eq!(records, [3, 1, 0], "{}", chain[0]);
+        assert_eq!(chain[0]["actor"]["user"], adele, "{}", chain[0]);
+    }
+}
