@@ -1064,3 +1064,39 @@ fn zip_member_names_of_windows_and_damaged_members_are_handled() {
     assert!(text(&f["note"]).contains("corrupt zip member"), "{f:#}");
     assert_eq!(out.report["totals"]["read"], 2);
 }
+
+/// A Log Analytics table's `TenantId` is the workspace the rows were stored in: when a query
+/// projected the table's own tenant column away, the rows take their tenant from the folder,
+/// never the workspace; with the tenant column they keep it.
+#[test]
+fn a_log_analytics_workspace_id_is_never_taken_for_the_tenant() {
+    let tmp = TempDir::new("workspace-id");
+    let workspace = "5d1f2c3b-0a9e-4b8c-8d7e-6f5a4b3c2d1e";
+    let tenant = "8f2e0f4a-1c3b-4d5e-9f60-7a8b9c0d1e2f";
+    // SigninLogs as the portal's query export writes it (columns of the real table).
+    let head = "TenantId,TimeGenerated [UTC],OperationName,Category,ResultType,UserPrincipalName,\
+                AppId,AppDisplayName,IPAddress,ConditionalAccessStatus,IsInteractive";
+    let row = "\"4/28/2021, 3:05:26.000 PM\",Sign-in activity,SignInLogs,0,adele@contoso.com,\
+               00000002-0000-0ff1-ce00-000000000000,Office 365 Exchange Online,203.0.113.7,\
+               notApplied,true";
+    tmp.write(
+        "contoso/projected.csv",
+        format!("{head}\n{workspace},{row}\n"),
+    );
+    tmp.write(
+        "contoso/whole.csv",
+        format!("{head},AADTenantId\n{workspace},{row},{tenant}\n"),
+    );
+    let (code, events) = emitted(&tmp.0, &["contoso/projected.csv", "contoso/whole.csv"]);
+    assert_eq!(code, 0);
+    assert_eq!(events.len(), 2, "{events:#?}");
+    let tenant_of = |file: &str| {
+        events
+            .iter()
+            .find(|e| text(&e["source"]["file"]).ends_with(file))
+            .map(|e| e["tenant_id"].clone())
+    };
+    assert_eq!(tenant_of("whole.csv"), Some(Value::from(tenant)));
+    let projected = tenant_of("projected.csv");
+    assert_ne!(projected, Some(Value::from(workspace)), "{events:#?}");
+}

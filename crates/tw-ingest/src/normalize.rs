@@ -775,8 +775,29 @@ const OTHER_PATHS: &[Path] = &[
     ],
 ];
 
+/// The canonical fields of a prepared document of format `format`. A Log Analytics table's
+/// `TenantId` column is the workspace the row was stored in, not a tenant: for the tables that
+/// name the tenant in a column of their own (`OrganizationId` of `OfficeActivity`, `AADTenantId`
+/// of `SigninLogs` and `AuditLogs`, `AadTenantId` of `MicrosoftGraphActivityLogs`) a query that
+/// projected that column away leaves the row's tenant to its folder or the tenant map, never to
+/// the workspace.
+pub fn canonical_of(format: Format, doc: &Value) -> Result<Canonical, String> {
+    let kind = format.log_kind();
+    let workspace_only = format.as_str().ends_with(".log_analytics_csv")
+        || format.as_str().ends_with(".log_analytics_json");
+    let tenant_named_apart = matches!(
+        kind,
+        LogKind::Ual | LogKind::Signin | LogKind::DirectoryAudit | LogKind::GraphActivity
+    );
+    canonical_with(kind, doc, workspace_only && tenant_named_apart)
+}
+
 /// The canonical fields of a prepared document of log kind `kind`.
 pub fn canonical(kind: LogKind, doc: &Value) -> Result<Canonical, String> {
+    canonical_with(kind, doc, false)
+}
+
+fn canonical_with(kind: LogKind, doc: &Value, skip_workspace: bool) -> Result<Canonical, String> {
     let p = paths_of(kind);
     let mut c = Canonical::default();
     // Time: present but unparseable is an error.
@@ -798,7 +819,15 @@ pub fn canonical(kind: LogKind, doc: &Value) -> Result<Canonical, String> {
             break;
         }
     }
-    if let Some(t) = first(doc, p.tenant) {
+    let tenant = if skip_workspace {
+        p.tenant
+            .iter()
+            .filter(|path| **path != ["TenantId"])
+            .find_map(|path| get(doc, path).and_then(text))
+    } else {
+        first(doc, p.tenant)
+    };
+    if let Some(t) = tenant {
         c.tenant_id = Some(t.to_ascii_lowercase());
         c.tenant_source = TenantSource::Record;
     } else if let Some(t) = first(doc, &[&["resourceId"], &["ResourceId"], &["_ResourceId"]])

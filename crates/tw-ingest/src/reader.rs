@@ -18,7 +18,7 @@ use crate::csv_rows::{CsvRows, Row};
 use crate::json_split::{JsonLayout, JsonSplitter, Piece};
 use crate::names::{NameTally, record_name};
 use crate::normalize::{
-    canonical, decode_json_strings, decodes_json_strings, document_is_audit_data, prepare,
+    canonical_of, decode_json_strings, decodes_json_strings, document_is_audit_data, prepare,
     tenant_from_path,
 };
 use crate::progress::ReadProgress;
@@ -1159,7 +1159,6 @@ fn decode_json_record(
             }
         },
     };
-    let kind = format.log_kind();
     if document_is_audit_data(format) {
         return match sparse.get("AuditData") {
             Some(Value::String(text)) => audit_data_record(format, text, projection),
@@ -1167,7 +1166,7 @@ fn decode_json_record(
                 let full = serde_json::from_slice::<Value>(bytes)
                     .map_err(|e| format!("invalid JSON: {e}"))?;
                 let doc = prepare(format, full)?;
-                let c = canonical(kind, &doc)?;
+                let c = canonical_of(format, &doc)?;
                 let name = record_name(&doc);
                 Ok((format, c, Document::parsed(doc), name))
             }
@@ -1181,7 +1180,7 @@ fn decode_json_record(
     if !sparse.is_object() {
         return Err("record is not a JSON object".into());
     }
-    let c = canonical(kind, &sparse)?;
+    let c = canonical_of(format, &sparse)?;
     let name = record_name(&sparse);
     Ok((
         format,
@@ -1203,7 +1202,7 @@ fn audit_data_record(
     if !ad.is_object() {
         return Err("AuditData is not a JSON object".into());
     }
-    let c = canonical(format.log_kind(), &ad)?;
+    let c = canonical_of(format, &ad)?;
     let name = record_name(&ad);
     Ok((
         format,
@@ -1280,7 +1279,7 @@ fn csv_record(
             _ => Err("no AuditData".to_string()),
         },
         None => prepare(format, Value::Object(obj)).and_then(|doc| {
-            let c = canonical(format.log_kind(), &doc)?;
+            let c = canonical_of(format, &doc)?;
             let name = record_name(&doc);
             Ok((format, c, Document::parsed(doc), name))
         }),
