@@ -321,3 +321,35 @@ fn partner_logins_in_their_own_tenant_are_read_in_a_second_look() {
     // The other tenant's two log-ins were never decoded; the partner's own were, late.
     assert_eq!(not_decoded(&err), 2, "{err}");
 }
+
+/// The Entra admin center's sign-in download is hunted with SigmaHQ's field names (mapped onto
+/// its column headers, `Application ID ` with its trailing space among them), prefiltered or not.
+#[test]
+fn the_portal_sign_in_download_is_hunted_with_sigma_field_names() {
+    let dir = std::env::temp_dir().join(format!("tw-prefilter-portal-{}", std::process::id()));
+    let rule = write(
+        &dir,
+        "rule.yml",
+        "title: Office client password failure from a documentation network\n\
+         id: 4a7e2f10-0c3b-4d5e-9f60-7a8b9c0d1e99\n\
+         logsource: {product: azure, service: signinlogs}\n\
+         detection:\n  sel:\n    ResultType: 50126\n    appId: d3590ed6-52b3-4102-aeff-aad2292ab01c\n    \
+         ipAddress|cidr: 203.0.113.0/24\n    userAgent|contains: python-requests\n  condition: sel\n\
+         level: high\n",
+    );
+    let logs = "tests/fixtures/formats/signin.portal_csv";
+    let (fast, _) = hunt(&[logs, "--rules", &rule, "--no-builtin"]);
+    let (full, _) = hunt(&[logs, "--rules", &rule, "--no-builtin", "--decode-all"]);
+    std::fs::remove_dir_all(&dir).ok();
+    assert_eq!(fast, full);
+    let found: Vec<serde_json::Value> = fast
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect();
+    assert_eq!(found.len(), 1, "{fast}");
+    assert_eq!(found[0]["evidence"][0]["record"], 1, "{fast}");
+    assert_eq!(
+        found[0]["actor"]["user"], "megan.bowen@contoso.com",
+        "{fast}"
+    );
+}

@@ -53,6 +53,7 @@ const FILES: &[(&str, &str, &str, u64)] = &[
     ("signin.log_analytics_csv/AADNonInteractiveUserSignInLogs_export.csv", "signin.log_analytics_csv", "signin", 2),
     ("signin.log_analytics_csv/AADServicePrincipalSignInLogs_export.csv", "signin.log_analytics_csv", "signin", 2),
     ("signin.log_analytics_json/SigninLogs.json", "signin.log_analytics_json", "signin", 2),
+    ("signin.portal_csv/InteractiveSignIns_2021-04-28_2021-04-29.csv", "signin.portal_csv", "signin", 3),
     ("directory_audit.graph_json/one_tenant_export/directoryAudits.json", "directory_audit.graph_json", "directory_audit", 3),
     ("directory_audit.graph_json/one_tenant_export/signIns.json", "signin.graph_json", "signin", 2),
     ("directory_audit.graph_json/two_tenant_export/directoryAudits.json", "directory_audit.graph_json", "directory_audit", 2),
@@ -523,6 +524,7 @@ fn signin_canonical_fields_and_provenance() {
             "signin.azure_monitor",
             "signin.log_analytics_csv",
             "signin.log_analytics_json",
+            "signin.portal_csv",
         ],
         &[],
     );
@@ -640,6 +642,44 @@ fn signin_canonical_fields_and_provenance() {
             ("/source/line", "2"),
             ("/time", "2021-04-28T14:08:45.221Z"),
             ("/tenant_id", CONTOSO),
+        ],
+    );
+
+    // The Entra admin center's download: headers with spaces (one with a trailing space), the
+    // outcome from the error code, the partner's sign-in with its home tenant and an IPv6 address.
+    let portal = "signin.portal_csv/InteractiveSignIns_2021-04-28_2021-04-29.csv";
+    expect(
+        run.event(portal, 0),
+        &[
+            ("/format", "signin.portal_csv"),
+            ("/source/line", "2"),
+            ("/time", "2021-04-28T14:08:45.000Z"),
+            ("/tenant_id", CONTOSO),
+            ("/tenant_source", "record"),
+            ("/user", ADELE),
+            ("/app_id", PORTAL),
+            ("/ip", IP_PARTNER),
+            ("/result/success", "true"),
+        ],
+    );
+    expect(
+        run.event(portal, 1),
+        &[
+            ("/user", MEGAN),
+            ("/app_id", OFFICE),
+            ("/ip", IP_ATT),
+            ("/result/success", "false"),
+            ("/result/code", "50126"),
+        ],
+    );
+    expect(
+        run.event(portal, 2),
+        &[
+            ("/source/line", "4"),
+            ("/user", TECH),
+            ("/home_tenant_id", PARTNER),
+            ("/ip", IP6),
+            ("/result/code", "50074"),
         ],
     );
 

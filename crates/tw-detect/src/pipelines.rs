@@ -82,6 +82,10 @@ pub const PIPELINES: &[(&str, &str)] = &[
         include_str!("../pipelines/signin.log_analytics_json.yml"),
     ),
     (
+        "signin.portal_csv",
+        include_str!("../pipelines/signin.portal_csv.yml"),
+    ),
+    (
         "ual.log_analytics_csv",
         include_str!("../pipelines/ual.log_analytics_csv.yml"),
     ),

@@ -73,6 +73,10 @@ pub enum Format {
     SigninLogAnalyticsCsv,
     /// Log Analytics sign-in tables as JSON.
     SigninLogAnalyticsJson,
+    /// The Entra admin center's sign-in download as CSV (`InteractiveSignIns_*.csv`,
+    /// `NonInteractiveSignIns_*.csv`, `ServicePrincipalSignIns_*.csv`, …: `Date (UTC)`,
+    /// `Request ID`, `Application ID `, `IP address`, … every cell quoted).
+    SigninPortalCsv,
     /// Graph `auditLogs/directoryAudits`.
     DirectoryAuditGraphJson,
     /// Azure Monitor diagnostic export, `AuditLogs` category.
@@ -119,7 +123,7 @@ pub enum Format {
 
 impl Format {
     /// Every format, for listings.
-    pub const ALL: [Format; 30] = [
+    pub const ALL: [Format; 31] = [
         Format::UalMgmtApiJson,
         Format::UalSearchJson,
         Format::UalPurviewCsv,
@@ -129,6 +133,7 @@ impl Format {
         Format::SigninAzureMonitor,
         Format::SigninLogAnalyticsCsv,
         Format::SigninLogAnalyticsJson,
+        Format::SigninPortalCsv,
         Format::DirectoryAuditGraphJson,
         Format::DirectoryAuditAzureMonitor,
         Format::DirectoryAuditLogAnalyticsCsv,
@@ -164,6 +169,7 @@ impl Format {
             Format::SigninAzureMonitor => "signin.azure_monitor",
             Format::SigninLogAnalyticsCsv => "signin.log_analytics_csv",
             Format::SigninLogAnalyticsJson => "signin.log_analytics_json",
+            Format::SigninPortalCsv => "signin.portal_csv",
             Format::DirectoryAuditGraphJson => "directory_audit.graph_json",
             Format::DirectoryAuditAzureMonitor => "directory_audit.azure_monitor",
             Format::DirectoryAuditLogAnalyticsCsv => "directory_audit.log_analytics_csv",
@@ -197,7 +203,8 @@ impl Format {
             SigninGraphJson
             | SigninAzureMonitor
             | SigninLogAnalyticsCsv
-            | SigninLogAnalyticsJson => LogKind::Signin,
+            | SigninLogAnalyticsJson
+            | SigninPortalCsv => LogKind::Signin,
             DirectoryAuditGraphJson
             | DirectoryAuditAzureMonitor
             | DirectoryAuditLogAnalyticsCsv

@@ -367,6 +367,16 @@ pub fn classify_columns(has: &dyn Fn(&str) -> bool, csv: bool) -> Option<Format>
 }
 
 /// Classifies a CSV file from its (cleaned) header and, where it has one, the first row's table name.
+/// The Entra admin center's sign-in download: its date, request and address columns, and the
+/// application (user sign-ins; `Application ID ` with its trailing space as the portal writes it)
+/// or the service principal (application sign-ins).
+fn is_portal_signin_header(has: &dyn Fn(&str) -> bool) -> bool {
+    has("Date (UTC)")
+        && has("Request ID")
+        && has("IP address")
+        && (has("Application ID ") || has("Application ID") || has("Service principal ID"))
+}
+
 pub fn classify_csv(header: &[String], first_table: Option<&str>) -> Option<Format> {
     let has = |k: &str| header.iter().any(|h| h == k);
     if has("AuditData") && (has("CreationDate") || has("Operations") || has("Operation")) {
@@ -374,6 +384,9 @@ pub fn classify_csv(header: &[String], first_table: Option<&str>) -> Option<Form
     }
     if let Some(f) = classify_columns(&has, true) {
         return Some(f);
+    }
+    if is_portal_signin_header(&has) {
+        return Some(Format::SigninPortalCsv);
     }
     if first_table
         .and_then(|t| log_analytics_table(t, true))

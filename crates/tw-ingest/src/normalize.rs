@@ -53,6 +53,7 @@ const SIGNIN: Paths = Paths {
         &["time"],
         &["CreatedDateTime"],
         &["TimeGenerated"],
+        &["Date (UTC)"],
     ],
     tenant: &[
         &["resourceTenantId"],
@@ -60,23 +61,32 @@ const SIGNIN: Paths = Paths {
         &["ResourceTenantId"],
         &["tenantId"],
         &["AADTenantId"],
+        &["Resource tenant ID"],
         &["TenantId"],
     ],
     user: &[
         &["userPrincipalName"],
         &["properties", "userPrincipalName"],
         &["UserPrincipalName"],
+        &["Username"],
     ],
-    app_id: &[&["appId"], &["properties", "appId"], &["AppId"]],
+    app_id: &[
+        &["appId"],
+        &["properties", "appId"],
+        &["AppId"],
+        &["Application ID"],
+    ],
     sp_id: &[
         &["servicePrincipalId"],
         &["properties", "servicePrincipalId"],
         &["ServicePrincipalId"],
+        &["Service principal ID"],
     ],
     home_tenant: &[
         &["homeTenantId"],
         &["properties", "homeTenantId"],
         &["HomeTenantId"],
+        &["Home tenant ID"],
     ],
     ip: &[
         &["ipAddress"],
@@ -84,13 +94,20 @@ const SIGNIN: Paths = Paths {
         &["callerIpAddress"],
         &["IPAddress"],
         &["IpAddress"],
+        &["IP address"],
     ],
-    user_agent: &[&["userAgent"], &["properties", "userAgent"], &["UserAgent"]],
+    user_agent: &[
+        &["userAgent"],
+        &["properties", "userAgent"],
+        &["UserAgent"],
+        &["User agent"],
+    ],
     operation: &[&["operationName"], &["OperationName"]],
     targets: &[
         &["resourceDisplayName"],
         &["properties", "resourceDisplayName"],
         &["ResourceDisplayName"],
+        &["Resource"],
     ],
 };
 
@@ -460,12 +477,24 @@ fn outcome(kind: LogKind, v: &Value) -> Option<Outcome> {
                     &["properties", "status", "errorCode"],
                     &["ResultType"],
                     &["resultType"],
+                    &["Sign-in error code"],
                 ],
-            )?;
-            Some(Outcome {
-                success: Some(code == "0"),
-                code: Some(code),
-            })
+            );
+            match code {
+                Some(code) => Some(Outcome {
+                    success: Some(code == "0"),
+                    code: Some(code),
+                }),
+                // The portal's download without an error code: its `Status` word (`Success`,
+                // `Failure`, `Interrupted`, the last neither).
+                None => {
+                    let w = first(v, &[&["Status"]])?;
+                    Some(Outcome {
+                        success: outcome_from_word(&w),
+                        code: Some(w),
+                    })
+                }
+            }
         }
         LogKind::DirectoryAudit => {
             let w = first(v, &[&["result"], &["properties", "result"], &["Result"]])?;
@@ -702,6 +731,8 @@ const OTHER_PATHS: &[Path] = &[
     &["properties", "status", "errorCode"],
     &["ResultType"],
     &["resultType"],
+    &["Sign-in error code"],
+    &["Status"],
     &["result"],
     &["properties", "result"],
     &["Result"],
