@@ -249,19 +249,58 @@ impl Hunter {
     /// own-tenant actors ([`second_look`]); first-seen; correlations ([`correlate`]); chains and
     /// bursts ([`crate::stages`]); emit: findings in order, one per action ([`crate::merge`]).
     pub fn hunt(&self, paths: &[PathBuf], opts: &HuntOptions) -> HuntResult {
-        let worker = Worker::new(self, paths, opts);
+        self.hunt_with(paths, opts, None::<&NoObserver>, |()| {})
+    }
+
+    /// Like [`Hunter::hunt`], with a second consumer of the same read: every record is decoded
+    /// and shown to `observer`; `collect` gets what it kept, in input order. The findings are
+    /// those of [`Hunter::hunt`]; the read's report counts every record as decoded.
+    pub fn hunt_observed<O: Observer>(
+        &self,
+        paths: &[PathBuf],
+        opts: &HuntOptions,
+        observer: &O,
+        collect: impl FnMut(O::Kept),
+    ) -> HuntResult {
+        self.hunt_with(paths, opts, Some(observer), collect)
+    }
+
+    fn hunt_with<O: Observer>(
+        &self,
+        paths: &[PathBuf],
+        opts: &HuntOptions,
+        observer: Option<&O>,
+        mut collect: impl FnMut(O::Kept),
+    ) -> HuntResult {
+        let worker = Worker::new(self, paths, opts, observer.is_some());
         let mut kept = Collector::new(self, opts);
-        // Records are parsed once, keeping what the rules and the canonical fields read.
+        // Records are parsed once, keeping what the rules, the canonical fields and the observer
+        // read.
+        let projection = (!opts.decode_all).then(|| match observer {
+            Some(o) => {
+                let mut p = tw_ingest::select::Projection::clone(&self.projection);
+                o.fields().iter().for_each(|f| p.add(f));
+                std::sync::Arc::new(p)
+            }
+            None => self.projection.clone(),
+        });
         let ingest = IngestOptions {
-            projection: (!opts.decode_all).then(|| self.projection.clone()),
+            projection,
             ..opts.ingest.clone()
         };
         let mut report = ingest_prefiltered(
             paths,
             &ingest,
             |raw: RawRecord<'_>| worker.pre(raw),
-            |ev, verdict: Verdict, out: &mut Vec<Out>| worker.event(ev, verdict, out),
-            |o| kept.take(o),
+            |ev, verdict: Verdict, out: &mut Vec<Out<O::Kept>>| match observer {
+                Some(o) => worker.observed_event(o, ev, verdict, out),
+                None => worker.event(ev, verdict, out),
+            },
+            |o| {
+                if let Some(k) = kept.take(o) {
+                    collect(k);
+                }
+            },
         );
         let set_aside = worker.take_set_aside();
         let inputs = (paths, &ingest);
@@ -274,11 +313,22 @@ impl Hunter {
             behaviour_seen,
             stage_obs,
             cross_users,
+            starts,
             ..
         } = kept;
         let learning = opts.learning_period_ms;
         let locals = worker.into_locals();
-        findings.extend(self.first_seen_findings(locals, &report, &cross_users, learning));
+        // The logs' starts: of the records the rules were run on (with an observer every record
+        // is read, and the coverage counts them all).
+        let starts: Vec<(String, i64)> = match observer {
+            Some(_) => starts.into_iter().collect(),
+            None => report
+                .coverage
+                .iter()
+                .filter_map(|c| Some((c.tenant_id.clone(), c.first?.millis())))
+                .collect(),
+        };
+        findings.extend(self.first_seen_findings(locals, starts, &cross_users, learning));
         let (corr, cstats): (_, CorrelationStats) = engine.finish();
         let seen = (&behaviour_seen, learning);
         findings.extend(self.correlation_findings(corr, &evidence, seen, opts.min_level));
@@ -296,7 +346,7 @@ impl Hunter {
     fn first_seen_findings(
         &self,
         locals: Vec<Local>,
-        report: &IngestReport,
+        starts: Vec<(String, i64)>,
         cross_users: &HashSet<String>,
         learning: Option<i64>,
     ) -> Vec<Finding> {
@@ -311,12 +361,7 @@ impl Hunter {
             };
             state.absorb(l, &specs);
         }
-        state.learn_log_starts(
-            report
-                .coverage
-                .iter()
-                .filter_map(|c| Some((c.tenant_id.clone(), c.first?.millis()))),
-        );
+        state.learn_log_starts(starts);
         state.finish(&specs, cross_users, &|i| self.rule_ref(i))
     }
 
@@ -333,6 +378,29 @@ impl Hunter {
             correlation_missing_group_field: cstats.missing_group_field,
         }
     }
+}
+
+/// A second consumer of a hunt's read ([`Hunter::hunt_observed`]): another analysis of every
+/// record of the same inputs, so that they are read once. It sees every record decoded (also
+/// those no rule can match) and gets what it kept of them in input order.
+pub trait Observer: Sync {
+    /// What it keeps of an event.
+    type Kept: Send;
+    /// Document fields it reads (dotted paths), kept by the hunt's projection besides the rules'.
+    fn fields(&self) -> &[&str];
+    /// Runs on the reader's worker threads for every event read.
+    fn observe(&self, ev: &tw_event::Event, out: &mut Vec<Self::Kept>);
+}
+
+/// No second consumer.
+struct NoObserver;
+
+impl Observer for NoObserver {
+    type Kept = ();
+    fn fields(&self) -> &[&str] {
+        &[]
+    }
+    fn observe(&self, _: &tw_event::Event, _: &mut Vec<()>) {}
 }
 
 /// Emit: findings sorted by time, file, record and rule (through their positions: moving whole

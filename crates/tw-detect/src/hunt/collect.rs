@@ -37,6 +37,8 @@ pub(super) struct Collector<'h> {
     /// Users seen acting across tenants, and the tenants they come from.
     pub(super) cross_users: HashSet<String>,
     pub(super) home_tenants: HashSet<String>,
+    /// With an observer: the earliest time of each tenant's records the rules were run on.
+    pub(super) starts: HashMap<String, i64>,
 }
 
 impl<'h> Collector<'h> {
@@ -57,11 +59,12 @@ impl<'h> Collector<'h> {
             stage_obs: crate::stages::StageStore::default(),
             cross_users: HashSet::new(),
             home_tenants: HashSet::new(),
+            starts: HashMap::new(),
         }
     }
 
-    /// Keeps what a worker sent.
-    pub(super) fn take(&mut self, o: Out) {
+    /// Keeps what a worker sent; what an observer kept is handed back.
+    pub(super) fn take<K>(&mut self, o: Out<K>) -> Option<K> {
         match o {
             Out::Finding(f) => self.findings.push(f),
             Out::Observation {
@@ -86,7 +89,13 @@ impl<'h> Collector<'h> {
                     self.home_tenants.insert(home);
                 }
             }
+            Out::Observed(k) => return Some(k),
+            Out::Start(tenant, t) => {
+                let e = self.starts.entry(tenant).or_insert(t);
+                *e = (*e).min(t);
+            }
         }
+        None
     }
 
     /// Feeds a correlation observation to the engine and to the new-behaviour baselines.

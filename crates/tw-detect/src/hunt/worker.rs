@@ -14,16 +14,17 @@ use tw_event::{Event, Finding, Format, LogKind, Origin, Provenance, RuleRef};
 use tw_ingest::RawRecord;
 use tw_sigma::{Level, RuleMatch, Scratch};
 
-use super::{HuntOptions, Hunter};
+use super::{HuntOptions, Hunter, Observer};
 use crate::event::{SigmaView, Snapshot};
 use crate::firstseen::{Candidate, LocalFirstSeen};
 use crate::prefilter::{PrefilterScratch, RawPrefilter, Verdict};
 
-/// What a worker hands the collecting thread for an event. Findings move through the per-batch
-/// vectors by value (boxing each would cost an allocation per finding); observation findings are
-/// boxed because observations are kept until the end of the run.
+/// What a worker hands the collecting thread for an event (`K`: what an [`Observer`] keeps).
+/// Findings move through the per-batch vectors by value (boxing each would cost an allocation per
+/// finding); observation findings are boxed because observations are kept until the end of the
+/// run.
 #[allow(clippy::large_enum_variant)]
-pub(super) enum Out {
+pub(super) enum Out<K> {
     Finding(Finding),
     Observation {
         rule: usize,
@@ -38,6 +39,12 @@ pub(super) enum Out {
     CrossTenantUser(String, String),
     /// What a chain or burst rule keeps of an event.
     Stage(crate::stages::StageObs),
+    /// What an [`Observer`] kept of an event.
+    Observed(K),
+    /// The time of a record the rules were run on, and its tenant (`unknown` when undecided),
+    /// when an observer makes the read decode every record: the logs' starts the first-seen
+    /// rules learn from are those of the records the hunt itself decodes, as without an observer.
+    Start(String, i64),
 }
 
 /// Distinguishes hunts, so that per-thread state left by one hunt is not read by the next.
@@ -71,12 +78,20 @@ struct LastAside {
     tenant: String,
 }
 
+/// The earliest record time per tenant this thread has sent in hunt `generation`.
+#[derive(Default)]
+struct TenantStarts {
+    generation: u64,
+    first: std::collections::HashMap<String, i64>,
+}
+
 thread_local! {
     static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
     static PRE: RefCell<PrefilterScratch> = RefCell::new(PrefilterScratch::default());
     static SENT: RefCell<SentOnce> = RefCell::new(SentOnce::default());
     static SLOT: RefCell<FirstSeenSlot> = RefCell::new(FirstSeenSlot::default());
     static ASIDE: RefCell<LastAside> = RefCell::new(LastAside::default());
+    static STARTS: RefCell<TenantStarts> = RefCell::new(TenantStarts::default());
 }
 
 /// The shared state of one hunt's workers.
@@ -90,6 +105,8 @@ pub(super) struct Worker<'h> {
     min: Option<Level>,
     generation: u64,
     want_cross_users: bool,
+    /// A second consumer sees every record: those the prefilter rules out are decoded for it.
+    observing: bool,
     /// Candidates and observations carry an empty rule until evaluated (memory).
     pub(super) placeholder: RuleRef,
     /// Every thread's first-seen state, merged when all records are read.
@@ -100,7 +117,12 @@ pub(super) struct Worker<'h> {
 }
 
 impl<'h> Worker<'h> {
-    pub(super) fn new(hunter: &'h Hunter, paths: &[PathBuf], opts: &HuntOptions) -> Self {
+    pub(super) fn new(
+        hunter: &'h Hunter,
+        paths: &[PathBuf],
+        opts: &HuntOptions,
+        observing: bool,
+    ) -> Self {
         // The literals looked up first are picked from how often they occur in the data.
         let mut prefilter = hunter.prefilter.clone();
         if !opts.decode_all {
@@ -116,6 +138,7 @@ impl<'h> Worker<'h> {
             min: opts.min_level,
             generation: HUNT_GENERATION.fetch_add(1, Ordering::Relaxed) + 1,
             want_cross_users: hunter.first_seen.values().any(|s| s.cross_tenant_actors),
+            observing,
             placeholder: RuleRef {
                 id: String::new(),
                 title: String::new(),
@@ -205,18 +228,58 @@ impl<'h> Worker<'h> {
         if self.decode_all {
             return Some(Verdict::All);
         }
+        // With an observer every record is decoded; those the rules skip only for it.
         match self.verdict_of(&raw) {
-            Verdict::Skip => None,
+            Verdict::Skip => self.observing.then_some(Verdict::Skip),
             Verdict::Defer(tenant) => {
                 self.note_set_aside(raw.source, &tenant);
-                None
+                self.observing.then_some(Verdict::Skip)
             }
             v => Some(v),
         }
     }
 
+    /// Shows a decoded event to `observer`, then evaluates it unless the prefilter ruled it out.
+    pub(super) fn observed_event<O: Observer>(
+        &self,
+        observer: &O,
+        ev: &Event,
+        verdict: Verdict,
+        out: &mut Vec<Out<O::Kept>>,
+    ) {
+        let mut kept = Vec::new();
+        observer.observe(ev, &mut kept);
+        out.extend(kept.into_iter().map(Out::Observed));
+        if matches!(verdict, Verdict::Skip) {
+            return;
+        }
+        Self::note_start(ev, self.generation, out);
+        self.event(ev, verdict, out);
+    }
+
+    /// Sends the event's time when it is the earliest of its tenant this thread has seen.
+    fn note_start<K>(ev: &Event, generation: u64, out: &mut Vec<Out<K>>) {
+        let Some(t) = ev.canonical.time.map(tw_event::Timestamp::millis) else {
+            return;
+        };
+        let tenant = ev.canonical.tenant_id.as_deref().unwrap_or("unknown");
+        STARTS.with(|s| {
+            let s = &mut *s.borrow_mut();
+            if s.generation != generation {
+                *s = TenantStarts {
+                    generation,
+                    first: Default::default(),
+                };
+            }
+            if s.first.get(tenant).is_none_or(|&m| t < m) {
+                s.first.insert(tenant.to_string(), t);
+                out.push(Out::Start(tenant.to_string(), t));
+            }
+        });
+    }
+
     /// Evaluates a decoded event and hands what it gives to `out`.
-    pub(super) fn event(&self, ev: &Event, verdict: Verdict, out: &mut Vec<Out>) {
+    pub(super) fn event<K>(&self, ev: &Event, verdict: Verdict, out: &mut Vec<Out<K>>) {
         if matches!(ev.kind, LogKind::TenantConfig) {
             return;
         }
@@ -250,7 +313,7 @@ impl<'h> Worker<'h> {
     }
 
     /// A user acting across tenants is sent once per thread, with their home tenant.
-    fn note_cross_tenant_user(&self, ev: &Event, out: &mut Vec<Out>) {
+    fn note_cross_tenant_user<K>(&self, ev: &Event, out: &mut Vec<Out<K>>) {
         if !self.want_cross_users || !ev.is_cross_tenant() {
             return;
         }
@@ -297,7 +360,7 @@ impl<'h> Worker<'h> {
     }
 
     /// What the chain and burst stages keep of the event.
-    fn observe_stages(&self, ev: &Event, matches: &[RuleMatch], out: &mut Vec<Out>) {
+    fn observe_stages<K>(&self, ev: &Event, matches: &[RuleMatch], out: &mut Vec<Out<K>>) {
         let stages = &self.hunter.stages;
         if stages.is_empty() {
             return;
@@ -313,7 +376,7 @@ impl<'h> Worker<'h> {
     }
 
     /// What one match becomes: a correlation observation, a first-seen candidate, a finding.
-    fn emit_match(&self, m: RuleMatch, ev: &Event, view: &SigmaView<'_>, out: &mut Vec<Out>) {
+    fn emit_match<K>(&self, m: RuleMatch, ev: &Event, view: &SigmaView<'_>, out: &mut Vec<Out<K>>) {
         let h = self.hunter;
         if h.correlated.contains(&m.rule)
             && let Some(t) = ev.canonical.time
