@@ -1,0 +1,220 @@
+//! Addresses in text: IPv4 and IPv6 addresses and CIDR ranges as indicators give them, and the
+//! addresses found in log text (with ports, in brackets, IPv4-mapped IPv6, in forwarded-for
+//! lists), all as numeric ranges.
+
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+/// An address or range: IPv4 as `u32`, IPv6 as `u128`, bounds inclusive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Range {
+    /// IPv4 addresses `lo..=hi`.
+    V4(u32, u32),
+    /// IPv6 addresses `lo..=hi`.
+    V6(u128, u128),
+}
+
+/// One address found in text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Addr {
+    /// An IPv4 address (IPv4-mapped IPv6 addresses are given as IPv4).
+    V4(u32),
+    /// An IPv6 address.
+    V6(u128),
+}
+
+/// Parses an indicator address or CIDR range (`198.51.100.7`, `198.51.100.0/24`, `2001:db8::/32`,
+/// `[2001:db8::1]`, `::ffff:198.51.100.7`); returns the range and its canonical text. An IPv4-mapped
+/// IPv6 address or range of prefix 96 and more is the IPv4 one.
+pub fn parse_indicator(text: &str) -> Result<(Range, String), String> {
+    let t = text.trim();
+    let t = t
+        .strip_prefix('[')
+        .and_then(|x| x.strip_suffix(']'))
+        .unwrap_or(t);
+    let (addr, prefix) = match t.split_once('/') {
+        Some((a, p)) => {
+            let p: u32 = p.parse().map_err(|_| format!("bad prefix length {p:?}"))?;
+            (a, Some(p))
+        }
+        None => (t, None),
+    };
+    if let Ok(v4) = addr.parse::<Ipv4Addr>() {
+        return v4_range(u32::from(v4), prefix.unwrap_or(32), prefix.is_some());
+    }
+    let v6: Ipv6Addr = addr
+        .parse()
+        .map_err(|_| "not an IPv4 or IPv6 address".to_string())?;
+    let n = u128::from(v6);
+    let p = prefix.unwrap_or(128);
+    if p > 128 {
+        return Err(format!("prefix length /{p} is more than 128"));
+    }
+    if let Some(v4) = v6.to_ipv4_mapped()
+        && p >= 96
+    {
+        return v4_range(u32::from(v4), p - 96, prefix.is_some());
+    }
+    let mask = if p == 0 { 0 } else { u128::MAX << (128 - p) };
+    let lo = n & mask;
+    let hi = lo | !mask;
+    let text = if prefix.is_some() {
+        format!("{}/{p}", Ipv6Addr::from(lo))
+    } else {
+        Ipv6Addr::from(lo).to_string()
+    };
+    Ok((Range::V6(lo, hi), text))
+}
+
+fn v4_range(n: u32, p: u32, cidr: bool) -> Result<(Range, String), String> {
+    if p > 32 {
+        return Err(format!("prefix length /{p} is more than 32"));
+    }
+    let mask = if p == 0 { 0 } else { u32::MAX << (32 - p) };
+    let lo = n & mask;
+    let hi = lo | !mask;
+    let text = if cidr {
+        format!("{}/{p}", Ipv4Addr::from(lo))
+    } else {
+        Ipv4Addr::from(lo).to_string()
+    };
+    Ok((Range::V4(lo, hi), text))
+}
+
+/// Bytes that may be part of an address token: hex digits, `.` and `:`.
+fn is_addr_byte(b: u8) -> bool {
+    b.is_ascii_hexdigit() || b == b'.' || b == b':'
+}
+
+/// Letters, digits and `_`: an address token glued to one of them is part of a word.
+fn is_word_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+/// Reads one address token (a maximal run of hex digits, `.` and `:`): `1.2.3.4`, `1.2.3.4:443`,
+/// `2001:db8::1`, `::ffff:1.2.3.4`. Dotted runs with other than four numbers (versions,
+/// decimals) and timestamps are not addresses.
+pub fn parse_token(tok: &[u8]) -> Option<Addr> {
+    let s = std::str::from_utf8(tok).ok()?;
+    let s = s.trim_end_matches('.');
+    if !s.contains(':') {
+        return s.parse::<Ipv4Addr>().ok().map(|a| Addr::V4(u32::from(a)));
+    }
+    if let Ok(v6) = s.parse::<Ipv6Addr>() {
+        return Some(match v6.to_ipv4_mapped() {
+            Some(v4) => Addr::V4(u32::from(v4)),
+            None => Addr::V6(u128::from(v6)),
+        });
+    }
+    // An IPv4 address with a port.
+    let (a, port) = s.rsplit_once(':')?;
+    if !port.is_empty() && port.len() <= 5 && port.bytes().all(|b| b.is_ascii_digit()) {
+        return a.parse::<Ipv4Addr>().ok().map(|a| Addr::V4(u32::from(a)));
+    }
+    None
+}
+
+/// Calls `found` with every address in `text` (stops when it returns true; returns whether it
+/// did). Tokens are found from their `.` and `:` bytes, so text without either costs one
+/// `memchr` pass.
+pub fn scan(text: &[u8], v6: bool, found: &mut dyn FnMut(Addr) -> bool) -> bool {
+    let mut done_to = 0usize;
+    let mut check = |i: usize| -> bool {
+        if i < done_to {
+            return false;
+        }
+        let before = i.checked_sub(1).map(|j| text[j]);
+        let after = text.get(i + 1).copied();
+        if !before.is_some_and(|b| b.is_ascii_hexdigit() || b == b':')
+            && !after.is_some_and(|b| b.is_ascii_hexdigit() || b == b':')
+        {
+            return false;
+        }
+        let mut s = i;
+        while s > 0 && is_addr_byte(text[s - 1]) {
+            s -= 1;
+        }
+        let mut e = i + 1;
+        while e < text.len() && is_addr_byte(text[e]) {
+            e += 1;
+        }
+        done_to = e;
+        if (s > 0 && is_word_byte(text[s - 1])) || (e < text.len() && is_word_byte(text[e])) {
+            return false;
+        }
+        parse_token(&text[s..e]).is_some_and(&mut *found)
+    };
+    if v6 {
+        memchr::memchr2_iter(b'.', b':', text).any(&mut check)
+    } else {
+        memchr::memchr_iter(b'.', text).any(&mut check)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn all(text: &str) -> Vec<Addr> {
+        let mut v = Vec::new();
+        scan(text.as_bytes(), true, &mut |a| {
+            v.push(a);
+            false
+        });
+        v
+    }
+
+    fn v4(s: &str) -> Addr {
+        Addr::V4(u32::from(s.parse::<Ipv4Addr>().unwrap()))
+    }
+
+    #[test]
+    fn indicators_parse_to_ranges() {
+        assert_eq!(
+            parse_indicator("198.51.100.77/24").unwrap(),
+            (
+                Range::V4(0xC633_6400, 0xC633_64FF),
+                "198.51.100.0/24".into()
+            )
+        );
+        assert_eq!(
+            parse_indicator("0.0.0.0/0").unwrap().0,
+            Range::V4(0, u32::MAX)
+        );
+        assert_eq!(parse_indicator("::/0").unwrap().0, Range::V6(0, u128::MAX));
+        let (r, t) = parse_indicator("2001:DB8::1").unwrap();
+        assert_eq!(t, "2001:db8::1");
+        assert!(matches!(r, Range::V6(a, b) if a == b));
+        assert_eq!(
+            parse_indicator("::ffff:203.0.113.9").unwrap().1,
+            "203.0.113.9"
+        );
+        assert_eq!(
+            parse_indicator("::ffff:203.0.113.0/120").unwrap().1,
+            "203.0.113.0/24"
+        );
+        assert!(parse_indicator("1.2.3.4/33").is_err());
+        assert!(parse_indicator("2001:db8::/129").is_err());
+        assert!(parse_indicator("1.2.3").is_err());
+        assert!(parse_indicator("evil.com").is_err());
+    }
+
+    #[test]
+    fn addresses_are_found_in_log_text() {
+        assert_eq!(
+            all(r#"{"ClientIP":"198.51.100.7:50432","x":"[2001:db8::5]:443"}"#),
+            vec![
+                v4("198.51.100.7"),
+                Addr::V6(u128::from("2001:db8::5".parse::<Ipv6Addr>().unwrap()))
+            ]
+        );
+        assert_eq!(
+            all("10.0.0.1, 203.0.113.9,::ffff:192.0.2.4"),
+            vec![v4("10.0.0.1"), v4("203.0.113.9"), v4("192.0.2.4")]
+        );
+        // Versions, times, decimals and words are not addresses.
+        assert!(
+            all("Windows NT 10.0.19045.1; 2024-11-13T20:40:36.006Z; 3.14; v1.2.3.4x").is_empty()
+        );
+        assert!(all(r#""Chrome/91.0.4472.124" "a":"b""#).is_empty());
+    }
+}
