@@ -162,7 +162,17 @@ pub fn recognise(
     }
     let kind = match hint {
         Some(k) => k,
-        None => shape_of(v).ok_or_else(|| "value of no recognised type".to_string())?,
+        None => match shape_of(v) {
+            Some(k) => k,
+            // Digits, dots, colons and a prefix: an address that does not parse.
+            None if v.bytes().any(|b| b.is_ascii_digit())
+                && v.bytes()
+                    .all(|b| b.is_ascii_hexdigit() || b".:/".contains(&b)) =>
+            {
+                IocType::Ipv4
+            }
+            None => return Err("value of no recognised type".to_string()),
+        },
     };
     let lower = v.to_ascii_lowercase();
     match kind {

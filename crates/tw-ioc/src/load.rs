@@ -207,6 +207,17 @@ fn load_plain(file: &Arc<str>, text: &str, out: &mut Loaded) {
                 None => (rest, None),
             }
         };
+        if hint.is_none() && value != rest && recognise(value, None).is_err() {
+            // Words, not an entry: show the whole line.
+            out.skip(
+                file,
+                line_no,
+                type_name,
+                rest,
+                "value of no recognised type".into(),
+            );
+            continue;
+        }
         out.add(file, line_no, type_name, hint, value, comment.or(desc));
     }
 }
