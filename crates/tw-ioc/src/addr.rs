@@ -81,8 +81,19 @@ fn v4_range(n: u32, p: u32, cidr: bool) -> Result<(Range, String), String> {
 }
 
 /// Bytes that may be part of an address token: hex digits, `.` and `:`.
+static ADDR_BYTE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = c.is_ascii_hexdigit() || c == b'.' || c == b':';
+        b += 1;
+    }
+    t
+};
+
 fn is_addr_byte(b: u8) -> bool {
-    b.is_ascii_hexdigit() || b == b'.' || b == b':'
+    ADDR_BYTE[b as usize]
 }
 
 /// Letters, digits and `_`: an address token glued to one of them is part of a word.
@@ -94,11 +105,15 @@ fn is_word_byte(b: u8) -> bool {
 /// `2001:db8::1`, `::ffff:1.2.3.4`. Dotted runs with other than four numbers (versions,
 /// decimals) and timestamps are not addresses.
 pub fn parse_token(tok: &[u8]) -> Option<Addr> {
-    let s = std::str::from_utf8(tok).ok()?;
-    let s = s.trim_end_matches('.');
-    if !s.contains(':') {
-        return s.parse::<Ipv4Addr>().ok().map(|a| Addr::V4(u32::from(a)));
+    let mut end = tok.len();
+    while end > 0 && tok[end - 1] == b'.' {
+        end -= 1;
     }
+    let tok = &tok[..end];
+    if !tok.contains(&b':') {
+        return parse_v4(tok).map(Addr::V4);
+    }
+    let s = std::str::from_utf8(tok).ok()?;
     if let Ok(v6) = s.parse::<Ipv6Addr>() {
         return Some(match v6.to_ipv4_mapped() {
             Some(v4) => Addr::V4(u32::from(v4)),
@@ -113,10 +128,53 @@ pub fn parse_token(tok: &[u8]) -> Option<Addr> {
     None
 }
 
+/// A dotted quad (`198.51.100.7`; no leading zeros, as the standard parser).
+pub fn parse_v4(b: &[u8]) -> Option<u32> {
+    let mut out: u32 = 0;
+    let mut parts = 0;
+    for part in b.split(|&c| c == b'.') {
+        if part.is_empty() || part.len() > 3 || (part.len() > 1 && part[0] == b'0') {
+            return None;
+        }
+        let mut n: u32 = 0;
+        for &c in part {
+            if !c.is_ascii_digit() {
+                return None;
+            }
+            n = n * 10 + u32::from(c - b'0');
+        }
+        if n > 255 {
+            return None;
+        }
+        out = (out << 8) | n;
+        parts += 1;
+        if parts > 4 {
+            return None;
+        }
+    }
+    (parts == 4).then_some(out)
+}
+
+/// Which bytes start the address tokens [`scan_by`] looks at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Starts {
+    /// `.` only: IPv4 addresses, with ports, IPv4-mapped.
+    Dots,
+    /// `:` only: IPv6 addresses.
+    Colons,
+    /// Both.
+    Both,
+}
+
 /// Calls `found` with every address in `text` (stops when it returns true; returns whether it
 /// did). Tokens are found from their `.` and `:` bytes, so text without either costs one
 /// `memchr` pass.
 pub fn scan(text: &[u8], v6: bool, found: &mut dyn FnMut(Addr) -> bool) -> bool {
+    scan_by(text, if v6 { Starts::Both } else { Starts::Dots }, found)
+}
+
+/// Like [`scan`], looking only at tokens around the bytes `starts` names.
+pub fn scan_by(text: &[u8], starts: Starts, found: &mut dyn FnMut(Addr) -> bool) -> bool {
     let mut done_to = 0usize;
     let mut check = |i: usize| -> bool {
         if i < done_to {
@@ -143,10 +201,10 @@ pub fn scan(text: &[u8], v6: bool, found: &mut dyn FnMut(Addr) -> bool) -> bool 
         }
         parse_token(&text[s..e]).is_some_and(&mut *found)
     };
-    if v6 {
-        memchr::memchr2_iter(b'.', b':', text).any(&mut check)
-    } else {
-        memchr::memchr_iter(b'.', text).any(&mut check)
+    match starts {
+        Starts::Both => memchr::memchr2_iter(b'.', b':', text).any(&mut check),
+        Starts::Dots => memchr::memchr_iter(b'.', text).any(&mut check),
+        Starts::Colons => memchr::memchr_iter(b':', text).any(&mut check),
     }
 }
 
@@ -216,5 +274,17 @@ mod tests {
             all("Windows NT 10.0.19045.1; 2024-11-13T20:40:36.006Z; 3.14; v1.2.3.4x").is_empty()
         );
         assert!(all(r#""Chrome/91.0.4472.124" "a":"b""#).is_empty());
+        for bad in [
+            "1.2.3",
+            "1.2.3.4.5",
+            "01.2.3.4",
+            "256.1.1.1",
+            "1..2.3",
+            "1.2.3.4x",
+        ] {
+            assert_eq!(parse_v4(bad.as_bytes()), None, "{bad}");
+        }
+        assert_eq!(parse_v4(b"0.0.0.0"), Some(0));
+        assert_eq!(parse_v4(b"255.255.255.255"), Some(u32::MAX));
     }
 }

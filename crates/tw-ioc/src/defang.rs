@@ -47,7 +47,15 @@ fn replace_ci(s: &str, from: &str, to: &str) -> String {
 
 /// The indicator as logs would hold it; `true` when it was defanged.
 pub fn refang(text: &str) -> (String, bool) {
-    let mut s = text.trim().to_string();
+    let t = text.trim();
+    // Most values of a long list are not defanged: no bracket, escape, space or odd scheme.
+    let lower_start = t.get(..4).map(str::to_ascii_lowercase);
+    if !t.contains(['[', '(', '{', '\\', ' '])
+        && !matches!(lower_start.as_deref(), Some("hxxp" | "fxp:" | "meow"))
+    {
+        return (t.to_string(), false);
+    }
+    let mut s = t.to_string();
     let before = s.clone();
     for (from, to) in FORMS {
         if s.len() >= from.len() {

@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use crate::addr::{self, Addr, Range};
 use crate::kind::{Indicator, IocType, is_guid};
+use crate::prefilter::{RawFilter, domain_key};
 use crate::ranges::RangeIndex;
 
 /// How values are compared.
@@ -45,12 +46,16 @@ enum Needle {
 pub struct IocIndex {
     indicators: Vec<Indicator>,
     v4: RangeIndex<u32>,
+    /// One bit per IPv4 /24 block: set when an indicator covers part of it (most lookups of
+    /// the prefilter end at this bit).
+    v4_blocks: Vec<u64>,
     v6: RangeIndex<u128>,
     domains: HashMap<Box<str>, Vec<u32>>,
     exact: HashMap<Box<str>, Vec<u32>>,
-    substrings: Option<AhoCorasick>,
+    /// Built on first use (only records the prefilter passes are matched).
+    substrings: std::sync::OnceLock<Option<AhoCorasick>>,
     needles: Vec<(Box<str>, Needle)>,
-    raw: Option<AhoCorasick>,
+    raw: RawFilter,
     opts: MatchOptions,
 }
 
@@ -83,6 +88,43 @@ fn hex_to_base64(hex: &str) -> Option<String> {
     Some(out)
 }
 
+/// What the raw-record prefilter looks for, by kind of test.
+#[derive(Default)]
+struct RawKeys {
+    domains: Vec<Vec<u8>>,
+    ids: Vec<Vec<u8>>,
+    literals: Vec<Vec<u8>>,
+}
+
+impl RawKeys {
+    /// A host name, e-mail address or account: its domain's key, else the literal.
+    fn host(&mut self, v: &str) {
+        match domain_key(v.as_bytes()) {
+            Some(k) if !k.contains(&b'_') => self.domains.push(k.to_vec()),
+            _ => self.literals.push(v.as_bytes().to_vec()),
+        }
+    }
+
+    /// A URL: its host's key when the host is a name, else the literal.
+    fn url(&mut self, v: &str) {
+        let rest = v.split_once("://").map_or(v, |x| x.1);
+        let host = rest
+            .split(['/', '?', '#'])
+            .next()
+            .unwrap_or("")
+            .rsplit('@')
+            .next()
+            .unwrap_or("");
+        let host = host.split(':').next().unwrap_or("");
+        let is_name = host.bytes().any(|b| b.is_ascii_alphabetic())
+            && host.parse::<std::net::IpAddr>().is_err();
+        match domain_key(host.as_bytes()) {
+            Some(k) if is_name && !k.contains(&b'_') => self.domains.push(k.to_vec()),
+            _ => self.literals.push(v.as_bytes().to_vec()),
+        }
+    }
+}
+
 impl IocIndex {
     /// Builds the index (duplicates of one type and value keep their first entry).
     pub fn build(indicators: Vec<Indicator>, opts: MatchOptions) -> IocIndex {
@@ -91,7 +133,7 @@ impl IocIndex {
         let mut domains: HashMap<Box<str>, Vec<u32>> = HashMap::new();
         let mut exact: HashMap<Box<str>, Vec<u32>> = HashMap::new();
         let mut needles: Vec<(Box<str>, Needle)> = Vec::new();
-        let mut raw: Vec<String> = Vec::new();
+        let mut raw = RawKeys::default();
         for (i, ind) in indicators.iter().enumerate() {
             let id = i as u32;
             match (ind.kind, ind.range) {
@@ -102,45 +144,52 @@ impl IocIndex {
                         .entry(ind.value.as_str().into())
                         .or_default()
                         .push(id);
-                    raw.push(ind.value.clone());
+                    raw.host(&ind.value);
                 }
-                (IocType::Url | IocType::UserAgent, _) => {
+                (IocType::Url, _) => {
                     needles.push((ind.value.as_str().into(), Needle::Insensitive(id)));
-                    raw.push(ind.value.clone());
+                    raw.url(&ind.value);
+                }
+                (IocType::UserAgent, _) => {
+                    needles.push((ind.value.as_str().into(), Needle::Insensitive(id)));
+                    raw.literals.push(ind.value.as_bytes().to_vec());
                 }
                 (IocType::Thumbprint, _) => {
                     exact.entry(ind.value.as_str().into()).or_default().push(id);
-                    raw.push(ind.value.clone());
+                    raw.literals.push(ind.value.as_bytes().to_vec());
                     if let Some(b) = hex_to_base64(&ind.value) {
-                        raw.push(b.clone());
+                        raw.literals.push(b.as_bytes().to_vec());
                         needles.push((b.into(), Needle::Cased(id)));
                     }
                 }
+                (IocType::Id, _) => {
+                    exact.entry(ind.value.as_str().into()).or_default().push(id);
+                    raw.ids.push(ind.value.as_bytes().to_vec());
+                }
                 _ => {
                     exact.entry(ind.value.as_str().into()).or_default().push(id);
-                    raw.push(ind.value.clone());
+                    raw.host(&ind.value);
                 }
             }
         }
-        let automaton = |pats: Vec<&str>| -> Option<AhoCorasick> {
-            if pats.is_empty() {
-                return None;
+        let raw = RawFilter::build(&raw.domains, &raw.ids, &raw.literals);
+        let mut v4_blocks = Vec::new();
+        if !v4.is_empty() {
+            v4_blocks = vec![0u64; (1 << 24) / 64];
+            for &(lo, hi, _) in &v4 {
+                for b in (lo >> 8)..=(hi >> 8) {
+                    v4_blocks[(b / 64) as usize] |= 1 << (b % 64);
+                }
             }
-            AhoCorasickBuilder::new()
-                .ascii_case_insensitive(true)
-                .match_kind(MatchKind::Standard)
-                .build(pats)
-                .ok()
-        };
-        let substrings = automaton(needles.iter().map(|n| &*n.0).collect());
-        let raw = automaton(raw.iter().map(String::as_str).collect());
+        }
         IocIndex {
             indicators,
+            v4_blocks,
             v4: RangeIndex::build(v4),
             v6: RangeIndex::build(v6),
             domains,
             exact,
-            substrings,
+            substrings: std::sync::OnceLock::new(),
             needles,
             raw,
             opts,
@@ -157,8 +206,8 @@ impl IocIndex {
         self.indicators.is_empty()
     }
 
-    /// Approximate bytes held by the indicators and the index (the automata by their own
-    /// accounting).
+    /// Approximate bytes held by the indicators and the index (the automaton by its own
+    /// accounting; it is built here if it was not yet).
     pub fn heap_bytes(&self) -> usize {
         let ind: usize = self
             .indicators
@@ -175,15 +224,30 @@ impl IocIndex {
                 .sum::<usize>()
         };
         ind + self.v4.heap_bytes()
+            + self.v4_blocks.capacity() * 8
             + self.v6.heap_bytes()
             + map(&self.domains)
             + map(&self.exact)
             + self.needles.iter().map(|n| n.0.len() + 32).sum::<usize>()
-            + self
-                .substrings
-                .as_ref()
-                .map_or(0, AhoCorasick::memory_usage)
-            + self.raw.as_ref().map_or(0, AhoCorasick::memory_usage)
+            + self.substrings().map_or(0, AhoCorasick::memory_usage)
+            + self.raw.heap_bytes()
+    }
+
+    /// The automaton of the substring kinds.
+    fn substrings(&self) -> Option<&AhoCorasick> {
+        self.substrings
+            .get_or_init(|| {
+                (!self.needles.is_empty())
+                    .then(|| {
+                        AhoCorasickBuilder::new()
+                            .ascii_case_insensitive(true)
+                            .match_kind(MatchKind::Standard)
+                            .build(self.needles.iter().map(|n| &*n.0))
+                            .ok()
+                    })
+                    .flatten()
+            })
+            .as_ref()
     }
 
     fn has_v4(&self) -> bool {
@@ -216,7 +280,7 @@ impl IocIndex {
             return true;
         }
         // JSON escapes (`\/`, `\u002e`) can spell any byte: look at the unescaped text too.
-        if memchr::memchr(b'\\', raw).is_some() {
+        if spells_text && self.raw.escapes_hide(raw) {
             unescape_json(raw, &mut scratch.unescaped);
             return self.raw_text_candidate(&scratch.unescaped);
         }
@@ -224,15 +288,22 @@ impl IocIndex {
     }
 
     fn raw_text_candidate(&self, text: &[u8]) -> bool {
-        if let Some(ac) = &self.raw
-            && ac.is_match(text)
+        let v4 = |a: u32| {
+            let b = (a >> 8) as usize;
+            self.v4_blocks[b / 64] & (1 << (b % 64)) != 0 && !self.v4.lookup(a).is_empty()
+        };
+        if self
+            .raw
+            .candidate(text, self.has_v4().then_some(&v4 as &dyn Fn(u32) -> bool))
         {
             return true;
         }
-        if self.has_v4() || self.has_v6() {
-            return addr::scan(text, self.has_v6(), &mut |a| !self.addr_hits(a).is_empty());
-        }
-        false
+        // IPv6 addresses, found from their colons (IPv4-mapped ones were looked up above).
+        self.has_v6()
+            && addr::scan_by(text, addr::Starts::Colons, &mut |a| match a {
+                Addr::V6(x) => !self.v6.lookup(x).is_empty(),
+                Addr::V4(_) => false,
+            })
     }
 
     /// Every indicator in a decoded document, each once, with the first field it is in.
@@ -289,7 +360,7 @@ impl IocIndex {
                 self.match_token(tok.trim_matches('.'), &mut add);
             }
         }
-        if let Some(ac) = &self.substrings {
+        if let Some(ac) = self.substrings() {
             for m in ac.find_overlapping_iter(s) {
                 match self.needles.get(m.pattern().as_usize()).map(|n| n.1) {
                     Some(Needle::Insensitive(id)) => add(&[id]),

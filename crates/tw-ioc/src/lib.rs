@@ -28,6 +28,7 @@ pub mod index;
 pub mod kind;
 pub mod load;
 pub mod misp;
+pub mod prefilter;
 pub mod ranges;
 pub mod stix;
 pub mod table;

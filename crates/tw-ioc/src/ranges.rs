@@ -12,7 +12,14 @@ pub struct RangeIndex<T> {
     /// Per segment: its indicators, `ids[at..at + len]`.
     spans: Vec<(u32, u32)>,
     ids: Vec<u32>,
+    /// Per value of an address's top 16 bits `h`: how many segments start below `h << (bits -
+    /// 16)` (with one more entry for the end), so that a lookup searches one bucket (empty for
+    /// small indexes: the whole list is searched).
+    buckets: Vec<u32>,
 }
+
+/// Segments from which a lookup goes through the top-16-bit buckets.
+const BUCKETED: usize = 1024;
 
 /// What the index needs of an address type.
 pub trait Point: Copy + Ord + Default {
@@ -20,6 +27,10 @@ pub trait Point: Copy + Ord + Default {
     fn next(self) -> Option<Self>;
     /// The address before, `None` before the first.
     fn prev(self) -> Option<Self>;
+    /// The top 16 bits.
+    fn bucket(self) -> usize;
+    /// The first address whose top 16 bits are `h`.
+    fn bucket_start(h: usize) -> Self;
 }
 
 impl Point for u32 {
@@ -29,6 +40,12 @@ impl Point for u32 {
     fn prev(self) -> Option<Self> {
         self.checked_sub(1)
     }
+    fn bucket(self) -> usize {
+        (self >> 16) as usize
+    }
+    fn bucket_start(h: usize) -> Self {
+        (h as u32) << 16
+    }
 }
 
 impl Point for u128 {
@@ -37,6 +54,12 @@ impl Point for u128 {
     }
     fn prev(self) -> Option<Self> {
         self.checked_sub(1)
+    }
+    fn bucket(self) -> usize {
+        (self >> 112) as usize
+    }
+    fn bucket_start(h: usize) -> Self {
+        (h as u128) << 112
     }
 }
 
@@ -48,6 +71,7 @@ impl<T: Point> RangeIndex<T> {
             ends: Vec::new(),
             spans: Vec::new(),
             ids: Vec::new(),
+            buckets: Vec::new(),
         };
         ranges.retain(|r| r.0 <= r.1);
         // Boundaries: every start, and every end's successor.
@@ -87,12 +111,29 @@ impl<T: Point> RangeIndex<T> {
             idx.ends.push(end);
             idx.spans.push((at, here.len() as u32));
         }
+        if idx.starts.len() >= BUCKETED {
+            idx.buckets = (0..=1usize << 16)
+                .map(|h| {
+                    if h == 1 << 16 {
+                        idx.starts.len() as u32
+                    } else {
+                        idx.starts.partition_point(|&s| s < T::bucket_start(h)) as u32
+                    }
+                })
+                .collect();
+        }
         idx
     }
 
     /// The indicators covering `addr` (empty when none).
     pub fn lookup(&self, addr: T) -> &[u32] {
-        let i = self.starts.partition_point(|&s| s <= addr);
+        let i = match self.buckets.get(addr.bucket()..addr.bucket() + 2) {
+            Some(&[lo, hi]) => {
+                let (lo, hi) = (lo as usize, hi as usize);
+                lo + self.starts[lo..hi].partition_point(|&s| s <= addr)
+            }
+            _ => self.starts.partition_point(|&s| s <= addr),
+        };
         if i == 0 || self.ends[i - 1] < addr {
             return &[];
         }
@@ -110,7 +151,7 @@ impl<T: Point> RangeIndex<T> {
         let t = std::mem::size_of::<T>();
         (self.starts.capacity() + self.ends.capacity()) * t
             + self.spans.capacity() * 8
-            + self.ids.capacity() * 4
+            + (self.ids.capacity() + self.buckets.capacity()) * 4
     }
 }
 
@@ -189,6 +230,29 @@ mod tests {
         let idx = RangeIndex::build(ranges.clone());
         for a in 0..5300 {
             assert_eq!(idx.lookup(a), naive(&ranges, a).as_slice(), "{a}");
+        }
+        // Enough ranges for the bucketed lookup, spread over the whole space.
+        let wide: Vec<(u32, u32, u32)> = (0..3000)
+            .map(|i| {
+                let a = rnd(u64::from(u32::MAX) - 70_000);
+                (a, a + rnd(70_000), i)
+            })
+            .collect();
+        let idx = RangeIndex::build(wide.clone());
+        assert!(!idx.buckets.is_empty());
+        for r in &wide {
+            for a in [
+                r.0.saturating_sub(1),
+                r.0,
+                r.0 + 1,
+                r.1,
+                r.1.saturating_add(1),
+            ] {
+                assert_eq!(idx.lookup(a), naive(&wide, a).as_slice(), "{a}");
+            }
+        }
+        for a in [0, 1, u32::MAX] {
+            assert_eq!(idx.lookup(a), naive(&wide, a).as_slice(), "{a}");
         }
     }
 }
