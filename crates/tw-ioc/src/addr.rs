@@ -204,8 +204,48 @@ pub fn scan_by(text: &[u8], starts: Starts, found: &mut dyn FnMut(Addr) -> bool)
     match starts {
         Starts::Both => memchr::memchr2_iter(b'.', b':', text).any(&mut check),
         Starts::Dots => memchr::memchr_iter(b'.', text).any(&mut check),
-        Starts::Colons => memchr::memchr_iter(b':', text).any(&mut check),
+        Starts::Colons => scan_colons(text, found),
     }
+}
+
+/// IPv6 addresses only, from their colons. Every IPv6 address has a colon with a hex digit on
+/// both sides or a colon next to another (`::`), and holds `::` or at least six colons (eight
+/// groups, or six and an IPv4 tail): other colons (JSON's `"key":`, numbers after a key, times
+/// of day) are passed over without parsing.
+fn scan_colons(text: &[u8], found: &mut dyn FnMut(Addr) -> bool) -> bool {
+    let mut done_to = 0usize;
+    for i in memchr::memchr_iter(b':', text) {
+        if i < done_to || i == 0 || i + 1 >= text.len() {
+            continue;
+        }
+        let (b, a) = (text[i - 1], text[i + 1]);
+        if !((b.is_ascii_hexdigit() && a.is_ascii_hexdigit()) || b == b':' || a == b':') {
+            continue;
+        }
+        let mut s = i;
+        while s > 0 && is_addr_byte(text[s - 1]) {
+            s -= 1;
+        }
+        let mut e = i + 1;
+        while e < text.len() && is_addr_byte(text[e]) {
+            e += 1;
+        }
+        done_to = e;
+        let run = &text[s..e];
+        let colons = run.iter().filter(|&&c| c == b':').count();
+        if colons < 6 && memchr::memmem::find(run, b"::").is_none() {
+            continue;
+        }
+        if (s > 0 && is_word_byte(text[s - 1])) || (e < text.len() && is_word_byte(text[e])) {
+            continue;
+        }
+        if let Some(a @ Addr::V6(_)) = parse_token(run)
+            && found(a)
+        {
+            return true;
+        }
+    }
+    false
 }
 
 #[cfg(test)]
@@ -223,6 +263,25 @@ mod tests {
 
     fn v4(s: &str) -> Addr {
         Addr::V4(u32::from(s.parse::<Ipv4Addr>().unwrap()))
+    }
+
+    #[test]
+    fn the_colon_scan_finds_every_ipv6_address_the_full_scan_finds() {
+        let text = r#"{"a":"2001:db8::5","b":"[2001:db8:0:0:1:0:0:9]:443","c":"::1","d":"fe80::","t":"08:01:12","n":15,"m":"0:0:0:0:0:ffff:1.2.3.4x","e":"64:ff9b::198.51.100.7","f":"1:2:3:4:5:6:7:8"}"#;
+        let mut full = Vec::new();
+        scan(text.as_bytes(), true, &mut |a| {
+            if matches!(a, Addr::V6(_)) {
+                full.push(a);
+            }
+            false
+        });
+        let mut colons = Vec::new();
+        scan_by(text.as_bytes(), Starts::Colons, &mut |a| {
+            colons.push(a);
+            false
+        });
+        assert_eq!(full.len(), 6, "{full:?}");
+        assert_eq!(colons, full);
     }
 
     #[test]
