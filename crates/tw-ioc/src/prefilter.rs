@@ -269,23 +269,18 @@ impl RawFilter {
     }
 
     fn has_window(&self, text: &[u8]) -> bool {
-        if text.len() < WINDOW {
-            return false;
-        }
-        let mut at = 0;
-        while at + WINDOW <= text.len() {
-            let w = window_at(text, at);
+        // Probes at every STRIDE-th position, each WINDOW bytes long: the text's chunks.
+        const _: () = assert!(WINDOW == STRIDE);
+        text.chunks_exact(WINDOW).any(|c| {
+            let mut w = [0u8; WINDOW];
+            w.copy_from_slice(c);
+            let w = u64::from_le_bytes(w) | FOLD;
             let bit = self.window_bit(w);
-            if self.bits[bit / 64] & (1 << (bit % 64)) != 0
+            self.bits[bit / 64] & (1 << (bit % 64)) != 0
                 && self
                     .windows
                     .contains(&w.wrapping_mul(0x9E37_79B9_7F4A_7C15))
-            {
-                return true;
-            }
-            at += STRIDE;
-        }
-        false
+        })
     }
 }
 
