@@ -499,3 +499,29 @@ fn blast_seeds_from_indicators_name_them() {
         assert_eq!(status.get(t.as_str().unwrap()), Some(&"affected"), "{t}");
     }
 }
+
+#[test]
+fn investigate_adds_indicator_seeds_to_the_derived_ones() {
+    let base = "examples/reseller-breach/logs";
+    let tmp = Tmp::new("sweep-investigate");
+    let list = tmp.0.join("attacker.txt");
+    std::fs::write(&list, "185.244.67.228\n146.70.14.86\n").unwrap();
+    let l = list.to_str().unwrap();
+    let matches = findings(&sweep(&[base, "--iocs", l, "--format", "jsonl"])).len() as u64;
+    assert!(matches > 0);
+    let case = tmp.0.join("case");
+    let o = bin()
+        .current_dir(root())
+        .args(["investigate", base, "--quiet", "--iocs", l, "--out"])
+        .arg(&case)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let b: Value =
+        serde_json::from_str(&std::fs::read_to_string(case.join("blast.json")).unwrap()).unwrap();
+    let seeds = b["seeds"].as_array().unwrap();
+    // The hunt's findings, then the records holding an indicator.
+    assert_eq!(seeds.len(), 2, "{seeds:?}");
+    assert_eq!(seeds[1]["kind"], "findings");
+    assert_eq!(seeds[1]["records"].as_u64(), Some(matches));
+}
