@@ -243,18 +243,25 @@ fn typed_prefix(entry: &str) -> (Result<Option<IocType>, String>, &str, &str) {
 }
 
 /// Line numbers of positions in a text, found by searching for quoted strings (ids) in order.
+/// Positions are met in increasing order as a rule, so lines are counted on from the last one
+/// (a bundle of 100,000 objects is not recounted from its start each time).
 pub(crate) struct Lines<'a> {
     text: &'a str,
     cursor: usize,
+    /// A position and its line, where counting goes on from.
+    counted: (usize, u64),
 }
 
 impl<'a> Lines<'a> {
     pub(crate) fn new(text: &'a str) -> Lines<'a> {
-        Lines { text, cursor: 0 }
+        Lines {
+            text,
+            cursor: 0,
+            counted: (0, 1),
+        }
     }
 
-    /// The line of the next occurrence of `"s"` (from the last one found, else from the start);
-    /// 1 when not found.
+    /// The line of the next occurrence of `"s"` after the last one found.
     pub(crate) fn of(&mut self, s: &str) -> u64 {
         if s.is_empty() {
             return self.line_at(self.cursor);
@@ -262,22 +269,28 @@ impl<'a> Lines<'a> {
         let quoted = format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""));
         let finder = memchr::memmem::Finder::new(quoted.as_bytes());
         let bytes = self.text.as_bytes();
-        let at = finder
-            .find(&bytes[self.cursor..])
-            .map(|i| i + self.cursor)
-            .or_else(|| finder.find(bytes));
-        match at {
+        // Objects are met in text order: an id not found after the last one (spelled with
+        // other escapes) is given the line reached so far, without searching the text again.
+        match finder.find(&bytes[self.cursor..]) {
             Some(i) => {
-                self.cursor = i + 1;
-                self.line_at(i)
+                self.cursor += i + 1;
+                self.line_at(self.cursor - 1)
             }
-            None => 1,
+            None => self.line_at(self.cursor),
         }
     }
 
-    fn line_at(&self, i: usize) -> u64 {
-        1 + memchr::memchr_iter(b'\n', &self.text.as_bytes()[..i.min(self.text.len())]).count()
-            as u64
+    fn line_at(&mut self, i: usize) -> u64 {
+        let bytes = self.text.as_bytes();
+        let i = i.min(bytes.len());
+        let (from, line) = if i >= self.counted.0 {
+            self.counted
+        } else {
+            (0, 1)
+        };
+        let line = line + memchr::memchr_iter(b'\n', &bytes[from..i]).count() as u64;
+        self.counted = (i, line);
+        line
     }
 }
 
