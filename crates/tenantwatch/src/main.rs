@@ -12,7 +12,7 @@ use clap::{Parser, Subcommand};
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Exit statuses, shown under every command's help.
-const EXIT_STATUS: &str = "Exit status: 0 ran clean; 1 usage or fatal error (a path that does not exist, an unknown option, a file that cannot be written); 2 ran, but something was left out: a rule rejected (hunt, rules), the result truncated (blast), objects or files rejected (audit), or, with --strict, records or files not fully read (ingest, hunt, blast). Files not fully read are always listed, with the reason.";
+const EXIT_STATUS: &str = "Exit status: 0 ran clean; 1 usage or fatal error (a path that does not exist, an unknown option, a file that cannot be written); 2 ran, but something was left out: a rule rejected (hunt, rules), the result truncated (blast), objects or files rejected (audit), or, with --strict, records or files not fully read (ingest, hunt, blast, sweep) or indicator entries skipped (sweep). Files not fully read are always listed, with the reason.";
 
 /// Incident response for trusted-third-party breaches of Microsoft 365 / Entra ID / Azure tenants.
 #[derive(Parser, Debug)]
@@ -43,6 +43,9 @@ enum Command {
     Rules(cmd::rules::RulesArgs),
     /// Write a realistic multi-tenant breach case with its ground truth.
     Simulate(cmd::simulate::SimulateArgs),
+    /// Look for a campaign's published indicators (addresses, domains, URLs, accounts, ids, user agents, thumbprints) in every log.
+    #[command(after_help = EXIT_STATUS)]
+    Sweep(cmd::sweep::SweepArgs),
 }
 
 fn main() -> ExitCode {
@@ -65,6 +68,7 @@ fn main() -> ExitCode {
         Command::Investigate(a) => cmd::investigate::run(a),
         Command::Rules(a) => cmd::rules::run(a),
         Command::Simulate(a) => cmd::simulate::run(a),
+        Command::Sweep(a) => cmd::sweep::run(a),
     };
     match result {
         Ok(code) => ExitCode::from(code),

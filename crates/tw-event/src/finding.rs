@@ -20,6 +20,8 @@ pub enum Origin {
     Sigmahq,
     /// Any other rule given with `--rules`.
     User,
+    /// A published indicator of compromise (`tenantwatch sweep`, `--iocs`).
+    Ioc,
 }
 
 /// The rule behind a finding.

@@ -34,6 +34,10 @@ pub struct BlastArgs {
     /// Findings (`tenantwatch hunt --format jsonl`) whose actors, addresses and records are seeds.
     #[arg(long = "findings", value_name = "FILE")]
     pub findings: Vec<PathBuf>,
+    /// Published indicators (plain, CSV/TSV, STIX 2.1, MISP; see `sweep`): every record holding
+    /// one is a seed, as a finding named after the indicator and where it was published.
+    #[arg(long = "iocs", value_name = "FILE")]
+    pub iocs: Vec<PathBuf>,
     /// Findings below this level are not seeds (informational, low, medium, high, critical).
     #[arg(
         long = "findings-min-level",
@@ -147,8 +151,18 @@ pub fn run(a: BlastArgs) -> Result<u8> {
         }
         seeds.push(Seed::Findings(list));
     }
+    if !a.iocs.is_empty() {
+        let ingest = a.read.options()?;
+        seeds.push(Seed::Findings(super::sweep::indicator_seeds(
+            &a.iocs,
+            &a.read.paths,
+            &ingest,
+        )?));
+    }
     if seeds.is_empty() {
-        bail!("give at least one seed: --actor, --app, --ip, --partner-tenant or --findings");
+        bail!(
+            "give at least one seed: --actor, --app, --ip, --partner-tenant, --findings or --iocs"
+        );
     }
     let opts = BlastOptions {
         ingest: a.read.options()?,

@@ -50,6 +50,10 @@ pub struct InvestigateArgs {
     /// A compromised partner's tenant id: its identities' access to other tenants is tracked.
     #[arg(long = "partner-tenant", value_name = "ID")]
     pub partner_tenant: Vec<String>,
+    /// Published indicators (plain, CSV/TSV, STIX 2.1, MISP; see `sweep`): every record holding
+    /// one seeds the blast radius besides the other seeds; repeatable.
+    #[arg(long = "iocs", value_name = "FILE")]
+    pub iocs: Vec<PathBuf>,
     /// What standard output carries: the verdict as text, or verdict.json.
     #[arg(long, value_enum, default_value_t = VerdictFormat::Text)]
     pub format: VerdictFormat,
@@ -102,7 +106,11 @@ pub fn run(a: InvestigateArgs) -> Result<u8> {
     let mut findings_text = Vec::new();
     tw_report::write_jsonl(&mut findings_text, &hunted.findings).context("writing findings")?;
     write_file(&a.out.join("findings.jsonl"), &findings_text)?;
-    let (seeds, derived) = seeds(&a, &findings_text);
+    let (mut seeds, derived) = seeds(&a, &findings_text);
+    if !a.iocs.is_empty() {
+        let found = super::sweep::indicator_seeds(&a.iocs, &a.read.paths, &ingest)?;
+        seeds.push(Seed::Findings(found));
+    }
     let bopts = BlastOptions {
         ingest: bar.attach(ingest),
         ..Default::default()

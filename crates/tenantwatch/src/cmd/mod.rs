@@ -9,3 +9,4 @@ pub mod investigate;
 pub mod rules;
 pub mod rules_io;
 pub mod simulate;
+pub mod sweep;
