@@ -64,8 +64,9 @@ pub struct Request<'a> {
     pub post: bool,
     /// Full URL.
     pub url: &'a str,
-    /// `Authorization: Bearer` value.
-    pub bearer: Option<&'a str>,
+    /// Gives the `Authorization: Bearer` value before each attempt (a token renewed while the
+    /// request waited on `Retry-After` is picked up).
+    pub bearer: Option<&'a dyn Fn(&mut Tally) -> Result<crate::secret::Secret, Error>>,
     /// Body and its content type.
     pub body: Option<(&'a str, &'a str)>,
 }
@@ -131,7 +132,11 @@ impl Http {
         let mut throttles = 0u32;
         loop {
             tally.requests += 1;
-            match self.attempt(req) {
+            let token = match req.bearer {
+                Some(f) => Some(f(tally)?),
+                None => None,
+            };
+            match self.attempt(req, token.as_ref().map(|t| t.expose())) {
                 Attempt::Done(r) => return Ok(r),
                 Attempt::Throttled(wait) => {
                     throttles += 1;
@@ -166,18 +171,18 @@ impl Http {
         }
     }
 
-    fn attempt(&self, req: &Request<'_>) -> Attempt {
+    fn attempt(&self, req: &Request<'_>, bearer: Option<&str>) -> Attempt {
         let _slot = self.acquire();
         let result = if req.post {
             let mut b = self.agent.post(req.url);
-            if let Some(t) = req.bearer {
+            if let Some(t) = bearer {
                 b = b.header("Authorization", &format!("Bearer {t}"));
             }
             let (body, ctype) = req.body.unwrap_or(("", "application/json"));
             b.header("Content-Type", ctype).send(body)
         } else {
             let mut b = self.agent.get(req.url);
-            if let Some(t) = req.bearer {
+            if let Some(t) = bearer {
                 b = b.header("Authorization", &format!("Bearer {t}"));
             }
             b.call()

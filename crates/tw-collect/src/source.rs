@@ -118,13 +118,13 @@ pub fn authed(
     post: Option<&str>,
     tally: &mut Tally,
 ) -> Result<Reply, Error> {
+    let token = |t: &mut Tally| cx.auth.token(cx.http, cx.tenant, resource, t);
     for attempt in 0..2 {
-        let token = cx.auth.token(cx.http, cx.tenant, resource, tally)?;
         let reply = cx.http.send(
             &Request {
                 post: post.is_some(),
                 url,
-                bearer: Some(token.expose()),
+                bearer: Some(&token),
                 body: post.map(|b| (b, "application/json")),
             },
             tally,
