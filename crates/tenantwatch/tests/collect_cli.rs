@@ -215,3 +215,185 @@ fn collects_every_source_that_ingest_then_reads_and_never_writes_the_secret() {
     );
     assert_eq!(r["totals"]["rejected"].as_u64().unwrap_or(0), 0, "{r:#}");
 }
+
+#[test]
+fn throttling_server_errors_dropped_and_slow_answers_and_expired_skip_tokens_lose_nothing() {
+    let emu = start(
+        Faults {
+            throttle_every: 23,
+            unavailable_every: 29,
+            error_every: 13,
+            drop_every: 17,
+            slow_every: 19,
+            slow_ms: 1500,
+            expire_skiptoken_every: 3,
+            retry_after_secs: 1,
+            max_faults: 30,
+            duplicate_blobs: true,
+            ..Faults::default()
+        },
+        secret_auth("app", SECRET),
+        2.0,
+    );
+    let tmp = Tmp::new("collect-faults");
+    let t = tenant(&emu, 1);
+    let args = ["--tenant", &t, "--timeout", "1", "--page-size", "5"];
+    let args = [&args[..], &["--what", "signins,audits,ual,risk"]].concat();
+    let o = run_ok(collect_cmd(&emu, &tmp.0, &args));
+    let c = assert_complete(&emu, &tmp.0, &t);
+    assert_eq!(
+        emu.stats()
+            .faults
+            .load(std::sync::atomic::Ordering::Relaxed),
+        30
+    );
+    assert!(c["retries"].as_u64().unwrap() >= 15, "{c:#}");
+    assert!(c["throttled_seconds"].as_f64().unwrap() >= 1.0, "{c:#}");
+    let restarts: u64 = c["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["windows"].as_array().unwrap())
+        .map(|w| w["restarts"].as_u64().unwrap_or(0))
+        .sum();
+    assert!(
+        restarts >= 1,
+        "no window restarted after an expired skip token"
+    );
+    assert_no_secret(&tmp.0, &[&o.stdout, &o.stderr]);
+}
+
+#[test]
+fn requests_in_flight_stay_bounded_and_tokens_are_renewed_before_they_expire() {
+    let expect = Expect {
+        lifetime: Duration::from_secs(1),
+        ..secret_auth("app", SECRET)
+    };
+    let emu = start(
+        Faults {
+            slow_every: 1,
+            slow_ms: 25,
+            ..Faults::default()
+        },
+        expect,
+        1.0,
+    );
+    let tmp = Tmp::new("collect-bounded");
+    let (t0, t1) = (tenant(&emu, 1), tenant(&emu, 2));
+    let args = [
+        "--tenant",
+        &t0,
+        "--tenant",
+        &t1,
+        "--concurrency",
+        "3",
+        "--page-size",
+        "5",
+    ];
+    run_ok(collect_cmd(&emu, &tmp.0, &args));
+    assert_complete(&emu, &tmp.0, &t0);
+    assert_complete(&emu, &tmp.0, &t1);
+    let s = emu.stats();
+    let max = s.max_in_flight.load(std::sync::atomic::Ordering::Relaxed);
+    assert!((2..=3).contains(&max), "{max} requests in flight at once");
+    let requests = s.requests.load(std::sync::atomic::Ordering::Relaxed);
+    // At 25 ms an answer and 3 at a time, the run lasts several token lifetimes.
+    assert!(
+        requests * 25 / 3 > 3000,
+        "{requests} requests: too short a run"
+    );
+    assert!(emu.tokens_issued() >= 6, "{} tokens", emu.tokens_issued());
+    assert_eq!(
+        s.expired_refused.load(std::sync::atomic::Ordering::Relaxed),
+        0
+    );
+}
+
+/// A run killed with SIGKILL at random moments and resumed each time ends with exactly the
+/// records of an uninterrupted run.
+#[test]
+fn kill_9_at_random_moments_then_resume_loses_and_repeats_nothing() {
+    let emu = start(
+        Faults {
+            slow_every: 1,
+            slow_ms: 4,
+            duplicate_blobs: true,
+            ..Faults::default()
+        },
+        secret_auth("app", SECRET),
+        2.0,
+    );
+    let t = tenant(&emu, 0);
+    let base = ["--tenant", &t, "--window-hours", "6", "--concurrency", "4"];
+    let clean = Tmp::new("collect-clean");
+    run_ok(collect_cmd(&emu, &clean.0, &base));
+    let expected = lines(&clean.0.join(&t));
+    assert!(expected.len() >= 10);
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos() as u64;
+    eprintln!("kill seed {seed}");
+    let mut rng = seed | 1;
+    let mut next = || {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng
+    };
+    let tmp = Tmp::new("collect-killed");
+    let mut resumed = Vec::from(base);
+    let mut kills = 0;
+    for round in 0..4 {
+        if round > 0 {
+            resumed.push("--resume");
+            resumed.dedup();
+        }
+        let mut child = collect_cmd(&emu, &tmp.0, &resumed)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(30 + next() % 600));
+        if child.try_wait().unwrap().is_none() {
+            child.kill().unwrap();
+            kills += 1;
+        }
+        child.wait().unwrap();
+    }
+    eprintln!("{kills} kills");
+    resumed.push("--resume");
+    resumed.dedup();
+    run_ok(collect_cmd(&emu, &tmp.0, &resumed));
+    assert_complete(&emu, &tmp.0, &t);
+    let got = lines(&tmp.0.join(&t));
+    assert_eq!(
+        got.keys().collect::<Vec<_>>(),
+        expected.keys().collect::<Vec<_>>()
+    );
+    for (k, v) in &expected {
+        assert_eq!(got[k].len(), v.len(), "{k} (seed {seed})");
+        assert!(got[k] == *v, "{k}: other records (seed {seed})");
+    }
+    let parts = all_files(&tmp.0)
+        .into_iter()
+        .filter(|p| p.to_string_lossy().ends_with(".part"));
+    assert_eq!(parts.count(), 0);
+}
+
+#[test]
+fn a_second_run_over_the_same_folder_needs_resume() {
+    let emu = start(Faults::default(), secret_auth("app", SECRET), 0.2);
+    let tmp = Tmp::new("collect-twice");
+    let t = tenant(&emu, 2);
+    run_ok(collect_cmd(
+        &emu,
+        &tmp.0,
+        &["--tenant", &t, "--what", "audits"],
+    ));
+    let o = collect_cmd(&emu, &tmp.0, &["--tenant", &t, "--what", "audits"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--resume"));
+}

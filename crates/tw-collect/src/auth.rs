@@ -17,13 +17,16 @@ struct Token {
     renew_at: Instant,
 }
 
+/// The token of one tenant and resource, locked while it is being renewed.
+type Slot = Arc<Mutex<Option<Token>>>;
+
 /// Where tokens come from, and the ones held.
 pub struct Auth {
     client_id: String,
     secret: Option<Secret>,
     signer: Option<Signer>,
     login: String,
-    tokens: Mutex<HashMap<(String, String), Arc<Mutex<Option<Token>>>>>,
+    tokens: Mutex<HashMap<(String, String), Slot>>,
     issued: std::sync::atomic::AtomicU64,
 }
 

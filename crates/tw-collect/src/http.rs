@@ -58,6 +58,9 @@ impl Tally {
     }
 }
 
+/// Gives a bearer token (renewed when due).
+pub type TokenFn<'a> = dyn Fn(&mut Tally) -> Result<crate::secret::Secret, Error> + 'a;
+
 /// An HTTP request.
 pub struct Request<'a> {
     /// `GET` or `POST`.
@@ -66,7 +69,7 @@ pub struct Request<'a> {
     pub url: &'a str,
     /// Gives the `Authorization: Bearer` value before each attempt (a token renewed while the
     /// request waited on `Retry-After` is picked up).
-    pub bearer: Option<&'a dyn Fn(&mut Tally) -> Result<crate::secret::Secret, Error>>,
+    pub bearer: Option<&'a TokenFn<'a>>,
     /// Body and its content type.
     pub body: Option<(&'a str, &'a str)>,
 }

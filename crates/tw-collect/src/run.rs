@@ -233,15 +233,18 @@ fn run_window(
                     Err(e) => Outcome::Report(failed(w, e.to_string())),
                 };
             }
-            Ok(Fetch::Restart(why)) if restarts < cx.limits.max_restarts => {
+            Ok(Fetch::Restart(_)) if restarts < cx.limits.max_restarts => {
                 out.discard();
                 undo();
                 restarts += 1;
-                let _ = why;
             }
             Ok(Fetch::Restart(why)) => {
+                // Skip tokens keep expiring: halves take less time to page through.
                 out.discard();
                 undo();
+                if w.split().is_some() && ckpt.record(src.name(), w, &Mark::Split).is_ok() {
+                    return Outcome::Split;
+                }
                 done.records = 0;
                 return Outcome::Report(report(w, done, false, Some(why)));
             }

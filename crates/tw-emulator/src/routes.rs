@@ -133,7 +133,7 @@ impl Api {
     fn fault(&self) -> Option<Reply> {
         let f = &self.faults;
         let n = self.stats.requests.load(Ordering::Relaxed);
-        let hit = |every: u64| every > 0 && n % every == 0;
+        let hit = |every: u64| every > 0 && n.is_multiple_of(every);
         let limit_ok =
             f.max_faults == 0 || self.stats.faults.load(Ordering::Relaxed) < f.max_faults;
         if !limit_ok {
@@ -272,7 +272,7 @@ impl Api {
                 let e = self.faults.expire_skiptoken_every;
                 let limit_ok = self.faults.max_faults == 0
                     || self.stats.faults.load(Ordering::Relaxed) < self.faults.max_faults;
-                if e > 0 && n % e == 0 && limit_ok {
+                if e > 0 && n.is_multiple_of(e) && limit_ok {
                     self.stats.faults.fetch_add(1, Ordering::Relaxed);
                     return json_error(
                         400,

@@ -44,8 +44,9 @@ pub enum UalApiArg {
     Query,
 }
 
-/// Arguments of `collect`.
+/// Arguments of `collect` (an option given twice takes its last value).
 #[derive(Args, Debug)]
+#[command(args_override_self = true)]
 pub struct CollectArgs {
     /// Tenant id or domain to collect (repeatable).
     #[arg(
