@@ -247,7 +247,8 @@ fn throttling_server_errors_dropped_and_slow_answers_and_expired_skip_tokens_los
             .load(std::sync::atomic::Ordering::Relaxed),
         30
     );
-    assert!(c["retries"].as_u64().unwrap() >= 15, "{c:#}");
+    // Every fault but an expired skip token is retried.
+    assert!(c["retries"].as_u64().unwrap() >= 10, "{c:#}");
     assert!(c["throttled_seconds"].as_f64().unwrap() >= 1.0, "{c:#}");
     let restarts: u64 = c["sources"]
         .as_array()

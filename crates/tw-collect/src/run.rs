@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use crate::http::Tally;
 use crate::manifest::{Collection, Range, SourceReport, WindowReport};
 use crate::progress::{self, Progress, Row};
 use crate::source::{Cx, Fetch, Got, Source};
@@ -127,13 +128,15 @@ fn run_source(
         let mark = ckpt.get(src.name(), w).cloned();
         let outcome = match mark {
             Some(Mark::Done(d)) => Outcome::Resumed(d),
-            Some(Mark::Split) => Outcome::Split,
+            Some(Mark::Split) => Outcome::Split(Tally::default()),
             None => run_window(cx, plan, ckpt, src, w, row),
         };
         match outcome {
-            Outcome::Split => match w.split() {
+            Outcome::Split(spent) => match w.split() {
                 Some((a, b)) => {
                     rep.splits += 1;
+                    rep.retries += spent.retries;
+                    rep.throttled_seconds += secs(spent.throttled);
                     stack.push(b);
                     stack.push(a);
                 }
@@ -160,7 +163,8 @@ fn run_source(
 
 enum Outcome {
     Resumed(WindowDone),
-    Split,
+    /// Split; the retries and throttled time of the attempts given up.
+    Split(Tally),
     Report(WindowReport),
 }
 
@@ -189,6 +193,8 @@ fn run_window(
 ) -> Outcome {
     let (rel, path) = file_of(plan, src, w);
     let mut restarts = 0u64;
+    // Retries and throttled time of attempts given up (restarted) count too.
+    let mut spent = Tally::default();
     loop {
         let mut out = match WindowFile::create(path.clone(), plan.gzip) {
             Ok(f) => f,
@@ -198,14 +204,15 @@ fn run_window(
         let mut got = Got::default();
         let before = row.records.load(Ordering::Relaxed);
         let r = src.fetch(cx, w, &mut out, &mut got);
+        spent.add(&got.tally);
         let throttled = got.tally.throttled;
         row.throttled_ms
             .fetch_add(throttled.as_millis() as u64, Ordering::Relaxed);
         let mut done = WindowDone {
             records: got.records,
             pages: got.pages,
-            retries: got.tally.retries,
-            throttled_seconds: secs(throttled),
+            retries: spent.retries,
+            throttled_seconds: secs(spent.throttled),
             duplicates: got.duplicates,
             restarts,
             file: rel.clone(),
@@ -229,7 +236,7 @@ fn run_window(
                     return Outcome::Report(failed(w, format!("{why} in the smallest window")));
                 }
                 return match ckpt.record(src.name(), w, &Mark::Split) {
-                    Ok(()) => Outcome::Split,
+                    Ok(()) => Outcome::Split(spent),
                     Err(e) => Outcome::Report(failed(w, e.to_string())),
                 };
             }
@@ -243,7 +250,7 @@ fn run_window(
                 out.discard();
                 undo();
                 if w.split().is_some() && ckpt.record(src.name(), w, &Mark::Split).is_ok() {
-                    return Outcome::Split;
+                    return Outcome::Split(spent);
                 }
                 done.records = 0;
                 return Outcome::Report(report(w, done, false, Some(why)));
