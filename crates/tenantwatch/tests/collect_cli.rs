@@ -398,3 +398,210 @@ fn a_second_run_over_the_same_folder_needs_resume() {
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("--resume"));
 }
+
+#[test]
+fn windows_split_at_the_result_cap_and_the_audit_log_query_api_collects_older_history() {
+    let emu = start(
+        Faults {
+            result_cap: 40,
+            ..Faults::default()
+        },
+        secret_auth("app", SECRET),
+        3.0,
+    );
+    let tmp = Tmp::new("collect-cap");
+    let t = tenant(&emu, 0);
+    let args = ["--tenant", &t, "--result-cap", "40", "--ual-api", "query"];
+    let args = [&args[..], &["--what", "signins,ual"]].concat();
+    run_ok(collect_cmd(&emu, &tmp.0, &args));
+    let c = assert_complete(&emu, &tmp.0, &t);
+    let q = c["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["source"] == "ual/auditLogQuery")
+        .unwrap();
+    assert!(q["records"].as_u64().unwrap() > 40, "{q:#}");
+    let splits: u64 = c["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["splits"].as_u64().unwrap())
+        .sum();
+    assert!(splits >= 2, "{c:#}");
+    // Without the cap known, the truncated windows are not noticed: fewer records than served.
+    let tmp2 = Tmp::new("collect-cap-unknown");
+    run_ok(collect_cmd(
+        &emu,
+        &tmp2.0,
+        &[&args[..2], &["--what", "ual", "--ual-api", "query"]].concat(),
+    ));
+    let c2 = collection(&tmp2.0.join(&t));
+    assert!(c2["records"].as_u64() < q["records"].as_u64(), "{c2:#}");
+}
+
+#[test]
+fn audit_reads_the_collected_configuration_of_a_partner_and_its_gdap_customers() {
+    let emu = start(Faults::default(), secret_auth("app", SECRET), 0.2);
+    let tmp = Tmp::new("collect-partner");
+    let partner = tenant(&emu, 0);
+    let args = [
+        "--partner",
+        &partner,
+        "--what",
+        "graph-config,audits",
+        "--concurrency",
+        "4",
+    ];
+    let o = run_ok(collect_cmd(&emu, &tmp.0, &args));
+    let customers = emu.data().tenants[0].customers.len();
+    assert!(customers >= 2);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains(&format!("{} tenants", customers + 1)), "{out}");
+    for t in
+        emu.data().tenants.iter().filter(|x| {
+            x.id == partner || emu.data().tenants[0].customers.iter().any(|c| c.0 == x.id)
+        })
+    {
+        assert_complete(&emu, &tmp.0, &t.id);
+    }
+    let a = bin()
+        .args(["audit", "--format", "json"])
+        .arg(tmp.0.join(&partner).join("config"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        a.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&a.stderr)
+    );
+    let text = String::from_utf8_lossy(&a.stdout);
+    let v: Value = serde_json::from_str(&text).unwrap();
+    let body = v.to_string();
+    assert!(body.contains(&partner), "the tenant is named");
+    for (id, _) in &emu.data().tenants[0].customers {
+        assert!(
+            body.contains(id),
+            "GDAP customer {id} not among the partner's doors"
+        );
+    }
+}
+
+#[test]
+fn certificate_credentials_from_a_yaml_file_sign_the_client_assertion() {
+    let tmp = Tmp::new("collect-cert");
+    let pem = tmp.0.join("app.pem");
+    let made = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=tenantwatch-test",
+        ])
+        .arg("-keyout")
+        .arg(tmp.0.join("key.pem"))
+        .arg("-out")
+        .arg(tmp.0.join("cert.pem"))
+        .output();
+    let Ok(made) = made else {
+        eprintln!("no openssl: certificate test skipped");
+        return;
+    };
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let mut both = std::fs::read(tmp.0.join("key.pem")).unwrap();
+    both.extend(std::fs::read(tmp.0.join("cert.pem")).unwrap());
+    std::fs::write(&pem, both).unwrap();
+    let der = Command::new("openssl")
+        .args(["rsa", "-RSAPublicKey_out", "-outform", "DER", "-in"])
+        .arg(tmp.0.join("key.pem"))
+        .output()
+        .unwrap();
+    let fp = Command::new("openssl")
+        .args(["x509", "-noout", "-fingerprint", "-sha1", "-in"])
+        .arg(tmp.0.join("cert.pem"))
+        .output()
+        .unwrap();
+    let fp = String::from_utf8_lossy(&fp.stdout);
+    let hex = fp.trim().rsplit('=').next().unwrap().replace(':', "");
+    let sha1: Vec<u8> = (0..hex.len() / 2)
+        .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap())
+        .collect();
+    assert_eq!(sha1.len(), 20, "{fp}");
+    let x5t = b64url(&sha1);
+    let expect = Expect {
+        client_id: "cert-app".into(),
+        secret: None,
+        public_key: Some((der.stdout, x5t)),
+        lifetime: Duration::from_secs(3600),
+    };
+    let emu = start(Faults::default(), expect, 0.2);
+    let t = tenant(&emu, 1);
+    let creds = tmp.0.join("creds.yaml");
+    std::fs::write(
+        &creds,
+        format!("client_id: cert-app\ncertificate: {}\n", pem.display()),
+    )
+    .unwrap();
+    let out = tmp.0.join("out");
+    let mut c = collect_cmd(&emu, &out, &["--tenant", &t, "--what", "audits"]);
+    c.arg("--credentials").arg(&creds);
+    run_ok(c);
+    assert_complete(&emu, &out, &t);
+    // The wrong key is refused, and says so without printing any key material.
+    let other = tmp.0.join("other.pem");
+    let made = Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=x",
+        ])
+        .arg("-keyout")
+        .arg(&other)
+        .arg("-out")
+        .arg(tmp.0.join("other-cert.pem"))
+        .output()
+        .unwrap();
+    assert!(made.status.success());
+    let mut both = std::fs::read(&other).unwrap();
+    both.extend(std::fs::read(tmp.0.join("other-cert.pem")).unwrap());
+    std::fs::write(&other, both).unwrap();
+    std::fs::write(
+        &creds,
+        format!("client_id: cert-app\ncertificate: {}\n", other.display()),
+    )
+    .unwrap();
+    let mut c = collect_cmd(
+        &emu,
+        &tmp.0.join("out2"),
+        &["--tenant", &t, "--what", "audits"],
+    );
+    c.arg("--credentials").arg(&creds);
+    let o = c.output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("invalid_client"), "{err}");
+    assert!(!err.contains("PRIVATE") && !err.contains("MII"), "{err}");
+}
+
+fn b64url(data: &[u8]) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::new();
+    for chunk in data.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
+        for i in 0..=chunk.len() {
+            out.push(char::from(A[(n >> (18 - 6 * i) & 63) as usize]));
+        }
+    }
+    out
+}
