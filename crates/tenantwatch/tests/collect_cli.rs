@@ -110,7 +110,7 @@ fn run_ok(mut c: Command) -> Output {
     o
 }
 
-/// Every line of every record file of a tenant, per source folder, sorted.
+/// Every line of every record file of a tenant, per file, sorted.
 fn lines(dir: &Path) -> BTreeMap<String, Vec<String>> {
     let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut stack = vec![dir.to_path_buf()];
@@ -120,13 +120,7 @@ fn lines(dir: &Path) -> BTreeMap<String, Vec<String>> {
             if p.is_dir() {
                 stack.push(p);
             } else if p.extension().is_some_and(|x| x == "jsonl") {
-                let key = p
-                    .parent()
-                    .unwrap()
-                    .strip_prefix(dir)
-                    .unwrap()
-                    .display()
-                    .to_string();
+                let key = p.strip_prefix(dir).unwrap().display().to_string();
                 let text = std::fs::read_to_string(&p).unwrap();
                 out.entry(key)
                     .or_default()

@@ -27,6 +27,8 @@ pub struct Auth {
     signer: Option<Signer>,
     login: String,
     tokens: Mutex<HashMap<(String, String), Slot>>,
+    /// Refusals of the token endpoint: not asked again in this run.
+    refused: Mutex<HashMap<(String, String), String>>,
     issued: std::sync::atomic::AtomicU64,
 }
 
@@ -43,6 +45,7 @@ impl Auth {
             signer,
             login: login.trim_end_matches('/').to_string(),
             tokens: Mutex::new(HashMap::new()),
+            refused: Mutex::new(HashMap::new()),
             issued: std::sync::atomic::AtomicU64::new(0),
         })
     }
@@ -60,6 +63,15 @@ impl Auth {
         resource: &str,
         tally: &mut Tally,
     ) -> Result<Secret, Error> {
+        let key = (tenant.to_string(), resource.to_string());
+        if let Some(why) = self
+            .refused
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&key)
+        {
+            return Err(Error::Auth(why.clone()));
+        }
         let slot = {
             let mut m = self.tokens.lock().unwrap_or_else(|p| p.into_inner());
             m.entry((tenant.to_string(), resource.to_string()))
@@ -73,7 +85,16 @@ impl Auth {
         {
             return Ok(t.value.clone());
         }
-        let t = self.request(http, tenant, resource, tally)?;
+        let t = match self.request(http, tenant, resource, tally) {
+            Ok(t) => t,
+            Err(Error::Auth(why)) => {
+                // The credentials were refused: asking again would be refused again.
+                let mut r = self.refused.lock().unwrap_or_else(|p| p.into_inner());
+                r.insert(key, why.clone());
+                return Err(Error::Auth(why));
+            }
+            Err(e) => return Err(e),
+        };
         let v = t.value.clone();
         *held = Some(t);
         Ok(v)

@@ -144,6 +144,10 @@ impl Source for ConfigSet {
         &self.name
     }
 
+    fn folder(&self) -> &str {
+        "config"
+    }
+
     fn windowed(&self) -> bool {
         false
     }

@@ -78,6 +78,14 @@ impl Source for GraphLog {
         &self.name
     }
 
+    fn folder(&self) -> &str {
+        "entra"
+    }
+
+    fn file_prefix(&self) -> String {
+        self.name.replace("signins/", "signIns_")
+    }
+
     fn fetch(
         &self,
         cx: &Cx<'_>,

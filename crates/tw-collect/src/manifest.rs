@@ -105,6 +105,22 @@ pub struct Collection {
 }
 
 impl Collection {
+    /// Reads a `collection.json`.
+    pub fn read(path: &Path) -> Result<Collection, Error> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::Io(format!("{}: {e}", path.display())))?;
+        serde_json::from_str(&text).map_err(|e| Error::Io(format!("{}: {e}", path.display())))
+    }
+
+    /// Log records collected (configuration collections left out: they are no log).
+    pub fn log_records(&self) -> u64 {
+        self.sources
+            .iter()
+            .filter(|s| !s.source.starts_with("config/"))
+            .map(|s| s.records)
+            .sum()
+    }
+
     /// Sums the sources into the totals and `complete`.
     pub fn total(&mut self) {
         self.records = self.sources.iter().map(|s| s.records).sum();

@@ -112,6 +112,10 @@ impl Source for Feed {
         &self.name
     }
 
+    fn folder(&self) -> &str {
+        "ual"
+    }
+
     fn clip(&self, since: Ms, until: Ms) -> (Ms, Ms) {
         (since.max(self.from), until)
     }

@@ -89,6 +89,10 @@ impl Source for AuditQuery {
         "ual/auditLogQuery"
     }
 
+    fn folder(&self) -> &str {
+        "ual"
+    }
+
     fn clip(&self, since: Ms, until: Ms) -> (Ms, Ms) {
         (since, until.min(self.until))
     }

@@ -90,10 +90,11 @@ pub fn run_tenant(cx: &Cx<'_>, plan: &Plan<'_>, sources: &[Box<dyn Source>]) -> 
 
 fn file_of(plan: &Plan<'_>, src: &dyn Source, w: Window) -> (String, PathBuf) {
     let ext = if plan.gzip { "jsonl.gz" } else { "jsonl" };
+    let (folder, prefix) = (src.folder(), src.file_prefix());
     let rel = if src.windowed() {
-        format!("{}/{}.{ext}", src.name(), w.file_stem())
+        format!("{folder}/{prefix}_{}.{ext}", w.file_stem())
     } else {
-        format!("{}.{ext}", src.name())
+        format!("{folder}/{prefix}.{ext}")
     };
     let path = plan.dir.join(&rel);
     (rel, path)

@@ -81,6 +81,14 @@ pub enum Fetch {
 pub trait Source: Send + Sync {
     /// Name in `collection.json` and the output folder (`signins/interactiveUser`).
     fn name(&self) -> &str;
+    /// Folder of the source's files in the tenant folder (`entra`, `ual`, `config`): sign-ins,
+    /// directory audits and risk detections share `entra`, so that records without a tenant id
+    /// (directory audits) are attributed by `ingest` from their neighbours.
+    fn folder(&self) -> &str;
+    /// Start of the source's file names (`signIns_interactiveUser`).
+    fn file_prefix(&self) -> String {
+        self.name().rsplit('/').next().unwrap_or("").to_string()
+    }
     /// False for configuration collections (one "window": the whole collection).
     fn windowed(&self) -> bool {
         true

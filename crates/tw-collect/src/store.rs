@@ -185,8 +185,16 @@ impl Checkpoint {
             .truncate(false)
             .open(&path)
             .map_err(io(&path))?;
-        if !resume {
+        if !resume || f.metadata().map(|m| m.len() == 0).unwrap_or(true) {
             f.set_len(0).map_err(io(&path))?;
+            // What the file is, for readers of the folder (ingest lists it as no log).
+            let head = concat!(
+                "{\"tool\":\"tenantwatch ",
+                env!("CARGO_PKG_VERSION"),
+                "\",\"checkpoint\":1}"
+            );
+            let mut f2 = &f;
+            f2.write_all(head.as_bytes()).map_err(io(&path))?;
         }
         Ok(Checkpoint {
             path,

@@ -221,6 +221,9 @@ fn check_fresh(o: &Options) -> Result<()> {
     Ok(())
 }
 
+/// Errors printed per tenant (all are in its `collection.json`).
+const MAX_ERRORS_SHOWN: usize = 5;
+
 /// Runs `collect`.
 pub fn run(args: CollectArgs) -> Result<u8> {
     let opts = options(&args)?;
@@ -257,12 +260,21 @@ pub fn run(args: CollectArgs) -> Result<u8> {
                 }
             );
         }
-        for e in c
+        let errors: Vec<&String> = c
             .errors
             .iter()
             .chain(c.sources.iter().flat_map(|s| s.errors.iter()))
-        {
+            .collect();
+        for e in errors.iter().take(MAX_ERRORS_SHOWN) {
             eprintln!("tenantwatch: {}: {}", c.tenant, e.escape_debug());
+        }
+        if errors.len() > MAX_ERRORS_SHOWN {
+            eprintln!(
+                "tenantwatch: {}: {} more errors in {}",
+                c.tenant,
+                errors.len() - MAX_ERRORS_SHOWN,
+                opts.out.join(&c.tenant).join("collection.json").display()
+            );
         }
     }
     if !args.quiet {
