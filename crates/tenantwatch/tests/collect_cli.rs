@@ -202,6 +202,22 @@ fn collects_every_source_that_ingest_then_reads_and_never_writes_the_secret() {
         .filter(|s| !s["source"].as_str().unwrap().starts_with("config/"))
         .map(|s| s["records"].as_u64().unwrap())
         .sum();
+    assert_eq!(r["totals"]["unrecognised_files"], 0, "{r:#}");
+    let col = &r["collections"][0];
+    assert_eq!(col["tenant"], t.as_str());
+    assert_eq!(col["collected"].as_u64(), Some(logs));
+    assert_eq!(col["read"].as_u64(), Some(logs));
+    assert_eq!(col["complete"], true);
+    let table = bin()
+        .args(["ingest", "--stats"])
+        .arg(tmp.0.join(&t))
+        .output()
+        .unwrap();
+    let table = String::from_utf8_lossy(&table.stdout);
+    assert!(
+        table.contains(&format!("collected {logs}, read {logs}  complete")),
+        "{table}"
+    );
     let read = r["totals"]["read"].as_u64().unwrap();
     assert!(
         read >= logs,
@@ -598,4 +614,40 @@ fn b64url(data: &[u8]) -> String {
         }
     }
     out
+}
+
+#[test]
+fn investigate_reports_a_tenant_whose_collection_is_incomplete() {
+    let emu = start(Faults::default(), secret_auth("app", SECRET), 0.5);
+    let tmp = Tmp::new("collect-investigate");
+    let logs = tmp.0.join("logs");
+    let (good, bad) = (tenant(&emu, 1), tenant(&emu, 2));
+    run_ok(collect_cmd(&emu, &logs, &["--tenant", &good]));
+    let o = collect_cmd(&emu, &logs, &["--tenant", &bad])
+        .env("TENANTWATCH_CLIENT_SECRET", "not-the-secret")
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(String::from_utf8_lossy(&o.stdout).contains(&format!("INCOMPLETE {bad}")));
+    let v = bin()
+        .args(["investigate", "--format", "json", "--out"])
+        .arg(tmp.0.join("case"))
+        .arg(&logs)
+        .output()
+        .unwrap();
+    let verdict: Value = serde_json::from_slice(&v.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&v.stderr)));
+    let unread = verdict["files_not_fully_read"].as_array().unwrap();
+    let incomplete: Vec<&Value> = unread
+        .iter()
+        .filter(|f| f["status"] == "incomplete collection")
+        .collect();
+    assert_eq!(incomplete.len(), 1, "{unread:#?}");
+    assert!(incomplete[0]["path"].as_str().unwrap().contains(&bad));
+    assert!(verdict["actions"][0].as_str().unwrap().contains(&bad));
 }
