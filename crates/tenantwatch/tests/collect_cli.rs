@@ -651,3 +651,57 @@ fn investigate_reports_a_tenant_whose_collection_is_incomplete() {
     assert!(incomplete[0]["path"].as_str().unwrap().contains(&bad));
     assert!(verdict["actions"][0].as_str().unwrap().contains(&bad));
 }
+
+#[test]
+fn gzip_output_reads_alike_and_resume_keeps_dropping_blob_duplicates() {
+    let emu = start(
+        Faults {
+            duplicate_blobs: true,
+            ..Faults::default()
+        },
+        secret_auth("app", SECRET),
+        1.0,
+    );
+    let tmp = Tmp::new("collect-gzip");
+    let t = tenant(&emu, 0);
+    let base = [
+        "--tenant",
+        &t,
+        "--gzip",
+        "--what",
+        "ual",
+        "--window-hours",
+        "6",
+    ];
+    run_ok(collect_cmd(&emu, &tmp.0, &base));
+    let c = assert_complete(&emu, &tmp.0, &t);
+    // A resumed run over finished windows reads their ids back and collects nothing twice.
+    let ck = tmp.0.join(&t).join("checkpoint.jsonl");
+    let text = std::fs::read_to_string(&ck).unwrap();
+    // Every second window is forgotten: each is collected again, beside finished neighbours.
+    let kept: Vec<&str> = text.lines().step_by(2).collect();
+    std::fs::write(&ck, kept.join("\n")).unwrap();
+    run_ok(collect_cmd(
+        &emu,
+        &tmp.0,
+        &[&base[..], &["--resume"]].concat(),
+    ));
+    let c2 = assert_complete(&emu, &tmp.0, &t);
+    assert_eq!(c["records"], c2["records"]);
+    let gz = all_files(&tmp.0.join(&t))
+        .into_iter()
+        .filter(|p| p.to_string_lossy().ends_with(".jsonl.gz"))
+        .count();
+    assert!(gz >= 16, "{gz} gzip files");
+    let ing = bin()
+        .args(["ingest", "--stats", "--format", "json"])
+        .arg(tmp.0.join(&t))
+        .output()
+        .unwrap();
+    let r: Value = serde_json::from_slice(&ing.stdout).unwrap();
+    assert_eq!(
+        r["collections"][0]["read"], c2["records"],
+        "{:#}",
+        r["collections"]
+    );
+}

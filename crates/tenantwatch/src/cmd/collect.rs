@@ -402,3 +402,33 @@ fn draw(p: &Progress, stopped: &mpsc::Receiver<()>) {
         let _ = err.flush();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tw_collect::progress::{DONE, RUNNING};
+
+    #[test]
+    fn bar_names_counts_rate_throttling_and_the_running_source() {
+        let p = Progress::default();
+        let a = p.row(
+            "0f8c2a51-4d7e-4b0a-9d8e-2c1b3a4f5e6d",
+            "signins/interactiveUser",
+        );
+        let b = p.row("0f8c2a51-4d7e-4b0a-9d8e-2c1b3a4f5e6d", "directoryAudits");
+        a.records.fetch_add(45_100, Ordering::Relaxed);
+        a.set(RUNNING);
+        b.records.fetch_add(900, Ordering::Relaxed);
+        b.throttled_ms.fetch_add(12_000, Ordering::Relaxed);
+        b.set(DONE);
+        let l = bar_line(&p, 3100.0);
+        assert_eq!(
+            l,
+            "collect 1/2 sources 46.0k rec 3.1k/s throttled 0:12 | 0f8c2a51-4d7e signins/interactiveUser 45.1k"
+                .chars()
+                .take(79)
+                .collect::<String>()
+        );
+        assert!(l.chars().count() <= 79);
+    }
+}
