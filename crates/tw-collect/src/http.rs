@@ -91,8 +91,6 @@ pub struct Http {
     policy: Policy,
     slots: Mutex<usize>,
     freed: Condvar,
-    /// Observer of throttled waits (progress display).
-    pub on_throttle: Option<Box<dyn Fn(Duration) + Send + Sync>>,
 }
 
 /// Largest body read (content blobs are a few MiB; a page of 1,000 sign-ins ~5 MiB).
@@ -119,7 +117,6 @@ impl Http {
             slots: Mutex::new(policy.concurrency.max(1)),
             freed: Condvar::new(),
             policy,
-            on_throttle: None,
         }
     }
 
@@ -153,9 +150,6 @@ impl Http {
                     let wait = wait.min(self.policy.max_retry_after);
                     tally.retries += 1;
                     tally.throttled += wait;
-                    if let Some(f) = &self.on_throttle {
-                        f(wait);
-                    }
                     std::thread::sleep(wait);
                 }
                 Attempt::Transient(why) => {

@@ -215,8 +215,7 @@ pub fn collect(opts: &Options, progress: &progress::Progress) -> Result<Summary,
     if opts.since >= opts.until {
         return Err(Error::Usage("--since must be before --until".into()));
     }
-    let mut http = http::Http::new(opts.policy.clone());
-    http.on_throttle = None;
+    let http = http::Http::new(opts.policy.clone());
     let auth = auth::Auth::new(&opts.credentials, &opts.endpoints.login)?;
     let mut tenants = opts.tenants.clone();
     let mut partner_of = None;

@@ -45,6 +45,14 @@ pub fn run_tenant(cx: &Cx<'_>, plan: &Plan<'_>, sources: &[Box<dyn Source>]) -> 
         requested: Range::new(plan.since, plan.until),
         ..Default::default()
     };
+    if !plan.resume && plan.dir.join(crate::store::CHECKPOINT).exists() {
+        c.errors.push(format!(
+            "{} holds an earlier collection: continue it with --resume",
+            plan.dir.display()
+        ));
+        c.total();
+        return c;
+    }
     let ckpt = match Checkpoint::open(&plan.dir, plan.resume) {
         Ok(k) => k,
         Err(e) => {
