@@ -705,3 +705,46 @@ fn gzip_output_reads_alike_and_resume_keeps_dropping_blob_duplicates() {
         r["collections"]
     );
 }
+
+#[test]
+fn progress_always_draws_the_line_on_standard_error_and_erases_it() {
+    let emu = start(
+        Faults {
+            slow_every: 1,
+            slow_ms: 40,
+            ..Faults::default()
+        },
+        secret_auth("app", SECRET),
+        0.3,
+    );
+    let tmp = Tmp::new("collect-progress");
+    let t = tenant(&emu, 1);
+    let args = [
+        "--tenant",
+        &t,
+        "--what",
+        "signins",
+        "--progress",
+        "always",
+        "--concurrency",
+        "1",
+    ];
+    let o = run_ok(collect_cmd(&emu, &tmp.0, &args));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("\rcollect ") && err.contains("signins/"),
+        "{err:?}"
+    );
+    assert!(err.ends_with("\r\x1b[K"), "{err:?}");
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.starts_with("complete   ") && !out.contains('\r'),
+        "{out:?}"
+    );
+    let quiet = run_ok(collect_cmd(
+        &emu,
+        &tmp.0.join("q"),
+        &[&args[..4], &["--progress", "never"]].concat(),
+    ));
+    assert!(quiet.stderr.is_empty());
+}
