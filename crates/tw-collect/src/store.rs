@@ -63,11 +63,23 @@ impl WindowFile {
         self.counter = Some(c);
     }
 
-    /// Appends one line.
+    /// Appends one line. A record served pretty-printed keeps one line: line breaks inside JSON
+    /// text can only be white space between tokens (inside strings they are escaped), so they
+    /// become spaces.
     pub fn line(&mut self, data: &[u8]) -> Result<(), Error> {
         if let Some(c) = &self.counter {
             c.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }
+        let flat: Vec<u8>;
+        let data = if data.iter().any(|&b| b == b'\n' || b == b'\r') {
+            flat = data
+                .iter()
+                .map(|&b| if b == b'\n' || b == b'\r' { b' ' } else { b })
+                .collect();
+            &flat[..]
+        } else {
+            data
+        };
         let r = match &mut self.sink {
             Sink::Plain(w) => w.write_all(data).and_then(|_| w.write_all(b"\n")),
             Sink::Gzip(w) => w.write_all(data).and_then(|_| w.write_all(b"\n")),
@@ -280,9 +292,13 @@ mod tests {
         let p = d.join("x/a.jsonl");
         let mut f = WindowFile::create(p.clone(), false).unwrap();
         f.line(b"{}").unwrap();
+        f.line(b"{\r\n  \"a\": \"x\\ny\"\n}").unwrap();
         assert!(!p.exists());
         f.finish().unwrap();
-        assert_eq!(fs::read(&p).unwrap(), b"{}\n");
+        let text = fs::read_to_string(&p).unwrap();
+        assert_eq!(text, "{}\n{    \"a\": \"x\\ny\" }\n");
+        let v: serde_json::Value = serde_json::from_str(text.lines().nth(1).unwrap()).unwrap();
+        assert_eq!(v["a"], "x\ny");
         let f = WindowFile::create(d.join("x/b.jsonl"), true).unwrap();
         f.discard();
         assert_eq!(fs::read_dir(d.join("x")).unwrap().count(), 1);
