@@ -180,6 +180,12 @@ fn collects_every_source_that_ingest_then_reads_and_never_writes_the_secret() {
     let o = run_ok(collect_cmd(&emu, &tmp.0, &["--tenant", &t]));
     let c = assert_complete(&emu, &tmp.0, &t);
     assert_eq!(c["sources"].as_array().unwrap().len(), 4 + 1 + 4 + 1 + 8);
+    let sp = c["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["source"] == "config/servicePrincipals");
+    assert!(sp.unwrap()["records"].as_u64() > Some(1), "{sp:?}");
     assert!(c["records"].as_u64().unwrap() > 200, "{}", c["records"]);
     assert!(
         c["sources"]

@@ -166,6 +166,31 @@ impl Emulator {
             let i = SIGNIN_TYPES.iter().position(|x| *x == k)?;
             return Some(n(&t.signins[i]));
         }
+        if let Some(name) = source.strip_prefix("config/") {
+            let base = match name {
+                "organization" => "v1.0/organization",
+                "servicePrincipals" => "v1.0/servicePrincipals",
+                "applications" => "v1.0/applications",
+                "oauth2PermissionGrants" => "v1.0/oauth2PermissionGrants",
+                "roleAssignments" => "beta/roleManagement/directory/roleAssignments",
+                "roleDefinitions" => "v1.0/roleManagement/directory/roleDefinitions",
+                "domains" => "v1.0/domains",
+                "crossTenantAccessPartners" => "v1.0/policies/crossTenantAccessPolicy/partners",
+                "delegatedAdminRelationships" => {
+                    "v1.0/tenantRelationships/delegatedAdminRelationships"
+                }
+                _ => return None,
+            };
+            // The collection and the per-object collections under it.
+            let under = format!("{base}/");
+            let objects = t
+                .config
+                .iter()
+                .filter(|l| l.path == base || l.path.starts_with(&under))
+                .map(|l| l.objects.len() as u64)
+                .sum();
+            return Some(objects);
+        }
         match source {
             "directoryAudits" => Some(n(&t.audits)),
             "riskDetections" => Some(n(&t.risk)),
