@@ -274,11 +274,8 @@ impl Api {
                     || self.stats.faults.load(Ordering::Relaxed) < self.faults.max_faults;
                 if e > 0 && n.is_multiple_of(e) && limit_ok {
                     self.stats.faults.fetch_add(1, Ordering::Relaxed);
-                    return json_error(
-                        400,
-                        "Request_BadRequest",
-                        "The skip token has expired; $skiptoken is no longer valid.",
-                    );
+                    // The answer Graph gives (msgraph-sdk-powershell issue 1388).
+                    return json_error(400, "", "Invalid Skip Token, skip token is null");
                 }
                 match tok.strip_prefix("o").and_then(|x| x.parse().ok()) {
                     Some(n) => n,
