@@ -24,13 +24,52 @@ pub const CONTENT_TYPES: &[&str] = &[
     "Audit.General",
 ];
 
+/// A record `Id`: a GUID kept as its 16 bytes (what the service writes), anything else as text.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum RecordId {
+    Guid(u128),
+    Text(Box<str>),
+}
+
+impl RecordId {
+    fn of(id: &str) -> RecordId {
+        let b = id.as_bytes();
+        let dashes = b.len() == 36 && [8, 13, 18, 23].iter().all(|&i| b[i] == b'-');
+        let hex: String = id.chars().filter(|&c| c != '-').collect();
+        match u128::from_str_radix(&hex, 16) {
+            Ok(v) if dashes && hex.len() == 32 && hex.bytes().all(|c| c.is_ascii_hexdigit()) => {
+                RecordId::Guid(v)
+            }
+            _ => RecordId::Text(id.into()),
+        }
+    }
+}
+
 /// One content type's feed.
 pub struct Feed {
     name: String,
     content_type: &'static str,
     from: Ms,
     started: OnceLock<Result<(), String>>,
-    seen: Mutex<HashSet<Box<str>>>,
+    seen: Mutex<HashSet<RecordId>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RecordId;
+
+    #[test]
+    fn guids_are_kept_as_numbers_case_alike_and_other_ids_as_text() {
+        let a = RecordId::of("5f1c1c86-1b0a-4ab8-9f6e-08dc3a4e7c11");
+        assert!(matches!(a, RecordId::Guid(_)));
+        assert_eq!(a, RecordId::of("5F1C1C86-1B0A-4AB8-9F6E-08DC3A4E7C11"));
+        assert_ne!(a, RecordId::of("5f1c1c86-1b0a-4ab8-9f6e-08dc3a4e7c12"));
+        assert!(matches!(
+            RecordId::of("+5f1c1c86-1b0a-4ab8-9f6e-08dc3a4e7c1"),
+            RecordId::Text(_)
+        ));
+        assert!(matches!(RecordId::of("abc"), RecordId::Text(_)));
+    }
 }
 
 #[derive(Deserialize)]
@@ -131,7 +170,7 @@ impl Source for Feed {
     fn remember(&self, line: &[u8]) {
         if let Ok(IdOnly { id: Some(id) }) = serde_json::from_slice::<IdOnly<'_>>(line) {
             let mut s = self.seen.lock().unwrap_or_else(|p| p.into_inner());
-            s.insert(id.into());
+            s.insert(RecordId::of(id));
         }
     }
 
@@ -144,7 +183,7 @@ impl Source for Feed {
     ) -> Result<Fetch, Error> {
         self.start(cx, got)?;
         let uris = self.list(cx, w, got)?;
-        let mut local: HashSet<Box<str>> = HashSet::new();
+        let mut local: HashSet<RecordId> = HashSet::new();
         for uri in uris {
             let r = authed(cx, &cx.ep.manage, &uri, None, &mut got.tally)?;
             if r.status != 200 {
@@ -159,7 +198,8 @@ impl Source for Feed {
                     .ok()
                     .and_then(|x| x.id);
                 if let Some(id) = id
-                    && (seen.contains(id) || !local.insert(id.into()))
+                    && let key = RecordId::of(id)
+                    && (seen.contains(&key) || !local.insert(key))
                 {
                     got.duplicates += 1;
                     continue;
