@@ -30,6 +30,7 @@
 //! ```
 
 pub mod classify;
+pub mod collected;
 pub mod csv_rows;
 pub mod json_split;
 pub mod names;

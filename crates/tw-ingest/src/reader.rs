@@ -342,6 +342,11 @@ where
         });
     }
     report.totals.files = report.files.len() as u64;
+    report.totals.skipped_files = report
+        .files
+        .iter()
+        .filter(|f| f.status == "skipped")
+        .count() as u64;
     report.totals.unrecognised_files = report
         .files
         .iter()
@@ -961,6 +966,10 @@ fn read_json<R: Read>(
                                     "JSON, but no known log shape (first record's keys: {})",
                                     keys_of(&full)
                                 ));
+                                if let Some(what) = crate::collected::not_a_log(&full) {
+                                    end.status = Some("skipped");
+                                    end.note = Some(what.to_string());
+                                }
                                 out.cur = None;
                                 return Ok(());
                             }

@@ -99,9 +99,18 @@ pub fn run(a: IngestArgs) -> Result<u8> {
     drop(bar);
     let show = a.stats || a.emit.is_none();
     if show {
+        let collected = collections(&report);
         let text = match a.format {
-            ReportFormat::Json => serde_json::to_string_pretty(&report)? + "\n",
-            ReportFormat::Table => render_table(&report),
+            ReportFormat::Json => {
+                let mut v = serde_json::to_value(&report)?;
+                if !collected.is_empty()
+                    && let Some(o) = v.as_object_mut()
+                {
+                    o.insert("collections".into(), serde_json::to_value(&collected)?);
+                }
+                serde_json::to_string_pretty(&v)? + "\n"
+            }
+            ReportFormat::Table => render_table(&report) + &render_collections(&collected),
         };
         if a.emit.is_some() && a.out.is_none() {
             eprint!("{text}");
@@ -245,6 +254,77 @@ pub fn render_table(r: &IngestReport) -> String {
                 }
             }
         }
+    }
+    s
+}
+
+/// A tenant folder written by `collect`, with what its `collection.json` says was collected and
+/// what this read found in the folder.
+#[derive(Debug, serde::Serialize)]
+pub struct Collected {
+    /// Tenant id.
+    pub tenant: String,
+    /// The tenant folder.
+    pub folder: String,
+    /// Every source and window collected completely.
+    pub complete: bool,
+    /// Log records the collection received (configuration left out).
+    pub collected: u64,
+    /// Records read from the folder's files.
+    pub read: u64,
+}
+
+/// The collections among the inputs (`collection.json` files listed as skipped).
+pub fn collections(r: &IngestReport) -> Vec<Collected> {
+    let mut out = Vec::new();
+    for f in r.files.iter().filter(|f| {
+        f.status == "skipped"
+            && f.note
+                .as_deref()
+                .is_some_and(|n| n.contains("collection.json"))
+    }) {
+        let path = std::path::Path::new(&f.path);
+        let (Ok(c), Some(folder)) = (tw_collect::Collection::read(path), path.parent()) else {
+            continue;
+        };
+        let read = r
+            .files
+            .iter()
+            .filter(|g| std::path::Path::new(&g.path).starts_with(folder))
+            .map(|g| g.read)
+            .sum();
+        out.push(Collected {
+            tenant: c.tenant.clone(),
+            folder: folder.display().to_string(),
+            complete: c.complete,
+            collected: c.log_records(),
+            read,
+        });
+    }
+    out
+}
+
+fn render_collections(c: &[Collected]) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::new();
+    if c.is_empty() {
+        return s;
+    }
+    let _ = writeln!(s, "\nCOLLECTIONS (collection.json of tenantwatch collect)");
+    for x in c {
+        let state = match (x.complete, x.collected == x.read) {
+            (true, true) => "complete",
+            (false, _) => "INCOMPLETE collection (see collection.json)",
+            (true, false) => "MISMATCH: the folder does not hold what was collected",
+        };
+        let _ = writeln!(
+            s,
+            "  {:<38} collected {}, read {}  {state}  {}",
+            esc(&x.tenant),
+            x.collected,
+            x.read,
+            esc(&x.folder)
+        );
     }
     s
 }

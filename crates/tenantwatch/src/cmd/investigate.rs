@@ -135,6 +135,7 @@ pub fn run(a: InvestigateArgs) -> Result<u8> {
         seeds_derived: derived,
         min_gap_ms: gap_ms,
     });
+    incomplete_collections(&hunted.ingest, &mut verdict);
     let mut written = vec![a.out.join("findings.jsonl")];
     written.extend(write_outputs(&a, &hunted, &radius, &mut verdict)?);
     let manifest = case_dir::write_manifest(
@@ -151,6 +152,41 @@ pub fn run(a: InvestigateArgs) -> Result<u8> {
     // The process ends right after: the hunt's findings need not be freed one by one.
     std::mem::forget(hunted);
     Ok(if status { 2 } else { 0 })
+}
+
+/// Tenants whose `collect` run did not get everything (or whose folder no longer holds what it
+/// got) are listed with the files not fully read, and the first action says to resume them.
+fn incomplete_collections(r: &tw_ingest::IngestReport, v: &mut tw_analyze::verdict::Verdict) {
+    for c in super::ingest::collections(r) {
+        if c.complete && c.collected == c.read {
+            continue;
+        }
+        let why = if c.complete {
+            format!(
+                "collected {} records, the folder holds {}",
+                c.collected, c.read
+            )
+        } else {
+            format!(
+                "collection incomplete ({} records collected; errors in collection.json): run tenantwatch collect --resume",
+                c.collected
+            )
+        };
+        v.files_not_fully_read
+            .push(tw_analyze::verdict::UnreadFile {
+                path: format!("{}/collection.json", c.folder),
+                status: "incomplete collection".into(),
+                rejected: 0,
+                reason: Some(why),
+            });
+        v.actions.insert(
+            0,
+            format!(
+                "Tenant {}'s logs were not all collected: finish the collection (tenantwatch collect --resume) and investigate again",
+                c.tenant
+            ),
+        );
+    }
 }
 
 /// The hunter over the built-in pack and the given rules; true when a rule was rejected.

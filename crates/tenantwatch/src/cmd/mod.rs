@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod blast;
+pub mod collect;
 pub mod common;
 pub mod hunt;
 pub mod ingest;
