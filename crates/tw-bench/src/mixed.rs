@@ -162,6 +162,16 @@ impl Out {
     }
 }
 
+/// The user and service principal a directory change is about.
+struct AuditTarget {
+    target: String,
+    target_id: String,
+    sp: String,
+}
+
+/// A directory change: activity, category, operation type and `targetResources` JSON.
+type AuditChange = (&'static str, &'static str, &'static str, String);
+
 /// What every sign-in draws first (see `Gen::signin_head`).
 struct SigninHead {
     t: String,
@@ -571,153 +581,15 @@ impl Gen {
         let ip = self.ip();
         let sp = self.r.guid();
         let hit = self.hit();
-        // (activity, category, operation type, result, targetResources)
-        let (activity, category, optype, targets): (&str, &str, &str, String) = if hit {
-            match self.r.below(8) {
-                0 => {
-                    self.plant("audit: Add member to role (Global Administrator)");
-                    (
-                        "Add member to role",
-                        "RoleManagement",
-                        "Assign",
-                        format!(
-                            r#"[{{"id":"{target_id}","displayName":null,"type":"User","userPrincipalName":"{target}","groupType":null,"modifiedProperties":[{{"displayName":"Role.ObjectID","oldValue":null,"newValue":"\"62e90394-69f5-4237-9190-012177145e10\""}},{{"displayName":"Role.DisplayName","oldValue":null,"newValue":"\"Global Administrator\""}},{{"displayName":"Role.TemplateId","oldValue":null,"newValue":"\"62e90394-69f5-4237-9190-012177145e10\""}}],"administrativeUnits":[]}},{{"id":"62e90394-69f5-4237-9190-012177145e10","displayName":"Global Administrator","type":"Role","modifiedProperties":[],"administrativeUnits":[]}}]"#
-                        ),
-                    )
-                }
-                1 => {
-                    self.plant("audit: Add member to role (service principal)");
-                    (
-                        "Add member to role",
-                        "RoleManagement",
-                        "Assign",
-                        format!(
-                            r#"[{{"id":"{sp}","displayName":"NorthwindSync","type":"ServicePrincipal","modifiedProperties":[{{"displayName":"Role.DisplayName","oldValue":null,"newValue":"\"Application Administrator\""}}],"administrativeUnits":[]}}]"#
-                        ),
-                    )
-                }
-                2 => {
-                    self.plant("audit: Update application – Certificates and secrets management");
-                    (
-                        "Update application – Certificates and secrets management ",
-                        "ApplicationManagement",
-                        "Update",
-                        format!(
-                            r#"[{{"id":"{sp}","displayName":"NorthwindSync","type":"Application","modifiedProperties":[{{"displayName":"KeyDescription","oldValue":"[]","newValue":"[\"[KeyIdentifier={kid},KeyType=Password,KeyUsage=Verify,DisplayName=sync]\"]"}},{{"displayName":"Included Updated Properties","oldValue":null,"newValue":"\"KeyDescription\""}}],"administrativeUnits":[]}}]"#,
-                            kid = self.r.guid()
-                        ),
-                    )
-                }
-                3 => {
-                    self.plant("audit: Add app role assignment to service principal");
-                    (
-                        "Add app role assignment to service principal",
-                        "ApplicationManagement",
-                        "Assign",
-                        format!(
-                            r#"[{{"id":"{sp}","displayName":"Microsoft Graph","type":"ServicePrincipal","modifiedProperties":[{{"displayName":"AppRole.Id","oldValue":null,"newValue":"\"810c84a8-4a9e-49e6-bf7d-12d183f40d01\""}},{{"displayName":"AppRole.Value","oldValue":null,"newValue":"\"Mail.Read\""}},{{"displayName":"ServicePrincipal.DisplayName","oldValue":null,"newValue":"\"NorthwindSync\""}}],"administrativeUnits":[]}}]"#
-                        ),
-                    )
-                }
-                4 => {
-                    self.plant("audit: Add service principal");
-                    (
-                        "Add service principal",
-                        "ApplicationManagement",
-                        "Add",
-                        format!(
-                            r#"[{{"id":"{sp}","displayName":"NorthwindSync","type":"ServicePrincipal","modifiedProperties":[{{"displayName":"AccountEnabled","oldValue":"[]","newValue":"[true]"}},{{"displayName":"AppPrincipalId","oldValue":"[]","newValue":"[\"{app}\"]"}}],"administrativeUnits":[]}}]"#,
-                            app = self.r.guid()
-                        ),
-                    )
-                }
-                5 => {
-                    self.plant("audit: Add user");
-                    (
-                        "Add user",
-                        "UserManagement",
-                        "Add",
-                        format!(
-                            r#"[{{"id":"{target_id}","displayName":null,"type":"User","userPrincipalName":"svc-{n}@contoso.com","modifiedProperties":[{{"displayName":"AccountEnabled","oldValue":"[]","newValue":"[true]"}},{{"displayName":"UserType","oldValue":"[]","newValue":"[\"Member\"]"}}],"administrativeUnits":[]}}]"#,
-                            n = self.r.below(9999)
-                        ),
-                    )
-                }
-                6 => {
-                    self.plant("audit: Disable Strong Authentication");
-                    (
-                        "Disable Strong Authentication",
-                        "UserManagement",
-                        "Update",
-                        format!(
-                            r#"[{{"id":"{target_id}","displayName":null,"type":"User","userPrincipalName":"{target}","modifiedProperties":[{{"displayName":"StrongAuthenticationRequirement","oldValue":"[{{\"RelyingParty\":\"*\",\"State\":1,\"RememberDevicesNotIssuedBefore\":\"2024-01-10T09:00:00Z\"}}]","newValue":"[]"}}],"administrativeUnits":[]}}]"#
-                        ),
-                    )
-                }
-                _ => {
-                    self.plant("audit: Delete conditional access policy");
-                    (
-                        "Delete conditional access policy",
-                        "Policy",
-                        "Delete",
-                        format!(
-                            r#"[{{"id":"{sp}","displayName":"Block legacy authentication","type":"Policy","modifiedProperties":[],"administrativeUnits":[]}}]"#
-                        ),
-                    )
-                }
-            }
+        let who = AuditTarget {
+            target,
+            target_id,
+            sp: sp.clone(),
+        };
+        let (activity, category, optype, targets) = if hit {
+            self.planted_change(&who)
         } else {
-            let user_target = format!(
-                r#"[{{"id":"{target_id}","displayName":null,"type":"User","userPrincipalName":"{target}","groupType":null,"modifiedProperties":[{{"displayName":"StsRefreshTokensValidFrom","oldValue":"[\"2024-01-02T10:00:00Z\"]","newValue":"[\"{at}\"]"}},{{"displayName":"Included Updated Properties","oldValue":null,"newValue":"\"StsRefreshTokensValidFrom\""}}],"administrativeUnits":[]}}]"#
-            );
-            let group_target = format!(
-                r#"[{{"id":"{target_id}","displayName":null,"type":"User","userPrincipalName":"{target}","modifiedProperties":[{{"displayName":"Group.ObjectID","oldValue":null,"newValue":"\"{g}\""}},{{"displayName":"Group.DisplayName","oldValue":null,"newValue":"\"Sales EMEA\""}}],"administrativeUnits":[]}},{{"id":"{g}","displayName":"Sales EMEA","type":"Group","modifiedProperties":[],"administrativeUnits":[]}}]"#,
-                g = self.r.guid()
-            );
-            match self.r.below(10) {
-                0..=2 => ("Update user", "UserManagement", "Update", user_target),
-                3 => (
-                    "Update StsRefreshTokenValidFrom Timestamp",
-                    "UserManagement",
-                    "Update",
-                    user_target,
-                ),
-                4 => (
-                    "Change user license",
-                    "UserManagement",
-                    "Update",
-                    user_target,
-                ),
-                5 => (
-                    "Add member to group",
-                    "GroupManagement",
-                    "Assign",
-                    group_target,
-                ),
-                6 => (
-                    "Add owner to group",
-                    "GroupManagement",
-                    "Assign",
-                    group_target,
-                ),
-                7 => ("Update group", "GroupManagement", "Update", group_target),
-                8 => (
-                    "Reset password (self-service)",
-                    "UserManagement",
-                    "Update",
-                    user_target,
-                ),
-                _ => (
-                    "Register device",
-                    "Device",
-                    "Add",
-                    format!(
-                        r#"[{{"id":"{d}","displayName":"CONTOSO-{n:05}","type":"Device","modifiedProperties":[{{"displayName":"CloudDisplayName","oldValue":null,"newValue":"\"CONTOSO-{n:05}\""}}],"administrativeUnits":[]}}]"#,
-                        d = self.r.guid(),
-                        n = self.r.below(99999)
-                    ),
-                ),
-            }
+            self.routine_change(&who, &at)
         };
         let (by_app, identity) = if !hit && self.r.below(4) == 0 {
             (true, "Microsoft Substrate Management".to_string())
@@ -752,6 +624,169 @@ impl Gen {
         );
         self.buf = b;
         &self.buf
+    }
+
+    /// A directory change the rules look for: role grants, credentials, app roles, new service
+    /// principals and users, MFA disabled, a deleted Conditional Access policy.
+    fn planted_change(&mut self, who: &AuditTarget) -> AuditChange {
+        let AuditTarget {
+            target,
+            target_id,
+            sp,
+        } = who;
+        match self.r.below(8) {
+            0 => {
+                self.plant("audit: Add member to role (Global Administrator)");
+                (
+                    "Add member to role",
+                    "RoleManagement",
+                    "Assign",
+                    format!(
+                        r#"[{{"id":"{target_id}","displayName":null,"type":"User","userPrincipalName":"{target}","groupType":null,"modifiedProperties":[{{"displayName":"Role.ObjectID","oldValue":null,"newValue":"\"62e90394-69f5-4237-9190-012177145e10\""}},{{"displayName":"Role.DisplayName","oldValue":null,"newValue":"\"Global Administrator\""}},{{"displayName":"Role.TemplateId","oldValue":null,"newValue":"\"62e90394-69f5-4237-9190-012177145e10\""}}],"administrativeUnits":[]}},{{"id":"62e90394-69f5-4237-9190-012177145e10","displayName":"Global Administrator","type":"Role","modifiedProperties":[],"administrativeUnits":[]}}]"#
+                    ),
+                )
+            }
+            1 => {
+                self.plant("audit: Add member to role (service principal)");
+                (
+                    "Add member to role",
+                    "RoleManagement",
+                    "Assign",
+                    format!(
+                        r#"[{{"id":"{sp}","displayName":"NorthwindSync","type":"ServicePrincipal","modifiedProperties":[{{"displayName":"Role.DisplayName","oldValue":null,"newValue":"\"Application Administrator\""}}],"administrativeUnits":[]}}]"#
+                    ),
+                )
+            }
+            2 => {
+                self.plant("audit: Update application – Certificates and secrets management");
+                (
+                    "Update application – Certificates and secrets management ",
+                    "ApplicationManagement",
+                    "Update",
+                    format!(
+                        r#"[{{"id":"{sp}","displayName":"NorthwindSync","type":"Application","modifiedProperties":[{{"displayName":"KeyDescription","oldValue":"[]","newValue":"[\"[KeyIdentifier={kid},KeyType=Password,KeyUsage=Verify,DisplayName=sync]\"]"}},{{"displayName":"Included Updated Properties","oldValue":null,"newValue":"\"KeyDescription\""}}],"administrativeUnits":[]}}]"#,
+                        kid = self.r.guid()
+                    ),
+                )
+            }
+            3 => {
+                self.plant("audit: Add app role assignment to service principal");
+                (
+                    "Add app role assignment to service principal",
+                    "ApplicationManagement",
+                    "Assign",
+                    format!(
+                        r#"[{{"id":"{sp}","displayName":"Microsoft Graph","type":"ServicePrincipal","modifiedProperties":[{{"displayName":"AppRole.Id","oldValue":null,"newValue":"\"810c84a8-4a9e-49e6-bf7d-12d183f40d01\""}},{{"displayName":"AppRole.Value","oldValue":null,"newValue":"\"Mail.Read\""}},{{"displayName":"ServicePrincipal.DisplayName","oldValue":null,"newValue":"\"NorthwindSync\""}}],"administrativeUnits":[]}}]"#
+                    ),
+                )
+            }
+            4 => {
+                self.plant("audit: Add service principal");
+                (
+                    "Add service principal",
+                    "ApplicationManagement",
+                    "Add",
+                    format!(
+                        r#"[{{"id":"{sp}","displayName":"NorthwindSync","type":"ServicePrincipal","modifiedProperties":[{{"displayName":"AccountEnabled","oldValue":"[]","newValue":"[true]"}},{{"displayName":"AppPrincipalId","oldValue":"[]","newValue":"[\"{app}\"]"}}],"administrativeUnits":[]}}]"#,
+                        app = self.r.guid()
+                    ),
+                )
+            }
+            5 => {
+                self.plant("audit: Add user");
+                (
+                    "Add user",
+                    "UserManagement",
+                    "Add",
+                    format!(
+                        r#"[{{"id":"{target_id}","displayName":null,"type":"User","userPrincipalName":"svc-{n}@contoso.com","modifiedProperties":[{{"displayName":"AccountEnabled","oldValue":"[]","newValue":"[true]"}},{{"displayName":"UserType","oldValue":"[]","newValue":"[\"Member\"]"}}],"administrativeUnits":[]}}]"#,
+                        n = self.r.below(9999)
+                    ),
+                )
+            }
+            6 => {
+                self.plant("audit: Disable Strong Authentication");
+                (
+                    "Disable Strong Authentication",
+                    "UserManagement",
+                    "Update",
+                    format!(
+                        r#"[{{"id":"{target_id}","displayName":null,"type":"User","userPrincipalName":"{target}","modifiedProperties":[{{"displayName":"StrongAuthenticationRequirement","oldValue":"[{{\"RelyingParty\":\"*\",\"State\":1,\"RememberDevicesNotIssuedBefore\":\"2024-01-10T09:00:00Z\"}}]","newValue":"[]"}}],"administrativeUnits":[]}}]"#
+                    ),
+                )
+            }
+            _ => {
+                self.plant("audit: Delete conditional access policy");
+                (
+                    "Delete conditional access policy",
+                    "Policy",
+                    "Delete",
+                    format!(
+                        r#"[{{"id":"{sp}","displayName":"Block legacy authentication","type":"Policy","modifiedProperties":[],"administrativeUnits":[]}}]"#
+                    ),
+                )
+            }
+        }
+    }
+
+    /// A routine directory change: user and group updates, licences, password resets, devices.
+    fn routine_change(&mut self, who: &AuditTarget, at: &str) -> AuditChange {
+        let AuditTarget {
+            target,
+            target_id,
+            sp: _,
+        } = who;
+        let user_target = format!(
+            r#"[{{"id":"{target_id}","displayName":null,"type":"User","userPrincipalName":"{target}","groupType":null,"modifiedProperties":[{{"displayName":"StsRefreshTokensValidFrom","oldValue":"[\"2024-01-02T10:00:00Z\"]","newValue":"[\"{at}\"]"}},{{"displayName":"Included Updated Properties","oldValue":null,"newValue":"\"StsRefreshTokensValidFrom\""}}],"administrativeUnits":[]}}]"#
+        );
+        let group_target = format!(
+            r#"[{{"id":"{target_id}","displayName":null,"type":"User","userPrincipalName":"{target}","modifiedProperties":[{{"displayName":"Group.ObjectID","oldValue":null,"newValue":"\"{g}\""}},{{"displayName":"Group.DisplayName","oldValue":null,"newValue":"\"Sales EMEA\""}}],"administrativeUnits":[]}},{{"id":"{g}","displayName":"Sales EMEA","type":"Group","modifiedProperties":[],"administrativeUnits":[]}}]"#,
+            g = self.r.guid()
+        );
+        match self.r.below(10) {
+            0..=2 => ("Update user", "UserManagement", "Update", user_target),
+            3 => (
+                "Update StsRefreshTokenValidFrom Timestamp",
+                "UserManagement",
+                "Update",
+                user_target,
+            ),
+            4 => (
+                "Change user license",
+                "UserManagement",
+                "Update",
+                user_target,
+            ),
+            5 => (
+                "Add member to group",
+                "GroupManagement",
+                "Assign",
+                group_target,
+            ),
+            6 => (
+                "Add owner to group",
+                "GroupManagement",
+                "Assign",
+                group_target,
+            ),
+            7 => ("Update group", "GroupManagement", "Update", group_target),
+            8 => (
+                "Reset password (self-service)",
+                "UserManagement",
+                "Update",
+                user_target,
+            ),
+            _ => (
+                "Register device",
+                "Device",
+                "Add",
+                format!(
+                    r#"[{{"id":"{d}","displayName":"CONTOSO-{n:05}","type":"Device","modifiedProperties":[{{"displayName":"CloudDisplayName","oldValue":null,"newValue":"\"CONTOSO-{n:05}\""}}],"administrativeUnits":[]}}]"#,
+                    d = self.r.guid(),
+                    n = self.r.below(99999)
+                ),
+            ),
+        }
     }
 
     /// One Microsoft Graph activity record.
