@@ -915,67 +915,10 @@ impl Gen {
             self.subscriptions[self.r.below(self.subscriptions.len() as u64) as usize].clone();
         let rg = ["rg-prod", "rg-dev", "rg-shared", "rg-data"][self.r.below(4) as usize];
         let hit = self.hit();
-        // (provider/type path with proper casing, name prefix, action)
-        let (path, name, action): (&str, &str, &str) = if hit {
-            match self.r.below(6) {
-                0 => {
-                    self.plant("activity: MICROSOFT.KEYVAULT/VAULTS/DELETE");
-                    ("Microsoft.KeyVault/vaults", "kv-contoso", "delete")
-                }
-                1 => {
-                    self.plant("activity: MICROSOFT.KEYVAULT/VAULTS/WRITE");
-                    ("Microsoft.KeyVault/vaults", "kv-contoso", "write")
-                }
-                2 => {
-                    self.plant("activity: NETWORKSECURITYGROUPS/SECURITYRULES/WRITE");
-                    (
-                        "Microsoft.Network/networkSecurityGroups/nsg-web/securityRules",
-                        "allow-any",
-                        "write",
-                    )
-                }
-                3 => {
-                    self.plant("activity: Microsoft.Authorization/roleAssignments/write");
-                    ("Microsoft.Authorization/roleAssignments", "", "write")
-                }
-                4 => {
-                    self.plant("activity: MICROSOFT.PORTAL/CONSOLES/WRITE");
-                    ("Microsoft.Portal/consoles", "default", "write")
-                }
-                _ => {
-                    self.plant("activity: MICROSOFT.AUTHORIZATION/ELEVATEACCESS/ACTION");
-                    ("Microsoft.Authorization/elevateAccess", "", "action")
-                }
-            }
+        let (path, name, action) = if hit {
+            self.planted_operation()
         } else {
-            match self.r.below(10) {
-                0 => (
-                    "Microsoft.Compute/virtualMachines",
-                    "vm-app",
-                    "start/action",
-                ),
-                1 => (
-                    "Microsoft.Compute/virtualMachines",
-                    "vm-app",
-                    "deallocate/action",
-                ),
-                2 => ("Microsoft.Web/sites", "app-contoso", "write"),
-                3 => ("Microsoft.Web/sites", "app-contoso", "restart/action"),
-                4 => ("Microsoft.Storage/storageAccounts", "stcontoso", "write"),
-                5 => ("Microsoft.Sql/servers/sql-contoso/databases", "db", "write"),
-                6 => (
-                    "Microsoft.Insights/diagnosticSettings",
-                    "send-to-workspace",
-                    "write",
-                ),
-                7 => ("Microsoft.Resources/tags", "default", "write"),
-                8 => (
-                    "Microsoft.Automation/automationAccounts/aa-ops/jobs",
-                    "job",
-                    "write",
-                ),
-                _ => ("Microsoft.Logic/workflows", "la-notify", "write"),
-            }
+            routine_operation(self.r.below(10))
         };
         let rid_tail = if name.is_empty() {
             self.r.guid()
@@ -1033,6 +976,41 @@ impl Gen {
         &self.buf
     }
 
+    /// An Azure operation the rules look for (Key Vault, NSG rules, role assignments, Cloud
+    /// Shell, elevated access): provider/type path with its casing, name prefix, action.
+    fn planted_operation(&mut self) -> AzureOperation {
+        match self.r.below(6) {
+            0 => {
+                self.plant("activity: MICROSOFT.KEYVAULT/VAULTS/DELETE");
+                ("Microsoft.KeyVault/vaults", "kv-contoso", "delete")
+            }
+            1 => {
+                self.plant("activity: MICROSOFT.KEYVAULT/VAULTS/WRITE");
+                ("Microsoft.KeyVault/vaults", "kv-contoso", "write")
+            }
+            2 => {
+                self.plant("activity: NETWORKSECURITYGROUPS/SECURITYRULES/WRITE");
+                (
+                    "Microsoft.Network/networkSecurityGroups/nsg-web/securityRules",
+                    "allow-any",
+                    "write",
+                )
+            }
+            3 => {
+                self.plant("activity: Microsoft.Authorization/roleAssignments/write");
+                ("Microsoft.Authorization/roleAssignments", "", "write")
+            }
+            4 => {
+                self.plant("activity: MICROSOFT.PORTAL/CONSOLES/WRITE");
+                ("Microsoft.Portal/consoles", "default", "write")
+            }
+            _ => {
+                self.plant("activity: MICROSOFT.AUTHORIZATION/ELEVATEACCESS/ACTION");
+                ("Microsoft.Authorization/elevateAccess", "", "action")
+            }
+        }
+    }
+
     /// One Unified Audit Log record (Management Activity API shape).
     fn ual(&mut self) -> String {
         let hit = self.hit();
@@ -1078,6 +1056,41 @@ impl Gen {
 
 /// `Microsoft.Network/networkSecurityGroups/nsg-web/securityRules` →
 /// `Microsoft.Network/networkSecurityGroups/securityRules` (the resource type of a path).
+/// A routine Azure operation, the `n`-th of ten: provider/type path, name prefix, action.
+fn routine_operation(n: u64) -> AzureOperation {
+    match n {
+        0 => (
+            "Microsoft.Compute/virtualMachines",
+            "vm-app",
+            "start/action",
+        ),
+        1 => (
+            "Microsoft.Compute/virtualMachines",
+            "vm-app",
+            "deallocate/action",
+        ),
+        2 => ("Microsoft.Web/sites", "app-contoso", "write"),
+        3 => ("Microsoft.Web/sites", "app-contoso", "restart/action"),
+        4 => ("Microsoft.Storage/storageAccounts", "stcontoso", "write"),
+        5 => ("Microsoft.Sql/servers/sql-contoso/databases", "db", "write"),
+        6 => (
+            "Microsoft.Insights/diagnosticSettings",
+            "send-to-workspace",
+            "write",
+        ),
+        7 => ("Microsoft.Resources/tags", "default", "write"),
+        8 => (
+            "Microsoft.Automation/automationAccounts/aa-ops/jobs",
+            "job",
+            "write",
+        ),
+        _ => ("Microsoft.Logic/workflows", "la-notify", "write"),
+    }
+}
+
+/// An Azure operation: provider/type path with its casing, name prefix, action.
+type AzureOperation = (&'static str, &'static str, &'static str);
+
 fn path_type(path: &str) -> String {
     let mut parts = path.split('/');
     let mut out = String::new();
