@@ -8,6 +8,10 @@ use std::collections::BTreeSet;
 use crate::ctx::{Ctx, ev};
 use crate::door::{Door, Kind, Risk, Verdict, ts};
 use crate::load::own_domains;
+use crate::model::{InboxRule, Mailbox, MailboxPermission, ManagementRoleAssignment};
+
+/// The tenant's own mail domains, when the snapshot names them.
+type OwnDomains = Option<BTreeSet<String>>;
 
 /// Extracts e-mail addresses from Exchange recipient strings: `smtp:a@b.com`,
 /// `"Name" [SMTP:a@b.com]`, plain `a@b.com`. Values without `@` (internal recipient names) yield
@@ -52,9 +56,35 @@ pub fn doors(c: &Ctx<'_>, out: &mut Vec<Door>) {
     } else {
         ""
     };
-    for m in &s.management_roles {
+    let x = Exchange {
+        c,
+        own,
+        unknown_note,
+    };
+    out.extend(s.management_roles.iter().filter_map(|m| x.impersonation(m)));
+    out.extend(
+        s.mailbox_permissions
+            .iter()
+            .filter_map(|p| x.full_access(p)),
+    );
+    out.extend(s.mailboxes.iter().filter_map(|m| x.forwarding(m)));
+    out.extend(s.inbox_rules.iter().filter_map(|r| x.inbox_rule(r)));
+}
+
+/// What the Exchange checks share: the snapshot, the tenant's own domains (to tell external
+/// addresses), and the note added when those domains are unknown.
+struct Exchange<'a> {
+    c: &'a Ctx<'a>,
+    own: OwnDomains,
+    unknown_note: &'static str,
+}
+
+impl Exchange<'_> {
+    /// An ApplicationImpersonation role assignment.
+    fn impersonation(&self, m: &ManagementRoleAssignment) -> Option<Door> {
+        let c = self.c;
         if !m.role.eq_ignore_ascii_case("ApplicationImpersonation") {
-            continue;
+            return None;
         }
         let mut d = Door::new(
             &c.tenant,
@@ -85,9 +115,12 @@ pub fn doors(c: &Ctx<'_>, out: &mut Vec<Door>) {
         }
         v.act("Remove the ApplicationImpersonation assignment (Microsoft is retiring the role); give the application Graph permissions limited by an application access policy instead.");
         v.apply(&mut d);
-        out.push(d);
+        Some(d)
     }
-    for p in &s.mailbox_permissions {
+
+    /// A FullAccess mailbox permission held by someone other than the system.
+    fn full_access(&self, p: &MailboxPermission) -> Option<Door> {
+        let (c, own, unknown_note) = (self.c, &self.own, self.unknown_note);
         if p.deny
             || p.inherited
             || !p
@@ -95,11 +128,11 @@ pub fn doors(c: &Ctx<'_>, out: &mut Vec<Door>) {
                 .iter()
                 .any(|r| r.eq_ignore_ascii_case("FullAccess"))
         {
-            continue;
+            return None;
         }
         let u = p.user.to_ascii_lowercase();
         if u.starts_with("nt authority\\") || u.starts_with("s-1-5-") {
-            continue;
+            return None;
         }
         let mut d = Door::new(
             &c.tenant,
@@ -109,7 +142,7 @@ pub fn doors(c: &Ctx<'_>, out: &mut Vec<Door>) {
         );
         d.evidence = vec![ev(&p.prov)];
         let mut v = Verdict::default();
-        let ext = u.contains("#ext#") || addresses(&p.user).iter().any(|a| !is_internal(&own, a));
+        let ext = u.contains("#ext#") || addresses(&p.user).iter().any(|a| !is_internal(own, a));
         if ext {
             v.add(
                 Risk::High,
@@ -128,16 +161,19 @@ pub fn doors(c: &Ctx<'_>, out: &mut Vec<Door>) {
         }
         v.act("Confirm the delegation with the mailbox owner; remove it otherwise (Remove-MailboxPermission).");
         v.apply(&mut d);
-        out.push(d);
+        Some(d)
     }
-    for m in &s.mailboxes {
+
+    /// A mailbox forwarding all its mail.
+    fn forwarding(&self, m: &Mailbox) -> Option<Door> {
+        let (c, own, unknown_note) = (self.c, &self.own, self.unknown_note);
         let mut targets: Vec<String> = Vec::new();
         if let Some(f) = &m.forwarding_smtp {
             targets.extend(addresses(f));
         }
         let address_obj = m.forwarding_address.clone();
         if targets.is_empty() && address_obj.is_none() {
-            continue;
+            return None;
         }
         let mut d = Door::new(
             &c.tenant,
@@ -153,7 +189,7 @@ pub fn doors(c: &Ctx<'_>, out: &mut Vec<Door>) {
             ""
         };
         for t in &targets {
-            if is_internal(&own, t) {
+            if is_internal(own, t) {
                 v.add(
                     Risk::Low,
                     format!("forwards all mail to internal address {t}{copy}"),
@@ -173,9 +209,12 @@ pub fn doors(c: &Ctx<'_>, out: &mut Vec<Door>) {
         }
         v.act("Confirm the forwarding with the mailbox owner; remove it otherwise and block automatic external forwarding in the outbound spam policy.");
         v.apply(&mut d);
-        out.push(d);
+        Some(d)
     }
-    for r in &s.inbox_rules {
+
+    /// An inbox rule that forwards or hides mail.
+    fn inbox_rule(&self, r: &InboxRule) -> Option<Door> {
+        let (c, own, unknown_note) = (self.c, &self.own, self.unknown_note);
         let fw: Vec<String> = r.forwards.iter().flat_map(|x| addresses(x)).collect();
         let internal_names = r
             .forwards
@@ -183,7 +222,7 @@ pub fn doors(c: &Ctx<'_>, out: &mut Vec<Door>) {
             .filter(|x| addresses(x).is_empty())
             .count();
         if fw.is_empty() && internal_names == 0 && r.hides.is_none() {
-            continue;
+            return None;
         }
         let mut d = Door::new(
             &c.tenant,
@@ -193,7 +232,7 @@ pub fn doors(c: &Ctx<'_>, out: &mut Vec<Door>) {
         );
         d.evidence = vec![ev(&r.prov)];
         let mut v = Verdict::default();
-        let external: Vec<&String> = fw.iter().filter(|a| !is_internal(&own, a)).collect();
+        let external: Vec<&String> = fw.iter().filter(|a| !is_internal(own, a)).collect();
         let disabled = r.enabled == Some(false);
         if !external.is_empty() {
             let list = external
@@ -226,7 +265,7 @@ pub fn doors(c: &Ctx<'_>, out: &mut Vec<Door>) {
         }
         v.act("Check the rule with the mailbox owner; remove it if they did not create it and look for the sign-in that did (New-InboxRule / Set-InboxRule in the audit log).");
         v.apply(&mut d);
-        out.push(d);
+        Some(d)
     }
 }
 

@@ -78,6 +78,19 @@ pub fn json(r: &Report) -> String {
 pub fn table(r: &Report) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "THIRD-PARTY ACCESS AUDIT (as of {})", r.as_of);
+    table_tenants(&mut s, r);
+    table_doors(&mut s, r);
+    table_roles(&mut s, r);
+    if let Some(c) = &r.compare {
+        table_changes(&mut s, c);
+    }
+    table_checks(&mut s, r);
+    table_problems(&mut s, r);
+    s
+}
+
+/// The table's tenant lines: each snapshot and the objects recognised in it.
+fn table_tenants(s: &mut String, r: &Report) {
     for t in &r.tenants {
         let objs: Vec<String> = t.objects.iter().map(|(k, n)| format!("{k} {n}")).collect();
         let _ = writeln!(
@@ -96,6 +109,10 @@ pub fn table(r: &Report) -> String {
             }
         );
     }
+}
+
+/// The table's doors: risk, kind, tenant, name, reason and action.
+fn table_doors(s: &mut String, r: &Report) {
     let sum = summary_line(r);
     let _ = writeln!(s, "\nDOORS ({}: {})", r.doors.len(), sum);
     let _ = writeln!(
@@ -115,6 +132,10 @@ pub fn table(r: &Report) -> String {
             plain(&d.action)
         );
     }
+}
+
+/// The table's privileged roles held through third parties.
+fn table_roles(s: &mut String, r: &Report) {
     if !r.privileged_roles.is_empty() {
         let _ = writeln!(s, "\nPRIVILEGED ROLES");
         for p in &r.privileged_roles {
@@ -129,47 +150,53 @@ pub fn table(r: &Report) -> String {
             );
         }
     }
-    if let Some(c) = &r.compare {
+}
+
+/// The table's changes since an older snapshot (`--compare`).
+fn table_changes(s: &mut String, c: &crate::compare::Comparison) {
+    let _ = writeln!(
+        s,
+        "\nCHANGES SINCE {} ({} added, {} removed, {} changed)",
+        plain(&c.old),
+        c.added.len(),
+        c.removed.len(),
+        c.changed.len()
+    );
+    for d in &c.added {
         let _ = writeln!(
             s,
-            "\nCHANGES SINCE {} ({} added, {} removed, {} changed)",
-            plain(&c.old),
-            c.added.len(),
-            c.removed.len(),
-            c.changed.len()
+            "  + {:<8} {:<10} {} {}",
+            d.risk.as_str(),
+            d.kind.as_str(),
+            plain(&d.id),
+            clip(&plain(&d.name), 50)
         );
-        for d in &c.added {
-            let _ = writeln!(
-                s,
-                "  + {:<8} {:<10} {} {}",
-                d.risk.as_str(),
-                d.kind.as_str(),
-                plain(&d.id),
-                clip(&plain(&d.name), 50)
-            );
-        }
-        for d in &c.removed {
-            let _ = writeln!(
-                s,
-                "  - {:<8} {:<10} {} {}",
-                d.risk.as_str(),
-                d.kind.as_str(),
-                plain(&d.id),
-                clip(&plain(&d.name), 50)
-            );
-        }
-        for d in &c.changed {
-            let _ = writeln!(
-                s,
-                "  ~ {} → {} {:<10} {} {}",
-                d.risk_before.as_str(),
-                d.risk.as_str(),
-                d.kind.as_str(),
-                plain(&d.id),
-                clip(&plain(&d.name), 50)
-            );
-        }
     }
+    for d in &c.removed {
+        let _ = writeln!(
+            s,
+            "  - {:<8} {:<10} {} {}",
+            d.risk.as_str(),
+            d.kind.as_str(),
+            plain(&d.id),
+            clip(&plain(&d.name), 50)
+        );
+    }
+    for d in &c.changed {
+        let _ = writeln!(
+            s,
+            "  ~ {} → {} {:<10} {} {}",
+            d.risk_before.as_str(),
+            d.risk.as_str(),
+            d.kind.as_str(),
+            plain(&d.id),
+            clip(&plain(&d.name), 50)
+        );
+    }
+}
+
+/// The table's checks that did not run, or ran on part of the data.
+fn table_checks(s: &mut String, r: &Report) {
     if !r.checks_not_run.is_empty() || !r.checks_partial.is_empty() {
         let _ = writeln!(s, "\nCHECKS NOT RUN");
         for g in &r.checks_not_run {
@@ -191,6 +218,10 @@ pub fn table(r: &Report) -> String {
             );
         }
     }
+}
+
+/// The table's problems with the snapshot files.
+fn table_problems(s: &mut String, r: &Report) {
     if !r.problems.is_empty() {
         let _ = writeln!(s, "\nPROBLEMS ({})", r.problems.len());
         for p in &r.problems {
@@ -204,7 +235,6 @@ pub fn table(r: &Report) -> String {
             }
         }
     }
-    s
 }
 
 /// Markdown.

@@ -189,68 +189,15 @@ impl Scuba {
             accepted_domains: Vec::new(),
             prov: prov.clone(),
         };
-        let add = |s: &mut Scuba,
-                   a: &Map<String, Value>,
-                   list_name: &'static str,
-                   problems: &mut Vec<String>| {
-            let Some(app_id) = string(a, "AppId").map(|x| x.to_ascii_lowercase()) else {
-                problems.push(format!("{list_name}: an entry without AppId"));
-                return;
-            };
-            let (app_obj, sp_obj) = match field(a, "ObjectId") {
-                Some(Value::Object(ids)) => {
-                    (string(ids, "Application"), string(ids, "ServicePrincipal"))
-                }
-                Some(Value::String(id)) => (None, Some(id.clone())),
-                _ => (None, string(a, "ServicePrincipalId")),
-            };
-            let multi = boolean(a, "IsMultiTenantEnabled").or_else(|| {
-                string(a, "SignInAudience").map(|x| x.eq_ignore_ascii_case("AzureADMultipleOrgs"))
-            });
-            let entry = ScubaApp {
-                app_id: app_id.clone(),
-                name: string(a, "DisplayName"),
-                sp_id: sp_obj.map(|x| x.to_ascii_lowercase()),
-                app_object_id: app_obj.map(|x| x.to_ascii_lowercase()),
-                multi_tenant: multi,
-                owner_tenant: string(a, "AppOwnerOrganizationId").map(|x| x.to_ascii_lowercase()),
-                credentials: creds(a, problems, list_name),
-                permissions: perms(a),
-                roles: strings(a, "roles"),
-                lists: vec![list_name],
-                prov: prov.clone(),
-            };
-            match s.apps.iter_mut().find(|x| x.app_id == app_id) {
-                Some(x) => {
-                    x.lists.push(list_name);
-                    x.name = x.name.take().or(entry.name);
-                    x.sp_id = x.sp_id.take().or(entry.sp_id);
-                    x.app_object_id = x.app_object_id.take().or(entry.app_object_id);
-                    x.multi_tenant = x.multi_tenant.or(entry.multi_tenant);
-                    x.owner_tenant = x.owner_tenant.take().or(entry.owner_tenant);
-                    for c in entry.credentials {
-                        if !x.credentials.contains(&c) {
-                            x.credentials.push(c);
-                        }
-                    }
-                    for p in entry.permissions {
-                        if !x
-                            .permissions
-                            .iter()
-                            .any(|q| q.id == p.id && q.application == p.application)
-                        {
-                            x.permissions.push(p);
-                        }
-                    }
-                    for r in entry.roles {
-                        if !x.roles.contains(&r) {
-                            x.roles.push(r);
-                        }
-                    }
-                }
-                None => s.apps.push(entry),
-            }
-        };
+        s.read_apps(raw, problems);
+        s.read_roles(raw, problems);
+        s.read_domains(raw);
+        Ok(s)
+    }
+
+    /// The apps of every list ScubaGear writes them in, merged by app id.
+    fn read_apps(&mut self, raw: &Map<String, Value>, problems: &mut Vec<String>) {
+        let s = self;
         for name in [
             "risky_applications",
             "risky_third_party_service_principals",
@@ -258,7 +205,7 @@ impl Scuba {
         ] {
             for a in list(raw, name).unwrap_or_default() {
                 match a.as_object() {
-                    Some(a) => add(&mut s, a, name, problems),
+                    Some(a) => s.add_app(a, name, problems),
                     None => problems.push(format!("{name}: an entry is not an object")),
                 }
             }
@@ -267,22 +214,63 @@ impl Scuba {
             let Some(h) = h.as_object() else { continue };
             for a in list(h, "Apps").unwrap_or_default() {
                 if let Some(a) = a.as_object() {
-                    add(
-                        &mut s,
-                        a,
-                        "dedicated_exchange_hybrid_applications",
-                        problems,
-                    );
+                    s.add_app(a, "dedicated_exchange_hybrid_applications", problems);
                 }
             }
         }
         if let Some(Value::Object(m)) = field(raw, "privileged_service_principals") {
             for (_, a) in m {
                 if let Some(a) = a.as_object() {
-                    add(&mut s, a, "privileged_service_principals", problems);
+                    s.add_app(a, "privileged_service_principals", problems);
                 }
             }
         }
+    }
+
+    /// One app entry of `list_name`: a new app, or more of one already listed.
+    fn add_app(
+        &mut self,
+        a: &Map<String, Value>,
+        list_name: &'static str,
+        problems: &mut Vec<String>,
+    ) {
+        let prov = &self.prov;
+        let Some(app_id) = string(a, "AppId").map(|x| x.to_ascii_lowercase()) else {
+            problems.push(format!("{list_name}: an entry without AppId"));
+            return;
+        };
+        let (app_obj, sp_obj) = match field(a, "ObjectId") {
+            Some(Value::Object(ids)) => {
+                (string(ids, "Application"), string(ids, "ServicePrincipal"))
+            }
+            Some(Value::String(id)) => (None, Some(id.clone())),
+            _ => (None, string(a, "ServicePrincipalId")),
+        };
+        let multi = boolean(a, "IsMultiTenantEnabled").or_else(|| {
+            string(a, "SignInAudience").map(|x| x.eq_ignore_ascii_case("AzureADMultipleOrgs"))
+        });
+        let entry = ScubaApp {
+            app_id: app_id.clone(),
+            name: string(a, "DisplayName"),
+            sp_id: sp_obj.map(|x| x.to_ascii_lowercase()),
+            app_object_id: app_obj.map(|x| x.to_ascii_lowercase()),
+            multi_tenant: multi,
+            owner_tenant: string(a, "AppOwnerOrganizationId").map(|x| x.to_ascii_lowercase()),
+            credentials: creds(a, problems, list_name),
+            permissions: perms(a),
+            roles: strings(a, "roles"),
+            lists: vec![list_name],
+            prov: prov.clone(),
+        };
+        match self.apps.iter_mut().find(|x| x.app_id == app_id) {
+            Some(x) => x.merge(entry, list_name),
+            None => self.apps.push(entry),
+        }
+    }
+
+    /// Privileged roles and their assignments.
+    fn read_roles(&mut self, raw: &Map<String, Value>, problems: &mut Vec<String>) {
+        let s = self;
         for r in list(raw, "privileged_roles").unwrap_or_default() {
             let Some(r) = r.as_object() else { continue };
             let Some(name) = string(r, "DisplayName") else {
@@ -306,6 +294,11 @@ impl Scuba {
                 assignments,
             });
         }
+    }
+
+    /// Domains with their authentication type, and accepted domains.
+    fn read_domains(&mut self, raw: &Map<String, Value>) {
+        let s = self;
         for d in list(raw, "domain_settings").unwrap_or_default() {
             if let Some(d) = d.as_object()
                 && let Some(id) = string(d, "Id")
@@ -322,6 +315,38 @@ impl Scuba {
                 s.accepted_domains.push(n.to_ascii_lowercase());
             }
         }
-        Ok(s)
+    }
+}
+
+impl ScubaApp {
+    /// Adds what another list says of the same app: names and ids it lacked, new credentials,
+    /// permissions and roles.
+    fn merge(&mut self, entry: ScubaApp, list_name: &'static str) {
+        let x = self;
+        x.lists.push(list_name);
+        x.name = x.name.take().or(entry.name);
+        x.sp_id = x.sp_id.take().or(entry.sp_id);
+        x.app_object_id = x.app_object_id.take().or(entry.app_object_id);
+        x.multi_tenant = x.multi_tenant.or(entry.multi_tenant);
+        x.owner_tenant = x.owner_tenant.take().or(entry.owner_tenant);
+        for c in entry.credentials {
+            if !x.credentials.contains(&c) {
+                x.credentials.push(c);
+            }
+        }
+        for p in entry.permissions {
+            if !x
+                .permissions
+                .iter()
+                .any(|q| q.id == p.id && q.application == p.application)
+            {
+                x.permissions.push(p);
+            }
+        }
+        for r in entry.roles {
+            if !x.roles.contains(&r) {
+                x.roles.push(r);
+            }
+        }
     }
 }

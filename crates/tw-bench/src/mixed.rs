@@ -162,6 +162,56 @@ impl Out {
     }
 }
 
+/// The user and service principal a directory change is about.
+struct AuditTarget {
+    target: String,
+    target_id: String,
+    sp: String,
+}
+
+/// A directory change: activity, category, operation type and `targetResources` JSON.
+type AuditChange = (&'static str, &'static str, &'static str, String);
+
+/// What every sign-in draws first (see `Gen::signin_head`).
+struct SigninHead {
+    t: String,
+    created: String,
+    category: &'static str,
+    ip: String,
+    corr: String,
+    id: String,
+    place: (&'static str, &'static str, &'static str, f64, f64),
+    res: (&'static str, &'static str),
+    tenant: String,
+    hit: bool,
+}
+
+/// How a user sign-in looks, which a planted hit may change: user agent, device compliance,
+/// authentication requirement, resource.
+struct SigninLook {
+    agent: &'static str,
+    compliant: bool,
+    auth_req: &'static str,
+    res: (&'static str, &'static str),
+}
+
+/// The authentication steps of an interactive sign-in (none for the others).
+fn auth_details(created: &str, code: u32, interactive: bool) -> String {
+    if interactive {
+        format!(
+            r#"[{{"authenticationStepDateTime":"{created}","authenticationMethod":"Password","authenticationMethodDetail":"Password in the cloud","succeeded":{ok},"authenticationStepResultDetail":"{detail}","authenticationStepRequirement":"Primary authentication","StatusSequence":0,"RequestSequence":0}},{{"authenticationStepDateTime":"{created}","authenticationMethod":"Mobile app notification","succeeded":{ok},"authenticationStepResultDetail":"MFA successfully completed","authenticationStepRequirement":"Primary authentication","StatusSequence":0,"RequestSequence":1}}]"#,
+            ok = code == 0,
+            detail = if code == 0 {
+                "Correct password"
+            } else {
+                "Invalid username or password or Invalid on-premise username or password."
+            }
+        )
+    } else {
+        "[]".to_string()
+    }
+}
+
 struct Gen {
     r: Rng,
     tenant: String,
@@ -254,6 +304,21 @@ impl Gen {
 
     /// One sign-in (interactive, non-interactive or service principal).
     fn signin(&mut self) -> &str {
+        let h = self.signin_head();
+        let mut b = std::mem::take(&mut self.buf);
+        b.clear();
+        if h.category == "ServicePrincipalSignInLogs" {
+            self.sp_signin(h, &mut b);
+        } else {
+            self.user_signin(h, &mut b);
+        }
+        self.buf = b;
+        &self.buf
+    }
+
+    /// What every sign-in draws first, in this order: time, category, address, ids, place,
+    /// resource, and whether it is one the rules look for.
+    fn signin_head(&mut self) -> SigninHead {
         let t = self.time7();
         let created = format!("{}+00:00", &t[..t.len() - 1]);
         let kind = self.r.below(100);
@@ -266,156 +331,118 @@ impl Gen {
         let corr = self.r.guid();
         let id = self.r.guid();
         let place = PLACES[self.r.below(PLACES.len() as u64) as usize];
-        let (res_id, res_name) = RESOURCES[self.r.below(RESOURCES.len() as u64 - 1) as usize];
+        let res = RESOURCES[self.r.below(RESOURCES.len() as u64 - 1) as usize];
         let tenant = self.tenant.clone();
         let hit = self.hit();
-        let mut b = std::mem::take(&mut self.buf);
-        b.clear();
-        if category == "ServicePrincipalSignInLogs" {
-            let sp = self.r.guid();
-            let app = self.r.guid();
-            let key = self.r.guid();
-            let (code, reason) = if hit {
-                self.plant("signin: service principal, 53003 blocked by Conditional Access");
-                (
-                    53003,
-                    "Access has been blocked by Conditional Access policies. The access policy does not allow token issuance.",
-                )
-            } else if self.r.below(50) == 0 {
-                (7000215, "Invalid client secret is provided.")
-            } else {
-                (0, "Other.")
-            };
-            let _ = write!(
-                b,
-                r#"{{"time":"{t}","resourceId":"/tenants/{tenant}/providers/Microsoft.aadiam","operationName":"Sign-in activity","operationVersion":"1.0","category":"{category}","tenantId":"{tenant}","resultType":"{code}","resultSignature":"None","resultDescription":"{reason}","durationMs":0,"callerIpAddress":"{ip}","correlationId":"{corr}","Level":4,"location":"{cc}","properties":{{"id":"{id}","createdDateTime":"{created}","status":{{"errorCode":{code}{fr}}},"location":{{"city":"{city}","state":"{state}","countryOrRegion":"{cc}","geoCoordinates":{{"altitude":null,"latitude":{lat},"longitude":{lon}}}}},"correlationId":"{corr}","conditionalAccessStatus":"{cas}","appliedConditionalAccessPolicies":[],"authenticationProcessingDetails":[],"networkLocationDetails":[],"servicePrincipalCredentialKeyId":"{key}","servicePrincipalCredentialThumbprint":"","ipAddress":"{ip}","appId":"{app}","appDisplayName":"sync-worker-{n}","servicePrincipalId":"{sp}","servicePrincipalName":"sync-worker-{n}","resourceDisplayName":"{res_name}","resourceId":"{res_id}","resourceServicePrincipalId":"{rsp}","federatedCredentialId":"","resourceTenantId":"{tenant}","homeTenantId":"{tenant}","tokenIssuerType":"AzureAD","uniqueTokenIdentifier":"{uti:016x}"}}}}"#,
-                cc = place.2,
-                city = place.0,
-                state = place.1,
-                lat = place.3,
-                lon = place.4,
-                fr = if code == 0 {
-                    String::new()
-                } else {
-                    format!(r#","failureReason":"{reason}""#)
-                },
-                cas = if code == 53003 {
-                    "failure"
-                } else {
-                    "notApplied"
-                },
-                n = self.r.below(40),
-                rsp = self.r.guid(),
-                uti = self.r.next(),
-            );
-            self.buf = b;
-            return &self.buf;
+        SigninHead {
+            t,
+            created,
+            category,
+            ip,
+            corr,
+            id,
+            place,
+            res,
+            tenant,
+            hit,
         }
+    }
+
+    /// A service principal sign-in, into `b`.
+    fn sp_signin(&mut self, h: SigninHead, b: &mut String) {
+        let SigninHead {
+            t,
+            created,
+            category,
+            ip,
+            corr,
+            id,
+            place,
+            res: (res_id, res_name),
+            tenant,
+            hit,
+        } = h;
+        let sp = self.r.guid();
+        let app = self.r.guid();
+        let key = self.r.guid();
+        let (code, reason) = if hit {
+            self.plant("signin: service principal, 53003 blocked by Conditional Access");
+            (
+                53003,
+                "Access has been blocked by Conditional Access policies. The access policy does not allow token issuance.",
+            )
+        } else if self.r.below(50) == 0 {
+            (7000215, "Invalid client secret is provided.")
+        } else {
+            (0, "Other.")
+        };
+        let _ = write!(
+            b,
+            r#"{{"time":"{t}","resourceId":"/tenants/{tenant}/providers/Microsoft.aadiam","operationName":"Sign-in activity","operationVersion":"1.0","category":"{category}","tenantId":"{tenant}","resultType":"{code}","resultSignature":"None","resultDescription":"{reason}","durationMs":0,"callerIpAddress":"{ip}","correlationId":"{corr}","Level":4,"location":"{cc}","properties":{{"id":"{id}","createdDateTime":"{created}","status":{{"errorCode":{code}{fr}}},"location":{{"city":"{city}","state":"{state}","countryOrRegion":"{cc}","geoCoordinates":{{"altitude":null,"latitude":{lat},"longitude":{lon}}}}},"correlationId":"{corr}","conditionalAccessStatus":"{cas}","appliedConditionalAccessPolicies":[],"authenticationProcessingDetails":[],"networkLocationDetails":[],"servicePrincipalCredentialKeyId":"{key}","servicePrincipalCredentialThumbprint":"","ipAddress":"{ip}","appId":"{app}","appDisplayName":"sync-worker-{n}","servicePrincipalId":"{sp}","servicePrincipalName":"sync-worker-{n}","resourceDisplayName":"{res_name}","resourceId":"{res_id}","resourceServicePrincipalId":"{rsp}","federatedCredentialId":"","resourceTenantId":"{tenant}","homeTenantId":"{tenant}","tokenIssuerType":"AzureAD","uniqueTokenIdentifier":"{uti:016x}"}}}}"#,
+            cc = place.2,
+            city = place.0,
+            state = place.1,
+            lat = place.3,
+            lon = place.4,
+            fr = if code == 0 {
+                String::new()
+            } else {
+                format!(r#","failureReason":"{reason}""#)
+            },
+            cas = if code == 53003 {
+                "failure"
+            } else {
+                "notApplied"
+            },
+            n = self.r.below(40),
+            rsp = self.r.guid(),
+            uti = self.r.next(),
+        );
+    }
+
+    /// A user's sign-in (interactive or not), into `b`.
+    fn user_signin(&mut self, h: SigninHead, b: &mut String) {
+        let SigninHead {
+            t,
+            created,
+            category,
+            ip,
+            corr,
+            id,
+            place,
+            res: (res_id, res_name),
+            tenant,
+            hit,
+        } = h;
         let interactive = category == "SignInLogs";
         let u = self.user();
         let (app_id, app_name) = APPS[self.r.below(APPS.len() as u64) as usize];
-        let mut agent = AGENTS[self.r.below(AGENTS.len() as u64) as usize];
-        let mut compliant = true;
-        let mut auth_req = if self.r.below(3) == 0 {
-            "multiFactorAuthentication"
-        } else {
-            "singleFactorAuthentication"
+        let mut look = SigninLook {
+            agent: AGENTS[self.r.below(AGENTS.len() as u64) as usize],
+            compliant: true,
+            auth_req: if self.r.below(3) == 0 {
+                "multiFactorAuthentication"
+            } else {
+                "singleFactorAuthentication"
+            },
+            res: (res_id, res_name),
         };
-        let mut res = (res_id, res_name);
-        let (code, reason): (u32, &str) = if hit {
-            match self.r.below(7) {
-                0 => {
-                    self.plant("signin: 50053 account locked");
-                    (
-                        50053,
-                        "Account is locked because user tried to sign in too many times with an incorrect user ID or password.",
-                    )
-                }
-                1 => {
-                    self.plant("signin: 50057 account disabled");
-                    (
-                        50057,
-                        "User account is disabled. The account has been disabled by an administrator.",
-                    )
-                }
-                2 => {
-                    self.plant("signin: 500121 strong authentication failed");
-                    (
-                        500121,
-                        "Authentication failed during strong authentication request.",
-                    )
-                }
-                3 => {
-                    self.plant("signin: azurehound user agent");
-                    agent = "azurehound/v2.1.7";
-                    (0, "Other.")
-                }
-                4 => {
-                    self.plant("signin: non-compliant device");
-                    compliant = false;
-                    (0, "Other.")
-                }
-                5 => {
-                    self.plant("signin: device registration without MFA");
-                    res = RESOURCES[5];
-                    auth_req = "singleFactorAuthentication";
-                    (0, "Other.")
-                }
-                _ => {
-                    self.plant("signin: 53003 blocked by Conditional Access");
-                    (
-                        53003,
-                        "Access has been blocked by Conditional Access policies. The access policy does not allow token issuance.",
-                    )
-                }
-            }
-        } else {
-            match self.r.below(100) {
-                0..=1 => (
-                    50126,
-                    "Error validating credentials due to invalid username or password.",
-                ),
-                2..=3 => (50074, "Strong Authentication is required."),
-                4..=5 => (
-                    50140,
-                    "This error occurred due to 'Keep me signed in' interrupt when the user was signing in.",
-                ),
-                6 => (
-                    70044,
-                    "The session has expired or is invalid due to sign-in frequency checks by conditional access.",
-                ),
-                _ => (0, "Other."),
-            }
-        };
+        let (code, reason) = self.signin_outcome(hit, &mut look);
+        let SigninLook {
+            agent,
+            compliant,
+            auth_req,
+            res,
+        } = look;
         let cas = match code {
             53003 => "failure",
             0 if self.r.below(2) == 0 => "success",
             _ => "notApplied",
         };
-        let auth_details = if interactive {
-            format!(
-                r#"[{{"authenticationStepDateTime":"{created}","authenticationMethod":"Password","authenticationMethodDetail":"Password in the cloud","succeeded":{ok},"authenticationStepResultDetail":"{detail}","authenticationStepRequirement":"Primary authentication","StatusSequence":0,"RequestSequence":0}},{{"authenticationStepDateTime":"{created}","authenticationMethod":"Mobile app notification","succeeded":{ok},"authenticationStepResultDetail":"MFA successfully completed","authenticationStepRequirement":"Primary authentication","StatusSequence":0,"RequestSequence":1}}]"#,
-                ok = code == 0,
-                detail = if code == 0 {
-                    "Correct password"
-                } else {
-                    "Invalid username or password or Invalid on-premise username or password."
-                }
-            )
-        } else {
-            "[]".to_string()
-        };
+        let auth_details = auth_details(&created, code, interactive);
         let user = &self.users[u];
         let (upn, display, uid) = (user.upn.clone(), user.display.clone(), user.id.clone());
-        let device = if compliant {
-            format!(
-                r#"{{"deviceId":"{}","displayName":"CONTOSO-{:05}","operatingSystem":"Windows10","browser":"Edge 122.0.0","isCompliant":true,"isManaged":true,"trustType":"Azure AD joined"}}"#,
-                self.r.guid(),
-                self.r.below(99999)
-            )
-        } else {
-            r#"{"deviceId":"","displayName":"","operatingSystem":"Windows10","browser":"Chrome 122.0.0","isCompliant":false,"isManaged":false,"trustType":""}"#.to_string()
-        };
+        let device = self.device(compliant);
         let _ = write!(
             b,
             r#"{{"time":"{t}","resourceId":"/tenants/{tenant}/providers/Microsoft.aadiam","operationName":"Sign-in activity","operationVersion":"1.0","category":"{category}","tenantId":"{tenant}","resultType":"{code}","resultSignature":"None","resultDescription":"{reason}","durationMs":0,"callerIpAddress":"{ip}","correlationId":"{corr}","identity":"{display}","Level":4,"location":"{cc}","properties":{{"id":"{id}","createdDateTime":"{created}","userDisplayName":"{display}","userPrincipalName":"{upn}","userId":"{uid}","appId":"{app_id}","appDisplayName":"{app_name}","ipAddress":"{ip}","clientAppUsed":"{client}","userAgent":"{agent}","correlationId":"{corr}","conditionalAccessStatus":"{cas}","originalRequestId":"{orig}","isInteractive":{interactive},"tokenIssuerName":"","tokenIssuerType":"AzureAD","processingTimeInMilliseconds":{ptime},"riskDetail":"none","riskLevelAggregated":"none","riskLevelDuringSignIn":"none","riskState":"none","riskEventTypes":[],"riskEventTypes_v2":[],"resourceDisplayName":"{rname}","resourceId":"{rid}","resourceTenantId":"{tenant}","homeTenantId":"{tenant}","status":{{"errorCode":{code}{fr}}},"deviceDetail":{device},"location":{{"city":"{city}","state":"{state}","countryOrRegion":"{cc}","geoCoordinates":{{"altitude":null,"latitude":{lat},"longitude":{lon}}}}},"mfaDetail":{{}},"appliedConditionalAccessPolicies":[{{"id":"0d9c1f5b-7a3e-4c2b-9b51-5f2d0e6a3c11","displayName":"Require MFA for admins","enforcedGrantControls":["Mfa"],"enforcedSessionControls":[],"result":"notApplied"}},{{"id":"7e4f2a9d-1c6b-4e3a-8d20-3b5c7f9e1a22","displayName":"Block legacy authentication","enforcedGrantControls":["Block"],"enforcedSessionControls":[],"result":"{p2r}"}}],"authenticationContextClassReferences":[],"authenticationProcessingDetails":[{{"key":"Legacy TLS (TLS 1.0, 1.1, 3DES)","value":"False"}},{{"key":"Is CAE Token","value":"False"}}],"networkLocationDetails":[],"authenticationDetails":{auth_details},"authenticationRequirementPolicies":[],"sessionLifetimePolicies":[],"authenticationMethodsUsed":[],"authenticationRequirement":"{auth_req}","authenticationProtocol":"none","incomingTokenType":"none","userType":"Member","crossTenantAccessType":"none","isTenantRestricted":false,"autonomousSystemNumber":{asn},"uniqueTokenIdentifier":"{uti:016x}{uti2:06x}"}}}}"#,
@@ -449,8 +476,88 @@ impl Gen {
             uti = self.r.next(),
             uti2 = self.r.below(1 << 24),
         );
-        self.buf = b;
-        &self.buf
+    }
+
+    /// A user sign-in's result code and reason; a planted one may change how it looks.
+    fn signin_outcome(&mut self, hit: bool, look: &mut SigninLook) -> (u32, &'static str) {
+        if hit {
+            match self.r.below(7) {
+                0 => {
+                    self.plant("signin: 50053 account locked");
+                    (
+                        50053,
+                        "Account is locked because user tried to sign in too many times with an incorrect user ID or password.",
+                    )
+                }
+                1 => {
+                    self.plant("signin: 50057 account disabled");
+                    (
+                        50057,
+                        "User account is disabled. The account has been disabled by an administrator.",
+                    )
+                }
+                2 => {
+                    self.plant("signin: 500121 strong authentication failed");
+                    (
+                        500121,
+                        "Authentication failed during strong authentication request.",
+                    )
+                }
+                3 => {
+                    self.plant("signin: azurehound user agent");
+                    look.agent = "azurehound/v2.1.7";
+                    (0, "Other.")
+                }
+                4 => {
+                    self.plant("signin: non-compliant device");
+                    look.compliant = false;
+                    (0, "Other.")
+                }
+                5 => {
+                    self.plant("signin: device registration without MFA");
+                    look.res = RESOURCES[5];
+                    look.auth_req = "singleFactorAuthentication";
+                    (0, "Other.")
+                }
+                _ => {
+                    self.plant("signin: 53003 blocked by Conditional Access");
+                    (
+                        53003,
+                        "Access has been blocked by Conditional Access policies. The access policy does not allow token issuance.",
+                    )
+                }
+            }
+        } else {
+            match self.r.below(100) {
+                0..=1 => (
+                    50126,
+                    "Error validating credentials due to invalid username or password.",
+                ),
+                2..=3 => (50074, "Strong Authentication is required."),
+                4..=5 => (
+                    50140,
+                    "This error occurred due to 'Keep me signed in' interrupt when the user was signing in.",
+                ),
+                6 => (
+                    70044,
+                    "The session has expired or is invalid due to sign-in frequency checks by conditional access.",
+                ),
+                _ => (0, "Other."),
+            }
+        }
+    }
+
+    /// The device of a user sign-in: a managed, compliant one, or an unknown one.
+    fn device(&mut self, compliant: bool) -> String {
+        if compliant {
+            format!(
+                r#"{{"deviceId":"{}","displayName":"CONTOSO-{:05}","operatingSystem":"Windows10","browser":"Edge 122.0.0","isCompliant":true,"isManaged":true,"trustType":"Azure AD joined"}}"#,
+                self.r.guid(),
+                self.r.below(99999)
+            )
+        } else {
+            r#"{"deviceId":"","displayName":"","operatingSystem":"Windows10","browser":"Chrome 122.0.0","isCompliant":false,"isManaged":false,"trustType":""}"#.to_string()
+        }
     }
 
     /// One directory audit record.
@@ -474,153 +581,15 @@ impl Gen {
         let ip = self.ip();
         let sp = self.r.guid();
         let hit = self.hit();
-        // (activity, category, operation type, result, targetResources)
-        let (activity, category, optype, targets): (&str, &str, &str, String) = if hit {
-            match self.r.below(8) {
-                0 => {
-                    self.plant("audit: Add member to role (Global Administrator)");
-                    (
-                        "Add member to role",
-                        "RoleManagement",
-                        "Assign",
-                        format!(
-                            r#"[{{"id":"{target_id}","displayName":null,"type":"User","userPrincipalName":"{target}","groupType":null,"modifiedProperties":[{{"displayName":"Role.ObjectID","oldValue":null,"newValue":"\"62e90394-69f5-4237-9190-012177145e10\""}},{{"displayName":"Role.DisplayName","oldValue":null,"newValue":"\"Global Administrator\""}},{{"displayName":"Role.TemplateId","oldValue":null,"newValue":"\"62e90394-69f5-4237-9190-012177145e10\""}}],"administrativeUnits":[]}},{{"id":"62e90394-69f5-4237-9190-012177145e10","displayName":"Global Administrator","type":"Role","modifiedProperties":[],"administrativeUnits":[]}}]"#
-                        ),
-                    )
-                }
-                1 => {
-                    self.plant("audit: Add member to role (service principal)");
-                    (
-                        "Add member to role",
-                        "RoleManagement",
-                        "Assign",
-                        format!(
-                            r#"[{{"id":"{sp}","displayName":"NorthwindSync","type":"ServicePrincipal","modifiedProperties":[{{"displayName":"Role.DisplayName","oldValue":null,"newValue":"\"Application Administrator\""}}],"administrativeUnits":[]}}]"#
-                        ),
-                    )
-                }
-                2 => {
-                    self.plant("audit: Update application – Certificates and secrets management");
-                    (
-                        "Update application – Certificates and secrets management ",
-                        "ApplicationManagement",
-                        "Update",
-                        format!(
-                            r#"[{{"id":"{sp}","displayName":"NorthwindSync","type":"Application","modifiedProperties":[{{"displayName":"KeyDescription","oldValue":"[]","newValue":"[\"[KeyIdentifier={kid},KeyType=Password,KeyUsage=Verify,DisplayName=sync]\"]"}},{{"displayName":"Included Updated Properties","oldValue":null,"newValue":"\"KeyDescription\""}}],"administrativeUnits":[]}}]"#,
-                            kid = self.r.guid()
-                        ),
-                    )
-                }
-                3 => {
-                    self.plant("audit: Add app role assignment to service principal");
-                    (
-                        "Add app role assignment to service principal",
-                        "ApplicationManagement",
-                        "Assign",
-                        format!(
-                            r#"[{{"id":"{sp}","displayName":"Microsoft Graph","type":"ServicePrincipal","modifiedProperties":[{{"displayName":"AppRole.Id","oldValue":null,"newValue":"\"810c84a8-4a9e-49e6-bf7d-12d183f40d01\""}},{{"displayName":"AppRole.Value","oldValue":null,"newValue":"\"Mail.Read\""}},{{"displayName":"ServicePrincipal.DisplayName","oldValue":null,"newValue":"\"NorthwindSync\""}}],"administrativeUnits":[]}}]"#
-                        ),
-                    )
-                }
-                4 => {
-                    self.plant("audit: Add service principal");
-                    (
-                        "Add service principal",
-                        "ApplicationManagement",
-                        "Add",
-                        format!(
-                            r#"[{{"id":"{sp}","displayName":"NorthwindSync","type":"ServicePrincipal","modifiedProperties":[{{"displayName":"AccountEnabled","oldValue":"[]","newValue":"[true]"}},{{"displayName":"AppPrincipalId","oldValue":"[]","newValue":"[\"{app}\"]"}}],"administrativeUnits":[]}}]"#,
-                            app = self.r.guid()
-                        ),
-                    )
-                }
-                5 => {
-                    self.plant("audit: Add user");
-                    (
-                        "Add user",
-                        "UserManagement",
-                        "Add",
-                        format!(
-                            r#"[{{"id":"{target_id}","displayName":null,"type":"User","userPrincipalName":"svc-{n}@contoso.com","modifiedProperties":[{{"displayName":"AccountEnabled","oldValue":"[]","newValue":"[true]"}},{{"displayName":"UserType","oldValue":"[]","newValue":"[\"Member\"]"}}],"administrativeUnits":[]}}]"#,
-                            n = self.r.below(9999)
-                        ),
-                    )
-                }
-                6 => {
-                    self.plant("audit: Disable Strong Authentication");
-                    (
-                        "Disable Strong Authentication",
-                        "UserManagement",
-                        "Update",
-                        format!(
-                            r#"[{{"id":"{target_id}","displayName":null,"type":"User","userPrincipalName":"{target}","modifiedProperties":[{{"displayName":"StrongAuthenticationRequirement","oldValue":"[{{\"RelyingParty\":\"*\",\"State\":1,\"RememberDevicesNotIssuedBefore\":\"2024-01-10T09:00:00Z\"}}]","newValue":"[]"}}],"administrativeUnits":[]}}]"#
-                        ),
-                    )
-                }
-                _ => {
-                    self.plant("audit: Delete conditional access policy");
-                    (
-                        "Delete conditional access policy",
-                        "Policy",
-                        "Delete",
-                        format!(
-                            r#"[{{"id":"{sp}","displayName":"Block legacy authentication","type":"Policy","modifiedProperties":[],"administrativeUnits":[]}}]"#
-                        ),
-                    )
-                }
-            }
+        let who = AuditTarget {
+            target,
+            target_id,
+            sp: sp.clone(),
+        };
+        let (activity, category, optype, targets) = if hit {
+            self.planted_change(&who)
         } else {
-            let user_target = format!(
-                r#"[{{"id":"{target_id}","displayName":null,"type":"User","userPrincipalName":"{target}","groupType":null,"modifiedProperties":[{{"displayName":"StsRefreshTokensValidFrom","oldValue":"[\"2024-01-02T10:00:00Z\"]","newValue":"[\"{at}\"]"}},{{"displayName":"Included Updated Properties","oldValue":null,"newValue":"\"StsRefreshTokensValidFrom\""}}],"administrativeUnits":[]}}]"#
-            );
-            let group_target = format!(
-                r#"[{{"id":"{target_id}","displayName":null,"type":"User","userPrincipalName":"{target}","modifiedProperties":[{{"displayName":"Group.ObjectID","oldValue":null,"newValue":"\"{g}\""}},{{"displayName":"Group.DisplayName","oldValue":null,"newValue":"\"Sales EMEA\""}}],"administrativeUnits":[]}},{{"id":"{g}","displayName":"Sales EMEA","type":"Group","modifiedProperties":[],"administrativeUnits":[]}}]"#,
-                g = self.r.guid()
-            );
-            match self.r.below(10) {
-                0..=2 => ("Update user", "UserManagement", "Update", user_target),
-                3 => (
-                    "Update StsRefreshTokenValidFrom Timestamp",
-                    "UserManagement",
-                    "Update",
-                    user_target,
-                ),
-                4 => (
-                    "Change user license",
-                    "UserManagement",
-                    "Update",
-                    user_target,
-                ),
-                5 => (
-                    "Add member to group",
-                    "GroupManagement",
-                    "Assign",
-                    group_target,
-                ),
-                6 => (
-                    "Add owner to group",
-                    "GroupManagement",
-                    "Assign",
-                    group_target,
-                ),
-                7 => ("Update group", "GroupManagement", "Update", group_target),
-                8 => (
-                    "Reset password (self-service)",
-                    "UserManagement",
-                    "Update",
-                    user_target,
-                ),
-                _ => (
-                    "Register device",
-                    "Device",
-                    "Add",
-                    format!(
-                        r#"[{{"id":"{d}","displayName":"CONTOSO-{n:05}","type":"Device","modifiedProperties":[{{"displayName":"CloudDisplayName","oldValue":null,"newValue":"\"CONTOSO-{n:05}\""}}],"administrativeUnits":[]}}]"#,
-                        d = self.r.guid(),
-                        n = self.r.below(99999)
-                    ),
-                ),
-            }
+            self.routine_change(&who, &at)
         };
         let (by_app, identity) = if !hit && self.r.below(4) == 0 {
             (true, "Microsoft Substrate Management".to_string())
@@ -655,6 +624,169 @@ impl Gen {
         );
         self.buf = b;
         &self.buf
+    }
+
+    /// A directory change the rules look for: role grants, credentials, app roles, new service
+    /// principals and users, MFA disabled, a deleted Conditional Access policy.
+    fn planted_change(&mut self, who: &AuditTarget) -> AuditChange {
+        let AuditTarget {
+            target,
+            target_id,
+            sp,
+        } = who;
+        match self.r.below(8) {
+            0 => {
+                self.plant("audit: Add member to role (Global Administrator)");
+                (
+                    "Add member to role",
+                    "RoleManagement",
+                    "Assign",
+                    format!(
+                        r#"[{{"id":"{target_id}","displayName":null,"type":"User","userPrincipalName":"{target}","groupType":null,"modifiedProperties":[{{"displayName":"Role.ObjectID","oldValue":null,"newValue":"\"62e90394-69f5-4237-9190-012177145e10\""}},{{"displayName":"Role.DisplayName","oldValue":null,"newValue":"\"Global Administrator\""}},{{"displayName":"Role.TemplateId","oldValue":null,"newValue":"\"62e90394-69f5-4237-9190-012177145e10\""}}],"administrativeUnits":[]}},{{"id":"62e90394-69f5-4237-9190-012177145e10","displayName":"Global Administrator","type":"Role","modifiedProperties":[],"administrativeUnits":[]}}]"#
+                    ),
+                )
+            }
+            1 => {
+                self.plant("audit: Add member to role (service principal)");
+                (
+                    "Add member to role",
+                    "RoleManagement",
+                    "Assign",
+                    format!(
+                        r#"[{{"id":"{sp}","displayName":"NorthwindSync","type":"ServicePrincipal","modifiedProperties":[{{"displayName":"Role.DisplayName","oldValue":null,"newValue":"\"Application Administrator\""}}],"administrativeUnits":[]}}]"#
+                    ),
+                )
+            }
+            2 => {
+                self.plant("audit: Update application – Certificates and secrets management");
+                (
+                    "Update application – Certificates and secrets management ",
+                    "ApplicationManagement",
+                    "Update",
+                    format!(
+                        r#"[{{"id":"{sp}","displayName":"NorthwindSync","type":"Application","modifiedProperties":[{{"displayName":"KeyDescription","oldValue":"[]","newValue":"[\"[KeyIdentifier={kid},KeyType=Password,KeyUsage=Verify,DisplayName=sync]\"]"}},{{"displayName":"Included Updated Properties","oldValue":null,"newValue":"\"KeyDescription\""}}],"administrativeUnits":[]}}]"#,
+                        kid = self.r.guid()
+                    ),
+                )
+            }
+            3 => {
+                self.plant("audit: Add app role assignment to service principal");
+                (
+                    "Add app role assignment to service principal",
+                    "ApplicationManagement",
+                    "Assign",
+                    format!(
+                        r#"[{{"id":"{sp}","displayName":"Microsoft Graph","type":"ServicePrincipal","modifiedProperties":[{{"displayName":"AppRole.Id","oldValue":null,"newValue":"\"810c84a8-4a9e-49e6-bf7d-12d183f40d01\""}},{{"displayName":"AppRole.Value","oldValue":null,"newValue":"\"Mail.Read\""}},{{"displayName":"ServicePrincipal.DisplayName","oldValue":null,"newValue":"\"NorthwindSync\""}}],"administrativeUnits":[]}}]"#
+                    ),
+                )
+            }
+            4 => {
+                self.plant("audit: Add service principal");
+                (
+                    "Add service principal",
+                    "ApplicationManagement",
+                    "Add",
+                    format!(
+                        r#"[{{"id":"{sp}","displayName":"NorthwindSync","type":"ServicePrincipal","modifiedProperties":[{{"displayName":"AccountEnabled","oldValue":"[]","newValue":"[true]"}},{{"displayName":"AppPrincipalId","oldValue":"[]","newValue":"[\"{app}\"]"}}],"administrativeUnits":[]}}]"#,
+                        app = self.r.guid()
+                    ),
+                )
+            }
+            5 => {
+                self.plant("audit: Add user");
+                (
+                    "Add user",
+                    "UserManagement",
+                    "Add",
+                    format!(
+                        r#"[{{"id":"{target_id}","displayName":null,"type":"User","userPrincipalName":"svc-{n}@contoso.com","modifiedProperties":[{{"displayName":"AccountEnabled","oldValue":"[]","newValue":"[true]"}},{{"displayName":"UserType","oldValue":"[]","newValue":"[\"Member\"]"}}],"administrativeUnits":[]}}]"#,
+                        n = self.r.below(9999)
+                    ),
+                )
+            }
+            6 => {
+                self.plant("audit: Disable Strong Authentication");
+                (
+                    "Disable Strong Authentication",
+                    "UserManagement",
+                    "Update",
+                    format!(
+                        r#"[{{"id":"{target_id}","displayName":null,"type":"User","userPrincipalName":"{target}","modifiedProperties":[{{"displayName":"StrongAuthenticationRequirement","oldValue":"[{{\"RelyingParty\":\"*\",\"State\":1,\"RememberDevicesNotIssuedBefore\":\"2024-01-10T09:00:00Z\"}}]","newValue":"[]"}}],"administrativeUnits":[]}}]"#
+                    ),
+                )
+            }
+            _ => {
+                self.plant("audit: Delete conditional access policy");
+                (
+                    "Delete conditional access policy",
+                    "Policy",
+                    "Delete",
+                    format!(
+                        r#"[{{"id":"{sp}","displayName":"Block legacy authentication","type":"Policy","modifiedProperties":[],"administrativeUnits":[]}}]"#
+                    ),
+                )
+            }
+        }
+    }
+
+    /// A routine directory change: user and group updates, licences, password resets, devices.
+    fn routine_change(&mut self, who: &AuditTarget, at: &str) -> AuditChange {
+        let AuditTarget {
+            target,
+            target_id,
+            sp: _,
+        } = who;
+        let user_target = format!(
+            r#"[{{"id":"{target_id}","displayName":null,"type":"User","userPrincipalName":"{target}","groupType":null,"modifiedProperties":[{{"displayName":"StsRefreshTokensValidFrom","oldValue":"[\"2024-01-02T10:00:00Z\"]","newValue":"[\"{at}\"]"}},{{"displayName":"Included Updated Properties","oldValue":null,"newValue":"\"StsRefreshTokensValidFrom\""}}],"administrativeUnits":[]}}]"#
+        );
+        let group_target = format!(
+            r#"[{{"id":"{target_id}","displayName":null,"type":"User","userPrincipalName":"{target}","modifiedProperties":[{{"displayName":"Group.ObjectID","oldValue":null,"newValue":"\"{g}\""}},{{"displayName":"Group.DisplayName","oldValue":null,"newValue":"\"Sales EMEA\""}}],"administrativeUnits":[]}},{{"id":"{g}","displayName":"Sales EMEA","type":"Group","modifiedProperties":[],"administrativeUnits":[]}}]"#,
+            g = self.r.guid()
+        );
+        match self.r.below(10) {
+            0..=2 => ("Update user", "UserManagement", "Update", user_target),
+            3 => (
+                "Update StsRefreshTokenValidFrom Timestamp",
+                "UserManagement",
+                "Update",
+                user_target,
+            ),
+            4 => (
+                "Change user license",
+                "UserManagement",
+                "Update",
+                user_target,
+            ),
+            5 => (
+                "Add member to group",
+                "GroupManagement",
+                "Assign",
+                group_target,
+            ),
+            6 => (
+                "Add owner to group",
+                "GroupManagement",
+                "Assign",
+                group_target,
+            ),
+            7 => ("Update group", "GroupManagement", "Update", group_target),
+            8 => (
+                "Reset password (self-service)",
+                "UserManagement",
+                "Update",
+                user_target,
+            ),
+            _ => (
+                "Register device",
+                "Device",
+                "Add",
+                format!(
+                    r#"[{{"id":"{d}","displayName":"CONTOSO-{n:05}","type":"Device","modifiedProperties":[{{"displayName":"CloudDisplayName","oldValue":null,"newValue":"\"CONTOSO-{n:05}\""}}],"administrativeUnits":[]}}]"#,
+                    d = self.r.guid(),
+                    n = self.r.below(99999)
+                ),
+            ),
+        }
     }
 
     /// One Microsoft Graph activity record.
@@ -783,67 +915,10 @@ impl Gen {
             self.subscriptions[self.r.below(self.subscriptions.len() as u64) as usize].clone();
         let rg = ["rg-prod", "rg-dev", "rg-shared", "rg-data"][self.r.below(4) as usize];
         let hit = self.hit();
-        // (provider/type path with proper casing, name prefix, action)
-        let (path, name, action): (&str, &str, &str) = if hit {
-            match self.r.below(6) {
-                0 => {
-                    self.plant("activity: MICROSOFT.KEYVAULT/VAULTS/DELETE");
-                    ("Microsoft.KeyVault/vaults", "kv-contoso", "delete")
-                }
-                1 => {
-                    self.plant("activity: MICROSOFT.KEYVAULT/VAULTS/WRITE");
-                    ("Microsoft.KeyVault/vaults", "kv-contoso", "write")
-                }
-                2 => {
-                    self.plant("activity: NETWORKSECURITYGROUPS/SECURITYRULES/WRITE");
-                    (
-                        "Microsoft.Network/networkSecurityGroups/nsg-web/securityRules",
-                        "allow-any",
-                        "write",
-                    )
-                }
-                3 => {
-                    self.plant("activity: Microsoft.Authorization/roleAssignments/write");
-                    ("Microsoft.Authorization/roleAssignments", "", "write")
-                }
-                4 => {
-                    self.plant("activity: MICROSOFT.PORTAL/CONSOLES/WRITE");
-                    ("Microsoft.Portal/consoles", "default", "write")
-                }
-                _ => {
-                    self.plant("activity: MICROSOFT.AUTHORIZATION/ELEVATEACCESS/ACTION");
-                    ("Microsoft.Authorization/elevateAccess", "", "action")
-                }
-            }
+        let (path, name, action) = if hit {
+            self.planted_operation()
         } else {
-            match self.r.below(10) {
-                0 => (
-                    "Microsoft.Compute/virtualMachines",
-                    "vm-app",
-                    "start/action",
-                ),
-                1 => (
-                    "Microsoft.Compute/virtualMachines",
-                    "vm-app",
-                    "deallocate/action",
-                ),
-                2 => ("Microsoft.Web/sites", "app-contoso", "write"),
-                3 => ("Microsoft.Web/sites", "app-contoso", "restart/action"),
-                4 => ("Microsoft.Storage/storageAccounts", "stcontoso", "write"),
-                5 => ("Microsoft.Sql/servers/sql-contoso/databases", "db", "write"),
-                6 => (
-                    "Microsoft.Insights/diagnosticSettings",
-                    "send-to-workspace",
-                    "write",
-                ),
-                7 => ("Microsoft.Resources/tags", "default", "write"),
-                8 => (
-                    "Microsoft.Automation/automationAccounts/aa-ops/jobs",
-                    "job",
-                    "write",
-                ),
-                _ => ("Microsoft.Logic/workflows", "la-notify", "write"),
-            }
+            routine_operation(self.r.below(10))
         };
         let rid_tail = if name.is_empty() {
             self.r.guid()
@@ -901,6 +976,41 @@ impl Gen {
         &self.buf
     }
 
+    /// An Azure operation the rules look for (Key Vault, NSG rules, role assignments, Cloud
+    /// Shell, elevated access): provider/type path with its casing, name prefix, action.
+    fn planted_operation(&mut self) -> AzureOperation {
+        match self.r.below(6) {
+            0 => {
+                self.plant("activity: MICROSOFT.KEYVAULT/VAULTS/DELETE");
+                ("Microsoft.KeyVault/vaults", "kv-contoso", "delete")
+            }
+            1 => {
+                self.plant("activity: MICROSOFT.KEYVAULT/VAULTS/WRITE");
+                ("Microsoft.KeyVault/vaults", "kv-contoso", "write")
+            }
+            2 => {
+                self.plant("activity: NETWORKSECURITYGROUPS/SECURITYRULES/WRITE");
+                (
+                    "Microsoft.Network/networkSecurityGroups/nsg-web/securityRules",
+                    "allow-any",
+                    "write",
+                )
+            }
+            3 => {
+                self.plant("activity: Microsoft.Authorization/roleAssignments/write");
+                ("Microsoft.Authorization/roleAssignments", "", "write")
+            }
+            4 => {
+                self.plant("activity: MICROSOFT.PORTAL/CONSOLES/WRITE");
+                ("Microsoft.Portal/consoles", "default", "write")
+            }
+            _ => {
+                self.plant("activity: MICROSOFT.AUTHORIZATION/ELEVATEACCESS/ACTION");
+                ("Microsoft.Authorization/elevateAccess", "", "action")
+            }
+        }
+    }
+
     /// One Unified Audit Log record (Management Activity API shape).
     fn ual(&mut self) -> String {
         let hit = self.hit();
@@ -946,6 +1056,41 @@ impl Gen {
 
 /// `Microsoft.Network/networkSecurityGroups/nsg-web/securityRules` →
 /// `Microsoft.Network/networkSecurityGroups/securityRules` (the resource type of a path).
+/// A routine Azure operation, the `n`-th of ten: provider/type path, name prefix, action.
+fn routine_operation(n: u64) -> AzureOperation {
+    match n {
+        0 => (
+            "Microsoft.Compute/virtualMachines",
+            "vm-app",
+            "start/action",
+        ),
+        1 => (
+            "Microsoft.Compute/virtualMachines",
+            "vm-app",
+            "deallocate/action",
+        ),
+        2 => ("Microsoft.Web/sites", "app-contoso", "write"),
+        3 => ("Microsoft.Web/sites", "app-contoso", "restart/action"),
+        4 => ("Microsoft.Storage/storageAccounts", "stcontoso", "write"),
+        5 => ("Microsoft.Sql/servers/sql-contoso/databases", "db", "write"),
+        6 => (
+            "Microsoft.Insights/diagnosticSettings",
+            "send-to-workspace",
+            "write",
+        ),
+        7 => ("Microsoft.Resources/tags", "default", "write"),
+        8 => (
+            "Microsoft.Automation/automationAccounts/aa-ops/jobs",
+            "job",
+            "write",
+        ),
+        _ => ("Microsoft.Logic/workflows", "la-notify", "write"),
+    }
+}
+
+/// An Azure operation: provider/type path with its casing, name prefix, action.
+type AzureOperation = (&'static str, &'static str, &'static str);
+
 fn path_type(path: &str) -> String {
     let mut parts = path.split('/');
     let mut out = String::new();

@@ -62,12 +62,17 @@ enum KeyState {
 pub struct JsonSplitter<R> {
     r: R,
     layout: JsonLayout,
-    max_record: usize,
-    line: u64,
     eof: bool,
     /// The last line ended with a `\r` at the end of a read: a `\n` right after belongs to it.
     after_cr: bool,
-    // structured state
+    s: Scan,
+}
+
+/// The state of the structured splitter between reads: where it is in the nesting and in strings,
+/// the record being captured, and the keys of a top-level object (to tell wrappers from records).
+struct Scan {
+    line: u64,
+    max_record: usize,
     depth: u64,
     in_str: bool,
     esc: bool,
@@ -86,12 +91,18 @@ pub struct JsonSplitter<R> {
     last_key: Vec<u8>,
     /// Where the current record starts in the caller's buffer.
     base: usize,
-    /// Scratch copy of the part of the read buffer being scanned.
-    window: Vec<u8>,
+    /// Offset in the current read buffer of the record's bytes not yet copied to the caller's
+    /// buffer: a record is copied in runs, not byte by byte.
+    pending: usize,
 }
 
-/// Bytes of the read buffer scanned per step of the structured splitter.
-const WINDOW: usize = 16 << 10;
+/// What a scan of one read buffer ended with, besides needing more input.
+enum Found {
+    /// A piece to hand out.
+    Piece(Piece),
+    /// Text outside any JSON value starts here: the rest of its line is skipped.
+    Junk,
+}
 
 impl<R: BufRead> JsonSplitter<R> {
     /// A splitter for `layout`; records larger than `max_record` bytes are reported, not kept.
@@ -99,32 +110,34 @@ impl<R: BufRead> JsonSplitter<R> {
         JsonSplitter {
             r,
             layout,
-            max_record,
-            line: 1,
             eof: false,
             after_cr: false,
-            depth: 0,
-            in_str: false,
-            esc: false,
-            rec_depth: None,
-            rec_array: None,
-            skipping_wrapper: false,
-            capturing: false,
-            cap_line: 0,
-            cap_scalar: false,
-            overflow: false,
-            key_state: KeyState::Done,
-            keys_all_odata: true,
-            last_key: Vec::new(),
-            base: 0,
-            window: Vec::new(),
+            s: Scan {
+                line: 1,
+                max_record,
+                depth: 0,
+                in_str: false,
+                esc: false,
+                rec_depth: None,
+                rec_array: None,
+                skipping_wrapper: false,
+                capturing: false,
+                cap_line: 0,
+                cap_scalar: false,
+                overflow: false,
+                key_state: KeyState::Done,
+                keys_all_odata: true,
+                last_key: Vec::new(),
+                base: 0,
+                pending: 0,
+            },
         }
     }
 
     /// The same splitter for text whose first byte is on line `line` (lines before it were
     /// skipped by the caller).
     pub fn starting_at_line(mut self, line: u64) -> Self {
-        self.line = line.max(1);
+        self.s.line = line.max(1);
         self
     }
 
@@ -132,7 +145,7 @@ impl<R: BufRead> JsonSplitter<R> {
     /// caller can collect many records in one buffer); for other pieces `out` is left as it was.
     /// `Ok(None)` at the end.
     pub fn next_piece(&mut self, out: &mut Vec<u8>) -> io::Result<Option<Piece>> {
-        self.base = out.len();
+        self.s.base = out.len();
         match self.layout {
             JsonLayout::Lines => self.next_line(out),
             JsonLayout::Structured => self.next_structured(out),
@@ -144,54 +157,20 @@ impl<R: BufRead> JsonSplitter<R> {
             if self.eof {
                 return Ok(None);
             }
-            let start_line = self.line;
-            let mut overflow = false;
-            let mut got_any = false;
-            loop {
-                let buf = self.r.fill_buf()?;
-                if buf.is_empty() {
-                    self.eof = true;
-                    break;
-                }
-                if std::mem::take(&mut self.after_cr) && buf[0] == b'\n' {
-                    // the `\n` of a `\r\n` split across reads: the line already ended
-                    self.r.consume(1);
-                    continue;
-                }
-                got_any = true;
-                // A line ends at `\n`, `\r\n` or a bare `\r` (files whose line ends vary).
-                let (take, done) = match memchr::memchr2(b'\n', b'\r', buf) {
-                    Some(i) if buf[i] == b'\r' && buf.get(i + 1) == Some(&b'\n') => (i + 2, true),
-                    Some(i) => {
-                        self.after_cr = buf[i] == b'\r' && i + 1 == buf.len();
-                        (i + 1, true)
-                    }
-                    None => (buf.len(), false),
-                };
-                if !overflow {
-                    if out.len() - self.base + take > self.max_record.saturating_add(2) {
-                        overflow = true;
-                        out.truncate(self.base);
-                    } else {
-                        out.extend_from_slice(&buf[..take]);
-                    }
-                }
-                self.r.consume(take);
-                if done {
-                    self.line += 1;
-                    break;
-                }
-            }
-            if !got_any {
+            let start_line = self.s.line;
+            let Some(overflow) = self.read_line(out)? else {
                 return Ok(None);
-            }
+            };
             if overflow {
                 return Ok(Some(Piece::Bad {
                     line: start_line,
-                    reason: format!("record longer than the limit of {} bytes", self.max_record),
+                    reason: format!(
+                        "record longer than the limit of {} bytes",
+                        self.s.max_record
+                    ),
                 }));
             }
-            let base = self.base;
+            let base = self.s.base;
             let trimmed = trim_ascii(&out[base..]);
             if trimmed.is_empty() || trimmed == b"\xEF\xBB\xBF" {
                 out.truncate(base);
@@ -209,26 +188,176 @@ impl<R: BufRead> JsonSplitter<R> {
         }
     }
 
-    fn start_capture(&mut self, out: &mut Vec<u8>, scalar: bool) {
-        self.capturing = true;
-        self.cap_line = self.line;
-        self.cap_scalar = scalar;
-        self.overflow = false;
-        out.truncate(self.base);
+    /// Appends one line to `out` (dropped once it is over the limit). `None` at the end of input;
+    /// `Some(true)` when the line was over the limit.
+    fn read_line(&mut self, out: &mut Vec<u8>) -> io::Result<Option<bool>> {
+        let mut overflow = false;
+        let mut got_any = false;
+        loop {
+            let buf = self.r.fill_buf()?;
+            if buf.is_empty() {
+                self.eof = true;
+                break;
+            }
+            if std::mem::take(&mut self.after_cr) && buf[0] == b'\n' {
+                // the `\n` of a `\r\n` split across reads: the line already ended
+                self.r.consume(1);
+                continue;
+            }
+            got_any = true;
+            // A line ends at `\n`, `\r\n` or a bare `\r` (files whose line ends vary).
+            let (take, done) = match memchr::memchr2(b'\n', b'\r', buf) {
+                Some(i) if buf[i] == b'\r' && buf.get(i + 1) == Some(&b'\n') => (i + 2, true),
+                Some(i) => {
+                    self.after_cr = buf[i] == b'\r' && i + 1 == buf.len();
+                    (i + 1, true)
+                }
+                None => (buf.len(), false),
+            };
+            if !overflow {
+                if out.len() - self.s.base + take > self.s.max_record.saturating_add(2) {
+                    overflow = true;
+                    out.truncate(self.s.base);
+                } else {
+                    out.extend_from_slice(&buf[..take]);
+                }
+            }
+            self.r.consume(take);
+            if done {
+                self.s.line += 1;
+                break;
+            }
+        }
+        Ok(got_any.then_some(overflow))
     }
 
-    fn push(&mut self, out: &mut Vec<u8>, bytes: &[u8]) {
-        if self.capturing && !self.overflow {
-            if out.len() - self.base + bytes.len() > self.max_record {
-                self.overflow = true;
-                out.truncate(self.base);
-            } else {
-                out.extend_from_slice(bytes);
+    /// Scans read buffers in place (no copy but the record's own bytes) until a piece is found.
+    fn next_structured(&mut self, out: &mut Vec<u8>) -> io::Result<Option<Piece>> {
+        loop {
+            let buf = self.r.fill_buf()?;
+            if buf.is_empty() {
+                self.eof = true;
+                return Ok(self.s.at_end(out));
+            }
+            let (consumed, found) = self.s.scan(buf, out);
+            self.r.consume(consumed);
+            match found {
+                Some(Found::Piece(p)) => return Ok(Some(p)),
+                Some(Found::Junk) => return Ok(Some(self.junk(out))),
+                None => {}
             }
         }
     }
 
-    fn finish_capture(&mut self, out: &mut Vec<u8>) -> Piece {
+    /// Junk at the top level: report it and skip the rest of its line.
+    fn junk(&mut self, out: &mut Vec<u8>) -> Piece {
+        out.truncate(self.s.base);
+        let line = self.s.line;
+        // skip to the end of the line
+        let mut skip_line = || -> io::Result<()> {
+            loop {
+                let buf = self.r.fill_buf()?;
+                if buf.is_empty() {
+                    return Ok(());
+                }
+                match memchr::memchr(b'\n', buf) {
+                    Some(j) => {
+                        self.r.consume(j + 1);
+                        self.s.line += 1;
+                        return Ok(());
+                    }
+                    None => {
+                        let n = buf.len();
+                        self.r.consume(n);
+                    }
+                }
+            }
+        };
+        let _ = skip_line();
+        Piece::Bad {
+            line,
+            reason: "text outside any JSON value".into(),
+        }
+    }
+}
+
+impl Scan {
+    /// The end of input: a record cut short, brackets left open, or nothing more.
+    fn at_end(&mut self, out: &mut Vec<u8>) -> Option<Piece> {
+        if self.capturing {
+            self.capturing = false;
+            if self.cap_scalar && !self.in_str && self.depth == self.rec_depth.unwrap_or(0) {
+                return Some(Piece::Record {
+                    line: self.cap_line,
+                });
+            }
+            out.truncate(self.base);
+            self.depth = 0;
+            return Some(Piece::Bad {
+                line: self.cap_line,
+                reason: "unexpected end of input inside a record (truncated file?)".into(),
+            });
+        }
+        if self.depth > 0 {
+            let d = self.depth;
+            self.depth = 0;
+            return Some(Piece::Trailing {
+                line: self.line,
+                reason: format!(
+                    "unexpected end of input: {d} unclosed bracket(s) after the last record"
+                ),
+            });
+        }
+        None
+    }
+
+    /// Scans `buf` until a piece ends or the buffer does; returns the bytes consumed.
+    fn scan(&mut self, buf: &[u8], out: &mut Vec<u8>) -> (usize, Option<Found>) {
+        self.pending = 0;
+        let mut i = 0;
+        while i < buf.len() {
+            let step = if self.in_str {
+                self.string_run(buf, i, out)
+            } else if self.capturing && self.cap_scalar {
+                self.scalar_byte(buf, i, out)
+            } else {
+                self.structural(buf, i, out)
+            };
+            match step {
+                Ok(next) => i = next,
+                Err((next, found)) => return (next, Some(found)),
+            }
+        }
+        self.flush(buf, i, out);
+        (i, None)
+    }
+
+    /// Copies the record's bytes of `buf` up to `upto` to `out` (nothing once over the limit).
+    fn flush(&mut self, buf: &[u8], upto: usize, out: &mut Vec<u8>) {
+        if self.capturing && !self.overflow && upto > self.pending {
+            let run = &buf[self.pending..upto];
+            if out.len() - self.base + run.len() > self.max_record {
+                self.overflow = true;
+                out.truncate(self.base);
+            } else {
+                out.extend_from_slice(run);
+            }
+        }
+        self.pending = upto;
+    }
+
+    fn start_capture(&mut self, out: &mut Vec<u8>, scalar: bool, at: usize) {
+        self.capturing = true;
+        self.cap_line = self.line;
+        self.cap_scalar = scalar;
+        self.overflow = false;
+        self.pending = at;
+        out.truncate(self.base);
+    }
+
+    /// Ends the record at `upto` (exclusive) in `buf`.
+    fn finish_capture(&mut self, buf: &[u8], upto: usize, out: &mut Vec<u8>) -> Piece {
+        self.flush(buf, upto, out);
         self.capturing = false;
         if self.overflow {
             out.truncate(self.base);
@@ -243,265 +372,223 @@ impl<R: BufRead> JsonSplitter<R> {
         }
     }
 
-    fn next_structured(&mut self, out: &mut Vec<u8>) -> io::Result<Option<Piece>> {
-        loop {
-            let buf = self.r.fill_buf()?;
-            if buf.is_empty() {
-                self.eof = true;
-                if self.capturing {
-                    self.capturing = false;
-                    if self.cap_scalar && !self.in_str && self.depth == self.rec_depth.unwrap_or(0)
-                    {
-                        return Ok(Some(Piece::Record {
-                            line: self.cap_line,
-                        }));
-                    }
-                    out.truncate(self.base);
-                    self.depth = 0;
-                    return Ok(Some(Piece::Bad {
-                        line: self.cap_line,
-                        reason: "unexpected end of input inside a record (truncated file?)".into(),
-                    }));
-                }
-                if self.depth > 0 {
-                    let d = self.depth;
-                    self.depth = 0;
-                    return Ok(Some(Piece::Trailing {
-                        line: self.line,
-                        reason: format!(
-                            "unexpected end of input: {d} unclosed bracket(s) after the last record"
-                        ),
-                    }));
-                }
-                return Ok(None);
+    /// Inside a string from `i`: to its closing quote, an escape or a line end at once.
+    fn string_run(
+        &mut self,
+        buf: &[u8],
+        i: usize,
+        out: &mut Vec<u8>,
+    ) -> Result<usize, (usize, Found)> {
+        if self.esc {
+            // the previous read ended with a backslash: this byte is escaped
+            self.esc = false;
+            if buf[i] == b'\n' {
+                self.line += 1;
             }
-            // Copy out a window of the buffer so we can call &mut self helpers (a bounded copy:
-            // a record ends the window early, and the rest is read again on the next call).
-            let buf_len = buf.len().min(WINDOW);
-            let mut chunk = std::mem::take(&mut self.window);
-            chunk.clear();
-            chunk.extend_from_slice(&buf[..buf_len]);
-            let mut i = 0;
-            let mut result: Option<Piece> = None;
-            while i < chunk.len() {
-                if self.in_str {
-                    if self.esc {
-                        // the previous chunk ended with a backslash: this byte is escaped
-                        self.esc = false;
-                        if chunk[i] == b'\n' {
-                            self.line += 1;
-                        }
-                        self.push(out, &chunk[i..=i]);
-                        i += 1;
-                        continue;
-                    }
-                    // Fast path through string content.
-                    match memchr::memchr3(b'"', b'\\', b'\n', &chunk[i..]) {
-                        None => {
-                            self.push(out, &chunk[i..]);
-                            i = chunk.len();
-                            continue;
-                        }
-                        Some(off) => {
-                            let j = i + off;
-                            self.push(out, &chunk[i..=j]);
-                            match chunk[j] {
-                                b'\\' => {
-                                    if j + 1 < chunk.len() {
-                                        self.push(out, &chunk[j + 1..=j + 1]);
-                                        if chunk[j + 1] == b'\n' {
-                                            self.line += 1;
-                                        }
-                                        i = j + 2;
-                                    } else {
-                                        self.esc = true;
-                                        i = j + 1;
-                                    }
-                                }
-                                b'\n' => {
-                                    self.line += 1;
-                                    i = j + 1;
-                                }
-                                _ => {
-                                    self.in_str = false;
-                                    i = j + 1;
-                                    if let KeyState::InKey(start) = self.key_state {
-                                        let end = out.len().saturating_sub(1);
-                                        self.last_key = out
-                                            .get(start..end)
-                                            .map(<[u8]>::to_vec)
-                                            .unwrap_or_default();
-                                        self.key_state = KeyState::ExpectColon;
-                                    }
-                                    if self.capturing
-                                        && self.cap_scalar
-                                        && Some(self.depth) == self.rec_depth
-                                    {
-                                        result = Some(self.finish_capture(out));
-                                        break;
-                                    }
-                                }
-                            }
-                            continue;
-                        }
-                    }
+            return Ok(i + 1);
+        }
+        let Some(off) = memchr::memchr3(b'"', b'\\', b'\n', &buf[i..]) else {
+            return Ok(buf.len());
+        };
+        let j = i + off;
+        match buf[j] {
+            b'\\' if j + 1 < buf.len() => {
+                if buf[j + 1] == b'\n' {
+                    self.line += 1;
                 }
-                let b = chunk[i];
-                // Scalar records end at a delimiter.
-                if self.capturing && self.cap_scalar {
-                    if matches!(b, b',' | b']' | b'}' | b' ' | b'\t' | b'\r' | b'\n') {
-                        result = Some(self.finish_capture(out));
-                        // do not consume: process the delimiter next time
-                        break;
-                    }
-                    self.push(out, &chunk[i..=i]);
-                    i += 1;
-                    continue;
-                }
-                match b {
-                    b' ' | b'\t' | b'\r' | b'\n' => {
-                        // A run of whitespace (indentation) at once.
-                        let run = chunk[i..]
-                            .iter()
-                            .take_while(|c| matches!(c, b' ' | b'\t' | b'\r' | b'\n'))
-                            .count();
-                        self.line +=
-                            chunk[i..i + run].iter().filter(|c| **c == b'\n').count() as u64;
-                        self.push(out, &chunk[i..i + run]);
-                        i += run;
-                        continue;
-                    }
-                    b'"' => {
-                        if !self.capturing && self.at_record_start() {
-                            self.start_capture(out, true);
-                        }
-                        if self.depth == 1
-                            && self.rec_array.is_none()
-                            && self.key_state == KeyState::ExpectKey
-                        {
-                            self.key_state = KeyState::InKey(out.len() + 1);
-                        } else if self.depth == 1 && self.key_state == KeyState::ExpectValue {
-                            self.value_started(false);
-                        }
-                        self.in_str = true;
-                        self.push(out, &chunk[i..=i]);
-                    }
-                    b'{' | b'[' => {
-                        if self.depth == 1
-                            && self.key_state == KeyState::ExpectValue
-                            && self.value_started(b == b'[')
-                        {
-                            // The top-level object is a wrapper: its array holds the records.
-                            out.truncate(self.base);
-                            self.capturing = false;
-                            self.depth += 1;
-                            self.rec_array = Some(self.depth);
-                            self.rec_depth = Some(self.depth);
-                            i += 1;
-                            continue;
-                        }
-                        if !self.capturing
-                            && self.depth == 0
-                            && b == b'['
-                            && self.rec_array.is_none()
-                        {
-                            // top-level array: its elements are records
-                            self.depth = 1;
-                            self.rec_array = Some(1);
-                            self.rec_depth = Some(1);
-                            i += 1;
-                            continue;
-                        }
-                        if !self.capturing && self.at_record_start() {
-                            self.start_capture(out, false);
-                            if self.depth == 0 && b == b'{' {
-                                self.key_state = KeyState::ExpectKey;
-                                self.keys_all_odata = true;
-                            }
-                        }
-                        self.depth += 1;
-                        self.push(out, &chunk[i..=i]);
-                    }
-                    b'}' | b']' => {
-                        if self.depth == 0 {
-                            result = Some(Piece::Bad {
-                                line: self.line,
-                                reason: format!("unbalanced '{}'", b as char),
-                            });
-                            i += 1;
-                            break;
-                        }
-                        if Some(self.depth) == self.rec_array && b == b']' && !self.capturing {
-                            // end of the record array
-                            self.depth -= 1;
-                            self.rec_array = None;
-                            self.rec_depth = None;
-                            if self.depth > 0 {
-                                self.skipping_wrapper = true;
-                            }
-                            i += 1;
-                            continue;
-                        }
-                        self.depth -= 1;
-                        self.push(out, &chunk[i..=i]);
-                        if self.depth == 0 && self.skipping_wrapper {
-                            self.skipping_wrapper = false;
-                            self.key_state = KeyState::Done;
-                        }
-                        if self.capturing && self.depth == self.rec_depth.unwrap_or(0) {
-                            self.key_state = KeyState::Done;
-                            result = Some(self.finish_capture(out));
-                            i += 1;
-                            break;
-                        }
-                    }
-                    b':' => {
-                        if self.depth == 1 && self.key_state == KeyState::ExpectColon {
-                            self.key_state = KeyState::ExpectValue;
-                        }
-                        self.push(out, &chunk[i..=i]);
-                    }
-                    b',' => {
-                        if self.depth == 1 && self.key_state == KeyState::InValue {
-                            self.key_state = KeyState::ExpectKey;
-                        }
-                        if self.capturing || self.depth > 0 {
-                            self.push(out, &chunk[i..=i]);
-                        }
-                    }
-                    0xEF if self.depth == 0 && !self.capturing => {
-                        // byte order mark at a top-level position: skip it
-                        let rest = &chunk[i..];
-                        if rest.starts_with(b"\xEF\xBB\xBF") {
-                            i += 3;
-                            continue;
-                        }
-                        self.r.consume(i);
-                        return Ok(Some(self.junk(out)));
-                    }
-                    _ => {
-                        if self.depth == 1 && self.key_state == KeyState::ExpectValue {
-                            self.value_started(false);
-                        }
-                        if !self.capturing && self.at_record_start() {
-                            if self.depth == 0 {
-                                self.r.consume(i);
-                                return Ok(Some(self.junk(out)));
-                            }
-                            self.start_capture(out, true);
-                        }
-                        self.push(out, &chunk[i..=i]);
-                    }
-                }
-                i += 1;
+                Ok(j + 2)
             }
-            let consumed = i.min(buf_len);
-            self.window = chunk;
-            self.r.consume(consumed);
-            if let Some(p) = result {
-                return Ok(Some(p));
+            b'\\' => {
+                self.esc = true;
+                Ok(j + 1)
+            }
+            b'\n' => {
+                self.line += 1;
+                Ok(j + 1)
+            }
+            _ => self.string_closed(buf, j + 1, out),
+        }
+    }
+
+    /// A string closed just before `i`: a key of a top-level object is noted; a string record ends.
+    fn string_closed(
+        &mut self,
+        buf: &[u8],
+        i: usize,
+        out: &mut Vec<u8>,
+    ) -> Result<usize, (usize, Found)> {
+        self.in_str = false;
+        if let KeyState::InKey(start) = self.key_state {
+            self.flush(buf, i, out);
+            let end = out.len().saturating_sub(1);
+            self.last_key = out.get(start..end).map(<[u8]>::to_vec).unwrap_or_default();
+            self.key_state = KeyState::ExpectColon;
+        }
+        if self.capturing && self.cap_scalar && Some(self.depth) == self.rec_depth {
+            let piece = self.finish_capture(buf, i, out);
+            return Err((i, Found::Piece(piece)));
+        }
+        Ok(i)
+    }
+
+    /// A byte of a scalar record (number, literal): it ends at a delimiter, which is left for
+    /// the next call.
+    fn scalar_byte(
+        &mut self,
+        buf: &[u8],
+        i: usize,
+        out: &mut Vec<u8>,
+    ) -> Result<usize, (usize, Found)> {
+        if matches!(buf[i], b',' | b']' | b'}' | b' ' | b'\t' | b'\r' | b'\n') {
+            let piece = self.finish_capture(buf, i, out);
+            return Err((i, Found::Piece(piece)));
+        }
+        Ok(i + 1)
+    }
+
+    /// A byte outside strings and scalar records: whitespace, brackets, `:`, `,`, the start of
+    /// a string or scalar, a byte order mark or junk.
+    fn structural(
+        &mut self,
+        buf: &[u8],
+        i: usize,
+        out: &mut Vec<u8>,
+    ) -> Result<usize, (usize, Found)> {
+        let b = buf[i];
+        match b {
+            b' ' | b'\t' | b'\r' | b'\n' => {
+                // A run of whitespace (indentation) at once.
+                let run = buf[i..]
+                    .iter()
+                    .take_while(|c| matches!(c, b' ' | b'\t' | b'\r' | b'\n'))
+                    .count();
+                self.line += memchr::memchr_iter(b'\n', &buf[i..i + run]).count() as u64;
+                Ok(i + run)
+            }
+            b'"' => {
+                self.string_opened(buf, i, out);
+                Ok(i + 1)
+            }
+            b'{' | b'[' => Ok(self.opened(b, i, out)),
+            b'}' | b']' => self.closed(b, buf, i, out),
+            b':' => {
+                if self.depth == 1 && self.key_state == KeyState::ExpectColon {
+                    self.key_state = KeyState::ExpectValue;
+                }
+                Ok(i + 1)
+            }
+            b',' => {
+                if self.depth == 1 && self.key_state == KeyState::InValue {
+                    self.key_state = KeyState::ExpectKey;
+                }
+                Ok(i + 1)
+            }
+            0xEF if self.depth == 0 && !self.capturing => {
+                // byte order mark at a top-level position: skip it
+                if buf[i..].starts_with(b"\xEF\xBB\xBF") {
+                    return Ok(i + 3);
+                }
+                Err((i, Found::Junk))
+            }
+            _ => {
+                if self.depth == 1 && self.key_state == KeyState::ExpectValue {
+                    self.value_started(false);
+                }
+                if !self.capturing && self.at_record_start() {
+                    if self.depth == 0 {
+                        return Err((i, Found::Junk));
+                    }
+                    self.start_capture(out, true, i);
+                }
+                Ok(i + 1)
             }
         }
+    }
+
+    /// A `"` outside strings at `i`: maybe a string record, a key or a value of a top-level object.
+    fn string_opened(&mut self, buf: &[u8], i: usize, out: &mut Vec<u8>) {
+        if !self.capturing && self.at_record_start() {
+            self.start_capture(out, true, i);
+        }
+        if self.depth == 1 && self.rec_array.is_none() && self.key_state == KeyState::ExpectKey {
+            self.flush(buf, i + 1, out);
+            self.key_state = KeyState::InKey(out.len());
+        } else if self.depth == 1 && self.key_state == KeyState::ExpectValue {
+            self.value_started(false);
+        }
+        self.in_str = true;
+    }
+
+    /// `{` or `[` at `i`: a wrapper's record array, a top-level array, or a record or nested
+    /// value opening. Returns where to go on.
+    fn opened(&mut self, b: u8, i: usize, out: &mut Vec<u8>) -> usize {
+        if self.depth == 1
+            && self.key_state == KeyState::ExpectValue
+            && self.value_started(b == b'[')
+        {
+            // The top-level object is a wrapper: its array holds the records.
+            out.truncate(self.base);
+            self.capturing = false;
+            self.depth += 1;
+            self.rec_array = Some(self.depth);
+            self.rec_depth = Some(self.depth);
+            return i + 1;
+        }
+        if !self.capturing && self.depth == 0 && b == b'[' && self.rec_array.is_none() {
+            // top-level array: its elements are records
+            self.depth = 1;
+            self.rec_array = Some(1);
+            self.rec_depth = Some(1);
+            return i + 1;
+        }
+        if !self.capturing && self.at_record_start() {
+            self.start_capture(out, false, i);
+            if self.depth == 0 && b == b'{' {
+                self.key_state = KeyState::ExpectKey;
+                self.keys_all_odata = true;
+            }
+        }
+        self.depth += 1;
+        i + 1
+    }
+
+    /// `}` or `]` at `i`: unbalanced, the end of the record array, or a value (maybe a record)
+    /// closing.
+    fn closed(
+        &mut self,
+        b: u8,
+        buf: &[u8],
+        i: usize,
+        out: &mut Vec<u8>,
+    ) -> Result<usize, (usize, Found)> {
+        if self.depth == 0 {
+            let piece = Piece::Bad {
+                line: self.line,
+                reason: format!("unbalanced '{}'", b as char),
+            };
+            return Err((i + 1, Found::Piece(piece)));
+        }
+        if Some(self.depth) == self.rec_array && b == b']' && !self.capturing {
+            // end of the record array
+            self.depth -= 1;
+            self.rec_array = None;
+            self.rec_depth = None;
+            if self.depth > 0 {
+                self.skipping_wrapper = true;
+            }
+            return Ok(i + 1);
+        }
+        self.depth -= 1;
+        if self.depth == 0 && self.skipping_wrapper {
+            self.skipping_wrapper = false;
+            self.key_state = KeyState::Done;
+        }
+        if self.capturing && self.depth == self.rec_depth.unwrap_or(0) {
+            self.key_state = KeyState::Done;
+            let piece = self.finish_capture(buf, i + 1, out);
+            return Err((i + 1, Found::Piece(piece)));
+        }
+        Ok(i + 1)
     }
 
     /// True at a position where a value would be a record.
@@ -528,37 +615,6 @@ impl<R: BufRead> JsonSplitter<R> {
         }
         self.key_state = KeyState::InValue;
         false
-    }
-
-    /// Junk at the top level: report it and skip the rest of its line.
-    fn junk(&mut self, out: &mut Vec<u8>) -> Piece {
-        out.truncate(self.base);
-        let line = self.line;
-        // skip to the end of the line
-        let mut skip_line = || -> io::Result<()> {
-            loop {
-                let buf = self.r.fill_buf()?;
-                if buf.is_empty() {
-                    return Ok(());
-                }
-                match memchr::memchr(b'\n', buf) {
-                    Some(j) => {
-                        self.r.consume(j + 1);
-                        self.line += 1;
-                        return Ok(());
-                    }
-                    None => {
-                        let n = buf.len();
-                        self.r.consume(n);
-                    }
-                }
-            }
-        };
-        let _ = skip_line();
-        Piece::Bad {
-            line,
-            reason: "text outside any JSON value".into(),
-        }
     }
 }
 

@@ -153,6 +153,33 @@ struct FileEnd {
     file_errors: Vec<RecordError>,
 }
 
+impl FileEnd {
+    /// The file could not be read as a log: its status and why (unreadable ones are errors too).
+    fn fail(&mut self, path: &str, status: &'static str, reason: String) {
+        self.status = Some(status);
+        self.note = Some(reason.clone());
+        if status == "unreadable" {
+            self.file_errors.push(RecordError {
+                path: path.to_string(),
+                line: 0,
+                record: None,
+                reason,
+            });
+        }
+    }
+
+    /// The stream broke after `records` records (truncated `.gz`, read error).
+    fn broken(&mut self, path: &str, records: u64, e: io::Error) {
+        self.note = Some(format!("stream broken after {records} records: {e}"));
+        self.file_errors.push(RecordError {
+            path: path.to_string(),
+            line: 0,
+            record: None,
+            reason: format!("stream broken: {e}"),
+        });
+    }
+}
+
 enum Msg<T> {
     Batch(BatchOut<T>),
     End(FileEnd),
@@ -741,16 +768,7 @@ fn read_file(
         file_errors: Vec::new(),
     };
     let fail = |end: &mut FileEnd, status: &'static str, reason: String| {
-        end.status = Some(status);
-        end.note = Some(reason.clone());
-        if status == "unreadable" {
-            end.file_errors.push(RecordError {
-                path: input.display.clone(),
-                line: 0,
-                record: None,
-                reason,
-            });
-        }
+        end.fail(&input.display, status, reason)
     };
     let stream = match open_counted(input, &opts.limits, opts.progress.as_ref()) {
         Ok(s) => s,
@@ -833,16 +851,7 @@ fn read_file(
         )
     };
     if let Err(e) = result {
-        end.note = Some(format!(
-            "stream broken after {} records: {e}",
-            sender.count()
-        ));
-        end.file_errors.push(RecordError {
-            path: input.display.clone(),
-            line: 0,
-            record: None,
-            reason: format!("stream broken: {e}"),
-        });
+        end.broken(&input.display, sender.count(), e);
     }
     sender.flush();
     end.batches = sender.seq;
@@ -1295,6 +1304,60 @@ fn csv_record(
     }
 }
 
+/// A record's bytes as the prefilter sees them; `None` for a record already rejected.
+fn raw_record<'a>(item: &'a Item, buf: &'a [u8], ctx: &'a FileCtx) -> Option<RawRecord<'a>> {
+    match item {
+        Item::Json { start, end, .. } => Some(RawRecord {
+            bytes: &buf[*start..*end],
+            spells_keys: true,
+            format: ctx.fixed,
+            falls_back: ctx.fallback.get().is_some(),
+            source: &ctx.display,
+        }),
+        // The document of a Purview row is its JSON cell: handed as the JSON text it is.
+        Item::Csv { rec, .. } => Some(match ctx.json_cell.and_then(|i| rec.get(i)) {
+            Some(json) => RawRecord {
+                bytes: json,
+                spells_keys: true,
+                format: ctx.fixed,
+                falls_back: false,
+                source: &ctx.display,
+            },
+            None => RawRecord {
+                bytes: rec.as_slice(),
+                spells_keys: false,
+                format: ctx.fixed,
+                falls_back: false,
+                source: &ctx.display,
+            },
+        }),
+        Item::Bad { .. } => None,
+    }
+}
+
+impl<T> BatchOut<T> {
+    /// Counts a read event: its format, the tenant name it carries, its tenant's coverage.
+    fn tally(&mut self, ev: &Event, name: Option<(String, String)>, width: i64) {
+        self.read += 1;
+        self.names.add(&ev.canonical, name);
+        *self.formats.entry(ev.format).or_default() += 1;
+        let key = (
+            ev.canonical
+                .tenant_id
+                .clone()
+                .unwrap_or_else(|| "unknown".into()),
+            ev.kind,
+        );
+        let cov = self.coverage.entry(key).or_default();
+        cov.records += 1;
+        *cov.sources.entry(ev.canonical.tenant_source).or_default() += 1;
+        match ev.canonical.time {
+            Some(t) => cov.add(t.millis(), width),
+            None => self.untimed += 1,
+        }
+    }
+}
+
 /// Decodes, classifies and normalizes a batch; applies `map` to each event.
 fn process_batch<T, K, P, M>(
     batch: Batch,
@@ -1331,33 +1394,7 @@ where
         });
     };
     for item in batch.items {
-        let raw = match &item {
-            Item::Json { start, end, .. } => Some(RawRecord {
-                bytes: &batch.buf[*start..*end],
-                spells_keys: true,
-                format: ctx.fixed,
-                falls_back: ctx.fallback.get().is_some(),
-                source: &ctx.display,
-            }),
-            // The document of a Purview row is its JSON cell: handed as the JSON text it is.
-            Item::Csv { rec, .. } => Some(match ctx.json_cell.and_then(|i| rec.get(i)) {
-                Some(json) => RawRecord {
-                    bytes: json,
-                    spells_keys: true,
-                    format: ctx.fixed,
-                    falls_back: false,
-                    source: &ctx.display,
-                },
-                None => RawRecord {
-                    bytes: rec.as_slice(),
-                    spells_keys: false,
-                    format: ctx.fixed,
-                    falls_back: false,
-                    source: &ctx.display,
-                },
-            }),
-            Item::Bad { .. } => None,
-        };
+        let raw = raw_record(&item, &batch.buf, ctx);
         let handed = match raw.map(pre) {
             Some(None) => {
                 out.read += 1;
@@ -1415,23 +1452,7 @@ where
             canonical,
             raw: doc,
         };
-        out.read += 1;
-        out.names.add(&ev.canonical, name);
-        *out.formats.entry(format).or_default() += 1;
-        let key = (
-            ev.canonical
-                .tenant_id
-                .clone()
-                .unwrap_or_else(|| "unknown".into()),
-            ev.kind,
-        );
-        let cov = out.coverage.entry(key).or_default();
-        cov.records += 1;
-        *cov.sources.entry(ev.canonical.tenant_source).or_default() += 1;
-        match ev.canonical.time {
-            Some(t) => cov.add(t.millis(), width),
-            None => out.untimed += 1,
-        }
+        out.tally(&ev, name, width);
         if let Some(k) = handed {
             map(&ev, k, &mut out.outputs);
         }

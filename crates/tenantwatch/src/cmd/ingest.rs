@@ -134,8 +134,18 @@ fn opt_time(t: Option<tw_event::Timestamp>) -> String {
 
 /// The report as text for a person.
 pub fn render_table(r: &IngestReport) -> String {
-    use std::fmt::Write as _;
     let mut s = String::new();
+    table_files(&mut s, r);
+    table_totals(&mut s, r);
+    table_coverage(&mut s, r);
+    table_attribution(&mut s, r);
+    table_errors(&mut s, r);
+    s
+}
+
+/// Each file: status, format, records, rejected, path, note and per-format counts.
+fn table_files(s: &mut String, r: &IngestReport) {
+    use std::fmt::Write as _;
     let _ = writeln!(s, "FILES ({})", r.files.len());
     let _ = writeln!(
         s,
@@ -164,6 +174,11 @@ pub fn render_table(r: &IngestReport) -> String {
             let _ = writeln!(s, "  {:<13}   {fm}: {n}", "");
         }
     }
+}
+
+/// Totals by log kind and tenant, tenant names and warnings.
+fn table_totals(s: &mut String, r: &IngestReport) {
+    use std::fmt::Write as _;
     let t = &r.totals;
     let _ = writeln!(
         s,
@@ -192,6 +207,11 @@ pub fn render_table(r: &IngestReport) -> String {
     for w in &r.warnings {
         let _ = writeln!(s, "WARNING: {}", esc(w));
     }
+}
+
+/// Coverage per tenant and log kind, with gaps.
+fn table_coverage(s: &mut String, r: &IngestReport) {
+    use std::fmt::Write as _;
     let _ = writeln!(
         s,
         "\nCOVERAGE (gaps longer than {} h)",
@@ -223,6 +243,11 @@ pub fn render_table(r: &IngestReport) -> String {
             gaps
         );
     }
+}
+
+/// How records without a tenant id were attributed.
+fn table_attribution(s: &mut String, r: &IngestReport) {
+    use std::fmt::Write as _;
     if !r.attribution.is_empty() {
         let _ = writeln!(s, "\nTENANT ATTRIBUTION (records without a tenant id)");
         for a in &r.attribution {
@@ -236,6 +261,11 @@ pub fn render_table(r: &IngestReport) -> String {
             );
         }
     }
+}
+
+/// Errors listed with file, line and record.
+fn table_errors(s: &mut String, r: &IngestReport) {
+    use std::fmt::Write as _;
     if !r.errors.is_empty() {
         let _ = writeln!(
             s,
@@ -255,7 +285,6 @@ pub fn render_table(r: &IngestReport) -> String {
             }
         }
     }
-    s
 }
 
 /// A tenant folder written by `collect`, with what its `collection.json` says was collected and
