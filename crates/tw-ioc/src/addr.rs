@@ -38,6 +38,12 @@ pub fn parse_indicator(text: &str) -> Result<(Range, String), String> {
         }
         None => (t, None),
     };
+    if prefix.is_none()
+        && let Some(n) = parse_v4(addr.as_bytes())
+    {
+        // A dotted quad without leading zeros is written canonically already.
+        return Ok((Range::V4(n, n), addr.to_string()));
+    }
     if let Ok(v4) = addr.parse::<Ipv4Addr>() {
         return v4_range(u32::from(v4), prefix.unwrap_or(32), prefix.is_some());
     }

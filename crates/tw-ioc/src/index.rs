@@ -537,6 +537,82 @@ mod tests {
         assert!(idx.raw_candidate(b"a198.51.100.8x", false, &mut s));
     }
 
+    /// Whatever the decoded matcher finds, the raw-record prefilter lets through: random records
+    /// built from indicator pieces, neighbours of them, separators and JSON escapes.
+    #[test]
+    fn the_prefilter_passes_every_record_the_matcher_matches() {
+        let list = "203.0.113.0/24\n198.51.100.7\n2001:db8:bad::/48\n::ffff:192.0.2.9\nevil.com\nmail.northwind.example\nops@phish.net\nhxxps://login.evil[.]com/common\nhttp://192.0.2.50/x\nuser-agent: python-requests/2.31.0\nuser-agent: curl/8.1\n9a2b6d3c-1e4f-4a5b-8c7d-0e1f2a3b4c5d\n0123456789abcdef0123456789abcdef01234567\naccount: svc_backup\n";
+        let idx = index(list, MatchOptions::default());
+        let pieces = [
+            "203.0.113.77",
+            "203.0.114.1",
+            "198.51.100.7",
+            "198.51.100.70",
+            "2001:db8:bad::9",
+            "2001:db8:bae::9",
+            "::ffff:192.0.2.9",
+            "::ffff:203.0.113.1",
+            "evil.com",
+            "EVIL.COM",
+            "sub.evil.com",
+            "notevil.com",
+            "evil.co",
+            "northwind.example",
+            "mail.northwind.example",
+            "ops@phish.net",
+            "OPS@PHISH.NET",
+            "https://login.evil.com/common/x",
+            "http://192.0.2.50/x",
+            "Python-Requests/2.31.0",
+            "curl/8.1",
+            "9A2B6D3C-1E4F-4A5B-8C7D-0E1F2A3B4C5D",
+            "0123456789ABCDEF0123456789ABCDEF01234567",
+            "ASNFZ4mrze8BI0VniavN7wEjRWc=",
+            "svc_backup",
+            "10.0.19045.1",
+            "08:01:12",
+            "x",
+            "_",
+            "-",
+            ".",
+            ":",
+            "@",
+            "/",
+            " ",
+            ",",
+            "[",
+            "]",
+        ];
+        let seps = [
+            "", " ", ",", ":", "-", "_", "/", ".", "\\/", "\\u002e", "\\u0040",
+        ];
+        let mut x = 0x2545_F491_4F6C_DD1Du64;
+        let mut rnd = |n: usize| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x % n as u64) as usize
+        };
+        let mut s = Scratch::default();
+        let mut matched = 0;
+        for _ in 0..20_000 {
+            let mut value = String::new();
+            for _ in 0..1 + rnd(4) {
+                value.push_str(pieces[rnd(pieces.len())]);
+                value.push_str(seps[rnd(seps.len())]);
+            }
+            let raw = format!("{{\"k\":\"{value}\",\"n\":1}}");
+            let Ok(doc) = serde_json::from_str::<Value>(&raw) else {
+                continue;
+            };
+            if !idx.match_document(&doc).is_empty() {
+                matched += 1;
+                assert!(idx.raw_candidate(raw.as_bytes(), true, &mut s), "{raw}");
+            }
+        }
+        assert!(matched > 5_000, "{matched}");
+    }
+
     #[test]
     fn base64_of_a_thumbprint() {
         assert_eq!(

@@ -160,6 +160,11 @@ pub fn recognise(
     if v.is_empty() {
         return Err("empty value".into());
     }
+    if hint.is_none()
+        && let Ok((range, text)) = addr::parse_indicator(v)
+    {
+        return Ok((family(range), text, Some(range)));
+    }
     let kind = match hint {
         Some(k) => k,
         None => match shape_of(v) {
@@ -178,11 +183,7 @@ pub fn recognise(
     match kind {
         IocType::Ipv4 | IocType::Ipv6 => {
             let (range, text) = addr::parse_indicator(v)?;
-            let kind = match range {
-                Range::V4(..) => IocType::Ipv4,
-                Range::V6(..) => IocType::Ipv6,
-            };
-            Ok((kind, text, Some(range)))
+            Ok((family(range), text, Some(range)))
         }
         IocType::Domain => {
             let d = lower.trim_end_matches('.').trim_start_matches("*.");
@@ -229,6 +230,14 @@ pub fn recognise(
             }
         }
         IocType::UserAgent => Ok((kind, v.to_string(), None)),
+    }
+}
+
+/// The address family of a range.
+fn family(r: Range) -> IocType {
+    match r {
+        Range::V4(..) => IocType::Ipv4,
+        Range::V6(..) => IocType::Ipv6,
     }
 }
 

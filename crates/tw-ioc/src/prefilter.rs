@@ -80,13 +80,14 @@ fn window_at(text: &[u8], at: usize) -> u64 {
     u64::from_le_bytes(w) | FOLD
 }
 
-/// Bytes of host-name tokens: letters, digits, `.`, `-`, `_`, `@`, `%`, `+`.
+/// Bytes of host-name tokens: letters, digits, `.`, `-`, `@`, `%`, `+` (the tokens the decoded
+/// matcher reads; `_` ends one, as in `helpdesk_evil.com#EXT#`).
 static HOST_BYTE: [bool; 256] = {
     let mut t = [false; 256];
     let mut b = 0;
     while b < 256 {
         let c = b as u8;
-        t[b] = c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-' | b'_' | b'@' | b'%' | b'+');
+        t[b] = c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-' | b'@' | b'%' | b'+');
         b += 1;
     }
     t
