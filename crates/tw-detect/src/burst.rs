@@ -76,22 +76,8 @@ pub fn spec_of(doc: &Value) -> Result<Option<BurstSpec>, String> {
         Some(l) if tw_sigma::Level::parse(l).is_some() => Some(l.to_ascii_lowercase()),
         Some(l) => return Err(format!("tenantwatch.burst: unknown level {l:?}")),
     };
-    let seen = match b.get("seen") {
-        None => Vec::new(),
-        Some(Value::Array(a)) => a
-            .iter()
-            .map(|v| v.as_str().map(str::to_string))
-            .collect::<Option<Vec<_>>>()
-            .ok_or_else(|| "tenantwatch.burst: seen must list rule names".to_string())?,
-        Some(v) => return Err(format!("tenantwatch.burst: seen must be a list, not {v}")),
-    };
-    let learning_ms = match b.get("learning") {
-        None => 72 * 3_600_000,
-        Some(v) => v
-            .as_str()
-            .and_then(crate::firstseen::parse_duration_ms)
-            .ok_or_else(|| format!("tenantwatch.burst: bad learning {v}"))?,
-    };
+    let seen = crate::newaddr::names(b, "seen", "tenantwatch.burst")?;
+    let learning_ms = crate::newaddr::learning(b, "tenantwatch.burst")?;
     Ok(Some(BurstSpec {
         gap_ms,
         raise_to,

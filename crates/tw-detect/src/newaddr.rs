@@ -3,14 +3,17 @@
 //! stage can say whether an action came from an address new for the user. Memory grows with
 //! distinct (user, address) pairs, never with events.
 //!
-//! An address is **new for the user** at time `t` when the logs show the user acting before `t`
-//! (so it has a history to compare with), never from that address before `t`, and `t` is past
-//! the learning period from the start of the logs of the action's tenant (within it every address
-//! is new to everyone). Addresses compare case-insensitively without port or brackets (the
-//! canonical `ip`).
+//! An address is **new for the user** at time `t` when the logs show the user acting since at
+//! least the learning period before `t` (so it has a history to compare with), never from that address's network (IPv4 /24, IPv6 /48:
+//! an office's or provider's egress pool) before `t`, no other user of the same tenant used the
+//! address before `t` (the organisation's office or VPN, new to one administrator, is not new
+//! infrastructure), and `t` is past the learning period from the start of the logs of the
+//! action's tenant (within it every address is new to everyone). Addresses compare
+//! case-insensitively without port or brackets (the canonical `ip`).
 
 use std::collections::HashMap;
 
+use serde_json::Value;
 use tw_event::{Event, Timestamp};
 
 /// One record of a user at an address.
@@ -39,10 +42,44 @@ pub fn observe(ev: &Event) -> Option<SeenObs> {
     })
 }
 
-/// First uses per user and address, first record per user and per tenant.
+/// The network of an address for the egress-pool test: the first three octets of an IPv4
+/// address, the first three groups of an IPv6 address (the address itself otherwise).
+fn network(ip: &str) -> &str {
+    let sep = if ip.contains(':') { ':' } else { '.' };
+    match ip.match_indices(sep).nth(2) {
+        Some((i, _)) => &ip[..i],
+        None => ip,
+    }
+}
+
+/// The two earliest distinct users of an address in a tenant, with their first use: enough to
+/// tell whether anyone other than a given user used it before a given time.
+#[derive(Debug, Default, Clone)]
+struct FirstUsers(Vec<(String, i64)>);
+
+impl FirstUsers {
+    fn add(&mut self, user: &str, t: i64) {
+        match self.0.iter_mut().find(|(u, _)| u == user) {
+            Some((_, ft)) => *ft = (*ft).min(t),
+            None => self.0.push((user.to_string(), t)),
+        }
+        self.0.sort_by_key(|(_, ft)| *ft);
+        self.0.truncate(2);
+    }
+
+    /// Whether a user other than `user` used the address before `t`.
+    fn other_before(&self, user: &str, t: i64) -> bool {
+        self.0.iter().any(|(u, ft)| u != user && *ft < t)
+    }
+}
+
+/// First uses per user and address (and network), who used each address of a tenant first,
+/// first record per user and per tenant.
 #[derive(Debug, Default)]
 pub struct SeenStore {
     first_use: HashMap<(String, String), i64>,
+    net_first: HashMap<(String, String), i64>,
+    tenant_ip: HashMap<(String, String), FirstUsers>,
     user_first: HashMap<String, i64>,
     tenant_first: HashMap<String, i64>,
 }
@@ -59,8 +96,22 @@ impl SeenStore {
             o.time,
         );
         if !o.tenant.is_empty() {
-            keep_min(self.tenant_first.entry(o.tenant).or_insert(o.time), o.time);
+            keep_min(
+                self.tenant_first.entry(o.tenant.clone()).or_insert(o.time),
+                o.time,
+            );
         }
+        let net = network(&o.ip).to_string();
+        keep_min(
+            self.net_first
+                .entry((o.user.clone(), net))
+                .or_insert(o.time),
+            o.time,
+        );
+        self.tenant_ip
+            .entry((o.tenant, o.ip.clone()))
+            .or_default()
+            .add(&o.user, o.time);
         keep_min(
             self.first_use.entry((o.user, o.ip)).or_insert(o.time),
             o.time,
@@ -94,11 +145,23 @@ impl SeenStore {
         if time < start.saturating_add(learning_ms) {
             return None;
         }
-        let since = self.user_first.get(&user).copied().filter(|f| *f < time)?;
-        let used = self
-            .first_use
-            .get(&(user.clone(), ip.clone()))
-            .is_some_and(|f| *f < time);
+        // The user's own history must span the learning period too: a user first seen hours
+        // before has no routine addresses the logs could show yet.
+        let since = self
+            .user_first
+            .get(&user)
+            .copied()
+            .filter(|f| f.saturating_add(learning_ms) <= time)?;
+        let before = |f: Option<&i64>| f.is_some_and(|f| *f < time);
+        let used = before(self.first_use.get(&(user.clone(), ip.clone())))
+            || before(
+                self.net_first
+                    .get(&(user.clone(), network(&ip).to_string())),
+            )
+            || self
+                .tenant_ip
+                .get(&(tenant.to_string(), ip.clone()))
+                .is_some_and(|u| u.other_before(&user, time));
         (!used).then(|| {
             format!(
                 "{ip} never used by {user} before {} (its history in the logs starts {})",
@@ -106,6 +169,30 @@ impl SeenStore {
                 Timestamp(since)
             )
         })
+    }
+}
+
+/// The names listed under `key` of `block` (a missing key is an empty list).
+pub fn names(block: &Value, key: &str, what: &str) -> Result<Vec<String>, String> {
+    match block.get(key) {
+        None => Ok(Vec::new()),
+        Some(Value::Array(a)) => a
+            .iter()
+            .map(|v| v.as_str().map(str::to_string))
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| format!("{what}: {key} must list rule names")),
+        Some(v) => Err(format!("{what}: {key} must be a list, not {v}")),
+    }
+}
+
+/// A duration of `block` (`learning: 72h`), 72 hours when absent.
+pub fn learning(block: &Value, what: &str) -> Result<i64, String> {
+    match block.get("learning") {
+        None => Ok(72 * 3_600_000),
+        Some(v) => v
+            .as_str()
+            .and_then(crate::firstseen::parse_duration_ms)
+            .ok_or_else(|| format!("{what}: bad learning {v}")),
     }
 }
 
@@ -128,6 +215,16 @@ mod tests {
         let mut s = SeenStore::default();
         s.add(obs("adele@contoso.com", "203.0.113.9", 0));
         s.add(obs("adele@contoso.com", "198.51.100.7", 80 * H));
+        // A user first seen less than the learning period before: no history yet.
+        s.add(obs("late@contoso.com", "198.51.100.9", 60 * H));
+        assert!(
+            s.new_for("late@contoso.com", "192.0.2.1", "t", 90 * H, 72 * H)
+                .is_none()
+        );
+        assert!(
+            s.new_for("late@contoso.com", "192.0.2.1", "t", 133 * H, 72 * H)
+                .is_some()
+        );
         // Within the learning period nothing is new.
         assert!(
             s.new_for("adele@contoso.com", "192.0.2.1", "t", 10 * H, 72 * H)
@@ -152,5 +249,36 @@ mod tests {
             s.new_for("nobody@contoso.com", "192.0.2.1", "t", 90 * H, 72 * H)
                 .is_none()
         );
+        // Another address of a network the user works from is not new.
+        assert!(
+            s.new_for("adele@contoso.com", "203.0.113.10", "t", 90 * H, 72 * H)
+                .is_none()
+        );
+        // The office a colleague of the tenant used first is not new infrastructure.
+        s.add(obs("megan@contoso.com", "192.0.2.50", 5 * H));
+        s.add(obs("alex@contoso.com", "192.0.2.50", 2 * H));
+        assert!(
+            s.new_for("adele@contoso.com", "192.0.2.50", "t", 90 * H, 72 * H)
+                .is_none()
+        );
+        assert!(
+            s.new_for("alex@contoso.com", "198.18.0.1", "t", 90 * H, 72 * H)
+                .is_some()
+        );
+    }
+
+    #[test]
+    fn first_users_tell_whether_another_came_before() {
+        let mut u = FirstUsers::default();
+        u.add("a", 10);
+        u.add("a", 5);
+        assert!(!u.other_before("a", 100));
+        assert!(u.other_before("b", 6));
+        u.add("b", 3);
+        assert!(u.other_before("a", 4));
+        assert!(u.other_before("b", 6));
+        assert!(!u.other_before("b", 5));
+        u.add("c", 4);
+        assert!(u.other_before("b", 5));
     }
 }
