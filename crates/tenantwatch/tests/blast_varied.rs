@@ -186,3 +186,37 @@ fn the_address_a_backdoor_was_planted_from_is_the_attackers() {
         "{planted:?}"
     );
 }
+
+#[test]
+fn the_accounts_that_planted_the_attackers_backdoors_are_compromised() {
+    // World 31: three stolen accounts; the seeded one reached its attacked tenants only through
+    // the partner's VPN or from an address another stolen account used first, within that
+    // account's learning window. The credentials the seeded account added through the VPN are
+    // confirmed by the applications' sign-ins from addresses new to them; other applications
+    // there signed in with credentials partner accounts added (no honest history), so those
+    // addresses are the attacker's, and the accounts that planted those credentials are
+    // compromised: every attacked tenant is affected, with its mailboxes.
+    let (truth, r) = blast_world(31);
+    assert_eq!(truth["variations"]["partner_vpn"], true);
+    let planters: BTreeSet<String> = r["pivots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["kind"] == "identity")
+        .filter(|p| {
+            p["reason"]
+                .as_str()
+                .unwrap()
+                .contains("planted the attacker's backdoor")
+        })
+        .map(|p| p["indicator"].as_str().unwrap().to_string())
+        .collect();
+    let seeded = truth["partner_account"].as_str().unwrap();
+    let stolen: BTreeSet<String> = strs(&truth["stolen_accounts"])
+        .into_iter()
+        .filter(|a| a != seeded)
+        .map(|a| format!("user:{a}"))
+        .collect();
+    assert_eq!(stolen.len(), 2);
+    assert_eq!(planters, stolen);
+}

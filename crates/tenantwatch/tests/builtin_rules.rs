@@ -100,7 +100,8 @@ fn every_builtin_rule_passes_its_vectors() {
         .filter(|r| r["status"] == "untested")
         .filter_map(|r| r["rule"].as_str())
         .collect();
-    // Only correlation building blocks (never reported on their own) have no vectors.
+    // Only correlation building blocks and the burst's sign-in context (never reported on their
+    // own) have no vectors.
     assert_eq!(
         untested,
         [
@@ -111,7 +112,9 @@ fn every_builtin_rule_passes_its_vectors() {
             "tw_seq_partner_credential_audit",
             "tw_seq_partner_credential_ual",
             "tw_seq_sp_signin_failure",
-            "tw_sp_signin"
+            "tw_sp_signin",
+            "tw_user_login_seen_ual",
+            "tw_user_signin_seen"
         ]
     );
     assert_eq!(v["summary"]["passed"], rules_with_vectors());
@@ -201,6 +204,49 @@ fn mail_hiding_inbox_rules_are_one_burst() {
     assert_eq!(bursts[0]["evidence"].as_array().map(Vec::len), Some(2));
     assert_eq!(bursts[0]["matched"]["(rule_names)"], "rule2 | my_rule1");
     assert_eq!(bursts[0]["matched"]["(actions)"], "delete; move");
+}
+
+/// In every format that carries inbox rule changes (Management API JSON `New-InboxRule`, Purview
+/// CSV `Set-InboxRule`, Log Analytics `OfficeActivity` CSV, `UpdateInboxRules` from Outlook on the
+/// web), after four days of sign-ins: the rule Adele sets from an address she never signed in from
+/// is raised one level (medium → high) and names the address; the same rule Megan sets from her
+/// usual address stays medium.
+#[test]
+fn a_mail_hiding_burst_from_an_address_new_for_the_user_is_raised() {
+    for case in [
+        "E_new_address_mgmt_api",
+        "F_new_address_purview_csv",
+        "G_new_address_log_analytics_csv",
+        "H_new_address_update_inbox_rules",
+    ] {
+        let dir = format!("tests/fixtures/builtin/tw_inbox_rules_hide_mail/positive/{case}");
+        let f = findings_of(&dir, "0c2d8f6a-5b1e-4e43-9a7c-1f0e2d3c4b61");
+        let of = |user: &str| {
+            let mine: Vec<&Value> = f.iter().filter(|x| x["actor"]["user"] == user).collect();
+            assert_eq!(mine.len(), 1, "{case}: {f:?}");
+            mine[0].clone()
+        };
+        let adele = of("adele.vance@contoso.com");
+        assert_eq!(adele["rule"]["level"], "high", "{case}");
+        let why = adele["matched"]["(new_address)"].as_str().unwrap_or("");
+        assert!(
+            why.starts_with("203.0.113.77 never used by adele.vance@contoso.com"),
+            "{case}: {why}"
+        );
+        let megan = of("megan.bowen@contoso.com");
+        assert_eq!(megan["rule"]["level"], "medium", "{case}");
+        assert!(megan["matched"].get("(new_address)").is_none(), "{case}");
+        // The sign-ins that taught the addresses are context, not findings.
+        for seen in [
+            "0c2d8f6a-5b1e-4e43-9a7c-1f0e2d3c4b64",
+            "0c2d8f6a-5b1e-4e43-9a7c-1f0e2d3c4b65",
+        ] {
+            assert!(
+                findings_of(&dir, seen).is_empty(),
+                "{case}: {seen} reported"
+            );
+        }
+    }
 }
 
 /// `--learning-period` replaces the rules' own: with one hour, the backup services of the bulk

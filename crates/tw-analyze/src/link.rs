@@ -267,8 +267,13 @@ impl<'a> Expander<'a> {
     /// whose suspect period starts at `limit`: since the start of the logs; before the
     /// subject's suspect period for an identity not compromised; before its own suspect period
     /// for another compromised user (the stolen account's owner working from the office or
-    /// VPN before the attacker came). A compromised application's use never is.
-    fn honest_use(&self, x: &str, fx: i64, limit: i64) -> bool {
+    /// VPN before the attacker came). A compromised application's use never is, nor an
+    /// application's sign-ins at `ip` with a credential a partner account added (see
+    /// [`behaviour::KeyIndex::partner_credential_at`]).
+    fn honest_use(&self, x: &str, ip: &str, fx: i64, limit: i64) -> bool {
+        if x.starts_with("app:") && self.keys.partner_credential_at(self.f, ip, x) {
+            return false;
+        }
         if fx <= self.learning_end(x) {
             return !(x.starts_with("app:") && self.ind.idents.contains_key(x));
         }
@@ -520,7 +525,7 @@ impl<'a> Expander<'a> {
             }
             let compromised = tied
                 .is_some_and(|apps| self.ind.idents.contains_key(x) || apps.iter().any(|a| a == x));
-            if !compromised && self.honest_use(x, *fx, limit) {
+            if !compromised && self.honest_use(x, ip, *fx, limit) {
                 honest.push((x, *fx));
             } else {
                 since = since.min(*fx);
@@ -554,7 +559,7 @@ impl<'a> Expander<'a> {
                             } else if *x == subject {
                                 **fx < limit
                             } else {
-                                self.honest_use(x, **fx, limit)
+                                self.honest_use(x, n, **fx, limit)
                             }
                         })
                         .map(|(x, _)| x.as_str())
@@ -580,11 +585,13 @@ impl<'a> Expander<'a> {
         let mut done_ips: HashSet<String> = HashSet::new();
         let mut done_grants: HashSet<usize> = HashSet::new();
         let mut done_suspect: HashSet<usize> = HashSet::new();
+        let mut done_planted: HashSet<String> = HashSet::new();
         loop {
             let mut changed = self.expand_identities(&mut done_idents);
             changed |= self.expand_ips(&mut done_ips);
             changed |= self.expand_grants(&mut done_grants);
             changed |= self.confirm_suspect_credentials(&mut done_suspect);
+            changed |= self.expand_planters(&mut done_planted);
             changed |= self.retry_pending();
             if !changed {
                 break;

@@ -253,6 +253,14 @@ pub const BUILTIN: &[(&str, &str)] = &[
         "tw_transport_rule_redirect.yml",
         include_str!("../../../rules/tw_transport_rule_redirect.yml"),
     ),
+    (
+        "tw_user_login_seen_ual.yml",
+        include_str!("../../../rules/tw_user_login_seen_ual.yml"),
+    ),
+    (
+        "tw_user_signin_seen.yml",
+        include_str!("../../../rules/tw_user_signin_seen.yml"),
+    ),
 ];
 
 /// The built-in rules as rule sources.

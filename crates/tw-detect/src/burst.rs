@@ -12,6 +12,8 @@
 //!     inbox_rules: hide
 //!     gap: 1h
 //!     raise_to: high     # the level when the burst looks like a takeover (below)
+//!     seen: [<rule id>]  # rules whose records tell where users act from (sign-ins)
+//!     learning: 72h      # learning period from the start of a tenant's logs
 //! ```
 //!
 //! A burst is reported at the rule's level, raised to `raise_to` when it holds two or more such
@@ -21,11 +23,20 @@
 //! Exchange cmdlets (Management API JSON, Purview CSV `AuditData`, Log Analytics `Parameters`
 //! held as a JSON string) and `OperationProperties` of `UpdateInboxRules` (`RuleName`,
 //! `RuleActions`).
+//!
+//! With `seen` rules, a burst whose changes came from an address new for the user
+//! ([`crate::newaddr`]: the user acted before, never from that address, and the change is past the
+//! learning period of its tenant's logs) is raised one level further (medium → high, high →
+//! critical) and says so in `matched["(new_address)"]`: mailbox takeovers set their hiding rules
+//! from the intruder's session, not from the owner's usual connections. A burst from a known
+//! address keeps its level.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 use tw_event::{Event, Finding, RuleRef, Timestamp};
+
+use crate::newaddr::SeenStore;
 
 /// One burst rule's parameters.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,6 +45,10 @@ pub struct BurstSpec {
     pub gap_ms: i64,
     /// The level a takeover-like burst is raised to.
     pub raise_to: Option<String>,
+    /// Rules whose records tell where users act from.
+    pub seen: Vec<String>,
+    /// Learning period from the start of a tenant's logs, milliseconds.
+    pub learning_ms: i64,
 }
 
 /// Reads the `tenantwatch.burst` block of a rule document: `Ok(None)` when absent.
@@ -61,7 +76,14 @@ pub fn spec_of(doc: &Value) -> Result<Option<BurstSpec>, String> {
         Some(l) if tw_sigma::Level::parse(l).is_some() => Some(l.to_ascii_lowercase()),
         Some(l) => return Err(format!("tenantwatch.burst: unknown level {l:?}")),
     };
-    Ok(Some(BurstSpec { gap_ms, raise_to }))
+    let seen = crate::newaddr::names(b, "seen", "tenantwatch.burst")?;
+    let learning_ms = crate::newaddr::learning(b, "tenantwatch.burst")?;
+    Ok(Some(BurstSpec {
+        gap_ms,
+        raise_to,
+        seen,
+        learning_ms,
+    }))
 }
 
 /// Folders mail is hidden in (lower case), and of them those no one files mail in by hand.
@@ -222,6 +244,8 @@ pub struct BurstObs {
     pub group: (String, String),
     /// What it does.
     pub hiding: Hiding,
+    /// The address it came from (lower case).
+    pub ip: Option<String>,
     /// The finding of its event (rule filled in when reported).
     pub finding: Box<Finding>,
 }
@@ -242,6 +266,7 @@ pub fn observe(rule: usize, ev: &Event, placeholder: &RuleRef) -> Option<BurstOb
             c.user.clone().unwrap_or_default().to_lowercase(),
         ),
         hiding,
+        ip: c.ip.as_deref().map(|i| i.trim().to_lowercase()),
         finding: Box::new(Finding::from_event(
             placeholder.clone(),
             ev,
@@ -251,10 +276,11 @@ pub fn observe(rule: usize, ev: &Event, placeholder: &RuleRef) -> Option<BurstOb
 }
 
 /// The findings of burst rule `rule` (its observations among `obs`), `rule_ref` its rule.
+/// `seen` holds where users acted from (see [`crate::newaddr`]).
 pub fn evaluate(
     rule: usize,
     spec: &BurstSpec,
-    obs: &[BurstObs],
+    (obs, seen): (&[BurstObs], &SeenStore),
     rule_ref: &RuleRef,
 ) -> Vec<Finding> {
     let mut mine: Vec<&BurstObs> = obs.iter().filter(|o| o.rule == rule).collect();
@@ -272,23 +298,54 @@ pub fn evaluate(
             .last()
             .is_some_and(|l| l.group == o.group && o.time <= l.time.saturating_add(spec.gap_ms));
         if !joins && !burst.is_empty() {
-            out.push(burst_finding(&burst, spec, rule_ref));
+            out.push(burst_finding(&burst, spec, seen, rule_ref));
             burst.clear();
         }
         burst.push(o);
     }
     if !burst.is_empty() {
-        out.push(burst_finding(&burst, spec, rule_ref));
+        out.push(burst_finding(&burst, spec, seen, rule_ref));
     }
     out
 }
 
-fn burst_finding(burst: &[&BurstObs], spec: &BurstSpec, rule_ref: &RuleRef) -> Finding {
+/// The first change of `burst` from an address new for its user, described.
+fn new_address(burst: &[&BurstObs], spec: &BurstSpec, seen: &SeenStore) -> Option<String> {
+    if spec.seen.is_empty() {
+        return None;
+    }
+    burst.iter().find_map(|o| {
+        let ip = o.ip.as_deref()?;
+        let (tenant, user) = &o.group;
+        seen.new_for(user, ip, tenant, o.time, spec.learning_ms)
+    })
+}
+
+/// The level one step above `level`.
+fn raised(level: &str) -> &'static str {
+    match level.to_ascii_lowercase().as_str() {
+        "informational" => "low",
+        "low" => "medium",
+        "medium" => "high",
+        _ => "critical",
+    }
+}
+
+fn burst_finding(
+    burst: &[&BurstObs],
+    spec: &BurstSpec,
+    seen: &SeenStore,
+    rule_ref: &RuleRef,
+) -> Finding {
     let mut f = Finding::clone(&burst[0].finding);
     f.rule = rule_ref.clone();
     let telling = burst.len() >= 2 || burst.iter().any(|o| o.hiding.telling());
     if let (true, Some(l)) = (telling, &spec.raise_to) {
         f.rule.level = l.clone();
+    }
+    if let Some(why) = new_address(burst, spec, seen) {
+        f.rule.level = raised(&f.rule.level).to_string();
+        f.matched.insert("(new_address)".into(), why);
     }
     f.evidence = burst
         .iter()

@@ -39,6 +39,7 @@ pub mod fieldmap;
 pub mod firstseen;
 pub mod hunt;
 pub mod merge;
+pub mod newaddr;
 pub mod pipelines;
 pub mod prefilter;
 pub mod route;

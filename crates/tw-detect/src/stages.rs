@@ -21,6 +21,8 @@ pub enum StageObs {
     Chain(ChainObs),
     /// A change of a burst rule.
     Burst(BurstObs),
+    /// Where a user acted from, for the burst rules' `seen` ([`crate::newaddr`]).
+    Seen(crate::newaddr::SeenObs),
 }
 
 /// What the stages keep until all records are read, filled on the collecting thread: chain
@@ -30,6 +32,7 @@ pub enum StageObs {
 pub struct StageStore {
     chains: Vec<ChainObs>,
     bursts: Vec<BurstObs>,
+    seen: crate::newaddr::SeenStore,
     pool: Pool,
     /// Per chain: the coverage of the observations not kept.
     covered: HashMap<usize, Coverage>,
@@ -47,6 +50,7 @@ impl StageStore {
                 self.chains.push(c);
             }
             StageObs::Burst(b) => self.bursts.push(b),
+            StageObs::Seen(s) => self.seen.add(s),
         }
     }
 }
@@ -57,6 +61,8 @@ pub struct Stages {
     /// (rule carrying the block, spec).
     chains: Vec<(usize, ChainSpec)>,
     bursts: Vec<(usize, BurstSpec)>,
+    /// Rules whose records tell burst rules where users act from.
+    burst_seen: HashSet<usize>,
     /// Per rule: (chain, role) it plays.
     roles: HashMap<usize, Vec<(usize, Role)>>,
     claimed: HashSet<usize>,
@@ -128,6 +134,19 @@ impl Stages {
                 st.add_chain(i, spec, &by_name, r.path(), errors);
             }
             if let Some(spec) = burst {
+                for n in &spec.seen {
+                    match by_name.get(n.as_str()) {
+                        Some(&seen) => {
+                            // Context for the burst, not findings of their own.
+                            st.burst_seen.insert(seen);
+                            st.claimed.insert(seen);
+                        }
+                        None => errors.push((
+                            r.path().to_string(),
+                            format!("tenantwatch.burst: no rule named {n}"),
+                        )),
+                    }
+                }
                 st.bursts.push((i, spec.clone()));
                 st.claimed.insert(i);
             }
@@ -196,6 +215,11 @@ impl Stages {
                 }
             }
         }
+        if rules.iter().any(|r| self.burst_seen.contains(r))
+            && let Some(s) = crate::newaddr::observe(ev)
+        {
+            out.push(StageObs::Seen(s));
+        }
         for &r in rules {
             if let Some(roles) = self.roles.get(&r) {
                 for &(c, role) in roles {
@@ -231,6 +255,7 @@ impl Stages {
         let StageStore {
             chains,
             bursts,
+            mut seen,
             pool,
             covered,
         } = store;
@@ -253,11 +278,18 @@ impl Stages {
             ));
         }
         crate::chain::fold_parts(findings, &made);
+        for b in &bursts {
+            seen.note_tenant(&b.group.0, b.time);
+        }
         for (rule, spec) in &self.bursts {
+            let spec = BurstSpec {
+                learning_ms: learning.unwrap_or(spec.learning_ms),
+                ..spec.clone()
+            };
             made.extend(crate::burst::evaluate(
                 *rule,
-                spec,
-                &bursts,
+                &spec,
+                (&bursts, &seen),
                 &rule_ref(*rule),
             ));
         }

@@ -7,7 +7,7 @@
 //! the account's interactive sign-ins and the application's sign-ins with the credential that
 //! account added is one operator using the stolen account and its backdoor from one host.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::gather::{Facts, Grant};
 
@@ -56,6 +56,25 @@ impl KeyIndex {
         self.by_ip.contains_key(ip)
     }
 
+    /// Whether `app` signed in from `ip` with a credential that a partner account (a user the
+    /// logs show acting across tenants) added. Such a use is no honest history: partners rarely
+    /// own their customers' applications, and a credential a partner account planted, used by
+    /// the application from wherever its holder works, is the very pattern under investigation.
+    /// The attacker's applications backdoored through other stolen accounts of the partner, not
+    /// yet known, sign in this way from the attacker's addresses before the one being judged.
+    pub(super) fn partner_credential_at(&self, f: &Facts, ip: &str, app: &str) -> bool {
+        self.by_ip.get(ip).is_some_and(|uses| {
+            uses.iter().any(|(k, a)| {
+                a == app
+                    && self.adders.get(k).into_iter().flatten().any(|gi| {
+                        f.grants
+                            .get(*gi)
+                            .is_some_and(|g| f.ident_home.contains_key(&g.actor))
+                    })
+            })
+        })
+    }
+
     /// The sign-ins that tie `ip` to the attacker for `subject`: applications signed in from
     /// it with a credential that `subject`, or another account `compromised` says is, added.
     /// A credential cannot be used before it exists, so the sign-ins came after the change.
@@ -93,4 +112,56 @@ fn describe(app: &str, k: &str, g: &Grant) -> String {
         g.tenant,
         super::when(g.millis())
     )
+}
+
+impl super::Expander<'_> {
+    /// Attacker addresses → the accounts that planted the credentials applications signed in
+    /// with from them. A credential cannot be used before it exists: the account that added it,
+    /// when the application then signs in with it from the attacker's infrastructure, made the
+    /// attacker's backdoor — its session is the attacker's, as the other stolen accounts of a
+    /// partner are (their addresses are then judged like the seed's).
+    pub(super) fn expand_planters(&mut self, done: &mut HashSet<String>) -> bool {
+        let mut changed = false;
+        let f = self.f;
+        let ips: Vec<(String, super::IpMark)> = self
+            .ind
+            .ips
+            .iter()
+            .filter(|(ip, _)| !done.contains(*ip))
+            .map(|(ip, m)| (ip.clone(), *m))
+            .collect();
+        for (ip, mark) in ips {
+            done.insert(ip.clone());
+            let uses = self.keys.by_ip.get(&ip).cloned().unwrap_or_default();
+            for (k, app) in uses {
+                if f.first_use(&app, &ip) < mark.since {
+                    continue;
+                }
+                for gi in self.keys.adders.get(&k).cloned().unwrap_or_default() {
+                    let Some(g) = f.grants.get(gi) else { continue };
+                    if self.ind.idents.contains_key(&g.actor) {
+                        continue;
+                    }
+                    if mark.depth >= self.o.depth {
+                        self.not_followed(
+                            mark.depth + 1,
+                            "identity",
+                            &g.actor,
+                            &ip,
+                            "depth limit reached".into(),
+                        );
+                        continue;
+                    }
+                    let why = format!(
+                        "added credential {k} ({}, tenant {}, {}), with which {app} then signed in from attacker address {ip}: the account planted the attacker's backdoor",
+                        g.op,
+                        g.tenant,
+                        super::when(g.millis())
+                    );
+                    changed |= self.add_ident(&g.actor, mark.depth + 1, true, Some(&ip), why);
+                }
+            }
+        }
+        changed
+    }
 }
