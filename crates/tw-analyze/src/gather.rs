@@ -60,8 +60,6 @@ pub struct Fact {
     sp_pair: Option<(String, String)>,
     user_pair: Option<(String, String)>,
     target_users: Vec<(String, String)>,
-    /// The record is the evidence of a seed finding.
-    finding: bool,
     /// The record reaches beyond its actor's own work (see [`intrusive`]).
     intrusive: bool,
 }
@@ -135,8 +133,8 @@ pub fn norm_ip(s: &str) -> String {
     s.trim().to_ascii_lowercase()
 }
 
-/// The facts of one event; `finding` says whether it is the evidence of a seed finding.
-pub fn extract(ev: &Event, finding: bool) -> Fact {
+/// The facts of one event (they do not depend on the seeds).
+pub fn extract(ev: &Event) -> Fact {
     let c = &ev.canonical;
     let op = facts::op_lower(ev);
     let ident = facts::identity(ev);
@@ -183,7 +181,38 @@ pub fn extract(ev: &Event, finding: bool) -> Fact {
         },
         intrusive: intrusive(ev, &op, ident.as_deref()),
         ident,
-        finding,
+    }
+}
+
+impl Fact {
+    /// The input the record was read from, as provenance names it.
+    pub fn file(&self) -> &Arc<str> {
+        &self.file
+    }
+
+    /// The record's index in its input.
+    pub fn record(&self) -> u64 {
+        self.record
+    }
+
+    /// The record's time in milliseconds.
+    pub fn time(&self) -> Option<i64> {
+        self.time
+    }
+
+    /// The acting identity.
+    pub fn ident(&self) -> Option<&str> {
+        self.ident.as_deref()
+    }
+
+    /// The address, as compared.
+    pub fn ip(&self) -> Option<&str> {
+        self.ip.as_deref()
+    }
+
+    /// The credential key id an application signed in with.
+    pub fn signin_key(&self) -> Option<&str> {
+        self.signin_key.as_deref()
     }
 }
 
@@ -212,12 +241,6 @@ impl Facts {
         }
         if let Some(id) = &f.ident {
             self.add_identity(id, &f);
-        }
-        if f.finding
-            && let Some(id) = &f.ident
-        {
-            self.finding_actors
-                .insert((f.file.to_string(), f.record), id.clone());
         }
         if let Some(g) = f.grant {
             self.grants.push(g);

@@ -39,9 +39,11 @@ pub mod gather;
 pub mod inputs;
 pub mod link;
 pub mod model;
+pub mod records;
 pub mod verdict;
 
-pub use blast::{BlastOptions, blast, parse_findings_jsonl};
+pub use blast::{BlastOptions, Gathered, blast, blast_gathered, observe, parse_findings_jsonl};
+pub use gather::Fact;
 pub use inputs::{InputProblems, UnreadFile};
 pub use model::{
     BlastResult, Coverage, EvidenceRow, FindingSeed, ObjectChange, Pivot, Seed, SeedMatch, Status,

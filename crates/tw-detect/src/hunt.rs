@@ -167,7 +167,7 @@ pub fn origin_of_path(path: &str) -> Origin {
 /// value (boxing each would cost an allocation per finding); observation findings are boxed
 /// because observations are kept until the end of the run.
 #[allow(clippy::large_enum_variant)]
-enum Out {
+enum Out<K> {
     Finding(Finding),
     Observation {
         rule: usize,
@@ -182,6 +182,35 @@ enum Out {
     CrossTenantUser(String, String),
     /// What a chain or burst rule keeps of an event.
     Stage(crate::stages::StageObs),
+    /// What an [`Observer`] kept of an event.
+    Observed(K),
+    /// The time of a record the hunt decoded, and its tenant (`unknown` when undecided), when
+    /// an observer makes the read decode every record: the logs' starts the first-seen rules
+    /// learn from are those of the records the hunt itself decodes, as without an observer.
+    Start(String, i64),
+}
+
+/// A second consumer of a hunt's read ([`Hunter::hunt_observed`]): another analysis of every
+/// record of the same inputs, so that they are read once. It sees every record decoded (also
+/// those no rule can match) and gets what it kept of them in input order.
+pub trait Observer: Sync {
+    /// What it keeps of an event.
+    type Kept: Send;
+    /// Document fields it reads (dotted paths), kept by the hunt's projection besides the rules'.
+    fn fields(&self) -> &[&str];
+    /// Runs on the reader's worker threads for every event read.
+    fn observe(&self, ev: &Event, out: &mut Vec<Self::Kept>);
+}
+
+/// No second consumer.
+struct NoObserver;
+
+impl Observer for NoObserver {
+    type Kept = ();
+    fn fields(&self) -> &[&str] {
+        &[]
+    }
+    fn observe(&self, _: &Event, _: &mut Vec<()>) {}
 }
 
 /// Distinguishes hunts, so that per-thread state left by one hunt is not read by the next.
@@ -671,6 +700,30 @@ impl Hunter {
 
     /// Reads `paths` and runs every rule on every event of its log kinds.
     pub fn hunt(&self, paths: &[PathBuf], opts: &HuntOptions) -> HuntResult {
+        self.hunt_with(paths, opts, None::<&NoObserver>, |()| {})
+    }
+
+    /// Like [`Hunter::hunt`], with a second consumer of the same read: every record is decoded
+    /// and shown to `observer`; `collect` gets what it kept, in input order. The findings are
+    /// those of [`Hunter::hunt`]; the read's report counts every record as decoded.
+    pub fn hunt_observed<O: Observer>(
+        &self,
+        paths: &[PathBuf],
+        opts: &HuntOptions,
+        observer: &O,
+        collect: impl FnMut(O::Kept),
+    ) -> HuntResult {
+        self.hunt_with(paths, opts, Some(observer), collect)
+    }
+
+    fn hunt_with<O: Observer>(
+        &self,
+        paths: &[PathBuf],
+        opts: &HuntOptions,
+        observer: Option<&O>,
+        mut collect: impl FnMut(O::Kept),
+    ) -> HuntResult {
+        let observing = observer.is_some();
         let min = opts.min_level;
         // A rule stating no level is `medium` (docs/findings.md).
         let level_ok = |i: usize| match min {
@@ -700,6 +753,8 @@ impl Hunter {
                 const { std::cell::RefCell::new((0, None, String::new())) };
             static ASIDE: std::cell::RefCell<(u64, String, String)> =
                 const { std::cell::RefCell::new((0, String::new(), String::new())) };
+            static STARTS: std::cell::RefCell<(u64, HashMap<String, i64>)> =
+                std::cell::RefCell::new((0, HashMap::new()));
         }
         // Every thread's first-seen state, merged when all records are read.
         let locals: std::sync::Mutex<Vec<Local>> = std::sync::Mutex::new(Vec::new());
@@ -758,11 +813,12 @@ impl Hunter {
             if decode_all {
                 return Some(Verdict::All);
             }
+            // With an observer every record is decoded; those the rules skip only for it.
             match verdict_of(&raw) {
-                Verdict::Skip => None,
+                Verdict::Skip => observing.then_some(Verdict::Skip),
                 Verdict::Defer(tenant) => {
                     note_set_aside(raw.source, &tenant);
-                    None
+                    observing.then_some(Verdict::Skip)
                 }
                 v => Some(v),
             }
@@ -845,15 +901,50 @@ impl Hunter {
             });
         };
         // Records are parsed once, keeping what the rules and the canonical fields read.
+        let projection = match observer {
+            Some(o) if !decode_all => {
+                let mut p = tw_ingest::select::Projection::clone(&self.projection);
+                o.fields().iter().for_each(|f| p.add(f));
+                Some(std::sync::Arc::new(p))
+            }
+            _ => (!decode_all).then(|| self.projection.clone()),
+        };
         let ingest = IngestOptions {
-            projection: (!decode_all).then(|| self.projection.clone()),
+            projection,
             ..opts.ingest.clone()
         };
+        // The earliest time of each tenant's records this thread decoded for the rules.
+        let start = |ev: &Event, out: &mut Vec<Out<O::Kept>>| {
+            let Some(t) = ev.canonical.time.map(Timestamp::millis) else {
+                return;
+            };
+            let tenant = ev.canonical.tenant_id.as_deref().unwrap_or("unknown");
+            STARTS.with(|s| {
+                let s = &mut *s.borrow_mut();
+                if s.0 != generation {
+                    *s = (generation, HashMap::new());
+                }
+                if s.1.get(tenant).is_none_or(|&m| t < m) {
+                    s.1.insert(tenant.to_string(), t);
+                    out.push(Out::Start(tenant.to_string(), t));
+                }
+            });
+        };
+        let mut starts: HashMap<String, i64> = HashMap::new();
         let mut report = ingest_prefiltered(
             paths,
             &ingest,
             pre,
-            |ev, verdict: Verdict, out: &mut Vec<Out>| {
+            |ev, verdict: Verdict, out: &mut Vec<Out<O::Kept>>| {
+                if let Some(o) = observer {
+                    let mut kept = Vec::new();
+                    o.observe(ev, &mut kept);
+                    out.extend(kept.into_iter().map(Out::Observed));
+                    if matches!(verdict, Verdict::Skip) {
+                        return;
+                    }
+                    start(ev, out);
+                }
                 if matches!(ev.kind, LogKind::TenantConfig) {
                     return;
                 }
@@ -984,6 +1075,11 @@ impl Hunter {
                     }
                 }
                 Out::Stage(o) => stage_obs.add(o),
+                Out::Observed(k) => collect(k),
+                Out::Start(tenant, t) => {
+                    let e = starts.entry(tenant).or_insert(t);
+                    *e = (*e).min(t);
+                }
                 Out::CrossTenantUser(u, home) => {
                     cross_users.insert(u);
                     if !home.is_empty() {
@@ -1075,12 +1171,16 @@ impl Hunter {
             };
             first_seen.absorb(l, &first_seen_specs);
         }
-        first_seen.learn_log_starts(
-            report
-                .coverage
-                .iter()
-                .filter_map(|c| Some((c.tenant_id.clone(), c.first?.millis()))),
-        );
+        if observing {
+            first_seen.learn_log_starts(starts);
+        } else {
+            first_seen.learn_log_starts(
+                report
+                    .coverage
+                    .iter()
+                    .filter_map(|c| Some((c.tenant_id.clone(), c.first?.millis()))),
+            );
+        }
         findings.extend(first_seen.finish(&first_seen_specs, &cross_users, &|i| self.rule_ref(i)));
         let (corr, cstats): (_, CorrelationStats) = engine.finish();
         let corr = self.drop_usual(corr, &behaviour_seen, opts.learning_period_ms);

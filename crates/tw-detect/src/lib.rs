@@ -46,5 +46,5 @@ pub mod scan;
 pub mod stages;
 
 pub use builtin::builtin_rules;
-pub use hunt::{HuntOptions, HuntResult, HuntStats, Hunter, RuleSource, origin_of_path};
+pub use hunt::{HuntOptions, HuntResult, HuntStats, Hunter, Observer, RuleSource, origin_of_path};
 pub use pipelines::{PIPELINES, pipeline_for};

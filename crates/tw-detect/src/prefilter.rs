@@ -1874,6 +1874,7 @@ mod tests {
             format: None,
             falls_back: false,
             source: "test.json",
+            record: 0,
         }
     }
 
