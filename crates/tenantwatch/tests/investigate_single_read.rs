@@ -1,6 +1,6 @@
 //! `investigate` reads the logs once for the hunt and the blast radius's facts, and again only for
 //! the records tied to the attacker: its results must be those of the separate commands. On a
-//! varied simulated world: its findings are `hunt`'s, its `blast.json` is `blast --findings` of
+//! varied simulated world: its findings are `hunt --min-level informational`'s, its `blast.json` is `blast --findings` of
 //! `hunt --min-level high`, and its coverage counts every record, as `ingest` does.
 
 use std::collections::BTreeMap;
@@ -67,8 +67,11 @@ fn one_read_gives_the_results_of_the_separate_commands() {
         String::from_utf8_lossy(&o.stderr)
     );
 
-    // The findings are the hunt's, byte for byte.
-    let hunted = run(&["hunt", "--format", "jsonl"], &logs);
+    // The findings are the hunt's at every level, byte for byte.
+    let hunted = run(
+        &["hunt", "--min-level", "informational", "--format", "jsonl"],
+        &logs,
+    );
     let findings = std::fs::read(case.join("findings.jsonl")).unwrap();
     assert!(!hunted.stdout.is_empty());
     assert!(

@@ -1,8 +1,12 @@
-//! The blast-radius engine: two streaming passes over the logs.
+//! The blast-radius engine: a fact pass over the logs, the expansion, and an evidence pass over
+//! the few records it needs.
 //!
-//! Pass 1 keeps, per identity and per address, only compact facts ([`Facts`]); the pivots are
-//! then decided in memory by the linking rule ([`LINKING_RULE`]); pass 2 collects every record
-//! tied to the final indicator set, per tenant.
+//! The fact pass keeps, per identity and per address, only compact facts ([`Facts`]), and per
+//! record what an evidence row can come from ([`RecordIndex`]); it does not depend on the seeds,
+//! so another reader of the same inputs can run it ([`Gathered`], [`observe`]: `investigate`
+//! runs it inside the hunt's read). The pivots are then decided in memory by the linking rule
+//! ([`LINKING_RULE`]); the evidence pass decodes only the records tied to the final indicator
+//! set, in the inputs that hold them, and rolls them up per tenant.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;

@@ -85,6 +85,11 @@ pub fn run(a: InvestigateArgs) -> Result<u8> {
     case_dir::outside_inputs(&a.out, &a.read.paths)?;
     case_dir::prepare(&a.out, a.force)?;
     let (hunter, rules_rejected) = hunter(&a)?;
+    // The manifest's hashes of the inputs are taken while the logs are read and analysed.
+    let hashing = std::thread::spawn({
+        let paths = a.read.paths.clone();
+        move || case_dir::hash_inputs(&paths)
+    });
     let opts = HuntOptions {
         ingest: ingest.clone(),
         min_level: None,
@@ -134,12 +139,11 @@ pub fn run(a: InvestigateArgs) -> Result<u8> {
     });
     let mut written = vec![a.out.join("findings.jsonl")];
     written.extend(write_outputs(&a, &hunted, &radius, &mut verdict)?);
-    let manifest = case_dir::write_manifest(
-        &a.out,
-        &written,
-        &a.read.paths,
-        super::blast::rule_set_version(),
-    )?;
+    let hashed = hashing
+        .join()
+        .map_err(|_| anyhow::anyhow!("hashing the inputs failed"))?;
+    let manifest =
+        case_dir::write_manifest(&a.out, &written, hashed, super::blast::rule_set_version())?;
     print_verdict(&a, &verdict)?;
     let times = [hunt_secs, blast_secs, started.elapsed().as_secs_f64()];
     report(&a, &hunted, &radius, manifest.files.len(), times);
