@@ -154,3 +154,95 @@ impl RecordIndex {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gather::extract;
+    use crate::link::IpMark;
+    use serde_json::json;
+    use tw_event::{Canonical, Document, Event, Format, Provenance, Timestamp};
+
+    const KEY: &str = "8d42f506-d8ac-4f1e-bdd3-c2ade6bbe1c5";
+    const APP: &str = "1f2d6c1e-4b8a-4f6e-9c1d-2a3b4c5d6e7f";
+
+    /// A Graph sign-in (user, or application with the credential key it used) as the reader
+    /// gives it.
+    fn signin(record: u64, ip: &str, ms: Option<i64>, user: Option<&str>, key: &str) -> Event {
+        let doc = json!({
+            "createdDateTime": "2024-11-14T21:28:15Z",
+            "ipAddress": ip,
+            "appId": APP,
+            "servicePrincipalCredentialKeyId": key,
+        });
+        Event {
+            kind: Format::SigninGraphJson.log_kind(),
+            format: Format::SigninGraphJson,
+            provenance: Provenance {
+                file: Arc::from("customers/cedar/signIns.json"),
+                record,
+                line: record + 1,
+            },
+            canonical: Canonical {
+                time: ms.map(Timestamp),
+                tenant_id: Some("87e7ef25-3f11-4b67-ae17-695f93a62ea8".into()),
+                user: user.map(str::to_string),
+                app_id: Some(APP.into()),
+                service_principal_id: user.is_none().then(|| APP.to_string()),
+                ip: Some(ip.into()),
+                operation: Some("Sign-in activity".into()),
+                ..Default::default()
+            },
+            raw: Document::parsed(doc),
+        }
+    }
+
+    #[test]
+    fn picks_attacker_address_records_from_its_first_use_and_attacker_credential_sign_ins() {
+        let user = Some("yrossi@keystone.nl");
+        let other_key = "28af2b99-72a2-4f1c-a59f-94bb3ac41a13";
+        let events = [
+            signin(0, "185.220.50.189", Some(100), user, ""),
+            signin(1, "185.220.50.189", Some(300), user, ""),
+            signin(2, "20.50.2.9", Some(400), None, KEY),
+            signin(3, "185.220.50.189", None, user, ""),
+            signin(4, "20.50.2.9", Some(500), None, other_key),
+            signin(5, "80.74.40.120", Some(600), user, ""),
+        ];
+        let mut index = RecordIndex::default();
+        for ev in &events {
+            index.add(&extract(ev));
+        }
+        let mut ind = Indicators::default();
+        let mark = IpMark {
+            depth: 1,
+            since: 200,
+        };
+        ind.ips.insert("185.220.50.189".into(), mark);
+        ind.keys.insert(KEY.into(), 1);
+        let picked = index.picked(&ind);
+        let mut got: Vec<u64> = picked
+            .get("customers/cedar/signIns.json")
+            .map(|s| s.iter().copied().collect())
+            .unwrap_or_default();
+        got.sort();
+        assert_eq!(got, vec![1, 2, 3]);
+        assert_eq!(picked.len(), 1);
+
+        let wanted = HashSet::from([
+            ("customers/cedar/signIns.json".to_string(), 2),
+            ("customers/cedar/signIns.json".to_string(), 5),
+            ("elsewhere.json".to_string(), 5),
+        ]);
+        let actors = index.actors_of(&wanted);
+        assert_eq!(actors.len(), 2);
+        assert_eq!(
+            actors[&("customers/cedar/signIns.json".to_string(), 2)],
+            format!("app:{APP}")
+        );
+        assert_eq!(
+            actors[&("customers/cedar/signIns.json".to_string(), 5)],
+            "user:yrossi@keystone.nl"
+        );
+    }
+}
