@@ -355,6 +355,8 @@ pub fn blast_gathered(
         let read = IngestOptions {
             projection: Some(Arc::new(facts::projection())),
             only_inputs: Some(Arc::new(picked.keys().map(|k| k.to_string()).collect())),
+            // A short read of a few records: no progress shown.
+            progress: None,
             ..opts.ingest.clone()
         };
         let ind_ref = &ind;
