@@ -340,7 +340,31 @@ pub fn blast_gathered(
     let ind = ex.ind;
 
     // Pass 2: evidence, from the records picked.
-    let mut picked = records.picked(&ind);
+    let (aggs, evidence, evidence_dropped) = evidence_pass(paths, opts, records, &ind);
+    if evidence_dropped > 0 {
+        result.truncated = true;
+        result.notes.push(format!(
+            "evidence bounded at {} records: {evidence_dropped} more malicious records are counted but not listed",
+            opts.max_evidence
+        ));
+    }
+    result.evidence = evidence;
+    result.tenants = tenants(&f, &ind, report, aggs);
+    result
+}
+
+/// Evidence per tenant, the evidence rows kept, and the rows beyond `max_evidence`.
+type Evidence = (BTreeMap<String, TenantAgg>, Vec<EvidenceRow>, u64);
+
+/// Pass 2: reads the records tied to `ind` (picked from `records`, and the seed findings'
+/// records), only in the inputs holding them, and rolls them up per tenant.
+fn evidence_pass(
+    paths: &[PathBuf],
+    opts: &BlastOptions,
+    records: RecordIndex,
+    ind: &Indicators,
+) -> Evidence {
+    let mut picked = records.picked(ind);
     drop(records);
     for (file, record) in ind.finding_records.keys() {
         picked
@@ -359,7 +383,6 @@ pub fn blast_gathered(
             progress: None,
             ..opts.ingest.clone()
         };
-        let ind_ref = &ind;
         let picked = &picked;
         // Records not picked are split from their input but never decoded.
         let _ = ingest_prefiltered(
@@ -372,7 +395,7 @@ pub fn blast_gathered(
                     .then_some(())
             },
             |ev, (), out| {
-                if let Some(row) = evidence_of(ev, ind_ref) {
+                if let Some(row) = evidence_of(ev, ind) {
                     out.push(row);
                 }
             },
@@ -386,16 +409,7 @@ pub fn blast_gathered(
             },
         );
     }
-    if evidence_dropped > 0 {
-        result.truncated = true;
-        result.notes.push(format!(
-            "evidence bounded at {} records: {evidence_dropped} more malicious records are counted but not listed",
-            opts.max_evidence
-        ));
-    }
-    result.evidence = evidence;
-    result.tenants = tenants(&f, &ind, report, aggs);
-    result
+    (aggs, evidence, evidence_dropped)
 }
 
 /// Adds one evidence row to its tenant's roll-up.
