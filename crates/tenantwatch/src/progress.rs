@@ -14,10 +14,10 @@ use std::time::{Duration, Instant};
 use clap::ValueEnum;
 use tw_ingest::{IngestOptions, ReadProgress, Snapshot};
 
-/// The reads of `blast`.
-pub const BLAST: &[&str] = &["blast facts", "blast evidence"];
-/// The reads of `investigate`: the hunt, then the blast radius.
-pub const INVESTIGATE: &[&str] = &["hunt", "blast facts", "blast evidence"];
+/// The reads of `blast` (its evidence pass decodes only a few records, without a bar).
+pub const BLAST: &[&str] = &["blast facts"];
+/// The reads of `investigate`: the hunt and the blast radius's facts in one read.
+pub const INVESTIGATE: &[&str] = &["hunt and blast facts"];
 
 /// When to show the progress bar.
 #[derive(ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]

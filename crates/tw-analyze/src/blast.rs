@@ -1,23 +1,29 @@
-//! The blast-radius engine: two streaming passes over the logs.
+//! The blast-radius engine: a fact pass over the logs, the expansion, and an evidence pass over
+//! the few records it needs.
 //!
-//! Pass 1 keeps, per identity and per address, only compact facts ([`Facts`]); the pivots are
-//! then decided in memory by the linking rule ([`LINKING_RULE`]); pass 2 collects every record
-//! tied to the final indicator set, per tenant.
+//! The fact pass keeps, per identity and per address, only compact facts ([`Facts`]), and per
+//! record what an evidence row can come from ([`RecordIndex`]); it does not depend on the seeds,
+//! so another reader of the same inputs can run it ([`Gathered`], [`observe`]: `investigate`
+//! runs it inside the hunt's read). The pivots are then decided in memory by the linking rule
+//! ([`LINKING_RULE`]); the evidence pass decodes only the records tied to the final indicator
+//! set, in the inputs that hold them, and rolls them up per tenant.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use serde_json::Value;
 use tw_event::{Event, Provenance, Timestamp};
-use tw_ingest::{IngestOptions, IngestReport, ingest};
+use tw_ingest::{IngestOptions, IngestReport, RawRecord, ingest, ingest_prefiltered};
 
 use crate::facts;
-use crate::gather::{Facts, extract, norm_ip};
+use crate::gather::{Fact, Facts, extract, norm_ip};
 use crate::link::{Expander, Indicators, IpMark};
 use crate::model::{
     BlastResult, Coverage, EvidenceRow, FindingSeed, ObjectChange, Pivot, Seed, SeedMatch, Status,
     TenantBlast,
 };
+use crate::records::RecordIndex;
 
 /// The linking rule, as reported in every result and documented in `docs/blast.md`.
 pub const LINKING_RULE: &str = "Attacker infrastructure is decided by time and history, not by a count of co-users. \
@@ -208,9 +214,54 @@ struct TenantAgg {
     records: u64,
 }
 
-/// Runs the blast-radius analysis over `paths` from `seeds`.
+/// What the fact pass keeps of the logs: the facts (they do not depend on the seeds) and the
+/// records that can hold evidence. Filled by [`blast`]'s own read, or by another reader of the
+/// same inputs in input order (`investigate` runs it inside the hunt's read) through
+/// [`Gathered::add`] of what [`observe`] kept of every event.
+#[derive(Debug, Default)]
+pub struct Gathered {
+    facts: Facts,
+    records: RecordIndex,
+}
+
+impl Gathered {
+    /// Adds what [`observe`] kept of one event; events must come in input order.
+    pub fn add(&mut self, f: Fact) {
+        self.records.add(&f);
+        self.facts.add(f);
+    }
+}
+
+/// What the fact pass keeps of one event (pure; runs on the reader's worker threads). The
+/// reader's projection must hold [`facts::FIELDS`] when it parses through one.
+pub fn observe(ev: &Event) -> Fact {
+    extract(ev)
+}
+
+/// Runs the blast-radius analysis over `paths` from `seeds`: the fact pass, then
+/// [`blast_gathered`].
 pub fn blast(paths: &[PathBuf], seeds: &[Seed], opts: &BlastOptions) -> BlastResult {
-    // Pass 1: facts. Evidence records of seed findings are noted with their actor.
+    let mut g = Gathered::default();
+    let read = IngestOptions {
+        projection: Some(Arc::new(facts::projection())),
+        ..opts.ingest.clone()
+    };
+    let report = ingest(paths, &read, |ev, out| out.push(observe(ev)), |f| g.add(f));
+    blast_gathered(paths, seeds, opts, g, &report)
+}
+
+/// The blast radius from facts already gathered over `paths` (`report`: that read's report):
+/// the seeds, the expansion by the linking rule, then the evidence pass, which reads only the
+/// inputs holding records tied to the final indicator set, and decodes only those records.
+pub fn blast_gathered(
+    paths: &[PathBuf],
+    seeds: &[Seed],
+    opts: &BlastOptions,
+    g: Gathered,
+    report: &IngestReport,
+) -> BlastResult {
+    let Gathered { mut facts, records } = g;
+    // The acting identity of each evidence record of a seed finding.
     let finding_keys: HashSet<(String, u64)> = seeds
         .iter()
         .filter_map(|s| match s {
@@ -220,21 +271,12 @@ pub fn blast(paths: &[PathBuf], seeds: &[Seed], opts: &BlastOptions) -> BlastRes
         .flatten()
         .flat_map(|fs| fs.evidence.iter().cloned())
         .collect();
-    let mut f = Facts::default();
-    let report = ingest(
-        paths,
-        &opts.ingest,
-        |ev, out| {
-            let key = (ev.provenance.file.to_string(), ev.provenance.record);
-            let finding = !finding_keys.is_empty() && finding_keys.contains(&key);
-            out.push(extract(ev, finding))
-        },
-        |fact| f.add(fact),
-    );
+    facts.finding_actors = records.actors_of(&finding_keys);
+    let f = facts;
     let mut result = BlastResult {
         linking_rule: LINKING_RULE.to_string(),
         records_read: report.totals.read,
-        input_problems: crate::inputs::InputProblems::of(&report),
+        input_problems: crate::inputs::InputProblems::of(report),
         ..Default::default()
     };
     let mut ex = Expander::new(&f, opts);
@@ -297,44 +339,8 @@ pub fn blast(paths: &[PathBuf], seeds: &[Seed], opts: &BlastOptions) -> BlastRes
     result.not_followed = std::mem::take(&mut ex.not_followed);
     let ind = ex.ind;
 
-    // Pass 2: evidence.
-    let mut aggs: BTreeMap<String, TenantAgg> = BTreeMap::new();
-    let mut evidence = Vec::new();
-    let mut evidence_dropped = 0u64;
-    let ind_ref = &ind;
-    let _ = ingest(
-        paths,
-        &opts.ingest,
-        |ev, out| {
-            if let Some(row) = evidence_of(ev, ind_ref) {
-                out.push(row);
-            }
-        },
-        |(row, mailbox, object): (EvidenceRow, Option<String>, Option<ObjectChange>)| {
-            let a = aggs.entry(row.tenant_id.clone()).or_default();
-            if let Some(t) = row.time {
-                a.first = Some(a.first.map_or(t, |x| x.min(t)));
-                a.last = Some(a.last.map_or(t, |x| x.max(t)));
-            }
-            a.actors.insert(row.actor.clone());
-            if let Some(ip) = &row.ip {
-                a.ips.insert(ip.clone());
-            }
-            a.techniques.insert(row.technique.clone());
-            if let Some(m) = mailbox {
-                a.mailboxes.insert(m);
-            }
-            if let Some(o) = object {
-                a.objects.insert(o);
-            }
-            a.records += 1;
-            if evidence.len() < opts.max_evidence {
-                evidence.push(row);
-            } else {
-                evidence_dropped += 1;
-            }
-        },
-    );
+    // Pass 2: evidence, from the records picked.
+    let (aggs, evidence, evidence_dropped) = evidence_pass(paths, opts, records, &ind);
     if evidence_dropped > 0 {
         result.truncated = true;
         result.notes.push(format!(
@@ -343,8 +349,93 @@ pub fn blast(paths: &[PathBuf], seeds: &[Seed], opts: &BlastOptions) -> BlastRes
         ));
     }
     result.evidence = evidence;
-    result.tenants = tenants(&f, &ind, &report, aggs);
+    result.tenants = tenants(&f, &ind, report, aggs);
     result
+}
+
+/// Evidence per tenant, the evidence rows kept, and the rows beyond `max_evidence`.
+type Evidence = (BTreeMap<String, TenantAgg>, Vec<EvidenceRow>, u64);
+
+/// Pass 2: reads the records tied to `ind` (picked from `records`, and the seed findings'
+/// records), only in the inputs holding them, and rolls them up per tenant.
+fn evidence_pass(
+    paths: &[PathBuf],
+    opts: &BlastOptions,
+    records: RecordIndex,
+    ind: &Indicators,
+) -> Evidence {
+    let mut picked = records.picked(ind);
+    drop(records);
+    for (file, record) in ind.finding_records.keys() {
+        picked
+            .entry(Arc::from(file.as_str()))
+            .or_default()
+            .insert(*record);
+    }
+    let mut aggs: BTreeMap<String, TenantAgg> = BTreeMap::new();
+    let mut evidence = Vec::new();
+    let mut evidence_dropped = 0u64;
+    if !picked.is_empty() {
+        let read = IngestOptions {
+            projection: Some(Arc::new(facts::projection())),
+            only_inputs: Some(Arc::new(picked.keys().map(|k| k.to_string()).collect())),
+            // A short read of a few records: no progress shown.
+            progress: None,
+            ..opts.ingest.clone()
+        };
+        let picked = &picked;
+        // Records not picked are split from their input but never decoded.
+        let _ = ingest_prefiltered(
+            paths,
+            &read,
+            |raw: RawRecord<'_>| {
+                picked
+                    .get(raw.source)
+                    .is_some_and(|s| s.contains(&raw.record))
+                    .then_some(())
+            },
+            |ev, (), out| {
+                if let Some(row) = evidence_of(ev, ind) {
+                    out.push(row);
+                }
+            },
+            |(row, mailbox, object): Pass2| {
+                aggregate(&mut aggs, &row, mailbox, object);
+                if evidence.len() < opts.max_evidence {
+                    evidence.push(row);
+                } else {
+                    evidence_dropped += 1;
+                }
+            },
+        );
+    }
+    (aggs, evidence, evidence_dropped)
+}
+
+/// Adds one evidence row to its tenant's roll-up.
+fn aggregate(
+    aggs: &mut BTreeMap<String, TenantAgg>,
+    row: &EvidenceRow,
+    mailbox: Option<String>,
+    object: Option<ObjectChange>,
+) {
+    let a = aggs.entry(row.tenant_id.clone()).or_default();
+    if let Some(t) = row.time {
+        a.first = Some(a.first.map_or(t, |x| x.min(t)));
+        a.last = Some(a.last.map_or(t, |x| x.max(t)));
+    }
+    a.actors.insert(row.actor.clone());
+    if let Some(ip) = &row.ip {
+        a.ips.insert(ip.clone());
+    }
+    a.techniques.insert(row.technique.clone());
+    if let Some(m) = mailbox {
+        a.mailboxes.insert(m);
+    }
+    if let Some(o) = object {
+        a.objects.insert(o);
+    }
+    a.records += 1;
 }
 
 /// Applies one seed; returns the records it matched and a note.

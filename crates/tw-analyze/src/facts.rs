@@ -56,6 +56,39 @@ pub fn actor_keys(ev: &Event) -> Vec<String> {
     v
 }
 
+/// The document fields blast reads of every record, besides the canonical ones (dotted paths, as
+/// [`tw_ingest::select::Projection`] takes them). A reader that parses records through a
+/// projection holding these paths lets [`fields`] read them without parsing the whole record;
+/// changes handing power (rare) and evidence rows read the whole document.
+pub const FIELDS: &[&str] = &[
+    "userId",
+    "properties.userId",
+    "servicePrincipalCredentialKeyId",
+    "properties.servicePrincipalCredentialKeyId",
+    "MailboxOwnerUPN",
+    "properties.MailboxOwnerUPN",
+    "targetResources",
+    "properties.targetResources",
+    "Actor",
+    "Target",
+];
+
+/// The fields of [`FIELDS`] of an event: the record as the reader parsed it through its
+/// projection when it did (the reader's projection must then hold [`FIELDS`]), else the whole
+/// document. Lookups of those paths give the same values from either.
+pub fn fields(ev: &Event) -> &Value {
+    ev.raw.projected().unwrap_or_else(|| ev.doc())
+}
+
+/// The projection blast reads records through: classification, canonical fields and [`FIELDS`].
+pub fn projection() -> tw_ingest::select::Projection {
+    let mut p = tw_ingest::select::Projection::selection();
+    for f in FIELDS {
+        p.add(f);
+    }
+    p
+}
+
 fn str_field<'a>(doc: &'a Value, name: &str) -> Option<&'a str> {
     doc.get(name)
         .or_else(|| doc.get("properties").and_then(|p| p.get(name)))
@@ -167,7 +200,7 @@ pub fn mailbox_read(ev: &Event, op: &str) -> Option<String> {
         return None;
     }
     if op == "mailitemsaccessed" {
-        let doc = ev.doc();
+        let doc = fields(ev);
         let upn = str_field(doc, "MailboxOwnerUPN")
             .filter(|s| !s.is_empty())
             .or(ev.canonical.user.as_deref())?;
@@ -188,7 +221,7 @@ pub fn mailbox_read(ev: &Event, op: &str) -> Option<String> {
 /// A user's object id and UPN, when the record names both (sign-ins, audit actors).
 pub fn user_id_pair(ev: &Event) -> Option<(String, String)> {
     let upn = ev.canonical.user.as_deref().filter(|u| u.contains('@'))?;
-    let doc = ev.doc();
+    let doc = fields(ev);
     let id = str_field(doc, "userId")
         .or_else(|| str_field(doc, "UserId").filter(|s| !s.contains('@')))
         .filter(|s| looks_like_guid(s))?;
@@ -197,7 +230,7 @@ pub fn user_id_pair(ev: &Event) -> Option<(String, String)> {
 
 /// Users' object ids and UPNs named as targets of directory changes (`targetResources`).
 pub fn target_user_pairs(ev: &Event) -> Vec<(String, String)> {
-    let doc = ev.doc();
+    let doc = fields(ev);
     let list = ["targetResources", "TargetResources"].iter().find_map(|n| {
         doc.get(*n)
             .or_else(|| doc.get("properties").and_then(|p| p.get(*n)))
@@ -241,7 +274,7 @@ pub fn signin_key(ev: &Event) -> Option<String> {
     if ev.kind != LogKind::Signin {
         return None;
     }
-    let doc = ev.doc();
+    let doc = fields(ev);
     [
         "servicePrincipalCredentialKeyId",
         "ServicePrincipalCredentialKeyId",

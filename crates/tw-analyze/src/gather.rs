@@ -13,6 +13,26 @@ use crate::facts;
 /// Distinct identities remembered per address; beyond, the address is shared in any case.
 pub const IP_IDENTITY_CAP: usize = 64;
 
+/// Adds one to the count of `key` (the key is copied only when new).
+fn bump(map: &mut HashMap<String, u64>, key: &str) {
+    match map.get_mut(key) {
+        Some(n) => *n += 1,
+        None => {
+            map.insert(key.to_string(), 1);
+        }
+    }
+}
+
+/// Keeps the earliest time of `key` (the key is copied only when new).
+fn lower(map: &mut HashMap<String, i64>, key: &str, t: i64) {
+    match map.get_mut(key) {
+        Some(first) => *first = (*first).min(t),
+        None => {
+            map.insert(key.to_string(), t);
+        }
+    }
+}
+
 /// A time unknown (a record without one): later than every real time.
 pub const NO_TIME: i64 = i64::MAX;
 
@@ -60,8 +80,6 @@ pub struct Fact {
     sp_pair: Option<(String, String)>,
     user_pair: Option<(String, String)>,
     target_users: Vec<(String, String)>,
-    /// The record is the evidence of a seed finding.
-    finding: bool,
     /// The record reaches beyond its actor's own work (see [`intrusive`]).
     intrusive: bool,
 }
@@ -135,8 +153,8 @@ pub fn norm_ip(s: &str) -> String {
     s.trim().to_ascii_lowercase()
 }
 
-/// The facts of one event; `finding` says whether it is the evidence of a seed finding.
-pub fn extract(ev: &Event, finding: bool) -> Fact {
+/// The facts of one event (they do not depend on the seeds).
+pub fn extract(ev: &Event) -> Fact {
     let c = &ev.canonical;
     let op = facts::op_lower(ev);
     let ident = facts::identity(ev);
@@ -183,7 +201,38 @@ pub fn extract(ev: &Event, finding: bool) -> Fact {
         },
         intrusive: intrusive(ev, &op, ident.as_deref()),
         ident,
-        finding,
+    }
+}
+
+impl Fact {
+    /// The input the record was read from, as provenance names it.
+    pub fn file(&self) -> &Arc<str> {
+        &self.file
+    }
+
+    /// The record's index in its input.
+    pub fn record(&self) -> u64 {
+        self.record
+    }
+
+    /// The record's time in milliseconds.
+    pub fn time(&self) -> Option<i64> {
+        self.time
+    }
+
+    /// The acting identity.
+    pub fn ident(&self) -> Option<&str> {
+        self.ident.as_deref()
+    }
+
+    /// The address, as compared.
+    pub fn ip(&self) -> Option<&str> {
+        self.ip.as_deref()
+    }
+
+    /// The credential key id an application signed in with.
+    pub fn signin_key(&self) -> Option<&str> {
+        self.signin_key.as_deref()
     }
 }
 
@@ -191,7 +240,7 @@ impl Facts {
     /// Adds the facts of one event.
     pub fn add(&mut self, f: Fact) {
         if let Some(t) = &f.tenant {
-            *self.tenant_records.entry(t.clone()).or_default() += 1;
+            bump(&mut self.tenant_records, t);
             *self
                 .tenant_files
                 .entry((t.clone(), f.file.clone()))
@@ -200,24 +249,17 @@ impl Facts {
         if let Some(t) = f.time {
             self.coverage_start = Some(self.coverage_start.map_or(t, |c| c.min(t)));
             if let Some(tenant) = &f.tenant {
-                let first = self.tenant_first.entry(tenant.clone()).or_insert(t);
-                *first = (*first).min(t);
+                lower(&mut self.tenant_first, tenant, t);
             }
         }
         for a in &f.actors {
-            *self.actor_records.entry(a.clone()).or_default() += 1;
+            bump(&mut self.actor_records, a);
         }
         if let Some(ip) = &f.ip {
-            *self.ip_records.entry(ip.clone()).or_default() += 1;
+            bump(&mut self.ip_records, ip);
         }
         if let Some(id) = &f.ident {
             self.add_identity(id, &f);
-        }
-        if f.finding
-            && let Some(id) = &f.ident
-        {
-            self.finding_actors
-                .insert((f.file.to_string(), f.record), id.clone());
         }
         if let Some(g) = f.grant {
             self.grants.push(g);
@@ -232,9 +274,12 @@ impl Facts {
 
     fn add_identity(&mut self, id: &str, f: &Fact) {
         let t = f.time.unwrap_or(NO_TIME);
-        let first = self.ident_first.entry(id.to_string()).or_insert(NO_TIME);
-        if t < *first || (t == *first && !self.ident_first_tenant.contains_key(id)) {
-            *first = t;
+        if !self.ident_first.contains_key(id) {
+            self.ident_first.insert(id.to_string(), NO_TIME);
+        }
+        let first = self.ident_first.get(id).copied().unwrap_or(NO_TIME);
+        if t < first || (t == first && !self.ident_first_tenant.contains_key(id)) {
+            lower(&mut self.ident_first, id, t);
             if let Some(tenant) = &f.tenant {
                 self.ident_first_tenant
                     .insert(id.to_string(), tenant.clone());
@@ -250,12 +295,18 @@ impl Facts {
                 .entry((id.to_string(), tenant.clone()))
                 .or_insert(t);
             *first = (*first).min(t);
-            *self
-                .ident_tenants
-                .entry(id.to_string())
-                .or_default()
-                .entry(tenant.clone())
-                .or_default() += 1;
+            match self.ident_tenants.get_mut(id) {
+                Some(m) => match m.get_mut(tenant.as_str()) {
+                    Some(n) => *n += 1,
+                    None => {
+                        m.insert(tenant.clone(), 1);
+                    }
+                },
+                None => {
+                    let m = BTreeMap::from([(tenant.clone(), 1)]);
+                    self.ident_tenants.insert(id.to_string(), m);
+                }
+            }
             if let Some(h) = &f.home
                 && h != tenant
                 && id.starts_with("user:")
@@ -296,18 +347,29 @@ impl Facts {
     }
 
     fn add_use(&mut self, id: &str, ip: &str, t: i64) {
-        let u = self
-            .ident_ips
-            .entry(id.to_string())
-            .or_default()
-            .entry(ip.to_string())
-            .or_insert(Use { n: 0, first: t });
-        u.n += 1;
-        u.first = u.first.min(t);
+        if !self.ident_ips.contains_key(id) {
+            self.ident_ips.insert(id.to_string(), HashMap::new());
+        }
+        if let Some(uses) = self.ident_ips.get_mut(id) {
+            match uses.get_mut(ip) {
+                Some(u) => {
+                    u.n += 1;
+                    u.first = u.first.min(t);
+                }
+                None => {
+                    uses.insert(ip.to_string(), Use { n: 1, first: t });
+                }
+            }
+        }
         if self.ip_crowded.contains(ip) {
             return;
         }
-        let set = self.ip_idents.entry(ip.to_string()).or_default();
+        if !self.ip_idents.contains_key(ip) {
+            self.ip_idents.insert(ip.to_string(), HashMap::new());
+        }
+        let Some(set) = self.ip_idents.get_mut(ip) else {
+            return;
+        };
         let full = set.len() >= IP_IDENTITY_CAP;
         match set.get_mut(id) {
             Some(first) => *first = (*first).min(t),

@@ -11,10 +11,15 @@
 //!    documented, depth-limited linking rule ([`blast::LINKING_RULE`]); every expansion is a
 //!    [`Pivot`] that says why it was taken;
 //! 2. pass 2 collects the evidence for the final indicator set: every record tied to the
-//!    attacker's infrastructure, to an attacker-added credential or to a finding.
+//!    attacker's infrastructure, to an attacker-added credential or to a finding. Pass 1 notes
+//!    which records can be such evidence, so pass 2 reads only the inputs holding them and
+//!    decodes only those records. Pass 1 does not depend on the seeds: a caller that reads the
+//!    same inputs for another purpose (the hunt) can run it on that read ([`Gathered`]) and then
+//!    call [`blast_gathered`].
 //!
-//! Memory grows with the number of distinct identities, addresses and evidence records, never
-//! with the number of events. A tenant is `affected` only where malicious activity is found; a
+//! Memory grows with the number of distinct identities, addresses and evidence records, and by
+//! 32 bytes per record with an identity, an address or a sign-in credential (the index of
+//! records that can be evidence). A tenant is `affected` only where malicious activity is found; a
 //! tenant the partner (or the compromised identity) could reach without malicious activity is
 //! `access_no_activity`, with the time range the logs cover; every other tenant is `not_reached`.
 //!
@@ -39,9 +44,11 @@ pub mod gather;
 pub mod inputs;
 pub mod link;
 pub mod model;
+pub mod records;
 pub mod verdict;
 
-pub use blast::{BlastOptions, blast, parse_findings_jsonl};
+pub use blast::{BlastOptions, Gathered, blast, blast_gathered, observe, parse_findings_jsonl};
+pub use gather::Fact;
 pub use inputs::{InputProblems, UnreadFile};
 pub use model::{
     BlastResult, Coverage, EvidenceRow, FindingSeed, ObjectChange, Pivot, Seed, SeedMatch, Status,

@@ -214,6 +214,8 @@ pub struct RawRecord<'a> {
     pub falls_back: bool,
     /// The input it is read from, as named in provenance ([`Input::display`]).
     pub source: &'a str,
+    /// Its 0-based record index in that input, as in provenance.
+    pub record: u64,
 }
 
 /// Like [`ingest`], with a prefilter: `pre` runs on worker threads on each record's bytes before
@@ -1307,21 +1309,25 @@ fn csv_record(
 /// A record's bytes as the prefilter sees them; `None` for a record already rejected.
 fn raw_record<'a>(item: &'a Item, buf: &'a [u8], ctx: &'a FileCtx) -> Option<RawRecord<'a>> {
     match item {
-        Item::Json { start, end, .. } => Some(RawRecord {
+        Item::Json {
+            start, end, index, ..
+        } => Some(RawRecord {
             bytes: &buf[*start..*end],
             spells_keys: true,
             format: ctx.fixed,
             falls_back: ctx.fallback.get().is_some(),
             source: &ctx.display,
+            record: *index,
         }),
         // The document of a Purview row is its JSON cell: handed as the JSON text it is.
-        Item::Csv { rec, .. } => Some(match ctx.json_cell.and_then(|i| rec.get(i)) {
+        Item::Csv { rec, index, .. } => Some(match ctx.json_cell.and_then(|i| rec.get(i)) {
             Some(json) => RawRecord {
                 bytes: json,
                 spells_keys: true,
                 format: ctx.fixed,
                 falls_back: false,
                 source: &ctx.display,
+                record: *index,
             },
             None => RawRecord {
                 bytes: rec.as_slice(),
@@ -1329,6 +1335,7 @@ fn raw_record<'a>(item: &'a Item, buf: &'a [u8], ctx: &'a FileCtx) -> Option<Raw
                 format: ctx.fixed,
                 falls_back: false,
                 source: &ctx.display,
+                record: *index,
             },
         }),
         Item::Bad { .. } => None,

@@ -13,8 +13,10 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use tw_analyze::verdict::{Verdict, VerdictInput, derive, level_rank};
-use tw_analyze::{BlastOptions, BlastResult, Seed, Status, blast, parse_findings_jsonl};
-use tw_detect::{HuntOptions, HuntResult, Hunter};
+use tw_analyze::{
+    BlastOptions, BlastResult, Fact, Gathered, Seed, Status, blast_gathered, parse_findings_jsonl,
+};
+use tw_detect::{HuntOptions, HuntResult, Hunter, Observer};
 use tw_report::case_page::{CaseContext, write_case_page};
 use tw_report::{LetterContext, write_report_dir};
 
@@ -87,6 +89,11 @@ pub fn run(a: InvestigateArgs) -> Result<u8> {
     case_dir::outside_inputs(&a.out, &a.read.paths)?;
     case_dir::prepare(&a.out, a.force)?;
     let (hunter, rules_rejected) = hunter(&a)?;
+    // The manifest's hashes of the inputs are taken while the logs are read and analysed.
+    let hashing = std::thread::spawn({
+        let paths = a.read.paths.clone();
+        move || case_dir::hash_inputs(&paths)
+    });
     let opts = HuntOptions {
         ingest: ingest.clone(),
         min_level: None,
@@ -101,7 +108,10 @@ pub fn run(a: InvestigateArgs) -> Result<u8> {
         ..opts
     };
     let started = Instant::now();
-    let hunted = hunter.hunt(&a.read.paths, &opts);
+    // One read for the hunt and the blast radius's fact pass (its facts do not depend on the
+    // seeds, which come from the findings).
+    let mut gathered = Gathered::default();
+    let hunted = hunter.hunt_observed(&a.read.paths, &opts, &BlastFacts, |f| gathered.add(f));
     let hunt_secs = started.elapsed().as_secs_f64();
     let mut findings_text = Vec::new();
     tw_report::write_jsonl(&mut findings_text, &hunted.findings).context("writing findings")?;
@@ -115,7 +125,7 @@ pub fn run(a: InvestigateArgs) -> Result<u8> {
         ingest: bar.attach(ingest),
         ..Default::default()
     };
-    let mut radius = blast(&a.read.paths, &seeds, &bopts);
+    let mut radius = blast_gathered(&a.read.paths, &seeds, &bopts, gathered, &hunted.ingest);
     drop(bar);
     if derived && matches!(seeds.as_slice(), [Seed::Findings(l)] if l.is_empty()) {
         // No high finding: the blast radius ran only to list the tenants and their coverage.
@@ -138,12 +148,11 @@ pub fn run(a: InvestigateArgs) -> Result<u8> {
     incomplete_collections(&hunted.ingest, &mut verdict);
     let mut written = vec![a.out.join("findings.jsonl")];
     written.extend(write_outputs(&a, &hunted, &radius, &mut verdict)?);
-    let manifest = case_dir::write_manifest(
-        &a.out,
-        &written,
-        &a.read.paths,
-        super::blast::rule_set_version(),
-    )?;
+    let hashed = hashing
+        .join()
+        .map_err(|_| anyhow::anyhow!("hashing the inputs failed"))?;
+    let manifest =
+        case_dir::write_manifest(&a.out, &written, hashed, super::blast::rule_set_version())?;
     print_verdict(&a, &verdict)?;
     let times = [hunt_secs, blast_secs, started.elapsed().as_secs_f64()];
     report(&a, &hunted, &radius, manifest.files.len(), times);
@@ -186,6 +195,19 @@ fn incomplete_collections(r: &tw_ingest::IngestReport, v: &mut tw_analyze::verdi
                 c.tenant
             ),
         );
+    }
+}
+
+/// The blast radius's fact pass, run on the hunt's read.
+struct BlastFacts;
+
+impl Observer for BlastFacts {
+    type Kept = Fact;
+    fn fields(&self) -> &[&str] {
+        tw_analyze::facts::FIELDS
+    }
+    fn observe(&self, ev: &tw_event::Event, out: &mut Vec<Fact>) {
+        out.push(tw_analyze::observe(ev));
     }
 }
 
@@ -362,7 +384,7 @@ fn report(
         a.out.display()
     );
     eprintln!(
-        "tenantwatch: {:.2} s: hunt {:.2} s, blast radius {:.2} s (two more passes over the inputs), writing {:.2} s",
+        "tenantwatch: {:.2} s: hunt and facts {:.2} s, blast radius {:.2} s (the evidence records read again), writing {:.2} s",
         times[2],
         times[0],
         times[1],

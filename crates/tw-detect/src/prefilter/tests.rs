@@ -168,6 +168,7 @@ fn record(b: &[u8]) -> tw_ingest::RawRecord<'_> {
         format: None,
         falls_back: false,
         source: "test.json",
+        record: 0,
     }
 }
 

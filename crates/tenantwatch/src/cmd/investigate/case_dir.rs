@@ -6,7 +6,8 @@ use std::path::{Component, Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use serde::Serialize;
-use tw_report::manifest::{FileHash, hash_inputs, hash_reports};
+pub use tw_report::manifest::hash_inputs;
+use tw_report::manifest::{FileHash, hash_reports};
 
 /// Schema name and version of the case manifest.
 pub const MANIFEST_SCHEMA: &str = "tenantwatch-case-manifest/1";
@@ -159,15 +160,16 @@ pub struct CaseManifest {
 }
 
 /// Hashes the files this run wrote into `dir` and the inputs, and writes `manifest.json`.
+/// `inputs`: the inputs hashed ([`hash_inputs`]), with the inputs that could not be.
 pub fn write_manifest(
     dir: &Path,
     written: &[PathBuf],
-    inputs: &[PathBuf],
+    inputs: (Vec<FileHash>, Vec<String>),
     rule_set_version: String,
 ) -> Result<CaseManifest> {
     let mut files = hash_reports(dir, written).context("hashing the case folder")?;
     files.sort_by(|a, b| a.path.cmp(&b.path));
-    let (inputs, input_errors) = hash_inputs(inputs);
+    let (inputs, input_errors) = inputs;
     let mut arguments: Vec<String> = std::env::args().skip(1).collect();
     if arguments.is_empty() {
         arguments.push("investigate".into());
