@@ -120,3 +120,37 @@ fn copy_files(
     }
     Ok((copies, bytes))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_set_holds_every_log_record_of_the_corpus_in_both_shapes() {
+        let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/corpus");
+        let out = std::env::temp_dir().join(format!("tw-bench-real-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&out);
+        let set = generate(&corpus, &out, 1).expect("set");
+        // The copies of the public samples: 741 log records of 15 files; the ScubaGear report
+        // (tenant configuration) and the PROVENANCE notes are left out.
+        assert_eq!((set.records, set.files), (741, 15));
+        let text = std::fs::read_to_string(out.join("jsonl/events.jsonl")).expect("jsonl");
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len() as u64, set.jsonl_events);
+        assert_eq!(lines.len() % set.records, 0, "whole repetitions");
+        assert!(set.jsonl_bytes >= 1_000_000 && set.format_bytes >= 1_000_000);
+        for l in &lines[..set.records] {
+            let v: serde_json::Value = serde_json::from_str(l).expect("one JSON object a line");
+            assert!(v.is_object(), "{l}");
+        }
+        assert!(!text.contains("ScubaResults"));
+        let first = out.join("formats/copy-0000");
+        assert!(
+            first
+                .join("Azure-Sentinel-Training-Lab/Artifacts/Telemetry/signinLogs.csv")
+                .is_file()
+        );
+        assert!(!first.join("cisagov-ScubaGear").exists());
+        let _ = std::fs::remove_dir_all(&out);
+    }
+}
