@@ -20,7 +20,10 @@
 //!   default 50, nearest-rank) and compares that percentile of the window's values.
 //! - Chaining: a correlation may refer to another correlation; each match of the inner one is
 //!   an observation of the outer one at the time of its last event, with the inner group
-//!   values as fields and its events as evidence.
+//!   values as fields and every event behind it as evidence; an outer `value_count` counts its
+//!   `field` among the inner group values (else the inner measured values).
+//! - A `temporal_ordered` match's events start at the first observation of its first
+//!   reference: observations before it in the window contribute nothing.
 //! - State is bounded by [`CorrelationLimits::max_observations`]; observations beyond it are
 //!   dropped and counted in [`CorrelationStats::dropped`] (never silently).
 

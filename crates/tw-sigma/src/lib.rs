@@ -66,6 +66,8 @@
 //!   [`RuleSetBuilder::include_retired`] is set.
 //! - `windash` expands up to three dashes into all permutations and uses a character class
 //!   beyond that; `base64offset` yields the three shifted encodings.
+//! - `all` ranges over the listed values: each must match, through any of its variants
+//!   (`windash` permutations, `base64offset` shifts, `expand` values).
 //! - Time modifiers (`minute` … `year`) read ISO 8601 text (`YYYY-MM-DD[THH:MM]`, the
 //!   digits as written, no zone conversion) or epoch seconds/milliseconds numbers; they may
 //!   be combined with `lt`/`lte`/`gt`/`gte`.
