@@ -305,10 +305,21 @@ fn partner_logins_in_their_own_tenant_are_read_in_a_second_look() {
         ]),
     );
     let logs = logs.to_string_lossy().to_string();
-    let (fast, err) = hunt(&[&logs]);
-    let (full, _) = hunt(&[&logs, "--decode-all"]);
+    // The partner rule alone: the pack's users' address history (for mail-hiding bursts) reads
+    // every log-in, which would hide what the second look saves.
+    let rule = "rules/tw_partner_login_first_seen_ip_ual.yml";
+    let (fast, err) = hunt(&[&logs, "--no-builtin", "--rules", rule]);
+    let (full, _) = hunt(&[&logs, "--no-builtin", "--rules", rule, "--decode-all"]);
+    let (pack, _) = hunt(&[&logs]);
     std::fs::remove_dir_all(&dir).ok();
     assert_eq!(fast, full);
+    // With the whole pack the partner's finding is the same.
+    let partner_findings = |out: &str| {
+        out.lines()
+            .filter(|l| l.contains("0c2d8f6a-5b1e-4e43-9a7c-1f0e2d3c4b07"))
+            .count()
+    };
+    assert_eq!(partner_findings(&pack), partner_findings(&fast), "{pack}");
     let found: Vec<serde_json::Value> = fast
         .lines()
         .map(|l| serde_json::from_str(l).expect("json"))
