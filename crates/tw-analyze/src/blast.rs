@@ -38,7 +38,11 @@ address a compromised user starts to use in its suspect period is the attacker's
 (default 0) identities have an honest history there (used it within the learning window, or before the suspect \
 period; a compromised user before its own) or another address of its egress pool (IPv4 /24, IPv6 /48) has one. \
 Records from an attacker address count from the attacker's first use of it; identities that used it afterwards \
-(applications signing in with the attacker's secrets, other stolen accounts) are compromised through it. A \
+(applications signing in with the attacker's secrets, other stolen accounts) are compromised through it. An \
+account that added a credential with which an application then signed in from attacker infrastructure (at or after \
+the attacker's first use of it) planted the attacker's backdoor: it is compromised and its addresses are judged like \
+the seed's. An application's sign-ins with a credential a partner (cross-tenant) account added are no honest history \
+at their address. A \
 partner (cross-tenant) user's address is followed only where that user worked outside its home tenant. \
 Credentials a compromised identity added from attacker infrastructure are the attacker's; so are credentials a \
 compromised user added in its suspect period from a shared address (the partner's VPN) once the application signs \
