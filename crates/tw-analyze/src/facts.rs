@@ -287,15 +287,7 @@ pub fn signin_key(ev: &Event) -> Option<String> {
 
 /// True for `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`.
 pub fn looks_like_guid(s: &str) -> bool {
-    let b = s.as_bytes();
-    b.len() == 36
-        && b.iter().enumerate().all(|(i, c)| {
-            if matches!(i, 8 | 13 | 18 | 23) {
-                *c == b'-'
-            } else {
-                c.is_ascii_hexdigit()
-            }
-        })
+    tw_event::is_guid(s)
 }
 
 /// Every GUID in a text, lowercase.

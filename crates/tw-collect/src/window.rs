@@ -61,41 +61,10 @@ impl Window {
     }
 }
 
-/// Days since 1970-01-01 of a civil date (proleptic Gregorian).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (
-        if m <= 2 {
-            yoe + era * 400 + 1
-        } else {
-            yoe + era * 400
-        },
-        m,
-        d,
-    )
-}
-
 /// `2024-07-23T00:00:00Z` (`.123Z` when the milliseconds are not zero).
 pub fn format_utc(t: Ms) -> String {
     let (days, ms) = (t.div_euclid(86_400_000), t.rem_euclid(86_400_000));
-    let (y, m, d) = civil_from_days(days);
+    let (y, m, d) = tw_event::civil_from_days(days);
     let (h, mi, s, f) = (ms / 3_600_000, ms / 60_000 % 60, ms / 1000 % 60, ms % 1000);
     if f == 0 {
         format!("{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z")
@@ -125,7 +94,7 @@ pub fn parse_utc(text: &str) -> Result<Ms, Error> {
     if !(1..=31).contains(&d) {
         return Err(bad());
     }
-    let mut t = days_from_civil(y, mo, d) * 86_400_000;
+    let mut t = tw_event::days_from_civil(y, mo as u32, d as u32) * 86_400_000;
     let rest = s.get(10..).ok_or_else(bad)?;
     if rest.is_empty() {
         return Ok(t);

@@ -91,14 +91,7 @@ fn text(v: &Value) -> Option<String> {
 }
 
 /// True for a GUID (8-4-4-4-12 hex digits).
-pub fn is_guid(s: &str) -> bool {
-    let parts: Vec<&str> = s.split('-').collect();
-    parts.len() == 5
-        && parts
-            .iter()
-            .zip([8, 4, 4, 4, 12])
-            .all(|(p, n)| p.len() == n && p.bytes().all(|b| b.is_ascii_hexdigit()))
-}
+pub use tw_event::is_guid;
 
 /// Operations whose first target is the resource (Graph, Exchange) and whose recipient is the
 /// client service principal named by `ServicePrincipal.*` modified properties or a later target.

@@ -219,21 +219,8 @@ impl Drop for Emulator {
 
 /// `2024-07-23T00:00:00Z` of Unix ms (whole seconds).
 pub fn format_time(t: i64) -> String {
-    let days = t.div_euclid(86_400_000);
+    let (y, m, d) = tw_event::civil_from_days(t.div_euclid(86_400_000));
     let secs = t.rem_euclid(86_400_000) / 1000;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = if m <= 2 {
-        yoe + era * 400 + 1
-    } else {
-        yoe + era * 400
-    };
     format!(
         "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
         secs / 3600,

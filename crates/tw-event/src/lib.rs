@@ -30,5 +30,5 @@ pub use document::{Document, decode_json_strings};
 pub use event::{Canonical, Event, Outcome, Provenance, TenantSource};
 pub use finding::{Actor, ChangeTie, CopyIdentity, Finding, Merged, Origin, RuleRef};
 pub use kind::{Format, LogKind};
-pub use text::escape_text;
+pub use text::{escape_text, is_guid};
 pub use time::{Timestamp, civil_from_days, days_from_civil, parse_timestamp};

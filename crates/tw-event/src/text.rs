@@ -1,7 +1,8 @@
 //! Showing text that comes from the data (field names, values, file and archive member names, user
 //! agents, rule names) on a terminal or in a report: control characters are written as visible
 //! escapes, so that nothing in a log can move the cursor, recolour the screen, ring the bell or
-//! reorder what follows. Every command and report uses this one escaping.
+//! reorder what follows. Every command and report uses this one escaping. The test of a GUID every
+//! reader of the logs applies ([`is_guid`]) is here too.
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
@@ -50,6 +51,17 @@ pub fn escape_text(s: &str) -> Cow<'_, str> {
         }
     }
     Cow::Owned(out)
+}
+
+/// True for a GUID as the logs write them: `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`, hex digits of
+/// either case.
+pub fn is_guid(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 36
+        && b.iter().enumerate().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => *c == b'-',
+            _ => c.is_ascii_hexdigit(),
+        })
 }
 
 #[cfg(test)]

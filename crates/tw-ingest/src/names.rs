@@ -74,13 +74,7 @@ fn text_at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
         .filter(|s| !s.is_empty())
 }
 
-fn is_guid(s: &str) -> bool {
-    s.len() == 36
-        && s.char_indices().all(|(i, c)| match i {
-            8 | 13 | 18 | 23 => c == '-',
-            _ => c.is_ascii_hexdigit(),
-        })
-}
+use tw_event::is_guid;
 
 fn is_initial_domain(d: &str) -> bool {
     d.ends_with(".onmicrosoft.com")

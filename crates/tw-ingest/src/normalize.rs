@@ -554,15 +554,7 @@ pub fn tenant_from_path(p: &str) -> Option<String> {
     is_guid(&id).then_some(id)
 }
 
-/// True for `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` (hex).
-pub fn is_guid(s: &str) -> bool {
-    let b = s.as_bytes();
-    b.len() == 36
-        && b.iter().enumerate().all(|(i, c)| match i {
-            8 | 13 | 18 | 23 => *c == b'-',
-            _ => c.is_ascii_hexdigit(),
-        })
-}
+pub use tw_event::is_guid;
 
 fn user_agent_from_details(v: &Value) -> Option<String> {
     for p in [

@@ -168,9 +168,7 @@ pub fn permission_recipients(doc: &Value, operation: &str) -> Vec<String> {
     out
 }
 
-fn is_guid(s: &str) -> bool {
-    crate::normalize::is_guid(s)
-}
+use tw_event::is_guid;
 
 /// Object ids of the targets of a directory change, in log order: `targetResources[].id`, or
 /// the unified audit log's `Target` entries `Kind_<object id>` and bare GUIDs.

@@ -17,13 +17,7 @@ pub struct TenantMap {
     pub names: Vec<(String, String)>,
 }
 
-fn is_guid(s: &str) -> bool {
-    s.len() == 36
-        && s.char_indices().all(|(i, c)| match i {
-            8 | 13 | 18 | 23 => c == '-',
-            _ => c.is_ascii_hexdigit(),
-        })
-}
+use tw_event::is_guid;
 
 /// True when `folder` names something on disk (relative to the working folder, as input paths
 /// are), or a folder inside an archive that exists (`archive.zip!inner/folder`).

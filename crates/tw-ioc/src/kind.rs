@@ -296,15 +296,7 @@ fn shape_of(v: &str) -> Option<IocType> {
     None
 }
 
-/// `8-4-4-4-12` hex digits.
-pub fn is_guid(s: &str) -> bool {
-    let b = s.as_bytes();
-    b.len() == 36
-        && b.iter().enumerate().all(|(i, c)| match i {
-            8 | 13 | 18 | 23 => *c == b'-',
-            _ => c.is_ascii_hexdigit(),
-        })
-}
+pub use tw_event::is_guid;
 
 /// At least two labels of letters, digits, `-` and `_`, the last not all digits.
 pub fn is_domain(s: &str) -> bool {
