@@ -422,15 +422,23 @@ impl<'h> Worker<'h> {
         };
         SLOT.with(|slot| {
             let slot = &mut *slot.borrow_mut();
-            let mine = self.thread_state(slot);
+            self.claim_thread_state(slot);
+            let FirstSeenSlot {
+                state: Some(mine),
+                key,
+                ..
+            } = slot
+            else {
+                return;
+            };
             // The key is written in place; the entity and value are made again only for a
             // candidate kept (a record earlier than any seen for the key).
-            if !super::keys::first_seen_key(&mut slot.key, m.rule, entity, value, view) {
+            if !super::keys::first_seen_key(key, m.rule, entity, value, view) {
                 return;
             }
             let fields = m.fields;
             mine.lock().unwrap_or_else(|e| e.into_inner()).add(
-                &slot.key,
+                key,
                 t.millis(),
                 &ev.provenance,
                 || Candidate {
@@ -455,21 +463,21 @@ impl<'h> Worker<'h> {
         });
     }
 
-    /// This thread's first-seen state in this hunt, made and registered on first use.
-    fn thread_state(&self, slot: &mut FirstSeenSlot) -> Local {
-        if slot.generation != self.generation || slot.state.is_none() {
-            let mine = Local::default();
-            self.locals
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push(mine.clone());
-            *slot = FirstSeenSlot {
-                generation: self.generation,
-                state: Some(mine),
-                key: String::new(),
-            };
+    /// Makes this thread's first-seen state of this hunt and registers it, on first use.
+    fn claim_thread_state(&self, slot: &mut FirstSeenSlot) {
+        if slot.generation == self.generation && slot.state.is_some() {
+            return;
         }
-        slot.state.clone().unwrap_or_default()
+        let mine = Local::default();
+        self.locals
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(mine.clone());
+        *slot = FirstSeenSlot {
+            generation: self.generation,
+            state: Some(mine),
+            key: String::new(),
+        };
     }
 
     /// Runs rules `rules` of own-tenant actors on an event read in the second look.
