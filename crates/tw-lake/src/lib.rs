@@ -1,0 +1,19 @@
+//! # tw-lake
+//!
+//! tenantwatch's normalized events as a data lake: Parquet files in Hive-style partitions
+//! (`log_kind=…/tenant_id=…/date=…/`), for Apache Spark or any Parquet reader. The column
+//! contract — every column's name, what it holds and how a value is stored — lives in one module,
+//! [`schema`], so the code that lowers rules to Spark SQL reads column names from it.
+//!
+//! ```
+//! use tw_lake::schema::{self, Storage};
+//!
+//! // A canonical field and a field the shipped field maps read:
+//! assert_eq!(schema::canonical_column("tw.user"), Some("tw_user"));
+//! assert_eq!(schema::field_map_column("properties.message").as_deref(),
+//!            Some("f_properties__message"));
+//! assert_eq!(schema::field_map_column("ResultType").as_deref(), Some("f__result_type"));
+//! assert_eq!(schema::storage_of("ResultType"), Some(Storage::TextList));
+//! ```
+
+pub mod schema;
