@@ -10,6 +10,7 @@
 //! column of computed values). What cannot be lowered exactly is reported with the reason
 //! ([`NotLowered`]), never approximated silently.
 
+pub mod kql;
 pub mod spark;
 mod spark_corr;
 mod spark_field;
@@ -27,7 +28,8 @@ pub enum FieldRead {
     /// and spaces removed, en dash as hyphen and back), as the native adapter does for
     /// operation names.
     Json { path: String, operation: bool },
-    /// A column holding computed values: one value (`list` false) or a list of values.
+    /// A column holding computed values: one value (`list` false, null when absent) or a list of
+    /// values (null when the field is absent).
     Column { name: String, list: bool },
 }
 
@@ -43,6 +45,10 @@ pub trait LowerContext {
     /// The log kinds and formats detection rule `rule` (index into [`RuleSet::rules`]) runs on;
     /// `Err` with the reason when it runs natively only.
     fn scope(&self, rule: usize) -> Result<Scope, String>;
+    /// Why detection rule `rule`'s own matches are reported natively only (an extension of the
+    /// native runner decides what becomes a finding), if they are. Correlations still read its
+    /// matches.
+    fn native_only(&self, rule: usize) -> Option<String>;
     /// How field `field` is read in format `format` (`None`: a format outside every scope's
     /// list, read with the rule's own names).
     fn reads(&self, format: Option<&str>, field: &str) -> Vec<FieldRead>;
@@ -51,6 +57,8 @@ pub trait LowerContext {
     /// For KQL: the tables detection rule `rule` reads, each with the format whose field names
     /// the table has (empty: no table holds the rule's log source).
     fn tables(&self, rule: usize) -> Vec<(String, String)>;
+    /// For KQL: the field names `field` resolves to in `format` (canonical fields as `tw.*`).
+    fn targets(&self, format: &str, field: &str) -> Vec<String>;
 }
 
 /// One lowered rule: the query and what it reports.

@@ -38,7 +38,11 @@ pub fn lower(set: &RuleSet, ctx: &dyn LowerContext) -> Lowering {
             continue;
         }
         let (rule_id, title, level) = rule_key(set, r);
-        match rule_query(set, r, ctx) {
+        let query = match ctx.native_only(r) {
+            Some(reason) => Err(reason),
+            None => rule_query(set, r, ctx),
+        };
+        match query {
             Ok(query) => out.compiled.push(Lowered {
                 rule_id,
                 title,

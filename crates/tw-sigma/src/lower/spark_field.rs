@@ -77,7 +77,7 @@ fn read_sql(read: &FieldRead, names: &mut Names) -> FieldSql {
         FieldRead::Column { name, list: true } => {
             let c = column(name);
             FieldSql {
-                present: format!("({c} IS NOT NULL AND size({c}) > 0)"),
+                present: format!("({c} IS NOT NULL)"),
                 values: format!("coalesce(CAST({c} AS array<string>), {EMPTY})"),
             }
         }

@@ -31,11 +31,17 @@ impl LowerContext for Ctx {
             operation: path == "activityDisplayName",
         }]
     }
+    fn native_only(&self, _: usize) -> Option<String> {
+        None
+    }
     fn correlation_native_only(&self, _: usize) -> Option<String> {
         None
     }
     fn tables(&self, _: usize) -> Vec<(String, String)> {
         vec![("AuditLogs".into(), "b".into())]
+    }
+    fn targets(&self, _: &str, field: &str) -> Vec<String> {
+        vec![field.to_string()]
     }
 }
 
