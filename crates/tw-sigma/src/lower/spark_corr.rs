@@ -145,17 +145,18 @@ fn scan(c: &Correlation) -> Result<String, String> {
     let measured = measure(c)?;
     let start = match c.rule().kind {
         CorrelationType::TemporalOrdered => {
-            "greatest(array_position(transform(w, o -> o.p), 0) - 1, 0)"
+            "CAST(greatest(array_position(transform(w, o -> o.p), 0) - 1, 0) AS INT)"
         }
         _ => "0",
     };
+    // The state is one int array: the index where the next window may start, then the
+    // indexes of every reported observation.
     let step = format!(
         "transform(array({window}), w -> IF({measured}, \
-         named_struct('next', k + size(w), 'ev', concat(st.ev, sequence(k + {start}, k + size(w) - 1))), st))[0]"
+         concat(array(k + size(w)), slice(st, 2, size(st) - 1), sequence(k + {start}, k + size(w) - 1)), st))[0]"
     );
     Ok(format!(
-        "aggregate(sequence(0, size(xs) - 1), named_struct('next', 0, 'ev', CAST(array() AS array<int>)), \
-         (st, k) -> IF(k < st.next, st, {step})).ev"
+        "slice(aggregate(sequence(0, size(xs) - 1), array(0), (st, k) -> IF(k < st[0], st, {step})), 2, size(xs) + 1)"
     ))
 }
 
