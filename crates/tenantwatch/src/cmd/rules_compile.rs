@@ -205,7 +205,7 @@ pub fn run(a: CompileArgs) -> Result<u8> {
         );
     }
     eprintln!(
-        "tenantwatch: {} rules compiled, {} not compiled (native only)",
+        "tenantwatch: {} rules compiled, {} not compiled",
         lowering.compiled.len(),
         lowering.not_compiled.len()
     );

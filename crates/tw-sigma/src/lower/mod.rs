@@ -198,7 +198,7 @@ pub(crate) fn prog_text(
     };
     match p {
         Prog::Pred(i) => leaf(*i),
-        Prog::Not(x) => Ok(format!("({} {})", syn.not, prog_text(x, syn, leaf)?)),
+        Prog::Not(x) => Ok(format!("{}({})", syn.not, prog_text(x, syn, leaf)?)),
         Prog::And(xs) => join(xs, syn.and, syn.true_, leaf),
         Prog::Or(xs) => join(xs, syn.or, syn.false_, leaf),
         Prog::AtLeast(n, xs) => {
