@@ -23,7 +23,7 @@ fi
 if ! command -v java >/dev/null && [ "$(id -u)" = 0 ]; then
   (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y openjdk-17-jre-headless) || echo "test.sh: could not install Java 17" >&2
 fi
-python3 -c 'import pyspark' 2>/dev/null || python3 -m pip install --quiet pyspark==3.5.3
+python3 -c 'import pyspark, sys; sys.exit(pyspark.__version__ != "3.5.3")' 2>/dev/null || python3 -m pip install --quiet pyspark==3.5.3
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked

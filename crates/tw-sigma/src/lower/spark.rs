@@ -262,6 +262,9 @@ fn value_test(t: &ValueTest, x: &str, env: &Env, names: &mut Names) -> Result<St
         let pat = format!("{pre}{}{post}", like_escape(&in_raw(n, env.keyword)));
         format!("{} LIKE {}", hay(cased), sql_lit(&pat))
     };
+    if env.keyword {
+        return keyword_test(t, x);
+    }
     Ok(match t {
         ValueTest::Exact(n, c) => format!("{} = {}", hay(*c), sql_lit(&in_raw(n, env.keyword))),
         ValueTest::Prefix(n, c) => like(n, *c, "", "%"),
@@ -290,6 +293,34 @@ fn value_test(t: &ValueTest, x: &str, env: &Env, names: &mut Names) -> Result<St
         }
         ValueTest::Null | ValueTest::Exists(_) => "false".into(),
     })
+}
+
+/// A keyword searched in the raw JSON text `x`: the needle (JSON-escaped as the text spells it)
+/// inside one string value — strings are matched as whole tokens from the start of the text, so a
+/// match never spans two strings, and a string followed by `:` (a key) does not count, as the
+/// native keyword search visits values only.
+fn keyword_test(t: &ValueTest, x: &str) -> Result<String, String> {
+    let ValueTest::Contains(n, cased) = t else {
+        return Err("keyword patterns other than a plain substring are not lowered".into());
+    };
+    const CHAR: &str = r#"(?:[^"\\]|\\.)"#;
+    let needle: String = in_raw(n, true)
+        .chars()
+        .flat_map(|c| {
+            if c.is_ascii_punctuation() {
+                vec!['\\', c]
+            } else {
+                vec![c]
+            }
+        })
+        .collect();
+    let re = format!(r#"(?s)^(?:[^"]|"{CHAR}*+")*?"{CHAR}*?{needle}{CHAR}*+"(?!\s*:)"#);
+    let hay = if *cased {
+        x.to_string()
+    } else {
+        format!("lower({x})")
+    };
+    Ok(format!("{hay} RLIKE {}", sql_lit(&re)))
 }
 
 fn cmp_op(op: CmpOp) -> &'static str {
