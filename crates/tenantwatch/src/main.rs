@@ -12,7 +12,7 @@ use clap::{Parser, Subcommand};
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Exit statuses, shown under every command's help.
-const EXIT_STATUS: &str = "Exit status: 0 ran clean; 1 usage or fatal error (a path that does not exist, an unknown option, a file that cannot be written); 2 ran, but something was left out: a rule rejected (hunt, rules), the result truncated (blast), objects or files rejected (audit), a tenant's collection incomplete (collect), or, with --strict, records or files not fully read (ingest, hunt, blast, sweep) or indicator entries skipped (sweep). Files not fully read are always listed, with the reason.";
+const EXIT_STATUS: &str = "Exit status: 0 ran clean; 1 usage or fatal error (a path that does not exist, an unknown option, a file that cannot be written); 2 ran, but something was left out: a rule rejected (hunt, rules), the result truncated (blast), objects or files rejected (audit), a tenant's collection incomplete (collect), or, with --strict, records or files not fully read (ingest, hunt, blast, sweep, export) or indicator entries skipped (sweep). Files not fully read are always listed, with the reason.";
 
 /// Incident response for trusted-third-party breaches of Microsoft 365 / Entra ID / Azure tenants.
 #[derive(Parser, Debug)]
@@ -33,6 +33,9 @@ enum Command {
     /// Collect tenants' logs and configuration through the Microsoft APIs, with proof of completeness.
     #[command(after_help = EXIT_STATUS)]
     Collect(cmd::collect::CollectArgs),
+    /// Write every record read, normalized, as Parquet partitioned by log kind, tenant and day (for Spark).
+    #[command(after_help = EXIT_STATUS)]
+    Export(cmd::export::ExportArgs),
     /// Read log exports and report what was read: formats, record counts, coverage, errors.
     #[command(after_help = EXIT_STATUS)]
     Ingest(cmd::ingest::IngestArgs),
@@ -67,6 +70,7 @@ fn main() -> ExitCode {
         Command::Audit(a) => cmd::audit::run(a),
         Command::Blast(a) => cmd::blast::run(a),
         Command::Collect(a) => cmd::collect::run(a),
+        Command::Export(a) => cmd::export::run(a),
         Command::Ingest(a) => cmd::ingest::run(a),
         Command::Hunt(a) => cmd::hunt::run(a),
         Command::Investigate(a) => cmd::investigate::run(a),

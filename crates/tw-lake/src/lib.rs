@@ -16,4 +16,11 @@
 //! assert_eq!(schema::storage_of("ResultType"), Some(Storage::TextList));
 //! ```
 
+pub mod batch;
+pub mod export;
+pub mod row;
 pub mod schema;
+pub mod writer;
+
+pub use export::{ExportReport, export};
+pub use writer::{LakeOptions, WrittenFile};

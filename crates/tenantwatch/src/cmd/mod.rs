@@ -4,6 +4,7 @@ pub mod audit;
 pub mod blast;
 pub mod collect;
 pub mod common;
+pub mod export;
 pub mod hunt;
 pub mod ingest;
 pub mod investigate;

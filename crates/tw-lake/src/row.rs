@@ -1,0 +1,296 @@
+//! One event as one row of the lake: the values of every column of [`crate::schema`], read the
+//! way the Sigma engine reads them (through `tw_detect`'s event adapter and the shipped field
+//! maps), computed on the reader's worker threads.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use tw_detect::event::{Resolver, SigmaView};
+use tw_detect::fieldmap::{FieldMap, shipped_maps};
+use tw_event::{Event, Format, LogKind, civil_from_days};
+use tw_sigma::{FieldRef, FieldValue, SigmaEvent};
+
+use crate::schema::{self, CANONICAL, NULL_PARTITION, Storage};
+
+/// The value of one canonical column (past `tenant_id`, `log_kind` and `format`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum CanonicalValue {
+    /// Absent.
+    Null,
+    /// A text.
+    Text(String),
+    /// A boolean.
+    Bool(bool),
+    /// A list of texts.
+    List(Vec<String>),
+}
+
+/// One event's values for every column.
+#[derive(Debug, Clone)]
+pub struct Row {
+    /// The partition folder, relative (`log_kind=…/tenant_id=…/date=…`).
+    pub partition: Arc<str>,
+    /// Provenance file.
+    pub file: Arc<str>,
+    /// Provenance record index.
+    pub record: u64,
+    /// Provenance line.
+    pub line: u64,
+    /// Resource tenant.
+    pub tenant_id: Option<String>,
+    /// Event time, ms since the epoch (UTC).
+    pub time: Option<i64>,
+    /// Log kind.
+    pub log_kind: LogKind,
+    /// Physical format.
+    pub format: Format,
+    /// Canonical columns after `format`, in [`CANONICAL`] order from its fourth entry.
+    pub canonical: Vec<CanonicalValue>,
+    /// Field-map columns present in the record: (index in [`schema::field_map_fields`], number
+    /// of elements), in index order; their elements follow one another in `elements`.
+    pub fields: Vec<(u32, u32)>,
+    /// Elements of the present field-map columns: a span of `text`, or `None` for a JSON null.
+    pub elements: Vec<Option<(u32, u32)>>,
+    /// The texts `elements` point into.
+    pub text: String,
+    /// The record as the engine reads it, as JSON text.
+    pub raw: String,
+}
+
+impl Row {
+    /// The elements of field-map column `i` of `self.fields`.
+    pub fn field_elements(&self) -> impl Iterator<Item = (u32, Vec<Option<&str>>)> + '_ {
+        let mut at = 0usize;
+        self.fields.iter().map(move |&(col, n)| {
+            let items = self.elements[at..at + n as usize]
+                .iter()
+                .map(|e| e.and_then(|(s, e)| self.text.get(s as usize..e as usize)))
+                .collect();
+            at += n as usize;
+            (col, items)
+        })
+    }
+
+    /// Approximate bytes held (for buffer budgets).
+    pub fn heap_bytes(&self) -> usize {
+        self.raw.len() + self.text.len() + self.elements.len() * 12 + 160
+    }
+}
+
+/// Per format: lowercase top-level key → the field-map columns a key of that name may feed,
+/// and the columns read through a canonical field (always looked at).
+#[derive(Debug, Default)]
+struct FormatHeads {
+    by_key: HashMap<String, Vec<u32>>,
+    canonical: Vec<u32>,
+}
+
+/// Computes rows from events. Built once, shared by the worker threads.
+pub struct Extractor {
+    resolver: Resolver,
+    fields: Vec<FieldRef>,
+    canonical: Vec<FieldRef>,
+    heads: HashMap<Format, FormatHeads>,
+    identity: FormatHeads,
+}
+
+impl Extractor {
+    /// The extractor of every column of [`schema::columns`], through the shipped field maps.
+    pub fn new() -> Result<Extractor, String> {
+        let maps = shipped_maps()?;
+        let names = schema::field_map_fields();
+        let fields: Vec<FieldRef> = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| FieldRef::new(i as u32, n))
+            .collect();
+        let canonical = CANONICAL
+            .iter()
+            .skip(3)
+            .enumerate()
+            .map(|(i, (f, _, _))| FieldRef::new((names.len() + i) as u32, f))
+            .collect();
+        let heads = maps
+            .iter()
+            .map(|(f, m)| (*f, heads_of(names, Some(m))))
+            .collect();
+        Ok(Extractor {
+            resolver: Resolver::new(&fields, &maps),
+            fields,
+            canonical,
+            heads,
+            identity: heads_of(names, None),
+        })
+    }
+
+    /// What a reader must keep of each record for these columns (with the reader's own
+    /// classification and canonical fields).
+    pub fn projection(&self) -> tw_ingest::select::Projection {
+        let mut p = self.resolver.projection();
+        p.merge(tw_ingest::select::Projection::selection());
+        p
+    }
+
+    /// The row of `ev`.
+    pub fn row(&self, ev: &Event) -> Row {
+        let view = SigmaView::new(ev, &self.resolver);
+        let canonical = self
+            .canonical
+            .iter()
+            .zip(CANONICAL.iter().skip(3))
+            .map(|(f, (_, _, storage))| canonical_value(&view, f, *storage))
+            .collect();
+        let mut row = Row {
+            partition: partition_of(ev).into(),
+            file: ev.provenance.file.clone(),
+            record: ev.provenance.record,
+            line: ev.provenance.line,
+            tenant_id: ev.canonical.tenant_id.clone(),
+            time: ev.canonical.time.map(|t| t.millis()),
+            log_kind: ev.kind,
+            format: ev.format,
+            canonical,
+            fields: Vec::new(),
+            elements: Vec::new(),
+            text: String::new(),
+            raw: raw_text(ev),
+        };
+        for col in self.candidates(ev) {
+            self.read_field(&view, col, &mut row);
+        }
+        row
+    }
+
+    /// The field-map columns `ev` may hold a value of, in index order: those whose lookup can
+    /// reach a top-level key of the record (a lookup reaches a key only through its full path or
+    /// a dotted prefix of it, compared ignoring case), and those read through a canonical field.
+    fn candidates(&self, ev: &Event) -> Vec<u32> {
+        let heads = self.heads.get(&ev.format).unwrap_or(&self.identity);
+        let mut out = heads.canonical.clone();
+        let doc = ev.raw.projected().unwrap_or_else(|| ev.doc());
+        if let Some(obj) = doc.as_object() {
+            let mut key = String::new();
+            for k in obj.keys() {
+                key.clear();
+                key.extend(k.chars().flat_map(char::to_lowercase));
+                if let Some(cols) = heads.by_key.get(&key) {
+                    out.extend_from_slice(cols);
+                }
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// Appends the values of field-map column `col` as the engine sees them, when present.
+    fn read_field(&self, view: &SigmaView<'_>, col: u32, row: &mut Row) {
+        let Some(field) = self.fields.get(col as usize) else {
+            return;
+        };
+        let start = row.elements.len();
+        let (elements, text) = (&mut row.elements, &mut row.text);
+        let found = view.visit_field(field, &mut |v| {
+            elements.push(push_value(text, v));
+            false
+        });
+        if found || row.elements.len() > start {
+            row.fields.push((col, (row.elements.len() - start) as u32));
+        }
+    }
+}
+
+/// Appends `v`'s text to `text`; its span, `None` for null.
+fn push_value(text: &mut String, v: FieldValue<'_>) -> Option<(u32, u32)> {
+    let start = text.len();
+    match v {
+        FieldValue::Null => return None,
+        FieldValue::Str(s) => text.push_str(s),
+        other => text.push_str(&other.to_text().unwrap_or_default()),
+    }
+    Some((start as u32, text.len() as u32))
+}
+
+/// The heads (lowercase top-level keys) through which each field-map column can be reached in
+/// a format with map `map` (`None`: fields read as named).
+fn heads_of(names: &[String], map: Option<&FieldMap>) -> FormatHeads {
+    let mut h = FormatHeads::default();
+    for (i, name) in names.iter().enumerate() {
+        let targets = match map {
+            Some(m) => m.resolve(name).targets,
+            None => vec![name.clone()],
+        };
+        for t in targets {
+            if t.starts_with("tw.") {
+                h.canonical.push(i as u32);
+                continue;
+            }
+            let lower = t.to_lowercase();
+            let mut keys: Vec<&str> = vec![&lower];
+            keys.extend(lower.match_indices('.').map(|(at, _)| &lower[..at]));
+            for k in keys {
+                let cols = h.by_key.entry(k.to_string()).or_default();
+                if cols.last() != Some(&(i as u32)) {
+                    cols.push(i as u32);
+                }
+            }
+        }
+    }
+    h
+}
+
+/// A canonical field's value as the engine sees it.
+fn canonical_value(view: &SigmaView<'_>, f: &FieldRef, storage: Storage) -> CanonicalValue {
+    let mut values: Vec<FieldValue<'static>> = Vec::new();
+    let mut texts: Vec<String> = Vec::new();
+    view.visit_field(f, &mut |v| {
+        match v {
+            FieldValue::Bool(b) => values.push(FieldValue::Bool(b)),
+            other => texts.extend(other.to_text()),
+        }
+        false
+    });
+    match (storage, values.first()) {
+        (Storage::Bool, Some(FieldValue::Bool(b))) => CanonicalValue::Bool(*b),
+        (Storage::TextList, _) if !texts.is_empty() => CanonicalValue::List(texts),
+        (Storage::Text, _) => texts
+            .into_iter()
+            .next()
+            .map_or(CanonicalValue::Null, CanonicalValue::Text),
+        _ => CanonicalValue::Null,
+    }
+}
+
+/// The record as the engine reads it: the record's JSON text when the document is that text
+/// as it is, else the document (CSV rows, decoded Log Analytics columns) written as JSON.
+fn raw_text(ev: &Event) -> String {
+    if !tw_ingest::normalize::decodes_json_strings(ev.format)
+        && let Some(text) = ev.raw.text()
+        && let Ok(s) = std::str::from_utf8(text)
+    {
+        return s.to_string();
+    }
+    serde_json::to_string(ev.doc()).unwrap_or_else(|_| "null".into())
+}
+
+/// The partition folder of `ev`: `log_kind=…/tenant_id=…/date=…`.
+fn partition_of(ev: &Event) -> String {
+    let tenant = ev.canonical.tenant_id.as_deref().map_or_else(
+        || NULL_PARTITION.to_string(),
+        schema::escape_partition_value,
+    );
+    let date = match ev.canonical.time {
+        Some(t) => {
+            let (y, m, d) = civil_from_days(t.millis().div_euclid(86_400_000));
+            format!("{y:04}-{m:02}-{d:02}")
+        }
+        None => NULL_PARTITION.to_string(),
+    };
+    format!(
+        "{}={}/{}={tenant}/{}={date}",
+        schema::LOG_KIND,
+        ev.kind.as_str(),
+        schema::TENANT_ID,
+        schema::DATE
+    )
+}
