@@ -315,7 +315,20 @@ impl Hunter {
         );
         let set_aside = worker.take_set_aside();
         let inputs = (paths, &ingest);
-        second_look::run(&worker, inputs, &set_aside, &kept.home_tenants, &mut report);
+        // The users' address histories the stages ask about (every record is read already with
+        // --decode-all); the partners' own tenants are read again anyway.
+        let mut asked = HashSet::new();
+        if !opts.decode_all {
+            asked = self.stages.asked_tenants(&kept.stage_obs, &kept.findings);
+            asked.extend(kept.home_tenants.iter().cloned());
+        }
+        let wanted = second_look::Wanted {
+            home: &kept.home_tenants,
+            asked: &asked,
+        };
+        for s in second_look::run(&worker, inputs, &set_aside, &wanted, &mut report) {
+            kept.stage_obs.add(crate::stages::StageObs::Seen(s));
+        }
         self.set.count_skipped_events(report.totals.prefiltered);
         let Collector {
             mut findings,

@@ -11,7 +11,7 @@
 //! action's tenant (within it every address is new to everyone). Addresses compare
 //! case-insensitively without port or brackets (the canonical `ip`).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use serde_json::Value;
 use tw_event::{Event, Timestamp};
@@ -40,6 +40,60 @@ pub fn observe(ev: &Event) -> Option<SeenObs> {
         tenant: c.tenant_id.as_deref().unwrap_or("").to_lowercase(),
         time: c.time?.millis(),
     })
+}
+
+/// What one worker thread has already sent of the records of users at addresses: per (user,
+/// address, tenant), the earliest time. Everything [`SeenStore`] keeps is an earliest time per
+/// user, address, network or tenant, so a record no earlier than one already sent for its
+/// (user, address, tenant) changes nothing and is not sent: most sign-ins repeat a user's
+/// address, and each record sent costs allocations here and map updates on the collecting thread.
+#[derive(Debug, Default)]
+pub struct SeenCache {
+    earliest: HashMap<Box<str>, i64>,
+    key: String,
+}
+
+/// Appends `s` lowercased (as [`str::to_lowercase`] does) to `buf`.
+fn push_lower(buf: &mut String, s: &str) {
+    if s.is_ascii() {
+        buf.extend(s.bytes().map(|b| char::from(b.to_ascii_lowercase())));
+    } else {
+        buf.push_str(&s.to_lowercase());
+    }
+}
+
+impl SeenCache {
+    /// [`observe`] for a record not earlier than one already sent for its user, address and
+    /// tenant: `None`.
+    pub fn observe(&mut self, ev: &Event) -> Option<SeenObs> {
+        let c = &ev.canonical;
+        let user = c.user.as_deref().filter(|u| !u.is_empty())?;
+        let ip = c.ip.as_deref().filter(|i| !i.is_empty())?;
+        let time = c.time?.millis();
+        let tenant = c.tenant_id.as_deref().unwrap_or("");
+        let key = &mut self.key;
+        key.clear();
+        push_lower(key, user);
+        key.push('\n');
+        let ip_at = key.len();
+        push_lower(key, ip.trim());
+        key.push('\n');
+        let tenant_at = key.len();
+        push_lower(key, tenant);
+        match self.earliest.get_mut(key.as_str()) {
+            Some(t) if *t <= time => return None,
+            Some(t) => *t = time,
+            None => {
+                self.earliest.insert(key.as_str().into(), time);
+            }
+        }
+        Some(SeenObs {
+            user: key[..ip_at - 1].to_string(),
+            ip: key[ip_at..tenant_at - 1].to_string(),
+            tenant: key[tenant_at..].to_string(),
+            time,
+        })
+    }
 }
 
 /// The network of an address for the egress-pool test: the first three octets of an IPv4
@@ -82,8 +136,6 @@ pub struct SeenStore {
     tenant_ip: HashMap<(String, String), FirstUsers>,
     user_first: HashMap<String, i64>,
     tenant_first: HashMap<String, i64>,
-    /// Every address some record of a user came from.
-    addresses: HashSet<String>,
 }
 
 fn keep_min(slot: &mut i64, t: i64) {
@@ -104,9 +156,6 @@ impl SeenStore {
             );
         }
         let net = network(&o.ip).to_string();
-        if !self.addresses.contains(&o.ip) {
-            self.addresses.insert(o.ip.clone());
-        }
         keep_min(
             self.net_first
                 .entry((o.user.clone(), net))
@@ -123,9 +172,11 @@ impl SeenStore {
         );
     }
 
-    /// True when some record of a user (anyone's, any tenant's, any time) came from `ip`.
-    pub fn signed_in_from(&self, ip: &str) -> bool {
-        self.addresses.contains(&ip.trim().to_lowercase())
+    /// True when some record of a user of `tenant` (lower case; anyone's, any time) came from
+    /// `ip`.
+    pub fn signed_in_from(&self, ip: &str, tenant: &str) -> bool {
+        self.tenant_ip
+            .contains_key(&(tenant.to_string(), ip.trim().to_lowercase()))
     }
 
     /// Also counts an action's own tenant and time towards the start of its tenant's logs.

@@ -16,7 +16,7 @@
 //! past the tenant's learning period), judged when the user first came from the address — the
 //! sign-in of the session that acted, minutes before the action — and that less than the
 //! learning period before the action; with one more condition: the address is one
-//! some sign-in of the logs comes from (anyone's, any tenant's, any time). An administrative
+//! some sign-in of the tenant's logs comes from (anyone's, any time). An administrative
 //! change from an address that signs in nowhere in the logs shows the logs do not hold the
 //! session that made it (an export of sign-ins that misses it, a portal session older than the
 //! export); that is missing data, not evidence of new infrastructure. Cross-tenant (partner)
@@ -73,7 +73,7 @@ fn new_address(f: &Finding, seen: &SeenStore, learning_ms: i64) -> Option<String
         .as_deref()
         .is_none_or(|h| h.eq_ignore_ascii_case(&tenant));
     let (user, ip, time) = (f.actor.user.as_deref()?, f.ip.as_deref()?, f.time?);
-    if !own || !seen.signed_in_from(ip) {
+    if !own || !seen.signed_in_from(ip, &tenant) {
         return None;
     }
     seen.new_since_first_use(user, ip, &tenant, time.millis(), learning_ms)

@@ -231,17 +231,50 @@ impl Stages {
         self.claimed.contains(&r)
     }
 
+    /// The rules whose records only tell stages where users act from, in index order.
+    pub fn seen_rules(&self) -> impl Iterator<Item = u32> + '_ {
+        let mut r: Vec<u32> = self
+            .burst_seen
+            .iter()
+            .filter(|r| !self.roles.contains_key(r))
+            .filter_map(|&r| u32::try_from(r).ok())
+            .collect();
+        r.sort_unstable();
+        r.into_iter()
+    }
+
+    /// The tenants (lower case) whose users' address histories the stages ask about: those of
+    /// the mail-hiding bursts and of the findings of `new_address` rules by a tenant's own user.
+    pub fn asked_tenants(&self, store: &StageStore, findings: &[Finding]) -> HashSet<String> {
+        let mut out: HashSet<String> = store
+            .bursts
+            .iter()
+            .filter(|b| !self.bursts.is_empty() && !b.group.0.is_empty())
+            .map(|b| b.group.0.clone())
+            .collect();
+        for f in findings
+            .iter()
+            .filter(|f| self.raises.contains_key(&f.rule.id))
+        {
+            if let Some(t) = &f.tenant_id {
+                out.insert(t.to_ascii_lowercase());
+            }
+        }
+        out
+    }
+
     /// True when no stage is configured.
     pub fn is_empty(&self) -> bool {
         self.chains.is_empty() && self.bursts.is_empty() && self.raises.is_empty()
     }
 
-    /// What the stages keep of `ev`, which matched `rules`.
+    /// What the stages keep of `ev`, which matched `rules` (`seen`: what this thread already
+    /// sent of users at addresses).
     pub fn observe(
         &self,
         ev: &Event,
         rules: &[usize],
-        placeholder: &RuleRef,
+        (placeholder, seen): (&RuleRef, &mut crate::newaddr::SeenCache),
         out: &mut Vec<StageObs>,
     ) {
         if ev.kind == tw_event::LogKind::M365Defender {
@@ -253,7 +286,7 @@ impl Stages {
             }
         }
         if rules.iter().any(|r| self.burst_seen.contains(r))
-            && let Some(s) = crate::newaddr::observe(ev)
+            && let Some(s) = seen.observe(ev)
         {
             out.push(StageObs::Seen(s));
         }

@@ -314,6 +314,7 @@ impl Hunter {
             first_seen: (&first_seen, &first_seen_fields),
             correlated: &plan.correlated,
             own_tenant_later: &own_tenant_later,
+            seen: stages.seen_rules().collect(),
         }
         .build();
         let needs_evidence = set
@@ -362,6 +363,9 @@ struct Prefilter<'a> {
     first_seen: (&'a HashMap<usize, FirstSeenSpec>, &'a FirstSeenSlots),
     correlated: &'a HashSet<usize>,
     own_tenant_later: &'a [bool],
+    /// Rules that only tell stages where users act from ([`crate::stages::Stages::seen_rules`]):
+    /// their own-tenant records are read in the second look, for the tenants a stage asks about.
+    seen: Vec<u32>,
 }
 
 impl Prefilter<'_> {
@@ -395,6 +399,7 @@ impl Prefilter<'_> {
             prefilter.defer_same_tenant(
                 (0..self.set.rules().len() as u32)
                     .filter(|&i| self.own_tenant_later[i as usize])
+                    .chain(self.seen.iter().copied())
                     .collect(),
             );
         }

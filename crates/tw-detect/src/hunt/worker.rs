@@ -76,6 +76,7 @@ struct LastAside {
     generation: u64,
     file: String,
     tenant: String,
+    deferred: bool,
 }
 
 /// The earliest record time per tenant this thread has sent in hunt `generation`.
@@ -92,6 +93,8 @@ thread_local! {
     static SLOT: RefCell<FirstSeenSlot> = RefCell::new(FirstSeenSlot::default());
     static ASIDE: RefCell<LastAside> = RefCell::new(LastAside::default());
     static STARTS: RefCell<TenantStarts> = RefCell::new(TenantStarts::default());
+    /// What this thread sent of users at addresses in hunt `.0` ([`crate::newaddr::SeenCache`]).
+    static SEEN: RefCell<(u64, crate::newaddr::SeenCache)> = RefCell::default();
 }
 
 /// The shared state of one hunt's workers.
@@ -113,7 +116,8 @@ pub(super) struct Worker<'h> {
     locals: Mutex<Vec<Local>>,
     /// Inputs holding records of actors in their own tenant that the rules of
     /// `own_tenant_later` were not run on, with that tenant.
-    set_aside: Mutex<BTreeSet<(String, String)>>,
+    /// (input, tenant, whether the prefilter deferred records of it unread).
+    set_aside: Mutex<BTreeSet<(String, String, bool)>>,
 }
 
 impl<'h> Worker<'h> {
@@ -152,7 +156,7 @@ impl<'h> Worker<'h> {
     }
 
     /// The inputs set aside so far (with their tenant), taken.
-    pub(super) fn take_set_aside(&self) -> BTreeSet<(String, String)> {
+    pub(super) fn take_set_aside(&self) -> BTreeSet<(String, String, bool)> {
         std::mem::take(&mut *self.set_aside.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
@@ -194,16 +198,21 @@ impl<'h> Worker<'h> {
         })
     }
 
-    fn note_set_aside(&self, file: &str, tenant: &str) {
+    fn note_set_aside(&self, file: &str, tenant: &str, deferred: bool) {
         let new = ASIDE.with(|a| {
             let a = &mut *a.borrow_mut();
-            if a.generation == self.generation && a.file == file && a.tenant == tenant {
+            if a.generation == self.generation
+                && a.file == file
+                && a.tenant == tenant
+                && a.deferred == deferred
+            {
                 return false;
             }
             *a = LastAside {
                 generation: self.generation,
                 file: file.to_string(),
                 tenant: tenant.to_string(),
+                deferred,
             };
             true
         });
@@ -211,7 +220,7 @@ impl<'h> Worker<'h> {
             self.set_aside
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
-                .insert((file.to_string(), tenant.to_string()));
+                .insert((file.to_string(), tenant.to_string(), deferred));
         }
     }
 
@@ -237,7 +246,7 @@ impl<'h> Worker<'h> {
         match self.verdict_of(&raw) {
             Verdict::Skip => self.observing.then_some(Verdict::Skip),
             Verdict::Defer(tenant) => {
-                self.note_set_aside(raw.source, &tenant);
+                self.note_set_aside(raw.source, &tenant, true);
                 self.observing.then_some(Verdict::Skip)
             }
             v => Some(v),
@@ -313,7 +322,7 @@ impl<'h> Worker<'h> {
         if left.get()
             && let Some(t) = own
         {
-            self.note_set_aside(&ev.provenance.file, t);
+            self.note_set_aside(&ev.provenance.file, t, false);
         }
     }
 
@@ -376,7 +385,13 @@ impl<'h> Worker<'h> {
             .filter(|&r| self.routed(r, &ev.kind))
             .collect();
         let mut obs = Vec::new();
-        stages.observe(ev, &rules, &self.placeholder, &mut obs);
+        SEEN.with(|s| {
+            let s = &mut *s.borrow_mut();
+            if s.0 != self.generation {
+                *s = (self.generation, crate::newaddr::SeenCache::default());
+            }
+            stages.observe(ev, &rules, (&self.placeholder, &mut s.1), &mut obs);
+        });
         out.extend(obs.into_iter().map(Out::Stage));
     }
 
@@ -483,6 +498,29 @@ impl<'h> Worker<'h> {
             state: Some(mine),
             key: String::new(),
         };
+    }
+
+    /// What the `seen` rules tell of an event read in the second look: where its user acted
+    /// from, when one of them matches it.
+    pub(super) fn seen_look_event(&self, ev: &Event) -> Option<crate::newaddr::SeenObs> {
+        let h = self.hunter;
+        let rules: Vec<u32> = h
+            .stages
+            .seen_rules()
+            .filter(|&r| self.routed(r as usize, &ev.kind))
+            .collect();
+        if rules.is_empty() {
+            return None;
+        }
+        let view = SigmaView::new(ev, &h.resolver);
+        let matches = SCRATCH.with(|s| {
+            h.set
+                .matches_among_where(&view, &rules, &mut s.borrow_mut(), &|_| false)
+        });
+        if matches.is_empty() {
+            return None;
+        }
+        crate::newaddr::observe(ev)
     }
 
     /// Runs rules `rules` of own-tenant actors on an event read in the second look.
