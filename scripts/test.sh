@@ -18,9 +18,19 @@ fi
 if ! command -v openssl >/dev/null && [ "$(id -u)" = 0 ]; then
   (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y openssl) || echo "test.sh: could not install openssl" >&2
 fi
+# PySpark (from the registry) and Java 17 (a system package) run the differential test of the
+# Spark SQL lowering (scripts/spark-diff.py, below).
+if ! command -v java >/dev/null && [ "$(id -u)" = 0 ]; then
+  (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y openjdk-17-jre-headless) || echo "test.sh: could not install Java 17" >&2
+fi
+python3 -c 'import pyspark, sys; sys.exit(pyspark.__version__ != "3.5.3")' 2>/dev/null || python3 -m pip install --quiet pyspark==3.5.3
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked
 # Accuracy on a few varied simulated worlds: fails when a target of docs/accuracy.md is missed
 # (builds the release binaries).
 ./scripts/eval-accuracy.sh 3 --check
+# The compiled Spark SQL queries against the native engine on a small simulated case, in local Spark
+# (one session; about a minute, most of it Spark's start and the first queries' planning).
+cargo build --release --locked -p tenantwatch
+timeout 1200 python3 scripts/spark-diff.py --tenantwatch target/release/tenantwatch

@@ -29,7 +29,7 @@ use crate::fieldmap::FieldMap;
 use tw_ingest::select::Projection;
 
 /// Field names whose values are operation names, in any format.
-const OPERATION_FIELDS: &[&str] = &[
+pub const OPERATION_FIELDS: &[&str] = &[
     "Operation",
     "Operations",
     "activityDisplayName",

@@ -185,6 +185,17 @@ impl Hunter {
         self.first_seen.contains_key(&i)
     }
 
+    /// True when rule `i`'s matches go to a chain or burst stage (`tenantwatch.chain`,
+    /// `tenantwatch.burst`) rather than to findings of their own.
+    pub fn is_staged(&self, i: usize) -> bool {
+        self.stages.claims(i)
+    }
+
+    /// True when correlation `c` carries `tenantwatch.new_behaviour`.
+    pub fn is_new_behaviour(&self, c: usize) -> bool {
+        self.new_behaviour.contains_key(&c)
+    }
+
     /// The compiled rule set.
     pub fn rule_set(&self) -> &RuleSet {
         &self.set

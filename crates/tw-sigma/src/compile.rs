@@ -10,7 +10,7 @@ use crate::condition::Cond;
 use crate::event::{FieldRef, FieldValue, SigmaEvent, canonical_float, parse_number};
 use crate::modifier::{Modifier, Piece, SStr, expand_placeholders, parse_sigma_string, transform};
 use crate::rule::{DetectionItem, RawValue, SigmaRule};
-use crate::value::{CmpOp, IpNet, StrMatch, StrMode, StrPattern, Test, TimePart};
+use crate::value::{CmpOp, IpNet, ReFlags, StrMatch, StrMode, StrPattern, Test, TimePart};
 
 /// Regex compile limits (hostile patterns are rejected, matching is linear time).
 const REGEX_SIZE_LIMIT: usize = 1 << 20;
@@ -587,14 +587,14 @@ impl Compiler {
     ) -> Result<(), String> {
         let has = |m| k.has(m);
         if has(Modifier::Re) {
-            let re = regex_build(
-                t,
-                has(Modifier::ReI),
-                has(Modifier::ReM),
-                has(Modifier::ReS),
-            )?;
+            let flags = ReFlags {
+                i: has(Modifier::ReI),
+                m: has(Modifier::ReM),
+                s: has(Modifier::ReS),
+            };
+            let re = regex_build(t, flags.i, flags.m, flags.s)?;
             let p = StrPattern {
-                m: StrMatch::Regex(re),
+                m: StrMatch::Regex(re, flags),
                 cased: true,
             };
             out.push((Test::Str(p), None));

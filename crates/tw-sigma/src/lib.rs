@@ -99,6 +99,7 @@ pub mod condition;
 pub mod correlation;
 pub mod event;
 mod index;
+pub mod lower;
 pub mod modifier;
 pub mod pipeline;
 pub mod rule;

@@ -26,8 +26,17 @@ pub(crate) enum StrMatch {
     Any,
     /// Wildcard pattern as an anchored regex.
     Glob(Regex),
-    /// A user regular expression (`re`), run on the raw haystack.
-    Regex(Regex),
+    /// A user regular expression (`re`), run on the raw haystack, with the flags it was built
+    /// with (kept for lowering to other engines).
+    Regex(Regex, ReFlags),
+}
+
+/// The flags of a `re` pattern: `|i`, `|m`, `|s`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct ReFlags {
+    pub i: bool,
+    pub m: bool,
+    pub s: bool,
 }
 
 /// A string test with its case mode.
@@ -73,7 +82,7 @@ impl StrPattern {
     pub fn matches(&self, hay: &str) -> bool {
         match &self.m {
             StrMatch::Any => true,
-            StrMatch::Regex(r) => r.is_match(hay),
+            StrMatch::Regex(r, _) => r.is_match(hay),
             _ if self.cased => match &self.m {
                 StrMatch::Exact(n) => hay == &**n,
                 StrMatch::Prefix(n) => hay.starts_with(&**n),
@@ -167,6 +176,20 @@ impl IpNet {
             None => max,
         };
         Some(IpNet { addr, prefix })
+    }
+
+    /// For an IPv4 network, its first and last address as integers.
+    pub fn v4_range(&self) -> Option<(u32, u32)> {
+        let IpAddr::V4(n) = self.addr else {
+            return None;
+        };
+        let mask = if self.prefix == 0 {
+            0
+        } else {
+            u32::MAX << (32 - self.prefix)
+        };
+        let lo = u32::from(n) & mask;
+        Some((lo, lo | !mask))
     }
 
     pub fn contains(&self, ip: IpAddr) -> bool {

@@ -9,6 +9,7 @@ pub mod hunt;
 pub mod ingest;
 pub mod investigate;
 pub mod rules;
+pub mod rules_compile;
 pub mod rules_io;
 pub mod simulate;
 pub mod sweep;

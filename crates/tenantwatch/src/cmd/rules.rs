@@ -41,6 +41,27 @@ pub enum RulesCommand {
         #[arg(long, value_enum, default_value_t = Out::Table)]
         format: Out,
     },
+    /// Lower every rule the engine loads to queries for another engine: Spark SQL over an
+    /// exported Parquet lake (`export --parquet`; view `events`) or KQL for Sentinel tables.
+    /// Writes `[{"rule_id","title","level","sql"}]`; rules left to the native engine are listed
+    /// on standard error with the reason, with the counts.
+    Compile {
+        /// Query language.
+        #[arg(long, value_enum)]
+        target: super::rules_compile::Target,
+        /// Sigma rules to compile besides the built-in pack (files or folders, repeatable).
+        #[arg(long = "rules", value_name = "PATH")]
+        rules: Vec<PathBuf>,
+        /// Compile only the rules given with --rules.
+        #[arg(long = "no-builtin")]
+        no_builtin: bool,
+        /// YAML/JSON file with values of `expand` placeholders.
+        #[arg(long = "config", value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Write the JSON to FILE instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
     /// Run test vectors: DIR holds one folder per rule, named like the rule file without its
     /// extension, with `positive/` log files (the rule must report at least one finding) and
     /// `negative/` log files (it must report none). Exit status 2 when a vector fails.
@@ -404,6 +425,19 @@ pub fn run(a: RulesArgs) -> Result<u8> {
             print(&report, format)?;
             Ok(if report.summary.rejected > 0 { 2 } else { 0 })
         }
+        RulesCommand::Compile {
+            target,
+            rules,
+            no_builtin,
+            config,
+            out,
+        } => super::rules_compile::run(super::rules_compile::CompileArgs {
+            target,
+            rules,
+            no_builtin,
+            config,
+            out,
+        }),
         RulesCommand::Test { dir, rules, format } => {
             let sources = if rules.is_empty() {
                 builtin_rules()

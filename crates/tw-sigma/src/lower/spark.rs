@@ -1,0 +1,351 @@
+//! Spark SQL target: each detection rule becomes a query over the view `events` returning
+//! `rule_id`, `file`, `record` for every record it matches; correlations are lowered in
+//! [`super::spark_corr`].
+//!
+//! A rule's condition is written per physical format (field names differ by format) and
+//! formats giving the same text share one branch. Strings compare on `lower()` unless `|cased`;
+//! `LIKE` patterns escape `\`, `%` and `_`; string literals escape `\` and `'`; regexes are
+//! translated to Java's flavour or refused ([`super::java_regex`]); numbers compare as numbers
+//! when the text is a decimal number, as the native engine parses them; keywords search the raw
+//! record text (`raw`, their needles JSON-escaped as the text spells them).
+
+use std::collections::BTreeMap;
+
+use super::spark_field::{DOC, FieldSql, Names, field_sql};
+use super::{
+    BoolSyntax, LowerContext, Lowered, Lowering, NotLowered, Scope, ValueTest, java_regex,
+    like_escape, predicates, prog_text, rule_key, sql_lit,
+};
+use crate::RuleSet;
+use crate::compile::Predicate;
+use crate::value::{CmpOp, StrMode};
+
+pub(crate) const SPARK_BOOL: BoolSyntax = BoolSyntax {
+    and: "AND",
+    or: "OR",
+    not: "NOT",
+    true_: "true",
+    false_: "false",
+    if_fn: "IF",
+};
+
+/// Lowers every rule and correlation of `set` to Spark SQL. Detection rules consumed only by
+/// correlations give no query of their own (the native engine reports none of their matches).
+pub fn lower(set: &RuleSet, ctx: &dyn LowerContext) -> Lowering {
+    let mut out = Lowering::default();
+    for (r, rule) in set.rules().iter().enumerate() {
+        if !rule.standalone() {
+            continue;
+        }
+        let (rule_id, title, level) = rule_key(set, r);
+        let query = match ctx.native_only(r) {
+            Some(reason) => Err(reason),
+            None => rule_query(set, r, ctx),
+        };
+        match query {
+            Ok(query) => out.compiled.push(Lowered {
+                rule_id,
+                title,
+                level,
+                query,
+            }),
+            Err(reason) => out.not_compiled.push(NotLowered {
+                rule_id,
+                title,
+                reason,
+            }),
+        }
+    }
+    super::spark_corr::lower_correlations(set, ctx, &mut out);
+    out
+}
+
+/// The query of detection rule `r`.
+pub(crate) fn rule_query(
+    set: &RuleSet,
+    r: usize,
+    ctx: &dyn LowerContext,
+) -> Result<String, String> {
+    let scope = ctx.scope(r)?;
+    let cond = rule_condition(set, r, ctx, &scope)?;
+    let (rule_id, _, _) = rule_key(set, r);
+    Ok(format!(
+        "SELECT {} AS rule_id, file, record FROM {} WHERE {cond}",
+        sql_lit(&rule_id),
+        source(&scope)
+    ))
+}
+
+/// The rows of `scope`'s log kinds, each with its parsed record.
+pub(crate) fn source(scope: &Scope) -> String {
+    let kinds: Vec<String> = scope.kinds.iter().map(|k| sql_lit(k)).collect();
+    format!(
+        "(SELECT *, from_json(raw, 'map<string,string>') AS {DOC} FROM events WHERE log_kind IN ({})) AS ev",
+        kinds.join(", ")
+    )
+}
+
+/// The condition of detection rule `r` over a row of `scope`, by format.
+pub(crate) fn rule_condition(
+    set: &RuleSet,
+    r: usize,
+    ctx: &dyn LowerContext,
+    scope: &Scope,
+) -> Result<String, String> {
+    let prog = &set.rules()[r].prog;
+    let preds = predicates(set);
+    per_format(scope, &mut |format| {
+        let mut names = Names::default();
+        let mut leaf = |i: u32| pred_sql(&preds[i as usize], format, ctx, &mut names);
+        prog_text(prog, &SPARK_BOOL, &mut leaf)
+    })
+}
+
+/// An expression written per format of `scope` (`expr(None)`: formats outside the list), the
+/// formats giving the same text sharing one branch of a `CASE` on the `format` column.
+pub(crate) fn per_format(
+    scope: &Scope,
+    expr: &mut dyn FnMut(Option<&str>) -> Result<String, String>,
+) -> Result<String, String> {
+    let default = expr(None)?;
+    let mut by_text: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for f in &scope.formats {
+        let text = expr(Some(f))?;
+        if text != default {
+            by_text.entry(text).or_default().push(f.clone());
+        }
+    }
+    if by_text.is_empty() {
+        return Ok(default);
+    }
+    let mut branches: Vec<(Vec<String>, String)> =
+        by_text.into_iter().map(|(t, fs)| (fs, t)).collect();
+    branches.sort();
+    let mut out = String::from("CASE");
+    for (formats, text) in branches {
+        let list: Vec<String> = formats.iter().map(|f| sql_lit(f)).collect();
+        out.push_str(&format!(
+            " WHEN format IN ({}) THEN {text}",
+            list.join(", ")
+        ));
+    }
+    out.push_str(&format!(" ELSE {default} END"));
+    Ok(out)
+}
+
+/// One predicate in `format`: true when any of its fields passes (keywords: the raw text).
+fn pred_sql(
+    p: &Predicate,
+    format: Option<&str>,
+    ctx: &dyn LowerContext,
+    names: &mut Names,
+) -> Result<String, String> {
+    let tests: Vec<ValueTest> = p
+        .tests
+        .iter()
+        .map(ValueTest::of)
+        .collect::<Result<_, _>>()?;
+    let keyword = p.fields.is_empty();
+    let fields: Vec<FieldSql> = if keyword {
+        vec![FieldSql {
+            present: "true".into(),
+            values: "array(raw)".into(),
+        }]
+    } else {
+        p.fields
+            .iter()
+            .map(|f| field_sql(&ctx.reads(format, f.name()), names))
+            .collect()
+    };
+    let env = Env {
+        format,
+        ctx,
+        keyword,
+    };
+    let mut per_field = Vec::new();
+    for f in &fields {
+        let text = if p.neq {
+            format!(
+                "({} AND NOT {})",
+                f.present,
+                any_value(f, &tests, &env, names)?
+            )
+        } else if p.all {
+            let groups: Result<Vec<String>, String> = crate::compile::group_ranges(&p.groups)
+                .map(|r| any_value(f, &tests[r], &env, names))
+                .collect();
+            format!("({})", groups?.join(" AND "))
+        } else {
+            any_value(f, &tests, &env, names)?
+        };
+        per_field.push(text);
+    }
+    Ok(format!("coalesce(({}), false)", per_field.join(" OR ")))
+}
+
+/// What a test needs besides the value.
+struct Env<'a> {
+    format: Option<&'a str>,
+    ctx: &'a dyn LowerContext,
+    keyword: bool,
+}
+
+/// True when some value passes a test, or a field-level test (null, exists) holds.
+fn any_value(
+    f: &FieldSql,
+    tests: &[ValueTest],
+    env: &Env,
+    names: &mut Names,
+) -> Result<String, String> {
+    let x = names.next("x");
+    let mut on_value = Vec::new();
+    let mut on_field = Vec::new();
+    for t in tests {
+        match t {
+            ValueTest::Null => {
+                on_value.push(format!("{x} IS NULL"));
+                on_field.push(format!("NOT {}", f.present));
+            }
+            ValueTest::Exists(true) => on_field.push(f.present.clone()),
+            ValueTest::Exists(false) => on_field.push(format!("NOT {}", f.present)),
+            _ => on_value.push(value_test(t, &x, env, names)?),
+        }
+    }
+    let mut terms = Vec::new();
+    if !on_value.is_empty() {
+        terms.push(format!(
+            "exists({}, {x} -> coalesce({}, false))",
+            f.values,
+            on_value.join(" OR ")
+        ));
+    }
+    terms.extend(on_field);
+    Ok(if terms.is_empty() {
+        "false".into()
+    } else {
+        format!("({})", terms.join(" OR "))
+    })
+}
+
+/// A decimal number as the native engine parses one (trimmed digits, sign, point, exponent).
+const NUMBER_RE: &str = r"^\s*[-+.eE0-9]*[0-9][-+.eE0-9]*\s*$";
+
+fn number(x: &str, op: &str, n: f64) -> String {
+    format!(
+        "({x} RLIKE {} AND try_cast({x} AS DOUBLE) {op} CAST({} AS DOUBLE))",
+        sql_lit(NUMBER_RE),
+        sql_lit(&format!("{n}"))
+    )
+}
+
+/// A needle as it appears in the raw JSON text (keyword search).
+fn in_raw(s: &str, keyword: bool) -> String {
+    if !keyword {
+        return s.to_string();
+    }
+    let j = serde_json::to_string(s).unwrap_or_default();
+    j.get(1..j.len().saturating_sub(1))
+        .unwrap_or("")
+        .to_string()
+}
+
+/// One test of the value in lambda variable `x`.
+fn value_test(t: &ValueTest, x: &str, env: &Env, names: &mut Names) -> Result<String, String> {
+    let hay = |cased: bool| {
+        if cased {
+            x.to_string()
+        } else {
+            format!("lower({x})")
+        }
+    };
+    let like = |n: &str, cased: bool, pre: &str, post: &str| {
+        let pat = format!("{pre}{}{post}", like_escape(&in_raw(n, env.keyword)));
+        format!("{} LIKE {}", hay(cased), sql_lit(&pat))
+    };
+    if env.keyword {
+        return keyword_test(t, x);
+    }
+    Ok(match t {
+        ValueTest::Exact(n, c) => format!("{} = {}", hay(*c), sql_lit(&in_raw(n, env.keyword))),
+        ValueTest::Prefix(n, c) => like(n, *c, "", "%"),
+        ValueTest::Suffix(n, c) => like(n, *c, "%", ""),
+        ValueTest::Contains(n, c) => like(n, *c, "%", "%"),
+        ValueTest::Any => format!("{x} IS NOT NULL"),
+        ValueTest::Glob(re, c) => {
+            let j = java_regex(re, Default::default())?;
+            format!("{} RLIKE {}", hay(*c), sql_lit(&j))
+        }
+        ValueTest::Regex(re, flags) => format!("{x} RLIKE {}", sql_lit(&java_regex(re, *flags)?)),
+        ValueTest::Num(n) => number(x, "=", *n),
+        ValueTest::Cmp(op, n) => number(x, cmp_op(*op), *n),
+        ValueTest::Bool(b) => format!("lower(trim({x})) = '{b}'"),
+        ValueTest::Cidr4(lo, hi) => cidr(x, *lo, *hi, names),
+        ValueTest::FieldRef(other, mode) => {
+            let o = field_sql(&env.ctx.reads(env.format, other), names);
+            let v = names.next("o");
+            let cmp = match mode {
+                StrMode::Exact => format!("lower({x}) = lower({v})"),
+                StrMode::Prefix => format!("startswith(lower({x}), lower({v}))"),
+                StrMode::Suffix => format!("endswith(lower({x}), lower({v}))"),
+                StrMode::Contains => format!("contains(lower({x}), lower({v}))"),
+            };
+            format!("exists({}, {v} -> coalesce({cmp}, false))", o.values)
+        }
+        ValueTest::Null | ValueTest::Exists(_) => "false".into(),
+    })
+}
+
+/// A keyword searched in the raw JSON text `x`: the needle (JSON-escaped as the text spells it)
+/// inside one string value — strings are matched as whole tokens from the start of the text, so a
+/// match never spans two strings, and a string followed by `:` (a key) does not count, as the
+/// native keyword search visits values only.
+fn keyword_test(t: &ValueTest, x: &str) -> Result<String, String> {
+    let ValueTest::Contains(n, cased) = t else {
+        return Err("keyword patterns other than a plain substring are not lowered".into());
+    };
+    const CHAR: &str = r#"(?:[^"\\]|\\.)"#;
+    let needle: String = in_raw(n, true)
+        .chars()
+        .flat_map(|c| {
+            if c.is_ascii_punctuation() {
+                vec!['\\', c]
+            } else {
+                vec![c]
+            }
+        })
+        .collect();
+    let re = format!(r#"(?s)^(?:[^"]|"{CHAR}*+")*?"{CHAR}*?{needle}{CHAR}*+"(?!\s*:)"#);
+    let hay = if *cased {
+        x.to_string()
+    } else {
+        format!("lower({x})")
+    };
+    Ok(format!("{hay} RLIKE {}", sql_lit(&re)))
+}
+
+fn cmp_op(op: CmpOp) -> &'static str {
+    match op {
+        CmpOp::Lt => "<",
+        CmpOp::Lte => "<=",
+        CmpOp::Gt => ">",
+        CmpOp::Gte => ">=",
+        CmpOp::Eq => "=",
+    }
+}
+
+/// An IPv4 address (optionally `[a]…` or `a:port`, as the native parser reads) in `lo..=hi`.
+fn cidr(x: &str, lo: u32, hi: u32, names: &mut Names) -> String {
+    const OCTET: &str = "(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])";
+    let ip = format!("({OCTET}(?:\\.{OCTET}){{3}})");
+    let bracketed = format!("^\\s*\\[{ip}\\]");
+    let plain = format!("^\\s*{ip}(?::[0-9]*)?\\s*$");
+    let addr = format!(
+        "coalesce(nullif(regexp_extract({x}, {}, 1), ''), nullif(regexp_extract({x}, {}, 1), ''))",
+        sql_lit(&bracketed),
+        sql_lit(&plain)
+    );
+    let (acc, o) = (names.next("acc"), names.next("q"));
+    format!(
+        "aggregate(split({addr}, '[.]'), CAST(0 AS BIGINT), ({acc}, {o}) -> {acc} * 256 + CAST({o} AS BIGINT)) BETWEEN {lo} AND {hi}"
+    )
+}
