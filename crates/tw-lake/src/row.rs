@@ -172,7 +172,12 @@ impl Extractor {
             let mut key = String::new();
             for k in obj.keys() {
                 key.clear();
-                key.extend(k.chars().flat_map(char::to_lowercase));
+                if k.is_ascii() {
+                    key.push_str(k);
+                    key.make_ascii_lowercase();
+                } else {
+                    key.extend(k.chars().flat_map(char::to_lowercase));
+                }
                 if let Some(cols) = heads.by_key.get(&key) {
                     out.extend_from_slice(cols);
                 }
