@@ -42,7 +42,11 @@ def session(master):
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     from pyspark.sql import SparkSession
 
-    b = SparkSession.builder.appName("tenantwatch-spark-hunt").config("spark.ui.enabled", "false")
+    b = (
+        SparkSession.builder.appName("tenantwatch-spark-hunt")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+    )
     # Under spark-submit (its gateway already running) the master is spark-submit's.
     if master or "PYSPARK_GATEWAY_PORT" not in os.environ:
         b = b.master(master or "local[*]")

@@ -134,6 +134,9 @@ mod kql {
         "indexof",
         "iff",
         "not",
+        "trim",
+        "trim_end",
+        "replace_string",
     ];
     const STRING_OPS: &[&str] = &[
         "contains",
@@ -162,6 +165,19 @@ mod kql {
         while i < c.len() {
             if c[i].is_whitespace() {
                 i += 1;
+            } else if c[i] == '@' && c.get(i + 1) == Some(&'"') {
+                // Verbatim string: no escapes, "" for a quote.
+                i += 2;
+                loop {
+                    match (c.get(i), c.get(i + 1)) {
+                        (None, _) => return Err("unterminated string".into()),
+                        (Some('"'), Some('"')) => i += 2,
+                        (Some('"'), _) => break,
+                        _ => i += 1,
+                    }
+                }
+                i += 1;
+                out.push(Tok::Str);
             } else if c[i] == '"' {
                 i += 1;
                 loop {

@@ -153,6 +153,10 @@ impl LowerContext for LakeContext<'_> {
         }
     }
 
+    fn is_operation(&self, target: &str) -> bool {
+        OPERATION_FIELDS.contains(&target)
+    }
+
     fn tables(&self, rule: usize) -> Vec<(String, String)> {
         let kinds = self.hunter.routes(rule);
         KQL_TABLES

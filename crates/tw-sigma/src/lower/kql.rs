@@ -140,12 +140,13 @@ fn pred_kql(p: &Predicate, format: &str, ctx: &dyn LowerContext) -> Result<Strin
                     "reads the canonical field {t}, which Sentinel tables do not have"
                 ));
             }
-            reads.push(access(&t));
+            reads.push(texts(&access(&t), ctx.is_operation(&t)));
         }
         for v in reads {
             let text = if p.neq {
                 format!(
-                    "(isnotempty(tostring({v})) and not({}))",
+                    "(isnotempty({}) and not({}))",
+                    v[0],
                     any_test(&v, &tests, format, ctx)?
                 )
             } else if p.all {
@@ -173,26 +174,53 @@ fn keyword_test(t: &ValueTest) -> Result<String, String> {
     }
 }
 
+/// The texts a field's value is tested as: itself, and for an operation name the normalised
+/// variants the native engine offers (trimmed; without a trailing full stop and spaces; en dash
+/// and spaced hyphen exchanged).
+fn texts(v: &str, operation: bool) -> Vec<String> {
+    let s = format!("tostring({v})");
+    if !operation {
+        return vec![s];
+    }
+    let trimmed = format!(r#"trim(@"\s+", {s})"#);
+    let base = format!(r#"trim_end(@"\s+", trim_end(@"\.", {trimmed}))"#);
+    vec![
+        s,
+        trimmed,
+        base.clone(),
+        format!(r#"replace_string({base}, "–", "-")"#),
+        format!(r#"replace_string({base}, " - ", " – ")"#),
+    ]
+}
+
+/// True when one of the field's texts passes one of `tests` (null and exists: the value itself).
 fn any_test(
-    v: &str,
+    v: &[String],
     tests: &[ValueTest],
     format: &str,
     ctx: &dyn LowerContext,
 ) -> Result<String, String> {
-    let terms: Result<Vec<String>, String> = tests
-        .iter()
-        .map(|t| value_test(v, t, format, ctx))
-        .collect();
-    Ok(format!("({})", terms?.join(" or ")))
+    let mut terms = Vec::new();
+    for t in tests {
+        let on: &[String] = match t {
+            ValueTest::Null | ValueTest::Exists(_) => &v[..v.len().min(1)],
+            _ => v,
+        };
+        for s in on {
+            terms.push(value_test(s, t, format, ctx)?);
+        }
+    }
+    Ok(format!("({})", terms.join(" or ")))
 }
 
+/// One test of the text `s` (a KQL string expression).
 fn value_test(
-    v: &str,
+    s: &str,
     t: &ValueTest,
     format: &str,
     ctx: &dyn LowerContext,
 ) -> Result<String, String> {
-    let s = format!("tostring({v})");
+    let s = s.to_string();
     let op = |ci: &str, cs: &str, n: &str, cased: bool| {
         format!("{s} {} {}", if cased { cs } else { ci }, kql_lit(n))
     };

@@ -59,6 +59,11 @@ pub trait LowerContext {
     fn tables(&self, rule: usize) -> Vec<(String, String)>;
     /// For KQL: the field names `field` resolves to in `format` (canonical fields as `tw.*`).
     fn targets(&self, format: &str, field: &str) -> Vec<String>;
+    /// For KQL: whether the values of `target` (a name [`LowerContext::targets`] gave) are
+    /// operation names, also offered in their normalised variants.
+    fn is_operation(&self, _target: &str) -> bool {
+        false
+    }
 }
 
 /// One lowered rule: the query and what it reports.
