@@ -263,6 +263,12 @@ impl Stages {
         out
     }
 
+    /// True when a chain rule is configured (its observations read the application names and
+    /// credential key ids of [`crate::appid::OBSERVED_PATHS`]).
+    pub fn has_chains(&self) -> bool {
+        !self.chains.is_empty()
+    }
+
     /// True when no stage is configured.
     pub fn is_empty(&self) -> bool {
         self.chains.is_empty() && self.bursts.is_empty() && self.raises.is_empty()

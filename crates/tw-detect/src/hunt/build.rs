@@ -325,7 +325,7 @@ impl Hunter {
             .collect();
         let mut projection = resolver.projection();
         projection.merge(tw_ingest::select::Projection::selection());
-        if !stages.is_empty() {
+        if stages.has_chains() {
             crate::appid::OBSERVED_PATHS
                 .iter()
                 .for_each(|f| projection.add(f));
