@@ -280,10 +280,11 @@ fn raw_text(ev: &Event) -> String {
 
 /// The partition folder of `ev`: `log_kind=…/tenant_id=…/date=…`.
 fn partition_of(ev: &Event) -> String {
-    let tenant = ev.canonical.tenant_id.as_deref().map_or_else(
-        || NULL_PARTITION.to_string(),
-        schema::escape_partition_value,
-    );
+    let tenant = ev
+        .canonical
+        .tenant_id
+        .as_deref()
+        .map_or_else(|| NULL_PARTITION.to_string(), schema::partition_value);
     let date = match ev.canonical.time {
         Some(t) => {
             let (y, m, d) = civil_from_days(t.millis().div_euclid(86_400_000));
