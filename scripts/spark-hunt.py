@@ -73,6 +73,10 @@ def run_queries(spark, rules, log=sys.stderr):
         except Exception as e:  # a query the engine refuses is reported, not hidden
             failures.append((r["rule_id"], str(e).splitlines()[0][:300]))
             print(f"spark-hunt: query of {r['rule_id']} failed: {failures[-1][1]}", file=log)
+            if not alive(spark):
+                print("spark-hunt: the Spark driver is gone; the remaining queries were not run", file=log)
+                failures.extend((q["rule_id"], "not run") for q in rules[rules.index(r) + 1 :])
+                break
             continue
         found = hits.setdefault(r["rule_id"], set())
         for row in rows:
@@ -80,6 +84,15 @@ def run_queries(spark, rules, log=sys.stderr):
         if os.environ.get("TW_SPARK_VERBOSE"):
             print(f"spark-hunt: {r['rule_id']}: {len(rows)} rows in {time.monotonic() - started:.2f} s", file=log)
     return hits, failures
+
+
+def alive(spark):
+    """Whether the session still answers (a query may bring the driver down)."""
+    try:
+        spark.sparkContext._jsc.sc().isStopped()
+        return True
+    except Exception:
+        return False
 
 
 def is_correlation(sql):

@@ -296,31 +296,26 @@ fn value_test(t: &ValueTest, x: &str, env: &Env, names: &mut Names) -> Result<St
 }
 
 /// A keyword searched in the raw JSON text `x`: the needle (JSON-escaped as the text spells it)
-/// inside one string value — strings are matched as whole tokens from the start of the text, so a
-/// match never spans two strings, and a string followed by `:` (a key) does not count, as the
-/// native keyword search visits values only.
+/// inside one string value. The text's string tokens are taken whole, left to right (each match
+/// consumes one token, so tokens never misalign), a token followed by `:` is a key and does not
+/// count, as the native keyword search visits values only. The token regex has no nested
+/// repetition over characters (Java's matcher recurses on those and long records overflow).
 fn keyword_test(t: &ValueTest, x: &str) -> Result<String, String> {
     let ValueTest::Contains(n, cased) = t else {
         return Err("keyword patterns other than a plain substring are not lowered".into());
     };
-    const CHAR: &str = r#"(?:[^"\\]|\\.)"#;
-    let needle: String = in_raw(n, true)
-        .chars()
-        .flat_map(|c| {
-            if c.is_ascii_punctuation() {
-                vec!['\\', c]
-            } else {
-                vec![c]
-            }
-        })
-        .collect();
-    let re = format!(r#"(?s)^(?:[^"]|"{CHAR}*+")*?"{CHAR}*?{needle}{CHAR}*+"(?!\s*:)"#);
-    let hay = if *cased {
-        x.to_string()
+    const TOKEN: &str = r#""[^"\\]*+(?:\\.[^"\\]*+)*+"(?:\s*+:)?"#;
+    let tok = if *cased {
+        "s".to_string()
     } else {
-        format!("lower({x})")
+        "lower(s)".to_string()
     };
-    Ok(format!("{hay} RLIKE {}", sql_lit(&re)))
+    let like = format!("%{}%", like_escape(&in_raw(n, true)));
+    Ok(format!(
+        "exists(regexp_extract_all({x}, {}, 0), s -> s NOT LIKE '%:' AND {tok} LIKE {})",
+        sql_lit(TOKEN),
+        sql_lit(&like)
+    ))
 }
 
 fn cmp_op(op: CmpOp) -> &'static str {
