@@ -58,17 +58,20 @@ pub struct Row {
 }
 
 impl Row {
-    /// The elements of field-map column `i` of `self.fields`.
-    pub fn field_elements(&self) -> impl Iterator<Item = (u32, Vec<Option<&str>>)> + '_ {
+    /// The field-map columns present: (column index, range of their elements in `elements`).
+    pub fn field_spans(&self) -> impl Iterator<Item = (u32, std::ops::Range<usize>)> + '_ {
         let mut at = 0usize;
         self.fields.iter().map(move |&(col, n)| {
-            let items = self.elements[at..at + n as usize]
-                .iter()
-                .map(|e| e.and_then(|(s, e)| self.text.get(s as usize..e as usize)))
-                .collect();
-            at += n as usize;
-            (col, items)
+            let range = at..at + n as usize;
+            at = range.end;
+            (col, range)
         })
+    }
+
+    /// The text of element `i` (`None` for a JSON null).
+    pub fn element(&self, i: usize) -> Option<&str> {
+        let (s, e) = (*self.elements.get(i)?)?;
+        self.text.get(s as usize..e as usize)
     }
 
     /// Approximate bytes held (for buffer budgets).
