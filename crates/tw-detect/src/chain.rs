@@ -438,6 +438,8 @@ pub fn evaluate(
         learning_ms: spec.learning_ms,
         intruded: HashSet::new(),
     };
+    // A chain's steps are of one tenant: each burst looks at its tenant's records only.
+    let (then_by, work_by) = (by_tenant(&thens), by_tenant(&seen));
     let mut used = vec![false; given.len()];
     let mut out = Vec::new();
     for i in 0..given.len() {
@@ -445,7 +447,10 @@ pub fn evaluate(
             continue;
         }
         let group = burst_of(i, &given, &mut used, &mut resolver, spec.within_ms);
-        if let Some(f) = found(group, (&thens, &seen), &mut resolver, &base, spec.within_ms) {
+        let tenant = given[i].tenant.as_str();
+        let ts: &[&ChainObs] = then_by.get(tenant).map_or(&[], Vec::as_slice);
+        let ws: &[&ChainObs] = work_by.get(tenant).map_or(&[], Vec::as_slice);
+        if let Some(f) = found(group, (ts, ws), &mut resolver, &base, spec.within_ms) {
             for t in &f.then {
                 let net = t.ip.as_deref().map(|ip| network_of(ip));
                 if let (Some(app), Some(net)) = (app_handle(t), net)
@@ -456,6 +461,15 @@ pub fn evaluate(
             }
             out.push(finding(&f, rule, &mut resolver));
         }
+    }
+    out
+}
+
+/// `obs` per tenant, each tenant's in the order of `obs`.
+fn by_tenant<'a>(obs: &[&'a ChainObs]) -> HashMap<&'a str, Vec<&'a ChainObs>> {
+    let mut out: HashMap<&str, Vec<&ChainObs>> = HashMap::new();
+    for &o in obs {
+        out.entry(o.tenant.as_str()).or_default().push(o);
     }
     out
 }
