@@ -372,6 +372,98 @@ fn the_chain_holds_every_use_of_the_added_key() {
     assert_eq!(got, want);
 }
 
+const GRANT_AUDIT: &str = "0c2d8f6a-5b1e-4e43-9a7c-1f0e2d3c4b25";
+const GRANT_UAL: &str = "0c2d8f6a-5b1e-4e43-9a7c-1f0e2d3c4b26";
+
+/// A high-privilege grant by the tenant's own administrator is high from an address new for
+/// them (their sign-in from it minutes before, four days of history from the office), medium from
+/// the office, and medium from an address no sign-in of the logs shows (missing data); in the
+/// directory audit log and in the unified audit log. `--min-level high` keeps the raised one only.
+#[test]
+fn a_grant_from_an_address_new_for_the_administrator_is_high() {
+    for (rule, dir, users) in [
+        (
+            GRANT_AUDIT,
+            "tests/fixtures/builtin/tw_high_privilege_permission_granted_audit/positive/B_own_admin_new_address",
+            3,
+        ),
+        (
+            GRANT_UAL,
+            "tests/fixtures/builtin/tw_high_privilege_permission_granted_ual/positive/B_own_admin_new_address",
+            2,
+        ),
+    ] {
+        let f = findings_of(dir, rule);
+        assert_eq!(f.len(), users, "{dir}: {f:?}");
+        let of = |user: &str| {
+            let mine: Vec<&Value> = f.iter().filter(|x| x["actor"]["user"] == user).collect();
+            assert_eq!(mine.len(), 1, "{dir}: {f:?}");
+            mine[0].clone()
+        };
+        let adele = of("adele.vance@contoso.com");
+        assert_eq!(adele["rule"]["level"], "high", "{dir}");
+        let why = adele["matched"]["(new_address)"].as_str().unwrap_or("");
+        assert!(
+            why.starts_with(
+                "203.0.113.77 never used by adele.vance@contoso.com before 2021-05-05T10:01:12"
+            ),
+            "{dir}: {why}"
+        );
+        let megan = of("megan.bowen@contoso.com");
+        assert_eq!(megan["rule"]["level"], "medium", "{dir}");
+        assert!(megan["matched"].get("(new_address)").is_none(), "{dir}");
+        if users == 3 {
+            let nestor = of("nestor.wilke@contoso.com");
+            assert_eq!(nestor["rule"]["level"], "medium", "{dir}");
+        }
+        let (out, err, code) = run(&["hunt", dir, "--min-level", "high", "--format", "jsonl"]);
+        assert_eq!(code, 0, "{err}");
+        let high: Vec<Value> = findings(&out);
+        assert_eq!(high.len(), 1, "{dir}: {high:?}");
+        assert_eq!(high[0]["actor"]["user"], "adele.vance@contoso.com");
+    }
+}
+
+/// For a credential added by the tenant's own administrator, the application's first sign-in with
+/// that key from a network new to it (after days of sign-ins from its host every six hours) is one
+/// high chain holding the credential and that sign-in; a rotation whose new key the host itself
+/// uses, and an application seen on two days out of five, give none.
+#[test]
+fn an_own_credential_then_a_sign_in_from_a_new_network_is_one_high_chain() {
+    let dir = "tests/fixtures/builtin/tw_app_given_then_used";
+    let f = findings_of(
+        &format!("{dir}/positive/E_own_sp_credential_then_signin_from_a_new_network"),
+        APP_GIVEN_THEN_USED,
+    );
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert_eq!(f[0]["rule"]["level"], "high");
+    assert_eq!(f[0]["ip"], "194.165.185.113");
+    assert_eq!(f[0]["matched"]["(tie)"], "application id");
+    assert_eq!(
+        f[0]["matched"]["(new_signin)"],
+        "first sign-in of the application from 194.165.185.113, a network new to it"
+    );
+    let got = records_of(&f[0]);
+    assert_eq!(
+        got.first(),
+        Some(&(
+            "credential_directory_audit_azure_monitor.json".to_string(),
+            0
+        ))
+    );
+    assert!(
+        got.contains(&("signins_signin_graph_json.json".to_string(), 21)),
+        "{got:?}"
+    );
+    for neg in [
+        "E_own_sp_credential_rotation_used_from_its_host",
+        "F_own_sp_credential_application_without_a_routine",
+    ] {
+        let f = findings_of(&format!("{dir}/negative/{neg}"), APP_GIVEN_THEN_USED);
+        assert!(f.is_empty(), "{neg}: {f:?}");
+    }
+}
+
 /// (malicious records found / total, benign findings per level, most high+ benign per tenant).
 fn score(case: &Path, out: &str) -> (usize, usize, BTreeMap<String, usize>, usize) {
     let truth: Value = serde_json::from_str(

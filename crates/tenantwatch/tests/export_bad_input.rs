@@ -1,6 +1,7 @@
 //! Hostile input through `tenantwatch export --parquet`: a broken line is counted and listed with
 //! file and line while the rest is exported (`--strict` exits 2); a tenant id made to climb out
-//! of the output folder stays inside it, escaped; an output folder that is not empty, or is a
+//! of the output folder stays inside it, escaped, and one too long for a folder name goes to the
+//! null partition; an output folder that is not empty, or is a
 //! file, is refused with exit status 1 and nothing written.
 
 mod common;
@@ -117,7 +118,8 @@ fn a_tenant_id_cannot_leave_the_output_folder() {
     let tmp = Tmp::new("export-escape");
     let input = tmp.0.join("in");
     std::fs::create_dir_all(&input).unwrap();
-    let hostile = ["../../outside", "..", "a/b=c%"];
+    let long = "x".repeat(300);
+    let hostile = ["../../outside", "..", "a/b=c%", long.as_str()];
     let lines: Vec<String> = hostile
         .iter()
         .enumerate()
@@ -129,7 +131,7 @@ fn a_tenant_id_cannot_leave_the_output_folder() {
     assert_eq!(code, 0, "{err}");
     let files = files_under(&out);
     let rows: usize = files.iter().map(|f| rows_in(&out.join(f))).sum();
-    assert_eq!(rows, 3, "{files:?}");
+    assert_eq!(rows, 4, "{files:?}");
     for f in &files {
         let parts: Vec<&str> = f.split('/').collect();
         assert_eq!(parts.len(), 4, "{f}");
@@ -143,6 +145,13 @@ fn a_tenant_id_cannot_leave_the_output_folder() {
         "files written outside the output folder"
     );
     assert!(!tmp.0.join("outside").exists());
+    // A tenant id too long for a folder name: the null partition, not a failed run.
+    assert!(
+        files
+            .iter()
+            .any(|f| f.starts_with("log_kind=ual/tenant_id=__HIVE_DEFAULT_PARTITION__/")),
+        "{files:?}"
+    );
 }
 
 #[test]

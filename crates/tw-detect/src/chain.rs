@@ -20,8 +20,12 @@
 //! A chain is reported when its first step was made by a cross-tenant (partner) account, or when
 //! the application then reads mail from somewhere it had not acted from before the first step
 //! ([`Baseline::is_new`]: its networks — IPv4 /24, IPv6 /48 — in any tenant, after a learning
-//! period): a secret rotated by its owner, then used by the application
-//! from its usual host or only to sign in, is not a chain. One finding per application and burst of first steps, its evidence every
+//! period), or — for a first step by the tenant's own accounts — when the application's first
+//! sign-in with a key the step added comes from a network new to it although its daily routine
+//! spans the learning period, and no sign-in with that key came from its known networks
+//! ([`Baseline::new_signin`], `matched["(new_signin)"]`): a secret rotated by its owner is
+//! deployed to the application's own hosts, which then sign in with it from where they always
+//! did; an application without a routine in the logs says nothing by where it signs in. One finding per application and burst of first steps, its evidence every
 //! record of both steps; the pack's single-record findings the chain holds (the credential, the
 //! grant, each mail read) are folded into it, so the story reads as one finding.
 
@@ -258,6 +262,9 @@ struct Baseline<'a> {
     history: &'a History,
     coverage: &'a Coverage,
     learning_ms: i64,
+    /// (application, network) pairs a chain reported earlier in the evaluation found a new
+    /// holder working from: not the application's own routine.
+    intruded: HashSet<(String, String)>,
 }
 
 impl Baseline<'_> {
@@ -293,6 +300,39 @@ impl Baseline<'_> {
 }
 
 impl Baseline<'_> {
+    /// True when `o` (a sign-in) comes from a network its application had not acted from
+    /// before `before` although its history there spans the learning period: the application
+    /// acted (signed in, read mail, called Graph) for at least that long before `before` from
+    /// fewer than [`POOL_NETWORKS`] networks, none of them `o`'s, and `before` is past the
+    /// learning period from the start of its tenant's logs. Without such a history nothing is
+    /// new: an application set up, or first seen, hours before has no routine the logs could
+    /// show (its first sign-ins come from wherever its owner deploys it).
+    fn new_signin(&self, o: &ChainObs, before: i64) -> bool {
+        let (Some(app), Some(ip)) = (app_handle(o), &o.ip) else {
+            return false;
+        };
+        let Some(seen) = self.history.get(&app) else {
+            return false;
+        };
+        let nets: Vec<(&String, i64)> = seen
+            .networks
+            .iter()
+            .filter(|(_, t)| **t < before)
+            .map(|(k, t)| (k, *t))
+            .collect();
+        let since = nets.iter().map(|(_, t)| *t).min();
+        let spans = since.is_some_and(|s| s.saturating_add(self.learning_ms) <= before);
+        let tenant_learnt = self
+            .coverage
+            .get(&o.tenant)
+            .is_some_and(|&(start, _)| before >= start.saturating_add(self.learning_ms));
+        let net = network_of(ip);
+        spans
+            && tenant_learnt
+            && nets.len() < POOL_NETWORKS
+            && !nets.iter().any(|(k, _)| **k == net)
+    }
+
     /// True when `o`'s network is one its application had not acted from before `before`
     /// (whatever the learning period: this says where it acted from first after a step, not
     /// whether that is suspicious).
@@ -305,6 +345,44 @@ impl Baseline<'_> {
             .and_then(|s| s.networks.get(&network_of(ip)))
             .is_none_or(|t| *t >= before)
     }
+}
+
+/// One day, the cycle of routine application work (nightly or hourly jobs, token renewal).
+const DAY_MS: i64 = 24 * 3_600_000;
+
+/// True when `o`'s application acted (`at_work`: sign-ins, Graph requests, mail reads) in each
+/// day-long slice of the learning period before `before`: a service at work on its cycle, whose
+/// hosts the logs show. Services that authenticate as applications renew their tokens at least
+/// hourly while they run and run their jobs at least daily; an application seen on two days
+/// out of five has no routine the logs could show, and where it signs in from next says
+/// nothing. Records from a network an earlier chain found a new holder of the application
+/// working from are the intruder's, not the application's routine.
+fn daily_routine(o: &ChainObs, before: i64, base: &Baseline<'_>, at_work: &[&ChainObs]) -> bool {
+    let Some(app) = app_handle(o) else {
+        return false;
+    };
+    let learning_ms = base.learning_ms;
+    let own = |w: &ChainObs| {
+        w.ip.as_deref()
+            .is_none_or(|ip| !base.intruded.contains(&(app.clone(), network_of(ip))))
+    };
+    let slices = usize::try_from((learning_ms / DAY_MS).max(1)).unwrap_or(1);
+    let from = before.saturating_sub(learning_ms);
+    let mut days = vec![false; slices];
+    for w in at_work
+        .iter()
+        .filter(|w| w.time >= from && w.time < before && w.tenant == o.tenant)
+    {
+        let slice = usize::try_from((before - 1 - w.time) / DAY_MS).unwrap_or(usize::MAX);
+        if slice < slices
+            && !days[slice]
+            && app_handle(w).as_deref() == Some(app.as_str())
+            && own(w)
+        {
+            days[slice] = true;
+        }
+    }
+    days.iter().all(|d| *d)
 }
 
 /// True for an operation that reads mail: MailItemsAccessed, a Graph request for messages or
@@ -320,6 +398,9 @@ struct Found<'a> {
     then: Vec<&'a ChainObs>,
     tie: KeyKind,
     new_networks: BTreeSet<String>,
+    /// The address of the application's first sign-in from a network new to it, when that
+    /// alone completes the chain (a first step by the tenant's own accounts, no new mail read).
+    new_signin: Option<Arc<String>>,
 }
 
 /// Evaluates chain `chain`'s observations (of every chain; the others are skipped) and returns
@@ -351,10 +432,11 @@ pub fn evaluate(
     let hist = history(&seen);
     let mine: Vec<&ChainObs> = obs.iter().filter(|o| o.chain == chain).collect();
     let cov = coverage(&mine, more);
-    let base = Baseline {
+    let mut base = Baseline {
         history: &hist,
         coverage: &cov,
         learning_ms: spec.learning_ms,
+        intruded: HashSet::new(),
     };
     let mut used = vec![false; given.len()];
     let mut out = Vec::new();
@@ -364,6 +446,14 @@ pub fn evaluate(
         }
         let group = burst_of(i, &given, &mut used, &mut resolver, spec.within_ms);
         if let Some(f) = found(group, (&thens, &seen), &mut resolver, &base, spec.within_ms) {
+            for t in &f.then {
+                let net = t.ip.as_deref().map(|ip| network_of(ip));
+                if let (Some(app), Some(net)) = (app_handle(t), net)
+                    && f.new_networks.contains(&net)
+                {
+                    base.intruded.insert((app, net));
+                }
+            }
             out.push(finding(&f, rule, &mut resolver));
         }
     }
@@ -419,6 +509,12 @@ fn found<'a>(
     let mut new_networks = BTreeSet::new();
     let mut fresh = BTreeSet::new();
     let mut new_mail = false;
+    // For a first step by the tenant's own accounts: the application's first sign-in from a
+    // network new to it (the address), when its history shows a routine to compare with.
+    let mut new_signin: Option<&Arc<String>> = None;
+    // Whether a sign-in with a key the step added came from a network the application used
+    // before the step: its owner's deployment holds the key (a rotation), not a new holder.
+    let mut key_at_home = false;
     // `thens` is in time order: the window, and after it only when a key was added.
     let from = thens.partition_point(|t| t.time < start);
     let to = if added.is_empty() {
@@ -446,18 +542,32 @@ fn found<'a>(
             new_networks.insert(network_of(ip));
             new_mail |= reads_mail(&t.operation);
         }
+        if with_key && !reads_mail(&t.operation) {
+            key_at_home |= !base.first_after(t, start);
+            if !partner
+                && new_signin.is_none()
+                && base.new_signin(t, start)
+                && daily_routine(t, start, base, at_work)
+            {
+                new_signin = t.ip.as_ref();
+            }
+        }
         then.push(*t);
     }
     let tie = tie?;
-    if !(partner || new_mail) {
+    let new_signin = new_signin.filter(|_| !key_at_home);
+    if !(partner || new_mail || new_signin.is_some()) {
         return None;
     }
+    // Said only where the sign-in alone completes the chain.
+    let new_signin = new_signin.filter(|_| !(partner || new_mail)).cloned();
     held_on(&group, at_work, &fresh, r, &mut then);
     Some(Found {
         given: group,
         then,
         tie,
         new_networks,
+        new_signin,
     })
 }
 
@@ -568,6 +678,12 @@ fn finding(f: &Found<'_>, rule: &RuleRef, r: &mut AppResolver) -> Finding {
     }
     if f.given.iter().any(|g| g.cross_tenant) {
         m.insert("(given_by)".into(), "cross-tenant account".into());
+    }
+    if let Some(ip) = &f.new_signin {
+        m.insert(
+            "(new_signin)".into(),
+            format!("first sign-in of the application from {ip}, a network new to it"),
+        );
     }
     if !f.new_networks.is_empty() {
         let nets: Vec<&str> = f.new_networks.iter().map(String::as_str).collect();

@@ -42,6 +42,7 @@ pub mod merge;
 pub mod newaddr;
 pub mod pipelines;
 pub mod prefilter;
+pub mod raise;
 pub mod route;
 pub mod scan;
 pub mod stages;

@@ -11,7 +11,7 @@
 //! action's tenant (within it every address is new to everyone). Addresses compare
 //! case-insensitively without port or brackets (the canonical `ip`).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use serde_json::Value;
 use tw_event::{Event, Timestamp};
@@ -82,6 +82,8 @@ pub struct SeenStore {
     tenant_ip: HashMap<(String, String), FirstUsers>,
     user_first: HashMap<String, i64>,
     tenant_first: HashMap<String, i64>,
+    /// Every address some record of a user came from.
+    addresses: HashSet<String>,
 }
 
 fn keep_min(slot: &mut i64, t: i64) {
@@ -102,6 +104,9 @@ impl SeenStore {
             );
         }
         let net = network(&o.ip).to_string();
+        if !self.addresses.contains(&o.ip) {
+            self.addresses.insert(o.ip.clone());
+        }
         keep_min(
             self.net_first
                 .entry((o.user.clone(), net))
@@ -118,6 +123,11 @@ impl SeenStore {
         );
     }
 
+    /// True when some record of a user (anyone's, any tenant's, any time) came from `ip`.
+    pub fn signed_in_from(&self, ip: &str) -> bool {
+        self.addresses.contains(&ip.trim().to_lowercase())
+    }
+
     /// Also counts an action's own tenant and time towards the start of its tenant's logs.
     pub fn note_tenant(&mut self, tenant: &str, time: i64) {
         if !tenant.is_empty() && time != i64::MIN {
@@ -126,6 +136,30 @@ impl SeenStore {
                 time,
             );
         }
+    }
+
+    /// Why `ip` is new for `user` in `tenant` for an action at `time`: it was new (see
+    /// [`SeenStore::new_for`]) when the user first came from it — the sign-in of the session
+    /// that acted, or the action itself — and that was less than the learning period before
+    /// `time` (an address used that long is part of the user's routine by then).
+    pub fn new_since_first_use(
+        &self,
+        user: &str,
+        ip: &str,
+        tenant: &str,
+        time: i64,
+        learning_ms: i64,
+    ) -> Option<String> {
+        let key = (user.to_lowercase(), ip.trim().to_lowercase());
+        let first = self
+            .first_use
+            .get(&key)
+            .copied()
+            .map_or(time, |f| f.min(time));
+        if time.saturating_sub(first) >= learning_ms {
+            return None;
+        }
+        self.new_for(user, ip, tenant, first, learning_ms)
     }
 
     /// Why `ip` is new for `user` at `time` in `tenant` (see the module docs), or `None`.

@@ -1,5 +1,6 @@
 //! The hunt's stages after matching that span many events: `tenantwatch.chain` ([`crate::chain`])
-//! and `tenantwatch.burst` ([`crate::burst`]) rules. The runner hands every event's matched rules
+//! and `tenantwatch.burst` ([`crate::burst`]) rules, and the severity of `tenantwatch.new_address`
+//! rules ([`crate::raise`]). The runner hands every event's matched rules
 //! to [`Stages::observe`] on its worker thread, keeps what comes back, and calls
 //! [`Stages::finish`] when all records are read; rules a stage owns are not reported match by
 //! match ([`Stages::claims`]).
@@ -13,6 +14,7 @@ use tw_sigma::{Level, RuleSet};
 use crate::burst::{BurstObs, BurstSpec};
 use crate::chain::{ChainObs, ChainSpec, Coverage, Pool, Role};
 use crate::hunt::RuleSource;
+use crate::raise::RaiseSpec;
 
 /// What a stage keeps of one event.
 #[derive(Debug, Clone)]
@@ -61,15 +63,22 @@ pub struct Stages {
     /// (rule carrying the block, spec).
     chains: Vec<(usize, ChainSpec)>,
     bursts: Vec<(usize, BurstSpec)>,
-    /// Rules whose records tell burst rules where users act from.
+    /// Per rule id of a `new_address` rule: its parameters; per rule index: the level it may be
+    /// raised to.
+    raises: HashMap<String, RaiseSpec>,
+    raise_levels: HashMap<usize, Level>,
+    /// Rules whose records tell burst and `new_address` rules where users act from.
     burst_seen: HashSet<usize>,
     /// Per rule: (chain, role) it plays.
     roles: HashMap<usize, Vec<(usize, Role)>>,
     claimed: HashSet<usize>,
 }
 
+/// The parsed extension blocks of one rule document.
+type Parsed = (Option<ChainSpec>, Option<BurstSpec>, Option<RaiseSpec>);
+
 /// (path, id or title) → parsed blocks of the sources' rule documents.
-type Blocks = HashMap<(String, String), (Option<ChainSpec>, Option<BurstSpec>)>;
+type Blocks = HashMap<(String, String), Parsed>;
 
 fn blocks(sources: &[RuleSource], errors: &mut Vec<(String, String)>) -> Blocks {
     let mut out = Blocks::new();
@@ -95,8 +104,12 @@ fn blocks(sources: &[RuleSource], errors: &mut Vec<(String, String)>) -> Blocks 
                 errors.push((s.path.clone(), e));
                 None
             });
-            if chain.is_some() || burst.is_some() {
-                out.insert((s.path.clone(), key), (chain, burst));
+            let raise = crate::raise::spec_of(d).unwrap_or_else(|e| {
+                errors.push((s.path.clone(), e));
+                None
+            });
+            if chain.is_some() || burst.is_some() || raise.is_some() {
+                out.insert((s.path.clone(), key), (chain, burst, raise));
             }
         }
     }
@@ -127,31 +140,55 @@ impl Stages {
                 r.path().to_string(),
                 r.id().unwrap_or_else(|| r.title()).to_string(),
             );
-            let Some((chain, burst)) = found.get(&key) else {
+            let Some((chain, burst, raise)) = found.get(&key) else {
                 continue;
             };
             if let Some(spec) = chain {
                 st.add_chain(i, spec, &by_name, r.path(), errors);
             }
             if let Some(spec) = burst {
-                for n in &spec.seen {
-                    match by_name.get(n.as_str()) {
-                        Some(&seen) => {
-                            // Context for the burst, not findings of their own.
-                            st.burst_seen.insert(seen);
-                            st.claimed.insert(seen);
-                        }
-                        None => errors.push((
-                            r.path().to_string(),
-                            format!("tenantwatch.burst: no rule named {n}"),
-                        )),
-                    }
-                }
+                st.add_seen(
+                    &spec.seen,
+                    &by_name,
+                    (r.path(), "tenantwatch.burst"),
+                    errors,
+                );
                 st.bursts.push((i, spec.clone()));
                 st.claimed.insert(i);
             }
+            if let Some(spec) = raise {
+                let what = (r.path(), "tenantwatch.new_address");
+                st.add_seen(&spec.seen, &by_name, what, errors);
+                st.raises.insert(key.1.clone(), spec.clone());
+                st.raise_levels.insert(i, spec.raise_to);
+            }
         }
         st
+    }
+
+    /// Makes the rules named in `seen` context of the users' addresses, not findings of their own.
+    fn add_seen(
+        &mut self,
+        seen: &[String],
+        by_name: &HashMap<&str, usize>,
+        (path, what): (&str, &str),
+        errors: &mut Vec<(String, String)>,
+    ) {
+        for n in seen {
+            match by_name.get(n.as_str()) {
+                Some(&r) => {
+                    self.burst_seen.insert(r);
+                    self.claimed.insert(r);
+                }
+                None => errors.push((path.to_string(), format!("{what}: no rule named {n}"))),
+            }
+        }
+    }
+
+    /// The level rule `r`'s findings may be raised to (`tenantwatch.new_address`), if any: its
+    /// matches are collected at that level.
+    pub fn raised_level(&self, r: usize) -> Option<Level> {
+        self.raise_levels.get(&r).copied()
     }
 
     fn add_chain(
@@ -196,7 +233,7 @@ impl Stages {
 
     /// True when no stage is configured.
     pub fn is_empty(&self) -> bool {
-        self.chains.is_empty() && self.bursts.is_empty()
+        self.chains.is_empty() && self.bursts.is_empty() && self.raises.is_empty()
     }
 
     /// What the stages keep of `ev`, which matched `rules`.
@@ -294,6 +331,7 @@ impl Stages {
             ));
         }
         findings.extend(made.into_iter().filter(|f| level_ok(f)));
+        crate::raise::apply(findings, &self.raises, &seen, (min, learning));
     }
 }
 

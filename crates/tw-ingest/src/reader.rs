@@ -9,7 +9,7 @@ use std::io::{self, BufReader, Read};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crossbeam_channel::{Receiver, Sender, bounded, unbounded};
+use crossbeam_channel::{Receiver, Sender, bounded};
 use serde_json::{Map, Value};
 use tw_event::{Canonical, Document, Event, Format, LogKind, Provenance, TenantSource};
 
@@ -302,7 +302,9 @@ where
     let threads = opts.threads.max(1);
     let (work_tx, work_rx) = bounded::<Batch>(threads * 2);
     let pool: Pool = bounded(threads * 4 + 4);
-    let (res_tx, res_rx) = unbounded::<Msg<T>>();
+    // Bounded: a caller whose sink is slower than the workers holds them back (the collecting
+    // loop always drains the channel into its reorder map, so a full channel cannot block it).
+    let (res_tx, res_rx) = bounded::<Msg<T>>(threads * 2 + 2);
     let mut report = IngestReport {
         gap_threshold_hours: opts.gap_threshold_ms as f64 / 3_600_000.0,
         attribution,

@@ -111,18 +111,17 @@ fn canonical_column(rows: &[Row], i: usize, storage: Storage) -> ArrayRef {
     }
 }
 
-/// A row holding a field-map column: its index in the batch and its elements.
-type Present<'a> = (usize, Vec<Option<&'a str>>);
+/// A row holding a field-map column: its index in the batch and the range of its elements.
+type Present = (usize, std::ops::Range<usize>);
 
 /// Every field-map column of `rows`, in schema order.
 fn field_map_columns(rows: &[Row]) -> Vec<ArrayRef> {
     let n = schema::field_map_fields().len();
-    // Per column, the rows holding it and their elements.
-    let mut by_col: Vec<Vec<Present<'_>>> = vec![Vec::new(); n];
+    let mut by_col: Vec<Vec<Present>> = vec![Vec::new(); n];
     for (ri, r) in rows.iter().enumerate() {
-        for (col, items) in r.field_elements() {
+        for (col, range) in r.field_spans() {
             if let Some(v) = by_col.get_mut(col as usize) {
-                v.push((ri, items));
+                v.push((ri, range));
             }
         }
     }
@@ -135,10 +134,10 @@ fn field_map_columns(rows: &[Row]) -> Vec<ArrayRef> {
             }
             let mut b = ListBuilder::with_capacity(StringBuilder::new(), rows.len());
             let mut next = 0;
-            for (ri, items) in present {
+            for (ri, range) in present {
                 b.append_nulls(ri - next);
-                for it in items {
-                    b.values().append_option(it);
+                for i in range {
+                    b.values().append_option(rows[ri].element(i));
                 }
                 b.append(true);
                 next = ri + 1;

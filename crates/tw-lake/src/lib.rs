@@ -5,6 +5,11 @@
 //! contract — every column's name, what it holds and how a value is stored — lives in one module,
 //! [`schema`], so the code that lowers rules to Spark SQL reads column names from it.
 //!
+//! Data flows one way: `tw_ingest` reads the inputs → [`row`] turns each event into a row on the
+//! worker threads, reading fields through the Sigma engine's own event adapter → [`writer`]
+//! puts the rows, in input order, into their partition's file ([`batch`] builds the Arrow
+//! arrays) with bounded memory → [`export()`] runs it all and reports what was read and written.
+//!
 //! ```
 //! use tw_lake::schema::{self, Storage};
 //!

@@ -58,17 +58,20 @@ pub struct Row {
 }
 
 impl Row {
-    /// The elements of field-map column `i` of `self.fields`.
-    pub fn field_elements(&self) -> impl Iterator<Item = (u32, Vec<Option<&str>>)> + '_ {
+    /// The field-map columns present: (column index, range of their elements in `elements`).
+    pub fn field_spans(&self) -> impl Iterator<Item = (u32, std::ops::Range<usize>)> + '_ {
         let mut at = 0usize;
         self.fields.iter().map(move |&(col, n)| {
-            let items = self.elements[at..at + n as usize]
-                .iter()
-                .map(|e| e.and_then(|(s, e)| self.text.get(s as usize..e as usize)))
-                .collect();
-            at += n as usize;
-            (col, items)
+            let range = at..at + n as usize;
+            at = range.end;
+            (col, range)
         })
+    }
+
+    /// The text of element `i` (`None` for a JSON null).
+    pub fn element(&self, i: usize) -> Option<&str> {
+        let (s, e) = (*self.elements.get(i)?)?;
+        self.text.get(s as usize..e as usize)
     }
 
     /// Approximate bytes held (for buffer budgets).
@@ -172,7 +175,12 @@ impl Extractor {
             let mut key = String::new();
             for k in obj.keys() {
                 key.clear();
-                key.extend(k.chars().flat_map(char::to_lowercase));
+                if k.is_ascii() {
+                    key.push_str(k);
+                    key.make_ascii_lowercase();
+                } else {
+                    key.extend(k.chars().flat_map(char::to_lowercase));
+                }
                 if let Some(cols) = heads.by_key.get(&key) {
                     out.extend_from_slice(cols);
                 }
@@ -275,10 +283,11 @@ fn raw_text(ev: &Event) -> String {
 
 /// The partition folder of `ev`: `log_kind=…/tenant_id=…/date=…`.
 fn partition_of(ev: &Event) -> String {
-    let tenant = ev.canonical.tenant_id.as_deref().map_or_else(
-        || NULL_PARTITION.to_string(),
-        schema::escape_partition_value,
-    );
+    let tenant = ev
+        .canonical
+        .tenant_id
+        .as_deref()
+        .map_or_else(|| NULL_PARTITION.to_string(), schema::partition_value);
     let date = match ev.canonical.time {
         Some(t) => {
             let (y, m, d) = civil_from_days(t.millis().div_euclid(86_400_000));

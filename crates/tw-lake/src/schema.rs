@@ -7,7 +7,9 @@
 //! Files lie under `log_kind=<kind>/tenant_id=<tenant>/date=<YYYY-MM-DD>/` (Hive style; Spark's
 //! partition discovery turns them into columns). `date` is the UTC day of `time`. A tenant or date
 //! that is not known is `__HIVE_DEFAULT_PARTITION__` (read back as null); other values are
-//! escaped as Hive escapes path names (`%2F` for `/`, …), so no value can leave its folder.
+//! escaped as Hive escapes path names (`%2F` for `/`, …), so no value can leave its folder; a value
+//! longer than [`MAX_PARTITION_VALUE`] bytes escaped goes to the null partition too
+//! ([`partition_value`]).
 //!
 //! # Columns, in file order
 //!
@@ -468,6 +470,20 @@ fn build_columns() -> Vec<Column> {
     out
 }
 
+/// Longest partition value in a folder name, escaped, in bytes (folder names stop at 255).
+pub const MAX_PARTITION_VALUE: usize = 200;
+
+/// The folder name of partition value `value`: [`escape_partition_value`], or
+/// [`NULL_PARTITION`] for a value that escaped is longer than [`MAX_PARTITION_VALUE`] (no real
+/// tenant id is; the row keeps the value in its column, Spark reads the partition as null).
+pub fn partition_value(value: &str) -> String {
+    let escaped = escape_partition_value(value);
+    if escaped.len() > MAX_PARTITION_VALUE {
+        return NULL_PARTITION.to_string();
+    }
+    escaped
+}
+
 /// Hive's escaping of a partition value in a folder name (what Spark's partition discovery
 /// unescapes): control characters and `"#%'*/:=?\{[]^` and DEL as `%XX`; an empty value or one
 /// made only of dots (`.`, `..`) escaped whole, so every value names a folder of its own.
@@ -604,6 +620,8 @@ mod tests {
         assert_eq!(escape_partition_value(".."), "%2E%2E");
         assert_eq!(escape_partition_value("a=b:c"), "a%3Db%3Ac");
         assert_eq!(escape_partition_value(""), NULL_PARTITION);
+        assert_eq!(partition_value(&"x".repeat(300)), NULL_PARTITION);
+        assert_eq!(partition_value(&"/".repeat(60)).len(), 180);
         assert_eq!(
             escape_partition_value("72f988bf-86f1-41af-91ab-2d7cd011db47"),
             "72f988bf-86f1-41af-91ab-2d7cd011db47"

@@ -13,11 +13,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use arrow_schema::SchemaRef;
-use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_writer::ArrowWriterOptions;
+use parquet::arrow::{ArrowSchemaConverter, ArrowWriter};
 use parquet::basic::Compression;
 use parquet::file::properties::{EnabledStatistics, WriterProperties, WriterVersion};
-use parquet::schema::types::ColumnPath;
+use parquet::schema::types::{ColumnPath, SchemaDescriptor};
 
 use crate::batch::{arrow_schema, record_batch};
 use crate::row::Row;
@@ -81,6 +81,8 @@ struct OpenPart {
 pub struct LakeWriter {
     root: PathBuf,
     schema: SchemaRef,
+    /// The Parquet schema of `schema`, converted once.
+    parquet_schema: SchemaDescriptor,
     props: WriterProperties,
     opts: LakeOptions,
     open: Vec<OpenPart>,
@@ -98,9 +100,14 @@ impl LakeWriter {
             return Err(format!("{} is not empty", root.display()));
         }
         fs::create_dir_all(root).map_err(|e| format!("cannot create {}: {e}", root.display()))?;
+        let schema = arrow_schema();
+        let parquet_schema = ArrowSchemaConverter::new()
+            .convert(&schema)
+            .map_err(|e| format!("the Parquet schema: {e}"))?;
         Ok(LakeWriter {
             root: root.to_path_buf(),
-            schema: arrow_schema(),
+            schema,
+            parquet_schema,
             props: writer_properties(&opts),
             opts: LakeOptions {
                 max_open: opts.max_open.max(1),
@@ -162,6 +169,7 @@ impl LakeWriter {
             .map_err(|e| format!("cannot create {}: {e}", hidden.display()))?;
         let options = ArrowWriterOptions::new()
             .with_properties(self.props.clone())
+            .with_parquet_schema(self.parquet_schema.clone())
             .with_skip_arrow_metadata(true);
         let writer = ArrowWriter::try_new_with_options(
             BufWriter::with_capacity(1 << 20, file),

@@ -162,10 +162,15 @@ impl<'h> Worker<'h> {
     }
 
     /// Whether rule `i` reports at the hunt's level; a rule stating no level is `medium`
-    /// (docs/findings.md).
+    /// (docs/findings.md). A rule whose findings may be raised (`tenantwatch.new_address`) is
+    /// judged at that level here, at its own once the raise is decided.
     pub(super) fn level_ok(&self, i: usize) -> bool {
         match self.min {
-            Some(m) => self.hunter.set.rules()[i].level().unwrap_or(Level::Medium) >= m,
+            Some(m) => {
+                let own = self.hunter.set.rules()[i].level().unwrap_or(Level::Medium);
+                let raised = self.hunter.stages.raised_level(i);
+                raised.map_or(own, |r| r.max(own)) >= m
+            }
             None => true,
         }
     }
