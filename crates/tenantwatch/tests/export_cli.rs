@@ -276,7 +276,7 @@ fn simulated_case_exports_with_hunt_provenance_and_ingest_counts() {
             e["record"].as_i64().unwrap(),
         )];
         for (field, value) in f["matched"].as_object().into_iter().flatten() {
-            let Some(col) = tw_lake::schema::field_map_column(field) else {
+            let Some(col) = tw_scale::schema::field_map_column(field) else {
                 continue;
             };
             let values = row.lists.get(&col).unwrap_or_else(|| panic!("{col} null"));

@@ -1,5 +1,5 @@
 //! `tenantwatch export --parquet DIR PATH...`: every record read, normalized, as Parquet files
-//! partitioned `log_kind=/tenant_id=/date=` for Spark (columns: `tw_lake::schema`).
+//! partitioned `log_kind=/tenant_id=/date=` for Spark (columns: `tw_scale::schema`).
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use anyhow::{Result, anyhow};
 use clap::Args;
 use tw_analyze::InputProblems;
-use tw_lake::{ExportReport, LakeOptions};
 use tw_report::visible;
+use tw_scale::{ExportReport, LakeOptions};
 
 use super::common::{ReadArgs, print_input_problems, strict_status};
 
@@ -40,7 +40,8 @@ pub fn run(a: ExportArgs) -> Result<u8> {
         max_open: a.max_open.max(1),
         ..LakeOptions::default()
     };
-    let report = tw_lake::export(&a.read.paths, &a.parquet, &opts, lake).map_err(|e| anyhow!(e))?;
+    let report =
+        tw_scale::export(&a.read.paths, &a.parquet, &opts, lake).map_err(|e| anyhow!(e))?;
     drop(bar);
     let problems = InputProblems::of(&report.ingest);
     print_input_problems(&problems);

@@ -1,4 +1,4 @@
-//! # tw-lake
+//! # tw-scale
 //!
 //! tenantwatch's normalized events as a data lake: Parquet files in Hive-style partitions
 //! (`log_kind=…/tenant_id=…/date=…/`), for Apache Spark or any Parquet reader. The column
@@ -9,9 +9,11 @@
 //! worker threads, reading fields through the Sigma engine's own event adapter → [`writer`]
 //! puts the rows, in input order, into their partition's file ([`batch`] builds the Arrow
 //! arrays) with bounded memory → [`export()`] runs it all and reports what was read and written.
+//! [`lowering`] gives the lowering of rules to Spark SQL and KQL (`tw_sigma::lower`) what it
+//! needs to know of the lake and of the hunt: rules compiled here query the files written here.
 //!
 //! ```
-//! use tw_lake::schema::{self, Storage};
+//! use tw_scale::schema::{self, Storage};
 //!
 //! // A canonical field and a field the shipped field maps read:
 //! assert_eq!(schema::canonical_column("tw.user"), Some("tw_user"));
@@ -23,6 +25,7 @@
 
 pub mod batch;
 pub mod export;
+pub mod lowering;
 pub mod row;
 pub mod schema;
 pub mod writer;
