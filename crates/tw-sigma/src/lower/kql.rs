@@ -11,8 +11,8 @@
 //! Correlations, canonical `tw.*` fields and rules with no table are left out, with the reason.
 
 use super::{
-    BoolSyntax, LowerContext, Lowered, Lowering, NotLowered, ValueTest, correlation_key,
-    predicates, prog_text, rule_key,
+    BoolSyntax, LowerContext, Lowering, NotLowered, ValueTest, correlation_key, predicates,
+    prog_text, rule_key,
 };
 use crate::RuleSet;
 use crate::compile::{Predicate, group_ranges};
@@ -30,29 +30,7 @@ const KQL_BOOL: BoolSyntax = BoolSyntax {
 /// Lowers every single-event rule of `set` to KQL; correlations are listed as not compiled.
 pub fn lower(set: &RuleSet, ctx: &dyn LowerContext) -> Lowering {
     let mut out = Lowering::default();
-    for (r, rule) in set.rules().iter().enumerate() {
-        if !rule.standalone() {
-            continue;
-        }
-        let (rule_id, title, level) = rule_key(set, r);
-        let query = match ctx.native_only(r) {
-            Some(reason) => Err(reason),
-            None => rule_query(set, r, ctx),
-        };
-        match query {
-            Ok(query) => out.compiled.push(Lowered {
-                rule_id,
-                title,
-                level,
-                query,
-            }),
-            Err(reason) => out.not_compiled.push(NotLowered {
-                rule_id,
-                title,
-                reason,
-            }),
-        }
-    }
+    out.lower_rules(set, ctx, rule_query);
     for c in set.correlations() {
         let (rule_id, title, _) = correlation_key(c);
         out.not_compiled.push(NotLowered {

@@ -92,6 +92,50 @@ pub struct Lowering {
     pub not_compiled: Vec<NotLowered>,
 }
 
+impl Lowering {
+    /// Files one rule's or correlation's outcome: its query, or the reason it has none.
+    pub(crate) fn record(
+        &mut self,
+        (rule_id, title, level): (String, String, String),
+        query: Result<String, String>,
+    ) {
+        match query {
+            Ok(query) => self.compiled.push(Lowered {
+                rule_id,
+                title,
+                level,
+                query,
+            }),
+            Err(reason) => self.not_compiled.push(NotLowered {
+                rule_id,
+                title,
+                reason,
+            }),
+        }
+    }
+
+    /// Lowers every standalone detection rule of `set` with `query` (rules the context keeps
+    /// native-only are filed with its reason). Rules consumed only by correlations give no query
+    /// of their own: the native engine reports none of their matches.
+    pub(crate) fn lower_rules(
+        &mut self,
+        set: &RuleSet,
+        ctx: &dyn LowerContext,
+        query: impl Fn(&RuleSet, usize, &dyn LowerContext) -> Result<String, String>,
+    ) {
+        for (r, rule) in set.rules().iter().enumerate() {
+            if !rule.standalone() {
+                continue;
+            }
+            let lowered = match ctx.native_only(r) {
+                Some(reason) => Err(reason),
+                None => query(set, r, ctx),
+            };
+            self.record(rule_key(set, r), lowered);
+        }
+    }
+}
+
 /// A test of one value, in a form independent of the native matcher.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum ValueTest {

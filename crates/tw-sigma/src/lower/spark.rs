@@ -13,8 +13,8 @@ use std::collections::BTreeMap;
 
 use super::spark_field::{DOC, FieldSql, Names, field_sql};
 use super::{
-    BoolSyntax, LowerContext, Lowered, Lowering, NotLowered, Scope, ValueTest, java_regex,
-    like_escape, predicates, prog_text, rule_key, sql_lit,
+    BoolSyntax, LowerContext, Lowering, Scope, ValueTest, java_regex, like_escape, predicates,
+    prog_text, rule_key, sql_lit,
 };
 use crate::RuleSet;
 use crate::compile::Predicate;
@@ -33,29 +33,7 @@ pub(crate) const SPARK_BOOL: BoolSyntax = BoolSyntax {
 /// correlations give no query of their own (the native engine reports none of their matches).
 pub fn lower(set: &RuleSet, ctx: &dyn LowerContext) -> Lowering {
     let mut out = Lowering::default();
-    for (r, rule) in set.rules().iter().enumerate() {
-        if !rule.standalone() {
-            continue;
-        }
-        let (rule_id, title, level) = rule_key(set, r);
-        let query = match ctx.native_only(r) {
-            Some(reason) => Err(reason),
-            None => rule_query(set, r, ctx),
-        };
-        match query {
-            Ok(query) => out.compiled.push(Lowered {
-                rule_id,
-                title,
-                level,
-                query,
-            }),
-            Err(reason) => out.not_compiled.push(NotLowered {
-                rule_id,
-                title,
-                reason,
-            }),
-        }
-    }
+    out.lower_rules(set, ctx, rule_query);
     super::spark_corr::lower_correlations(set, ctx, &mut out);
     out
 }

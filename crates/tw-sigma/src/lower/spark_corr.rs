@@ -13,7 +13,7 @@
 
 use super::spark::{SPARK_BOOL, per_format, rule_condition, source};
 use super::spark_field::{Names, field_sql};
-use super::{LowerContext, Lowered, Lowering, NotLowered, correlation_key, sql_lit};
+use super::{LowerContext, Lowering, correlation_key, sql_lit};
 use crate::correlation::{CorrelationCondition, CorrelationType};
 use crate::{Correlation, FieldRef, RuleSet};
 
@@ -30,24 +30,11 @@ pub(crate) fn lower_correlations(set: &RuleSet, ctx: &dyn LowerContext, out: &mu
         if consumed[ci] {
             continue;
         }
-        let (rule_id, title, level) = correlation_key(c);
         let result = match ctx.correlation_native_only(ci) {
             Some(reason) => Err(reason),
             None => correlation_query(set, c, ctx),
         };
-        match result {
-            Ok(query) => out.compiled.push(Lowered {
-                rule_id,
-                title,
-                level,
-                query,
-            }),
-            Err(reason) => out.not_compiled.push(NotLowered {
-                rule_id,
-                title,
-                reason,
-            }),
-        }
+        out.record(correlation_key(c), result);
     }
 }
 
