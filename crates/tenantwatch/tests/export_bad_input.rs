@@ -50,22 +50,12 @@ fn export(input: &Path, out: &Path, extra: &[&str]) -> (i32, String) {
     )
 }
 
-/// Every file under `dir`, relative, sorted.
+/// Every file under `dir`, relative, as text.
 fn files_under(dir: &Path) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut todo = vec![dir.to_path_buf()];
-    while let Some(d) = todo.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                todo.push(p);
-            } else {
-                out.push(p.strip_prefix(dir).unwrap().to_string_lossy().into_owned());
-            }
-        }
-    }
-    out.sort();
-    out
+    common::files_under(dir)
+        .iter()
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect()
 }
 
 fn rows_in(path: &Path) -> usize {

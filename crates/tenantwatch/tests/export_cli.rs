@@ -8,7 +8,7 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Int64Type, TimestampMillisecondType};
@@ -16,7 +16,7 @@ use arrow_array::{Array, RecordBatch};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use serde_json::Value;
 
-use common::{Tmp, bin, simulate_world};
+use common::{Tmp, bin, files_under as parquet_files, simulate_world};
 
 /// One row read back, the columns the tests look at.
 #[derive(Debug, Clone)]
@@ -32,24 +32,6 @@ struct Back {
     raw: String,
     /// Field-map and list columns: column → elements (null elements as `None`).
     lists: BTreeMap<String, Vec<Option<String>>>,
-}
-
-/// Every `.parquet` file under `dir`, relative, sorted.
-fn parquet_files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut todo = vec![dir.to_path_buf()];
-    while let Some(d) = todo.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                todo.push(p);
-            } else {
-                out.push(p.strip_prefix(dir).unwrap().to_path_buf());
-            }
-        }
-    }
-    out.sort();
-    out
 }
 
 fn text(b: &RecordBatch, name: &str, i: usize) -> Option<String> {

@@ -1,5 +1,5 @@
 //! Helpers shared by the command-line tests: the binary, a temporary folder removed at the end,
-//! and a simulated world with its truth.
+//! a simulated world with its truth, and the files under a folder.
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
@@ -41,4 +41,22 @@ pub fn simulate_world(out: &Path, args: &[&str]) -> Value {
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     serde_json::from_str(&std::fs::read_to_string(out.join("truth.json")).unwrap()).unwrap()
+}
+
+/// Every file under `dir`, relative to it, sorted.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                todo.push(p);
+            } else {
+                out.push(p.strip_prefix(dir).unwrap().to_path_buf());
+            }
+        }
+    }
+    out.sort();
+    out
 }
