@@ -375,12 +375,13 @@ fn the_chain_holds_every_use_of_the_added_key() {
 const GRANT_AUDIT: &str = "0c2d8f6a-5b1e-4e43-9a7c-1f0e2d3c4b25";
 const GRANT_UAL: &str = "0c2d8f6a-5b1e-4e43-9a7c-1f0e2d3c4b26";
 
-/// A high-privilege grant by the tenant's own administrator is high from an address new for
-/// them (their sign-in from it minutes before, four days of history from the office), medium from
-/// the office, and medium from an address no sign-in of the logs shows (missing data); in the
-/// directory audit log and in the unified audit log. `--min-level high` keeps the raised one only.
+/// A high-privilege grant by the tenant's own administrator stays medium wherever it comes from:
+/// from an address new for them (their sign-in from it minutes before, four days of history from
+/// the office), from the office, and from an address no sign-in of the logs shows; in the
+/// directory audit log and in the unified audit log. An administrator working from a new place is
+/// ordinary (docs/accuracy.md, "Severity from context"): `--min-level high` keeps none of them.
 #[test]
-fn a_grant_from_an_address_new_for_the_administrator_is_high() {
+fn a_grant_by_the_tenants_own_administrator_stays_medium_from_a_new_address() {
     for (rule, dir, users) in [
         (
             GRANT_AUDIT,
@@ -395,32 +396,22 @@ fn a_grant_from_an_address_new_for_the_administrator_is_high() {
     ] {
         let f = findings_of(dir, rule);
         assert_eq!(f.len(), users, "{dir}: {f:?}");
-        let of = |user: &str| {
-            let mine: Vec<&Value> = f.iter().filter(|x| x["actor"]["user"] == user).collect();
-            assert_eq!(mine.len(), 1, "{dir}: {f:?}");
-            mine[0].clone()
-        };
-        let adele = of("adele.vance@contoso.com");
-        assert_eq!(adele["rule"]["level"], "high", "{dir}");
-        let why = adele["matched"]["(new_address)"].as_str().unwrap_or("");
-        assert!(
-            why.starts_with(
-                "203.0.113.77 never used by adele.vance@contoso.com before 2021-05-05T10:01:12"
-            ),
-            "{dir}: {why}"
-        );
-        let megan = of("megan.bowen@contoso.com");
-        assert_eq!(megan["rule"]["level"], "medium", "{dir}");
-        assert!(megan["matched"].get("(new_address)").is_none(), "{dir}");
-        if users == 3 {
-            let nestor = of("nestor.wilke@contoso.com");
-            assert_eq!(nestor["rule"]["level"], "medium", "{dir}");
+        for x in &f {
+            assert_eq!(x["rule"]["level"], "medium", "{dir}: {x}");
+            assert!(x["matched"].get("(new_address)").is_none(), "{dir}: {x}");
         }
+        assert!(
+            f.iter()
+                .any(|x| x["actor"]["user"] == "adele.vance@contoso.com"),
+            "{dir}: {f:?}"
+        );
         let (out, err, code) = run(&["hunt", dir, "--min-level", "high", "--format", "jsonl"]);
         assert_eq!(code, 0, "{err}");
         let high: Vec<Value> = findings(&out);
-        assert_eq!(high.len(), 1, "{dir}: {high:?}");
-        assert_eq!(high[0]["actor"]["user"], "adele.vance@contoso.com");
+        assert!(
+            high.iter().all(|x| x["rule"]["id"] != rule),
+            "{dir}: {high:?}"
+        );
     }
 }
 
