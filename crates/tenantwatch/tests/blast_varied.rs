@@ -55,11 +55,11 @@ fn blast_world(seed: u64) -> (Value, Value) {
     let tmp = Tmp::new(&seed.to_string());
     let truth = simulate(&tmp.0, seed);
     let account = truth["partner_account"].as_str().unwrap();
+    // The map names folders relative to the world's directory, as the simulator writes it.
     let mut cmd = bin();
-    cmd.arg("blast").arg(tmp.0.join("logs"));
-    let map = tmp.0.join("tenant-map.txt");
-    if map.exists() {
-        cmd.arg("--tenant-map").arg(&map);
+    cmd.current_dir(&tmp.0).args(["blast", "logs"]);
+    if tmp.0.join("tenant-map.txt").exists() {
+        cmd.args(["--tenant-map", "tenant-map.txt"]);
     }
     let o = cmd
         .args(["--actor", account, "--format", "json"])
@@ -219,4 +219,27 @@ fn the_accounts_that_planted_the_attackers_backdoors_are_compromised() {
         .collect();
     assert_eq!(stolen.len(), 2);
     assert_eq!(planters, stolen);
+}
+
+#[test]
+fn a_customer_administrator_acting_from_the_attackers_address_gives_it_no_honest_history() {
+    // Worlds 27 and 48: the intruder replays a customer administrator's token from its
+    // addresses within the learning window, hours after a stolen account first used them. That
+    // administrator (another organisation than the partner's) arriving after the intruder has
+    // no history there: the addresses stay the attacker's and every attacked tenant is affected
+    // (four were missed in each world when such a use counted as history). `blast_world`
+    // checks the affected set and the mailboxes against the truth.
+    for seed in [27u64, 48] {
+        let (truth, r) = blast_world(seed);
+        assert_eq!(truth["variations"]["own_admin_token"], true, "world {seed}");
+        let attacker = strs(&truth["attacker_ips"]);
+        let followed = r["pivots"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["kind"] == "ip")
+            .filter(|p| attacker.contains(p["indicator"].as_str().unwrap()))
+            .count();
+        assert!(followed > 0, "world {seed}");
+    }
 }

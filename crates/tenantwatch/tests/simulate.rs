@@ -324,6 +324,7 @@ const VARIATIONS: [&str; 12] = [
     "missing_tenant_ids",
     "tenant_map",
     "owner_habits",
+    "own_admin_token",
     "drawn_from",
 ];
 

@@ -35,8 +35,9 @@ was added from it (the backdoor was planted there). A new address showing only \
 the owner's routine (no other identity, no such application, only tenants the user served before or from a shared \
 address, nothing beyond its own work: no change, rule, directory listing or other mailbox) is not followed. An \
 address a compromised user starts to use in its suspect period is the attacker's unless more than `max_shared` \
-(default 0) identities have an honest history there (used it within the learning window, or before the suspect \
-period; a compromised user before its own) or another address of its egress pool (IPv4 /24, IPv6 /48) has one. \
+(default 0) identities have an honest history there (used it within the learning window — unless first after a \
+compromised identity of another organisation did —, or before the suspect period; a compromised user before its \
+own) or another address of its egress pool (IPv4 /24, IPv6 /48) has one. \
 Records from an attacker address count from the attacker's first use of it; identities that used it afterwards \
 (applications signing in with the attacker's secrets, other stolen accounts) are compromised through it. An \
 account that added a credential with which an application then signed in from attacker infrastructure (at or after \

@@ -264,7 +264,8 @@ impl<'a> Expander<'a> {
     }
 
     /// Whether `x`'s use of an address from `fx` is an honest history, judged for `subject`
-    /// whose suspect period starts at `limit`: since the start of the logs; before the
+    /// whose suspect period starts at `limit`: since the start of the logs (unless it began
+    /// after a compromised stranger's, see [`Self::after_compromised_stranger`]); before the
     /// subject's suspect period for an identity not compromised; before its own suspect period
     /// for another compromised user (the stolen account's owner working from the office or
     /// VPN before the attacker came). A compromised application's use never is, nor an
@@ -275,12 +276,50 @@ impl<'a> Expander<'a> {
             return false;
         }
         if fx <= self.learning_end(x) {
-            return !(x.starts_with("app:") && self.ind.idents.contains_key(x));
+            if x.starts_with("app:") && self.ind.idents.contains_key(x) {
+                return false;
+            }
+            return !self.after_compromised_stranger(x, ip, fx);
         }
         if !self.ind.idents.contains_key(x) {
             return fx < limit;
         }
         x.starts_with("user:") && self.suspect_start(x).is_none_or(|s| fx < s)
+    }
+
+    /// Whether a compromised identity of another organisation than `x`'s (another home tenant)
+    /// used `ip` before `x` first did, at `fx`. Within the learning window the logs show no
+    /// routine to judge by: people of one organisation share its office and VPN egress, so a
+    /// colleague's later arrival there is history; an identity of another organisation
+    /// (a customer's administrator, an application) that first comes to an address after the
+    /// intruder did has no claim to it — a token replayed from the intruder's host looks so.
+    fn after_compromised_stranger(&self, x: &str, ip: &str, fx: i64) -> bool {
+        let Some(home) = self.organisation(x) else {
+            return false;
+        };
+        self.f
+            .ip_idents
+            .get(ip)
+            .into_iter()
+            .flatten()
+            .any(|(y, fy)| {
+                *fy < fx
+                    && self.ind.idents.contains_key(y)
+                    && self.organisation(y).is_some_and(|h| h != home)
+            })
+    }
+
+    /// The tenant an identity belongs to: its home tenant where a record names it, else the one
+    /// tenant all its records are in.
+    fn organisation(&self, x: &str) -> Option<&str> {
+        if let Some(h) = self.f.ident_home.get(x) {
+            return Some(h);
+        }
+        let tenants = self.f.ident_tenants.get(x)?;
+        match tenants.len() {
+            1 => tenants.keys().next().map(String::as_str),
+            _ => None,
+        }
     }
 
     /// The old sharing test, for the addresses of findings (no compromised identity to judge

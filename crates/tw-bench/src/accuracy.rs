@@ -166,17 +166,23 @@ pub struct Recall {
     pub found: u64,
     /// In the evidence of a finding of level medium or above.
     pub found_medium: u64,
+    /// In the evidence of a finding of level high or above.
+    pub found_high: u64,
 }
 
 /// Recall per technique.
 pub fn recall(truth: &Truth, findings: &[Finding]) -> BTreeMap<String, Recall> {
     let mut any = BTreeSet::new();
     let mut medium = BTreeSet::new();
+    let mut high = BTreeSet::new();
     for f in findings {
         for e in &f.evidence {
             any.insert(e);
             if f.level >= 2 {
                 medium.insert(e);
+            }
+            if f.level >= 3 {
+                high.insert(e);
             }
         }
     }
@@ -186,6 +192,7 @@ pub fn recall(truth: &Truth, findings: &[Finding]) -> BTreeMap<String, Recall> {
         r.total += 1;
         r.found += u64::from(any.contains(key));
         r.found_medium += u64::from(medium.contains(key));
+        r.found_high += u64::from(high.contains(key));
     }
     out
 }
@@ -303,7 +310,8 @@ pub fn world_json(
     let rec: BTreeMap<String, Value> = recall(truth, findings)
         .into_iter()
         .map(|(k, r)| {
-            let v = json!({"total": r.total, "found": r.found, "found_medium": r.found_medium});
+            let v = json!({"total": r.total, "found": r.found, "found_medium": r.found_medium,
+                "found_high": r.found_high});
             (k, v)
         })
         .collect();
@@ -373,17 +381,15 @@ fn blast_line(name: &str, b: &Value) -> String {
 
 /// The evaluation of one world as text.
 pub fn world_text(v: &Value) -> String {
-    let mut out = String::from("  recall (all levels / medium+):\n");
+    let mut out = String::from("  recall (all levels / medium+ / high+):\n");
     for (tech, r) in v["recall"].as_object().into_iter().flatten() {
-        let (t, f, m) = (
-            r["total"].as_u64().unwrap_or(0),
-            r["found"].as_u64().unwrap_or(0),
-            r["found_medium"].as_u64().unwrap_or(0),
-        );
+        let n = |k: &str| r[k].as_u64().unwrap_or(0);
+        let (t, f, m, h) = (n("total"), n("found"), n("found_medium"), n("found_high"));
         out.push_str(&format!(
-            "    {tech:<26} {f:>4}/{t:<4} {:>8}   {m:>4}/{t:<4} {:>8}\n",
+            "    {tech:<26} {f:>4}/{t:<4} {:>8}   {m:>4}/{t:<4} {:>8}   {h:>4}/{t:<4} {:>8}\n",
             pct(f, t),
-            pct(m, t)
+            pct(m, t),
+            pct(h, t)
         ));
     }
     let b = &v["benign_high"];
@@ -437,7 +443,7 @@ mod tests {
         let t = truth();
         let text = [
             finding("low", "A", &[("case/logs/customers/a/ual/u.json", 1)]),
-            finding("high", "A", &[("logs/customers/a/ual/u.json", 2)]),
+            finding("medium", "A", &[("logs/customers/a/ual/u.json", 2)]),
             finding("high", "B", &[("logs/x.zip!b/ual/u.csv", 2)]),
             finding("critical", "A", &[("logs/customers/a/ual/u.json", 7)]),
         ]
@@ -448,6 +454,8 @@ mod tests {
         assert_eq!((cred.total, cred.found, cred.found_medium), (2, 1, 0));
         let mail = r["mail_items_accessed"];
         assert_eq!((mail.total, mail.found, mail.found_medium), (2, 2, 2));
+        // Record 2 is in a medium finding only; record 7 in a critical one.
+        assert_eq!(mail.found_high, 1);
     }
 
     #[test]

@@ -34,8 +34,8 @@ pub struct BlastTotals {
 pub struct Totals {
     /// Worlds.
     pub worlds: u64,
-    /// Per technique: total, found, found at medium+.
-    pub recall: BTreeMap<String, (u64, u64, u64)>,
+    /// Per technique: total, found, found at medium+, found at high+.
+    pub recall: BTreeMap<String, (u64, u64, u64, u64)>,
     /// Benign high+ findings per tenant, every tenant of every world.
     pub benign_per_tenant: Vec<u64>,
     /// From the stolen account.
@@ -111,6 +111,7 @@ pub fn totals(text: &str) -> Result<Totals, String> {
             e.0 += u(&r["total"]);
             e.1 += u(&r["found"]);
             e.2 += u(&r["found_medium"]);
+            e.3 += u(&r["found_high"]);
         }
         let b = &v["benign_high"];
         let per: Vec<u64> = b["per_tenant"]
@@ -197,14 +198,15 @@ fn blast_text(name: &str, b: &BlastTotals) -> String {
 /// The totals as text.
 pub fn text(t: &Totals) -> String {
     let mut out = format!(
-        "TOTAL over {} worlds\nrecall per technique (all levels / medium+):\n",
+        "TOTAL over {} worlds\nrecall per technique (all levels / medium+ / high+):\n",
         t.worlds
     );
-    for (tech, (total, found, medium)) in &t.recall {
+    for (tech, (total, found, medium, high)) in &t.recall {
         out.push_str(&format!(
-            "  {tech:<26} {found:>6}/{total:<6} {:>8}   {medium:>6}/{total:<6} {:>8}\n",
+            "  {tech:<26} {found:>6}/{total:<6} {:>8}   {medium:>6}/{total:<6} {:>8}   {high:>6}/{total:<6} {:>8}\n",
             pct(*found, *total),
-            pct(*medium, *total)
+            pct(*medium, *total),
+            pct(*high, *total)
         ));
     }
     let b = &t.benign_per_tenant;
@@ -255,7 +257,7 @@ mod tests {
         .join("\n");
         let t = totals(&text).unwrap();
         assert_eq!(t.worlds, 2);
-        assert_eq!(t.recall["sp_credential_added"], (8, 8, 2));
+        assert_eq!(t.recall["sp_credential_added"], (8, 8, 2, 0));
         assert_eq!(t.benign_per_tenant.len(), 20);
         assert_eq!(t.actor.exact, 2);
         assert_eq!(t.findings.mailboxes, (8, 6, 6));

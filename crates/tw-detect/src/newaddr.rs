@@ -179,6 +179,32 @@ impl SeenStore {
             .contains_key(&(tenant.to_string(), ip.trim().to_lowercase()))
     }
 
+    /// The earliest record of `user` from `ip` (both lower case), in any tenant.
+    pub fn first_use(&self, user: &str, ip: &str) -> Option<i64> {
+        if user.is_empty() {
+            return None;
+        }
+        self.first_use
+            .get(&(user.to_string(), ip.to_string()))
+            .copied()
+    }
+
+    /// Per address of `ips` (lower case): the earliest users of it in every tenant, with their
+    /// first use (at least the two earliest users of each tenant).
+    pub fn first_users_of<'a>(
+        &self,
+        ips: impl Iterator<Item = &'a str>,
+    ) -> HashMap<String, Vec<(String, i64)>> {
+        let mut out: HashMap<String, Vec<(String, i64)>> =
+            ips.map(|ip| (ip.to_string(), Vec::new())).collect();
+        for ((_, ip), users) in &self.tenant_ip {
+            if let Some(v) = out.get_mut(ip) {
+                v.extend(users.0.iter().cloned());
+            }
+        }
+        out
+    }
+
     /// Also counts an action's own tenant and time towards the start of its tenant's logs.
     pub fn note_tenant(&mut self, tenant: &str, time: i64) {
         if !tenant.is_empty() && time != i64::MIN {

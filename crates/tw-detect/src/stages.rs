@@ -1,6 +1,6 @@
 //! The hunt's stages after matching that span many events: `tenantwatch.chain` ([`crate::chain`])
 //! and `tenantwatch.burst` ([`crate::burst`]) rules, and the severity of `tenantwatch.new_address`
-//! rules ([`crate::raise`]). The runner hands every event's matched rules
+//! and `tenantwatch.attacker_address` rules ([`crate::raise`]). The runner hands every event's matched rules
 //! to [`Stages::observe`] on its worker thread, keeps what comes back, and calls
 //! [`Stages::finish`] when all records are read; rules a stage owns are not reported match by
 //! match ([`Stages::claims`]).
@@ -157,8 +157,8 @@ impl Stages {
                 st.claimed.insert(i);
             }
             if let Some(spec) = raise {
-                let what = (r.path(), "tenantwatch.new_address");
-                st.add_seen(&spec.seen, &by_name, what, errors);
+                let block = format!("tenantwatch.{}", spec.trigger.block());
+                st.add_seen(&spec.seen, &by_name, (r.path(), &block), errors);
                 st.raises.insert(key.1.clone(), spec.clone());
                 st.raise_levels.insert(i, spec.raise_to);
             }

@@ -765,6 +765,9 @@ impl Story<'_> {
         self.partner_signin(s.visit, s.account, admin_net, AGENT_PS, Some(signin_tech));
         let key = self.rng.next_u128();
         let at = self.grant_mail_access(s, admin_net, key);
+        if let Some((admin, sp)) = s.hijacked_admin {
+            self.replayed_admin_grant((admin, sp), attacker_net, at);
+        }
         self.takeover_steps(s, admin_net, at);
         self.app_at_work(s, app_net, key);
     }

@@ -1,12 +1,14 @@
 //! The storyline acts of the world's variations (see [`crate::variations`]): mass-reading
 //! services at work, a tenant admin consenting to a mail-settings application, and a stolen
-//! account's owner working honestly in a decoy tenant with habits of their own.
+//! account's owner working honestly in a decoy tenant with habits of their own, and the intruder
+//! acting with a tenant administrator's replayed token.
 
-use crate::names::{FirstParty, fp};
+use crate::names::{self, FirstParty, fp};
 use crate::story::{
-    ActKind, Agent, DirKind, GraphCall, GraphUri, Key, MailBy, MailRead, SpRef, Story, Who,
+    AGENT_PS, ActKind, Agent, DirKind, GraphCall, GraphUri, Key, MailBy, MailRead, SpRef, Story,
+    Technique, Who,
 };
-use crate::world::{DAY, HOUR, MailSettings};
+use crate::world::{DAY, HOUR, MailSettings, Net};
 
 /// User agents of the mass-reading services' Graph clients.
 const READER_AGENTS: [&str; 3] = [
@@ -121,6 +123,27 @@ impl Story<'_> {
             self.sp_signin(st, None, sp, net, Key::Existing, resource);
             st += 3 * HOUR + self.jitter(12 * HOUR);
         }
+    }
+
+    /// The intruder, with a token of the tenant's own administrator replayed from its host,
+    /// grants another application of the tenant a mail permission for later use (`--vary`'s
+    /// `own_admin_token`): a directory change by the administrator from the intruder's address,
+    /// with no sign-in of the administrator from there and no use of the permission in the logs.
+    pub(crate) fn replayed_admin_grant(
+        &mut self,
+        (admin, sp): (usize, usize),
+        net: Net,
+        after: i64,
+    ) {
+        let at = after + 10 * 60_000 + self.jitter(20 * 60_000);
+        let role = if self.rng.chance(0.5) {
+            names::FULL_ACCESS_AS_APP
+        } else {
+            names::MAIL_READWRITE
+        };
+        let grant = DirKind::AddAppRoleAssignment { sp, role };
+        let tech = Some(Technique::MailPermissionGranted);
+        self.dir(at, tech, Who::User(admin), net, AGENT_PS, grant);
     }
 
     /// A stolen account's owner working honestly here: on some days before and during the

@@ -47,6 +47,11 @@ pub struct Variations {
     pub tenant_map: bool,
     /// Stolen accounts' owners keep working honestly in decoy tenants, with varying habits.
     pub owner_habits: bool,
+    /// In one or two attacked tenants the intruder also acts as one of the tenant's own
+    /// administrators, with a session token of theirs replayed from the intruder's host (no
+    /// sign-in of the administrator from there is in the logs): it grants another application
+    /// of the tenant a mail permission from the intruder's address.
+    pub own_admin_token: bool,
     /// The seed the variations were drawn from (`--vary`), if they were.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub drawn_from: Option<u64>,
@@ -66,6 +71,7 @@ impl Default for Variations {
             missing_tenant_ids: false,
             tenant_map: false,
             owner_habits: false,
+            own_admin_token: false,
             drawn_from: None,
         }
     }
@@ -96,6 +102,7 @@ impl Variations {
             missing_tenant_ids: r.chance(0.4),
             tenant_map: r.chance(0.5),
             owner_habits: r.chance(0.6),
+            own_admin_token: r.chance(0.5),
             drawn_from: Some(seed),
         }
     }
@@ -132,6 +139,32 @@ pub(crate) fn apply(w: &mut World, order: &[usize], untouched: &[usize]) {
     }
     if v.owner_habits {
         owner_habits(w, &mut r, untouched);
+    }
+    if v.own_admin_token {
+        own_admin_tokens(w, &mut Rng::derive(w.seed, &[0x7A43]));
+    }
+}
+
+/// One or two strikes that reach mail get an own administrator whose token the intruder replays,
+/// and a second line-of-business application of the tenant it grants a mail permission to.
+fn own_admin_tokens(w: &mut World, r: &mut Rng) {
+    let open: Vec<usize> = (0..w.attack.strikes.len())
+        .filter(|&i| !w.attack.strikes[i].failed)
+        .collect();
+    let n = r.between(1, 2) as usize;
+    for k in 0..n.min(open.len()) {
+        let i = open[(k * open.len()) / n.max(1)];
+        let s = &w.attack.strikes[i];
+        let tn = &w.tenants[s.tenant];
+        let admins: Vec<usize> = tn.admins().collect();
+        let apps: Vec<usize> = (0..tn.sps.len())
+            .filter(|&p| p != s.sp && tn.sps[p].kind == SpKind::LineOfBusiness)
+            .collect();
+        if admins.is_empty() || apps.is_empty() {
+            continue;
+        }
+        let pick = (admins[r.index(admins.len())], apps[r.index(apps.len())]);
+        w.attack.strikes[i].hijacked_admin = Some(pick);
     }
 }
 

@@ -359,6 +359,10 @@ pub struct Strike {
     pub account: usize,
     /// The attacker comes through the reseller's VPN egress here (`--partner-vpn`).
     pub via_vpn: bool,
+    /// An own administrator of the tenant whose session token the intruder replays here, and
+    /// the service principal (another line-of-business application) it grants a mail
+    /// permission to with it.
+    pub hijacked_admin: Option<(usize, usize)>,
 }
 
 /// The attacker.
@@ -813,6 +817,7 @@ fn strikes(
             mailboxes: mbs,
             account: partner_account,
             via_vpn: false,
+            hijacked_admin: None,
         });
     }
     // A single-tenant app is needed to add a credential to the application registration.

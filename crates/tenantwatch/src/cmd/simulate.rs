@@ -77,6 +77,10 @@ pub struct SimulateArgs {
     /// decoy tenants, with varying habits (days, office, VPN or home).
     #[arg(long)]
     pub owner_habits: bool,
+    /// In one or two attacked tenants the intruder also replays a token of one of the tenant's
+    /// own administrators from its addresses and grants another application a mail permission.
+    #[arg(long)]
+    pub own_admin_token: bool,
 }
 
 const VARY_HELP: &str = "\
@@ -101,6 +105,7 @@ impl SimulateArgs {
         v.missing_tenant_ids |= self.missing_tenant_ids;
         v.tenant_map |= self.write_tenant_map;
         v.owner_habits |= self.owner_habits;
+        v.own_admin_token |= self.own_admin_token;
         if let Some(n) = self.stolen_accounts {
             v.stolen_accounts = usize::try_from(n)
                 .ok()
