@@ -312,7 +312,7 @@ fn bad_options_exit_1_with_a_message() {
     assert!(e.contains("--vary"), "{e}");
 }
 
-const VARIATIONS: [&str; 12] = [
+const VARIATIONS: [&str; 13] = [
     "attacker_reuse",
     "partner_vpn",
     "stolen_accounts",
