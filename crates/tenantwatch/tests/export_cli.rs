@@ -112,15 +112,20 @@ fn run(args: &[&str]) -> (i32, String, String) {
 
 /// Exports `input` into `out` with `threads` threads (checked to succeed).
 fn export(input: &Path, out: &Path, threads: &str) -> String {
-    let (code, _, err) = run(&[
+    export_with(input, out, &["--threads", threads])
+}
+
+/// Exports `input` into `out` with extra arguments `extra` (checked to succeed).
+fn export_with(input: &Path, out: &Path, extra: &[&str]) -> String {
+    let mut args = vec![
         "export",
         "--parquet",
         out.to_str().unwrap(),
         input.to_str().unwrap(),
-        "--threads",
-        threads,
         "--quiet",
-    ]);
+    ];
+    args.extend_from_slice(extra);
+    let (code, _, err) = run(&args);
     assert_eq!(code, 0, "{err}");
     err
 }
@@ -275,6 +280,40 @@ fn simulated_case_exports_with_hunt_provenance_and_ingest_counts() {
         }
     }
     assert!(checked_values > 0, "no matched field has a column");
+
+    // A buffer too small for the case: partitions are written out early, a later record of
+    // one starts its next file, and the rows are the same.
+    let small = tmp.0.join("lake-small");
+    export_with(&logs, &small, &["--buffer-mib", "1", "--threads", "2"]);
+    let small_rows = read_back(&small);
+    let partitions = |dir: &Path| -> BTreeSet<String> {
+        parquet_files(dir)
+            .iter()
+            .map(|f| f.parent().unwrap().to_string_lossy().into_owned())
+            .collect()
+    };
+    // With the default buffer the case fits: one file per partition.
+    assert_eq!(partitions(&out1).len(), parquet_files(&out1).len());
+    assert_eq!(partitions(&small), partitions(&out1));
+    assert!(
+        parquet_files(&small).len() > parquet_files(&out1).len(),
+        "a 1 MiB buffer split no partition"
+    );
+    assert_eq!(small_rows.len(), rows.len());
+    let content = |rs: &[Back]| -> BTreeMap<(String, i64), String> {
+        rs.iter()
+            .map(|r| {
+                (
+                    (r.file.clone(), r.record),
+                    format!("{} {} {:?}", r.partition, r.raw, r.lists),
+                )
+            })
+            .collect()
+    };
+    assert!(
+        content(&small_rows) == content(&rows),
+        "rows differ with a small buffer"
+    );
 
     // Same bytes whatever the thread count.
     let out2 = tmp.0.join("lake2");

@@ -57,8 +57,11 @@ pub fn record_batch(schema: &SchemaRef, rows: &[Row]) -> Result<RecordBatch, Arr
     RecordBatch::try_new(schema.clone(), cols)
 }
 
-fn text_column<'a>(values: impl Iterator<Item = Option<&'a str>>) -> ArrayRef {
-    let mut b = StringBuilder::new();
+fn text_column<'a>(values: impl Iterator<Item = Option<&'a str>> + Clone) -> ArrayRef {
+    let (count, bytes) = values
+        .clone()
+        .fold((0, 0), |(n, b), v| (n + 1, b + v.map_or(0, str::len)));
+    let mut b = StringBuilder::with_capacity(count, bytes);
     for v in values {
         b.append_option(v);
     }
@@ -125,12 +128,13 @@ fn field_map_columns(rows: &[Row]) -> Vec<ArrayRef> {
             }
         }
     }
-    let list_type = data_type(Storage::TextList);
+    // Most columns are null in every row: they share one array.
+    let all_null = new_null_array(&data_type(Storage::TextList), rows.len());
     by_col
         .into_iter()
         .map(|present| {
             if present.is_empty() {
-                return new_null_array(&list_type, rows.len());
+                return all_null.clone();
             }
             let mut b = ListBuilder::with_capacity(StringBuilder::new(), rows.len());
             let mut next = 0;

@@ -76,16 +76,34 @@ impl Row {
 
     /// Approximate bytes held (for buffer budgets).
     pub fn heap_bytes(&self) -> usize {
-        self.raw.len() + self.text.len() + self.elements.len() * 12 + 160
+        let canonical: usize = self
+            .canonical
+            .iter()
+            .map(|v| match v {
+                CanonicalValue::Text(t) => t.capacity(),
+                CanonicalValue::List(l) => l.iter().map(|t| t.capacity() + 24).sum(),
+                _ => 0,
+            })
+            .sum();
+        std::mem::size_of::<Row>()
+            + self.raw.capacity()
+            + self.text.capacity()
+            + self.elements.capacity() * std::mem::size_of::<Option<(u32, u32)>>()
+            + self.fields.capacity() * 8
+            + self.canonical.capacity() * std::mem::size_of::<CanonicalValue>()
+            + canonical
+            + self.tenant_id.as_ref().map_or(0, String::capacity)
     }
 }
 
 /// Per format: lowercase top-level key → the field-map columns a key of that name may feed,
-/// and the columns read through a canonical field (always looked at).
+/// the columns read through a canonical field (always looked at), and per column the first
+/// column the format resolves to the same reads (its values are that column's: computed once).
 #[derive(Debug, Default)]
 struct FormatHeads {
     by_key: HashMap<String, Vec<u32>>,
     canonical: Vec<u32>,
+    same_as: Vec<Option<u32>>,
 }
 
 /// Computes rows from events. Built once, shared by the worker threads.
@@ -158,54 +176,71 @@ impl Extractor {
             text: String::new(),
             raw: raw_text(ev),
         };
-        for col in self.candidates(ev) {
-            self.read_field(&view, col, &mut row);
+        let heads = self.heads.get(&ev.format).unwrap_or(&self.identity);
+        // Columns done: (column, its range in `elements` when present), in column order.
+        let mut done: Vec<(u32, Option<(usize, usize)>)> = Vec::new();
+        for col in candidates(heads, ev) {
+            let lead = heads.same_as.get(col as usize).copied().flatten();
+            let copied = lead
+                .and_then(|l| done.binary_search_by_key(&l, |d| d.0).ok())
+                .map(|i| done[i].1);
+            let range = match copied {
+                Some(Some((start, n))) => {
+                    row.elements.extend_from_within(start..start + n);
+                    row.fields.push((col, n as u32));
+                    Some((start, n))
+                }
+                Some(None) => None,
+                None => self.read_field(&view, col, &mut row),
+            };
+            done.push((col, range));
         }
         row
     }
 
-    /// The field-map columns `ev` may hold a value of, in index order: those whose lookup can
-    /// reach a top-level key of the record (a lookup reaches a key only through its full path or
-    /// a dotted prefix of it, compared ignoring case), and those read through a canonical field.
-    fn candidates(&self, ev: &Event) -> Vec<u32> {
-        let heads = self.heads.get(&ev.format).unwrap_or(&self.identity);
-        let mut out = heads.canonical.clone();
-        let doc = ev.raw.projected().unwrap_or_else(|| ev.doc());
-        if let Some(obj) = doc.as_object() {
-            let mut key = String::new();
-            for k in obj.keys() {
-                key.clear();
-                if k.is_ascii() {
-                    key.push_str(k);
-                    key.make_ascii_lowercase();
-                } else {
-                    key.extend(k.chars().flat_map(char::to_lowercase));
-                }
-                if let Some(cols) = heads.by_key.get(&key) {
-                    out.extend_from_slice(cols);
-                }
-            }
-        }
-        out.sort_unstable();
-        out.dedup();
-        out
-    }
-
-    /// Appends the values of field-map column `col` as the engine sees them, when present.
-    fn read_field(&self, view: &SigmaView<'_>, col: u32, row: &mut Row) {
-        let Some(field) = self.fields.get(col as usize) else {
-            return;
-        };
+    /// Appends the values of field-map column `col` as the engine sees them, when present; the
+    /// range of its elements in `row.elements` (start, count).
+    fn read_field(&self, view: &SigmaView<'_>, col: u32, row: &mut Row) -> Option<(usize, usize)> {
+        let field = self.fields.get(col as usize)?;
         let start = row.elements.len();
         let (elements, text) = (&mut row.elements, &mut row.text);
         let found = view.visit_field(field, &mut |v| {
             elements.push(push_value(text, v));
             false
         });
-        if found || row.elements.len() > start {
-            row.fields.push((col, (row.elements.len() - start) as u32));
+        let n = row.elements.len() - start;
+        if found || n > 0 {
+            row.fields.push((col, n as u32));
+            return Some((start, n));
+        }
+        None
+    }
+}
+
+/// The field-map columns `ev` may hold a value of, in index order: those whose lookup can
+/// reach a top-level key of the record (a lookup reaches a key only through its full path or
+/// a dotted prefix of it, compared ignoring case), and those read through a canonical field.
+fn candidates(heads: &FormatHeads, ev: &Event) -> Vec<u32> {
+    let mut out = heads.canonical.clone();
+    let doc = ev.raw.projected().unwrap_or_else(|| ev.doc());
+    if let Some(obj) = doc.as_object() {
+        let mut key = String::new();
+        for k in obj.keys() {
+            key.clear();
+            if k.is_ascii() {
+                key.push_str(k);
+                key.make_ascii_lowercase();
+            } else {
+                key.extend(k.chars().flat_map(char::to_lowercase));
+            }
+            if let Some(cols) = heads.by_key.get(&key) {
+                out.extend_from_slice(cols);
+            }
         }
     }
+    out.sort_unstable();
+    out.dedup();
+    out
 }
 
 /// Appends `v`'s text to `text`; its span, `None` for null.
@@ -223,11 +258,16 @@ fn push_value(text: &mut String, v: FieldValue<'_>) -> Option<(u32, u32)> {
 /// a format with map `map` (`None`: fields read as named).
 fn heads_of(names: &[String], map: Option<&FieldMap>) -> FormatHeads {
     let mut h = FormatHeads::default();
+    // The first column of each list of reads: the engine's adapter resolves a field name to
+    // the same list of reads for the same format, so their values are equal.
+    let mut first_of: HashMap<Vec<String>, u32> = HashMap::new();
     for (i, name) in names.iter().enumerate() {
         let targets = match map {
             Some(m) => m.resolve(name).targets,
             None => vec![name.clone()],
         };
+        let lead = *first_of.entry(targets.clone()).or_insert(i as u32);
+        h.same_as.push((lead != i as u32).then_some(lead));
         for t in targets {
             if t.starts_with("tw.") {
                 h.canonical.push(i as u32);
@@ -302,4 +342,73 @@ fn partition_of(ev: &Event) -> String {
         schema::TENANT_ID,
         schema::DATE
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+    use tw_ingest::{IngestOptions, ingest};
+
+    /// (columns checked, columns whose values were those of an earlier column) of `ev`, after
+    /// checking that every field-map column of its row holds exactly what the engine's adapter
+    /// gives for that field.
+    fn check(ex: &Extractor, ev: &Event) -> (usize, usize) {
+        let row = ex.row(ev);
+        let view = SigmaView::new(ev, &ex.resolver);
+        let got: HashMap<u32, Vec<Option<String>>> = row
+            .field_spans()
+            .map(|(c, r)| (c, r.map(|i| row.element(i).map(str::to_string)).collect()))
+            .collect();
+        let heads = ex.heads.get(&ev.format).unwrap_or(&ex.identity);
+        let mut shared = 0;
+        for (i, f) in ex.fields.iter().enumerate() {
+            let mut want = Vec::new();
+            let found = view.visit_field(f, &mut |v| {
+                want.push(v.to_text());
+                false
+            });
+            let want = (found || !want.is_empty()).then_some(want);
+            let have = got.get(&(i as u32)).cloned();
+            assert_eq!(
+                have,
+                want,
+                "{} of {}:{}",
+                f.name(),
+                ev.provenance.file,
+                ev.provenance.line
+            );
+            if have.is_some() && heads.same_as[i].is_some() {
+                shared += 1;
+            }
+        }
+        (ex.fields.len(), shared)
+    }
+
+    #[test]
+    fn rows_hold_the_adapters_values_for_every_column() {
+        let ex = Extractor::new().expect("the shipped maps load");
+        let corpus = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/corpus");
+        let opts = IngestOptions {
+            projection: Some(Arc::new(ex.projection())),
+            ..IngestOptions::default()
+        };
+        let (mut events, mut checked, mut shared) = (0, 0, 0);
+        let report = ingest(
+            &[corpus],
+            &opts,
+            |ev, out| out.push(check(&ex, ev)),
+            |(c, s)| {
+                events += 1;
+                checked += c;
+                shared += s;
+            },
+        );
+        assert_eq!(events, report.totals.read as usize);
+        assert!(events > 100, "{events} events");
+        assert!(
+            checked > 10_000 && shared > 100,
+            "{checked} checked, {shared} shared"
+        );
+    }
 }

@@ -1,10 +1,12 @@
-//! The partitioned Parquet writer: rows arrive in input order and go to their partition's open
-//! file; memory stays flat whatever the input size — rows are buffered per open partition up to
-//! a small batch, at most [`LakeOptions::max_open`] partitions are open at once (the least
-//! recently written is closed first, and a later row of it starts a new file), and the encoded
-//! row groups held by all open files together never exceed [`LakeOptions::buffer_budget`] (the
-//! largest is flushed early). Files are written under a hidden name and renamed when complete,
-//! so a reader never sees half a file. The output depends only on the order of the rows.
+//! The partitioned Parquet writer: rows arrive in input order and are buffered per partition
+//! across the whole run; a partition's rows become one complete file when they are written, so
+//! a partition that fits in the buffer is one file whatever the order of the input. Memory stays
+//! flat whatever the input size: when the rows buffered by all partitions together exceed
+//! [`LakeOptions::buffer_budget`], partitions are written out, least recently written first (a
+//! partition no row has reached for a while is likely complete), until half the budget is free;
+//! a later row of a written partition starts its next file (`part-00001`, …). Only one file is
+//! being encoded at a time. Files are written under a hidden name and renamed when complete, so
+//! a reader never sees half a file. The output depends only on the order of the rows.
 
 use std::collections::HashMap;
 use std::fs::{self, File};
@@ -26,29 +28,23 @@ use crate::schema::{self, Storage};
 /// Limits of the writer.
 #[derive(Debug, Clone)]
 pub struct LakeOptions {
-    /// Partitions open at once.
-    pub max_open: usize,
+    /// Bytes of rows all partitions together may buffer before partitions are written out.
+    pub buffer_budget: usize,
     /// A row group is closed when its encoded size reaches this many bytes.
     pub row_group_bytes: usize,
     /// ... or this many rows.
     pub row_group_rows: usize,
-    /// Encoded bytes all open row groups may hold together.
-    pub buffer_budget: usize,
-    /// Rows buffered per partition before they are encoded.
+    /// Rows handed to the Parquet encoder at a time.
     pub batch_rows: usize,
-    /// Bytes of rows buffered per partition before they are encoded.
-    pub batch_bytes: usize,
 }
 
 impl Default for LakeOptions {
     fn default() -> Self {
         LakeOptions {
-            max_open: 16,
+            buffer_budget: 256 << 20,
             row_group_bytes: 128 << 20,
             row_group_rows: 1 << 20,
-            buffer_budget: 256 << 20,
             batch_rows: 4096,
-            batch_bytes: 8 << 20,
         }
     }
 }
@@ -64,18 +60,16 @@ pub struct WrittenFile {
     pub row_groups: usize,
 }
 
-/// One open partition file.
-struct OpenPart {
-    partition: Arc<str>,
-    writer: ArrowWriter<BufWriter<File>>,
-    hidden: PathBuf,
-    visible: PathBuf,
-    relative: String,
+/// The rows of one partition not yet written.
+#[derive(Default)]
+struct Pending {
     rows: Vec<Row>,
-    rows_bytes: usize,
-    written: u64,
+    bytes: usize,
     last_used: u64,
 }
+
+/// Writer properties per set of field-map columns present in a file, kept up to this many.
+const PROPS_CACHED: usize = 1024;
 
 /// Writes rows into `log_kind=…/tenant_id=…/date=…/part-NNNNN.parquet` files under a folder.
 pub struct LakeWriter {
@@ -83,9 +77,15 @@ pub struct LakeWriter {
     schema: SchemaRef,
     /// The Parquet schema of `schema`, converted once.
     parquet_schema: SchemaDescriptor,
+    /// The properties of a file holding every column.
     props: WriterProperties,
+    /// The leaf path of every field-map column, in schema order.
+    field_paths: Vec<ColumnPath>,
+    /// Properties by the field-map columns a file holds (bit set).
+    props_by_present: HashMap<Vec<u64>, WriterProperties>,
     opts: LakeOptions,
-    open: Vec<OpenPart>,
+    pending: HashMap<Arc<str>, Pending>,
+    buffered: usize,
     next_part: HashMap<Arc<str>, u32>,
     files: Vec<WrittenFile>,
     clock: u64,
@@ -104,139 +104,158 @@ impl LakeWriter {
         let parquet_schema = ArrowSchemaConverter::new()
             .convert(&schema)
             .map_err(|e| format!("the Parquet schema: {e}"))?;
+        let field_paths = schema::field_map_fields()
+            .iter()
+            .map(|f| list_leaf(&schema::field_column_name(f)))
+            .collect();
         Ok(LakeWriter {
             root: root.to_path_buf(),
             schema,
             parquet_schema,
             props: writer_properties(&opts),
+            field_paths,
+            props_by_present: HashMap::new(),
             opts: LakeOptions {
-                max_open: opts.max_open.max(1),
                 batch_rows: opts.batch_rows.max(1),
                 ..opts
             },
-            open: Vec::new(),
+            pending: HashMap::new(),
+            buffered: 0,
             next_part: HashMap::new(),
             files: Vec::new(),
             clock: 0,
         })
     }
 
-    /// Adds a row to its partition.
+    /// Adds a row to its partition; writes partitions out when the buffer is over budget.
     pub fn push(&mut self, row: Row) -> Result<(), String> {
         self.clock += 1;
-        let i = match self.open.iter().position(|p| p.partition == row.partition) {
-            Some(i) => i,
-            None => self.open_part(row.partition.clone())?,
+        let bytes = row.heap_bytes();
+        let part = match self.pending.get_mut(&row.partition) {
+            Some(p) => p,
+            None => self.pending.entry(row.partition.clone()).or_default(),
         };
-        let part = &mut self.open[i];
-        part.last_used = self.clock;
-        part.rows_bytes += row.heap_bytes();
         part.rows.push(row);
-        if part.rows.len() >= self.opts.batch_rows || part.rows_bytes >= self.opts.batch_bytes {
-            encode_rows(&self.schema, part)?;
-            self.keep_budget()?;
+        part.bytes += bytes;
+        part.last_used = self.clock;
+        self.buffered += bytes;
+        if self.buffered > self.opts.buffer_budget {
+            self.relieve()?;
         }
         Ok(())
     }
 
-    /// Closes every open file; the files written, in path order.
+    /// Writes every partition still buffered, in path order; the files written, in path order.
     pub fn finish(mut self) -> Result<Vec<WrittenFile>, String> {
-        while let Some(part) = self.open.pop() {
-            let f = close_part(&self.schema, part)?;
-            self.files.push(f);
+        let mut names: Vec<Arc<str>> = self.pending.keys().cloned().collect();
+        names.sort();
+        for name in names {
+            self.write_out(&name)?;
         }
         self.files.sort_by(|a, b| a.path.cmp(&b.path));
         Ok(self.files)
     }
 
-    /// Opens a new file for `partition`, closing the least recently written one when at the
-    /// limit; its index in `open`.
-    fn open_part(&mut self, partition: Arc<str>) -> Result<usize, String> {
-        if self.open.len() >= self.opts.max_open
-            && let Some(lru) = (0..self.open.len()).min_by_key(|&i| self.open[i].last_used)
-        {
-            let part = self.open.swap_remove(lru);
-            let f = close_part(&self.schema, part)?;
-            self.files.push(f);
+    /// Writes partitions out, least recently written first, until half the budget is free.
+    fn relieve(&mut self) -> Result<(), String> {
+        let mut by_age: Vec<(u64, Arc<str>)> = self
+            .pending
+            .iter()
+            .map(|(name, p)| (p.last_used, name.clone()))
+            .collect();
+        by_age.sort_unstable();
+        for (_, name) in by_age {
+            if self.buffered <= self.opts.buffer_budget / 2 {
+                break;
+            }
+            self.write_out(&name)?;
         }
-        let n = self.next_part.entry(partition.clone()).or_insert(0);
-        let name = format!("part-{:05}.parquet", *n);
+        Ok(())
+    }
+
+    /// Writes partition `name`'s buffered rows as its next file.
+    fn write_out(&mut self, name: &Arc<str>) -> Result<(), String> {
+        let Some(part) = self.pending.remove(name) else {
+            return Ok(());
+        };
+        self.buffered = self.buffered.saturating_sub(part.bytes);
+        let n = self.next_part.entry(name.clone()).or_insert(0);
+        let file_name = format!("part-{:05}.parquet", *n);
         *n += 1;
-        let dir = self.root.join(&*partition);
+        let dir = self.root.join(&**name);
         fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-        let hidden = dir.join(format!(".{name}.inprogress"));
-        let file = File::create(&hidden)
-            .map_err(|e| format!("cannot create {}: {e}", hidden.display()))?;
+        let hidden = dir.join(format!(".{file_name}.inprogress"));
+        let props = self.props_for(&part.rows);
+        let row_groups = self.encode(&hidden, props, &part.rows)?;
+        let visible = dir.join(&file_name);
+        fs::rename(&hidden, &visible)
+            .map_err(|e| format!("cannot rename {}: {e}", hidden.display()))?;
+        self.files.push(WrittenFile {
+            path: format!("{name}/{file_name}"),
+            rows: part.rows.len() as u64,
+            row_groups,
+        });
+        Ok(())
+    }
+
+    /// Encodes `rows` into a new file at `path`; the number of row groups written.
+    fn encode(&self, path: &Path, props: WriterProperties, rows: &[Row]) -> Result<usize, String> {
+        let fail = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
+        let file =
+            File::create(path).map_err(|e| format!("cannot create {}: {e}", path.display()))?;
         let options = ArrowWriterOptions::new()
-            .with_properties(self.props.clone())
+            .with_properties(props)
             .with_parquet_schema(self.parquet_schema.clone())
             .with_skip_arrow_metadata(true);
-        let writer = ArrowWriter::try_new_with_options(
+        let mut writer = ArrowWriter::try_new_with_options(
             BufWriter::with_capacity(1 << 20, file),
             self.schema.clone(),
             options,
         )
-        .map_err(|e| format!("{}: {e}", hidden.display()))?;
-        self.open.push(OpenPart {
-            relative: format!("{partition}/{name}"),
-            visible: dir.join(&name),
-            partition,
-            writer,
-            hidden,
-            rows: Vec::new(),
-            rows_bytes: 0,
-            written: 0,
-            last_used: self.clock,
-        });
-        Ok(self.open.len() - 1)
-    }
-
-    /// Flushes the largest open row groups while all together hold more than the budget.
-    fn keep_budget(&mut self) -> Result<(), String> {
-        loop {
-            let total: usize = self.open.iter().map(|p| p.writer.memory_size()).sum();
-            if total <= self.opts.buffer_budget {
-                return Ok(());
-            }
-            let Some(big) = self.open.iter_mut().max_by_key(|p| p.writer.memory_size()) else {
-                return Ok(());
-            };
-            big.writer
-                .flush()
-                .map_err(|e| format!("{}: {e}", big.hidden.display()))?;
+        .map_err(|e| fail(&e))?;
+        for chunk in rows.chunks(self.opts.batch_rows) {
+            let batch = record_batch(&self.schema, chunk).map_err(|e| fail(&e))?;
+            writer.write(&batch).map_err(|e| fail(&e))?;
         }
+        let meta = writer.close().map_err(|e| fail(&e))?;
+        Ok(meta.num_row_groups())
+    }
+
+    /// The properties of a file of `rows`: the field-map columns none of them holds (most of
+    /// them: a format carries a few dozen of the fields) are all null, written without a
+    /// dictionary and uncompressed, which spares their encoders' set-up and Snappy's call.
+    fn props_for(&mut self, rows: &[Row]) -> WriterProperties {
+        let mut present = vec![0u64; self.field_paths.len().div_ceil(64)];
+        for r in rows {
+            for &(col, _) in &r.fields {
+                if let Some(w) = present.get_mut(col as usize / 64) {
+                    *w |= 1 << (col % 64);
+                }
+            }
+        }
+        if let Some(p) = self.props_by_present.get(&present) {
+            return p.clone();
+        }
+        let mut b = self.props.clone().into_builder();
+        for (i, path) in self.field_paths.iter().enumerate() {
+            if present[i / 64] & (1 << (i % 64)) == 0 {
+                b = b
+                    .set_column_dictionary_enabled(path.clone(), false)
+                    .set_column_compression(path.clone(), Compression::UNCOMPRESSED);
+            }
+        }
+        let props = b.build();
+        if self.props_by_present.len() >= PROPS_CACHED {
+            self.props_by_present.clear();
+        }
+        self.props_by_present.insert(present, props.clone());
+        props
     }
 }
 
-/// Encodes a partition's buffered rows into its open row group.
-fn encode_rows(schema: &SchemaRef, part: &mut OpenPart) -> Result<(), String> {
-    if part.rows.is_empty() {
-        return Ok(());
-    }
-    let batch = record_batch(schema, &part.rows).map_err(|e| format!("{}: {e}", part.relative))?;
-    part.writer
-        .write(&batch)
-        .map_err(|e| format!("{}: {e}", part.hidden.display()))?;
-    part.written += part.rows.len() as u64;
-    part.rows.clear();
-    part.rows_bytes = 0;
-    Ok(())
-}
-
-/// Writes a partition's last rows, closes its file and gives it its visible name.
-fn close_part(schema: &SchemaRef, mut part: OpenPart) -> Result<WrittenFile, String> {
-    encode_rows(schema, &mut part)?;
-    let meta = part
-        .writer
-        .close()
-        .map_err(|e| format!("{}: {e}", part.hidden.display()))?;
-    fs::rename(&part.hidden, &part.visible)
-        .map_err(|e| format!("cannot rename {}: {e}", part.hidden.display()))?;
-    Ok(WrittenFile {
-        path: part.relative,
-        rows: part.written,
-        row_groups: meta.num_row_groups(),
-    })
+/// The leaf column of list column `name` (`name.list.item`).
+fn list_leaf(name: &str) -> ColumnPath {
+    ColumnPath::new(vec![name.to_string(), "list".into(), "item".into()])
 }
 
 /// Snappy (Spark's default codec), Parquet 1.0 data pages (read by every Spark version),
@@ -256,10 +275,7 @@ fn writer_properties(opts: &LakeOptions) -> WriterProperties {
     // Spark filters on the statistics of top-level scalar columns only.
     for c in schema::columns() {
         if c.storage == Storage::TextList {
-            b = b.set_column_statistics_enabled(
-                ColumnPath::new(vec![c.name.clone(), "list".into(), "item".into()]),
-                EnabledStatistics::None,
-            );
+            b = b.set_column_statistics_enabled(list_leaf(&c.name), EnabledStatistics::None);
         }
     }
     b = b

@@ -20,10 +20,11 @@ pub struct ExportArgs {
     pub parquet: PathBuf,
     #[command(flatten)]
     pub read: ReadArgs,
-    /// Partitions (log kind, tenant, day) open at once; the least recently written is closed
-    /// first, and a later record of it starts a new file.
-    #[arg(long = "max-open", value_name = "N", default_value_t = 16)]
-    pub max_open: usize,
+    /// Memory for the rows buffered per partition (log kind, tenant, day), in MiB: a partition
+    /// is written as one file when it fits; over the budget, the partitions written least
+    /// recently are written out first, and a later record of one starts its next file.
+    #[arg(long = "buffer-mib", value_name = "MIB", default_value_t = 256)]
+    pub buffer_mib: usize,
     /// Exit with status 2 when any record or file was rejected (all are listed either way).
     #[arg(long)]
     pub strict: bool,
@@ -37,7 +38,7 @@ pub fn run(a: ExportArgs) -> Result<u8> {
     let bar = crate::progress::Bar::start(a.read.progress, a.quiet, &["export"]);
     let opts = bar.attach(a.read.options()?);
     let lake = LakeOptions {
-        max_open: a.max_open.max(1),
+        buffer_budget: a.buffer_mib.max(1) << 20,
         ..LakeOptions::default()
     };
     let report =
