@@ -244,7 +244,10 @@ impl Stages {
     }
 
     /// The tenants (lower case) whose users' address histories the stages ask about: those of
-    /// the mail-hiding bursts and of the findings of `new_address` rules by a tenant's own user.
+    /// the mail-hiding bursts, of the findings of `new_address` rules, and of the findings of
+    /// `attacker_address` rules from an address a high or critical finding of another rule
+    /// already read came from (the addresses the intruder's single-record findings tell; an
+    /// address told only by a chain or first-seen finding is judged on the histories read).
     pub fn asked_tenants(&self, store: &StageStore, findings: &[Finding]) -> HashSet<String> {
         let mut out: HashSet<String> = store
             .bursts
@@ -252,10 +255,21 @@ impl Stages {
             .filter(|b| !self.bursts.is_empty() && !b.group.0.is_empty())
             .map(|b| b.group.0.clone())
             .collect();
-        for f in findings
+        let told: HashSet<String> = findings
             .iter()
-            .filter(|f| self.raises.contains_key(&f.rule.id))
-        {
+            .filter(|f| !self.raises.contains_key(&f.rule.id))
+            .filter(|f| Level::parse(&f.rule.level).is_some_and(|l| l >= Level::High))
+            .filter_map(|f| Some(f.ip.as_deref()?.trim().to_ascii_lowercase()))
+            .collect();
+        let asks = |f: &Finding| match self.raises.get(&f.rule.id) {
+            Some(spec) if spec.trigger == crate::raise::Trigger::AttackerAddress => {
+                f.ip.as_deref()
+                    .is_some_and(|ip| told.contains(&ip.trim().to_ascii_lowercase()))
+            }
+            Some(_) => true,
+            None => false,
+        };
+        for f in findings.iter().filter(|f| asks(f)) {
             if let Some(t) = &f.tenant_id {
                 out.insert(t.to_ascii_lowercase());
             }
