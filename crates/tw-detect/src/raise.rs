@@ -33,12 +33,14 @@
 //! (a partner account's change, a credential-then-use chain, a partner sign-in from new
 //! infrastructure, in any tenant) came from it, and no identity other than that finding's actor
 //! used it before the intruder did (an address with an honest history, such as a partner's
-//! office or VPN egress that colleagues used before, stays shared). A finding of the tenant's
-//! own user from such an address is raised, unless that user came from the address before the
-//! intruder did. No sign-in of the user from the address is needed: a session token replayed
+//! office or VPN egress that colleagues used before, stays shared). A finding from such an
+//! address is raised whoever acts — a tenant's own administrator whose token the intruder
+//! replays, or a partner account in a record that names no tenant (which the partner rules
+//! cannot tell from a tenant's own) — unless the actor came from the address before the
+//! intruder did. No sign-in of the actor from the address is needed: a session token replayed
 //! from the intruder's host shows in the logs only through what it did.
 //!
-//! Cross-tenant (partner) actors are left alone by both: the pack's partner rules rate them
+//! `new_address` leaves cross-tenant (partner) actors alone: the pack's partner rules rate them
 //! already.
 
 use std::collections::HashMap;
@@ -261,9 +263,9 @@ fn intruder_addresses(
     out
 }
 
-/// Why `f` came from the intruder's infrastructure, or `None`: a tenant's own user acting from
-/// an address of `intruder`, no earlier than the intruder's first use, and not from an address
-/// the user came from before the intruder did.
+/// Why `f` came from the intruder's infrastructure, or `None`: an identity acting from an
+/// address of `intruder`, no earlier than the intruder's first use, and not from an address the
+/// identity came from before the intruder did.
 fn attacker_address(
     f: &Finding,
     intruder: &HashMap<String, IntruderUse>,
@@ -271,7 +273,7 @@ fn attacker_address(
 ) -> Option<String> {
     let (ip, time) = (ip_key(f.ip.as_deref()?), f.time?);
     let u = intruder.get(&ip)?;
-    if !own_actor(f) || time.millis() < u.first {
+    if time.millis() < u.first {
         return None;
     }
     let who = identity(f);
@@ -465,14 +467,15 @@ mod tests {
             grant("adele@contoso.com", "203.0.113.50", 101 * H, TENANT),
             // Before the intruder's first use of the address.
             grant("adele@contoso.com", "203.0.113.9", 99 * H, TENANT),
-            // A partner account: rated by the partner rules.
+            // A partner account in a record that names no tenant: from there too.
             grant("adele@contoso.com", "203.0.113.9", 101 * H, partner),
         ];
+        f[8].tenant_id = None;
         apply(&mut f, &infra_spec(), &store, (None, None));
         let levels: Vec<&str> = f[3..].iter().map(|x| x.rule.level.as_str()).collect();
         assert_eq!(
             levels,
-            ["high", "medium", "medium", "medium", "medium", "medium"]
+            ["high", "medium", "medium", "medium", "medium", "high"]
         );
         let why = &f[3].matched["(attacker_address)"];
         assert!(
