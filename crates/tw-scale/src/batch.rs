@@ -136,7 +136,15 @@ fn field_map_columns(rows: &[Row]) -> Vec<ArrayRef> {
             if present.is_empty() {
                 return all_null.clone();
             }
-            let mut b = ListBuilder::with_capacity(StringBuilder::new(), rows.len());
+            let (items, bytes) = present.iter().fold((0, 0), |(n, b), (ri, range)| {
+                let len: usize = range
+                    .clone()
+                    .map(|i| rows[*ri].element(i).map_or(0, str::len))
+                    .sum();
+                (n + range.len(), b + len)
+            });
+            let values = StringBuilder::with_capacity(items, bytes);
+            let mut b = ListBuilder::with_capacity(values, rows.len());
             let mut next = 0;
             for (ri, range) in present {
                 b.append_nulls(ri - next);

@@ -41,7 +41,7 @@ pub struct LakeOptions {
 impl Default for LakeOptions {
     fn default() -> Self {
         LakeOptions {
-            buffer_budget: 256 << 20,
+            buffer_budget: 128 << 20,
             row_group_bytes: 128 << 20,
             row_group_rows: 1 << 20,
             batch_rows: 4096,

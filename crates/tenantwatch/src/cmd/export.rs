@@ -23,7 +23,7 @@ pub struct ExportArgs {
     /// Memory for the rows buffered per partition (log kind, tenant, day), in MiB: a partition
     /// is written as one file when it fits; over the budget, the partitions written least
     /// recently are written out first, and a later record of one starts its next file.
-    #[arg(long = "buffer-mib", value_name = "MIB", default_value_t = 256)]
+    #[arg(long = "buffer-mib", value_name = "MIB", default_value_t = 128)]
     pub buffer_mib: usize,
     /// Exit with status 2 when any record or file was rejected (all are listed either way).
     #[arg(long)]
