@@ -14,7 +14,7 @@ use serde_json::Value;
 use tw_event::{Document, Event, Format, LogKind, Provenance, TenantSource};
 
 use crate::classify::{classify_csv, classify_json, clean_header};
-use crate::csv_doc::{CsvColumns, CsvRow, Decoded, csv_cell};
+use crate::csv_doc::{CsvColumns, CsvRow, Decoded, Depth, csv_cell};
 use crate::csv_rows::{CsvRows, Row, RowAt};
 use crate::json_split::{JsonLayout, JsonSplitter, Piece};
 use crate::names::{NameTally, record_name};
@@ -340,7 +340,7 @@ where
             let recycle = pool.0.clone();
             scope.spawn(move || {
                 for batch in rx.iter() {
-                    let (out, mut buf) = process_batch(batch, opts, pre, map);
+                    let (out, mut buf) = process_batch(batch, opts, Depth::Full, pre, map);
                     buf.clear();
                     let _ = recycle.try_send(buf);
                     if tx.send(Msg::Batch(out)).is_err() {
@@ -739,7 +739,8 @@ fn each_record<T>(
         'batches: for batch in rx.iter() {
             let pre = |_: RawRecord<'_>| Some(());
             let keep = |ev: &Event, (), o: &mut Vec<T>| map(ev, o);
-            let (out, _) = process_batch(batch, opts, &pre, &keep);
+            // Attribution looks at times and tenants only.
+            let (out, _) = process_batch(batch, opts, Depth::TimeAndTenant, &pre, &keep);
             for x in out.outputs {
                 if !f(x) {
                     break 'batches;
@@ -1304,7 +1305,12 @@ fn kept_document(
 }
 
 /// Decodes a CSV row ([`crate::csv_doc`]).
-fn csv_record(row: CsvRow<'_>, ctx: &FileCtx, opts: &IngestOptions) -> Result<Decoded, String> {
+fn csv_record(
+    row: CsvRow<'_>,
+    ctx: &FileCtx,
+    opts: &IngestOptions,
+    depth: Depth,
+) -> Result<Decoded, String> {
     let Some(columns) = &ctx.csv else {
         return Err("a CSV row without a header".into());
     };
@@ -1314,6 +1320,7 @@ fn csv_record(row: CsvRow<'_>, ctx: &FileCtx, opts: &IngestOptions) -> Result<De
         columns,
         format,
         opts.projection.as_deref(),
+        depth,
         audit_data_record,
     )
 }
@@ -1397,6 +1404,7 @@ impl<T> BatchOut<T> {
 fn process_batch<T, K, P, M>(
     batch: Batch,
     opts: &IngestOptions,
+    depth: Depth,
     pre: &P,
     map: &M,
 ) -> (BatchOut<T>, Vec<u8>)
@@ -1472,7 +1480,7 @@ where
                     bytes: &batch.buf[start..end],
                     ends: &batch.cell_ends[cells.0..cells.1],
                 };
-                (index, line, csv_record(row, ctx, opts))
+                (index, line, csv_record(row, ctx, opts, depth))
             }
         };
         let (format, mut canonical, doc, name) = match decoded {
