@@ -1,10 +1,24 @@
-//! The raw document of an event: parsed on first use from the record's JSON text, or given already
-//! parsed (CSV rows). Readers that only need canonical fields never pay for the full parse.
+//! The raw document of an event: parsed on first use from the record's JSON text, built on first
+//! use from what the reader kept (CSV rows), or given already parsed. Readers that only need
+//! canonical fields never pay for the full parse.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use serde::Serialize;
 use serde_json::{Map, Value};
+
+/// Builds a document on its first use (a CSV row's cells by column name).
+pub type BuildDocument = Arc<dyn Fn() -> Value + Send + Sync>;
+
+/// A document's builder, shown by name only.
+#[derive(Clone)]
+struct Builder(BuildDocument);
+
+impl std::fmt::Debug for Builder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Builder")
+    }
+}
 
 /// An event's raw document.
 #[derive(Debug, Clone, Default)]
@@ -15,6 +29,8 @@ pub struct Document {
     /// The record as parsed by the reader through a projection (the fields some readers look
     /// up, see `tw_ingest::select::Projection`), when it was.
     projected: Option<Value>,
+    /// Builds the document when it has no text.
+    build: Option<Builder>,
 }
 
 impl Document {
@@ -27,6 +43,16 @@ impl Document {
             decode_strings: false,
             parsed,
             projected: None,
+            build: None,
+        }
+    }
+
+    /// A document built by `build` on first use, from what the reader kept of the record (a CSV
+    /// row): it has no text.
+    pub fn deferred(build: BuildDocument) -> Document {
+        Document {
+            build: Some(Builder(build)),
+            ..Document::default()
         }
     }
 
@@ -38,6 +64,7 @@ impl Document {
             decode_strings,
             parsed: OnceLock::new(),
             projected: None,
+            build: None,
         }
     }
 
@@ -64,7 +91,7 @@ impl Document {
     pub fn get(&self) -> &Value {
         self.parsed.get_or_init(|| {
             let Some(text) = &self.text else {
-                return Value::Null;
+                return self.build.as_ref().map_or(Value::Null, |b| (b.0)());
             };
             let mut v = serde_json::from_slice::<Value>(text).unwrap_or(Value::Null);
             if self.decode_strings

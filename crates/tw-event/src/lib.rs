@@ -26,7 +26,7 @@ mod kind;
 pub mod text;
 mod time;
 
-pub use document::{Document, decode_json_strings};
+pub use document::{BuildDocument, Document, decode_json_strings};
 pub use event::{Canonical, Event, Outcome, Provenance, TenantSource};
 pub use finding::{Actor, ChangeTie, CopyIdentity, Finding, Merged, Origin, RuleRef};
 pub use kind::{Format, LogKind};

@@ -25,6 +25,23 @@ pub enum Row {
     },
 }
 
+/// One row of a CSV text, its cells appended to the caller's buffers ([`CsvRows::next_row_into`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowAt {
+    /// A row within the limit: its number of cells and the 1-based line it starts on.
+    Record {
+        /// Line on which it starts.
+        line: u64,
+        /// Cells appended.
+        cells: usize,
+    },
+    /// A row over the limit: read through, nothing appended.
+    TooLong {
+        /// Line on which it starts.
+        line: u64,
+    },
+}
+
 /// A streaming row reader over buffered CSV text.
 pub struct CsvRows<R> {
     r: R,
@@ -71,6 +88,40 @@ impl<R: BufRead> CsvRows<R> {
 
     /// The next row, `Ok(None)` at the end.
     pub fn next_row(&mut self) -> io::Result<Option<Row>> {
+        Ok(self.read_row()?.map(|r| match r {
+            Parsed::Kept {
+                line,
+                outlen,
+                nends,
+            } => self.record(line, outlen, nends),
+            Parsed::Over { line } => Row::TooLong { line },
+        }))
+    }
+
+    /// The next row with its cells appended to `cells` (unquoted, one after the other) and the
+    /// end of each cell, counted from the row's first byte, to `ends`: no allocation per row.
+    /// `Ok(None)` at the end.
+    pub fn next_row_into(
+        &mut self,
+        cells: &mut Vec<u8>,
+        ends: &mut Vec<usize>,
+    ) -> io::Result<Option<RowAt>> {
+        Ok(self.read_row()?.map(|r| match r {
+            Parsed::Kept {
+                line,
+                outlen,
+                nends,
+            } => {
+                cells.extend_from_slice(self.out.get(..outlen).unwrap_or_default());
+                ends.extend_from_slice(&self.ends[..nends]);
+                RowAt::Record { line, cells: nends }
+            }
+            Parsed::Over { line } => RowAt::TooLong { line },
+        }))
+    }
+
+    /// Parses the next row into `out` and `ends`.
+    fn read_row(&mut self) -> io::Result<Option<Parsed>> {
         if self.done {
             return Ok(None);
         }
@@ -110,8 +161,14 @@ impl<R: BufRead> CsvRows<R> {
                         self.ends.resize(len, 0);
                     }
                 }
-                ReadRecordResult::Record if over => return Ok(Some(Row::TooLong { line })),
-                ReadRecordResult::Record => return Ok(Some(self.record(line, outlen, nends))),
+                ReadRecordResult::Record if over => return Ok(Some(Parsed::Over { line })),
+                ReadRecordResult::Record => {
+                    return Ok(Some(Parsed::Kept {
+                        line,
+                        outlen,
+                        nends,
+                    }));
+                }
                 ReadRecordResult::End => {
                     self.done = true;
                     return Ok(None);
@@ -129,6 +186,18 @@ impl<R: BufRead> CsvRows<R> {
         }
         Row::Record { rec, line }
     }
+}
+
+/// A row parsed into the reader's buffers.
+enum Parsed {
+    Kept {
+        line: u64,
+        outlen: usize,
+        nends: usize,
+    },
+    Over {
+        line: u64,
+    },
 }
 
 /// Counts line ends in `bytes` (`\r\n` once, also when split across reads).

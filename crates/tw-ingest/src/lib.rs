@@ -31,6 +31,7 @@
 
 pub mod classify;
 pub mod collected;
+mod csv_doc;
 pub mod csv_rows;
 pub mod json_split;
 pub mod names;

@@ -805,14 +805,19 @@ const OTHER_PATHS: &[Path] = &[
 /// projected that column away leaves the row's tenant to its folder or the tenant map, never to
 /// the workspace.
 pub fn canonical_of(format: Format, doc: &Value) -> Result<Canonical, String> {
-    let kind = format.log_kind();
+    canonical_with(format.log_kind(), doc, skips_workspace(format))
+}
+
+/// True for Log Analytics tables whose `TenantId` column is the workspace and that name the
+/// tenant in a column of their own.
+fn skips_workspace(format: Format) -> bool {
     let workspace_only = format.as_str().ends_with(".log_analytics_csv")
         || format.as_str().ends_with(".log_analytics_json");
     let tenant_named_apart = matches!(
-        kind,
+        format.log_kind(),
         LogKind::Ual | LogKind::Signin | LogKind::DirectoryAudit | LogKind::GraphActivity
     );
-    canonical_with(kind, doc, workspace_only && tenant_named_apart)
+    workspace_only && tenant_named_apart
 }
 
 /// The canonical fields of a prepared document of log kind `kind`.
@@ -820,9 +825,47 @@ pub fn canonical(kind: LogKind, doc: &Value) -> Result<Canonical, String> {
     canonical_with(kind, doc, false)
 }
 
-fn canonical_with(kind: LogKind, doc: &Value, skip_workspace: bool) -> Result<Canonical, String> {
-    let p = paths_of(kind);
+/// The time and tenant of a prepared document of format `format`, as [`canonical_of`] reads
+/// them (and failing as it does), the other fields left empty: what tenant attribution needs.
+pub fn time_and_tenant_of(format: Format, doc: &Value) -> Result<Canonical, String> {
     let mut c = Canonical::default();
+    time_and_tenant(format.log_kind(), doc, skips_workspace(format), &mut c)?;
+    Ok(c)
+}
+
+/// The first steps of the paths [`time_and_tenant_of`] reads.
+pub fn time_and_tenant_keys() -> Vec<&'static str> {
+    let mut v: Vec<&'static str> = RESOURCE_IDS
+        .iter()
+        .filter_map(|p| p.first().copied())
+        .collect();
+    for p in [
+        &UAL, &SIGNIN, &AUDIT, &ACTIVITY, &GRAPH, &RISK, &DEFENDER, &WINDOWS, &CEF, &GENERIC,
+        &CONFIG,
+    ] {
+        v.extend(
+            p.time
+                .iter()
+                .chain(p.tenant)
+                .filter_map(|p| p.first().copied()),
+        );
+    }
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+/// Where a tenant id may be read from a resource path.
+const RESOURCE_IDS: &[Path] = &[&["resourceId"], &["ResourceId"], &["_ResourceId"]];
+
+/// Reads the time (present but unparseable is an error) and the tenant into `c`.
+fn time_and_tenant(
+    kind: LogKind,
+    doc: &Value,
+    skip_workspace: bool,
+    c: &mut Canonical,
+) -> Result<(), String> {
+    let p = paths_of(kind);
     // Time: present but unparseable is an error.
     for path in p.time {
         if let Some(v) = get(doc, path) {
@@ -853,12 +896,17 @@ fn canonical_with(kind: LogKind, doc: &Value, skip_workspace: bool) -> Result<Ca
     if let Some(t) = tenant {
         c.tenant_id = Some(t.to_ascii_lowercase());
         c.tenant_source = TenantSource::Record;
-    } else if let Some(t) = first(doc, &[&["resourceId"], &["ResourceId"], &["_ResourceId"]])
-        .and_then(|r| tenant_from_path(&r))
-    {
+    } else if let Some(t) = first(doc, RESOURCE_IDS).and_then(|r| tenant_from_path(&r)) {
         c.tenant_id = Some(t);
         c.tenant_source = TenantSource::Path;
     }
+    Ok(())
+}
+
+fn canonical_with(kind: LogKind, doc: &Value, skip_workspace: bool) -> Result<Canonical, String> {
+    let p = paths_of(kind);
+    let mut c = Canonical::default();
+    time_and_tenant(kind, doc, skip_workspace, &mut c)?;
     c.user = first(doc, p.user);
     c.app_id = first(doc, p.app_id).map(|s| s.to_ascii_lowercase());
     c.service_principal_id = first(doc, p.sp_id).map(|s| s.to_ascii_lowercase());

@@ -10,11 +10,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crossbeam_channel::{Receiver, Sender, bounded};
-use serde_json::{Map, Value};
-use tw_event::{Canonical, Document, Event, Format, LogKind, Provenance, TenantSource};
+use serde_json::Value;
+use tw_event::{Document, Event, Format, LogKind, Provenance, TenantSource};
 
 use crate::classify::{classify_csv, classify_json, clean_header};
-use crate::csv_rows::{CsvRows, Row};
+use crate::csv_doc::{CsvColumns, CsvRow, Decoded, Depth, csv_cell};
+use crate::csv_rows::{CsvRows, Row, RowAt};
 use crate::json_split::{JsonLayout, JsonSplitter, Piece};
 use crate::names::{NameTally, record_name};
 use crate::normalize::{
@@ -90,7 +91,8 @@ const BATCH_BUF: usize = (4 << 20) + (256 << 10);
 /// Per-file context shared by the batches of that file.
 struct FileCtx {
     display: Arc<str>,
-    csv_header: Option<Arc<Vec<String>>>,
+    /// A CSV file's columns.
+    csv: Option<Arc<CsvColumns>>,
     /// In a CSV file whose document is one JSON cell (Purview's `AuditData`): its column.
     json_cell: Option<usize>,
     /// Format of every record (CSV, forced), or `None` to classify each JSON record.
@@ -108,8 +110,12 @@ enum Item {
         index: u64,
         line: u64,
     },
+    /// A CSV row: its cells one after the other in `buf[start..end]`, their ends (from `start`)
+    /// in `cell_ends[cells.0..cells.1]` of the batch.
     Csv {
-        rec: csv::ByteRecord,
+        start: usize,
+        end: usize,
+        cells: (usize, usize),
         index: u64,
         line: u64,
     },
@@ -125,6 +131,8 @@ struct Batch {
     seq: u64,
     ctx: Arc<FileCtx>,
     buf: Vec<u8>,
+    /// Ends of the CSV rows' cells ([`Item::Csv`]).
+    cell_ends: Vec<usize>,
     items: Vec<Item>,
 }
 
@@ -332,7 +340,7 @@ where
             let recycle = pool.0.clone();
             scope.spawn(move || {
                 for batch in rx.iter() {
-                    let (out, mut buf) = process_batch(batch, opts, pre, map);
+                    let (out, mut buf) = process_batch(batch, opts, Depth::Full, pre, map);
                     buf.clear();
                     let _ = recycle.try_send(buf);
                     if tx.send(Msg::Batch(out)).is_err() {
@@ -731,7 +739,8 @@ fn each_record<T>(
         'batches: for batch in rx.iter() {
             let pre = |_: RawRecord<'_>| Some(());
             let keep = |ev: &Event, (), o: &mut Vec<T>| map(ev, o);
-            let (out, _) = process_batch(batch, opts, &pre, &keep);
+            // Attribution looks at times and tenants only.
+            let (out, _) = process_batch(batch, opts, Depth::TimeAndTenant, &pre, &keep);
             for x in out.outputs {
                 if !f(x) {
                     break 'batches;
@@ -829,7 +838,7 @@ fn read_file(
         let layout = json_layout(body);
         let ctx = Arc::new(FileCtx {
             display,
-            csv_header: None,
+            csv: None,
             json_cell: None,
             fixed: forced,
             default_tenant,
@@ -913,6 +922,7 @@ impl BatchSender<'_> {
             buf: pool
                 .and_then(|p| p.try_recv().ok())
                 .unwrap_or_else(|| Vec::with_capacity(BATCH_BUF)),
+            cell_ends: Vec::new(),
             items: Vec::with_capacity(batch_records),
         })
     }
@@ -1095,23 +1105,45 @@ fn read_csv<R: Read>(
     let ctx = Arc::new(FileCtx {
         display,
         json_cell,
-        csv_header: Some(Arc::new(header)),
+        csv: Some(Arc::new(CsvColumns::new(header))),
         fixed: Some(format),
         default_tenant,
         fallback: Default::default(),
     });
-    let mut next = first;
     let mut index = 0u64;
-    while let Some(row) = next {
-        out.batch(&ctx)
-            .items
-            .push(csv_item(row, index, width, opts.max_record_bytes));
+    if let Some(row) = first {
+        let b = out.batch(&ctx);
+        let (start, cells_from) = (b.buf.len(), b.cell_ends.len());
+        let row = match row {
+            Row::Record { rec, line } => {
+                b.buf.extend_from_slice(rec.as_slice());
+                let mut at = 0;
+                for cell in &rec {
+                    at += cell.len();
+                    b.cell_ends.push(at);
+                }
+                RowAt::Record {
+                    line,
+                    cells: rec.len(),
+                }
+            }
+            Row::TooLong { line } => RowAt::TooLong { line },
+        };
+        let item = csv_item(row, (start, cells_from), b, index, width, opts);
+        b.items.push(item);
         index += 1;
         out.maybe_flush();
-        if out.closed {
+    }
+    while !out.closed {
+        let b = out.batch(&ctx);
+        let (start, cells_from) = (b.buf.len(), b.cell_ends.len());
+        let Some(row) = rows.next_row_into(&mut b.buf, &mut b.cell_ends)? else {
             break;
-        }
-        next = rows.next_row()?;
+        };
+        let item = csv_item(row, (start, cells_from), b, index, width, opts);
+        b.items.push(item);
+        index += 1;
+        out.maybe_flush();
     }
     Ok(())
 }
@@ -1136,28 +1168,43 @@ fn csv_format(header: &[String], first: Option<&Row>, opts: &IngestOptions) -> O
     })
 }
 
-/// A CSV row as a batch item: kept, or rejected for its size or its number of cells.
-fn csv_item(row: Row, index: u64, width: usize, max: usize) -> Item {
+/// A CSV row appended to batch `b` from `(start, cells_from)` on, as a batch item: kept, or
+/// rejected for its size or its number of cells (its bytes then dropped from the batch).
+fn csv_item(
+    row: RowAt,
+    (start, cells_from): (usize, usize),
+    b: &mut Batch,
+    index: u64,
+    width: usize,
+    opts: &IngestOptions,
+) -> Item {
     match row {
-        Row::Record { rec, line } if rec.len() == width => Item::Csv { rec, index, line },
-        Row::Record { rec, line } => Item::Bad {
+        RowAt::Record { line, cells } if cells == width => Item::Csv {
+            start,
+            end: b.buf.len(),
+            cells: (cells_from, b.cell_ends.len()),
+            index,
+            line,
+        },
+        RowAt::Record { line, cells } => {
+            b.buf.truncate(start);
+            b.cell_ends.truncate(cells_from);
+            Item::Bad {
+                index,
+                line,
+                reason: format!("row has {cells} fields, the header {width} (bad quoting?)"),
+            }
+        }
+        RowAt::TooLong { line } => Item::Bad {
             index,
             line,
             reason: format!(
-                "row has {} fields, the header {width} (bad quoting?)",
-                rec.len()
+                "row longer than the limit of {} bytes (--max-record-mib)",
+                opts.max_record_bytes
             ),
-        },
-        Row::TooLong { line } => Item::Bad {
-            index,
-            line,
-            reason: format!("row longer than the limit of {max} bytes (--max-record-mib)"),
         },
     }
 }
-
-/// A decoded record: its format, canonical fields, document, and the tenant name it carries.
-type Decoded = (Format, Canonical, Document, Option<(String, String)>);
 
 /// Reads a JSON record selectively (only what classification and canonical fields need), keeping
 /// its text for the full parse on first use.
@@ -1257,59 +1304,34 @@ fn kept_document(
     }
 }
 
-/// Decodes a CSV row: its cells by column name (empty cells absent), then the document of its
-/// format (Purview: the `AuditData` cell).
+/// Decodes a CSV row ([`crate::csv_doc`]).
 fn csv_record(
-    rec: &csv::ByteRecord,
+    row: CsvRow<'_>,
     ctx: &FileCtx,
     opts: &IngestOptions,
+    depth: Depth,
 ) -> Result<Decoded, String> {
-    let header = ctx.csv_header.as_deref().map(Vec::as_slice).unwrap_or(&[]);
-    let mut obj = Map::with_capacity(header.len());
-    let mut bad = None;
-    for (i, cell) in rec.iter().enumerate() {
-        if cell.is_empty() {
-            continue;
-        }
-        let name = header
-            .get(i)
-            .cloned()
-            .unwrap_or_else(|| format!("column{i}"));
-        match std::str::from_utf8(cell) {
-            Ok(s) if s.contains('\0') => {
-                bad = Some(format!("NUL byte in column {name}"));
-                break;
-            }
-            Ok(s) => {
-                obj.insert(name, Value::String(s.to_string()));
-            }
-            Err(_) => {
-                bad = Some(format!("invalid UTF-8 in column {name}"));
-                break;
-            }
-        }
-    }
+    let Some(columns) = &ctx.csv else {
+        return Err("a CSV row without a header".into());
+    };
     let format = ctx.fixed.unwrap_or(Format::TableCsv);
-    match bad {
-        Some(r) => Err(r),
-        None if document_is_audit_data(format) => match obj.get("AuditData") {
-            // Purview: the document is the AuditData cell, read selectively now and
-            // parsed in full on first use.
-            Some(Value::String(text)) => {
-                audit_data_record(format, text, opts.projection.as_deref())
-            }
-            _ => Err("no AuditData".to_string()),
-        },
-        None => prepare(format, Value::Object(obj)).and_then(|doc| {
-            let c = canonical_of(format, &doc)?;
-            let name = record_name(&doc);
-            Ok((format, c, Document::parsed(doc), name))
-        }),
-    }
+    crate::csv_doc::csv_record(
+        row,
+        columns,
+        format,
+        opts.projection.as_deref(),
+        depth,
+        audit_data_record,
+    )
 }
 
 /// A record's bytes as the prefilter sees them; `None` for a record already rejected.
-fn raw_record<'a>(item: &'a Item, buf: &'a [u8], ctx: &'a FileCtx) -> Option<RawRecord<'a>> {
+fn raw_record<'a>(
+    item: &'a Item,
+    buf: &'a [u8],
+    ends: &'a [usize],
+    ctx: &'a FileCtx,
+) -> Option<RawRecord<'a>> {
     match item {
         Item::Json {
             start, end, index, ..
@@ -1322,24 +1344,35 @@ fn raw_record<'a>(item: &'a Item, buf: &'a [u8], ctx: &'a FileCtx) -> Option<Raw
             record: *index,
         }),
         // The document of a Purview row is its JSON cell: handed as the JSON text it is.
-        Item::Csv { rec, index, .. } => Some(match ctx.json_cell.and_then(|i| rec.get(i)) {
-            Some(json) => RawRecord {
-                bytes: json,
-                spells_keys: true,
-                format: ctx.fixed,
-                falls_back: false,
-                source: &ctx.display,
-                record: *index,
+        Item::Csv {
+            start,
+            end,
+            cells,
+            index,
+            ..
+        } => Some(
+            match ctx
+                .json_cell
+                .and_then(|i| csv_cell(buf, ends, *start, *cells, i))
+            {
+                Some(json) => RawRecord {
+                    bytes: json,
+                    spells_keys: true,
+                    format: ctx.fixed,
+                    falls_back: false,
+                    source: &ctx.display,
+                    record: *index,
+                },
+                None => RawRecord {
+                    bytes: &buf[*start..*end],
+                    spells_keys: false,
+                    format: ctx.fixed,
+                    falls_back: false,
+                    source: &ctx.display,
+                    record: *index,
+                },
             },
-            None => RawRecord {
-                bytes: rec.as_slice(),
-                spells_keys: false,
-                format: ctx.fixed,
-                falls_back: false,
-                source: &ctx.display,
-                record: *index,
-            },
-        }),
+        ),
         Item::Bad { .. } => None,
     }
 }
@@ -1371,6 +1404,7 @@ impl<T> BatchOut<T> {
 fn process_batch<T, K, P, M>(
     batch: Batch,
     opts: &IngestOptions,
+    depth: Depth,
     pre: &P,
     map: &M,
 ) -> (BatchOut<T>, Vec<u8>)
@@ -1403,7 +1437,7 @@ where
         });
     };
     for item in batch.items {
-        let raw = raw_record(&item, &batch.buf, ctx);
+        let raw = raw_record(&item, &batch.buf, &batch.cell_ends, ctx);
         let handed = match raw.map(pre) {
             Some(None) => {
                 out.read += 1;
@@ -1435,7 +1469,19 @@ where
                     decode_json_record(bytes, ctx, opts.projection.as_deref()),
                 )
             }
-            Item::Csv { rec, index, line } => (index, line, csv_record(&rec, ctx, opts)),
+            Item::Csv {
+                start,
+                end,
+                cells,
+                index,
+                line,
+            } => {
+                let row = CsvRow {
+                    bytes: &batch.buf[start..end],
+                    ends: &batch.cell_ends[cells.0..cells.1],
+                };
+                (index, line, csv_record(row, ctx, opts, depth))
+            }
         };
         let (format, mut canonical, doc, name) = match decoded {
             Ok(x) => x,

@@ -144,7 +144,7 @@ impl<'de> Visitor<'de> for SkipVisitor {
 }
 
 /// What a selection does with a key's value.
-enum Want<'n, N> {
+pub(crate) enum Want<'n, N> {
     /// Keep the whole value.
     Keep,
     /// Keep only that the key is present (the value is replaced by null).
@@ -156,7 +156,7 @@ enum Want<'n, N> {
 }
 
 /// A selection of a document's fields: [`Node`] (exact keys) or [`Projection`].
-trait Selects: Sized {
+pub(crate) trait Selects: Sized {
     fn want(&self, key: &str) -> Want<'_, Self>;
 }
 
