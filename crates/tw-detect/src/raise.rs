@@ -43,7 +43,7 @@
 //! `new_address` leaves cross-tenant (partner) actors alone: the pack's partner rules rate them
 //! already.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use serde_json::Value;
 use tw_event::Finding;
@@ -214,22 +214,28 @@ fn identity(f: &Finding) -> String {
 }
 
 /// The addresses of high and critical findings of rules other than `specs`' (see the module
-/// docs), less those some other identity used before the intruder did.
+/// docs), less those some other identity used before the intruder did. An identity whose use
+/// of the address a finding of level medium or above reports (a partner account signing in from
+/// an address new to it, another stolen account) has no honest history there.
 fn intruder_addresses(
     findings: &[Finding],
     specs: &HashMap<String, RaiseSpec>,
     seen: &SeenStore,
 ) -> HashMap<String, IntruderUse> {
     let mut out: HashMap<String, IntruderUse> = HashMap::new();
-    let telling = findings.iter().filter(|f| {
-        !specs.contains_key(&f.rule.id)
-            && Level::parse(&f.rule.level).is_some_and(|l| l >= Level::High)
-    });
-    for f in telling {
+    let mut flagged: HashSet<(String, String)> = HashSet::new();
+    for f in findings.iter().filter(|f| !specs.contains_key(&f.rule.id)) {
         let (Some(ip), Some(time)) = (f.ip.as_deref(), f.time) else {
             continue;
         };
+        let level = Level::parse(&f.rule.level);
         let (ip, who) = (ip_key(ip), identity(f));
+        if level.is_some_and(|l| l >= Level::Medium) {
+            flagged.insert((ip.clone(), who.clone()));
+        }
+        if level.is_none_or(|l| l < Level::High) {
+            continue;
+        }
         let first = seen
             .first_use(&who, &ip)
             .map_or(time.millis(), |t| t.min(time.millis()));
@@ -255,17 +261,27 @@ fn intruder_addresses(
     let users = seen.first_users_of(out.keys().map(String::as_str));
     out.retain(|ip, u| {
         users.get(ip).is_none_or(|firsts| {
-            firsts
-                .iter()
-                .all(|(who, t)| u.actors.contains(who) || *t >= u.first)
+            firsts.iter().all(|(who, t)| {
+                *t >= u.first
+                    || u.actors.contains(who)
+                    || flagged.contains(&(ip.clone(), who.clone()))
+            })
         })
     });
     out
 }
 
+/// An action from an intruder's address up to this long before the intruder's first use told
+/// by other evidence belongs to the same operation: an intruder's token replay, its backdoors'
+/// sign-ins and its changes through a partner account land within hours of each other, and a
+/// day holds them wherever the logs or the operation start. Earlier than that, the address may
+/// have been someone else's then (a VPN provider's or cloud exit reused later).
+const SAME_OPERATION_MS: i64 = 24 * 3_600_000;
+
 /// Why `f` came from the intruder's infrastructure, or `None`: an identity acting from an
-/// address of `intruder`, no earlier than the intruder's first use, and not from an address the
-/// identity came from before the intruder did.
+/// address of `intruder`, no earlier than a day before the intruder's first use
+/// ([`SAME_OPERATION_MS`]), and not from an address the identity came from before the intruder
+/// did.
 fn attacker_address(
     f: &Finding,
     intruder: &HashMap<String, IntruderUse>,
@@ -273,7 +289,7 @@ fn attacker_address(
 ) -> Option<String> {
     let (ip, time) = (ip_key(f.ip.as_deref()?), f.time?);
     let u = intruder.get(&ip)?;
-    if time.millis() < u.first {
+    if time.millis() < u.first.saturating_sub(SAME_OPERATION_MS) {
         return None;
     }
     let who = identity(f);
@@ -465,8 +481,8 @@ mod tests {
             grant("adele@contoso.com", "198.51.100.23", 101 * H, TENANT),
             grant("adele@contoso.com", "192.0.2.10", 101 * H, TENANT),
             grant("adele@contoso.com", "203.0.113.50", 101 * H, TENANT),
-            // Before the intruder's first use of the address.
-            grant("adele@contoso.com", "203.0.113.9", 99 * H, TENANT),
+            // More than a day before the intruder's first use of the address.
+            grant("adele@contoso.com", "203.0.113.9", 70 * H, TENANT),
             // A partner account in a record that names no tenant: from there too.
             grant("adele@contoso.com", "203.0.113.9", 101 * H, partner),
         ];
@@ -482,6 +498,30 @@ mod tests {
             why.starts_with("203.0.113.9 is the intruder's: Credential added by a partner account (tech@reseller.example in tenant 11111111-"),
             "{why}"
         );
+        // An hour before the evidence: the same operation (a token replayed before the
+        // intruder's backdoor signs in from there).
+        let mut e = vec![
+            telling("203.0.113.9", 100 * H),
+            grant("adele@contoso.com", "203.0.113.9", 99 * H, TENANT),
+        ];
+        apply(&mut e, &infra_spec(), &store, (None, None));
+        assert_eq!(e[1].rule.level, "high");
+        // Another stolen account came from the address first: its use is reported (medium), so
+        // it is no honest history.
+        let mut other = telling("203.0.113.60", 90 * H);
+        (other.rule.id, other.rule.level) = ("partner-first-seen".into(), "medium".into());
+        other.actor.user = Some("second@reseller.example".into());
+        let mut store2 = SeenStore::default();
+        let mut o = seen("second@reseller.example", "203.0.113.60", 90 * H);
+        o.tenant = "3d27bbd7-0000-4cd3-88df-c33891c9e3f0".into();
+        store2.add(o);
+        let mut h = vec![
+            other,
+            telling("203.0.113.60", 100 * H),
+            grant("adele@contoso.com", "203.0.113.60", 101 * H, TENANT),
+        ];
+        apply(&mut h, &infra_spec(), &store2, (None, None));
+        assert_eq!(h[2].rule.level, "high");
         // A raised finding does not tell of the intruder in turn: no raise from its address alone.
         let mut g = vec![grant("adele@contoso.com", "203.0.113.9", 101 * H, TENANT)];
         g[0].rule.level = "high".into();
