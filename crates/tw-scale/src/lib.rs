@@ -7,8 +7,9 @@
 //!
 //! Data flows one way: `tw_ingest` reads the inputs → [`row`] turns each event into a row on the
 //! worker threads, reading fields through the Sigma engine's own event adapter → [`writer`]
-//! puts the rows, in input order, into their partition's file ([`batch`] builds the Arrow
-//! arrays) with bounded memory → [`export()`] runs it all and reports what was read and written.
+//! buffers the rows, in input order, per partition under a memory budget and writes each
+//! partition as a file ([`batch`] builds the Arrow arrays) → [`export()`] runs it all and
+//! reports what was read and written.
 //! [`lowering`] gives the lowering of rules to Spark SQL and KQL (`tw_sigma::lower`) what it
 //! needs to know of the lake and of the hunt: rules compiled here query the files written here.
 //!
