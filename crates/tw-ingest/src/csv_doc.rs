@@ -319,3 +319,59 @@ mod tests {
         assert!(rows_checked > 100, "{rows_checked} rows");
     }
 }
+
+#[cfg(test)]
+mod rejection_tests {
+    use super::*;
+
+    /// A row whose time is present but unparseable is rejected by both reads, with one reason;
+    /// a NUL byte in a column neither read looks at still rejects the row.
+    #[test]
+    fn both_reads_reject_what_a_full_read_rejects() {
+        let header = [
+            "TenantId",
+            "TimeGenerated",
+            "AADTenantId",
+            "UserPrincipalName",
+            "Notes",
+        ];
+        let columns = Arc::new(CsvColumns::new(header.map(String::from).to_vec()));
+        let read = |cells: &[&str], depth| {
+            let bytes = cells.concat().into_bytes();
+            let ends: Vec<usize> = cells
+                .iter()
+                .scan(0, |at, c| {
+                    *at += c.len();
+                    Some(*at)
+                })
+                .collect();
+            let row = CsvRow {
+                bytes: &bytes,
+                ends: &ends,
+            };
+            csv_record(
+                row,
+                &columns,
+                Format::SigninLogAnalyticsCsv,
+                None,
+                depth,
+                |_, _, _| Err("no Purview export here".to_string()),
+            )
+            .map(|d| (d.1.time, d.1.tenant_id))
+        };
+        let tenant = "2ad3fc79-1859-42fa-9011-6f8df2251b22";
+        let good = ["ws", "2021-04-28T14:08:45.221Z", tenant, "a@b.c", "x"];
+        let late = ["ws", "4/28/2021, 3:05:26.000 PM", tenant, "a@b.c", "x"];
+        let bad_time = ["ws", "yesterday", tenant, "a@b.c", "x"];
+        let nul = ["ws", "2021-04-28T14:08:45.221Z", tenant, "a@b.c", "x\0y"];
+        for depth in [Depth::Full, Depth::TimeAndTenant] {
+            let (time, t) = read(&good, depth).expect("a good row");
+            assert_eq!(time.map(|t| t.millis()), Some(1_619_618_925_221));
+            assert_eq!(t.as_deref(), Some(tenant));
+            assert!(read(&late, depth).is_ok_and(|(time, _)| time.is_some()));
+            let e = read(&bad_time, depth).expect_err("unparseable time");
+            assert!(e.contains("unparseable timestamp"), "{e}");
+            assert_eq!(read(&nul, depth), Err("NUL byte in column Notes".into()));
+        }
+    }
+}
