@@ -3,13 +3,15 @@
 //! and tenant names look at (decided once per file from the header, [`CsvColumns`]) and leaves
 //! the full document — every non-empty cell by column name, Log Analytics' JSON columns decoded —
 //! to be built on first use ([`Document::deferred`]). Purview rows go straight to their
-//! `AuditData` cell.
+//! `AuditData` cell. The format of a CSV file is decided here too, from its header.
 
 use std::sync::Arc;
 
 use serde_json::{Map, Value};
 use tw_event::{Canonical, Document, Format};
 
+use crate::classify::classify_csv;
+use crate::csv_rows::Row;
 use crate::names::record_name;
 use crate::normalize::{
     canonical_of, decode_json_strings, decodes_json_strings, document_is_audit_data, prepare,
@@ -129,6 +131,41 @@ pub(crate) fn csv_cell<'a>(
     .cell(i)
 }
 
+/// The format of a CSV file from its header (and the first row's table column).
+pub(crate) fn csv_format(
+    header: &[String],
+    first: Option<&Row>,
+    opts: &crate::IngestOptions,
+) -> Option<Format> {
+    if let Some(f) = opts.format_in {
+        return Some(f);
+    }
+    let first = match first {
+        Some(Row::Record { rec, .. }) => Some(rec),
+        _ => None,
+    };
+    let table_col = header.iter().position(|h| h == "Type" || h == "$table");
+    let first_table = match (first, table_col) {
+        (Some(r), Some(i)) => r.get(i).and_then(|b| std::str::from_utf8(b).ok()),
+        _ => None,
+    };
+    classify_csv(header, first_table).or_else(|| {
+        let first_ok = first.is_some_and(|r| r.len() == header.len());
+        (is_table_header(header) && first_ok).then_some(Format::TableCsv)
+    })
+}
+
+/// A header that names a table: at least two columns, each a plain name.
+fn is_table_header(h: &[String]) -> bool {
+    h.len() >= 2
+        && h.iter().all(|c| {
+            !c.is_empty()
+                && c.len() <= 128
+                && c.chars()
+                    .all(|ch| ch.is_alphanumeric() || " _$@/.#[]()-".contains(ch))
+        })
+}
+
 /// Every cell must be UTF-8 text without NUL bytes: the first that is not names the row's error.
 fn check_cells(row: CsvRow<'_>, columns: &CsvColumns) -> Result<(), String> {
     for (i, cell) in row.cells().enumerate() {
@@ -245,7 +282,7 @@ pub(crate) fn csv_record(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::classify::{classify_csv, clean_header};
+    use crate::classify::clean_header;
     use crate::csv_rows::{CsvRows, RowAt};
 
     /// Every row of the repository's CSV fixtures (copies of real exports, see their folders):
@@ -317,5 +354,61 @@ mod tests {
             }
         }
         assert!(rows_checked > 100, "{rows_checked} rows");
+    }
+}
+
+#[cfg(test)]
+mod rejection_tests {
+    use super::*;
+
+    /// A row whose time is present but unparseable is rejected by both reads, with one reason;
+    /// a NUL byte in a column neither read looks at still rejects the row.
+    #[test]
+    fn both_reads_reject_what_a_full_read_rejects() {
+        let header = [
+            "TenantId",
+            "TimeGenerated",
+            "AADTenantId",
+            "UserPrincipalName",
+            "Notes",
+        ];
+        let columns = Arc::new(CsvColumns::new(header.map(String::from).to_vec()));
+        let read = |cells: &[&str], depth| {
+            let bytes = cells.concat().into_bytes();
+            let ends: Vec<usize> = cells
+                .iter()
+                .scan(0, |at, c| {
+                    *at += c.len();
+                    Some(*at)
+                })
+                .collect();
+            let row = CsvRow {
+                bytes: &bytes,
+                ends: &ends,
+            };
+            csv_record(
+                row,
+                &columns,
+                Format::SigninLogAnalyticsCsv,
+                None,
+                depth,
+                |_, _, _| Err("no Purview export here".to_string()),
+            )
+            .map(|d| (d.1.time, d.1.tenant_id))
+        };
+        let tenant = "2ad3fc79-1859-42fa-9011-6f8df2251b22";
+        let good = ["ws", "2021-04-28T14:08:45.221Z", tenant, "a@b.c", "x"];
+        let late = ["ws", "4/28/2021, 3:05:26.000 PM", tenant, "a@b.c", "x"];
+        let bad_time = ["ws", "yesterday", tenant, "a@b.c", "x"];
+        let nul = ["ws", "2021-04-28T14:08:45.221Z", tenant, "a@b.c", "x\0y"];
+        for depth in [Depth::Full, Depth::TimeAndTenant] {
+            let (time, t) = read(&good, depth).expect("a good row");
+            assert_eq!(time.map(|t| t.millis()), Some(1_619_618_925_221));
+            assert_eq!(t.as_deref(), Some(tenant));
+            assert!(read(&late, depth).is_ok_and(|(time, _)| time.is_some()));
+            let e = read(&bad_time, depth).expect_err("unparseable time");
+            assert!(e.contains("unparseable timestamp"), "{e}");
+            assert_eq!(read(&nul, depth), Err("NUL byte in column Notes".into()));
+        }
     }
 }

@@ -13,8 +13,8 @@ use crossbeam_channel::{Receiver, Sender, bounded};
 use serde_json::Value;
 use tw_event::{Document, Event, Format, LogKind, Provenance, TenantSource};
 
-use crate::classify::{classify_csv, classify_json, clean_header};
-use crate::csv_doc::{CsvColumns, CsvRow, Decoded, Depth, csv_cell};
+use crate::classify::{classify_json, clean_header};
+use crate::csv_doc::{CsvColumns, CsvRow, Decoded, Depth, csv_cell, csv_format};
 use crate::csv_rows::{CsvRows, Row, RowAt};
 use crate::json_split::{JsonLayout, JsonSplitter, Piece};
 use crate::names::{NameTally, record_name};
@@ -753,16 +753,6 @@ fn each_record<T>(
     Ok(())
 }
 
-fn is_table_header(h: &[String]) -> bool {
-    h.len() >= 2
-        && h.iter().all(|c| {
-            !c.is_empty()
-                && c.len() <= 128
-                && c.chars()
-                    .all(|ch| ch.is_alphanumeric() || " _$@/.#[]()-".contains(ch))
-        })
-}
-
 /// Reads one input into batches. Returns how the file ended.
 fn read_file(
     file: usize,
@@ -1148,26 +1138,6 @@ fn read_csv<R: Read>(
     Ok(())
 }
 
-/// The format of a CSV file from its header (and the first row's table column).
-fn csv_format(header: &[String], first: Option<&Row>, opts: &IngestOptions) -> Option<Format> {
-    if let Some(f) = opts.format_in {
-        return Some(f);
-    }
-    let first = match first {
-        Some(Row::Record { rec, .. }) => Some(rec),
-        _ => None,
-    };
-    let table_col = header.iter().position(|h| h == "Type" || h == "$table");
-    let first_table = match (first, table_col) {
-        (Some(r), Some(i)) => r.get(i).and_then(|b| std::str::from_utf8(b).ok()),
-        _ => None,
-    };
-    classify_csv(header, first_table).or_else(|| {
-        let first_ok = first.is_some_and(|r| r.len() == header.len());
-        (is_table_header(header) && first_ok).then_some(Format::TableCsv)
-    })
-}
-
 /// A CSV row appended to batch `b` from `(start, cells_from)` on, as a batch item: kept, or
 /// rejected for its size or its number of cells (its bytes then dropped from the batch).
 fn csv_item(
@@ -1400,9 +1370,49 @@ impl<T> BatchOut<T> {
     }
 }
 
+/// A batch item's index, line and decoded record (a rejected item: its reason as the error).
+fn decode_item(
+    item: Item,
+    batch: &Batch,
+    opts: &IngestOptions,
+    depth: Depth,
+) -> (u64, u64, Result<Decoded, String>) {
+    let ctx = &batch.ctx;
+    match item {
+        Item::Bad {
+            index,
+            line,
+            reason,
+        } => (index, line, Err(reason)),
+        Item::Json {
+            start,
+            end,
+            index,
+            line,
+        } => {
+            let bytes = &batch.buf[start..end];
+            let decoded = decode_json_record(bytes, ctx, opts.projection.as_deref());
+            (index, line, decoded)
+        }
+        Item::Csv {
+            start,
+            end,
+            cells,
+            index,
+            line,
+        } => {
+            let row = CsvRow {
+                bytes: &batch.buf[start..end],
+                ends: &batch.cell_ends[cells.0..cells.1],
+            };
+            (index, line, csv_record(row, ctx, opts, depth))
+        }
+    }
+}
+
 /// Decodes, classifies and normalizes a batch; applies `map` to each event.
 fn process_batch<T, K, P, M>(
-    batch: Batch,
+    mut batch: Batch,
     opts: &IngestOptions,
     depth: Depth,
     pre: &P,
@@ -1436,7 +1446,7 @@ where
             reason,
         });
     };
-    for item in batch.items {
+    for item in std::mem::take(&mut batch.items) {
         let raw = raw_record(&item, &batch.buf, &batch.cell_ends, ctx);
         let handed = match raw.map(pre) {
             Some(None) => {
@@ -1447,42 +1457,7 @@ where
             Some(Some(k)) => Some(k),
             None => None,
         };
-        let (index, line, decoded) = match item {
-            Item::Bad {
-                index,
-                line,
-                reason,
-            } => {
-                reject(&mut out, index, line, reason);
-                continue;
-            }
-            Item::Json {
-                start,
-                end,
-                index,
-                line,
-            } => {
-                let bytes = &batch.buf[start..end];
-                (
-                    index,
-                    line,
-                    decode_json_record(bytes, ctx, opts.projection.as_deref()),
-                )
-            }
-            Item::Csv {
-                start,
-                end,
-                cells,
-                index,
-                line,
-            } => {
-                let row = CsvRow {
-                    bytes: &batch.buf[start..end],
-                    ends: &batch.cell_ends[cells.0..cells.1],
-                };
-                (index, line, csv_record(row, ctx, opts, depth))
-            }
-        };
+        let (index, line, decoded) = decode_item(item, &batch, opts, depth);
         let (format, mut canonical, doc, name) = match decoded {
             Ok(x) => x,
             Err(reason) => {
