@@ -203,6 +203,51 @@ fn folders_name_a_tenant_last_and_whole_and_the_map_names_it_first() {
     );
 }
 
+/// A map kept beside the case it describes is read from another working folder too: its
+/// folders, not found from there, are taken from the map's own folder, matching the inputs named
+/// the same way.
+#[test]
+fn a_map_beside_the_case_works_from_another_folder() {
+    let tmp = TempDir::new("map-beside");
+    let folder = "exports/Granite Realty Ltd - logs 2025-01-17";
+    tmp.write(
+        &format!("case/{folder}/graph/directoryAudits.json"),
+        &app_only_audits(),
+    );
+    tmp.write(
+        "case/named.map",
+        &format!("{folder} = {GRANITE} Granite Realty Ltd\n"),
+    );
+    tmp.write("elsewhere/.keep", "");
+    let here = tmp.0.join("elsewhere");
+    let (exports, map) = (tmp.0.join("case/exports"), tmp.0.join("case/named.map"));
+    let (exports, map) = (exports.to_string_lossy(), map.to_string_lossy());
+    let r = report(&here, &[&exports, "--tenant-map", &map]);
+    assert_eq!(
+        names(&r)[GRANITE],
+        ("Granite Realty Ltd".into(), "map".into()),
+        "{r:#}"
+    );
+    // From the case's own folder, the same lines read as before.
+    let r = report(
+        &tmp.0.join("case"),
+        &["exports", "--tenant-map", "named.map"],
+    );
+    assert_eq!(names(&r)[GRANITE].1, "map");
+    // A folder in neither place is still an error naming the line.
+    tmp.write("case/bad.map", &format!("exports/nowhere = {GRANITE}\n"));
+    let bad = tmp.0.join("case/bad.map");
+    let (code, _, stderr) = run(
+        &here,
+        &["ingest", &exports, "--tenant-map", &bad.to_string_lossy()],
+    );
+    assert_ne!(code, 0);
+    assert!(
+        stderr.contains("bad.map:1: the folder \"exports/nowhere\" does not exist"),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn map_lines_naming_no_folder_fail_and_conflicting_names_are_warned() {
     let tmp = TempDir::new("map-errors");

@@ -42,19 +42,35 @@ pub fn input_under(input: &crate::Input, folder: &str) -> bool {
         })
 }
 
-/// Reads the map in `path`; errors name the file and line.
+/// Reads the map in `path`; errors name the file and line. A relative folder is taken from the
+/// working folder, as input paths are; when it is not there but is beside the map (a map kept with
+/// the case it describes, read from elsewhere), the map's own folder is put before it, so it
+/// matches the inputs named the same way (`hunt /case/logs --tenant-map /case/tenant-map.txt`).
 pub fn read_tenant_map(path: &Path) -> Result<TenantMap, String> {
     let shown = path.display().to_string();
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read --tenant-map {shown}: {e}"))?;
-    parse_tenant_map(&text, &shown, &folder_exists)
+    let beside = path.parent().filter(|p| !p.as_os_str().is_empty());
+    let resolve = |folder: &str| -> Option<String> {
+        if folder_exists(folder) {
+            return Some(folder.to_string());
+        }
+        let joined = beside
+            .filter(|_| Path::new(folder).is_relative())?
+            .join(folder)
+            .to_string_lossy()
+            .into_owned();
+        folder_exists(&joined).then_some(joined)
+    };
+    parse_tenant_map(&text, &shown, &resolve)
 }
 
-/// Parses a map's text (`shown` names it in errors; `exists` tells whether a folder exists).
+/// Parses a map's text (`shown` names it in errors; `resolve` gives the path a folder is read
+/// at, `None` when it does not exist).
 pub fn parse_tenant_map(
     text: &str,
     shown: &str,
-    exists: &dyn Fn(&str) -> bool,
+    resolve: &dyn Fn(&str) -> Option<String>,
 ) -> Result<TenantMap, String> {
     let mut map = TenantMap::default();
     let mut add = |at: String, folder: &str, id: &str, name: Option<&str>| {
@@ -66,17 +82,17 @@ pub fn parse_tenant_map(
                 tw_event::escape_text(id)
             ));
         }
-        if !exists(folder) {
+        let Some(folder) = resolve(folder) else {
             return Err(format!(
                 "--tenant-map {at}: the folder {:?} does not exist",
                 tw_event::escape_text(folder)
             ));
-        }
+        };
         let id = id.to_ascii_lowercase();
         if let Some(n) = name.map(str::trim).filter(|n| !n.is_empty()) {
             map.names.push((id.clone(), n.to_string()));
         }
-        map.folders.push((folder.to_string(), id));
+        map.folders.push((folder, id));
         Ok(())
     };
     if text.trim_start().starts_with('{') {
@@ -136,7 +152,7 @@ mod tests {
             "# folder = tenant [name]\nexports/granite = {} Granite Realty Ltd\nexports/old\t{T}\n",
             T.to_uppercase()
         );
-        let m = parse_tenant_map(&text, "t.map", &|_| true).unwrap();
+        let m = parse_tenant_map(&text, "t.map", &|f| Some(f.to_string())).unwrap();
         assert_eq!(
             m.folders,
             [
@@ -146,7 +162,7 @@ mod tests {
         );
         assert_eq!(m.names, [(T.to_string(), "Granite Realty Ltd".to_string())]);
         let json = format!(r#"{{"a": "{T} Contoso", "b": {{"tenant_id": "{T}", "name": "C"}}}}"#);
-        let m = parse_tenant_map(&json, "t.json", &|_| true).unwrap();
+        let m = parse_tenant_map(&json, "t.json", &|f| Some(f.to_string())).unwrap();
         assert_eq!(m.names.len(), 2);
     }
 
@@ -166,12 +182,16 @@ mod tests {
     #[test]
     fn a_missing_folder_or_a_name_without_id_is_an_error_naming_the_line() {
         let text = format!("present = {T}\nmissing = {T}\n");
-        let e = parse_tenant_map(&text, "t.map", &|f| f == "present").unwrap_err();
+        let e = parse_tenant_map(&text, "t.map", &|f| (f == "present").then(|| f.to_string()))
+            .unwrap_err();
         assert!(
             e.contains("t.map:2") && e.contains("\"missing\" does not exist"),
             "{e}"
         );
-        let e = parse_tenant_map("present = Granite Realty\n", "t.map", &|_| true).unwrap_err();
+        let e = parse_tenant_map("present = Granite Realty\n", "t.map", &|f| {
+            Some(f.to_string())
+        })
+        .unwrap_err();
         assert!(e.contains("t.map:1") && e.contains("no tenant id"), "{e}");
     }
 }
