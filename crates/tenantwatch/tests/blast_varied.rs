@@ -8,36 +8,11 @@
 //! the world's truth.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
 
 use serde_json::Value;
 
 mod common;
-use common::{Tmp, bin};
-
-/// The world `scripts/eval-accuracy.sh` builds for `seed`.
-fn simulate(out: &Path, seed: u64) -> Value {
-    let (t, c, s) = (
-        (24 + seed % 7).to_string(),
-        (7 + seed % 3).to_string(),
-        seed.to_string(),
-    );
-    common::simulate_world(
-        out,
-        &[
-            "--tenants",
-            &t,
-            "--compromised",
-            &c,
-            "--days",
-            "10",
-            "--scale",
-            "0.05",
-            "--vary",
-            &s,
-        ],
-    )
-}
+use common::Tmp;
 
 fn strs(v: &Value) -> BTreeSet<String> {
     v.as_array()
@@ -53,15 +28,9 @@ fn strs(v: &Value) -> BTreeSet<String> {
 /// returns the truth and the result.
 fn blast_world(seed: u64) -> (Value, Value) {
     let tmp = Tmp::new(&seed.to_string());
-    let truth = simulate(&tmp.0, seed);
+    let truth = common::eval_world(&tmp.0, seed);
     let account = truth["partner_account"].as_str().unwrap();
-    // The map names folders relative to the world's directory, as the simulator writes it.
-    let mut cmd = bin();
-    cmd.current_dir(&tmp.0).args(["blast", "logs"]);
-    if tmp.0.join("tenant-map.txt").exists() {
-        cmd.args(["--tenant-map", "tenant-map.txt"]);
-    }
-    let o = cmd
+    let o = common::in_world(&tmp.0, "blast")
         .args(["--actor", account, "--format", "json"])
         .output()
         .unwrap();

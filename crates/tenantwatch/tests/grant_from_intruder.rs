@@ -1,7 +1,8 @@
 //! A high-privilege grant by a tenant's own administrator is high when it comes from the
-//! intruder's infrastructure (`tenantwatch.attacker_address` on the pack's grant rules), on
-//! varied simulated worlds (`simulate --vary SEED`) where the intruder, besides the stolen partner
-//! accounts, replays an own administrator's token from its addresses: every such grant is high,
+//! intruder's infrastructure (`tenantwatch.attacker_address` on the pack's grant rules), on the
+//! accuracy script's varied worlds (`simulate --vary SEED`) where the intruder, besides the
+//! stolen partner accounts, replays an own administrator's token from its addresses: every such
+//! grant is high,
 //! saying which finding tells the address is the intruder's; the tenants' own administrators'
 //! grants from their offices (a mail-settings application being set up) stay medium, even where
 //! the intruder came through the partner's VPN egress that honest staff share.
@@ -11,7 +12,7 @@ use std::collections::BTreeSet;
 use serde_json::Value;
 
 mod common;
-use common::{Tmp, bin};
+use common::Tmp;
 
 const GRANT_RULES: [&str; 2] = [
     "0c2d8f6a-5b1e-4e43-9a7c-1f0e2d3c4b25",
@@ -45,30 +46,9 @@ fn is_attack(f: &Value, attack: &BTreeSet<(String, u64)>) -> bool {
 /// The pack's own-tenant grant findings of world `seed`: (attack grants, benign grants).
 fn grants(seed: u64) -> (Vec<Value>, Vec<Value>) {
     let tmp = Tmp::new(&format!("grant-intruder-{seed}"));
-    let s = seed.to_string();
-    let truth = common::simulate_world(
-        &tmp.0,
-        &[
-            "--tenants",
-            "26",
-            "--compromised",
-            "8",
-            "--days",
-            "10",
-            "--scale",
-            "0.05",
-            "--vary",
-            &s,
-        ],
-    );
+    let truth = common::eval_world(&tmp.0, seed);
     assert_eq!(truth["variations"]["own_admin_token"], true, "seed {seed}");
-    // The map names folders relative to the world's directory, as the simulator writes it.
-    let mut cmd = bin();
-    cmd.current_dir(&tmp.0).args(["hunt", "logs"]);
-    if tmp.0.join("tenant-map.txt").exists() {
-        cmd.args(["--tenant-map", "tenant-map.txt"]);
-    }
-    let o = cmd
+    let o = common::in_world(&tmp.0, "hunt")
         .args(["--min-level", "informational", "--format", "jsonl"])
         .output()
         .unwrap();

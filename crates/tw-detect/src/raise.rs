@@ -213,6 +213,16 @@ fn identity(f: &Finding) -> String {
         .to_lowercase()
 }
 
+/// The address `f` tells is the intruder's (lower case): that of a high or critical finding of a
+/// rule `specs` does not raise.
+pub fn telling_address(f: &Finding, specs: &HashMap<String, RaiseSpec>) -> Option<String> {
+    let high = Level::parse(&f.rule.level).is_some_and(|l| l >= Level::High);
+    if !high || specs.contains_key(&f.rule.id) {
+        return None;
+    }
+    f.ip.as_deref().map(ip_key)
+}
+
 /// The addresses of high and critical findings of rules other than `specs`' (see the module
 /// docs), less those some other identity used before the intruder did. An identity whose use
 /// of the address a finding of level medium or above reports (a partner account signing in from

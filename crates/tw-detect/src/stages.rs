@@ -257,9 +257,7 @@ impl Stages {
             .collect();
         let told: HashSet<String> = findings
             .iter()
-            .filter(|f| !self.raises.contains_key(&f.rule.id))
-            .filter(|f| Level::parse(&f.rule.level).is_some_and(|l| l >= Level::High))
-            .filter_map(|f| Some(f.ip.as_deref()?.trim().to_ascii_lowercase()))
+            .filter_map(|f| crate::raise::telling_address(f, &self.raises))
             .collect();
         let asks = |f: &Finding| match self.raises.get(&f.rule.id) {
             Some(spec) if spec.trigger == crate::raise::Trigger::AttackerAddress => {

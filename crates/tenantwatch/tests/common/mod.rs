@@ -1,5 +1,6 @@
 //! Helpers shared by the command-line tests: the binary, a temporary folder removed at the end,
-//! a simulated world with its truth, and the files under a folder.
+//! a simulated world with its truth (the accuracy script's worlds too), commands run in a world's
+//! folder, and the files under a folder.
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
@@ -41,6 +42,38 @@ pub fn simulate_world(out: &Path, args: &[&str]) -> Value {
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     serde_json::from_str(&std::fs::read_to_string(out.join("truth.json")).unwrap()).unwrap()
+}
+
+/// The world `scripts/eval-accuracy.sh` builds for `seed` (`--vary SEED`, its tenant counts, ten
+/// days, a small background), written to `out`; its truth.
+pub fn eval_world(out: &Path, seed: u64) -> Value {
+    let (t, c, s) = (
+        (24 + seed % 7).to_string(),
+        (7 + seed % 3).to_string(),
+        seed.to_string(),
+    );
+    let args = [
+        "--tenants",
+        &t,
+        "--compromised",
+        &c,
+        "--days",
+        "10",
+        "--scale",
+        "0.05",
+    ];
+    simulate_world(out, &[&args[..], &["--vary", &s]].concat())
+}
+
+/// `tenantwatch SUBCOMMAND logs [--tenant-map tenant-map.txt]` run in the world folder `world`,
+/// as the simulator writes it (the map names folders relative to that folder).
+pub fn in_world(world: &Path, subcommand: &str) -> Command {
+    let mut cmd = bin();
+    cmd.current_dir(world).args([subcommand, "logs"]);
+    if world.join("tenant-map.txt").exists() {
+        cmd.args(["--tenant-map", "tenant-map.txt"]);
+    }
+    cmd
 }
 
 /// Every file under `dir`, relative to it, sorted.
