@@ -212,3 +212,28 @@ fn a_customer_administrator_acting_from_the_attackers_address_gives_it_no_honest
         assert!(followed > 0, "world {seed}");
     }
 }
+
+#[test]
+fn stolen_accounts_that_planted_backdoors_used_from_the_address_give_it_no_honest_history() {
+    // Worlds 64, 72 and 77: the intruder signs in with two or three stolen partner accounts
+    // from the same addresses, minutes apart and within the others' learning windows, and each
+    // account adds credentials that backdoored applications then sign in with from those very
+    // addresses. An account whose planted credential is used from an address is the operator
+    // there, not its history: the other stolen accounts are followed as compromised and every
+    // attacked tenant is affected (none was, when their use counted as the address's history).
+    for seed in [64u64, 72, 77] {
+        let (truth, r) = blast_world(seed);
+        let stolen = strs(&truth["stolen_accounts"]);
+        assert!(stolen.len() > 1, "world {seed}");
+        let followed: BTreeSet<String> = r["pivots"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["kind"] == "identity")
+            .filter_map(|p| p["indicator"].as_str()?.strip_prefix("user:"))
+            .map(str::to_string)
+            .filter(|u| stolen.contains(u))
+            .collect();
+        assert_eq!(followed, stolen, "world {seed}");
+    }
+}

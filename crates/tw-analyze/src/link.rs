@@ -564,7 +564,7 @@ impl<'a> Expander<'a> {
             }
             let compromised = tied
                 .is_some_and(|apps| self.ind.idents.contains_key(x) || apps.iter().any(|a| a == x));
-            if !compromised && self.honest_use(x, ip, *fx, limit) {
+            if !compromised && !self.planted_here(x, ip) && self.honest_use(x, ip, *fx, limit) {
                 honest.push((x, *fx));
             } else {
                 since = since.min(*fx);
@@ -572,6 +572,15 @@ impl<'a> Expander<'a> {
         }
         honest.sort();
         (honest, since)
+    }
+
+    /// Whether user `x` added a credential that an application then signed in with from `ip`:
+    /// `x` planted a backdoor used from this very address, so its own presence there is the
+    /// operator's, not a history of the address, whenever it began. Another stolen account the
+    /// intruder signed in with minutes before the seed did looks so; a colleague at the office
+    /// or VPN the intruder came through does not.
+    fn planted_here(&self, x: &str, ip: &str) -> bool {
+        x.starts_with("user:") && self.keys.tie(self.f, ip, x, |_| false).is_some()
     }
 
     /// Another address of `ip`'s egress pool (the same IPv4 /24 or IPv6 /48: an office's or

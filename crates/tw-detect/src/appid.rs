@@ -11,7 +11,7 @@
 //!
 //! Keys are per tenant: object ids are, and a display name is only unique within one tenant.
 
-use std::collections::HashMap;
+use hashbrown::HashMap;
 
 use serde_json::Value;
 use tw_event::{Event, LogKind};

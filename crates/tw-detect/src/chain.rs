@@ -29,7 +29,8 @@
 //! record of both steps; the pack's single-record findings the chain holds (the credential, the
 //! grant, each mail read) are folded into it, so the story reads as one finding.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use hashbrown::{HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use serde_json::Value;

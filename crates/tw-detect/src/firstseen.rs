@@ -34,7 +34,7 @@
 //! baseline period (a backup application reading mail from its usual address is usual; an
 //! application reading mail in bulk from an address it never read mail from is new).
 
-use std::collections::{HashMap, HashSet};
+use hashbrown::{HashMap, HashSet};
 
 use serde_json::Value;
 use tw_event::{Finding, Provenance, RuleRef, Timestamp};

@@ -3,7 +3,7 @@
 //! worker threads (each thread's first-seen state merged at the end), correlations and ordering
 //! on the calling thread, findings sorted by time, file and record.
 
-use std::collections::{HashMap, HashSet};
+use hashbrown::{HashMap, HashSet};
 use std::path::PathBuf;
 
 use serde::Serialize;
@@ -65,7 +65,7 @@ pub struct Hunter {
     /// Per correlation: where its rule text came from.
     correlation_origins: Vec<Origin>,
     resolver: Resolver,
-    maps: HashMap<Format, FieldMap>,
+    maps: std::collections::HashMap<Format, FieldMap>,
     correlated: HashSet<usize>,
     /// Correlated rules whose events may give a correlation finding its actor and address (every
     /// rule of a correlation, but only the first of a `temporal_ordered` one): only their

@@ -5,7 +5,8 @@
 //! aggregated into one finding per actor × tenant × UTC day. The rule that ties copies, and why,
 //! is in `docs/findings.md`.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use hashbrown::{HashMap, HashSet};
+use std::collections::BTreeMap;
 
 use serde_json::Value;
 use tw_event::{ChangeTie, CopyIdentity, Event, Finding, LogKind, Provenance, RuleRef};
@@ -207,10 +208,29 @@ fn ual_targets(doc: &Value) -> Vec<String> {
     guids(texts.into_iter())
 }
 
+/// The record paths [`identity_of`] reads: the hunt's projection keeps them, so a record's
+/// identity is read from what the hunt parsed, not from a second parse of the whole record.
+pub const IDENTITY_PATHS: &[&str] = &[
+    "id",
+    "properties.id",
+    "correlationId",
+    "properties.correlationId",
+    "requestId",
+    "properties.requestId",
+    "OfficeId",
+    "Id",
+    "Workload",
+    "OfficeWorkload",
+    "IntraSystemId",
+    "InterSystemsId",
+    "Target",
+    "ObjectId",
+];
+
 /// How copies of `ev`'s action in other logs and exports are recognised (`None` when the
 /// record carries nothing that ties copies).
 pub fn identity_of(ev: &Event) -> Option<Box<CopyIdentity>> {
-    let doc = ev.doc();
+    let doc = ev.raw.projected().unwrap_or_else(|| ev.doc());
     let mut id = CopyIdentity::default();
     let op = ev
         .canonical
@@ -406,8 +426,8 @@ fn tie_copies(findings: &[Finding]) -> Sets {
         for key in ids.chain(record) {
             let key = format!("{}{key}", rests[i]);
             match first.entry(key) {
-                std::collections::hash_map::Entry::Occupied(e) => sets.union(*e.get(), i),
-                std::collections::hash_map::Entry::Vacant(e) => {
+                hashbrown::hash_map::Entry::Occupied(e) => sets.union(*e.get(), i),
+                hashbrown::hash_map::Entry::Vacant(e) => {
                     e.insert(i);
                 }
             }

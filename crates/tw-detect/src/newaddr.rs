@@ -11,7 +11,7 @@
 //! action's tenant (within it every address is new to everyone). Addresses compare
 //! case-insensitively without port or brackets (the canonical `ip`).
 
-use std::collections::HashMap;
+use hashbrown::HashMap;
 
 use serde_json::Value;
 use tw_event::{Event, Timestamp};
@@ -56,7 +56,12 @@ pub struct SeenCache {
 /// Appends `s` lowercased (as [`str::to_lowercase`] does) to `buf`.
 fn push_lower(buf: &mut String, s: &str) {
     if s.is_ascii() {
-        buf.extend(s.bytes().map(|b| char::from(b.to_ascii_lowercase())));
+        let from = buf.len();
+        buf.push_str(s);
+        // Only the ASCII bytes just appended are changed: the string stays valid UTF-8.
+        if let Some(tail) = buf.get_mut(from..) {
+            tail.make_ascii_lowercase();
+        }
     } else {
         buf.push_str(&s.to_lowercase());
     }

@@ -43,7 +43,7 @@
 //! `new_address` leaves cross-tenant (partner) actors alone: the pack's partner rules rate them
 //! already.
 
-use std::collections::{HashMap, HashSet};
+use hashbrown::{HashMap, HashSet};
 
 use serde_json::Value;
 use tw_event::Finding;

@@ -5,7 +5,7 @@
 //! [`Stages::finish`] when all records are read; rules a stage owns are not reported match by
 //! match ([`Stages::claims`]).
 
-use std::collections::{HashMap, HashSet};
+use hashbrown::{HashMap, HashSet};
 
 use serde_json::Value;
 use tw_event::{Event, Finding, RuleRef};
@@ -236,7 +236,7 @@ impl Stages {
         let mut r: Vec<u32> = self
             .burst_seen
             .iter()
-            .filter(|r| !self.roles.contains_key(r))
+            .filter(|r| !self.roles.contains_key(*r))
             .filter_map(|&r| u32::try_from(r).ok())
             .collect();
         r.sort_unstable();

@@ -4,7 +4,7 @@
 //! log kinds, the correlation plan (which rules feed correlations and which fields their
 //! observations keep), and the raw-record prefilter with its first-seen value checks.
 
-use std::collections::{HashMap, HashSet};
+use hashbrown::{HashMap, HashSet};
 
 use serde_json::Value;
 use tw_event::{LogKind, Origin};
@@ -282,7 +282,7 @@ impl Hunter {
     /// Compiles `sources` (rejected rules are listed by [`Hunter::rule_set`]`.errors()`).
     pub fn new(
         sources: &[RuleSource],
-        placeholders: HashMap<String, Vec<String>>,
+        placeholders: std::collections::HashMap<String, Vec<String>>,
     ) -> Result<Hunter, String> {
         let mut b = RuleSet::builder();
         b.placeholders(placeholders);
@@ -325,6 +325,9 @@ impl Hunter {
             .collect();
         let mut projection = resolver.projection();
         projection.merge(tw_ingest::select::Projection::selection());
+        crate::merge::IDENTITY_PATHS
+            .iter()
+            .for_each(|f| projection.add(f));
         if stages.has_chains() {
             crate::appid::OBSERVED_PATHS
                 .iter()

@@ -3,7 +3,7 @@
 //! finding of each, for the evidence of the correlation findings), what the chain and burst
 //! stages keep, and the users seen acting across tenants.
 
-use std::collections::{HashMap, HashSet};
+use hashbrown::{HashMap, HashSet};
 
 use tw_event::{Finding, Provenance};
 use tw_sigma::{CorrelationEngine, CorrelationLimits};

@@ -2,7 +2,7 @@
 //! of `new_behaviour` correlations, each made a finding led by its first event, its evidence
 //! the records of its events.
 
-use std::collections::HashMap;
+use hashbrown::HashMap;
 
 use tw_event::{Finding, Origin, RuleRef, Timestamp};
 use tw_sigma::{CorrelationMatch, Level};

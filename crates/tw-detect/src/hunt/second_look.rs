@@ -7,7 +7,8 @@
 //! asks about (the tenants of mail-hiding bursts and of grants, and the partners' tenants): the
 //! users' address histories those questions need, without decoding every user's log-in.
 
-use std::collections::{BTreeSet, HashSet};
+use hashbrown::HashSet;
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

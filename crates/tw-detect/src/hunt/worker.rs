@@ -4,8 +4,9 @@
 //! candidate of the thread's own first-seen state, or an observation of a chain or burst stage.
 //! Everything a worker sends to the collecting thread is an [`Out`].
 
+use hashbrown::HashSet;
 use std::cell::RefCell;
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
