@@ -91,6 +91,7 @@ impl ChunkWriter {
         rows: &mut [Row],
         limits: RowGroupLimits,
     ) -> Result<usize> {
+        let out = Unflushed(out);
         let mut file = SerializedFileWriter::new(out, self.root.clone(), self.props.clone())?;
         let mut groups = 0;
         let mut rest = rows;
@@ -103,7 +104,7 @@ impl ChunkWriter {
             groups += 1;
             rest = tail;
         }
-        file.close()?;
+        file.into_inner()?.0.flush()?;
         Ok(groups)
     }
 
@@ -152,22 +153,25 @@ impl ChunkWriter {
             .iter_mut()
             .map(|r| Bytes::from(std::mem::take(&mut r.text)))
             .collect();
-        let mut encoded: HashMap<&[(usize, Span)], NullChunk> = HashMap::new();
+        // Chunks encoded, with the elements they hold (a few dozen per row group).
+        let mut encoded: Vec<(&[(usize, Span)], NullChunk)> = Vec::new();
         for (col, present) in by_col.iter().enumerate() {
             let index = self.first_field + col;
             if present.is_empty() {
                 self.append_null(rg, index, rows.len())?;
                 continue;
             }
-            if !encoded.contains_key(present.as_slice()) {
-                let levels = list_levels(present, &texts, rows.len());
-                let chunk = self.encode_apart(index, &levels)?;
-                encoded.insert(present, chunk);
-            }
-            if let Some(chunk) = encoded.get(present.as_slice()) {
-                let close = retarget(&chunk.close, self.descr.column(index))?;
-                rg.append_column(&chunk.bytes, close)?;
-            }
+            let at = match encoded.iter().position(|(p, _)| *p == present.as_slice()) {
+                Some(at) => at,
+                None => {
+                    let levels = list_levels(present, &texts, rows.len());
+                    encoded.push((present, self.encode_apart(index, &levels)?));
+                    encoded.len() - 1
+                }
+            };
+            let chunk = &encoded[at].1;
+            let close = retarget(&chunk.close, self.descr.column(index))?;
+            rg.append_column(&chunk.bytes, close)?;
         }
         Ok(())
     }
@@ -316,6 +320,24 @@ fn list_levels(present: &[(usize, Span)], texts: &[Bytes], rows: usize) -> ListL
     }
     levels.nulls(rows - next);
     levels
+}
+
+/// A writer whose `flush` does nothing: the Parquet writer flushes after every column chunk,
+/// which would make one system call per chunk; the file is flushed once, when complete.
+struct Unflushed<W: Write>(W);
+
+impl<W: Write> Write for Unflushed<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.write(buf)
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        self.0.write_all(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// How many of `rows` the next row group takes (at least one).
