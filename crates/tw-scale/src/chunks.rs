@@ -2,7 +2,8 @@
 //! column of a row group is fed its typed values and levels straight from the rows, and a
 //! field-map column that no row of the row group holds — most of them: a format carries a few
 //! dozen of the fields — is not encoded at all but spliced in as a copy of one all-null chunk,
-//! encoded once per row count and shared by every such column.
+//! encoded once per row count and shared by every such column. Field-map columns holding the
+//! same elements in every row are encoded once and their bytes spliced in for each.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -29,8 +30,8 @@ const DICTIONARY_MAX_AVERAGE: usize = 64;
 /// All-null chunks kept, by row count, up to this many.
 const NULL_CHUNKS_CACHED: usize = 4096;
 
-/// One all-null list chunk: its bytes and what closing its writer reported.
-struct NullChunk {
+/// A column chunk encoded apart from any file: its bytes and what closing its writer reported.
+struct EncodedChunk {
     bytes: Bytes,
     close: ColumnCloseResult,
 }
@@ -46,7 +47,7 @@ pub struct ChunkWriter {
     /// Index of the first field-map column in the schema.
     first_field: usize,
     /// All-null field-map chunks by row count.
-    null_chunks: HashMap<usize, NullChunk>,
+    null_chunks: HashMap<usize, EncodedChunk>,
 }
 
 /// Where each row group ends: a row group is closed at `max_bytes` of rows (their
@@ -154,7 +155,7 @@ impl ChunkWriter {
             .map(|r| Bytes::from(std::mem::take(&mut r.text)))
             .collect();
         // Chunks encoded, with the elements they hold (a few dozen per row group).
-        let mut encoded: Vec<(&[(usize, Span)], NullChunk)> = Vec::new();
+        let mut encoded: Vec<(&[(usize, Span)], EncodedChunk)> = Vec::new();
         for (col, present) in by_col.iter().enumerate() {
             let index = self.first_field + col;
             if present.is_empty() {
@@ -178,7 +179,7 @@ impl ChunkWriter {
 
     /// Encodes list column `index` of `levels` apart from any file; values longer than
     /// [`DICTIONARY_MAX_AVERAGE`] on average (JSON objects, free texts) without a dictionary.
-    fn encode_apart(&self, index: usize, levels: &ListLevels) -> Result<NullChunk> {
+    fn encode_apart(&self, index: usize, levels: &ListLevels) -> Result<EncodedChunk> {
         let bytes: usize = levels.values.iter().map(ByteArray::len).sum();
         let props = if bytes > DICTIONARY_MAX_AVERAGE * levels.values.len() {
             &self.plain_props
@@ -196,7 +197,7 @@ impl ChunkWriter {
         }
         let close = writer.close()?;
         let bytes = Bytes::from(sink.into_inner()?);
-        Ok(NullChunk { bytes, close })
+        Ok(EncodedChunk { bytes, close })
     }
 
     /// Splices the all-null chunk of `rows` rows in as column `index`.
@@ -222,7 +223,7 @@ impl ChunkWriter {
     }
 
     /// Encodes `rows` null lists as one column chunk, apart from any file.
-    fn encode_null(&self, rows: usize) -> Result<NullChunk> {
+    fn encode_null(&self, rows: usize) -> Result<EncodedChunk> {
         let descr = self.descr.column(self.first_field);
         let mut sink = TrackedWrite::new(Vec::new());
         let page_writer = Box::new(SerializedPageWriter::new(&mut sink));
@@ -236,7 +237,7 @@ impl ChunkWriter {
         }
         let close = writer.close()?;
         let bytes = Bytes::from(sink.into_inner()?);
-        Ok(NullChunk { bytes, close })
+        Ok(EncodedChunk { bytes, close })
     }
 }
 
