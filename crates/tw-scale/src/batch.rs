@@ -1,5 +1,6 @@
-//! Rows to Arrow: the Arrow schema of [`crate::schema::columns`] and the record batch of a run of
-//! rows, column by column (field-map columns, mostly null, are built from the rows that hold
+//! Rows to Arrow: the Arrow schema of [`crate::schema::columns`] (from which the Parquet schema
+//! of the files is derived) and the record batch of a run of rows — what a file of those rows
+//! reads back as — column by column (field-map columns, mostly null, are built from the rows that hold
 //! them, with runs of nulls between).
 
 use std::sync::Arc;

@@ -8,8 +8,9 @@
 //! Data flows one way: `tw_ingest` reads the inputs → [`row`] turns each event into a row on the
 //! worker threads, reading fields through the Sigma engine's own event adapter → [`writer`]
 //! buffers the rows, in input order, per partition under a memory budget and writes each
-//! partition as a file ([`batch`] builds the Arrow arrays) → [`export()`] runs it all and
-//! reports what was read and written.
+//! partition as a file ([`chunks`] encodes the column chunks straight from the rows) →
+//! [`export()`] runs it all and reports what was read and written. [`batch`] gives the Arrow
+//! schema of the files and the Arrow batch of a run of rows (what a file of them reads back as).
 //! [`lowering`] gives the lowering of rules to Spark SQL and KQL (`tw_sigma::lower`) what it
 //! needs to know of the lake and of the hunt: rules compiled here query the files written here.
 //!
@@ -25,6 +26,7 @@
 //! ```
 
 pub mod batch;
+pub mod chunks;
 pub mod export;
 pub mod lowering;
 pub mod row;

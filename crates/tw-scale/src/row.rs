@@ -161,6 +161,7 @@ impl Extractor {
             .zip(CANONICAL.iter().skip(3))
             .map(|(f, (_, _, storage))| canonical_value(&view, f, *storage))
             .collect();
+        let raw = raw_text(ev);
         let mut row = Row {
             partition: partition_of(ev).into(),
             file: ev.provenance.file.clone(),
@@ -173,8 +174,10 @@ impl Extractor {
             canonical,
             fields: Vec::new(),
             elements: Vec::new(),
-            text: String::new(),
-            raw: raw_text(ev),
+            // The values' texts are mostly parts of the record: room for as much, so that the
+            // text does not grow (and move) value by value.
+            text: String::with_capacity(raw.len()),
+            raw,
         };
         let heads = self.heads.get(&ev.format).unwrap_or(&self.identity);
         // Columns done: (column, its range in `elements` when present), in column order.
@@ -194,6 +197,9 @@ impl Extractor {
                 None => self.read_field(&view, col, &mut row),
             };
             done.push((col, range));
+        }
+        if row.text.capacity() > 2 * row.text.len() + 1024 {
+            row.text.shrink_to_fit();
         }
         row
     }

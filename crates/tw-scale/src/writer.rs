@@ -14,14 +14,13 @@ use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use arrow_schema::SchemaRef;
-use parquet::arrow::arrow_writer::ArrowWriterOptions;
-use parquet::arrow::{ArrowSchemaConverter, ArrowWriter};
+use parquet::arrow::ArrowSchemaConverter;
 use parquet::basic::Compression;
 use parquet::file::properties::{EnabledStatistics, WriterProperties, WriterVersion};
-use parquet::schema::types::{ColumnPath, SchemaDescriptor};
+use parquet::schema::types::ColumnPath;
 
-use crate::batch::{arrow_schema, record_batch};
+use crate::batch::arrow_schema;
+use crate::chunks::{ChunkWriter, RowGroupLimits};
 use crate::row::Row;
 use crate::schema::{self, Storage};
 
@@ -34,8 +33,6 @@ pub struct LakeOptions {
     pub row_group_bytes: usize,
     /// ... or this many rows.
     pub row_group_rows: usize,
-    /// Rows handed to the Parquet encoder at a time.
-    pub batch_rows: usize,
 }
 
 impl Default for LakeOptions {
@@ -44,7 +41,6 @@ impl Default for LakeOptions {
             buffer_budget: 128 << 20,
             row_group_bytes: 128 << 20,
             row_group_rows: 1 << 20,
-            batch_rows: 4096,
         }
     }
 }
@@ -68,21 +64,11 @@ struct Pending {
     last_used: u64,
 }
 
-/// Writer properties per set of field-map columns present in a file, kept up to this many.
-const PROPS_CACHED: usize = 1024;
-
 /// Writes rows into `log_kind=…/tenant_id=…/date=…/part-NNNNN.parquet` files under a folder.
 pub struct LakeWriter {
     root: PathBuf,
-    schema: SchemaRef,
-    /// The Parquet schema of `schema`, converted once.
-    parquet_schema: SchemaDescriptor,
-    /// The properties of a file holding every column.
-    props: WriterProperties,
-    /// The leaf path of every field-map column, in schema order.
-    field_paths: Vec<ColumnPath>,
-    /// Properties by the field-map columns a file holds (bit set).
-    props_by_present: HashMap<Vec<u64>, WriterProperties>,
+    /// Encodes each file's rows.
+    chunks: ChunkWriter,
     opts: LakeOptions,
     pending: HashMap<Arc<str>, Pending>,
     buffered: usize,
@@ -100,25 +86,13 @@ impl LakeWriter {
             return Err(format!("{} is not empty", root.display()));
         }
         fs::create_dir_all(root).map_err(|e| format!("cannot create {}: {e}", root.display()))?;
-        let schema = arrow_schema();
         let parquet_schema = ArrowSchemaConverter::new()
-            .convert(&schema)
+            .convert(&arrow_schema())
             .map_err(|e| format!("the Parquet schema: {e}"))?;
-        let field_paths = schema::field_map_fields()
-            .iter()
-            .map(|f| list_leaf(&schema::field_column_name(f)))
-            .collect();
         Ok(LakeWriter {
             root: root.to_path_buf(),
-            schema,
-            parquet_schema,
-            props: writer_properties(&opts),
-            field_paths,
-            props_by_present: HashMap::new(),
-            opts: LakeOptions {
-                batch_rows: opts.batch_rows.max(1),
-                ..opts
-            },
+            chunks: ChunkWriter::new(parquet_schema, writer_properties()),
+            opts,
             pending: HashMap::new(),
             buffered: 0,
             next_part: HashMap::new(),
@@ -175,7 +149,7 @@ impl LakeWriter {
 
     /// Writes partition `name`'s buffered rows as its next file.
     fn write_out(&mut self, name: &Arc<str>) -> Result<(), String> {
-        let Some(part) = self.pending.remove(name) else {
+        let Some(mut part) = self.pending.remove(name) else {
             return Ok(());
         };
         self.buffered = self.buffered.saturating_sub(part.bytes);
@@ -185,8 +159,7 @@ impl LakeWriter {
         let dir = self.root.join(&**name);
         fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         let hidden = dir.join(format!(".{file_name}.inprogress"));
-        let props = self.props_for(&part.rows);
-        let row_groups = self.encode(&hidden, props, &part.rows)?;
+        let row_groups = self.encode(&hidden, &mut part.rows)?;
         let visible = dir.join(&file_name);
         fs::rename(&hidden, &visible)
             .map_err(|e| format!("cannot rename {}: {e}", hidden.display()))?;
@@ -199,57 +172,16 @@ impl LakeWriter {
     }
 
     /// Encodes `rows` into a new file at `path`; the number of row groups written.
-    fn encode(&self, path: &Path, props: WriterProperties, rows: &[Row]) -> Result<usize, String> {
-        let fail = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
+    fn encode(&mut self, path: &Path, rows: &mut [Row]) -> Result<usize, String> {
         let file =
             File::create(path).map_err(|e| format!("cannot create {}: {e}", path.display()))?;
-        let options = ArrowWriterOptions::new()
-            .with_properties(props)
-            .with_parquet_schema(self.parquet_schema.clone())
-            .with_skip_arrow_metadata(true);
-        let mut writer = ArrowWriter::try_new_with_options(
-            BufWriter::with_capacity(1 << 20, file),
-            self.schema.clone(),
-            options,
-        )
-        .map_err(|e| fail(&e))?;
-        for chunk in rows.chunks(self.opts.batch_rows) {
-            let batch = record_batch(&self.schema, chunk).map_err(|e| fail(&e))?;
-            writer.write(&batch).map_err(|e| fail(&e))?;
-        }
-        let meta = writer.close().map_err(|e| fail(&e))?;
-        Ok(meta.num_row_groups())
-    }
-
-    /// The properties of a file of `rows`: the field-map columns none of them holds (most of
-    /// them: a format carries a few dozen of the fields) are all null, written without a
-    /// dictionary and uncompressed, which spares their encoders' set-up and Snappy's call.
-    fn props_for(&mut self, rows: &[Row]) -> WriterProperties {
-        let mut present = vec![0u64; self.field_paths.len().div_ceil(64)];
-        for r in rows {
-            for &(col, _) in &r.fields {
-                if let Some(w) = present.get_mut(col as usize / 64) {
-                    *w |= 1 << (col % 64);
-                }
-            }
-        }
-        if let Some(p) = self.props_by_present.get(&present) {
-            return p.clone();
-        }
-        let mut b = self.props.clone().into_builder();
-        for (i, path) in self.field_paths.iter().enumerate() {
-            if present[i / 64] & (1 << (i % 64)) == 0 {
-                b = b
-                    .set_column_dictionary_enabled(path.clone(), false)
-                    .set_column_compression(path.clone(), Compression::UNCOMPRESSED);
-            }
-        }
-        let props = b.build();
-        if self.props_by_present.len() >= PROPS_CACHED {
-            self.props_by_present.clear();
-        }
-        self.props_by_present.insert(present, props.clone());
-        props
+        let limits = RowGroupLimits {
+            max_bytes: self.opts.row_group_bytes.max(1),
+            max_rows: self.opts.row_group_rows.max(1),
+        };
+        self.chunks
+            .write_file(BufWriter::with_capacity(1 << 20, file), rows, limits)
+            .map_err(|e| format!("{}: {e}", path.display()))
     }
 }
 
@@ -261,14 +193,12 @@ fn list_leaf(name: &str) -> ColumnPath {
 /// Snappy (Spark's default codec), Parquet 1.0 data pages (read by every Spark version),
 /// statistics per column chunk, no dictionary for the columns whose values rarely repeat, and
 /// neither dictionary nor statistics for `raw`.
-fn writer_properties(opts: &LakeOptions) -> WriterProperties {
+fn writer_properties() -> WriterProperties {
     let mut b = WriterProperties::builder()
         .set_writer_version(WriterVersion::PARQUET_1_0)
         .set_compression(Compression::SNAPPY)
         .set_statistics_enabled(EnabledStatistics::Chunk)
-        .set_offset_index_disabled(true)
-        .set_max_row_group_bytes(Some(opts.row_group_bytes.max(1)))
-        .set_max_row_group_row_count(Some(opts.row_group_rows.max(1)));
+        .set_offset_index_disabled(true);
     for col in [schema::RECORD, schema::LINE, schema::TIME, "tw_time"] {
         b = b.set_column_dictionary_enabled(ColumnPath::from(col), false);
     }

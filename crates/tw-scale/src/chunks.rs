@@ -1,0 +1,588 @@
+//! Rows to Parquet column chunks with the low-level writer (no Arrow arrays in between): each
+//! column of a row group is fed its typed values and levels straight from the rows, and a
+//! field-map column that no row of the row group holds — most of them: a format carries a few
+//! dozen of the fields — is not encoded at all but spliced in as a copy of one all-null chunk,
+//! encoded once per row count and shared by every such column. Field-map columns holding the
+//! same elements in every row are encoded once and their bytes spliced in for each.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use parquet::basic::Compression;
+use parquet::column::writer::{ColumnCloseResult, ColumnWriter, get_column_writer};
+use parquet::data_type::{BoolType, ByteArray, ByteArrayType, DataType, Int64Type};
+use parquet::errors::{ParquetError, Result};
+use parquet::file::metadata::ColumnChunkMetaData;
+use parquet::file::properties::{EnabledStatistics, WriterProperties, WriterPropertiesPtr};
+use parquet::file::writer::{
+    SerializedFileWriter, SerializedPageWriter, SerializedRowGroupWriter, TrackedWrite,
+};
+use parquet::schema::types::{ColumnDescPtr, SchemaDescriptor, TypePtr};
+
+use crate::row::{CanonicalValue, Row};
+use crate::schema::{self, Source};
+
+/// Average bytes per value above which a list column is written without a dictionary.
+const DICTIONARY_MAX_AVERAGE: usize = 64;
+
+/// All-null chunks kept, by row count, up to this many.
+const NULL_CHUNKS_CACHED: usize = 4096;
+
+/// A column chunk encoded apart from any file: its bytes and what closing its writer reported.
+struct EncodedChunk {
+    bytes: Bytes,
+    close: ColumnCloseResult,
+}
+
+/// Writes files of rows; built once, used for every file.
+pub struct ChunkWriter {
+    root: TypePtr,
+    descr: SchemaDescriptor,
+    props: WriterPropertiesPtr,
+    /// `props` without dictionaries.
+    plain_props: WriterPropertiesPtr,
+    null_props: WriterPropertiesPtr,
+    /// Index of the first field-map column in the schema.
+    first_field: usize,
+    /// All-null field-map chunks by row count.
+    null_chunks: HashMap<usize, EncodedChunk>,
+}
+
+/// Where each row group ends: a row group is closed at `max_bytes` of rows (their
+/// [`Row::heap_bytes`]) or `max_rows` rows.
+#[derive(Debug, Clone, Copy)]
+pub struct RowGroupLimits {
+    /// Bytes of rows.
+    pub max_bytes: usize,
+    /// Rows.
+    pub max_rows: usize,
+}
+
+impl ChunkWriter {
+    /// A writer of files with schema `descr` (the columns of [`schema::columns`], in order).
+    pub fn new(descr: SchemaDescriptor, props: WriterProperties) -> ChunkWriter {
+        let plain_props = props.clone().into_builder().set_dictionary_enabled(false);
+        let null_props = plain_props
+            .clone()
+            .set_compression(Compression::UNCOMPRESSED)
+            .set_statistics_enabled(EnabledStatistics::None)
+            .build();
+        let first_field = schema::columns()
+            .iter()
+            .position(|c| matches!(c.source, Source::FieldMap(_)))
+            .unwrap_or(0);
+        ChunkWriter {
+            root: descr.root_schema_ptr(),
+            descr,
+            props: Arc::new(props),
+            plain_props: Arc::new(plain_props.build()),
+            null_props: Arc::new(null_props),
+            first_field,
+            null_chunks: HashMap::new(),
+        }
+    }
+
+    /// Writes `rows` as one Parquet file into `out`, in row groups within `limits`; the number
+    /// of row groups. The rows' texts are moved into the file's buffers (left empty).
+    pub fn write_file<W: Write + Send>(
+        &mut self,
+        out: W,
+        rows: &mut [Row],
+        limits: RowGroupLimits,
+    ) -> Result<usize> {
+        let out = Unflushed(out);
+        let mut file = SerializedFileWriter::new(out, self.root.clone(), self.props.clone())?;
+        let mut groups = 0;
+        let mut rest = rows;
+        while !rest.is_empty() {
+            let n = group_len(rest, limits);
+            let (group, tail) = rest.split_at_mut(n);
+            let mut rg = file.next_row_group()?;
+            self.write_group(&mut rg, group)?;
+            rg.close()?;
+            groups += 1;
+            rest = tail;
+        }
+        file.into_inner()?.0.flush()?;
+        Ok(groups)
+    }
+
+    /// Every column of one row group, in schema order.
+    fn write_group<W: Write + Send>(
+        &mut self,
+        rg: &mut SerializedRowGroupWriter<'_, W>,
+        rows: &mut [Row],
+    ) -> Result<()> {
+        let files = file_values(rows);
+        write_column::<ByteArrayType, W>(rg, &files, None, None)?;
+        let record: Vec<i64> = rows.iter().map(|r| long(r.record)).collect();
+        write_column::<Int64Type, W>(rg, &record, None, None)?;
+        let line: Vec<i64> = rows.iter().map(|r| long(r.line)).collect();
+        write_column::<Int64Type, W>(rg, &line, None, None)?;
+        let tenant = rows.iter_mut().map(|r| r.tenant_id.take().map(text_value));
+        write_optional::<ByteArrayType, W>(rg, tenant)?;
+        write_optional::<Int64Type, W>(rg, rows.iter().map(|r| r.time))?;
+        let kinds: Vec<ByteArray> = rows.iter().map(|r| r.log_kind.as_str().into()).collect();
+        write_column::<ByteArrayType, W>(rg, &kinds, None, None)?;
+        let formats: Vec<ByteArray> = rows.iter().map(|r| r.format.as_str().into()).collect();
+        write_column::<ByteArrayType, W>(rg, &formats, None, None)?;
+        let canonical = schema::CANONICAL.len() - 3;
+        for i in 0..canonical {
+            write_canonical(rg, rows, i)?;
+        }
+        self.write_field_maps(rg, rows)?;
+        let raw: Vec<ByteArray> = rows
+            .iter_mut()
+            .map(|r| text_value(std::mem::take(&mut r.raw)))
+            .collect();
+        write_column::<ByteArrayType, W>(rg, &raw, None, None)
+    }
+
+    /// The field-map columns: each column some row holds encoded from the rows apart from the
+    /// file, then spliced in (a column holding the same elements as an earlier one in every row
+    /// — two names the format maps to the same field — reuses its bytes); the others spliced in
+    /// as the all-null chunk of the row group's size.
+    fn write_field_maps<W: Write + Send>(
+        &mut self,
+        rg: &mut SerializedRowGroupWriter<'_, W>,
+        rows: &mut [Row],
+    ) -> Result<()> {
+        let by_col = present_elements(rows);
+        let texts: Vec<Bytes> = rows
+            .iter_mut()
+            .map(|r| Bytes::from(std::mem::take(&mut r.text)))
+            .collect();
+        // Chunks encoded, with the elements they hold (a few dozen per row group).
+        let mut encoded: Vec<(&[(usize, Span)], EncodedChunk)> = Vec::new();
+        for (col, present) in by_col.iter().enumerate() {
+            let index = self.first_field + col;
+            if present.is_empty() {
+                self.append_null(rg, index, rows.len())?;
+                continue;
+            }
+            let at = match encoded.iter().position(|(p, _)| *p == present.as_slice()) {
+                Some(at) => at,
+                None => {
+                    let levels = list_levels(present, &texts, rows.len());
+                    encoded.push((present, self.encode_apart(index, &levels)?));
+                    encoded.len() - 1
+                }
+            };
+            let chunk = &encoded[at].1;
+            let close = retarget(&chunk.close, self.descr.column(index))?;
+            rg.append_column(&chunk.bytes, close)?;
+        }
+        Ok(())
+    }
+
+    /// Encodes list column `index` of `levels` apart from any file; values longer than
+    /// [`DICTIONARY_MAX_AVERAGE`] on average (JSON objects, free texts) without a dictionary.
+    fn encode_apart(&self, index: usize, levels: &ListLevels) -> Result<EncodedChunk> {
+        let bytes: usize = levels.values.iter().map(ByteArray::len).sum();
+        let props = if bytes > DICTIONARY_MAX_AVERAGE * levels.values.len() {
+            &self.plain_props
+        } else {
+            &self.props
+        };
+        let mut sink = TrackedWrite::new(Vec::new());
+        let page_writer = Box::new(SerializedPageWriter::new(&mut sink));
+        let mut writer = get_column_writer(self.descr.column(index), props.clone(), page_writer);
+        match &mut writer {
+            ColumnWriter::ByteArrayColumnWriter(w) => {
+                w.write_batch(&levels.values, Some(&levels.def), Some(&levels.rep))?;
+            }
+            _ => return Err(ParquetError::General("field-map columns hold texts".into())),
+        }
+        let close = writer.close()?;
+        let bytes = Bytes::from(sink.into_inner()?);
+        Ok(EncodedChunk { bytes, close })
+    }
+
+    /// Splices the all-null chunk of `rows` rows in as column `index`.
+    fn append_null<W: Write + Send>(
+        &mut self,
+        rg: &mut SerializedRowGroupWriter<'_, W>,
+        index: usize,
+        rows: usize,
+    ) -> Result<()> {
+        if !self.null_chunks.contains_key(&rows) {
+            if self.null_chunks.len() >= NULL_CHUNKS_CACHED {
+                self.null_chunks.clear();
+            }
+            let chunk = self.encode_null(rows)?;
+            self.null_chunks.insert(rows, chunk);
+        }
+        let chunk = self
+            .null_chunks
+            .get(&rows)
+            .ok_or_else(|| ParquetError::General("no all-null chunk".into()))?;
+        let close = retarget(&chunk.close, self.descr.column(index))?;
+        rg.append_column(&chunk.bytes, close)
+    }
+
+    /// Encodes `rows` null lists as one column chunk, apart from any file.
+    fn encode_null(&self, rows: usize) -> Result<EncodedChunk> {
+        let descr = self.descr.column(self.first_field);
+        let mut sink = TrackedWrite::new(Vec::new());
+        let page_writer = Box::new(SerializedPageWriter::new(&mut sink));
+        let mut writer = get_column_writer(descr, self.null_props.clone(), page_writer);
+        let zeros = vec![0i16; rows];
+        match &mut writer {
+            ColumnWriter::ByteArrayColumnWriter(w) => {
+                w.write_batch(&[], Some(&zeros), Some(&zeros))?;
+            }
+            _ => return Err(ParquetError::General("field-map columns hold texts".into())),
+        }
+        let close = writer.close()?;
+        let bytes = Bytes::from(sink.into_inner()?);
+        Ok(EncodedChunk { bytes, close })
+    }
+}
+
+/// What closing a chunk reported, for the same bytes as column `descr`.
+fn retarget(close: &ColumnCloseResult, descr: ColumnDescPtr) -> Result<ColumnCloseResult> {
+    let m = &close.metadata;
+    let mut b = ColumnChunkMetaData::builder(descr)
+        .set_compression_codec(m.compression_codec())
+        .set_encodings_mask(*m.encodings_mask())
+        .set_total_compressed_size(m.compressed_size())
+        .set_total_uncompressed_size(m.uncompressed_size())
+        .set_num_values(m.num_values())
+        .set_data_page_offset(m.data_page_offset())
+        .set_dictionary_page_offset(m.dictionary_page_offset())
+        .set_unencoded_byte_array_data_bytes(m.unencoded_byte_array_data_bytes());
+    if let Some(h) = m.repetition_level_histogram() {
+        b = b.set_repetition_level_histogram(Some(h.clone()));
+    }
+    if let Some(h) = m.definition_level_histogram() {
+        b = b.set_definition_level_histogram(Some(h.clone()));
+    }
+    if let Some(s) = m.statistics() {
+        b = b.set_statistics(s.clone());
+    }
+    if let Some(s) = m.page_encoding_stats() {
+        b = b.set_page_encoding_stats(s.clone());
+    }
+    Ok(ColumnCloseResult {
+        bytes_written: close.bytes_written,
+        rows_written: close.rows_written,
+        metadata: b.build()?,
+        bloom_filter: None,
+        column_index: None,
+        offset_index: None,
+    })
+}
+
+/// An element's span in its row's text, `None` for a JSON null.
+type Span = Option<(u32, u32)>;
+
+/// Per field-map column, the rows holding it and each one's elements: (row, element), in
+/// row order.
+fn present_elements(rows: &[Row]) -> Vec<Vec<(usize, Span)>> {
+    let n = schema::field_map_fields().len();
+    let mut by_col: Vec<Vec<(usize, Span)>> = vec![Vec::new(); n];
+    for (ri, r) in rows.iter().enumerate() {
+        for (col, range) in r.field_spans() {
+            if let Some(v) = by_col.get_mut(col as usize) {
+                if range.is_empty() {
+                    // An empty list: a row with no element, told apart from a null element.
+                    v.push((ri, Some((u32::MAX, u32::MAX))));
+                }
+                v.extend(range.map(|i| (ri, r.elements.get(i).copied().flatten())));
+            }
+        }
+    }
+    by_col
+}
+
+/// The levels and values of a list column from its rows' elements ([`present_elements`]).
+fn list_levels(present: &[(usize, Span)], texts: &[Bytes], rows: usize) -> ListLevels {
+    let mut levels = ListLevels::with_capacity(rows);
+    let mut next = 0;
+    let mut at = 0;
+    while let Some(&(ri, _)) = present.get(at) {
+        levels.nulls(ri - next);
+        let end = at + present[at..].iter().take_while(|(r, _)| *r == ri).count();
+        let items = &present[at..end];
+        if items == [(ri, Some((u32::MAX, u32::MAX)))] {
+            levels.list(std::iter::empty());
+        } else {
+            levels.list(items.iter().map(|&(_, span)| {
+                let (s, e) = span?;
+                let text = texts.get(ri)?;
+                text.get(s as usize..e as usize)?;
+                Some(ByteArray::from(text.slice(s as usize..e as usize)))
+            }));
+        }
+        next = ri + 1;
+        at = end;
+    }
+    levels.nulls(rows - next);
+    levels
+}
+
+/// A writer whose `flush` does nothing: the Parquet writer flushes after every column chunk,
+/// which would make one system call per chunk; the file is flushed once, when complete.
+struct Unflushed<W: Write>(W);
+
+impl<W: Write> Write for Unflushed<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.write(buf)
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        self.0.write_all(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// How many of `rows` the next row group takes (at least one).
+fn group_len(rows: &[Row], limits: RowGroupLimits) -> usize {
+    let mut bytes = 0;
+    for (i, r) in rows.iter().enumerate() {
+        bytes += r.heap_bytes();
+        if i + 1 >= limits.max_rows.max(1) || bytes >= limits.max_bytes {
+            return i + 1;
+        }
+    }
+    rows.len()
+}
+
+fn long(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+/// A text as a value, without copying it.
+fn text_value(s: String) -> ByteArray {
+    ByteArray::from(Bytes::from(s))
+}
+
+/// The `file` column: one buffer per distinct file (rows of a file follow one another).
+fn file_values(rows: &[Row]) -> Vec<ByteArray> {
+    let mut out: Vec<ByteArray> = Vec::with_capacity(rows.len());
+    let mut last: Option<&Arc<str>> = None;
+    for r in rows {
+        match (last, out.last()) {
+            (Some(l), Some(v)) if Arc::ptr_eq(l, &r.file) => out.push(v.clone()),
+            _ => out.push(ByteArray::from(Bytes::copy_from_slice(r.file.as_bytes()))),
+        }
+        last = Some(&r.file);
+    }
+    out
+}
+
+/// Writes the next column: `values` with their levels.
+fn write_column<T: DataType, W: Write + Send>(
+    rg: &mut SerializedRowGroupWriter<'_, W>,
+    values: &[T::T],
+    def: Option<&[i16]>,
+    rep: Option<&[i16]>,
+) -> Result<()> {
+    let mut col = rg
+        .next_column()?
+        .ok_or_else(|| ParquetError::General("more values than columns".into()))?;
+    col.typed::<T>().write_batch(values, def, rep)?;
+    col.close()
+}
+
+/// Writes the next column, optional and flat: a value or null per row.
+fn write_optional<T: DataType, W: Write + Send>(
+    rg: &mut SerializedRowGroupWriter<'_, W>,
+    values: impl Iterator<Item = Option<T::T>>,
+) -> Result<()> {
+    let mut present = Vec::new();
+    let mut def = Vec::new();
+    for v in values {
+        def.push(i16::from(v.is_some()));
+        present.extend(v);
+    }
+    write_column::<T, W>(rg, &present, Some(&def), None)
+}
+
+/// Canonical column `i` (past `format`) of `rows`.
+fn write_canonical<W: Write + Send>(
+    rg: &mut SerializedRowGroupWriter<'_, W>,
+    rows: &mut [Row],
+    i: usize,
+) -> Result<()> {
+    let storage = schema::CANONICAL.get(i + 3).map(|c| c.2);
+    let take = |r: &mut Row| match r.canonical.get_mut(i) {
+        Some(v) => std::mem::replace(v, CanonicalValue::Null),
+        None => CanonicalValue::Null,
+    };
+    match storage {
+        Some(schema::Storage::Bool) => write_optional::<BoolType, W>(
+            rg,
+            rows.iter_mut().map(|r| match take(r) {
+                CanonicalValue::Bool(b) => Some(b),
+                _ => None,
+            }),
+        ),
+        Some(schema::Storage::TextList) => {
+            let mut levels = ListLevels::with_capacity(rows.len());
+            for r in rows.iter_mut() {
+                match take(r) {
+                    CanonicalValue::List(items) => {
+                        levels.list(items.into_iter().map(|t| Some(text_value(t))))
+                    }
+                    _ => levels.nulls(1),
+                }
+            }
+            levels.write(rg)
+        }
+        _ => write_optional::<ByteArrayType, W>(
+            rg,
+            rows.iter_mut().map(|r| match take(r) {
+                CanonicalValue::Text(t) => Some(text_value(t)),
+                _ => None,
+            }),
+        ),
+    }
+}
+
+/// The values and levels of a list-of-texts column (`optional group (LIST) { repeated group list
+/// { optional binary item } }`): definition 0 null list, 1 empty list, 2 null element, 3
+/// element; repetition 0 at a row's start, 1 within it.
+struct ListLevels {
+    values: Vec<ByteArray>,
+    def: Vec<i16>,
+    rep: Vec<i16>,
+}
+
+impl ListLevels {
+    fn with_capacity(rows: usize) -> ListLevels {
+        ListLevels {
+            values: Vec::new(),
+            def: Vec::with_capacity(rows),
+            rep: Vec::with_capacity(rows),
+        }
+    }
+
+    /// `n` null lists.
+    fn nulls(&mut self, n: usize) {
+        self.def.extend(std::iter::repeat_n(0, n));
+        self.rep.extend(std::iter::repeat_n(0, n));
+    }
+
+    /// One list of these elements.
+    fn list(&mut self, items: impl Iterator<Item = Option<ByteArray>>) {
+        let start = self.def.len();
+        for item in items {
+            let first = self.def.len() == start;
+            self.rep.push(if first { 0 } else { 1 });
+            self.def.push(if item.is_some() { 3 } else { 2 });
+            self.values.extend(item);
+        }
+        if self.def.len() == start {
+            self.def.push(1);
+            self.rep.push(0);
+        }
+    }
+
+    fn write<W: Write + Send>(self, rg: &mut SerializedRowGroupWriter<'_, W>) -> Result<()> {
+        write_column::<ByteArrayType, W>(rg, &self.values, Some(&self.def), Some(&self.rep))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    use arrow_array::RecordBatch;
+    use parquet::arrow::ArrowSchemaConverter;
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    use tw_ingest::{IngestOptions, ingest};
+
+    use crate::batch::{arrow_schema, record_batch};
+    use crate::row::Extractor;
+
+    /// The rows of the public samples under `tests/fixtures/corpus` (sources and licences in
+    /// their PROVENANCE notes), in input order.
+    fn corpus_rows() -> Vec<Row> {
+        let ex = Extractor::new().expect("the shipped maps load");
+        let corpus = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/corpus");
+        let opts = IngestOptions {
+            projection: Some(Arc::new(ex.projection())),
+            ..IngestOptions::default()
+        };
+        let mut rows = Vec::new();
+        ingest(
+            &[corpus],
+            &opts,
+            |ev, out| out.push(ex.row(ev)),
+            |r| rows.push(r),
+        );
+        rows
+    }
+
+    /// `rows` written as one file with `limits`, read back as record batches.
+    fn round_trip(rows: &[Row], limits: RowGroupLimits) -> (usize, Vec<RecordBatch>) {
+        let schema = arrow_schema();
+        let descr = ArrowSchemaConverter::new()
+            .convert(&schema)
+            .expect("schema");
+        let mut writer = ChunkWriter::new(descr, WriterProperties::builder().build());
+        let mut buf = Vec::new();
+        let mut owned = rows.to_vec();
+        let groups = writer
+            .write_file(&mut buf, &mut owned, limits)
+            .expect("written");
+        let batches = ParquetRecordBatchReaderBuilder::try_new(Bytes::from(buf))
+            .expect("a Parquet file")
+            .with_batch_size(rows.len().max(1))
+            .build()
+            .expect("reader")
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .expect("batches");
+        (groups, batches)
+    }
+
+    #[test]
+    fn files_read_back_as_the_arrow_batch_of_their_rows() {
+        let mut rows = corpus_rows();
+        assert!(rows.len() > 100, "{} rows", rows.len());
+        // The last field-map column as an empty list in one row, and as a null element and an
+        // empty text in the next.
+        let last = schema::field_map_fields().len() as u32 - 1;
+        assert!(
+            rows[..2]
+                .iter()
+                .all(|r| r.fields.iter().all(|f| f.0 < last))
+        );
+        rows[0].fields.push((last, 0));
+        rows[1].fields.push((last, 2));
+        rows[1].elements.extend([None, Some((0, 0))]);
+        let want = record_batch(&arrow_schema(), &rows).expect("batch");
+        let whole = RowGroupLimits {
+            max_bytes: usize::MAX,
+            max_rows: usize::MAX,
+        };
+        let (groups, got) = round_trip(&rows, whole);
+        assert_eq!(groups, 1);
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].num_rows(), rows.len());
+        for (i, f) in want.schema().fields().iter().enumerate() {
+            assert_eq!(
+                got[0].column(i).to_data(),
+                want.column(i).to_data(),
+                "column {}",
+                f.name()
+            );
+        }
+        // Small row groups: the same rows, in the same order.
+        let small = RowGroupLimits {
+            max_bytes: usize::MAX,
+            max_rows: 7,
+        };
+        let (groups, got) = round_trip(&rows, small);
+        assert_eq!(groups, rows.len().div_ceil(7));
+        assert_eq!(got.len(), 1, "one batch across the row groups");
+        assert!(got[0] == want, "small row groups read back differently");
+    }
+}
