@@ -237,3 +237,24 @@ fn stolen_accounts_that_planted_backdoors_used_from_the_address_give_it_no_hones
         assert_eq!(followed, stolen, "world {seed}");
     }
 }
+
+#[test]
+fn the_partners_vpn_the_intruder_planted_from_stays_shared() {
+    // World 76: the intruder comes through the partner's VPN and the stolen account adds, from
+    // it, credentials that backdoored applications use from the intruder's own addresses; no
+    // application signs in from the VPN, and three colleagues work from it (days after the
+    // stolen account's suspect period began). The VPN is the organisation's egress: not
+    // followed, no colleague compromised, no extra tenant (9 extra and the decoy before).
+    // (World 42, where the second stolen account also adds credentials from the intruder's own
+    // address, keeps that address the attacker's: see the test of that world above.)
+    let (truth, r) = blast_world(76);
+    assert!(!truth["attacker_via_vpn"].as_array().unwrap().is_empty());
+    let egress = r["not_followed"].as_array().unwrap().iter().any(|p| {
+        p["kind"] == "ip"
+            && p["reason"]
+                .as_str()
+                .unwrap()
+                .contains("office or VPN egress")
+    });
+    assert!(egress, "{}", r["not_followed"]);
+}

@@ -369,12 +369,17 @@ impl<'a> Expander<'a> {
         // unless behaviour ties it to the attacker: an application signed in from it with a
         // credential a compromised account added.
         let early = suspect.is_none_or(|s| t < s) && !subject.starts_with("app:");
-        let tie = self
-            .keys
-            .tie(self.f, ip, subject, |a| {
-                a.starts_with("user:") && self.ind.idents.contains_key(a)
-            })
-            .or_else(|| self.planted_from(ip, subject).map(|d| (d, Vec::new())));
+        let signin_tie = self.keys.tie(self.f, ip, subject, |a| {
+            a.starts_with("user:") && self.ind.idents.contains_key(a)
+        });
+        let planted_only = signin_tie.is_none();
+        let tie = signin_tie.or_else(|| self.planted_from(ip, subject).map(|d| (d, Vec::new())));
+        if planted_only
+            && tie.is_some()
+            && let Some(why) = self.organisation_egress(ip, subject)
+        {
+            return Judgement::Shared(why);
+        }
         if !early
             && tie.is_none()
             && let Some(why) = self.routine(ip, subject, limit)
@@ -574,6 +579,50 @@ impl<'a> Expander<'a> {
         (honest, since)
     }
 
+    /// Colleagues at an address the subject planted a backdoor from, when no application signed
+    /// in from it: users of the subject's own organisation, not known to be compromised, that
+    /// added no credential from it, used it too. Planting shows where the stolen account's
+    /// session was, not whose host it is; an address the organisation's people use for their
+    /// ordinary work is its office or VPN egress, which the intruder came through. A colleague
+    /// who also added credentials from there did what the intruder does there (another stolen
+    /// account) and is no such evidence; an application's sign-in with the planted credential
+    /// from the address (the operator's host) outweighs colleagues.
+    fn organisation_egress(&self, ip: &str, subject: &str) -> Option<String> {
+        let home = self.organisation(subject)?;
+        let mut who: Vec<&str> = self
+            .f
+            .ip_idents
+            .get(ip)?
+            .keys()
+            .filter(|x| {
+                *x != subject
+                    && x.starts_with("user:")
+                    && !self.ind.idents.contains_key(*x)
+                    && self.organisation(x) == Some(home)
+                    && !self.added_credentials_from(x, ip)
+            })
+            .map(String::as_str)
+            .collect();
+        if who.len() <= self.o.max_shared {
+            return None;
+        }
+        who.sort();
+        let eg: Vec<&str> = who.iter().take(3).copied().collect();
+        Some(format!(
+            "shared infrastructure: {subject} planted a credential from it, but {} other people of its organisation ({home}) work from it too (e.g. {}), adding no credential there, and no application signed in from it: its organisation's office or VPN egress, which the intruder came through, not the intruder's host",
+            who.len(),
+            eg.join(", ")
+        ))
+    }
+
+    /// Whether `x` made, from `ip`, a change that added a credential.
+    fn added_credentials_from(&self, x: &str, ip: &str) -> bool {
+        self.f
+            .grants
+            .iter()
+            .any(|g| g.actor == x && g.ip.as_deref() == Some(ip) && !g.key_ids.is_empty())
+    }
+
     /// Whether user `x` added a credential that an application then signed in with from `ip`:
     /// `x` planted a backdoor used from this very address, so its own presence there is the
     /// operator's, not a history of the address, whenever it began. Another stolen account the
@@ -730,9 +779,18 @@ impl<'a> Expander<'a> {
             if self.ind.ips.contains_key(&ip) {
                 continue;
             }
-            let Judgement::Attacker { since, why } = self.judge(&ip, &subject) else {
-                self.pending.insert((ip, subject), (d, n, key));
-                continue;
+            let (since, why) = match self.judge(&ip, &subject) {
+                Judgement::Attacker { since, why } => (since, why),
+                Judgement::Shared(why) => {
+                    // What is known now may give another reason to refuse it: say the latest.
+                    for p in self.not_followed.iter_mut() {
+                        if p.indicator == ip && p.from.as_deref() == Some(subject.as_str()) {
+                            p.reason.clone_from(&why);
+                        }
+                    }
+                    self.pending.insert((ip, subject), (d, n, key));
+                    continue;
+                }
             };
             self.not_followed
                 .retain(|p| !(p.indicator == ip && p.from.as_deref() == Some(subject.as_str())));
