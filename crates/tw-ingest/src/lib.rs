@@ -39,6 +39,7 @@ pub mod normalize;
 pub mod progress;
 mod reader;
 pub mod roles;
+mod scan;
 pub mod select;
 mod sniff;
 pub mod source;

@@ -91,6 +91,18 @@ pub fn selection() -> &'static Node {
 
 /// Parses `bytes` keeping only what `sel` selects. The top level must be an object.
 pub fn parse_selected(bytes: &[u8], sel: &Node) -> Result<Value, serde_json::Error> {
+    match crate::scan::scan(bytes, sel) {
+        Some(v) => Ok(v),
+        None => serde_selected(bytes, sel),
+    }
+}
+
+/// The selective parse by serde: it decides every record the hand-written scanner
+/// ([`crate::scan`]) leaves to it, and words the error of an invalid one.
+pub(crate) fn serde_selected<N: Selects>(
+    bytes: &[u8],
+    sel: &N,
+) -> Result<Value, serde_json::Error> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let v = Sel(sel).deserialize(&mut de)?;
     de.end()?;
@@ -414,10 +426,10 @@ impl Projection {
 
     /// Parses `bytes` (a JSON object) keeping what a lookup of one of the paths can reach.
     pub fn parse(&self, bytes: &[u8]) -> Result<Value, serde_json::Error> {
-        let mut de = serde_json::Deserializer::from_slice(bytes);
-        let v = Sel(self).deserialize(&mut de)?;
-        de.end()?;
-        Ok(v)
+        match crate::scan::scan(bytes, self) {
+            Some(v) => Ok(v),
+            None => serde_selected(bytes, self),
+        }
     }
 }
 
