@@ -234,7 +234,7 @@ pub(crate) fn csv_record(
     format: Format,
     projection: Option<&Projection>,
     depth: Depth,
-    audit_data: impl Fn(Format, &str, Option<&Projection>) -> Result<Decoded, String>,
+    audit_data: impl Fn(Format, &str, Option<&Projection>, Depth) -> Result<Decoded, String>,
 ) -> Result<Decoded, String> {
     check_cells(row, columns)?;
     if document_is_audit_data(format) {
@@ -246,7 +246,7 @@ pub(crate) fn csv_record(
             .filter_map(|&i| row.cell(i))
             .find(|c| !c.is_empty());
         return match cell.map(std::str::from_utf8) {
-            Some(Ok(text)) => audit_data(format, text, projection),
+            Some(Ok(text)) => audit_data(format, text, projection, depth),
             _ => Err("no AuditData".to_string()),
         };
     }
@@ -327,7 +327,7 @@ mod tests {
                     ends: &row_ends,
                 };
                 let read = |depth| {
-                    csv_record(row, &columns, format, None, depth, |_, _, _| {
+                    csv_record(row, &columns, format, None, depth, |_, _, _, _| {
                         Err("no Purview export here".to_string())
                     })
                 };
@@ -392,7 +392,7 @@ mod rejection_tests {
                 Format::SigninLogAnalyticsCsv,
                 None,
                 depth,
-                |_, _, _| Err("no Purview export here".to_string()),
+                |_, _, _, _| Err("no Purview export here".to_string()),
             )
             .map(|d| (d.1.time, d.1.tenant_id))
         };

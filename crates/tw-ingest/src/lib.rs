@@ -33,6 +33,7 @@ pub mod classify;
 pub mod collected;
 mod csv_doc;
 pub mod csv_rows;
+mod json_doc;
 pub mod json_split;
 pub mod names;
 pub mod normalize;
