@@ -168,6 +168,14 @@ fn is_table_header(h: &[String]) -> bool {
 
 /// Every cell must be UTF-8 text without NUL bytes: the first that is not names the row's error.
 fn check_cells(row: CsvRow<'_>, columns: &CsvColumns) -> Result<(), String> {
+    // The whole row at once: UTF-8 without NUL, and every cell ending on a character boundary,
+    // makes every cell UTF-8 without NUL. Otherwise the cells one by one name the first bad one.
+    if let Ok(text) = std::str::from_utf8(row.bytes)
+        && memchr::memchr(0, row.bytes).is_none()
+        && row.ends.iter().all(|&e| text.is_char_boundary(e))
+    {
+        return Ok(());
+    }
     for (i, cell) in row.cells().enumerate() {
         if cell.is_empty() {
             continue;
@@ -204,7 +212,10 @@ fn cells_by_name(
             ColumnUse::Skip => continue,
             ColumnUse::Presence => Value::Null,
             // Checked by `check_cells`.
-            ColumnUse::Keep => Value::String(String::from_utf8_lossy(cell).into_owned()),
+            ColumnUse::Keep => Value::String(match std::str::from_utf8(cell) {
+                Ok(text) => text.to_owned(),
+                Err(_) => String::from_utf8_lossy(cell).into_owned(),
+            }),
         };
         let name = columns
             .header
@@ -234,7 +245,7 @@ pub(crate) fn csv_record(
     format: Format,
     projection: Option<&Projection>,
     depth: Depth,
-    audit_data: impl Fn(Format, &str, Option<&Projection>) -> Result<Decoded, String>,
+    audit_data: impl Fn(Format, &str, Option<&Projection>, Depth) -> Result<Decoded, String>,
 ) -> Result<Decoded, String> {
     check_cells(row, columns)?;
     if document_is_audit_data(format) {
@@ -246,7 +257,7 @@ pub(crate) fn csv_record(
             .filter_map(|&i| row.cell(i))
             .find(|c| !c.is_empty());
         return match cell.map(std::str::from_utf8) {
-            Some(Ok(text)) => audit_data(format, text, projection),
+            Some(Ok(text)) => audit_data(format, text, projection, depth),
             _ => Err("no AuditData".to_string()),
         };
     }
@@ -327,7 +338,7 @@ mod tests {
                     ends: &row_ends,
                 };
                 let read = |depth| {
-                    csv_record(row, &columns, format, None, depth, |_, _, _| {
+                    csv_record(row, &columns, format, None, depth, |_, _, _, _| {
                         Err("no Purview export here".to_string())
                     })
                 };
@@ -392,7 +403,7 @@ mod rejection_tests {
                 Format::SigninLogAnalyticsCsv,
                 None,
                 depth,
-                |_, _, _| Err("no Purview export here".to_string()),
+                |_, _, _, _| Err("no Purview export here".to_string()),
             )
             .map(|d| (d.1.time, d.1.tenant_id))
         };
@@ -410,5 +421,23 @@ mod rejection_tests {
             assert!(e.contains("unparseable timestamp"), "{e}");
             assert_eq!(read(&nul, depth), Err("NUL byte in column Notes".into()));
         }
+    }
+
+    /// A character split between two cells leaves both invalid, although the row's bytes
+    /// together are UTF-8: the row is rejected, naming the first of them.
+    #[test]
+    fn a_character_split_between_cells_is_invalid_utf8() {
+        let columns = CsvColumns::new(vec!["Name".into(), "Notes".into(), "Other".into()]);
+        let bytes = b"caf\xc3\xa9 ok\xc3\xa9x";
+        let check = |ends: &[usize]| check_cells(CsvRow { bytes, ends }, &columns);
+        assert_eq!(check(&[5, 8, 11]), Ok(()));
+        assert_eq!(
+            check(&[4, 8, 11]),
+            Err("invalid UTF-8 in column Name".into())
+        );
+        assert_eq!(
+            check(&[5, 9, 11]),
+            Err("invalid UTF-8 in column Notes".into())
+        );
     }
 }

@@ -45,7 +45,7 @@ pub enum RowAt {
 /// A streaming row reader over buffered CSV text.
 pub struct CsvRows<R> {
     r: R,
-    core: csv_core::Reader,
+    core: Option<csv_core::Reader>,
     max_row: usize,
     line: u64,
     prev_cr: bool,
@@ -60,7 +60,7 @@ impl<R: BufRead> CsvRows<R> {
     pub fn new(r: R, max_row: usize, first_line: u64) -> Self {
         CsvRows {
             r,
-            core: csv_core::Reader::new(),
+            core: Some(spare_reader()),
             max_row: max_row.max(1),
             line: first_line.max(1),
             prev_cr: false,
@@ -128,11 +128,13 @@ impl<R: BufRead> CsvRows<R> {
         self.skip_blank_lines()?;
         let line = self.line;
         let (mut outlen, mut nends, mut over) = (0usize, 0usize, false);
+        let Some(core) = self.core.as_mut() else {
+            return Ok(None);
+        };
         loop {
             let buf = self.r.fill_buf()?;
             let (res, nin, nout, nend) =
-                self.core
-                    .read_record(buf, &mut self.out[outlen..], &mut self.ends[nends..]);
+                core.read_record(buf, &mut self.out[outlen..], &mut self.ends[nends..]);
             count_lines(&buf[..nin], &mut self.line, &mut self.prev_cr);
             self.r.consume(nin);
             outlen += nout;
@@ -189,6 +191,34 @@ impl<R: BufRead> CsvRows<R> {
 }
 
 /// A row parsed into the reader's buffers.
+/// `csv_core` readers of files read to the end or dropped, reset, for the next files: building one
+/// (its state machine) costs more than reading the rows of a small file.
+static SPARE_READERS: std::sync::Mutex<Vec<csv_core::Reader>> = std::sync::Mutex::new(Vec::new());
+
+/// A `csv_core` reader with the default settings, as new.
+// `csv_core::Reader::default()` is not `Reader::new()`: it leaves the state machine unbuilt, and
+// such a reader never ends a row.
+#[allow(clippy::unwrap_or_default)]
+fn spare_reader() -> csv_core::Reader {
+    SPARE_READERS
+        .lock()
+        .ok()
+        .and_then(|mut v| v.pop())
+        .unwrap_or_else(csv_core::Reader::new)
+}
+
+impl<R> Drop for CsvRows<R> {
+    fn drop(&mut self) {
+        if let Some(mut core) = self.core.take()
+            && let Ok(mut spare) = SPARE_READERS.lock()
+            && spare.len() < 16
+        {
+            core.reset();
+            spare.push(core);
+        }
+    }
+}
+
 enum Parsed {
     Kept {
         line: u64,

@@ -833,23 +833,24 @@ pub fn time_and_tenant_of(format: Format, doc: &Value) -> Result<Canonical, Stri
     Ok(c)
 }
 
-/// The first steps of the paths [`time_and_tenant_of`] reads.
-pub fn time_and_tenant_keys() -> Vec<&'static str> {
-    let mut v: Vec<&'static str> = RESOURCE_IDS
-        .iter()
-        .filter_map(|p| p.first().copied())
-        .collect();
+/// The paths [`time_and_tenant_of`] reads, over every log kind.
+pub fn time_and_tenant_paths() -> Vec<Path> {
+    let mut v: Vec<Path> = RESOURCE_IDS.to_vec();
     for p in [
         &UAL, &SIGNIN, &AUDIT, &ACTIVITY, &GRAPH, &RISK, &DEFENDER, &WINDOWS, &CEF, &GENERIC,
         &CONFIG,
     ] {
-        v.extend(
-            p.time
-                .iter()
-                .chain(p.tenant)
-                .filter_map(|p| p.first().copied()),
-        );
+        v.extend(p.time.iter().chain(p.tenant));
     }
+    v
+}
+
+/// The first steps of the paths [`time_and_tenant_of`] reads.
+pub fn time_and_tenant_keys() -> Vec<&'static str> {
+    let mut v: Vec<&'static str> = time_and_tenant_paths()
+        .iter()
+        .filter_map(|p| p.first().copied())
+        .collect();
     v.sort_unstable();
     v.dedup();
     v

@@ -11,17 +11,15 @@ use std::sync::Arc;
 
 use crossbeam_channel::{Receiver, Sender, bounded};
 use serde_json::Value;
-use tw_event::{Document, Event, Format, LogKind, Provenance, TenantSource};
+use tw_event::{Event, Format, LogKind, Provenance, TenantSource};
 
 use crate::classify::{classify_json, clean_header};
 use crate::csv_doc::{CsvColumns, CsvRow, Decoded, Depth, csv_cell, csv_format};
 use crate::csv_rows::{CsvRows, Row, RowAt};
+use crate::json_doc::{audit_data_record, decode_json_record, keys_of};
 use crate::json_split::{JsonLayout, JsonSplitter, Piece};
-use crate::names::{NameTally, record_name};
-use crate::normalize::{
-    canonical_of, decode_json_strings, decodes_json_strings, document_is_audit_data, prepare,
-    tenant_from_path,
-};
+use crate::names::NameTally;
+use crate::normalize::{document_is_audit_data, tenant_from_path};
 use crate::progress::ReadProgress;
 use crate::select::{Projection, parse_selected, selection};
 use crate::sniff::{fill_prefix, looks_binary, skip_blank_lines, text_stream};
@@ -89,18 +87,36 @@ type Pool = (Sender<Vec<u8>>, Receiver<Vec<u8>>);
 const BATCH_BUF: usize = (4 << 20) + (256 << 10);
 
 /// Per-file context shared by the batches of that file.
-struct FileCtx {
+pub(crate) struct FileCtx {
     display: Arc<str>,
     /// A CSV file's columns.
     csv: Option<Arc<CsvColumns>>,
     /// In a CSV file whose document is one JSON cell (Purview's `AuditData`): its column.
     json_cell: Option<usize>,
     /// Format of every record (CSV, forced), or `None` to classify each JSON record.
-    fixed: Option<Format>,
+    pub(crate) fixed: Option<Format>,
     default_tenant: Option<(String, TenantSource)>,
     /// The first record's format in a JSON file of one Log Analytics table: rows a query projected
     /// down to too few columns to be recognised belong to the same table.
-    fallback: std::sync::OnceLock<Format>,
+    pub(crate) fallback: std::sync::OnceLock<Format>,
+}
+
+impl FileCtx {
+    /// The context of a JSON file: records classified one by one unless `fixed`.
+    pub(crate) fn json(
+        display: Arc<str>,
+        fixed: Option<Format>,
+        default_tenant: Option<(String, TenantSource)>,
+    ) -> FileCtx {
+        FileCtx {
+            display,
+            csv: None,
+            json_cell: None,
+            fixed,
+            default_tenant,
+            fallback: Default::default(),
+        }
+    }
 }
 
 enum Item {
@@ -826,14 +842,7 @@ fn read_file(
     let forced = opts.format_in;
     let result = if first == b'{' || first == b'[' {
         let layout = json_layout(body);
-        let ctx = Arc::new(FileCtx {
-            display,
-            csv: None,
-            json_cell: None,
-            fixed: forced,
-            default_tenant,
-            fallback: Default::default(),
-        });
+        let ctx = Arc::new(FileCtx::json(display, forced, default_tenant));
         read_json(br, layout, first_line, ctx, opts, &mut sender, &mut end)
     } else if forced == Some(Format::GenericJson) {
         fail(
@@ -1026,20 +1035,6 @@ fn read_json<R: Read>(
     Ok(())
 }
 
-fn keys_of(v: &Value) -> String {
-    match v {
-        Value::Object(o) => {
-            let mut k: Vec<&str> = o.keys().map(String::as_str).take(8).collect();
-            if o.len() > 8 {
-                k.push("…");
-            }
-            k.join(", ")
-        }
-        Value::Array(_) => "an array".into(),
-        _ => "a scalar".into(),
-    }
-}
-
 fn read_csv<R: Read>(
     br: BufReader<R>,
     display: Arc<str>,
@@ -1176,104 +1171,6 @@ fn csv_item(
     }
 }
 
-/// Reads a JSON record selectively (only what classification and canonical fields need), keeping
-/// its text for the full parse on first use.
-fn decode_json_record(
-    bytes: &[u8],
-    ctx: &FileCtx,
-    projection: Option<&Projection>,
-) -> Result<Decoded, String> {
-    let parse = |text: &[u8]| parse_kept(text, projection);
-    let sparse = parse(bytes).map_err(|e| format!("invalid JSON: {e}"))?;
-    let format = match ctx.fixed {
-        Some(f) => f,
-        None => match classify_json(&sparse).or_else(|| ctx.fallback.get().copied()) {
-            Some(f) => f,
-            None => {
-                let full = serde_json::from_slice::<Value>(bytes).unwrap_or(Value::Null);
-                return Err(format!(
-                    "not a record of any known log (keys: {})",
-                    keys_of(&full)
-                ));
-            }
-        },
-    };
-    if document_is_audit_data(format) {
-        return match sparse.get("AuditData") {
-            Some(Value::String(text)) => audit_data_record(format, text, projection),
-            _ => {
-                let full = serde_json::from_slice::<Value>(bytes)
-                    .map_err(|e| format!("invalid JSON: {e}"))?;
-                let doc = prepare(format, full)?;
-                let c = canonical_of(format, &doc)?;
-                let name = record_name(&doc);
-                Ok((format, c, Document::parsed(doc), name))
-            }
-        };
-    }
-    let mut sparse = sparse;
-    let decode = decodes_json_strings(format);
-    if decode && let Value::Object(o) = &mut sparse {
-        decode_json_strings(o);
-    }
-    if !sparse.is_object() {
-        return Err("record is not a JSON object".into());
-    }
-    let c = canonical_of(format, &sparse)?;
-    let name = record_name(&sparse);
-    Ok((
-        format,
-        c,
-        kept_document(bytes, decode, projection, sparse),
-        name,
-    ))
-}
-
-/// A record whose document is its `AuditData` text (Purview CSV cell, Search-UnifiedAuditLog
-/// JSON member), read as [`parse_kept`] reads it.
-fn audit_data_record(
-    format: Format,
-    text: &str,
-    projection: Option<&Projection>,
-) -> Result<Decoded, String> {
-    let ad = parse_kept(text.as_bytes(), projection)
-        .map_err(|e| format!("AuditData is not valid JSON: {e}"))?;
-    if !ad.is_object() {
-        return Err("AuditData is not a JSON object".into());
-    }
-    let c = canonical_of(format, &ad)?;
-    let name = record_name(&ad);
-    Ok((
-        format,
-        c,
-        kept_document(text.as_bytes(), false, projection, ad),
-        name,
-    ))
-}
-
-/// Parses a record's text keeping what `projection` asks for, or (without one) what
-/// classification and canonical fields read.
-fn parse_kept(text: &[u8], projection: Option<&Projection>) -> Result<Value, serde_json::Error> {
-    match projection {
-        Some(p) => p.parse(text),
-        None => parse_selected(text, selection()),
-    }
-}
-
-/// The document of a record read by [`parse_kept`]: with a projection, what it kept serves the
-/// rules; either way the whole text is parsed on first use of anything else.
-fn kept_document(
-    text: &[u8],
-    decode: bool,
-    projection: Option<&Projection>,
-    kept: Value,
-) -> Document {
-    match projection {
-        Some(_) => Document::lazy_projected(text.into(), decode, kept),
-        None => Document::lazy(text.into(), decode),
-    }
-}
-
 /// Decodes a CSV row ([`crate::csv_doc`]).
 fn csv_record(
     row: CsvRow<'_>,
@@ -1391,7 +1288,7 @@ fn decode_item(
             line,
         } => {
             let bytes = &batch.buf[start..end];
-            let decoded = decode_json_record(bytes, ctx, opts.projection.as_deref());
+            let decoded = decode_json_record(bytes, ctx, opts.projection.as_deref(), depth);
             (index, line, decoded)
         }
         Item::Csv {

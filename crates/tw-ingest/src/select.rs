@@ -89,8 +89,40 @@ pub fn selection() -> &'static Node {
     })
 }
 
+/// What a read for time and tenant only (tenant attribution) keeps: what classification looks
+/// at and the paths [`crate::normalize::time_and_tenant_of`] reads, a part of [`selection`] that
+/// gives the same format, time and tenant.
+pub fn time_and_tenant_selection() -> &'static Node {
+    static SEL: OnceLock<Node> = OnceLock::new();
+    SEL.get_or_init(|| {
+        let mut root = Node::default();
+        for p in crate::normalize::time_and_tenant_paths() {
+            root.add(p);
+        }
+        for k in crate::classify::CLASSIFY_VALUE_KEYS {
+            root.add(&[k]);
+        }
+        for k in crate::classify::CLASSIFY_KEYS {
+            root.children.entry(k).or_default().presence = true;
+        }
+        root
+    })
+}
+
 /// Parses `bytes` keeping only what `sel` selects. The top level must be an object.
 pub fn parse_selected(bytes: &[u8], sel: &Node) -> Result<Value, serde_json::Error> {
+    match crate::scan::scan(bytes, sel) {
+        Some(v) => Ok(v),
+        None => serde_selected(bytes, sel),
+    }
+}
+
+/// The selective parse by serde: it decides every record the hand-written scanner
+/// ([`crate::scan`]) leaves to it, and words the error of an invalid one.
+pub(crate) fn serde_selected<N: Selects>(
+    bytes: &[u8],
+    sel: &N,
+) -> Result<Value, serde_json::Error> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let v = Sel(sel).deserialize(&mut de)?;
     de.end()?;
@@ -414,10 +446,10 @@ impl Projection {
 
     /// Parses `bytes` (a JSON object) keeping what a lookup of one of the paths can reach.
     pub fn parse(&self, bytes: &[u8]) -> Result<Value, serde_json::Error> {
-        let mut de = serde_json::Deserializer::from_slice(bytes);
-        let v = Sel(self).deserialize(&mut de)?;
-        de.end()?;
-        Ok(v)
+        match crate::scan::scan(bytes, self) {
+            Some(v) => Ok(v),
+            None => serde_selected(bytes, self),
+        }
     }
 }
 
