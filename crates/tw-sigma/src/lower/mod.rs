@@ -14,6 +14,7 @@ pub mod kql;
 pub mod spark;
 mod spark_corr;
 mod spark_field;
+mod spark_ip;
 
 use crate::compile::{Predicate, Prog};
 use crate::value::{CmpOp, IpNet, ReFlags, StrMatch, StrMode, Test};
@@ -159,6 +160,8 @@ pub(crate) enum ValueTest {
     Cmp(CmpOp, f64),
     /// IPv4 network as an inclusive integer range.
     Cidr4(u32, u32),
+    /// IPv6 network as an inclusive integer range.
+    Cidr6(u128, u128),
     FieldRef(String, StrMode),
 }
 
@@ -186,16 +189,19 @@ impl ValueTest {
             Test::Time(..) => {
                 return Err("time-part modifiers (minute … year) are not lowered".into());
             }
-            Test::Cidr(net) => cidr4(net)?,
+            Test::Cidr(net) => cidr(net)?,
             Test::FieldRef(f, mode) => ValueTest::FieldRef(f.name().to_string(), *mode),
         })
     }
 }
 
-fn cidr4(net: &IpNet) -> Result<ValueTest, String> {
-    net.v4_range()
-        .map(|(lo, hi)| ValueTest::Cidr4(lo, hi))
-        .ok_or_else(|| "IPv6 networks in 'cidr' are not lowered".to_string())
+fn cidr(net: &IpNet) -> Result<ValueTest, String> {
+    if let Some((lo, hi)) = net.v4_range() {
+        return Ok(ValueTest::Cidr4(lo, hi));
+    }
+    net.v6_range()
+        .map(|(lo, hi)| ValueTest::Cidr6(lo, hi))
+        .ok_or_else(|| "a 'cidr' network of no known family".to_string())
 }
 
 /// The id a finding of rule `r` carries (its id, else its title), as the native runner reports.

@@ -257,7 +257,8 @@ fn value_test(t: &ValueTest, x: &str, env: &Env, names: &mut Names) -> Result<St
         ValueTest::Num(n) => number(x, "=", *n),
         ValueTest::Cmp(op, n) => number(x, cmp_op(*op), *n),
         ValueTest::Bool(b) => format!("lower(trim({x})) = '{b}'"),
-        ValueTest::Cidr4(lo, hi) => cidr(x, *lo, *hi, names),
+        ValueTest::Cidr4(lo, hi) => super::spark_ip::in_v4(x, *lo, *hi, names),
+        ValueTest::Cidr6(lo, hi) => super::spark_ip::in_v6(x, *lo, *hi, names),
         ValueTest::FieldRef(other, mode) => {
             let o = field_sql(&env.ctx.reads(env.format, other), names);
             let v = names.next("o");
@@ -304,21 +305,4 @@ fn cmp_op(op: CmpOp) -> &'static str {
         CmpOp::Gte => ">=",
         CmpOp::Eq => "=",
     }
-}
-
-/// An IPv4 address (optionally `[a]…` or `a:port`, as the native parser reads) in `lo..=hi`.
-fn cidr(x: &str, lo: u32, hi: u32, names: &mut Names) -> String {
-    const OCTET: &str = "(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])";
-    let ip = format!("({OCTET}(?:\\.{OCTET}){{3}})");
-    let bracketed = format!("^\\s*\\[{ip}\\]");
-    let plain = format!("^\\s*{ip}(?::[0-9]*)?\\s*$");
-    let addr = format!(
-        "coalesce(nullif(regexp_extract({x}, {}, 1), ''), nullif(regexp_extract({x}, {}, 1), ''))",
-        sql_lit(&bracketed),
-        sql_lit(&plain)
-    );
-    let (acc, o) = (names.next("acc"), names.next("q"));
-    format!(
-        "aggregate(split({addr}, '[.]'), CAST(0 AS BIGINT), ({acc}, {o}) -> {acc} * 256 + CAST({o} AS BIGINT)) BETWEEN {lo} AND {hi}"
-    )
 }
