@@ -15,9 +15,10 @@ pub mod spark;
 mod spark_corr;
 mod spark_field;
 mod spark_ip;
+mod spark_time;
 
 use crate::compile::{Predicate, Prog};
-use crate::value::{CmpOp, IpNet, ReFlags, StrMatch, StrMode, Test};
+use crate::value::{CmpOp, IpNet, ReFlags, StrMatch, StrMode, Test, TimePart};
 use crate::{Correlation, RuleSet};
 
 /// How a rule field is read in one physical format.
@@ -158,6 +159,8 @@ pub(crate) enum ValueTest {
     Null,
     Exists(bool),
     Cmp(CmpOp, f64),
+    /// A time part compared with a number.
+    Time(TimePart, CmpOp, f64),
     /// IPv4 network as an inclusive integer range.
     Cidr4(u32, u32),
     /// IPv6 network as an inclusive integer range.
@@ -186,9 +189,7 @@ impl ValueTest {
             Test::Null => ValueTest::Null,
             Test::Exists(b) => ValueTest::Exists(*b),
             Test::Cmp(op, n) => ValueTest::Cmp(*op, *n),
-            Test::Time(..) => {
-                return Err("time-part modifiers (minute … year) are not lowered".into());
-            }
+            Test::Time(part, op, n) => ValueTest::Time(*part, *op, *n),
             Test::Cidr(net) => cidr(net)?,
             Test::FieldRef(f, mode) => ValueTest::FieldRef(f.name().to_string(), *mode),
         })

@@ -258,6 +258,9 @@ fn value_test(t: &ValueTest, x: &str, env: &Env, names: &mut Names) -> Result<St
         ValueTest::Cmp(op, n) => number(x, cmp_op(*op), *n),
         ValueTest::Bool(b) => format!("lower(trim({x})) = '{b}'"),
         ValueTest::Cidr4(lo, hi) => super::spark_ip::in_v4(x, *lo, *hi, names),
+        ValueTest::Time(part, op, n) => {
+            super::spark_time::time_test(x, *part, cmp_op(*op), *n, names)
+        }
         ValueTest::Cidr6(lo, hi) => super::spark_ip::in_v6(x, *lo, *hi, names),
         ValueTest::FieldRef(other, mode) => {
             let o = field_sql(&env.ctx.reads(env.format, other), names);

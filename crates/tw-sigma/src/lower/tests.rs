@@ -99,7 +99,6 @@ fn refused_rules_say_why() {
     let cases = [
         ("    f|re: '[[:alpha:]]+'\n", "POSIX class"),
         ("    f|re: 'a\\b{start}'\n", "word-edge"),
-        ("    f|hour: 3\n", "time-part"),
     ];
     for (sel, why) in cases {
         let s = set(&rule(&format!("  sel:\n{sel}  condition: sel")));
@@ -157,6 +156,32 @@ fn ipv6_cidr_is_a_range_of_fixed_width_hex() {
     assert!(k.compiled.is_empty());
     assert!(
         k.not_compiled[0].reason.contains("IPv6"),
+        "{:?}",
+        k.not_compiled
+    );
+}
+
+#[test]
+fn time_parts_read_the_text_digits_or_the_epoch_number() {
+    let s = set(&rule(
+        "  sel:\n    CreationTime|week: 53\n    CreationTime|hour|gte: 22\n  condition: sel",
+    ));
+    let out = spark::lower(&s, &Ctx);
+    assert_eq!(out.compiled.len(), 1, "{:?}", out.not_compiled);
+    let q = &out.compiled[0].query;
+    // Text: `YYYY-MM-DD` then an optional clock after `T`, `t` or a space, 16 bytes at least.
+    assert!(q.contains("octet_length(t"), "{q}");
+    assert!(q.contains("IN ('T', 't', ' ')"), "{q}");
+    // ISO week of the date, an out-of-range day rolling over as the engine's civil arithmetic.
+    assert!(q.contains("weekofyear(date_add(make_date("), "{q}");
+    // Numbers: seconds, or milliseconds from 1e11 on, split with floor semantics in UTC.
+    assert!(q.contains(">= 1e11"), "{q}");
+    assert!(q.contains("pmod(s"), "{q}");
+    assert!(q.contains(">= CAST('22' AS DOUBLE)"), "{q}");
+    assert!(q.contains("= CAST('53' AS DOUBLE)"), "{q}");
+    let k = kql::lower(&s, &Ctx);
+    assert!(
+        k.not_compiled[0].reason.contains("time-part"),
         "{:?}",
         k.not_compiled
     );
