@@ -277,26 +277,38 @@ fn value_test(t: &ValueTest, x: &str, env: &Env, names: &mut Names) -> Result<St
     })
 }
 
-/// A keyword searched in the raw JSON text `x`: the needle (JSON-escaped as the text spells it)
-/// inside one string value. The text's string tokens are taken whole, left to right (each match
-/// consumes one token, so tokens never misalign), a token followed by `:` is a key and does not
-/// count, as the native keyword search visits values only. The token regex has no nested
-/// repetition over characters (Java's matcher recurses on those and long records overflow).
+/// A keyword searched in the raw JSON text `x`, inside one string value. The text's string
+/// tokens are taken whole, left to right (each match consumes one token, so tokens never
+/// misalign), a token followed by `:` is a key and does not count, as the native keyword search
+/// visits values only. The token regex has no nested repetition over characters (Java's matcher
+/// recurses on those and long records overflow). A plain substring is searched in the token as
+/// the text spells it (the needle JSON-escaped); a wildcard pattern is the engine's anchored
+/// regex (translated to Java's) over the token's decoded value.
 fn keyword_test(t: &ValueTest, x: &str) -> Result<String, String> {
-    let ValueTest::Contains(n, cased) = t else {
-        return Err("keyword patterns other than a plain substring are not lowered".into());
-    };
     const TOKEN: &str = r#""[^"\\]*+(?:\\.[^"\\]*+)*+"(?:\s*+:)?"#;
-    let tok = if *cased {
-        "s".to_string()
-    } else {
-        "lower(s)".to_string()
+    let hay = |s: &str, cased: bool| {
+        if cased {
+            s.to_string()
+        } else {
+            format!("lower({s})")
+        }
     };
-    let like = format!("%{}%", like_escape(&in_raw(n, true)));
+    let on_token = match t {
+        ValueTest::Contains(n, cased) => {
+            let like = format!("%{}%", like_escape(&in_raw(n, true)));
+            format!("{} LIKE {}", hay("s", *cased), sql_lit(&like))
+        }
+        ValueTest::Glob(re, cased) => {
+            let decoded = "from_json(concat('[', s, ']'), 'array<string>')[0]";
+            let j = java_regex(re, Default::default())?;
+            format!("{} RLIKE {}", hay(decoded, *cased), sql_lit(&j))
+        }
+        ValueTest::Any => "true".to_string(),
+        _ => return Err("keyword patterns other than strings are not lowered".into()),
+    };
     Ok(format!(
-        "exists(regexp_extract_all({x}, {}, 0), s -> s NOT LIKE '%:' AND {tok} LIKE {})",
-        sql_lit(TOKEN),
-        sql_lit(&like)
+        "exists(regexp_extract_all({x}, {}, 0), s -> s NOT LIKE '%:' AND {on_token})",
+        sql_lit(TOKEN)
     ))
 }
 

@@ -198,6 +198,21 @@ fn keywords_search_the_raw_text_with_json_escapes() {
 }
 
 #[test]
+fn keyword_wildcards_match_each_decoded_string_value() {
+    let s = set(&rule("  kw:\n    - 'add*mem?er'\n  condition: kw"));
+    let out = spark::lower(&s, &Ctx);
+    assert_eq!(out.compiled.len(), 1, "{:?}", out.not_compiled);
+    let q = &out.compiled[0].query;
+    // Values only (a token followed by `:` is a key), decoded from JSON, then the engine's
+    // anchored pattern in Java's flavour on the lowercased value.
+    assert!(q.contains("s NOT LIKE '%:'"), "{q}");
+    assert!(
+        q.contains(r"lower(from_json(concat('[', s, ']'), 'array<string>')[0]) RLIKE '(?dU)(?s)^.*add.*mem.er.*\\z'"),
+        "{q}"
+    );
+}
+
+#[test]
 fn java_regex_translation() {
     let none = ReFlags::default();
     assert_eq!(java_regex("^a$", none).unwrap(), r"(?dU)^a\z");
