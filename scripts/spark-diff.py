@@ -5,7 +5,8 @@
 
 Steps: simulate a small case (unless --case gives a logs folder), export it to Parquet
 (`export --parquet`), compile the built-in pack and SigmaHQ's cloud rules
-(tests/fixtures/sigma/rules) to Spark SQL, hunt the same logs natively (`hunt --format jsonl
+(tests/fixtures/sigma/rules) and the lowering vectors (tests/fixtures/spark-diff: rules and a
+sign-in log of hard cases, added to the case) to Spark SQL, hunt the same logs natively (`hunt --format jsonl
 --min-level informational`), run every compiled query in one local Spark session
 (`local[2]`, UI off) and compare, per rule, the (rule_id, file, record) sets.
 
@@ -28,6 +29,10 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SIGMAHQ = os.path.join(ROOT, "tests", "fixtures", "sigma", "rules")
+# Vectors of the lowering's hard cases (address spellings in `cidr`, time parts of texts and
+# epoch numbers, keyword wildcards), hunted and compiled with the case.
+VECTOR_RULES = os.path.join(ROOT, "tests", "fixtures", "spark-diff", "rules")
+VECTOR_LOGS = os.path.join(ROOT, "tests", "fixtures", "spark-diff", "logs")
 
 
 def load_spark_hunt():
@@ -99,17 +104,18 @@ def prepare(a, work):
         run([tw, "simulate", "--out", case, "--tenants", "4", "--compromised", "2", "--days", "5", "--scale", "0.2"])
         logs = os.path.join(case, "logs")
     lake = os.path.join(work, "lake")
-    run([tw, "export", "--parquet", lake, logs])
+    run([tw, "export", "--parquet", lake, logs, VECTOR_LOGS])
     rules = os.path.join(work, "rules.json")
-    compiled = run([tw, "rules", "compile", "--target", "spark-sql", "--rules", SIGMAHQ, "--out", rules])
+    compiled = run([tw, "rules", "compile", "--target", "spark-sql", "--rules", SIGMAHQ, "--rules", VECTOR_RULES,
+                    "--out", rules])
     with open(os.path.join(work, "compile.err"), "w", encoding="utf-8") as f:
         f.write(compiled.stderr)
     listed = json.loads(run([tw, "rules", "list", "--format", "json"]).stdout)
     with open(os.path.join(work, "builtin.json"), "w", encoding="utf-8") as f:
         json.dump([r["id"] for r in listed["rules"] if r.get("id")], f)
     native = os.path.join(work, "native.jsonl")
-    run([tw, "hunt", logs, "--rules", SIGMAHQ, "--format", "jsonl", "--min-level", "informational",
-         "--quiet", "--out", native])
+    run([tw, "hunt", logs, VECTOR_LOGS, "--rules", SIGMAHQ, "--rules", VECTOR_RULES, "--format", "jsonl",
+         "--min-level", "informational", "--quiet", "--out", native])
     return lake, rules, native
 
 

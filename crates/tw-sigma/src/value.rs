@@ -192,6 +192,20 @@ impl IpNet {
         Some((lo, lo | !mask))
     }
 
+    /// For an IPv6 network, its first and last address as integers.
+    pub fn v6_range(&self) -> Option<(u128, u128)> {
+        let IpAddr::V6(n) = self.addr else {
+            return None;
+        };
+        let mask = if self.prefix == 0 {
+            0
+        } else {
+            u128::MAX << (128 - self.prefix)
+        };
+        let lo = u128::from(n) & mask;
+        Some((lo, lo | !mask))
+    }
+
     pub fn contains(&self, ip: IpAddr) -> bool {
         match (self.addr, ip) {
             (IpAddr::V4(n), IpAddr::V4(a)) => {

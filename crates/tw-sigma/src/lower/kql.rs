@@ -239,6 +239,12 @@ fn value_test(
         ValueTest::Cidr4(lo, hi) => {
             format!("ipv4_is_in_range({s}, {})", kql_lit(&cidr_text(*lo, *hi)))
         }
+        ValueTest::Time(..) => {
+            return Err("time-part modifiers (minute … year) are not lowered to KQL".into());
+        }
+        ValueTest::Cidr6(..) => {
+            return Err("IPv6 networks in 'cidr' are not lowered to KQL".into());
+        }
         ValueTest::FieldRef(other, mode) => {
             let targets = ctx.targets(format, other);
             let o = targets

@@ -14,9 +14,11 @@ pub mod kql;
 pub mod spark;
 mod spark_corr;
 mod spark_field;
+mod spark_ip;
+mod spark_time;
 
 use crate::compile::{Predicate, Prog};
-use crate::value::{CmpOp, IpNet, ReFlags, StrMatch, StrMode, Test};
+use crate::value::{CmpOp, IpNet, ReFlags, StrMatch, StrMode, Test, TimePart};
 use crate::{Correlation, RuleSet};
 
 /// How a rule field is read in one physical format.
@@ -157,8 +159,12 @@ pub(crate) enum ValueTest {
     Null,
     Exists(bool),
     Cmp(CmpOp, f64),
+    /// A time part compared with a number.
+    Time(TimePart, CmpOp, f64),
     /// IPv4 network as an inclusive integer range.
     Cidr4(u32, u32),
+    /// IPv6 network as an inclusive integer range.
+    Cidr6(u128, u128),
     FieldRef(String, StrMode),
 }
 
@@ -183,19 +189,20 @@ impl ValueTest {
             Test::Null => ValueTest::Null,
             Test::Exists(b) => ValueTest::Exists(*b),
             Test::Cmp(op, n) => ValueTest::Cmp(*op, *n),
-            Test::Time(..) => {
-                return Err("time-part modifiers (minute … year) are not lowered".into());
-            }
-            Test::Cidr(net) => cidr4(net)?,
+            Test::Time(part, op, n) => ValueTest::Time(*part, *op, *n),
+            Test::Cidr(net) => cidr(net)?,
             Test::FieldRef(f, mode) => ValueTest::FieldRef(f.name().to_string(), *mode),
         })
     }
 }
 
-fn cidr4(net: &IpNet) -> Result<ValueTest, String> {
-    net.v4_range()
-        .map(|(lo, hi)| ValueTest::Cidr4(lo, hi))
-        .ok_or_else(|| "IPv6 networks in 'cidr' are not lowered".to_string())
+fn cidr(net: &IpNet) -> Result<ValueTest, String> {
+    if let Some((lo, hi)) = net.v4_range() {
+        return Ok(ValueTest::Cidr4(lo, hi));
+    }
+    net.v6_range()
+        .map(|(lo, hi)| ValueTest::Cidr6(lo, hi))
+        .ok_or_else(|| "a 'cidr' network of no known family".to_string())
 }
 
 /// The id a finding of rule `r` carries (its id, else its title), as the native runner reports.

@@ -257,7 +257,11 @@ fn value_test(t: &ValueTest, x: &str, env: &Env, names: &mut Names) -> Result<St
         ValueTest::Num(n) => number(x, "=", *n),
         ValueTest::Cmp(op, n) => number(x, cmp_op(*op), *n),
         ValueTest::Bool(b) => format!("lower(trim({x})) = '{b}'"),
-        ValueTest::Cidr4(lo, hi) => cidr(x, *lo, *hi, names),
+        ValueTest::Cidr4(lo, hi) => super::spark_ip::in_v4(x, *lo, *hi, names),
+        ValueTest::Time(part, op, n) => {
+            super::spark_time::time_test(x, *part, cmp_op(*op), *n, names)
+        }
+        ValueTest::Cidr6(lo, hi) => super::spark_ip::in_v6(x, *lo, *hi, names),
         ValueTest::FieldRef(other, mode) => {
             let o = field_sql(&env.ctx.reads(env.format, other), names);
             let v = names.next("o");
@@ -273,26 +277,38 @@ fn value_test(t: &ValueTest, x: &str, env: &Env, names: &mut Names) -> Result<St
     })
 }
 
-/// A keyword searched in the raw JSON text `x`: the needle (JSON-escaped as the text spells it)
-/// inside one string value. The text's string tokens are taken whole, left to right (each match
-/// consumes one token, so tokens never misalign), a token followed by `:` is a key and does not
-/// count, as the native keyword search visits values only. The token regex has no nested
-/// repetition over characters (Java's matcher recurses on those and long records overflow).
+/// A keyword searched in the raw JSON text `x`, inside one string value. The text's string
+/// tokens are taken whole, left to right (each match consumes one token, so tokens never
+/// misalign), a token followed by `:` is a key and does not count, as the native keyword search
+/// visits values only. The token regex has no nested repetition over characters (Java's matcher
+/// recurses on those and long records overflow). A plain substring is searched in the token as
+/// the text spells it (the needle JSON-escaped); a wildcard pattern is the engine's anchored
+/// regex (translated to Java's) over the token's decoded value.
 fn keyword_test(t: &ValueTest, x: &str) -> Result<String, String> {
-    let ValueTest::Contains(n, cased) = t else {
-        return Err("keyword patterns other than a plain substring are not lowered".into());
-    };
     const TOKEN: &str = r#""[^"\\]*+(?:\\.[^"\\]*+)*+"(?:\s*+:)?"#;
-    let tok = if *cased {
-        "s".to_string()
-    } else {
-        "lower(s)".to_string()
+    let hay = |s: &str, cased: bool| {
+        if cased {
+            s.to_string()
+        } else {
+            format!("lower({s})")
+        }
     };
-    let like = format!("%{}%", like_escape(&in_raw(n, true)));
+    let on_token = match t {
+        ValueTest::Contains(n, cased) => {
+            let like = format!("%{}%", like_escape(&in_raw(n, true)));
+            format!("{} LIKE {}", hay("s", *cased), sql_lit(&like))
+        }
+        ValueTest::Glob(re, cased) => {
+            let decoded = "from_json(concat('[', s, ']'), 'array<string>')[0]";
+            let j = java_regex(re, Default::default())?;
+            format!("{} RLIKE {}", hay(decoded, *cased), sql_lit(&j))
+        }
+        ValueTest::Any => "true".to_string(),
+        _ => return Err("keyword patterns other than strings are not lowered".into()),
+    };
     Ok(format!(
-        "exists(regexp_extract_all({x}, {}, 0), s -> s NOT LIKE '%:' AND {tok} LIKE {})",
-        sql_lit(TOKEN),
-        sql_lit(&like)
+        "exists(regexp_extract_all({x}, {}, 0), s -> s NOT LIKE '%:' AND {on_token})",
+        sql_lit(TOKEN)
     ))
 }
 
@@ -304,21 +320,4 @@ fn cmp_op(op: CmpOp) -> &'static str {
         CmpOp::Gte => ">=",
         CmpOp::Eq => "=",
     }
-}
-
-/// An IPv4 address (optionally `[a]…` or `a:port`, as the native parser reads) in `lo..=hi`.
-fn cidr(x: &str, lo: u32, hi: u32, names: &mut Names) -> String {
-    const OCTET: &str = "(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])";
-    let ip = format!("({OCTET}(?:\\.{OCTET}){{3}})");
-    let bracketed = format!("^\\s*\\[{ip}\\]");
-    let plain = format!("^\\s*{ip}(?::[0-9]*)?\\s*$");
-    let addr = format!(
-        "coalesce(nullif(regexp_extract({x}, {}, 1), ''), nullif(regexp_extract({x}, {}, 1), ''))",
-        sql_lit(&bracketed),
-        sql_lit(&plain)
-    );
-    let (acc, o) = (names.next("acc"), names.next("q"));
-    format!(
-        "aggregate(split({addr}, '[.]'), CAST(0 AS BIGINT), ({acc}, {o}) -> {acc} * 256 + CAST({o} AS BIGINT)) BETWEEN {lo} AND {hi}"
-    )
 }

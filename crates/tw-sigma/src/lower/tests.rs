@@ -99,8 +99,6 @@ fn refused_rules_say_why() {
     let cases = [
         ("    f|re: '[[:alpha:]]+'\n", "POSIX class"),
         ("    f|re: 'a\\b{start}'\n", "word-edge"),
-        ("    f|hour: 3\n", "time-part"),
-        ("    f|cidr: '2001:db8::/32'\n", "IPv6"),
     ];
     for (sel, why) in cases {
         let s = set(&rule(&format!("  sel:\n{sel}  condition: sel")));
@@ -120,13 +118,73 @@ fn cidr_numbers_and_columns() {
         "  sel:\n    ip|cidr: 10.0.0.0/8\n    ResultType: 0\n    tw.user|endswith: '@contoso.com'\n  condition: sel",
     ));
     let q = &spark::lower(&s, &Ctx).compiled[0].query;
-    assert!(q.contains("BETWEEN 167772160 AND 184549375"), "{q}");
+    // 10.0.0.0/8 as hex, for IPv4 addresses and IPv4-mapped IPv6 ones.
+    assert!(q.contains("BETWEEN '0a000000' AND '0affffff'"), "{q}");
+    assert!(q.contains("LIKE '600000000000000000000ffff%'"), "{q}");
     assert!(
         q.contains("try_cast(") && q.contains("CAST('0' AS DOUBLE)"),
         "{q}"
     );
     assert!(q.contains("`tw_user` IS NULL"), "{q}");
     assert!(q.contains("LIKE '%@contoso.com'"), "{q}");
+}
+
+#[test]
+fn ipv6_cidr_is_a_range_of_fixed_width_hex() {
+    let s = set(&rule(
+        "  sel:\n    ip|cidr: '2001:DB8::/32'\n  condition: sel",
+    ));
+    let out = spark::lower(&s, &Ctx);
+    assert_eq!(out.compiled.len(), 1, "{:?}", out.not_compiled);
+    let q = &out.compiled[0].query;
+    assert!(
+        q.contains(&format!(
+            "BETWEEN '620010db8{}' AND '620010db8{}'",
+            "0".repeat(24),
+            "f".repeat(24)
+        )),
+        "{q}"
+    );
+    // `::` expanded to the zero groups it stands for; at most seven groups around it.
+    assert!(
+        q.contains("repeat('0:', 8 - size(regexp_extract_all("),
+        "{q}"
+    );
+    assert!(q.contains("<= 7"), "{q}");
+    // KQL has no exact counterpart: refused with the reason.
+    let k = kql::lower(&s, &Ctx);
+    assert!(k.compiled.is_empty());
+    assert!(
+        k.not_compiled[0].reason.contains("IPv6"),
+        "{:?}",
+        k.not_compiled
+    );
+}
+
+#[test]
+fn time_parts_read_the_text_digits_or_the_epoch_number() {
+    let s = set(&rule(
+        "  sel:\n    CreationTime|week: 53\n    CreationTime|hour|gte: 22\n  condition: sel",
+    ));
+    let out = spark::lower(&s, &Ctx);
+    assert_eq!(out.compiled.len(), 1, "{:?}", out.not_compiled);
+    let q = &out.compiled[0].query;
+    // Text: `YYYY-MM-DD` then an optional clock after `T`, `t` or a space, 16 bytes at least.
+    assert!(q.contains("octet_length(t"), "{q}");
+    assert!(q.contains("IN ('T', 't', ' ')"), "{q}");
+    // ISO week of the date, an out-of-range day rolling over as the engine's civil arithmetic.
+    assert!(q.contains("weekofyear(date_add(make_date("), "{q}");
+    // Numbers: seconds, or milliseconds from 1e11 on, split with floor semantics in UTC.
+    assert!(q.contains(">= 1e11"), "{q}");
+    assert!(q.contains("pmod(s"), "{q}");
+    assert!(q.contains(">= CAST('22' AS DOUBLE)"), "{q}");
+    assert!(q.contains("= CAST('53' AS DOUBLE)"), "{q}");
+    let k = kql::lower(&s, &Ctx);
+    assert!(
+        k.not_compiled[0].reason.contains("time-part"),
+        "{:?}",
+        k.not_compiled
+    );
 }
 
 #[test]
@@ -137,6 +195,21 @@ fn keywords_search_the_raw_text_with_json_escapes() {
     // The needle JSON-escaped (`say \"hi\"`), then LIKE-escaped, then SQL-escaped.
     assert!(q.contains(r#"LIKE '%say \\\\"hi\\\\"%'"#), "{q}");
     assert!(q.contains("regexp_extract_all(x1, "), "{q}");
+}
+
+#[test]
+fn keyword_wildcards_match_each_decoded_string_value() {
+    let s = set(&rule("  kw:\n    - 'add*mem?er'\n  condition: kw"));
+    let out = spark::lower(&s, &Ctx);
+    assert_eq!(out.compiled.len(), 1, "{:?}", out.not_compiled);
+    let q = &out.compiled[0].query;
+    // Values only (a token followed by `:` is a key), decoded from JSON, then the engine's
+    // anchored pattern in Java's flavour on the lowercased value.
+    assert!(q.contains("s NOT LIKE '%:'"), "{q}");
+    assert!(
+        q.contains(r"lower(from_json(concat('[', s, ']'), 'array<string>')[0]) RLIKE '(?dU)(?s)^.*add.*mem.er.*\\z'"),
+        "{q}"
+    );
 }
 
 #[test]
