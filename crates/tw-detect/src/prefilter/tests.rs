@@ -531,3 +531,36 @@ fn key_value_conditions_follow_json_and_json_in_strings() {
     assert!(num.holds(&lower(r#"{"ResultType":5.0126e4}"#)));
     assert!(num.holds(&lower(r#"{"ResultType":"5.0126E+4"}"#)));
 }
+
+#[test]
+fn the_sample_holds_whole_lines_from_the_start_of_each_input() {
+    // Sign-in lines (the shape of the corpus' Entra ID exports) past the per-input limit, and a
+    // short input: the line cut by the limit is left out, the short input is taken whole.
+    let dir = std::env::temp_dir().join(format!("tw-sample-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temporary folder");
+    let line = |i: usize| {
+        format!(
+            r#"{{"createdDateTime":"2020-12-14T03:{:02}:00Z","userPrincipalName":"user{i}@contoso.com","appDisplayName":"Azure Portal","status":{{"errorCode":50126}}}}"#,
+            i % 60
+        )
+    };
+    let long: Vec<String> = (0..2_000).map(line).collect();
+    std::fs::write(dir.join("a.json"), long.join("\n")).expect("write");
+    std::fs::write(dir.join("b.json"), format!("{}\n{}\n", line(1), line(2))).expect("write");
+    let sample = sample_texts(std::slice::from_ref(&dir));
+    let _ = std::fs::remove_dir_all(&dir);
+    let whole: usize = long
+        .iter()
+        .scan(0, |used, l| {
+            *used += l.len() + 1;
+            Some(*used <= plan::SAMPLE_PER_INPUT)
+        })
+        .filter(|fits| *fits)
+        .count();
+    assert!(whole > 0 && whole < long.len());
+    assert_eq!(sample.len(), whole + 2);
+    for (got, want) in sample.iter().zip(long.iter().take(whole)) {
+        assert_eq!(got.as_slice(), want.as_bytes());
+    }
+    assert_eq!(sample[whole].as_slice(), line(1).as_bytes());
+}
