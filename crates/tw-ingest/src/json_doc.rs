@@ -60,17 +60,7 @@ pub(crate) fn decode_json_record(
                 let full = serde_json::from_slice::<Value>(bytes)
                     .map_err(|e| format!("invalid JSON: {e}"))?;
                 let doc = prepare(format, full)?;
-                if depth == Depth::TimeAndTenant {
-                    return Ok((
-                        format,
-                        time_and_tenant_of(format, &doc)?,
-                        Document::default(),
-                        None,
-                    ));
-                }
-                let c = canonical_of(format, &doc)?;
-                let name = record_name(&doc);
-                Ok((format, c, Document::parsed(doc), name))
+                decoded(format, doc, depth, Document::parsed)
             }
         };
     }
@@ -82,22 +72,9 @@ pub(crate) fn decode_json_record(
     if !sparse.is_object() {
         return Err("record is not a JSON object".into());
     }
-    if depth == Depth::TimeAndTenant {
-        return Ok((
-            format,
-            time_and_tenant_of(format, &sparse)?,
-            Document::default(),
-            None,
-        ));
-    }
-    let c = canonical_of(format, &sparse)?;
-    let name = record_name(&sparse);
-    Ok((
-        format,
-        c,
-        kept_document(bytes, decode, projection, sparse),
-        name,
-    ))
+    decoded(format, sparse, depth, |v| {
+        kept_document(bytes, decode, projection, v)
+    })
 }
 
 /// A record whose document is its `AuditData` text (Purview CSV cell, Search-UnifiedAuditLog
@@ -113,22 +90,26 @@ pub(crate) fn audit_data_record(
     if !ad.is_object() {
         return Err("AuditData is not a JSON object".into());
     }
+    decoded(format, ad, depth, |v| {
+        kept_document(text.as_bytes(), false, projection, v)
+    })
+}
+
+/// The decoded record of `doc`, read at `depth`: time and tenant only, or its canonical fields,
+/// name and the document `keep` makes of it.
+fn decoded(
+    format: Format,
+    doc: Value,
+    depth: Depth,
+    keep: impl FnOnce(Value) -> Document,
+) -> Result<Decoded, String> {
     if depth == Depth::TimeAndTenant {
-        return Ok((
-            format,
-            time_and_tenant_of(format, &ad)?,
-            Document::default(),
-            None,
-        ));
+        let c = time_and_tenant_of(format, &doc)?;
+        return Ok((format, c, Document::default(), None));
     }
-    let c = canonical_of(format, &ad)?;
-    let name = record_name(&ad);
-    Ok((
-        format,
-        c,
-        kept_document(text.as_bytes(), false, projection, ad),
-        name,
-    ))
+    let c = canonical_of(format, &doc)?;
+    let name = record_name(&doc);
+    Ok((format, c, keep(doc), name))
 }
 
 /// Parses a record's text for a read at `depth`: [`parse_kept`], or only what classification,

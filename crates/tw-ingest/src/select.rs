@@ -59,6 +59,17 @@ pub struct Node {
 }
 
 impl Node {
+    /// Adds what classification looks at: the values of its value keys, the presence of the
+    /// others.
+    fn add_classification(&mut self) {
+        for k in crate::classify::CLASSIFY_VALUE_KEYS {
+            self.add(&[k]);
+        }
+        for k in crate::classify::CLASSIFY_KEYS {
+            self.children.entry(k).or_default().presence = true;
+        }
+    }
+
     fn add(&mut self, path: &[&'static str]) {
         match path.split_first() {
             None => self.keep = true,
@@ -79,12 +90,7 @@ pub fn selection() -> &'static Node {
         for p in crate::names::name_paths() {
             root.add(p);
         }
-        for k in crate::classify::CLASSIFY_VALUE_KEYS {
-            root.add(&[k]);
-        }
-        for k in crate::classify::CLASSIFY_KEYS {
-            root.children.entry(k).or_default().presence = true;
-        }
+        root.add_classification();
         root
     })
 }
@@ -99,12 +105,7 @@ pub fn time_and_tenant_selection() -> &'static Node {
         for p in crate::normalize::time_and_tenant_paths() {
             root.add(p);
         }
-        for k in crate::classify::CLASSIFY_VALUE_KEYS {
-            root.add(&[k]);
-        }
-        for k in crate::classify::CLASSIFY_KEYS {
-            root.children.entry(k).or_default().presence = true;
-        }
+        root.add_classification();
         root
     })
 }
