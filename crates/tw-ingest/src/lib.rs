@@ -50,7 +50,7 @@ pub mod utf16;
 
 pub use names::TenantName;
 pub use progress::{ReadProgress, Snapshot};
-pub use reader::{IngestOptions, RawRecord, ingest, ingest_inputs, ingest_prefiltered};
+pub use reader::{IngestOptions, RawColumns, RawRecord, ingest, ingest_inputs, ingest_prefiltered};
 pub use source::{Input, ListError, SourceLimits};
 pub use tenant_map::{TenantMap, read_tenant_map};
 /// Per tenant id, its name and where it came from: [`IngestReport::tenant_names`].

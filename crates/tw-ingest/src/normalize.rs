@@ -689,6 +689,28 @@ pub fn canonical_keys(field: &str) -> Option<Vec<&'static str>> {
     Some(out)
 }
 
+/// The log kinds whose records may carry the actor's home tenant (`home_tenant_id`): a record of
+/// any other kind never has one, so it never names a user acting across tenants.
+pub fn kinds_with_home_tenant() -> Vec<LogKind> {
+    [
+        LogKind::Ual,
+        LogKind::Signin,
+        LogKind::DirectoryAudit,
+        LogKind::AzureActivity,
+        LogKind::GraphActivity,
+        LogKind::RiskDetection,
+        LogKind::M365Defender,
+        LogKind::WindowsEvent,
+        LogKind::Cef,
+        LogKind::Other,
+        LogKind::Generic,
+        LogKind::TenantConfig,
+    ]
+    .into_iter()
+    .filter(|&k| !paths_of(k).home_tenant.is_empty())
+    .collect()
+}
+
 /// Every path the canonical fields of any log kind read, `[]` steps included (for selective parsing).
 pub fn canonical_paths() -> Vec<&'static [&'static str]> {
     let mut v: Vec<&'static [&'static str]> = Vec::new();

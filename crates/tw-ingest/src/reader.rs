@@ -240,6 +240,35 @@ pub struct RawRecord<'a> {
     pub source: &'a str,
     /// Its 0-based record index in that input, as in provenance.
     pub record: u64,
+    /// A CSV row's columns, to find a cell's place in `bytes` (`None` for JSON text).
+    pub columns: Option<RawColumns<'a>>,
+}
+
+/// Where each cell of a CSV row lies in [`RawRecord::bytes`], by column name.
+#[derive(Clone, Copy, Debug)]
+pub struct RawColumns<'a> {
+    header: &'a [String],
+    /// The end of each cell in the row's bytes.
+    ends: &'a [usize],
+}
+
+impl<'a> RawColumns<'a> {
+    /// The columns `header` of a row whose cell `i` ends at byte `ends[i]` of its bytes.
+    pub fn new(header: &'a [String], ends: &'a [usize]) -> RawColumns<'a> {
+        RawColumns { header, ends }
+    }
+
+    /// The byte range in the row of the cell of the column named `name` (ASCII case ignored; the
+    /// first such column).
+    pub fn cell(&self, name: &str) -> Option<std::ops::Range<usize>> {
+        let i = self
+            .header
+            .iter()
+            .position(|h| h.eq_ignore_ascii_case(name))?;
+        let end = *self.ends.get(i)?;
+        let start = if i == 0 { 0 } else { *self.ends.get(i - 1)? };
+        Some(start..end)
+    }
 }
 
 /// Like [`ingest`], with a prefilter: `pre` runs on worker threads on each record's bytes before
@@ -1209,6 +1238,7 @@ fn raw_record<'a>(
             falls_back: ctx.fallback.get().is_some(),
             source: &ctx.display,
             record: *index,
+            columns: None,
         }),
         // The document of a Purview row is its JSON cell: handed as the JSON text it is.
         Item::Csv {
@@ -1229,6 +1259,7 @@ fn raw_record<'a>(
                     falls_back: false,
                     source: &ctx.display,
                     record: *index,
+                    columns: None,
                 },
                 None => RawRecord {
                     bytes: &buf[*start..*end],
@@ -1237,6 +1268,12 @@ fn raw_record<'a>(
                     falls_back: false,
                     source: &ctx.display,
                     record: *index,
+                    columns: ctx.csv.as_ref().and_then(|c| {
+                        Some(RawColumns {
+                            header: &c.header,
+                            ends: ends.get(cells.0..cells.1)?,
+                        })
+                    }),
                 },
             },
         ),

@@ -399,6 +399,8 @@ impl Prefilter<'_> {
             // cross-tenant actor (its canonical home tenant is ActorContextId, its tenant
             // OrganizationId).
             prefilter.keep_unless_same(LogKind::Ual, "ActorContextId", "OrganizationId");
+            // Only the kinds whose formats read a home tenant can name one.
+            prefilter.keep_only_in(tw_ingest::normalize::kinds_with_home_tenant());
             prefilter.defer_same_tenant(
                 (0..self.set.rules().len() as u32)
                     .filter(|&i| self.own_tenant_later[i as usize])

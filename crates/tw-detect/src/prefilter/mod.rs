@@ -205,6 +205,10 @@ pub struct RawPrefilter {
     unsigned: u64,
     /// Literal ids of `keep`: a record holding one is never skipped.
     keep: Vec<u32>,
+    /// The log kinds whose records may hold a `keep` key ([`RawPrefilter::keep_only_in`]); a CSV
+    /// row, whose text does not spell its keys, of another kind is not kept for them. `None`:
+    /// every kind.
+    keep_kinds: Option<Vec<LogKind>>,
     /// A kept record of this kind may still be skipped when these two keys hold one and the
     /// same value (an actor acting in their own tenant).
     same_tenant: Option<SameTenant>,
@@ -220,6 +224,8 @@ struct SameTenant {
     kind: LogKind,
     home: (memchr::memmem::Finder<'static>, usize),
     tenant: (memchr::memmem::Finder<'static>, usize),
+    /// The two keys as CSV column names (home, tenant).
+    columns: (String, String),
 }
 
 impl Clone for RawPrefilter {
@@ -248,6 +254,7 @@ impl Clone for RawPrefilter {
             categories: self.categories.clone(),
             unsigned: self.unsigned,
             keep: self.keep.clone(),
+            keep_kinds: self.keep_kinds.clone(),
             same_tenant: self.same_tenant.clone(),
             deferred: self.deferred.clone(),
             kind_shares: self.kind_shares.clone(),
@@ -362,6 +369,7 @@ impl RawPrefilter {
             categories: Vec::new(),
             unsigned: ALL_KINDS,
             keep,
+            keep_kinds: None,
             same_tenant: None,
             deferred: Vec::new(),
             kind_shares: None,
@@ -432,7 +440,7 @@ impl RawPrefilter {
     /// names written out in the record), false for a CSV row. A record holding a `keep` literal
     /// (or any CSV row, when there are such literals) is not skipped, even with no rule.
     pub fn verdict(&self, raw: &[u8], spells_keys: bool, s: &mut PrefilterScratch) -> Verdict {
-        self.verdict_of(raw, spells_keys, KindFilter::None, s)
+        self.verdict_of(raw, (spells_keys, None), KindFilter::None, s)
     }
 
     /// Like [`RawPrefilter::verdict`], for a record as the reader hands it: when the rules'
@@ -453,7 +461,7 @@ impl RawPrefilter {
         } else {
             KindFilter::None
         };
-        self.verdict_of(raw.bytes, raw.spells_keys, filter, s)
+        self.verdict_of(raw.bytes, (raw.spells_keys, raw.columns), filter, s)
     }
 
     /// Routes rule `i` to `routes[i]` (log kinds), for [`RawPrefilter::verdict_record`].
@@ -509,6 +517,13 @@ impl RawPrefilter {
         self.choose(freq);
     }
 
+    /// Only records of `kinds` can hold the `keep` keys (their formats read nothing else there): a
+    /// CSV row of a known other kind is not kept for them. JSON text is searched for the keys
+    /// themselves, so this changes nothing for it.
+    pub fn keep_only_in(&mut self, kinds: Vec<LogKind>) {
+        self.keep_kinds = Some(kinds);
+    }
+
     /// A record kept only for its `keep` literals, that is certainly of log kind `kind` and whose
     /// `home_key` and `tenant_key` (top-level keys its kind's canonical home and resource tenant
     /// are read from) hold one and the same value, is skipped after all: its actor acts in their
@@ -519,6 +534,7 @@ impl RawPrefilter {
             kind,
             home: f(home_key),
             tenant: f(tenant_key),
+            columns: (home_key.to_string(), tenant_key.to_string()),
         });
     }
 

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use super::*;
+use tw_ingest::RawColumns;
 
 impl PrefilterScratch {
     /// Clears what the previous record left, sized for `literals`, `rules` and `pair_keys`.
@@ -151,7 +152,7 @@ impl RawPrefilter {
     pub(super) fn verdict_of(
         &self,
         raw: &[u8],
-        spells_keys: bool,
+        (spells_keys, columns): (bool, Option<RawColumns<'_>>),
         filter: KindFilter,
         s: &mut PrefilterScratch,
     ) -> Verdict {
@@ -228,19 +229,26 @@ impl RawPrefilter {
             s.rule_seen[r as usize] = false;
         }
         let mut kept = !self.keep.is_empty()
-            && (!spells_keys
-                || plan.keep_all
-                || self.keep.iter().any(|&k| s.state[k as usize] == 1));
+            && if spells_keys {
+                plan.keep_all || self.keep.iter().any(|&k| s.state[k as usize] == 1)
+            } else {
+                self.csv_row_kept(filter, raw, columns)
+            };
         if !s.rules.is_empty()
             && !self.deferred.is_empty()
             && s.rules
                 .iter()
                 .all(|r| self.deferred.binary_search(r).is_ok())
-            && let Some(t) = self.own_tenant(&s.lower, mask, spells_keys)
+            && let Some(t) = self.own_tenant(&s.lower, mask, (spells_keys, columns))
         {
             return Verdict::Defer(String::from_utf8_lossy(t).into_owned());
         }
-        if kept && s.rules.is_empty() && self.own_tenant(&s.lower, mask, spells_keys).is_some() {
+        if kept
+            && s.rules.is_empty()
+            && self
+                .own_tenant(&s.lower, mask, (spells_keys, columns))
+                .is_some()
+        {
             kept = false;
         }
         if s.rules.is_empty() && !kept {
@@ -252,23 +260,63 @@ impl RawPrefilter {
         }
     }
 
-    /// The actor's own tenant, when the lowercased JSON text is certainly of the kind given to
-    /// [`RawPrefilter::keep_unless_same`] (`mask` is that kind alone) and its two keys hold one
-    /// and the same value.
+    /// Whether a CSV row (its text does not spell the `keep` keys) is kept for them: unless its
+    /// kind is known and is none of [`RawPrefilter::keep_only_in`]'s, or its header has columns
+    /// named like the keys and every such cell is empty.
+    fn csv_row_kept(
+        &self,
+        filter: KindFilter,
+        row: &[u8],
+        columns: Option<RawColumns<'_>>,
+    ) -> bool {
+        if let (KindFilter::Known(k), Some(kinds)) = (filter, &self.keep_kinds)
+            && !kinds.contains(&k)
+        {
+            return false;
+        }
+        let Some(columns) = columns else {
+            return true;
+        };
+        let mut named = false;
+        for &k in &self.keep {
+            let Some(cell) = columns.cell(&self.literal_text[k as usize]) else {
+                continue;
+            };
+            named = true;
+            if row.get(cell).is_some_and(|c| !c.trim_ascii().is_empty()) {
+                return true;
+            }
+        }
+        !named
+    }
+
+    /// The actor's own tenant, when the lowercased text is certainly of the kind given to
+    /// [`RawPrefilter::keep_unless_same`] (`mask` is that kind alone) and its two keys (JSON
+    /// text) or the cells of its two columns (a CSV row, `columns`) hold one and the same value.
     pub(super) fn own_tenant<'a>(
         &self,
         lower: &'a [u8],
         mask: u64,
-        spells_keys: bool,
+        (spells_keys, columns): (bool, Option<RawColumns<'_>>),
     ) -> Option<&'a [u8]> {
         let st = self.same_tenant.as_ref()?;
         let i = self.kinds.iter().position(|k| *k == st.kind)?;
-        if !spells_keys || mask != 1u64 << i {
+        if mask != 1u64 << i {
             return None;
         }
-        let h = single_value(lower, &st.home.0, st.home.1)?;
-        let t = single_value(lower, &st.tenant.0, st.tenant.1)?;
-        (h.trim_ascii() == t.trim_ascii()).then(|| t.trim_ascii())
+        let (h, t) = match columns {
+            None if !spells_keys => return None,
+            None => (
+                single_value(lower, &st.home.0, st.home.1)?,
+                single_value(lower, &st.tenant.0, st.tenant.1)?,
+            ),
+            Some(c) => (
+                lower.get(c.cell(&st.columns.0)?)?,
+                lower.get(c.cell(&st.columns.1)?)?,
+            ),
+        };
+        let (h, t) = (h.trim_ascii(), t.trim_ascii());
+        (!t.is_empty() && h == t).then_some(t)
     }
 
     /// Whether the record in the scratch passes rule `r`'s checks: its key/value conditions

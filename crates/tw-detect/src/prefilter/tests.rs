@@ -1,5 +1,6 @@
 use super::plan::count_windows;
 use super::*;
+use tw_event::Format;
 
 #[test]
 fn literals_are_cut_to_what_survives_escapes() {
@@ -169,6 +170,7 @@ fn record(b: &[u8]) -> tw_ingest::RawRecord<'_> {
         falls_back: false,
         source: "test.json",
         record: 0,
+        columns: None,
     }
 }
 
@@ -563,4 +565,95 @@ fn the_sample_holds_whole_lines_from_the_start_of_each_input() {
         assert_eq!(got.as_slice(), want.as_bytes());
     }
     assert_eq!(sample[whole].as_slice(), line(1).as_bytes());
+}
+
+/// The prefilter of a hunt that learns cross-tenant actors: one UAL rule (`New-InboxRule`), the
+/// home-tenant keys kept, own-tenant UAL records told by `ActorContextId` = `OrganizationId`.
+fn keeping_prefilter(defer: bool) -> RawPrefilter {
+    let s = set(
+        "title: a\nlogsource: {product: m365, service: audit}\ndetection:\n  sel: {Operation: 'New-InboxRule'}\n  condition: sel\n",
+    );
+    let all = |_: &FieldRef| true;
+    let keys = |_: usize, f: &FieldRef| Some(vec![f.name().to_lowercase()]);
+    let mut p = RawPrefilter::new(&s, &all, &keys, &["hometenantid", "actorcontextid"]);
+    p.route(vec![vec![LogKind::Ual]]);
+    p.keep_unless_same(LogKind::Ual, "ActorContextId", "OrganizationId");
+    p.keep_only_in(vec![LogKind::Ual, LogKind::Signin, LogKind::DirectoryAudit]);
+    if defer {
+        p.defer_same_tenant(vec![0]);
+    }
+    p
+}
+
+/// The verdict on a CSV row of `format` with `header` and `cells`, handed as the reader does
+/// (cells unquoted and concatenated, their ends kept).
+fn csv_verdict(p: &RawPrefilter, format: Format, header: &[&str], cells: &[&str]) -> Verdict {
+    let header: Vec<String> = header.iter().map(|h| h.to_string()).collect();
+    let text: String = cells.concat();
+    let ends: Vec<usize> = cells
+        .iter()
+        .scan(0, |end, c| {
+            *end += c.len();
+            Some(*end)
+        })
+        .collect();
+    let raw = tw_ingest::RawRecord {
+        bytes: text.as_bytes(),
+        spells_keys: false,
+        format: Some(format),
+        falls_back: false,
+        source: "test.csv",
+        record: 0,
+        columns: Some(tw_ingest::RawColumns::new(&header, &ends)),
+    };
+    p.verdict_record(&raw, &mut PrefilterScratch::default())
+}
+
+#[test]
+fn csv_rows_are_kept_for_home_tenants_only_where_one_can_be() {
+    let p = keeping_prefilter(false);
+    let ual = ["TenantId", "OrganizationId", "ActorContextId", "Operation"];
+    let kept = Verdict::Rules(Vec::new());
+    // Another tenant's actor: kept, its home tenant is learnt.
+    let other = ["w", "Org-1", "org-2", "FileAccessed"];
+    assert_eq!(
+        csv_verdict(&p, Format::UalLogAnalyticsCsv, &ual, &other),
+        kept
+    );
+    // No actor tenant in the row, or the organisation's own (case aside): nothing to learn.
+    let empty = ["w", "org-1", " ", "FileAccessed"];
+    assert_eq!(
+        csv_verdict(&p, Format::UalLogAnalyticsCsv, &ual, &empty),
+        Verdict::Skip
+    );
+    let own = ["w", "ORG-1", "org-1", "FileAccessed"];
+    assert_eq!(
+        csv_verdict(&p, Format::UalLogAnalyticsCsv, &ual, &own),
+        Verdict::Skip
+    );
+    // A header spelling the column otherwise: the row cannot be judged, it is kept.
+    let spelt = ["TenantId", "OrganizationId", "Actor tenant", "Operation"];
+    assert_eq!(
+        csv_verdict(&p, Format::UalLogAnalyticsCsv, &spelt, &empty),
+        kept
+    );
+    // A kind whose formats read no home tenant: never kept for it.
+    let activity = ["TenantId", "HomeTenantId", "OperationNameValue"];
+    let row = ["w", "org-2", "MICROSOFT.COMPUTE/WRITE"];
+    assert_eq!(
+        csv_verdict(&p, Format::AzureActivityLogAnalyticsCsv, &activity, &row),
+        Verdict::Skip
+    );
+    // A rule's match is never dropped: the own-tenant row holding it is decoded for the rule.
+    let rule = ["w", "org-1", "org-1", "New-InboxRule"];
+    assert_eq!(
+        csv_verdict(&p, Format::UalLogAnalyticsCsv, &ual, &rule),
+        Verdict::Rules(vec![0])
+    );
+    // Unless the rule's own-tenant records are set aside: then they are, with their tenant.
+    let deferring = keeping_prefilter(true);
+    assert_eq!(
+        csv_verdict(&deferring, Format::UalLogAnalyticsCsv, &ual, &rule),
+        Verdict::Defer("org-1".into())
+    );
 }
