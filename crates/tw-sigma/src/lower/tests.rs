@@ -417,3 +417,33 @@ fn value_percentile_takes_the_nearest_rank() {
     );
     assert!(q.contains(">= CAST('1000' AS DOUBLE)"), "{q}");
 }
+
+#[test]
+fn an_inner_correlation_two_levels_share_is_defined_once() {
+    // `both` reads `burst` directly and through `then ok`: three levels, `burst` built once.
+    let yaml = format!(
+        "{NESTED}---\ntitle: both\nid: both\ncorrelation:\n  type: temporal\n  rules: [then_ok, burst]\n  group-by: [User]\n  timespan: 1h\n"
+    )
+    .replace("title: then ok\nid: outer\n", "title: then ok\nid: outer\nname: then_ok\n");
+    let out = spark::lower(&set(&yaml), &Ctx);
+    let q = &out
+        .compiled
+        .iter()
+        .find(|l| l.rule_id == "both")
+        .expect("compiled")
+        .query;
+    for cte in [
+        "o1 AS (", "w1 AS (", "o0 AS (", "w0 AS (", "o3 AS (", "w3 AS (",
+    ] {
+        assert_eq!(q.matches(cte).count(), 1, "{cte}: {q}");
+    }
+    // Inner levels first: burst, then `then ok`, then `both`.
+    let at = |cte: &str| q.find(cte).unwrap_or(usize::MAX);
+    assert!(
+        at("w1 AS (") < at("o0 AS (") && at("w0 AS (") < at("o3 AS ("),
+        "{q}"
+    );
+    // `then ok` and `burst` are consumed by `both` (no generate): only `both` and `apps` remain.
+    let ids: Vec<&str> = out.compiled.iter().map(|l| l.rule_id.as_str()).collect();
+    assert_eq!(ids, vec!["apps", "both"], "{:?}", out.not_compiled);
+}
