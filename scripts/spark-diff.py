@@ -5,8 +5,9 @@
 
 Steps: simulate a small case (unless --case gives a logs folder), export it to Parquet
 (`export --parquet`), compile the built-in pack and SigmaHQ's cloud rules
-(tests/fixtures/sigma/rules) and the lowering vectors (tests/fixtures/spark-diff: rules and a
-sign-in log of hard cases, added to the case) to Spark SQL, hunt the same logs natively (`hunt --format jsonl
+(tests/fixtures/sigma/rules) and the lowering vectors (tests/fixtures/spark-diff: rules and
+sign-in logs of hard cases and of timed sequences for correlations, nested ones included, added
+to the case) to Spark SQL, hunt the same logs natively (`hunt --format jsonl
 --min-level informational`), run every compiled query in one local Spark session
 (`local[2]`, UI off) and compare, per rule, the (rule_id, file, record) sets.
 
@@ -30,7 +31,8 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SIGMAHQ = os.path.join(ROOT, "tests", "fixtures", "sigma", "rules")
 # Vectors of the lowering's hard cases (address spellings in `cidr`, time parts of texts and
-# epoch numbers, keyword wildcards), hunted and compiled with the case.
+# epoch numbers, keyword wildcards, correlations of correlations, `value_percentile`), hunted and
+# compiled with the case.
 VECTOR_RULES = os.path.join(ROOT, "tests", "fixtures", "spark-diff", "rules")
 VECTOR_LOGS = os.path.join(ROOT, "tests", "fixtures", "spark-diff", "logs")
 

@@ -75,12 +75,12 @@ fn spark_sql_covers_every_rule_the_engine_loads() {
         .filter(|r| !r["rule_id"].as_str().unwrap_or("").starts_with("0c2d8f6a-"))
         .count();
     assert_eq!(sigmahq, 142);
-    // Correlations (temporal_ordered sequences of the pack) are windowed queries.
-    assert!(
-        rules
-            .iter()
-            .any(|r| r["sql"].as_str().unwrap_or("").starts_with("WITH obs AS"))
-    );
+    // Correlations (temporal_ordered sequences of the pack) are windowed queries: their
+    // observations and reported windows, then the windows' evidence records.
+    assert!(rules.iter().any(|r| {
+        let sql = r["sql"].as_str().unwrap_or("");
+        sql.starts_with("WITH o") && sql.contains(" LATERAL VIEW explode(ev) AS e")
+    }));
 }
 
 #[test]

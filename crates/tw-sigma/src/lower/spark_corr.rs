@@ -1,21 +1,33 @@
 //! Spark SQL lowering of correlations (`event_count`, `value_count`, `temporal`,
-//! `temporal_ordered`, `value_sum`, `value_avg`) with the native engine's window semantics
-//! ([`crate::correlation`]): observations are the matches of the referenced rules that have an
-//! event time and every group-by field (first value with a text, aliases resolved per rule);
-//! per group they are ordered by (time, file, record) and scanned once: a window starts at each
-//! observation not yet reported and holds those at most `timespan` later (both ends inclusive);
-//! a window meeting the condition is reported with every observation it holds (an ordered one
-//! from its first reference's first observation) and the scan resumes after it.
+//! `temporal_ordered`, `value_sum`, `value_avg`, `value_percentile`), correlations of
+//! correlations included, with the native engine's window semantics ([`crate::correlation`]).
 //!
-//! The scan is a fold (`aggregate`) over each group's sorted observations, so reported windows
-//! never overlap, exactly as natively. Correlations of correlations and `value_percentile` are
-//! left to the native engine.
+//! A correlation becomes two common table expressions: `o<c>`, its observations, and `w<c>`,
+//! the windows it reports. Observations of a detection rule are its matches that have an event
+//! time and every group-by field (first value with a text, aliases resolved per rule); those of
+//! an inner correlation are the rows of its `w<c>`: one per reported window, at the time of the
+//! window's last observation, with the outer group-by fields read from the inner group values
+//! (exact name first, then ignoring ASCII case) and every base record behind the window as
+//! evidence. Per group the observations are ordered as the native engine orders them (time,
+//! then rule matches by (file, record, reference) before inner windows by the inner
+//! correlation's evaluation rank, reference, group values and window) and scanned once by a
+//! fold (`aggregate`): a window starts at each observation not yet reported and holds those at
+//! most `timespan` later (both ends inclusive); a window meeting the condition is reported with
+//! every observation it holds (an ordered one from its first reference's first observation) and
+//! the scan resumes after it, so reported windows never overlap. The query of a correlation
+//! returns the base records of its reported windows.
 
 use super::spark::{SPARK_BOOL, per_format, rule_condition, source};
 use super::spark_field::{Names, field_sql};
 use super::{LowerContext, Lowering, correlation_key, sql_lit};
 use crate::correlation::{CorrelationCondition, CorrelationType};
 use crate::{Correlation, FieldRef, RuleSet};
+
+/// The columns of every observation, in `UNION ALL` order: time (ms), source (0: a rule match,
+/// else 1 + the evaluation rank of the inner correlation), file and record (of a rule match),
+/// reference position, inner group values and window index (of an inner window), group values
+/// `g0…`, value, evidence records.
+const OBS_STRUCT: &str = "named_struct('t', t, 'src', src, 'file', file, 'record', record, 'p', p, 'gk', gk, 'wi', wi, 'v', v, 'ev', ev)";
 
 /// Lowers every correlation of `set` whose matches the native engine reports.
 pub(crate) fn lower_correlations(set: &RuleSet, ctx: &dyn LowerContext, out: &mut Lowering) {
@@ -26,57 +38,103 @@ pub(crate) fn lower_correlations(set: &RuleSet, ctx: &dyn LowerContext, out: &mu
                 .any(|p| !p.rule().generate && p.correlation_refs().contains(&ci))
         })
         .collect();
+    let rank = evaluation_rank(set);
     for (ci, c) in set.correlations().iter().enumerate() {
         if consumed[ci] {
             continue;
         }
+        let mut q = Query {
+            set,
+            ctx,
+            rank: &rank,
+            built: vec![false; rank.len()],
+            ctes: Vec::new(),
+        };
         let result = match ctx.correlation_native_only(ci) {
             Some(reason) => Err(reason),
-            None => correlation_query(set, c, ctx),
+            None => q.windows(ci),
         };
+        let result = result.map(|()| {
+            let (rule_id, _, _) = correlation_key(c);
+            format!(
+                "WITH {} SELECT DISTINCT {} AS rule_id, e.file AS file, e.record AS record FROM w{ci} LATERAL VIEW explode(ev) AS e",
+                q.ctes.join(", "),
+                sql_lit(&rule_id)
+            )
+        });
         out.record(correlation_key(c), result);
     }
 }
 
-fn correlation_query(
-    set: &RuleSet,
-    c: &Correlation,
-    ctx: &dyn LowerContext,
-) -> Result<String, String> {
-    if !c.correlation_refs().is_empty() {
-        return Err("correlations of correlations are not lowered".into());
+/// The order in which the native engine evaluates the correlations (passes in index order, each
+/// evaluating those whose inner correlations are done): it orders, at equal times, the windows
+/// of different inner correlations an outer one observes.
+pub(super) fn evaluation_rank(set: &RuleSet) -> Vec<usize> {
+    let corrs = set.correlations();
+    let n = corrs.len();
+    let mut rank = vec![usize::MAX; n];
+    let mut next = 0;
+    for _ in 0..=n {
+        for ci in 0..n {
+            if rank[ci] != usize::MAX {
+                continue;
+            }
+            let ready = corrs[ci].refs.iter().all(|r| match r {
+                Ok(_) => true,
+                Err(j) => rank.get(*j).is_none_or(|k| *k != usize::MAX),
+            });
+            if ready {
+                rank[ci] = next;
+                next += 1;
+            }
+        }
     }
-    if c.rule().kind == CorrelationType::ValuePercentile {
-        return Err("value_percentile correlations are not lowered".into());
-    }
-    let n_groups = c.rule().group_by.len();
-    let mut parts = Vec::new();
-    for (pos, r) in c.refs.iter().enumerate() {
-        let Ok(r) = r else { continue };
-        parts.push(observations(set, c, pos, *r, ctx)?);
-    }
-    let groups: Vec<String> = (0..n_groups).map(|g| format!("g{g}")).collect();
-    let mut kept = vec!["t IS NOT NULL".to_string()];
-    kept.extend(groups.iter().map(|g| format!("{g} IS NOT NULL")));
-    let group_by = if groups.is_empty() {
-        String::new()
-    } else {
-        format!(" GROUP BY {}", groups.join(", "))
-    };
-    let (rule_id, _, _) = correlation_key(c);
-    Ok(format!(
-        "WITH obs AS ({}), grouped AS (SELECT array_sort(collect_list(named_struct('t', t, 'file', file, 'record', record, 'p', p, 'v', v))) AS xs \
-         FROM obs WHERE {}{group_by}), scanned AS (SELECT xs, {} AS ev FROM grouped WHERE size(xs) > 0) \
-         SELECT DISTINCT {} AS rule_id, xs[k].file AS file, xs[k].record AS record FROM scanned LATERAL VIEW explode(ev) AS k",
-        parts.join(" UNION ALL "),
-        kept.join(" AND "),
-        scan(c)?,
-        sql_lit(&rule_id)
-    ))
+    rank
 }
 
-/// The observations of reference `pos` (detection rule `r`): time in milliseconds, group
-/// values `g0…`, value `v`.
+/// The common table expressions of one correlation query, built inner correlations first.
+struct Query<'a> {
+    set: &'a RuleSet,
+    ctx: &'a dyn LowerContext,
+    rank: &'a [usize],
+    /// Correlations whose `o<c>` and `w<c>` are already in `ctes`.
+    built: Vec<bool>,
+    ctes: Vec<String>,
+}
+
+impl Query<'_> {
+    /// Adds `o<ci>` and `w<ci>` (and those of the correlations it refers to).
+    fn windows(&mut self, ci: usize) -> Result<(), String> {
+        if self.built.get(ci).copied().unwrap_or(true) {
+            return Ok(());
+        }
+        let c = &self.set.correlations()[ci];
+        let mut parts = Vec::new();
+        for (pos, r) in c.refs.iter().enumerate() {
+            match *r {
+                Ok(r) => parts.push(observations(self.set, c, pos, r, self.ctx)?),
+                Err(j) => {
+                    if let Some(reason) = self.ctx.correlation_native_only(j) {
+                        let (inner, _, _) = correlation_key(&self.set.correlations()[j]);
+                        return Err(format!("refers to correlation {inner}: {reason}"));
+                    }
+                    self.windows(j)?;
+                    let inner = &self.set.correlations()[j];
+                    let rank = self.rank.get(j).copied().unwrap_or(usize::MAX);
+                    parts.push(inner_observations(c, pos, inner, j, rank)?);
+                }
+            }
+        }
+        self.ctes
+            .push(format!("o{ci} AS ({})", parts.join(" UNION ALL ")));
+        self.ctes
+            .push(format!("w{ci} AS ({})", windows_query(c, ci)?));
+        self.built[ci] = true;
+        Ok(())
+    }
+}
+
+/// The observations of reference `pos` (detection rule `r`).
 fn observations(
     set: &RuleSet,
     c: &Correlation,
@@ -87,10 +145,13 @@ fn observations(
     let scope = ctx.scope(r)?;
     let cond = rule_condition(set, r, ctx, &scope)?;
     let mut cols = vec![
+        "unix_millis(time) AS t".to_string(),
+        "0 AS src".to_string(),
         "file".to_string(),
         "record".to_string(),
-        "unix_millis(time) AS t".to_string(),
         format!("{pos} AS p"),
+        "CAST(array() AS array<string>) AS gk".to_string(),
+        "0 AS wi".to_string(),
     ];
     let group_fields = c.group_fields.get(pos).map_or(&[][..], Vec::as_slice);
     for (g, f) in group_fields.iter().enumerate() {
@@ -101,11 +162,81 @@ fn observations(
         None => "CAST(NULL AS STRING)".to_string(),
     };
     cols.push(format!("{value} AS v"));
+    cols.push("array(named_struct('file', file, 'record', record)) AS ev".to_string());
     Ok(format!(
         "SELECT {} FROM {} WHERE {cond}",
         cols.join(", "),
         source(&scope)
     ))
+}
+
+/// The observations of reference `pos`, inner correlation `inner` (index `j`): its reported
+/// windows. A group-by field the inner correlation does not group by drops them all, as
+/// natively; the value is the inner group value the condition's `field` names, else the
+/// window's measured value as the native engine writes a number.
+fn inner_observations(
+    c: &Correlation,
+    pos: usize,
+    inner: &Correlation,
+    j: usize,
+    rank: usize,
+) -> Result<String, String> {
+    let names = &inner.rule().group_by;
+    let index_of = |name: &str| {
+        names
+            .iter()
+            .position(|g| g == name)
+            .or_else(|| names.iter().position(|g| g.eq_ignore_ascii_case(name)))
+    };
+    let mut cols = vec![
+        "t".to_string(),
+        format!("{} AS src", rank.saturating_add(1)),
+        "CAST('' AS STRING) AS file".to_string(),
+        "CAST(0 AS BIGINT) AS record".to_string(),
+        format!("{pos} AS p"),
+        "gk".to_string(),
+        "wi".to_string(),
+    ];
+    let group_fields = c.group_fields.get(pos).map_or(&[][..], Vec::as_slice);
+    for (g, f) in group_fields.iter().enumerate() {
+        let value = match index_of(f.name()) {
+            Some(i) => format!("gk[{i}]"),
+            None => "CAST(NULL AS STRING)".to_string(),
+        };
+        cols.push(format!("{value} AS g{g}"));
+    }
+    let value = match c.rule().condition.field.as_deref().and_then(index_of) {
+        Some(i) => format!("gk[{i}]"),
+        None => {
+            if c.rule().kind == CorrelationType::ValueCount && fractional(inner.rule().kind) {
+                return Err(format!(
+                    "value_count of the measured values of correlation {}: a number that is not whole is written differently by Spark",
+                    correlation_key(inner).0
+                ));
+            }
+            number_text("m")
+        }
+    };
+    cols.push(format!("{value} AS v"));
+    cols.push("ev".to_string());
+    Ok(format!("SELECT {} FROM w{j}", cols.join(", ")))
+}
+
+/// Whether correlation type `kind` may measure a number that is not whole.
+fn fractional(kind: CorrelationType) -> bool {
+    matches!(
+        kind,
+        CorrelationType::ValueSum | CorrelationType::ValueAvg | CorrelationType::ValuePercentile
+    )
+}
+
+/// The text of double `x` as the native engine writes a measured value: a whole number without
+/// a fraction (`3`, not `3.0`); other numbers as Spark writes a double (they are only read
+/// back as numbers, which gives the same double).
+fn number_text(x: &str) -> String {
+    format!(
+        "CASE WHEN abs({x}) < 1e15 AND {x} = floor({x}) THEN CAST(CAST({x} AS BIGINT) AS STRING) ELSE CAST({x} AS STRING) END"
+    )
 }
 
 /// The first value of `f` with a text, per format.
@@ -124,72 +255,135 @@ fn first_text(
     })
 }
 
-/// The fold over a group's sorted observations `xs`: the indexes of the observations of every
-/// reported window.
-fn scan(c: &Correlation) -> Result<String, String> {
+/// `w<ci>`: one row per reported window of correlation `c`: its group values `gk`, its index
+/// `wi` in the group, the time `t` of its last observation, its measured value `m` and the base
+/// records `ev` of the observations it reports.
+fn windows_query(c: &Correlation, ci: usize) -> Result<String, String> {
+    let n_groups = c.rule().group_by.len();
+    let groups: Vec<String> = (0..n_groups).map(|g| format!("g{g}")).collect();
+    let mut kept = vec!["t IS NOT NULL".to_string()];
+    kept.extend(groups.iter().map(|g| format!("{g} IS NOT NULL")));
+    let (selected, group_by, gk) = if groups.is_empty() {
+        (
+            String::new(),
+            String::new(),
+            "CAST(array() AS array<string>)".to_string(),
+        )
+    } else {
+        (
+            format!("{}, ", groups.join(", ")),
+            format!(" GROUP BY {}", groups.join(", ")),
+            format!("array({})", groups.join(", ")),
+        )
+    };
+    let measured = format!(
+        "transform(array(slice(xs, kab[0] + 1, kab[2] - kab[0] + 1)), w -> CAST({} AS DOUBLE))[0]",
+        measure(c).value
+    );
+    Ok(format!(
+        "SELECT gk, wi, xs[kab[2]].t AS t, {measured} AS m, \
+         array_distinct(flatten(transform(slice(xs, kab[1] + 1, kab[2] - kab[1] + 1), o -> o.ev))) AS ev \
+         FROM (SELECT {gk} AS gk, xs, {} AS st FROM (SELECT {selected}array_sort(collect_list({OBS_STRUCT})) AS xs \
+         FROM o{ci} WHERE {}{group_by}) grouped WHERE size(xs) > 0) scanned \
+         LATERAL VIEW posexplode(slice(st, 2, size(st) - 1)) reported AS wi, kab",
+        scan(c),
+        kept.join(" AND "),
+    ))
+}
+
+/// The fold over a group's sorted observations `xs`. Its state is an array of int arrays: the
+/// index where the next window may start, then per reported window the indexes of its first
+/// observation, of its first reported one and of its last.
+fn scan(c: &Correlation) -> String {
     let span = c.rule().timespan_ms;
     let window = format!("filter(slice(xs, k + 1, size(xs) - k), o -> o.t <= xs[k].t + {span})");
-    let measured = measure(c)?;
     let start = match c.rule().kind {
         CorrelationType::TemporalOrdered => {
             "CAST(greatest(array_position(transform(w, o -> o.p), 0) - 1, 0) AS INT)"
         }
         _ => "0",
     };
-    // The state is one int array: the index where the next window may start, then the
-    // indexes of every reported observation.
     let step = format!(
-        "transform(array({window}), w -> IF({measured}, \
-         concat(array(k + size(w)), slice(st, 2, size(st) - 1), sequence(k + {start}, k + size(w) - 1)), st))[0]"
+        "transform(array({window}), w -> IF({}, \
+         concat(array(array(k + size(w))), slice(st, 2, size(st) - 1), array(array(k, k + {start}, k + size(w) - 1))), st))[0]",
+        measure(c).test(c)
     );
-    Ok(format!(
-        "slice(aggregate(sequence(0, size(xs) - 1), array(0), (st, k) -> IF(k < st[0], st, {step})), 2, size(xs) + 1)"
-    ))
+    format!(
+        "aggregate(sequence(0, size(xs) - 1), array(array(0)), (st, k) -> IF(k < st[0][0], st, {step}))"
+    )
 }
 
-/// Whether window `w` meets the correlation's condition.
-fn measure(c: &Correlation) -> Result<String, String> {
+/// What a window `w` measures: the value, and what must hold for there to be one (value types
+/// measure only windows with a number).
+struct Measure {
+    value: String,
+    needs: Option<String>,
+}
+
+impl Measure {
+    /// Whether the window meets the correlation's condition.
+    fn test(&self, c: &Correlation) -> String {
+        let r = c.rule();
+        let n = c.refs.len();
+        let bounded = match r.kind {
+            CorrelationType::Temporal | CorrelationType::TemporalOrdered
+                if !has_bound(&r.condition) =>
+            {
+                format!("{} >= {n}", self.value)
+            }
+            _ => condition(&r.condition, &self.value),
+        };
+        match &self.needs {
+            Some(needs) => format!("({needs} AND {bounded})"),
+            None => bounded,
+        }
+    }
+}
+
+/// The measure of a window `w` of correlation `c`, as the native engine measures one.
+fn measure(c: &Correlation) -> Measure {
     let r = c.rule();
     let n = c.refs.len();
-    let nums = "transform(filter(w, o -> o.v RLIKE '^\\\\s*[-+.eE0-9]*[0-9][-+.eE0-9]*\\\\s*$'), o -> CAST(o.v AS DOUBLE))";
-    let bounded = |value: &str| condition(&r.condition, value);
-    Ok(match r.kind {
-        CorrelationType::EventCount => bounded("size(w)"),
-        CorrelationType::ValueCount => {
-            bounded("size(array_distinct(filter(transform(w, o -> o.v), x -> x IS NOT NULL)))")
-        }
-        CorrelationType::Temporal => {
-            let v = "size(array_distinct(transform(w, o -> o.p)))";
-            if has_bound(&r.condition) {
-                bounded(v)
-            } else {
-                format!("{v} >= {n}")
-            }
-        }
-        CorrelationType::TemporalOrdered => {
-            let v = format!("aggregate(w, 0, (nx, o) -> IF(nx < {n} AND o.p = nx, nx + 1, nx))");
-            if has_bound(&r.condition) {
-                bounded(&v)
-            } else {
-                format!("{v} >= {n}")
-            }
-        }
-        CorrelationType::ValueSum => format!(
-            "(size({nums}) > 0 AND {})",
-            bounded(&format!(
-                "aggregate({nums}, CAST(0 AS DOUBLE), (a, b) -> a + b)"
-            ))
-        ),
-        CorrelationType::ValueAvg => format!(
-            "(size({nums}) > 0 AND {})",
-            bounded(&format!(
-                "aggregate({nums}, CAST(0 AS DOUBLE), (a, b) -> a + b) / size({nums})"
-            ))
-        ),
-        CorrelationType::ValuePercentile => {
-            return Err("value_percentile correlations are not lowered".into());
-        }
-    })
+    // The values the native engine reads as numbers (finite decimal numbers).
+    let nums = "filter(transform(filter(w, o -> o.v RLIKE '^\\\\s*[-+.eE0-9]*[0-9][-+.eE0-9]*\\\\s*$'), o -> CAST(o.v AS DOUBLE)), x -> x IS NOT NULL AND abs(x) < CAST('Infinity' AS DOUBLE))";
+    let sum = format!("aggregate({nums}, CAST(0 AS DOUBLE), (a, b) -> a + b)");
+    let needs = Some(format!("size({nums}) > 0"));
+    match r.kind {
+        CorrelationType::EventCount => Measure {
+            value: "size(w)".into(),
+            needs: None,
+        },
+        CorrelationType::ValueCount => Measure {
+            value: "size(array_distinct(filter(transform(w, o -> o.v), x -> x IS NOT NULL)))"
+                .into(),
+            needs: None,
+        },
+        CorrelationType::Temporal => Measure {
+            value: "size(array_distinct(transform(w, o -> o.p)))".into(),
+            needs: None,
+        },
+        CorrelationType::TemporalOrdered => Measure {
+            value: format!("aggregate(w, 0, (nx, o) -> IF(nx < {n} AND o.p = nx, nx + 1, nx))"),
+            needs: None,
+        },
+        CorrelationType::ValueSum => Measure { value: sum, needs },
+        CorrelationType::ValueAvg => Measure {
+            value: format!("{sum} / size({nums})"),
+            needs,
+        },
+        CorrelationType::ValuePercentile => Measure {
+            value: percentile(nums, r.condition.percentile.unwrap_or(50.0)),
+            needs,
+        },
+    }
+}
+
+/// The nearest-rank percentile `p` of the numbers `nums`, as the native engine takes it: the
+/// value at rank `ceil(p / 100 × count)` (at least 1, at most the count) of the sorted numbers.
+fn percentile(nums: &str, p: f64) -> String {
+    format!(
+        "element_at(array_sort({nums}), CAST(greatest(least(ceil(CAST('{p}' AS DOUBLE) / CAST(100 AS DOUBLE) * CAST(size({nums}) AS DOUBLE)), size({nums})), 1) AS INT))"
+    )
 }
 
 fn has_bound(c: &CorrelationCondition) -> bool {

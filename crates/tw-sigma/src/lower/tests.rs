@@ -260,3 +260,190 @@ fn correlations_replace_the_rules_they_consume() {
         "{q}"
     );
 }
+
+/// Two failures per user, then a success; and the apps with bursts of two users.
+const NESTED: &str = concat!(
+    "title: fail\nname: fail\nlogsource: {product: azure, service: auditlogs}\n",
+    "detection: {sel: {Operation: Sign-in failed}, condition: sel}\n---\n",
+    "title: ok\nname: ok\nlogsource: {product: azure, service: auditlogs}\n",
+    "detection: {sel: {Operation: Sign-in}, condition: sel}\n---\n",
+    "title: then ok\nid: outer\ncorrelation:\n  type: temporal_ordered\n",
+    "  rules: [burst, ok]\n  group-by: [User]\n  timespan: 30m\n---\n",
+    "title: burst\nname: burst\ncorrelation:\n  type: event_count\n  rules: [fail]\n",
+    "  group-by: [app, User]\n  timespan: 10m\n  condition: {gte: 2}\n---\n",
+    "title: apps\nid: apps\ncorrelation:\n  type: value_count\n  rules: [burst]\n",
+    "  group-by: [APP]\n  timespan: 3h\n  condition: {field: user, gte: 2}\n",
+);
+
+#[test]
+fn a_correlation_of_a_correlation_observes_the_inner_windows() {
+    let s = set(NESTED);
+    let out = spark::lower(&s, &Ctx);
+    let ids: Vec<&str> = out.compiled.iter().map(|l| l.rule_id.as_str()).collect();
+    // The inner correlation is consumed: it has no query of its own.
+    assert_eq!(ids, vec!["outer", "apps"], "{:?}", out.not_compiled);
+    let q = &out.compiled[0].query;
+    // Inner CTEs (correlation 1) come before the outer ones (correlation 0), which read them.
+    let (o1, w1, o0) = (
+        q.find("o1 AS (").unwrap(),
+        q.find("w1 AS (").unwrap(),
+        q.find("o0 AS (").unwrap(),
+    );
+    assert!(o1 < w1 && w1 < o0, "{q}");
+    assert!(q.contains("FROM w1"), "{q}");
+    // The outer group-by `User` is the inner's second group value; the inner is evaluated
+    // first (rank 0, source 1), the rule matches are source 0.
+    assert!(q.contains("t, 1 AS src, CAST('' AS STRING) AS file, CAST(0 AS BIGINT) AS record, 0 AS p, gk, wi, gk[1] AS g0"), "{q}");
+    assert!(q.contains("0 AS src, file, record, 1 AS p"), "{q}");
+    // Both rules' conditions are in the one query, the inner window of 10 minutes too.
+    assert!(
+        q.contains("'sign-in failed'") && q.contains("'sign-in'"),
+        "{q}"
+    );
+    assert!(
+        q.contains("xs[k].t + 600000") && q.contains("xs[k].t + 1800000"),
+        "{q}"
+    );
+    // Evidence: the base records of the outer windows' observations.
+    assert!(q.contains("FROM w0 LATERAL VIEW explode(ev) AS e"), "{q}");
+    // `APP` finds the inner `app` ignoring case; the counted `user` is the inner `User`.
+    let apps = &out.compiled[1].query;
+    assert!(apps.contains("gk[0] AS g0, gk[1] AS v"), "{apps}");
+}
+
+#[test]
+fn a_measured_inner_value_is_a_number_as_the_engine_writes_it() {
+    let yaml = NESTED.replace(
+        "condition: {field: user, gte: 2}",
+        "condition: {field: tries, gte: 4}",
+    );
+    let s = set(&yaml.replace("value_count", "value_sum"));
+    let out = spark::lower(&s, &Ctx);
+    let q = &out.compiled[1].query;
+    assert!(
+        q.contains(
+            "CASE WHEN abs(m) < 1e15 AND m = floor(m) THEN CAST(CAST(m AS BIGINT) AS STRING)"
+        ),
+        "{q}"
+    );
+    // Counting distinct measured averages would compare Spark's text of a fraction: refused.
+    let s = set(&yaml.replace("type: event_count", "type: value_avg\n  field: n"));
+    let out = spark::lower(&s, &Ctx);
+    let refused: Vec<&str> = out.not_compiled.iter().map(|n| n.reason.as_str()).collect();
+    assert!(
+        refused
+            .iter()
+            .any(|r| r.contains("value_count of the measured values of correlation burst")),
+        "{refused:?}"
+    );
+}
+
+#[test]
+fn correlations_are_ranked_in_the_native_evaluation_order() {
+    let s = set(NESTED);
+    // The first pass skips outer (0), which waits for burst (1), evaluates burst, then apps
+    // (2), whose inner correlation is now done; the second pass evaluates outer.
+    assert_eq!(super::spark_corr::evaluation_rank(&s), vec![2, 0, 1]);
+}
+
+/// `Ctx`, except that correlation `.0` is native-only.
+struct NativeCorrelation(usize);
+
+impl LowerContext for NativeCorrelation {
+    fn scope(&self, r: usize) -> Result<Scope, String> {
+        Ctx.scope(r)
+    }
+    fn reads(&self, format: Option<&str>, field: &str) -> Vec<FieldRead> {
+        Ctx.reads(format, field)
+    }
+    fn native_only(&self, _: usize) -> Option<String> {
+        None
+    }
+    fn correlation_native_only(&self, c: usize) -> Option<String> {
+        (c == self.0).then(|| "kept against a history".to_string())
+    }
+    fn tables(&self, _: usize) -> Vec<(String, String)> {
+        Vec::new()
+    }
+    fn targets(&self, _: &str, field: &str) -> Vec<String> {
+        vec![field.to_string()]
+    }
+}
+
+#[test]
+fn an_outer_correlation_of_a_native_only_one_is_native_only() {
+    let out = spark::lower(&set(NESTED), &NativeCorrelation(1));
+    assert!(out.compiled.is_empty(), "{:?}", out.compiled);
+    assert_eq!(out.not_compiled.len(), 2);
+    assert!(
+        out.not_compiled
+            .iter()
+            .all(|n| n.reason == "refers to correlation burst: kept against a history"),
+        "{:?}",
+        out.not_compiled
+    );
+}
+
+#[test]
+fn a_native_only_outer_correlation_is_not_lowered() {
+    let out = spark::lower(&set(NESTED), &NativeCorrelation(0));
+    let ids: Vec<&str> = out.compiled.iter().map(|l| l.rule_id.as_str()).collect();
+    assert_eq!(ids, vec!["apps"]);
+    assert_eq!(out.not_compiled.len(), 1);
+    assert_eq!(out.not_compiled[0].rule_id, "outer");
+    assert_eq!(out.not_compiled[0].reason, "kept against a history");
+}
+
+#[test]
+fn value_percentile_takes_the_nearest_rank() {
+    let rules = NESTED
+        .split("---\ntitle: then ok")
+        .next()
+        .unwrap_or_default();
+    let yaml = format!(
+        "{rules}---\ntitle: slow\nid: p\ncorrelation:\n  type: value_percentile\n  rules: [fail]\n  group-by: [User]\n  timespan: 1h\n  condition: {{field: ms, percentile: 75, gte: 1000}}\n"
+    );
+    let out = spark::lower(&set(&yaml), &Ctx);
+    let q = &out
+        .compiled
+        .iter()
+        .find(|l| l.rule_id == "p")
+        .expect("compiled")
+        .query;
+    assert!(q.contains("element_at(array_sort("), "{q}");
+    assert!(
+        q.contains("ceil(CAST('75' AS DOUBLE) / CAST(100 AS DOUBLE) * CAST(size("),
+        "{q}"
+    );
+    assert!(q.contains(">= CAST('1000' AS DOUBLE)"), "{q}");
+}
+
+#[test]
+fn an_inner_correlation_two_levels_share_is_defined_once() {
+    // `both` reads `burst` directly and through `then ok`: three levels, `burst` built once.
+    let yaml = format!(
+        "{NESTED}---\ntitle: both\nid: both\ncorrelation:\n  type: temporal\n  rules: [then_ok, burst]\n  group-by: [User]\n  timespan: 1h\n"
+    )
+    .replace("title: then ok\nid: outer\n", "title: then ok\nid: outer\nname: then_ok\n");
+    let out = spark::lower(&set(&yaml), &Ctx);
+    let q = &out
+        .compiled
+        .iter()
+        .find(|l| l.rule_id == "both")
+        .expect("compiled")
+        .query;
+    for cte in [
+        "o1 AS (", "w1 AS (", "o0 AS (", "w0 AS (", "o3 AS (", "w3 AS (",
+    ] {
+        assert_eq!(q.matches(cte).count(), 1, "{cte}: {q}");
+    }
+    // Inner levels first: burst, then `then ok`, then `both`.
+    let at = |cte: &str| q.find(cte).unwrap_or(usize::MAX);
+    assert!(
+        at("w1 AS (") < at("o0 AS (") && at("w0 AS (") < at("o3 AS ("),
+        "{q}"
+    );
+    // `then ok` and `burst` are consumed by `both` (no generate): only `both` and `apps` remain.
+    let ids: Vec<&str> = out.compiled.iter().map(|l| l.rule_id.as_str()).collect();
+    assert_eq!(ids, vec!["apps", "both"], "{:?}", out.not_compiled);
+}
