@@ -132,3 +132,98 @@ fn a_correlation_over_a_correlation_reports_the_inner_events() {
         assert_eq!(chain[0]["actor"]["user"], adele, "{}", chain[0]);
     }
 }
+
+const SHARED: &str = r#"title: Failed sign-in
+name: login_failed
+status: test
+logsource: {product: azure, service: signinlogs}
+detection:
+  sel: {ResultType: 50126}
+  condition: sel
+level: low
+---
+title: Sign-in
+name: any_login
+status: test
+logsource: {product: azure, service: signinlogs}
+detection:
+  sel: {userPrincipalName|contains: '@'}
+  condition: sel
+level: low
+---
+title: Many failed sign-ins
+name: many_failures
+correlation:
+  type: event_count
+  rules: [login_failed]
+  group-by: [tw.user]
+  timespan: 10m
+  condition: {gte: 2}
+---
+title: Sign-ins from an address
+name: failing_addresses
+correlation:
+  type: value_count
+  rules: [any_login]
+  group-by: [tw.user]
+  timespan: 10m
+  condition: {field: ipAddress, gte: 1}
+---
+title: Failures counted both ways
+id: 5a1c0f3e-8d2b-4c6e-9f7a-1b2c3d4e5f61
+correlation:
+  type: temporal
+  rules: [many_failures, failing_addresses]
+  group-by: [tw.user]
+  timespan: 30m
+level: high
+"#;
+
+#[test]
+fn a_record_behind_two_inner_correlations_is_listed_once() {
+    let tmp = common::Tmp::new("hunt-chain-shared");
+    let rules = tmp.0.join("rules");
+    std::fs::create_dir_all(&rules).unwrap();
+    std::fs::write(rules.join("shared.yml"), SHARED).unwrap();
+    let adele = "adele.vance@contoso.com";
+    let page = json!({
+        "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#auditLogs/signIns",
+        "value": [
+            sign_in(0, "2021-04-28T14:20:00Z", adele, 0),
+            sign_in(1, "2021-04-28T14:08:45Z", adele, 50126),
+            sign_in(2, "2021-04-28T14:05:10Z", adele, 50126),
+        ]
+    });
+    let logs = tmp.0.join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    std::fs::write(logs.join("signIns.json"), page.to_string()).unwrap();
+    let out = common::bin()
+        .arg("hunt")
+        .arg(&logs)
+        .arg("--rules")
+        .arg(&rules)
+        .args(["--no-builtin", "--format", "jsonl"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    let both: Vec<Value> = text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|f| f["rule"]["title"] == "Failures counted both ways")
+        .collect();
+    assert_eq!(both.len(), 1, "{text}");
+    let mut records: Vec<u64> = both[0]["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["record"].as_u64())
+        .collect();
+    // Both inner correlations stand on Adele's two failures (matched by two rules): each is
+    // listed once, with her success, which the second one counts too.
+    let listed = records.len();
+    records.sort_unstable();
+    records.dedup();
+    assert_eq!(listed, records.len(), "{}", both[0]);
+    assert_eq!(records, [0, 1, 2], "{}", both[0]);
+}

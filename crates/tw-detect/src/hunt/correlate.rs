@@ -66,7 +66,14 @@ impl Hunter {
                 .unwrap_or(Origin::User),
         };
         f.time = Some(Timestamp(m.last_ms));
-        f.evidence = events.iter().map(|e| e.provenance.clone()).collect();
+        // A record behind two of the correlation's references (two inner correlations over the
+        // same matches) is one piece of evidence.
+        let mut listed = std::collections::HashSet::new();
+        f.evidence = events
+            .iter()
+            .filter(|e| listed.insert((e.provenance.file.clone(), e.provenance.record)))
+            .map(|e| e.provenance.clone())
+            .collect();
         let follow_up = events.iter().filter(|e| e.rule != lead).map(|e| e.time);
         crate::merge::set_follow_up(&mut f, follow_up);
         f.matched = m.group.into_iter().collect();
