@@ -109,6 +109,9 @@ fn decoded(
     }
     let c = canonical_of(format, &doc)?;
     let name = record_name(&doc);
+    if depth == Depth::Canonical {
+        return Ok((format, c, Document::default(), name));
+    }
     Ok((format, c, keep(doc), name))
 }
 
@@ -120,7 +123,7 @@ fn parse_at(
     depth: Depth,
 ) -> Result<Value, serde_json::Error> {
     match depth {
-        Depth::Full => parse_kept(text, projection),
+        Depth::Full | Depth::Canonical => parse_kept(text, projection),
         Depth::TimeAndTenant => parse_selected(text, time_and_tenant_selection()),
     }
 }

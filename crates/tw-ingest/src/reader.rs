@@ -5,7 +5,7 @@
 //! the same order whatever the thread count.
 
 use std::collections::BTreeMap;
-use std::io::{self, BufReader, Read};
+use std::io::{self, BufRead};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -57,6 +57,10 @@ pub struct IngestOptions {
     pub only_inputs: Option<std::sync::Arc<std::collections::BTreeSet<String>>>,
     /// Counters of bytes, records and files read, for a caller that shows progress.
     pub progress: Option<Arc<ReadProgress>>,
+    /// Keep each event's raw document (`Event::raw`); `false` for a caller that reads canonical
+    /// fields only (`ingest --stats`): events then carry an empty document, and no record's text
+    /// is copied for it. Records are read, classified and rejected the same either way.
+    pub documents: bool,
 }
 
 impl Default for IngestOptions {
@@ -76,6 +80,7 @@ impl Default for IngestOptions {
             projection: None,
             only_inputs: None,
             progress: None,
+            documents: true,
         }
     }
 }
@@ -324,6 +329,11 @@ where
         (inputs, defaults, list_errors)
     };
     let threads = opts.threads.max(1);
+    let depth = if opts.documents {
+        Depth::Full
+    } else {
+        Depth::Canonical
+    };
     let (work_tx, work_rx) = bounded::<Batch>(threads * 2);
     let pool: Pool = bounded(threads * 4 + 4);
     // Bounded: a caller whose sink is slower than the workers holds them back (the collecting
@@ -356,7 +366,7 @@ where
             let recycle = pool.0.clone();
             scope.spawn(move || {
                 for batch in rx.iter() {
-                    let (out, mut buf) = process_batch(batch, opts, Depth::Full, pre, map);
+                    let (out, mut buf) = process_batch(batch, opts, depth, pre, map);
                     buf.clear();
                     let _ = recycle.try_send(buf);
                     if tx.send(Msg::Batch(out)).is_err() {
@@ -747,16 +757,20 @@ fn each_record<T>(
     f: &mut dyn FnMut(T) -> bool,
 ) -> io::Result<()> {
     let (tx, rx) = bounded::<Batch>(2);
+    // Batch buffers go back to the reading thread: no fresh pages per batch.
+    let (recycle, reuse): Pool = bounded(4);
     std::thread::scope(|s| {
         s.spawn(move || {
-            let _ = read_file(0, input, opts, None, &tx, None);
+            let _ = read_file(0, input, opts, None, &tx, Some(&reuse));
         });
         let rx = rx;
         'batches: for batch in rx.iter() {
             let pre = |_: RawRecord<'_>| Some(());
             let keep = |ev: &Event, (), o: &mut Vec<T>| map(ev, o);
             // Attribution looks at times and tenants only.
-            let (out, _) = process_batch(batch, opts, Depth::TimeAndTenant, &pre, &keep);
+            let (out, mut buf) = process_batch(batch, opts, Depth::TimeAndTenant, &pre, &keep);
+            buf.clear();
+            let _ = recycle.try_send(buf);
             for x in out.outputs {
                 if !f(x) {
                     break 'batches;
@@ -812,14 +826,14 @@ fn read_file(
             return end;
         }
     };
-    let (head, br) = match fill_prefix(br) {
+    let br = match fill_prefix(br) {
         Ok(h) => h,
         Err(e) => {
             fail(&mut end, "unreadable", format!("cannot read: {e}"));
             return end;
         }
     };
-    let body = head.as_slice();
+    let body = br.head();
     let Some(first) = body.iter().copied().find(|b| !b.is_ascii_whitespace()) else {
         fail(&mut end, "empty", "empty file".into());
         return end;
@@ -945,8 +959,8 @@ impl BatchSender<'_> {
     }
 }
 
-fn read_json<R: Read>(
-    br: BufReader<R>,
+fn read_json<R: BufRead>(
+    br: R,
     layout: JsonLayout,
     first_line: u64,
     ctx: Arc<FileCtx>,
@@ -1035,8 +1049,8 @@ fn read_json<R: Read>(
     Ok(())
 }
 
-fn read_csv<R: Read>(
-    br: BufReader<R>,
+fn read_csv<R: BufRead>(
+    br: R,
     display: Arc<str>,
     default_tenant: Option<(String, TenantSource)>,
     opts: &IngestOptions,
