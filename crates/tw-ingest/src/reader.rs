@@ -19,7 +19,7 @@ use crate::csv_rows::{CsvRows, Row, RowAt};
 use crate::json_doc::{audit_data_record, decode_json_record, keys_of};
 use crate::json_split::{JsonLayout, JsonSplitter, Piece};
 use crate::names::NameTally;
-use crate::normalize::{document_is_audit_data, tenant_from_path};
+use crate::normalize::{document_is_audit_data, may_name_tenant, tenant_from_path};
 use crate::progress::ReadProgress;
 use crate::select::{Projection, parse_selected, selection};
 use crate::sniff::{fill_prefix, looks_binary, skip_blank_lines, text_stream};
@@ -720,6 +720,7 @@ fn first_record_lacks_tenant(input: &Input, opts: &IngestOptions) -> bool {
     let _ = each_record(
         input,
         &opts,
+        false,
         &|ev: &Event, o: &mut Vec<bool>| o.push(ev.canonical.tenant_id.is_none()),
         &mut |none| {
             lacks = none;
@@ -731,9 +732,11 @@ fn first_record_lacks_tenant(input: &Input, opts: &IngestOptions) -> bool {
 }
 
 fn scan_tenants(input: &Input, opts: &IngestOptions, out: &mut std::collections::BTreeSet<String>) {
+    // Only records that name a tenant count: the others are not decoded.
     let _ = each_record(
         input,
         opts,
+        true,
         &|ev: &Event, o: &mut Vec<String>| {
             if let (Some(t), TenantSource::Record | TenantSource::Path) =
                 (&ev.canonical.tenant_id, ev.canonical.tenant_source)
@@ -749,10 +752,12 @@ fn scan_tenants(input: &Input, opts: &IngestOptions, out: &mut std::collections:
 }
 
 /// Sequentially reads one input, calling `f` with what `map` makes of each event until it
-/// returns false (used by attribution).
+/// returns false (used by attribution). With `tenants_only`, a JSON record whose text cannot
+/// name a tenant ([`crate::normalize::may_name_tenant`]) is not decoded and never seen by `map`.
 fn each_record<T>(
     input: &Input,
     opts: &IngestOptions,
+    tenants_only: bool,
     map: &(dyn Fn(&Event, &mut Vec<T>) + Sync),
     f: &mut dyn FnMut(T) -> bool,
 ) -> io::Result<()> {
@@ -765,7 +770,10 @@ fn each_record<T>(
         });
         let rx = rx;
         'batches: for batch in rx.iter() {
-            let pre = |_: RawRecord<'_>| Some(());
+            let pre = |r: RawRecord<'_>| {
+                let named = !tenants_only || !r.spells_keys || may_name_tenant(r.bytes);
+                named.then_some(())
+            };
             let keep = |ev: &Event, (), o: &mut Vec<T>| map(ev, o);
             // Attribution looks at times and tenants only.
             let (out, mut buf) = process_batch(batch, opts, Depth::TimeAndTenant, &pre, &keep);
