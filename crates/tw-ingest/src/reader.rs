@@ -329,11 +329,7 @@ where
         (inputs, defaults, list_errors)
     };
     let threads = opts.threads.max(1);
-    let depth = if opts.documents {
-        Depth::Full
-    } else {
-        Depth::Canonical
-    };
+    let depth = read_depth(opts);
     let (work_tx, work_rx) = bounded::<Batch>(threads * 2);
     let pool: Pool = bounded(threads * 4 + 4);
     // Bounded: a caller whose sink is slower than the workers holds them back (the collecting
@@ -380,6 +376,21 @@ where
         collect(&inputs, opts, res_rx, &mut sink, &mut report);
     });
 
+    add_list_errors(&mut report, list_errors);
+    report
+}
+
+/// How deep the main read decodes records: documents only for callers that want them.
+fn read_depth(opts: &IngestOptions) -> Depth {
+    if opts.documents {
+        Depth::Full
+    } else {
+        Depth::Canonical
+    }
+}
+
+/// Reports the inputs that could not be listed and counts files by status.
+fn add_list_errors(report: &mut IngestReport, list_errors: Vec<ListError>) {
     for e in list_errors {
         let status = if e.skipped { "skipped" } else { "unreadable" };
         report.files.push(FileReport {
@@ -417,7 +428,6 @@ where
         .iter()
         .filter(|f| f.status == "unrecognised")
         .count() as u64;
-    report
 }
 
 /// Puts worker results back in input order and folds them into the report.
