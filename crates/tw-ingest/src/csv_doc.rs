@@ -24,6 +24,9 @@ use crate::select::{Projection, Selects, Want, selection};
 pub(crate) enum Depth {
     /// Canonical fields, tenant name and (on first use) the document.
     Full,
+    /// Canonical fields and tenant name; the document is empty (readers that never look at
+    /// documents: `ingest --stats`). Reads, keeps and rejects exactly what [`Depth::Full`] does.
+    Canonical,
     /// Only the time and the tenant (tenant attribution), rejecting what a full read rejects;
     /// the document is empty.
     TimeAndTenant,
@@ -262,7 +265,7 @@ pub(crate) fn csv_record(
         };
     }
     let uses = match depth {
-        Depth::Full => &columns.uses,
+        Depth::Full | Depth::Canonical => &columns.uses,
         Depth::TimeAndTenant => &columns.tenant_uses,
     };
     let mut sparse = cells_by_name(row, columns, |i| {
@@ -278,6 +281,9 @@ pub(crate) fn csv_record(
     }
     let c = canonical_of(format, &sparse)?;
     let name = record_name(&sparse);
+    if depth == Depth::Canonical {
+        return Ok((format, c, Document::default(), name));
+    }
     let (bytes, ends): (Box<[u8]>, Box<[usize]>) = (row.bytes.into(), row.ends.into());
     let columns = columns.clone();
     let doc = Document::deferred(Arc::new(move || {

@@ -109,6 +109,9 @@ fn decoded(
     }
     let c = canonical_of(format, &doc)?;
     let name = record_name(&doc);
+    if depth == Depth::Canonical {
+        return Ok((format, c, Document::default(), name));
+    }
     Ok((format, c, keep(doc), name))
 }
 
@@ -120,7 +123,7 @@ fn parse_at(
     depth: Depth,
 ) -> Result<Value, serde_json::Error> {
     match depth {
-        Depth::Full => parse_kept(text, projection),
+        Depth::Full | Depth::Canonical => parse_kept(text, projection),
         Depth::TimeAndTenant => parse_selected(text, time_and_tenant_selection()),
     }
 }
@@ -184,5 +187,28 @@ mod tests {
             }
         }
         assert!(read > 400, "{read} read, {rejected} rejected");
+    }
+
+    /// Every fixture record from which attribution reads a tenant passes the cheap test that
+    /// lets attribution skip the others, and the test does skip some records.
+    #[test]
+    fn records_naming_a_tenant_pass_the_cheap_test() {
+        let records = crate::scan::tests::fixture_records();
+        let ctx = FileCtx::json("fixture".into(), None, None);
+        let (mut named, mut skipped) = (0, 0);
+        for r in &records {
+            let may = crate::normalize::may_name_tenant(r);
+            skipped += usize::from(!may);
+            if let Ok((_, c, _, _)) = decode_json_record(r, &ctx, None, Depth::TimeAndTenant)
+                && c.tenant_id.is_some()
+            {
+                named += 1;
+                assert!(may, "{}", String::from_utf8_lossy(r));
+            }
+        }
+        assert!(
+            named > 300 && skipped > 10,
+            "{named} named, {skipped} skipped"
+        );
     }
 }

@@ -878,6 +878,41 @@ pub fn time_and_tenant_keys() -> Vec<&'static str> {
     v
 }
 
+/// Pieces of text that every key a tenant may be read from holds (see [`tenant_keys`]).
+const TENANT_KEY_PIECES: [&str; 3] = ["enant", "esourceId", "rganizationId"];
+
+/// The last key of every path [`time_and_tenant_of`] may read a tenant from, over every log kind.
+pub fn tenant_keys() -> Vec<&'static str> {
+    let mut v: Vec<&'static str> = [
+        &UAL, &SIGNIN, &AUDIT, &ACTIVITY, &GRAPH, &RISK, &DEFENDER, &WINDOWS, &CEF, &GENERIC,
+        &CONFIG,
+    ]
+    .iter()
+    .flat_map(|p| p.tenant.iter())
+    .chain(RESOURCE_IDS)
+    .filter_map(|p| p.last().copied())
+    .collect();
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+/// False only when a JSON record's text cannot name a tenant: it holds none of the pieces of
+/// the tenant keys (every key of [`tenant_keys`] holds one) and no `\u` escape (which could
+/// spell one). Keys are looked up exactly, so a record without them yields no tenant.
+pub fn may_name_tenant(text: &[u8]) -> bool {
+    use memchr::memmem::Finder;
+    static FINDERS: std::sync::OnceLock<Vec<Finder<'static>>> = std::sync::OnceLock::new();
+    let finders = FINDERS.get_or_init(|| {
+        TENANT_KEY_PIECES
+            .iter()
+            .chain(&["\\u"])
+            .map(|p| Finder::new(p.as_bytes()))
+            .collect()
+    });
+    finders.iter().any(|f| f.find(text).is_some())
+}
+
 /// Where a tenant id may be read from a resource path.
 const RESOURCE_IDS: &[Path] = &[&["resourceId"], &["ResourceId"], &["_ResourceId"]];
 
@@ -1000,6 +1035,25 @@ fn truncate(s: &str, n: usize) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// Every key a tenant may be read from holds one of the pieces the cheap test looks for; a
+    /// key spelled with a `\u` escape is not ruled out either.
+    #[test]
+    fn every_tenant_key_is_seen_by_the_cheap_test() {
+        let keys = tenant_keys();
+        assert!(keys.contains(&"OrganizationId") && keys.contains(&"_ResourceId"));
+        for k in keys {
+            assert!(TENANT_KEY_PIECES.iter().any(|p| k.contains(p)), "{k}");
+            assert!(
+                may_name_tenant(format!("{{\"{k}\":\"x\"}}").as_bytes()),
+                "{k}"
+            );
+        }
+        assert!(may_name_tenant(br#"{"\u0054enantId":"x"}"#));
+        assert!(!may_name_tenant(
+            br#"{"id":"x","activityDateTime":"2024-01-01T00:00:00Z"}"#
+        ));
+    }
 
     #[test]
     fn ips() {

@@ -5,7 +5,7 @@
 //! the same order whatever the thread count.
 
 use std::collections::BTreeMap;
-use std::io::{self, BufReader, Read};
+use std::io::{self, BufRead};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -19,7 +19,7 @@ use crate::csv_rows::{CsvRows, Row, RowAt};
 use crate::json_doc::{audit_data_record, decode_json_record, keys_of};
 use crate::json_split::{JsonLayout, JsonSplitter, Piece};
 use crate::names::NameTally;
-use crate::normalize::{document_is_audit_data, tenant_from_path};
+use crate::normalize::{document_is_audit_data, may_name_tenant, tenant_from_path};
 use crate::progress::ReadProgress;
 use crate::select::{Projection, parse_selected, selection};
 use crate::sniff::{fill_prefix, looks_binary, skip_blank_lines, text_stream};
@@ -57,6 +57,10 @@ pub struct IngestOptions {
     pub only_inputs: Option<std::sync::Arc<std::collections::BTreeSet<String>>>,
     /// Counters of bytes, records and files read, for a caller that shows progress.
     pub progress: Option<Arc<ReadProgress>>,
+    /// Keep each event's raw document (`Event::raw`); `false` for a caller that reads canonical
+    /// fields only (`ingest --stats`): events then carry an empty document, and no record's text
+    /// is copied for it. Records are read, classified and rejected the same either way.
+    pub documents: bool,
 }
 
 impl Default for IngestOptions {
@@ -76,6 +80,7 @@ impl Default for IngestOptions {
             projection: None,
             only_inputs: None,
             progress: None,
+            documents: true,
         }
     }
 }
@@ -353,6 +358,7 @@ where
         (inputs, defaults, list_errors)
     };
     let threads = opts.threads.max(1);
+    let depth = read_depth(opts);
     let (work_tx, work_rx) = bounded::<Batch>(threads * 2);
     let pool: Pool = bounded(threads * 4 + 4);
     // Bounded: a caller whose sink is slower than the workers holds them back (the collecting
@@ -385,7 +391,7 @@ where
             let recycle = pool.0.clone();
             scope.spawn(move || {
                 for batch in rx.iter() {
-                    let (out, mut buf) = process_batch(batch, opts, Depth::Full, pre, map);
+                    let (out, mut buf) = process_batch(batch, opts, depth, pre, map);
                     buf.clear();
                     let _ = recycle.try_send(buf);
                     if tx.send(Msg::Batch(out)).is_err() {
@@ -399,6 +405,21 @@ where
         collect(&inputs, opts, res_rx, &mut sink, &mut report);
     });
 
+    add_list_errors(&mut report, list_errors);
+    report
+}
+
+/// How deep the main read decodes records: documents only for callers that want them.
+fn read_depth(opts: &IngestOptions) -> Depth {
+    if opts.documents {
+        Depth::Full
+    } else {
+        Depth::Canonical
+    }
+}
+
+/// Reports the inputs that could not be listed and counts files by status.
+fn add_list_errors(report: &mut IngestReport, list_errors: Vec<ListError>) {
     for e in list_errors {
         let status = if e.skipped { "skipped" } else { "unreadable" };
         report.files.push(FileReport {
@@ -436,7 +457,6 @@ where
         .iter()
         .filter(|f| f.status == "unrecognised")
         .count() as u64;
-    report
 }
 
 /// Puts worker results back in input order and folds them into the report.
@@ -739,6 +759,7 @@ fn first_record_lacks_tenant(input: &Input, opts: &IngestOptions) -> bool {
     let _ = each_record(
         input,
         &opts,
+        false,
         &|ev: &Event, o: &mut Vec<bool>| o.push(ev.canonical.tenant_id.is_none()),
         &mut |none| {
             lacks = none;
@@ -750,9 +771,11 @@ fn first_record_lacks_tenant(input: &Input, opts: &IngestOptions) -> bool {
 }
 
 fn scan_tenants(input: &Input, opts: &IngestOptions, out: &mut std::collections::BTreeSet<String>) {
+    // Only records that name a tenant count: the others are not decoded.
     let _ = each_record(
         input,
         opts,
+        true,
         &|ev: &Event, o: &mut Vec<String>| {
             if let (Some(t), TenantSource::Record | TenantSource::Path) =
                 (&ev.canonical.tenant_id, ev.canonical.tenant_source)
@@ -768,24 +791,33 @@ fn scan_tenants(input: &Input, opts: &IngestOptions, out: &mut std::collections:
 }
 
 /// Sequentially reads one input, calling `f` with what `map` makes of each event until it
-/// returns false (used by attribution).
+/// returns false (used by attribution). With `tenants_only`, a JSON record whose text cannot
+/// name a tenant ([`crate::normalize::may_name_tenant`]) is not decoded and never seen by `map`.
 fn each_record<T>(
     input: &Input,
     opts: &IngestOptions,
+    tenants_only: bool,
     map: &(dyn Fn(&Event, &mut Vec<T>) + Sync),
     f: &mut dyn FnMut(T) -> bool,
 ) -> io::Result<()> {
     let (tx, rx) = bounded::<Batch>(2);
+    // Batch buffers go back to the reading thread: no fresh pages per batch.
+    let (recycle, reuse): Pool = bounded(4);
     std::thread::scope(|s| {
         s.spawn(move || {
-            let _ = read_file(0, input, opts, None, &tx, None);
+            let _ = read_file(0, input, opts, None, &tx, Some(&reuse));
         });
         let rx = rx;
         'batches: for batch in rx.iter() {
-            let pre = |_: RawRecord<'_>| Some(());
+            let pre = |r: RawRecord<'_>| {
+                let named = !tenants_only || !r.spells_keys || may_name_tenant(r.bytes);
+                named.then_some(())
+            };
             let keep = |ev: &Event, (), o: &mut Vec<T>| map(ev, o);
             // Attribution looks at times and tenants only.
-            let (out, _) = process_batch(batch, opts, Depth::TimeAndTenant, &pre, &keep);
+            let (out, mut buf) = process_batch(batch, opts, Depth::TimeAndTenant, &pre, &keep);
+            buf.clear();
+            let _ = recycle.try_send(buf);
             for x in out.outputs {
                 if !f(x) {
                     break 'batches;
@@ -841,14 +873,14 @@ fn read_file(
             return end;
         }
     };
-    let (head, br) = match fill_prefix(br) {
+    let br = match fill_prefix(br) {
         Ok(h) => h,
         Err(e) => {
             fail(&mut end, "unreadable", format!("cannot read: {e}"));
             return end;
         }
     };
-    let body = head.as_slice();
+    let body = br.head();
     let Some(first) = body.iter().copied().find(|b| !b.is_ascii_whitespace()) else {
         fail(&mut end, "empty", "empty file".into());
         return end;
@@ -974,8 +1006,8 @@ impl BatchSender<'_> {
     }
 }
 
-fn read_json<R: Read>(
-    br: BufReader<R>,
+fn read_json<R: BufRead>(
+    br: R,
     layout: JsonLayout,
     first_line: u64,
     ctx: Arc<FileCtx>,
@@ -1064,8 +1096,8 @@ fn read_json<R: Read>(
     Ok(())
 }
 
-fn read_csv<R: Read>(
-    br: BufReader<R>,
+fn read_csv<R: BufRead>(
+    br: R,
     display: Arc<str>,
     default_tenant: Option<(String, TenantSource)>,
     opts: &IngestOptions,

@@ -9,21 +9,21 @@ use std::io::{self, BufRead, BufReader, Read};
 pub const SNIFF: usize = 64 << 10;
 
 /// The stream as UTF-8 text: UTF-16 with a byte order mark is transcoded (true when it was).
+/// UTF-8 text is read through the stream's own buffer (no second buffer, no copy).
 pub fn text_stream(
-    stream: Box<dyn Read + Send>,
-) -> io::Result<(BufReader<Box<dyn Read + Send>>, bool)> {
-    let mut br = BufReader::with_capacity(256 << 10, stream);
-    let Some(big_endian) = crate::utf16::utf16_bom(br.fill_buf()?) else {
-        return Ok((br, false));
+    mut stream: Box<dyn BufRead + Send>,
+) -> io::Result<(Box<dyn BufRead + Send>, bool)> {
+    let Some(big_endian) = crate::utf16::utf16_bom(stream.fill_buf()?) else {
+        return Ok((stream, false));
     };
-    let text: Box<dyn Read + Send> = Box::new(crate::utf16::Utf16Reader::new(br, big_endian));
-    Ok((BufReader::with_capacity(256 << 10, text), true))
+    let text = crate::utf16::Utf16Reader::new(stream, big_endian);
+    Ok((Box::new(BufReader::with_capacity(256 << 10, text)), true))
 }
 
 /// Consumes a UTF-8 byte order mark and the blank lines at the start; returns how many lines they
 /// were (`\n`, `\r\n` and bare `\r` each end one). Spaces before the first record on its own
 /// line are kept.
-pub fn skip_blank_lines<R: Read>(br: &mut BufReader<R>) -> io::Result<u64> {
+pub fn skip_blank_lines<R: BufRead>(br: &mut R) -> io::Result<u64> {
     if br.fill_buf()?.starts_with(b"\xEF\xBB\xBF") {
         br.consume(3);
     }
@@ -69,10 +69,51 @@ pub fn looks_binary(head: &[u8]) -> bool {
 }
 
 /// The stream read from here on, whose first bytes (up to 64 KiB, what one read gave or not) are
-/// `head`: the format is decided on those.
-pub type Sniffed<R> = BufReader<io::Chain<io::Cursor<Vec<u8>>, BufReader<R>>>;
+/// [`Sniffed::head`]: the format is decided on those. The head is handed out first, then the
+/// stream's own buffer: no second buffer, no copy of the rest.
+pub struct Sniffed<R> {
+    head: Vec<u8>,
+    /// Bytes of `head` already consumed.
+    at: usize,
+    rest: R,
+}
 
-pub fn fill_prefix<R: Read>(mut br: BufReader<R>) -> io::Result<(Vec<u8>, Sniffed<R>)> {
+impl<R> Sniffed<R> {
+    /// The first bytes of the stream (up to 64 KiB), whatever has been consumed since.
+    pub fn head(&self) -> &[u8] {
+        &self.head
+    }
+}
+
+impl<R: BufRead> Read for Sniffed<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = {
+            let mut avail = self.fill_buf()?;
+            avail.read(buf)?
+        };
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> BufRead for Sniffed<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        if self.at < self.head.len() {
+            return Ok(&self.head[self.at..]);
+        }
+        self.rest.fill_buf()
+    }
+    fn consume(&mut self, amt: usize) {
+        if self.at < self.head.len() {
+            self.at = (self.at + amt).min(self.head.len());
+        } else {
+            self.rest.consume(amt);
+        }
+    }
+}
+
+/// Takes up to 64 KiB from the start of `br` as the head of the returned stream.
+pub fn fill_prefix<R: BufRead>(mut br: R) -> io::Result<Sniffed<R>> {
     let mut head = Vec::with_capacity(SNIFF);
     while head.len() < SNIFF {
         let buf = br.fill_buf()?;
@@ -83,6 +124,40 @@ pub fn fill_prefix<R: Read>(mut br: BufReader<R>) -> io::Result<(Vec<u8>, Sniffe
         head.extend_from_slice(&buf[..take]);
         br.consume(take);
     }
-    let rest = io::Cursor::new(head.clone()).chain(br);
-    Ok((head, BufReader::with_capacity(256 << 10, rest)))
+    Ok(Sniffed {
+        head,
+        at: 0,
+        rest: br,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The stream after the head gives back every byte, in order, whatever the reads' sizes.
+    #[test]
+    fn sniffed_stream_gives_every_byte_once() {
+        let text: Vec<u8> = (0..200_000u32)
+            .map(|i| b"{\"a\":1}\n"[i as usize % 8])
+            .collect();
+        for cap in [1, 7, 4096, 300_000] {
+            let br = BufReader::with_capacity(cap, io::Cursor::new(text.clone()));
+            let mut s = fill_prefix(br).expect("in memory");
+            assert_eq!(s.head(), &text[..SNIFF]);
+            let mut out = Vec::new();
+            let mut step = 1;
+            loop {
+                let buf = s.fill_buf().expect("in memory");
+                if buf.is_empty() {
+                    break;
+                }
+                let n = buf.len().min(step);
+                out.extend_from_slice(&buf[..n]);
+                s.consume(n);
+                step = step * 3 % 70_001 + 1;
+            }
+            assert_eq!(out, text, "buffer of {cap}");
+        }
+    }
 }

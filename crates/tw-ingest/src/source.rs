@@ -6,7 +6,7 @@
 //! whose path would escape the archive (`../`, absolute) is refused.
 
 use std::fs::File;
-use std::io::{self, BufReader, Read};
+use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -458,15 +458,16 @@ impl Input {
 
 /// Opens an input as a byte stream, decompressing gzip (detected by magic bytes, also inside zips).
 pub fn open(input: &Input, limits: &SourceLimits) -> io::Result<Box<dyn Read + Send>> {
-    open_counted(input, limits, None)
+    Ok(Box::new(open_counted(input, limits, None)?))
 }
 
-/// Like [`open`], adding the bytes taken from disk to `progress` (see [`crate::progress`]).
+/// Like [`open`], buffered (one buffer of 256 KiB between the source and the reader), adding
+/// the bytes taken from disk to `progress` (see [`crate::progress`]).
 pub fn open_counted(
     input: &Input,
     limits: &SourceLimits,
     progress: Option<&Arc<ReadProgress>>,
-) -> io::Result<Box<dyn Read + Send>> {
+) -> io::Result<Box<dyn BufRead + Send>> {
     let counted = |inner: Box<dyn Read + Send>| -> Box<dyn Read + Send> {
         match progress {
             Some(p) => Box::new(Counted {
@@ -485,7 +486,6 @@ pub fn open_counted(
     };
     let mut br = BufReader::with_capacity(256 << 10, raw);
     let head = {
-        use std::io::BufRead;
         br.fill_buf()?
             .get(..2)
             .map(|h| h.to_vec())
@@ -493,10 +493,11 @@ pub fn open_counted(
     };
     if is_gzip(&head) {
         let gz = flate2::bufread::MultiGzDecoder::new(br);
-        Ok(Box::new(Limit {
+        let text = Limit {
             inner: gz,
             left: limits.max_decompressed,
-        }))
+        };
+        Ok(Box::new(BufReader::with_capacity(256 << 10, text)))
     } else {
         Ok(Box::new(br))
     }

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use tw_event::escape_text as esc;
-use tw_ingest::{IngestReport, ingest};
+use tw_ingest::{IngestOptions, IngestReport, ingest};
 
 use super::common::ReadArgs;
 
@@ -94,6 +94,11 @@ pub fn run(a: IngestArgs) -> Result<u8> {
         w.flush().ok();
         report
     } else {
+        // Only the report is wanted: events need no documents.
+        let opts = IngestOptions {
+            documents: false,
+            ..opts
+        };
         ingest(&a.read.paths, &opts, |_, _: &mut Vec<()>| {}, |_| {})
     };
     drop(bar);
