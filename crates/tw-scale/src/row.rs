@@ -224,25 +224,61 @@ impl Extractor {
     }
 }
 
+/// The candidates of the last record a thread looked at: which format's heads (by address),
+/// the record's top-level keys, and the columns they gave.
+#[derive(Default)]
+struct LastCandidates {
+    heads: usize,
+    keys: Vec<String>,
+    columns: Vec<u32>,
+}
+
+thread_local! {
+    /// The records of a file mostly have the same top-level keys: their candidates are reused.
+    static LAST_CANDIDATES: RefCell<LastCandidates> = RefCell::new(LastCandidates::default());
+}
+
 /// The field-map columns `ev` may hold a value of, in index order: those whose lookup can
 /// reach a top-level key of the record (a lookup reaches a key only through its full path or
 /// a dotted prefix of it, compared ignoring case), and those read through a canonical field.
+/// The same as the previous record's on this thread when its keys and format are.
 fn candidates(heads: &FormatHeads, ev: &Event) -> Vec<u32> {
-    let mut out = heads.canonical.clone();
     let doc = ev.raw.projected().unwrap_or_else(|| ev.doc());
-    if let Some(obj) = doc.as_object() {
-        let mut key = String::new();
-        for k in obj.keys() {
-            key.clear();
-            if k.is_ascii() {
-                key.push_str(k);
-                key.make_ascii_lowercase();
-            } else {
-                key.extend(k.chars().flat_map(char::to_lowercase));
-            }
-            if let Some(cols) = heads.by_key.get(&key) {
-                out.extend_from_slice(cols);
-            }
+    let Some(obj) = doc.as_object() else {
+        return columns_of_keys(heads, std::iter::empty());
+    };
+    let id = std::ptr::from_ref(heads) as usize;
+    LAST_CANDIDATES.with_borrow_mut(|last| {
+        if last.heads == id
+            && last.keys.len() == obj.len()
+            && last.keys.iter().zip(obj.keys()).all(|(a, b)| a == b)
+        {
+            return last.columns.clone();
+        }
+        let columns = columns_of_keys(heads, obj.keys());
+        last.heads = id;
+        last.keys.clear();
+        last.keys.extend(obj.keys().cloned());
+        last.columns.clone_from(&columns);
+        columns
+    })
+}
+
+/// The columns read through a canonical field and those reachable from top-level `keys`,
+/// in index order.
+fn columns_of_keys<'k>(heads: &FormatHeads, keys: impl Iterator<Item = &'k String>) -> Vec<u32> {
+    let mut out = heads.canonical.clone();
+    let mut key = String::new();
+    for k in keys {
+        key.clear();
+        if k.is_ascii() {
+            key.push_str(k);
+            key.make_ascii_lowercase();
+        } else {
+            key.extend(k.chars().flat_map(char::to_lowercase));
+        }
+        if let Some(cols) = heads.by_key.get(&key) {
+            out.extend_from_slice(cols);
         }
     }
     out.sort_unstable();
