@@ -24,9 +24,6 @@ use parquet::schema::types::{ColumnDescPtr, SchemaDescriptor, TypePtr};
 use crate::row::{CanonicalValue, Row};
 use crate::schema::{self, Source};
 
-/// Average bytes per value above which a list column is written without a dictionary.
-const DICTIONARY_MAX_AVERAGE: usize = 64;
-
 /// All-null chunks kept, by row count, up to this many.
 const NULL_CHUNKS_CACHED: usize = 4096;
 
@@ -177,15 +174,12 @@ impl ChunkWriter {
         Ok(())
     }
 
-    /// Encodes list column `index` of `levels` apart from any file; values longer than
-    /// [`DICTIONARY_MAX_AVERAGE`] on average (JSON objects, free texts) without a dictionary.
+    /// Encodes list column `index` of `levels` apart from any file, without a dictionary:
+    /// a field-map column's values are few per file and mostly distinct (identifiers, times,
+    /// JSON objects), so hashing each one for a dictionary costs more than it saves; Snappy
+    /// still shortens repeated values.
     fn encode_apart(&self, index: usize, levels: &ListLevels) -> Result<EncodedChunk> {
-        let bytes: usize = levels.values.iter().map(ByteArray::len).sum();
-        let props = if bytes > DICTIONARY_MAX_AVERAGE * levels.values.len() {
-            &self.plain_props
-        } else {
-            &self.props
-        };
+        let props = &self.plain_props;
         let mut sink = TrackedWrite::new(Vec::new());
         let page_writer = Box::new(SerializedPageWriter::new(&mut sink));
         let mut writer = get_column_writer(self.descr.column(index), props.clone(), page_writer);

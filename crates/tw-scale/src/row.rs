@@ -2,6 +2,7 @@
 //! way the Sigma engine reads them (through `tw_detect`'s event adapter and the shipped field
 //! maps), computed on the reader's worker threads.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -163,7 +164,7 @@ impl Extractor {
             .collect();
         let raw = raw_text(ev);
         let mut row = Row {
-            partition: partition_of(ev).into(),
+            partition: partition_of(ev),
             file: ev.provenance.file.clone(),
             record: ev.provenance.record,
             line: ev.provenance.line,
@@ -223,25 +224,61 @@ impl Extractor {
     }
 }
 
+/// The candidates of the last record a thread looked at: which format's heads (by address),
+/// the record's top-level keys, and the columns they gave.
+#[derive(Default)]
+struct LastCandidates {
+    heads: usize,
+    keys: Vec<String>,
+    columns: Vec<u32>,
+}
+
+thread_local! {
+    /// The records of a file mostly have the same top-level keys: their candidates are reused.
+    static LAST_CANDIDATES: RefCell<LastCandidates> = RefCell::new(LastCandidates::default());
+}
+
 /// The field-map columns `ev` may hold a value of, in index order: those whose lookup can
 /// reach a top-level key of the record (a lookup reaches a key only through its full path or
 /// a dotted prefix of it, compared ignoring case), and those read through a canonical field.
+/// The same as the previous record's on this thread when its keys and format are.
 fn candidates(heads: &FormatHeads, ev: &Event) -> Vec<u32> {
-    let mut out = heads.canonical.clone();
     let doc = ev.raw.projected().unwrap_or_else(|| ev.doc());
-    if let Some(obj) = doc.as_object() {
-        let mut key = String::new();
-        for k in obj.keys() {
-            key.clear();
-            if k.is_ascii() {
-                key.push_str(k);
-                key.make_ascii_lowercase();
-            } else {
-                key.extend(k.chars().flat_map(char::to_lowercase));
-            }
-            if let Some(cols) = heads.by_key.get(&key) {
-                out.extend_from_slice(cols);
-            }
+    let Some(obj) = doc.as_object() else {
+        return columns_of_keys(heads, std::iter::empty());
+    };
+    let id = std::ptr::from_ref(heads) as usize;
+    LAST_CANDIDATES.with_borrow_mut(|last| {
+        if last.heads == id
+            && last.keys.len() == obj.len()
+            && last.keys.iter().zip(obj.keys()).all(|(a, b)| a == b)
+        {
+            return last.columns.clone();
+        }
+        let columns = columns_of_keys(heads, obj.keys());
+        last.heads = id;
+        last.keys.clear();
+        last.keys.extend(obj.keys().cloned());
+        last.columns.clone_from(&columns);
+        columns
+    })
+}
+
+/// The columns read through a canonical field and those reachable from top-level `keys`,
+/// in index order.
+fn columns_of_keys<'k>(heads: &FormatHeads, keys: impl Iterator<Item = &'k String>) -> Vec<u32> {
+    let mut out = heads.canonical.clone();
+    let mut key = String::new();
+    for k in keys {
+        key.clear();
+        if k.is_ascii() {
+            key.push_str(k);
+            key.make_ascii_lowercase();
+        } else {
+            key.extend(k.chars().flat_map(char::to_lowercase));
+        }
+        if let Some(cols) = heads.by_key.get(&key) {
+            out.extend_from_slice(cols);
         }
     }
     out.sort_unstable();
@@ -327,16 +364,40 @@ fn raw_text(ev: &Event) -> String {
     serde_json::to_string(ev.doc()).unwrap_or_else(|_| "null".into())
 }
 
-/// The partition folder of `ev`: `log_kind=…/tenant_id=…/date=…`.
-fn partition_of(ev: &Event) -> String {
-    let tenant = ev
-        .canonical
-        .tenant_id
-        .as_deref()
-        .map_or_else(|| NULL_PARTITION.to_string(), schema::partition_value);
-    let date = match ev.canonical.time {
-        Some(t) => {
-            let (y, m, d) = civil_from_days(t.millis().div_euclid(86_400_000));
+/// A partition folder and what it was computed from: (log kind, tenant, day, folder).
+type PartitionKey = (LogKind, Option<String>, Option<i64>, Arc<str>);
+
+thread_local! {
+    /// The partition of the last event this thread turned into a row: the records of a file
+    /// mostly follow one another within one log kind, tenant and day, and share its text.
+    static LAST_PARTITION: RefCell<Option<PartitionKey>> = const { RefCell::new(None) };
+}
+
+/// The partition folder of `ev`, shared with the previous row of this thread when equal.
+fn partition_of(ev: &Event) -> Arc<str> {
+    let day = ev.canonical.time.map(|t| t.millis().div_euclid(86_400_000));
+    let tenant = ev.canonical.tenant_id.as_deref();
+    LAST_PARTITION.with_borrow_mut(|last| {
+        if let Some((kind, t, d, folder)) = last.as_ref()
+            && *kind == ev.kind
+            && *d == day
+            && t.as_deref() == tenant
+        {
+            return folder.clone();
+        }
+        let folder: Arc<str> = partition_folder(ev.kind, tenant, day).into();
+        *last = Some((ev.kind, tenant.map(str::to_string), day, folder.clone()));
+        folder
+    })
+}
+
+/// The partition folder `log_kind=…/tenant_id=…/date=…` of a log kind, tenant and day (days
+/// since the epoch, UTC).
+fn partition_folder(kind: LogKind, tenant: Option<&str>, day: Option<i64>) -> String {
+    let tenant = tenant.map_or_else(|| NULL_PARTITION.to_string(), schema::partition_value);
+    let date = match day {
+        Some(day) => {
+            let (y, m, d) = civil_from_days(day);
             format!("{y:04}-{m:02}-{d:02}")
         }
         None => NULL_PARTITION.to_string(),
@@ -344,7 +405,7 @@ fn partition_of(ev: &Event) -> String {
     format!(
         "{}={}/{}={tenant}/{}={date}",
         schema::LOG_KIND,
-        ev.kind.as_str(),
+        kind.as_str(),
         schema::TENANT_ID,
         schema::DATE
     )
@@ -415,6 +476,56 @@ mod tests {
         assert!(
             checked > 10_000 && shared > 100,
             "{checked} checked, {shared} shared"
+        );
+    }
+
+    #[test]
+    fn partitions_follow_each_event_and_are_shared_by_rows_in_a_run() {
+        let ex = Extractor::new().expect("the shipped maps load");
+        let corpus = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/corpus");
+        let opts = IngestOptions {
+            projection: Some(Arc::new(ex.projection())),
+            threads: 1,
+            ..IngestOptions::default()
+        };
+        let mut rows: Vec<(Row, String)> = Vec::new();
+        ingest(
+            &[corpus],
+            &opts,
+            |ev, out| {
+                let want = partition_folder(
+                    ev.kind,
+                    ev.canonical.tenant_id.as_deref(),
+                    ev.canonical.time.map(|t| t.millis().div_euclid(86_400_000)),
+                );
+                out.push((ex.row(ev), want));
+            },
+            |r| rows.push(r),
+        );
+        let (mut shared, mut changes) = (0, 0);
+        for (i, (row, want)) in rows.iter().enumerate() {
+            assert_eq!(&*row.partition, want.as_str(), "{}:{}", row.file, row.line);
+            if let Some((prev, _)) = i.checked_sub(1).and_then(|p| rows.get(p)) {
+                if prev.partition == row.partition {
+                    assert!(Arc::ptr_eq(&prev.partition, &row.partition));
+                    shared += 1;
+                } else {
+                    changes += 1;
+                }
+            }
+        }
+        assert!(
+            shared > 100 && changes > 5,
+            "{shared} shared, {changes} changes"
+        );
+        // A day before the epoch and a missing tenant and time.
+        assert_eq!(
+            partition_folder(LogKind::Ual, None, Some(-1)),
+            "log_kind=ual/tenant_id=__HIVE_DEFAULT_PARTITION__/date=1969-12-31"
+        );
+        assert_eq!(
+            partition_folder(LogKind::Ual, Some("t1"), None),
+            "log_kind=ual/tenant_id=t1/date=__HIVE_DEFAULT_PARTITION__"
         );
     }
 }

@@ -22,7 +22,7 @@ use parquet::schema::types::ColumnPath;
 use crate::batch::arrow_schema;
 use crate::chunks::{ChunkWriter, RowGroupLimits};
 use crate::row::Row;
-use crate::schema::{self, Storage};
+use crate::schema;
 
 /// Limits of the writer.
 #[derive(Debug, Clone)]
@@ -185,31 +185,112 @@ impl LakeWriter {
     }
 }
 
-/// The leaf column of list column `name` (`name.list.item`).
-fn list_leaf(name: &str) -> ColumnPath {
-    ColumnPath::new(vec![name.to_string(), "list".into(), "item".into()])
-}
+/// The columns with min/max statistics in each column chunk: those a reader filters on
+/// before reading (Spark pushes comparisons of top-level columns down to the statistics). The
+/// compiled rules compare the other texts ignoring case (`lower(…)`), which no statistics
+/// serve, so computing them (a comparison per value) and storing them buys nothing.
+pub const COLUMNS_WITH_STATISTICS: &[&str] = &[
+    schema::FILE,
+    schema::RECORD,
+    schema::LINE,
+    schema::TENANT_ID,
+    schema::TIME,
+    schema::LOG_KIND,
+    schema::FORMAT,
+];
 
 /// Snappy (Spark's default codec), Parquet 1.0 data pages (read by every Spark version),
-/// statistics per column chunk, no dictionary for the columns whose values rarely repeat, and
-/// neither dictionary nor statistics for `raw`.
+/// statistics per column chunk on [`COLUMNS_WITH_STATISTICS`] only, no page offset index, and no
+/// dictionary for the columns whose values rarely repeat (`record`, `line`, `time`, `tw_time`,
+/// `raw`; the field-map columns are encoded apart, see [`crate::chunks`]).
 fn writer_properties() -> WriterProperties {
     let mut b = WriterProperties::builder()
         .set_writer_version(WriterVersion::PARQUET_1_0)
         .set_compression(Compression::SNAPPY)
-        .set_statistics_enabled(EnabledStatistics::Chunk)
+        .set_statistics_enabled(EnabledStatistics::None)
         .set_offset_index_disabled(true);
-    for col in [schema::RECORD, schema::LINE, schema::TIME, "tw_time"] {
+    for col in COLUMNS_WITH_STATISTICS {
+        b = b.set_column_statistics_enabled(ColumnPath::from(*col), EnabledStatistics::Chunk);
+    }
+    for col in [
+        schema::RECORD,
+        schema::LINE,
+        schema::TIME,
+        "tw_time",
+        schema::RAW,
+    ] {
         b = b.set_column_dictionary_enabled(ColumnPath::from(col), false);
     }
-    // Spark filters on the statistics of top-level scalar columns only.
-    for c in schema::columns() {
-        if c.storage == Storage::TextList {
-            b = b.set_column_statistics_enabled(list_leaf(&c.name), EnabledStatistics::None);
-        }
-    }
-    b = b
-        .set_column_dictionary_enabled(ColumnPath::from(schema::RAW), false)
-        .set_column_statistics_enabled(ColumnPath::from(schema::RAW), EnabledStatistics::None);
     b.build()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use parquet::basic::Encoding;
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    use tw_ingest::{IngestOptions, ingest};
+
+    use crate::row::Extractor;
+
+    /// The rows of the public samples under `tests/fixtures/corpus` (sources and licences in
+    /// their PROVENANCE notes), in input order.
+    fn corpus_rows() -> Vec<Row> {
+        let ex = Extractor::new().expect("the shipped maps load");
+        let corpus = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/corpus");
+        let opts = IngestOptions {
+            projection: Some(Arc::new(ex.projection())),
+            ..IngestOptions::default()
+        };
+        let mut rows = Vec::new();
+        ingest(
+            &[corpus],
+            &opts,
+            |ev, out| out.push(ex.row(ev)),
+            |r| rows.push(r),
+        );
+        rows
+    }
+
+    #[test]
+    fn statistics_only_where_filtered_and_field_maps_without_dictionary() {
+        let out = std::env::temp_dir().join(format!("tw-scale-footer-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&out);
+        let mut writer = LakeWriter::create(&out, LakeOptions::default()).expect("writer");
+        for row in corpus_rows() {
+            writer.push(row).expect("pushed");
+        }
+        let files = writer.finish().expect("written");
+        assert!(files.len() > 3, "{} files", files.len());
+        let (mut with_stats, mut field_chunks) = (0, 0);
+        for f in &files {
+            let reader = SerializedFileReader::new(File::open(out.join(&f.path)).expect("open"))
+                .expect("a Parquet file");
+            for rg in reader.metadata().row_groups() {
+                for (i, chunk) in rg.columns().iter().enumerate() {
+                    let name = &schema::columns()[i].name;
+                    let filtered = COLUMNS_WITH_STATISTICS.contains(&name.as_str());
+                    // A column with values has statistics exactly when it is filtered on.
+                    if chunk.num_values() > 0 && filtered {
+                        assert!(chunk.statistics().is_some(), "{name} in {}", f.path);
+                        with_stats += 1;
+                    }
+                    if !filtered {
+                        assert!(chunk.statistics().is_none(), "{name} in {}", f.path);
+                    }
+                    if name.starts_with("f_") {
+                        let dictionary = chunk.encodings().any(|e| {
+                            matches!(e, Encoding::PLAIN_DICTIONARY | Encoding::RLE_DICTIONARY)
+                        });
+                        assert!(!dictionary, "{name} in {}", f.path);
+                        field_chunks += 1;
+                    }
+                }
+            }
+        }
+        assert!(with_stats >= files.len() * COLUMNS_WITH_STATISTICS.len() / 2);
+        assert!(field_chunks > 0);
+        let _ = fs::remove_dir_all(&out);
+    }
 }
