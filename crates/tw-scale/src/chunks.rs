@@ -486,33 +486,15 @@ impl ListLevels {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::PathBuf;
 
     use arrow_array::RecordBatch;
     use parquet::arrow::ArrowSchemaConverter;
     use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-    use tw_ingest::{IngestOptions, ingest};
 
     use crate::batch::{arrow_schema, record_batch};
-    use crate::row::Extractor;
 
-    /// The rows of the public samples under `tests/fixtures/corpus` (sources and licences in
-    /// their PROVENANCE notes), in input order.
     fn corpus_rows() -> Vec<Row> {
-        let ex = Extractor::new().expect("the shipped maps load");
-        let corpus = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/corpus");
-        let opts = IngestOptions {
-            projection: Some(Arc::new(ex.projection())),
-            ..IngestOptions::default()
-        };
-        let mut rows = Vec::new();
-        ingest(
-            &[corpus],
-            &opts,
-            |ev, out| out.push(ex.row(ev)),
-            |r| rows.push(r),
-        );
-        rows
+        crate::test_corpus::rows()
     }
 
     /// `rows` written as one file with `limits`, read back as record batches.

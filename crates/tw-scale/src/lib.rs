@@ -33,5 +33,8 @@ pub mod row;
 pub mod schema;
 pub mod writer;
 
+#[cfg(test)]
+mod test_corpus;
+
 pub use export::{ExportReport, export};
 pub use writer::{LakeOptions, WrittenFile};

@@ -414,7 +414,6 @@ fn partition_folder(kind: LogKind, tenant: Option<&str>, day: Option<i64>) -> St
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::PathBuf;
     use tw_ingest::{IngestOptions, ingest};
 
     /// (columns checked, columns whose values were those of an earlier column) of `ev`, after
@@ -455,11 +454,8 @@ mod tests {
     #[test]
     fn rows_hold_the_adapters_values_for_every_column() {
         let ex = Extractor::new().expect("the shipped maps load");
-        let corpus = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/corpus");
-        let opts = IngestOptions {
-            projection: Some(Arc::new(ex.projection())),
-            ..IngestOptions::default()
-        };
+        let corpus = crate::test_corpus::path();
+        let opts = crate::test_corpus::options(&ex);
         let (mut events, mut checked, mut shared) = (0, 0, 0);
         let report = ingest(
             &[corpus],
@@ -482,11 +478,10 @@ mod tests {
     #[test]
     fn partitions_follow_each_event_and_are_shared_by_rows_in_a_run() {
         let ex = Extractor::new().expect("the shipped maps load");
-        let corpus = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/corpus");
+        let corpus = crate::test_corpus::path();
         let opts = IngestOptions {
-            projection: Some(Arc::new(ex.projection())),
             threads: 1,
-            ..IngestOptions::default()
+            ..crate::test_corpus::options(&ex)
         };
         let mut rows: Vec<(Row, String)> = Vec::new();
         ingest(

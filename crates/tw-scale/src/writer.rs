@@ -230,27 +230,9 @@ mod tests {
 
     use parquet::basic::Encoding;
     use parquet::file::reader::{FileReader, SerializedFileReader};
-    use tw_ingest::{IngestOptions, ingest};
 
-    use crate::row::Extractor;
-
-    /// The rows of the public samples under `tests/fixtures/corpus` (sources and licences in
-    /// their PROVENANCE notes), in input order.
     fn corpus_rows() -> Vec<Row> {
-        let ex = Extractor::new().expect("the shipped maps load");
-        let corpus = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/corpus");
-        let opts = IngestOptions {
-            projection: Some(Arc::new(ex.projection())),
-            ..IngestOptions::default()
-        };
-        let mut rows = Vec::new();
-        ingest(
-            &[corpus],
-            &opts,
-            |ev, out| out.push(ex.row(ev)),
-            |r| rows.push(r),
-        );
-        rows
+        crate::test_corpus::rows()
     }
 
     #[test]
