@@ -5,6 +5,8 @@
 
 mod common;
 
+use std::path::PathBuf;
+
 use serde_json::{Value, json};
 
 /// One Graph v1.0 sign-in (the fields of `signIns_v1.0_pages.json` in tests/fixtures/formats).
@@ -80,52 +82,79 @@ correlation:
 level: high
 "#;
 
+/// A case of `rules` (one rule file) and one Graph sign-in page of `sign_ins`, under `tmp`:
+/// (rules folder, logs folder).
+fn case(tmp: &common::Tmp, rules: &str, sign_ins: Vec<Value>) -> (PathBuf, PathBuf) {
+    let dir = tmp.0.join("rules");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("rules.yml"), rules).unwrap();
+    let page = json!({
+        "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#auditLogs/signIns",
+        "value": sign_ins,
+    });
+    let logs = tmp.0.join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    std::fs::write(logs.join("signIns.json"), page.to_string()).unwrap();
+    (dir, logs)
+}
+
+/// The findings titled `title` of `hunt` over the case (with `extra`), which must exit 0, and
+/// the whole output.
+fn findings_titled(
+    case: &(PathBuf, PathBuf),
+    extra: Option<&str>,
+    title: &str,
+) -> (Vec<Value>, String) {
+    let out = common::bin()
+        .arg("hunt")
+        .arg(&case.1)
+        .arg("--rules")
+        .arg(&case.0)
+        .args(["--no-builtin", "--format", "jsonl"])
+        .args(extra)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    let found = text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|f| f["rule"]["title"] == title)
+        .collect();
+    (found, text)
+}
+
+/// The record numbers of a finding's evidence, in its order.
+fn evidence_records(finding: &Value) -> Vec<u64> {
+    finding["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["record"].as_u64())
+        .collect()
+}
+
 #[test]
 fn a_correlation_over_a_correlation_reports_the_inner_events() {
     let tmp = common::Tmp::new("hunt-chain");
-    let rules = tmp.0.join("rules");
-    std::fs::create_dir_all(&rules).unwrap();
-    std::fs::write(rules.join("chain.yml"), RULES).unwrap();
     let adele = "adele.vance@contoso.com";
     let alex = "alex.wilber@contoso.com";
-    let page = json!({
-        "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#auditLogs/signIns",
-        "value": [
+    let case = case(
+        &tmp,
+        RULES,
+        vec![
             sign_in(0, "2021-04-28T14:20:00Z", adele, 0),
             sign_in(1, "2021-04-28T14:08:45Z", adele, 50126),
             sign_in(2, "2021-04-28T14:08:40Z", alex, 50126),
             sign_in(3, "2021-04-28T14:05:10Z", adele, 50126),
             sign_in(4, "2021-04-28T14:02:00Z", adele, 0),
             sign_in(5, "2021-04-28T14:21:00Z", alex, 0),
-        ]
-    });
-    let logs = tmp.0.join("logs");
-    std::fs::create_dir_all(&logs).unwrap();
-    std::fs::write(logs.join("signIns.json"), page.to_string()).unwrap();
+        ],
+    );
     for extra in [None, Some("--decode-all")] {
-        let out = common::bin()
-            .arg("hunt")
-            .arg(&logs)
-            .arg("--rules")
-            .arg(&rules)
-            .args(["--no-builtin", "--format", "jsonl"])
-            .args(extra)
-            .output()
-            .unwrap();
-        let text = String::from_utf8_lossy(&out.stdout);
-        assert_eq!(out.status.code(), Some(0), "{text}");
-        let chain: Vec<Value> = text
-            .lines()
-            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-            .filter(|f| f["rule"]["title"] == "Failed sign-ins then a success")
-            .collect();
+        let (chain, text) = findings_titled(&case, extra, "Failed sign-ins then a success");
         assert_eq!(chain.len(), 1, "{text}");
-        let records: Vec<u64> = chain[0]["evidence"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter_map(|e| e["record"].as_u64())
-            .collect();
+        let records = evidence_records(&chain[0]);
         // The two failures of Adele (records 3 and 1, in time order), then her success (0); not
         // her earlier success (4), nor Alex's single failure.
         assert_eq!(records, [3, 1, 0], "{}", chain[0]);
@@ -182,43 +211,19 @@ level: high
 #[test]
 fn a_record_behind_two_inner_correlations_is_listed_once() {
     let tmp = common::Tmp::new("hunt-chain-shared");
-    let rules = tmp.0.join("rules");
-    std::fs::create_dir_all(&rules).unwrap();
-    std::fs::write(rules.join("shared.yml"), SHARED).unwrap();
     let adele = "adele.vance@contoso.com";
-    let page = json!({
-        "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#auditLogs/signIns",
-        "value": [
+    let case = case(
+        &tmp,
+        SHARED,
+        vec![
             sign_in(0, "2021-04-28T14:20:00Z", adele, 0),
             sign_in(1, "2021-04-28T14:08:45Z", adele, 50126),
             sign_in(2, "2021-04-28T14:05:10Z", adele, 50126),
-        ]
-    });
-    let logs = tmp.0.join("logs");
-    std::fs::create_dir_all(&logs).unwrap();
-    std::fs::write(logs.join("signIns.json"), page.to_string()).unwrap();
-    let out = common::bin()
-        .arg("hunt")
-        .arg(&logs)
-        .arg("--rules")
-        .arg(&rules)
-        .args(["--no-builtin", "--format", "jsonl"])
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{text}");
-    let both: Vec<Value> = text
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter(|f| f["rule"]["title"] == "Failures counted both ways")
-        .collect();
+        ],
+    );
+    let (both, text) = findings_titled(&case, None, "Failures counted both ways");
     assert_eq!(both.len(), 1, "{text}");
-    let mut records: Vec<u64> = both[0]["evidence"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|e| e["record"].as_u64())
-        .collect();
+    let mut records = evidence_records(&both[0]);
     // Both inner correlations stand on Adele's two failures (matched by two rules): each is
     // listed once, with her success, which the second one counts too.
     let listed = records.len();
