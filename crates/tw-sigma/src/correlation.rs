@@ -587,7 +587,6 @@ impl<'a> CorrelationEngine<'a> {
     pub fn finish(mut self) -> (Vec<CorrelationMatch>, CorrelationStats) {
         let corrs = self.set.correlations();
         let n = corrs.len();
-        let mut done = vec![false; n];
         let mut results: Vec<Vec<CorrelationMatch>> = vec![Vec::new(); n];
         // Parents of each correlation: (parent, position).
         let mut parents: Vec<Vec<(usize, usize)>> = vec![Vec::new(); n];
@@ -600,30 +599,17 @@ impl<'a> CorrelationEngine<'a> {
                 }
             }
         }
-        for _ in 0..=n {
-            for ci in 0..n {
-                if done[ci] {
-                    continue;
-                }
-                let ready = corrs[ci]
-                    .refs
-                    .iter()
-                    .all(|r| r.map_or_else(|j| done.get(j).copied().unwrap_or(true), |_| true));
-                if !ready {
-                    continue;
-                }
-                let mut groups: Vec<(Vec<String>, Vec<Obs>)> =
-                    std::mem::take(&mut self.buffers[ci]).into_iter().collect();
-                groups.sort_by(|a, b| a.0.cmp(&b.0));
-                let mut out = Vec::new();
-                for (key, mut obs) in groups {
-                    obs.sort_by_key(|o| (o.time, o.seq));
-                    evaluate(ci, &corrs[ci], &key, &obs, &mut out);
-                }
-                self.feed_parents(&parents[ci], &out);
-                results[ci] = out;
-                done[ci] = true;
+        for ci in evaluation_order(corrs) {
+            let mut groups: Vec<(Vec<String>, Vec<Obs>)> =
+                std::mem::take(&mut self.buffers[ci]).into_iter().collect();
+            groups.sort_by(|a, b| a.0.cmp(&b.0));
+            let mut out = Vec::new();
+            for (key, mut obs) in groups {
+                obs.sort_by_key(|o| (o.time, o.seq));
+                evaluate(ci, &corrs[ci], &key, &obs, &mut out);
             }
+            self.feed_parents(&parents[ci], &out);
+            results[ci] = out;
         }
         let mut all = Vec::new();
         for (ci, r) in results.into_iter().enumerate() {
@@ -639,6 +625,29 @@ impl<'a> CorrelationEngine<'a> {
         });
         (all, self.stats)
     }
+}
+
+/// The order in which correlations are evaluated: passes over them in index order, each
+/// evaluating those whose inner correlations are done (one in a cycle never is). At equal times
+/// it orders the windows of different inner correlations an outer one observes.
+pub(crate) fn evaluation_order(corrs: &[crate::Correlation]) -> Vec<usize> {
+    let n = corrs.len();
+    let mut done = vec![false; n];
+    let mut order = Vec::with_capacity(n);
+    for _ in 0..=n {
+        for ci in 0..n {
+            let ready = !done[ci]
+                && corrs[ci]
+                    .refs
+                    .iter()
+                    .all(|r| r.map_or_else(|j| done.get(j).copied().unwrap_or(true), |_| true));
+            if ready {
+                done[ci] = true;
+                order.push(ci);
+            }
+        }
+    }
+    order
 }
 
 fn percentile(values: &mut [f64], p: f64) -> Option<f64> {

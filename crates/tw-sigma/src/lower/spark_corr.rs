@@ -66,28 +66,15 @@ pub(crate) fn lower_correlations(set: &RuleSet, ctx: &dyn LowerContext, out: &mu
     }
 }
 
-/// The order in which the native engine evaluates the correlations (passes in index order, each
-/// evaluating those whose inner correlations are done): it orders, at equal times, the windows
-/// of different inner correlations an outer one observes.
+/// Each correlation's rank in the native engine's evaluation order
+/// ([`crate::correlation::evaluation_order`]; `usize::MAX` for one never evaluated).
 pub(super) fn evaluation_rank(set: &RuleSet) -> Vec<usize> {
-    let corrs = set.correlations();
-    let n = corrs.len();
-    let mut rank = vec![usize::MAX; n];
-    let mut next = 0;
-    for _ in 0..=n {
-        for ci in 0..n {
-            if rank[ci] != usize::MAX {
-                continue;
-            }
-            let ready = corrs[ci].refs.iter().all(|r| match r {
-                Ok(_) => true,
-                Err(j) => rank.get(*j).is_none_or(|k| *k != usize::MAX),
-            });
-            if ready {
-                rank[ci] = next;
-                next += 1;
-            }
-        }
+    let mut rank = vec![usize::MAX; set.correlations().len()];
+    for (k, ci) in crate::correlation::evaluation_order(set.correlations())
+        .into_iter()
+        .enumerate()
+    {
+        rank[ci] = k;
     }
     rank
 }
