@@ -65,6 +65,11 @@ def native_findings(path):
     return out
 
 
+def native_records(path):
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
 def compare(compiled_ids, findings, hits, folded=(frozenset(), frozenset())):
     """Differences between the native findings and the Spark hits, per rule. `folded`: the
     built-in rule ids and the records of chain findings (a built-in rule's match on such a record
@@ -121,17 +126,86 @@ def prepare(a, work):
     return lake, rules, native
 
 
-def spark_hits(lake, rules):
-    """Every compiled query run in one local Spark session."""
+def spark_hits(lake, rules, records_path):
+    """Every compiled query run in one local Spark session; the records they returned are written
+    to `records_path` (spark-hunt's `--records`)."""
     sh = load_spark_hunt()
     started = time.monotonic()
     spark = sh.session("local[2]")
     spark.sparkContext.setLogLevel("ERROR")
     sh.register_events(spark, lake, cache=True)
     hits, failures = sh.run_queries(spark, rules)
+    sh.write_records(records_path, sh.hit_records(spark, hits))
     spark.stop()
     print(f"spark-diff: {len(rules)} queries in one Spark session: {time.monotonic() - started:.1f} s", file=sys.stderr)
     return hits, failures
+
+
+def spark_findings(tw, work):
+    """The Spark hunt's findings: its records through `tenantwatch findings --from-spark`, with
+    the rules the queries were compiled from, at the native run's level."""
+    out = os.path.join(work, "spark.jsonl")
+    run([tw, "findings", "--from-spark", os.path.join(work, "records.jsonl"), "--rules", SIGMAHQ,
+         "--rules", VECTOR_RULES, "--min-level", "informational", "--out", out])
+    with open(out, encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def finding_key(f):
+    """A finding as compared: every field, evidence and rules as sets."""
+    g = dict(f)
+    g["evidence"] = sorted((e["file"], e["record"], e["line"]) for e in f["evidence"])
+    g["rules"] = sorted(r["id"] for r in f.get("rules", [f["rule"]]))
+    return json.dumps(g, sort_keys=True, ensure_ascii=False)
+
+
+def compare_findings(native, spark, native_only):
+    """Differences between the native findings and the Spark hunt's, as sets of whole findings.
+    Findings are grouped by shared evidence records (native and Spark alike); a group holding a
+    native finding of a rule that is not compiled (first-seen, chains, native-only correlations)
+    is left out, as the Spark hunt cannot give it. Returns (problems, findings compared, groups
+    left out)."""
+    items = [("native", f) for f in native] + [("spark", f) for f in spark]
+    parent = list(range(len(items)))
+
+    def root(i):
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    first = {}
+    for i, (_, f) in enumerate(items):
+        for e in f["evidence"]:
+            j = first.setdefault((e["file"], e["record"]), i)
+            parent[root(i)] = root(j)
+    groups = {}
+    for i, item in enumerate(items):
+        groups.setdefault(root(i), []).append(item)
+    problems, compared, left_out = [], 0, 0
+    for members in groups.values():
+        if any(side == "native" and {r["id"] for r in f.get("rules", [f["rule"]])} & native_only
+               for side, f in members):
+            left_out += 1
+            continue
+        n = sorted(finding_key(f) for side, f in members if side == "native")
+        s = sorted(finding_key(f) for side, f in members if side == "spark")
+        compared += len(n)
+        for k in sorted(set(n) - set(s)):
+            problems.append(f"native finding not given by the Spark hunt: {k[:400]}")
+        for k in sorted(set(s) - set(n)):
+            problems.append(f"Spark hunt finding not given natively: {k[:400]}")
+    return problems, compared, left_out
+
+
+def not_compiled(work):
+    """Ids of the rules `rules compile` left to the native engine."""
+    ids = set()
+    with open(os.path.join(work, "compile.err"), encoding="utf-8") as f:
+        for line in f:
+            if "not compiled:" in line:
+                ids.add(line.split("not compiled: ", 1)[1].split(" ", 1)[0])
+    return frozenset(ids)
 
 
 def folded_by_chains(work, findings):
@@ -167,22 +241,27 @@ def main(argv):
         hits = {r: {(x[0], x[1]) for x in recs} for r, recs in saved["hits"].items()}
         failures = saved["failures"]
     else:
-        hits, failures = spark_hits(lake, rules)
+        hits, failures = spark_hits(lake, rules, os.path.join(work, "records.jsonl"))
         with open(os.path.join(work, "hits.json"), "w", encoding="utf-8") as f:
             json.dump({"hits": {r: sorted(v) for r, v in hits.items()}, "failures": failures}, f)
     findings = native_findings(native)
     problems = [f"{r}: query failed: {e}" for r, e in failures]
     problems += compare({r["rule_id"] for r in rules}, findings, hits, folded_by_chains(work, findings))
+    whole, compared, left_out = compare_findings(
+        native_records(native), spark_findings(a.tenantwatch, work), not_compiled(work))
+    problems += whole
     matched_rules = sorted(r for r, recs in hits.items() if recs)
     pairs = sum(len(v) for v in hits.values())
     print(f"spark-diff: {len(rules)} compiled rules, {len(matched_rules)} with matches, {pairs} (rule, record) pairs; "
           f"{len(findings)} native findings")
+    print(f"spark-diff: whole findings after merging: {compared} native findings compared, {left_out} groups of "
+          f"records left out (a rule that is not compiled found them)")
     for line in problems:
         print(f"spark-diff: DIFFERENCE {line}")
     if problems:
         print(f"spark-diff: {len(problems)} differences (work folder {work})")
         return 1
-    print("spark-diff: Spark and the native engine agree on every compiled rule")
+    print("spark-diff: Spark and the native engine agree on every compiled rule and on the merged findings")
     return 0
 
 

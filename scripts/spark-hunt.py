@@ -6,24 +6,28 @@
     spark-submit scripts/spark-hunt.py --rules rules.json --lake LAKE --out findings.jsonl
 
 Every query of the compiled JSON (`[{"rule_id","title","level","sql"}]`, each over the view
-`events`, returning `rule_id`, `file`, `record`) runs in one Spark session; the matched records
-are joined back to the lake and written as JSON lines in the native findings contract
-(`hunt --format jsonl`, docs/findings.md): one finding per rule and record for single-event rules,
-one finding per correlation rule and tenant (all its evidence records) for correlations. Findings
-are sorted by time, file and record. Not written (the native runner's post-processing): the
-merging of copies of one action into one finding, aggregation of routine context, `matched`,
-rule tags and origin.
+`events`, returning `rule_id`, `file`, `record`) runs in one Spark session; the records they
+returned are joined back to the lake (provenance, format, tenant, `raw`) and handed to
+`tenantwatch findings --from-spark`, which writes the findings exactly as `hunt --format jsonl`
+(docs/findings.md): the engine's own post-processing — `matched`, tags and origin, one finding
+per correlation window, copies of one action merged, routine context aggregated. Give it the
+rules the queries were compiled from (`--sigma-rules`, `--no-builtin`) and the level
+(`--min-level`). The tenantwatch executable runs on the driver's machine and reads only the
+matched records (`--records` keeps them).
 
 Runs locally (`--master local[N]`, the default `local[*]`) or on a cluster (give `--master` to
 spark-submit and leave it out here; LAKE may be any path Spark reads: hdfs://, s3a://, abfss://).
-Exit status: 0 ran; 1 usage error or a query failed (named on standard error).
+Exit status: 0 ran; 1 usage error, a query failed (named on standard error) or tenantwatch failed;
+2 tenantwatch rejected a record or a rule id.
 """
 
 import argparse
 import json
 import os
-import re
+import shutil
+import subprocess
 import sys
+import tempfile
 import time
 
 
@@ -31,7 +35,15 @@ def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--rules", required=True, help="compiled rules (rules compile --target spark-sql)")
     p.add_argument("--lake", required=True, help="Parquet lake written by tenantwatch export --parquet")
-    p.add_argument("--out", help="findings as JSON lines (default: standard output)")
+    p.add_argument("--out", help="findings as JSON lines, as hunt --format jsonl (default: standard output)")
+    p.add_argument("--records", help="write the records the queries returned (the input of tenantwatch findings "
+                   "--from-spark) here (default: a temporary file)")
+    p.add_argument("--tenantwatch", help="tenantwatch executable (default: on PATH, else target/release/tenantwatch)")
+    p.add_argument("--sigma-rules", action="append", default=[], metavar="PATH",
+                   help="Sigma rules the queries were compiled from (rules compile --rules), repeatable")
+    p.add_argument("--no-builtin", action="store_true", help="the queries were compiled with --no-builtin")
+    p.add_argument("--min-level", default="low", help="report findings of this level and above (hunt --min-level)")
+    p.add_argument("--findings-timeout", type=float, default=3600, help="seconds allowed to tenantwatch findings")
     p.add_argument("--master", help="Spark master when not set by spark-submit (default local[*])")
     p.add_argument("--hits", help="also write the raw hits (rule_id, file, record) as JSON lines here")
     p.add_argument("--cache", action="store_true", help="cache the events view in memory first")
@@ -100,75 +112,68 @@ def alive(spark):
         return False
 
 
-def is_correlation(sql):
-    """A correlation's query opens with its observations, `o<n>` (single-event queries are a
-    plain SELECT)."""
-    return re.match(r"WITH o\d+ AS \(", sql) is not None
-
-
-def findings(spark, rules, hits):
-    """The findings of `hits`, in the native contract, sorted by time, file and record."""
+def hit_records(spark, hits):
+    """Every record some query returned, with the ids of those queries: its provenance, format,
+    tenant and raw document from the lake, as `tenantwatch findings --from-spark` reads them."""
     from pyspark.sql import Row
+    from pyspark.sql.types import ArrayType, LongType, StringType, StructField, StructType
 
-    pairs = [Row(rule_id=r, file=f, record=n) for r, recs in hits.items() for (f, n) in recs]
-    if not pairs:
+    by_record = {}
+    for rule_id, recs in hits.items():
+        for key in recs:
+            by_record.setdefault(key, []).append(rule_id)
+    if not by_record:
         return []
-    spark.createDataFrame(pairs).createOrReplaceTempView("tw_hits")
-    cols = (
-        "h.rule_id, e.file, e.record, e.line, e.tw_time, e.tenant_id, e.log_kind, e.tw_user, "
-        "e.tw_app_id, e.tw_service_principal_id, e.tw_home_tenant_id, e.tw_ip, e.tw_operation"
-    )
-    rows = spark.sql(
-        f"SELECT {cols} FROM tw_hits h JOIN events e ON h.file = e.file AND h.record = e.record"
+    schema = StructType([
+        StructField("file", StringType(), False),
+        StructField("record", LongType(), False),
+        StructField("rules", ArrayType(StringType()), False),
+    ])
+    rows = [Row(file=f, record=n, rules=sorted(r)) for (f, n), r in by_record.items()]
+    spark.createDataFrame(rows, schema).createOrReplaceTempView("tw_hits")
+    found = spark.sql(
+        "SELECT e.file, e.record, e.line, e.format, e.tenant_id, e.raw, h.rules "
+        "FROM tw_hits h JOIN events e ON h.file = e.file AND h.record = e.record"
     ).collect()
-    meta = {r["rule_id"]: r for r in rules}
-    singles, groups = [], {}
-    for row in rows:
-        rule = meta.get(row["rule_id"], {"rule_id": row["rule_id"], "title": "", "level": "medium"})
-        f = finding(rule, row)
-        if is_correlation(rule.get("sql", "")):
-            key = (row["rule_id"], row["tenant_id"])
-            groups.setdefault(key, []).append((row["tw_time"] or "", f))
-        else:
-            singles.append(f)
-    for items in groups.values():
-        items.sort(key=lambda x: (x[0], x[1]["evidence"][0]["file"], x[1]["evidence"][0]["record"]))
-        lead = dict(items[0][1])
-        lead["evidence"] = [e for _, f in items for e in f["evidence"]]
-        last = items[-1][0]
-        if last:
-            lead["time"] = last
-        singles.append(lead)
-    singles.sort(key=lambda f: (f.get("time", ""), f["evidence"][0]["file"], f["evidence"][0]["record"]))
-    return singles
-
-
-def finding(rule, row):
-    """One finding of `rule` on one record, absent values left out."""
-    out = {"rule": {"id": rule["rule_id"], "title": rule.get("title", ""), "level": rule.get("level", "medium")}}
-    if row["tw_time"]:
-        out["time"] = row["tw_time"]
-    if row["tenant_id"]:
-        out["tenant_id"] = row["tenant_id"]
-    actor = {
-        k: row[c]
-        for k, c in (
-            ("user", "tw_user"),
-            ("app_id", "tw_app_id"),
-            ("service_principal_id", "tw_service_principal_id"),
-            ("home_tenant_id", "tw_home_tenant_id"),
-        )
-        if row[c]
-    }
-    if actor:
-        out["actor"] = actor
-    if row["tw_ip"]:
-        out["ip"] = row["tw_ip"]
-    if row["tw_operation"]:
-        out["operation"] = row["tw_operation"]
-    out["log"] = row["log_kind"]
-    out["evidence"] = [{"file": row["file"], "record": int(row["record"]), "line": int(row["line"])}]
+    out = [
+        {"file": r["file"], "record": int(r["record"]), "line": int(r["line"]), "format": r["format"],
+         "tenant_id": r["tenant_id"], "raw": r["raw"], "rules": list(r["rules"])}
+        for r in found
+    ]
+    out.sort(key=lambda r: (r["file"], r["record"]))
     return out
+
+
+def write_records(path, records):
+    with open(path, "w", encoding="utf-8") as f:
+        for r in records:
+            f.write(json.dumps(r, ensure_ascii=False) + "\n")
+
+
+def tenantwatch_binary(given):
+    """The tenantwatch executable: as given, else on PATH, else this checkout's release build."""
+    if given:
+        return given
+    found = shutil.which("tenantwatch")
+    if found:
+        return found
+    return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "target", "release", "tenantwatch")
+
+
+def native_findings(a, records_path, log=sys.stderr):
+    """Runs `tenantwatch findings --from-spark` on the records; returns its exit status."""
+    cmd = [tenantwatch_binary(a.tenantwatch), "findings", "--from-spark", records_path, "--min-level", a.min_level]
+    for r in a.sigma_rules:
+        cmd += ["--rules", r]
+    if a.no_builtin:
+        cmd.append("--no-builtin")
+    if a.out:
+        cmd += ["--out", a.out]
+    try:
+        return subprocess.run(cmd, stderr=log, timeout=a.findings_timeout).returncode
+    except (OSError, subprocess.TimeoutExpired) as e:
+        print(f"spark-hunt: {cmd[0]} findings failed: {e}", file=log)
+        return 1
 
 
 def main(argv):
@@ -180,24 +185,27 @@ def main(argv):
     register_events(spark, a.lake, a.cache)
     started = time.monotonic()
     hits, failures = run_queries(spark, rules)
-    result = findings(spark, rules, hits)
-    out = open(a.out, "w", encoding="utf-8") if a.out else sys.stdout
-    for f in result:
-        out.write(json.dumps(f, ensure_ascii=False) + "\n")
-    if a.out:
-        out.close()
+    records = hit_records(spark, hits)
     if a.hits:
         with open(a.hits, "w", encoding="utf-8") as h:
             for rule_id in sorted(hits):
                 for file, record in sorted(hits[rule_id]):
                     h.write(json.dumps({"rule_id": rule_id, "file": file, "record": record}) + "\n")
+    spark.stop()
     print(
-        f"spark-hunt: {len(rules)} queries ({len(failures)} failed), {sum(map(len, hits.values()))} hits, "
-        f"{len(result)} findings in {time.monotonic() - started:.1f} s",
+        f"spark-hunt: {len(rules)} queries ({len(failures)} failed), {sum(map(len, hits.values()))} hits on "
+        f"{len(records)} records in {time.monotonic() - started:.1f} s",
         file=sys.stderr,
     )
-    spark.stop()
-    return 1 if failures else 0
+    records_path = a.records
+    if not records_path:
+        fd, records_path = tempfile.mkstemp(prefix="tw-spark-records-", suffix=".jsonl")
+        os.close(fd)
+    write_records(records_path, records)
+    status = native_findings(a, records_path)
+    if not a.records:
+        os.unlink(records_path)
+    return 1 if failures or status == 1 else status
 
 
 if __name__ == "__main__":

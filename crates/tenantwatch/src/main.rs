@@ -38,6 +38,9 @@ enum Command {
     /// Write every record read, normalized, as Parquet partitioned by log kind, tenant and day (for Spark).
     #[command(after_help = EXIT_STATUS)]
     Export(cmd::export::ExportArgs),
+    /// Findings in the `hunt --format jsonl` contract from the records a Spark hunt returned (scripts/spark-hunt.py --records).
+    #[command(after_help = EXIT_STATUS)]
+    Findings(cmd::findings::FindingsArgs),
     /// Read log exports and report what was read: formats, record counts, coverage, errors.
     #[command(after_help = EXIT_STATUS)]
     Ingest(cmd::ingest::IngestArgs),
@@ -73,6 +76,7 @@ fn main() -> ExitCode {
         Command::Blast(a) => cmd::blast::run(a),
         Command::Collect(a) => cmd::collect::run(a),
         Command::Export(a) => cmd::export::run(a),
+        Command::Findings(a) => cmd::findings::run(a),
         Command::Ingest(a) => cmd::ingest::run(a),
         Command::Hunt(a) => cmd::hunt::run(a),
         Command::Investigate(a) => cmd::investigate::run(a),

@@ -14,11 +14,13 @@ use tw_sigma::{CorrelationStats, FieldRef, Level, RuleSet};
 mod build;
 mod collect;
 mod correlate;
+mod hits;
 mod keys;
 mod second_look;
 mod worker;
 
 use collect::Collector;
+pub use hits::{HitFindings, HitRecord};
 use worker::{Local, Out, Worker};
 
 use crate::event::Resolver;

@@ -48,5 +48,8 @@ pub mod scan;
 pub mod stages;
 
 pub use builtin::builtin_rules;
-pub use hunt::{HuntOptions, HuntResult, HuntStats, Hunter, Observer, RuleSource, origin_of_path};
+pub use hunt::{
+    HitFindings, HitRecord, HuntOptions, HuntResult, HuntStats, Hunter, Observer, RuleSource,
+    origin_of_path,
+};
 pub use pipelines::{PIPELINES, pipeline_for};

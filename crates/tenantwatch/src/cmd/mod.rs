@@ -5,6 +5,7 @@ pub mod blast;
 pub mod collect;
 pub mod common;
 pub mod export;
+pub mod findings;
 pub mod hunt;
 pub mod ingest;
 pub mod investigate;

@@ -1,0 +1,137 @@
+//! Findings of matches found by another engine (the Spark hunt's `(rule_id, file, record)` rows):
+//! the records behind them are evaluated again by this engine's rules, and what each rule id
+//! found is kept — its findings, and, for a correlation, the windows the correlation reports
+//! over the records found for it — then the usual emit (one finding per action, routine context
+//! aggregated; [`crate::merge`]). The merging of copies, `matched`, tags and origin are thus this
+//! engine's own. Rules whose findings depend on records not among the hits (first-seen,
+//! `new_behaviour`, chains and bursts) give nothing here.
+//!
+//! A correlation's windows are rebuilt from the records found for it alone: those are exactly
+//! the records of the windows it reported, and as every window holds every observation from its
+//! first to `timespan` later, the scan over those records starts and closes the same windows
+//! (only an ordered window whose first observations were not evidence could differ).
+
+use hashbrown::{HashMap, HashSet};
+
+use tw_event::{Event, Finding};
+use tw_sigma::Level;
+
+use super::collect::Collector;
+use super::worker::{Out, Worker};
+use super::{HuntOptions, Hunter, emit};
+use crate::prefilter::Verdict;
+
+/// A record another engine found, and the ids of the rules that found it.
+#[derive(Debug, Clone)]
+pub struct HitRecord {
+    /// The record, rebuilt from its document and provenance.
+    pub event: Event,
+    /// Ids of the rules (or correlations) whose query returned it.
+    pub rules: Vec<String>,
+}
+
+/// Findings of hits, and the rule ids of the hits this rule set does not know.
+pub struct HitFindings {
+    /// Findings in the `hunt` order, one per action.
+    pub findings: Vec<Finding>,
+    /// Rule ids found in the hits but not loaded (the hits were compiled from other rules).
+    pub unknown_rules: Vec<String>,
+}
+
+impl Hunter {
+    /// The findings of `records` (in the order of their file and record, which orders the
+    /// correlations' observations of equal time) at level `min_level` and above.
+    pub fn findings_of_hits(&self, records: &[HitRecord], min_level: Option<Level>) -> HitFindings {
+        let opts = HuntOptions {
+            min_level,
+            decode_all: true,
+            ..HuntOptions::default()
+        };
+        let worker = Worker::new(self, &[], &opts, false);
+        let correlations = self.correlation_ids();
+        let known = self.rule_ids();
+        let mut findings = Vec::new();
+        let mut unknown = std::collections::BTreeSet::new();
+        for rec in records {
+            let mut out: Vec<Out<()>> = Vec::new();
+            worker.event(&rec.event, Verdict::All, &mut out);
+            for o in out {
+                if let Out::Finding(f) = o
+                    && rec.rules.contains(&f.rule.id)
+                {
+                    findings.push(f);
+                }
+            }
+            for r in &rec.rules {
+                if !known.contains(r.as_str()) && !correlations.contains_key(r.as_str()) {
+                    unknown.insert(r.clone());
+                }
+            }
+        }
+        let mut found: Vec<(&str, usize)> = correlations.iter().map(|(k, &c)| (*k, c)).collect();
+        found.sort_unstable();
+        for (id, c) in found {
+            let mine: Vec<&HitRecord> = records
+                .iter()
+                .filter(|r| r.rules.iter().any(|x| x == id))
+                .collect();
+            if !mine.is_empty() {
+                findings.extend(self.correlation_of_hits(&worker, c, &mine, &opts));
+            }
+        }
+        HitFindings {
+            findings: emit(findings, &self.aggregates),
+            unknown_rules: unknown.into_iter().collect(),
+        }
+    }
+
+    /// The findings of correlation `c` over the records found for it.
+    fn correlation_of_hits(
+        &self,
+        worker: &Worker<'_>,
+        c: usize,
+        records: &[&HitRecord],
+        opts: &HuntOptions,
+    ) -> Vec<Finding> {
+        let mut kept = Collector::new(self, opts);
+        for rec in records {
+            let mut out: Vec<Out<()>> = Vec::new();
+            worker.event(&rec.event, Verdict::All, &mut out);
+            for o in out {
+                if matches!(o, Out::Observation { .. }) {
+                    kept.take(o);
+                }
+            }
+        }
+        let Collector {
+            evidence,
+            engine,
+            behaviour_seen,
+            ..
+        } = kept;
+        let (matches, _) = engine.finish();
+        let mine = matches.into_iter().filter(|m| m.correlation == c).collect();
+        self.correlation_findings(mine, &evidence, (&behaviour_seen, None), opts.min_level)
+    }
+
+    /// Ids of the rules, as their findings name them.
+    fn rule_ids(&self) -> HashSet<String> {
+        (0..self.set.rules().len())
+            .map(|i| self.rule_ref(i).id)
+            .collect()
+    }
+
+    /// Correlations by the id their findings carry.
+    fn correlation_ids(&self) -> HashMap<&str, usize> {
+        self.set
+            .correlations()
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let r = c.rule();
+                let id = r.id.as_deref().or(r.name.as_deref()).unwrap_or(&r.title);
+                (id, i)
+            })
+            .collect()
+    }
+}
