@@ -6,7 +6,9 @@
 //!
 //! Strings compare with KQL's case-insensitive operators (`=~`, `startswith`, `endswith`,
 //! `contains`) unless `|cased` (`==`, `*_cs`); regexes run as RE2 (`matches regex`, flags as
-//! inline groups); `cidr` uses `ipv4_is_in_range`; keywords search every column (`* contains`).
+//! inline groups); `cidr` uses `ipv4_is_in_range` and `ipv6_is_in_range`, time-part modifiers
+//! take the part from the value's text ([`super::kql_parts`]); keywords search every column
+//! (`* contains`).
 //! Log Analytics stores a missing string as an empty one: `null` and `exists` test emptiness.
 //! Correlations, canonical `tw.*` fields and rules with no table are left out, with the reason.
 
@@ -239,12 +241,8 @@ fn value_test(
         ValueTest::Cidr4(lo, hi) => {
             format!("ipv4_is_in_range({s}, {})", kql_lit(&cidr_text(*lo, *hi)))
         }
-        ValueTest::Time(..) => {
-            return Err("time-part modifiers (minute … year) are not lowered to KQL".into());
-        }
-        ValueTest::Cidr6(..) => {
-            return Err("IPv6 networks in 'cidr' are not lowered to KQL".into());
-        }
+        ValueTest::Time(part, o, n) => super::kql_parts::time_test(&s, *part, *o, *n),
+        ValueTest::Cidr6(lo, hi) => super::kql_parts::in_v6(&s, *lo, *hi),
         ValueTest::FieldRef(other, mode) => {
             let targets = ctx.targets(format, other);
             let o = targets

@@ -11,6 +11,7 @@
 //! ([`NotLowered`]), never approximated silently.
 
 pub mod kql;
+mod kql_parts;
 pub mod spark;
 mod spark_corr;
 mod spark_field;

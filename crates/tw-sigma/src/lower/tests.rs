@@ -151,14 +151,93 @@ fn ipv6_cidr_is_a_range_of_fixed_width_hex() {
         "{q}"
     );
     assert!(q.contains("<= 7"), "{q}");
-    // KQL has no exact counterpart: refused with the reason.
+    // KQL: the network fully spelled out for `ipv6_is_in_range`, the address checked first.
     let k = kql::lower(&s, &Ctx);
-    assert!(k.compiled.is_empty());
+    assert_eq!(k.compiled.len(), 1, "{:?}", k.not_compiled);
+    let q = &k.compiled[0].query;
     assert!(
-        k.not_compiled[0].reason.contains("IPv6"),
-        "{:?}",
-        k.not_compiled
+        q.contains(r#"ipv6_is_in_range("#) && q.contains(r#""2001:db8:0:0:0:0:0:0/32")"#),
+        "{q}"
     );
+    assert!(q.contains("<= 7"), "{q}");
+    assert!(q.contains("tohex("), "{q}");
+}
+
+/// What the KQL address check does, step by step, with its own regexes (`trim`, `extract`,
+/// `matches regex` and `extract_all` as KQL defines them).
+fn kql_address_of(text: &str) -> Option<String> {
+    let re = |r: &str| regex::Regex::new(r).unwrap();
+    let ws = re(&format!("^{0}|{0}$", super::kql_parts::WS));
+    let t = ws.replace_all(text, "").to_string();
+    let c = if t.starts_with('[') {
+        let caps = re(super::kql_parts::BRACKETED).captures(&t)?;
+        caps[1].to_string()
+    } else {
+        t
+    };
+    let h = match re(&super::kql_parts::v4_tail()).captures(&c) {
+        Some(tail) => {
+            let o = re(super::kql_parts::OCTETS).captures(&c)?;
+            let n = |k: usize| o[k].parse::<u32>().unwrap();
+            format!(
+                "{}{:x}:{:x}",
+                &tail[1],
+                n(1) * 256 + n(2),
+                n(3) * 256 + n(4)
+            )
+        }
+        None => c,
+    };
+    let groups = re("([0-9A-Fa-f]+)").find_iter(&h).count();
+    let valid =
+        re(&super::kql_parts::v6_shape()).is_match(&h) && (!h.contains("::") || groups <= 7);
+    valid.then_some(h)
+}
+
+#[test]
+fn kql_address_check_accepts_what_the_native_parser_reads_as_ipv6() {
+    let spellings = [
+        "2001:db8::1",
+        " 2001:DB8::1 ",
+        "[2001:db8::1]",
+        "[2001:db8::1]:443",
+        "[2001:db8::1",
+        "2001:db8::1%eth0",
+        "::",
+        "::1",
+        "1::",
+        "1:2:3:4:5:6:7:8",
+        "1:2:3:4:5:6:7:8:9",
+        "1:2:3:4:5:6:7::",
+        "1::2:3:4:5:6:7:8",
+        "1:2:3:4:5:6:7",
+        "2001:db8:::1",
+        "12345::",
+        "::ffff:10.1.2.3",
+        "1:2:3:4:5:6:10.1.2.3",
+        "1:2:3:4:5:6:7:10.1.2.3",
+        "::010.1.2.3",
+        "::256.1.2.3",
+        "::1.2.3",
+        "10.1.2.3",
+        "10.1.2.3:80",
+        "[10.1.2.3]",
+        "\u{a0}::1\u{3000}",
+        "\u{2028}::2",
+        "::g",
+        ":1::2",
+        "1::2:",
+        "",
+    ];
+    for text in spellings {
+        let native = crate::value::parse_ip(text).filter(std::net::IpAddr::is_ipv6);
+        let kql = kql_address_of(text).map(|h| h.parse::<std::net::Ipv6Addr>());
+        match (native, kql) {
+            (Some(ip), Some(Ok(h))) => assert_eq!(ip, std::net::IpAddr::V6(h), "{text:?}"),
+            (None, None) => {}
+            (n, k) => panic!("{text:?}: native {n:?}, KQL {k:?}"),
+        }
+    }
 }
 
 #[test]
@@ -179,12 +258,29 @@ fn time_parts_read_the_text_digits_or_the_epoch_number() {
     assert!(q.contains("pmod(s"), "{q}");
     assert!(q.contains(">= CAST('22' AS DOUBLE)"), "{q}");
     assert!(q.contains("= CAST('53' AS DOUBLE)"), "{q}");
+    // KQL: the same reading of the text or the epoch number.
     let k = kql::lower(&s, &Ctx);
+    assert_eq!(k.compiled.len(), 1, "{:?}", k.not_compiled);
+    let q = &k.compiled[0].query;
+    // ISO 8601 weeks (`week_of_year`, not the older `weekofyear`), the day rolling over.
     assert!(
-        k.not_compiled[0].reason.contains("time-part"),
-        "{:?}",
-        k.not_compiled
+        q.contains(r#"week_of_year(datetime_add("day", toint(substring("#),
+        "{q}"
     );
+    assert!(!q.contains("weekofyear("), "{q}");
+    // The clock: 16 UTF-8 bytes at least, then `T`, `t` or a space, two digits, one ASCII
+    // character, two digits.
+    assert!(
+        q.contains(r#"countof("#) && q.contains(r#"[^\x00-\x{FFFF}]"#),
+        "{q}"
+    );
+    assert!(q.contains(r#"== "t" or"#), "{q}");
+    assert!(q.contains(r#"[0-9]{2}[\x00-\x7F][0-9]{2}"#), "{q}");
+    // Epoch numbers: milliseconds from 1e11, truncated toward zero, UTC.
+    assert!(q.contains(">= 1e11"), "{q}");
+    assert!(q.contains("unixtime_seconds_todatetime(iff("), "{q}");
+    assert!(q.contains("hourofday(") && q.contains(">= real(22)"), "{q}");
+    assert!(q.contains("== real(53)"), "{q}");
 }
 
 #[test]
