@@ -96,6 +96,7 @@ impl Query<'_> {
             return Ok(());
         }
         let c = &self.set.correlations()[ci];
+        let texts = observes_texts(self.set, c);
         let mut parts = Vec::new();
         for (pos, r) in c.refs.iter().enumerate() {
             match *r {
@@ -108,7 +109,7 @@ impl Query<'_> {
                     self.windows(j)?;
                     let inner = &self.set.correlations()[j];
                     let rank = self.rank.get(j).copied().unwrap_or(usize::MAX);
-                    parts.push(inner_observations(c, pos, inner, j, rank)?);
+                    parts.push(inner_observations(c, pos, (inner, j, rank), texts)?);
                 }
             }
         }
@@ -157,24 +158,41 @@ fn observations(
     ))
 }
 
-/// The observations of reference `pos`, inner correlation `inner` (index `j`): its reported
-/// windows. A group-by field the inner correlation does not group by drops them all, as
-/// natively; the value is the inner group value the condition's `field` names, else the
-/// window's measured value as the native engine writes a number.
+/// The position of group-by name `name` among `names` (exact, then ignoring ASCII case), as the
+/// native engine finds an outer field among an inner correlation's group values.
+fn group_index(names: &[String], name: &str) -> Option<usize> {
+    names
+        .iter()
+        .position(|g| g == name)
+        .or_else(|| names.iter().position(|g| g.eq_ignore_ascii_case(name)))
+}
+
+/// Whether some observation values of correlation `c` are texts read from events (a detection
+/// rule's field, an inner correlation's group value) rather than measured values.
+fn observes_texts(set: &RuleSet, c: &Correlation) -> bool {
+    let field = c.rule().condition.field.as_deref();
+    c.refs.iter().any(|r| match *r {
+        Ok(_) => true,
+        Err(j) => {
+            let names = &set.correlations()[j].rule().group_by;
+            field.and_then(|f| group_index(names, f)).is_some()
+        }
+    })
+}
+
+/// The observations of reference `pos`, inner correlation `inner` (index `j`, evaluation rank
+/// `rank`): its reported windows. A group-by field the inner correlation does not group by
+/// drops them all, as natively; the value is the inner group value the condition's `field`
+/// names, else the window's measured value as the native engine writes a number. `texts`: the
+/// outer correlation also observes texts read from events.
 fn inner_observations(
     c: &Correlation,
     pos: usize,
-    inner: &Correlation,
-    j: usize,
-    rank: usize,
+    (inner, j, rank): (&Correlation, usize, usize),
+    texts: bool,
 ) -> Result<String, String> {
     let names = &inner.rule().group_by;
-    let index_of = |name: &str| {
-        names
-            .iter()
-            .position(|g| g == name)
-            .or_else(|| names.iter().position(|g| g.eq_ignore_ascii_case(name)))
-    };
+    let index_of = |name: &str| group_index(names, name);
     let mut cols = vec![
         "t".to_string(),
         format!("{} AS src", rank.saturating_add(1)),
@@ -195,9 +213,15 @@ fn inner_observations(
     let value = match c.rule().condition.field.as_deref().and_then(index_of) {
         Some(i) => format!("gk[{i}]"),
         None => {
-            if c.rule().kind == CorrelationType::ValueCount && fractional(inner.rule().kind) {
+            // Distinct measured values have distinct texts on both sides (each writes a double
+            // one way), so counting them agrees; compared with texts from events, a number that
+            // is not whole would not (Spark writes `2.0E-7` where the engine writes `0.0000002`).
+            if c.rule().kind == CorrelationType::ValueCount
+                && fractional(inner.rule().kind)
+                && texts
+            {
                 return Err(format!(
-                    "value_count of the measured values of correlation {}: a number that is not whole is written differently by Spark",
+                    "value_count of the measured values of correlation {} together with values read from events: a number that is not whole is written differently by Spark",
                     correlation_key(inner).0
                 ));
             }

@@ -422,14 +422,25 @@ fn a_measured_inner_value_is_a_number_as_the_engine_writes_it() {
         ),
         "{q}"
     );
-    // Counting distinct measured averages would compare Spark's text of a fraction: refused.
-    let s = set(&yaml.replace("type: event_count", "type: value_avg\n  field: n"));
-    let out = spark::lower(&s, &Ctx);
+    // Counting distinct measured averages: each side writes a double one way, so distinct
+    // averages are distinct texts on both: lowered.
+    let averages = yaml.replace("type: event_count", "type: value_avg\n  field: n");
+    let out = spark::lower(&set(&averages), &Ctx);
+    let ids: Vec<&str> = out.compiled.iter().map(|l| l.rule_id.as_str()).collect();
+    assert!(ids.contains(&"apps"), "{:?}", out.not_compiled);
+    let apps = &out.compiled[ids.iter().position(|i| *i == "apps").unwrap()].query;
+    assert!(
+        apps.contains("CAST(CAST(m AS BIGINT) AS STRING) ELSE CAST(m AS STRING) END AS v"),
+        "{apps}"
+    );
+    // Counted together with a rule's field texts, a fraction's spelling would matter: refused.
+    let mixed = averages.replace("  rules: [burst]\n", "  rules: [burst, fail]\n");
+    let out = spark::lower(&set(&mixed), &Ctx);
     let refused: Vec<&str> = out.not_compiled.iter().map(|n| n.reason.as_str()).collect();
     assert!(
-        refused
-            .iter()
-            .any(|r| r.contains("value_count of the measured values of correlation burst")),
+        refused.iter().any(|r| r.contains(
+            "value_count of the measured values of correlation burst together with values read from events"
+        )),
         "{refused:?}"
     );
 }
