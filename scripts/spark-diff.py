@@ -16,7 +16,11 @@ The native findings merge the copies of one action seen by several rules into on
 checked (each of its compiled rules matched one of its records; each record was matched by one
 of its rules when all its rules are compiled). Every other finding is compared exactly: each of
 its evidence records must be a Spark row of its rule. Spark rows outside the native findings
-fail the test. Exit status 0 when equal, 1 otherwise (differences listed).
+fail the test. Then the whole findings: the records the queries returned go through `tenantwatch
+findings --from-spark` (as spark-hunt.py does), and its findings must equal the native ones field
+for field (evidence and rules as sets); findings are grouped by shared evidence records, and a
+group holding a native finding of a rule that is not compiled is left out (counted). Exit status
+0 when equal, 1 otherwise (differences listed).
 """
 
 import argparse
