@@ -111,10 +111,10 @@ pub(crate) fn attribute(
     }
 }
 
-/// Adds the notes of the folders found to name several tenants, counted over what the scan
-/// found and what the main read saw (`seen`). When the main read decoded every record of the
-/// folder (`complete`, nothing prefiltered), that is every tenant its records name, as a full
-/// scan counts them; otherwise the count is a lower bound and says so.
+/// Adds the notes of the folders found to name several tenants. When the main read decoded
+/// every record of the folder (`complete`, nothing prefiltered), it saw every tenant they name
+/// (`seen`): the note counts them, as a full scan does. Otherwise it says "more than one" (what
+/// the scan found before it stopped depends on the threads' timing).
 pub(crate) fn finish(
     notes: &mut Vec<Attribution>,
     several: BTreeMap<String, BTreeSet<String>>,
@@ -125,24 +125,19 @@ pub(crate) fn finish(
         return;
     }
     for (folder, mut tenants) in several {
-        let read = seen.get(&folder);
-        if let Some(s) = read {
-            tenants.extend(s.tenants.iter().cloned());
-        }
-        let all = complete && read.is_some_and(|s| s.prefiltered == 0);
-        let n = tenants.len();
-        let count = if all {
-            format!("{n}")
-        } else {
-            format!("at least {n}")
+        let read = seen.get(&folder).filter(|s| complete && s.prefiltered == 0);
+        let count = match read {
+            Some(s) => {
+                tenants.extend(s.tenants.iter().cloned());
+                format!("{} tenants", tenants.len())
+            }
+            None => "more than one tenant".to_string(),
         };
         notes.push(Attribution {
             folder,
             tenant_id: None,
             method: "none".into(),
-            reason: format!(
-                "records in this folder name {count} tenants; not guessed, give --tenant-map"
-            ),
+            reason: format!("records in this folder name {count}; not guessed, give --tenant-map"),
         });
     }
     notes.sort();
@@ -376,4 +371,113 @@ fn skip_space(text: &[u8], mut at: usize) -> usize {
         at += 1;
     }
     at
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::csv_doc::Depth;
+    use crate::json_doc::decode_json_record;
+    use crate::reader::FileCtx;
+
+    const T: &str = "3f077120-9ad8-590f-3cc3-95b254b50b0b";
+    const OTHER: &str = "8ecf8077-cf51-4820-aadd-14040956f35d";
+
+    /// The tenant attribution reads from a record (its own, from a key or a resource id).
+    fn own_tenant(ctx: &FileCtx, r: &[u8]) -> Option<String> {
+        let projection = crate::select::Projection::selection();
+        match decode_json_record(r, ctx, Some(&projection), Depth::TimeAndTenant) {
+            Ok((_, c, _, _)) => match c.tenant_source {
+                TenantSource::Record | TenantSource::Path => c.tenant_id,
+                _ => None,
+            },
+            Err(_) => None,
+        }
+    }
+
+    /// Every fixture record, and each with its tenant replaced by another one (first place
+    /// only, and everywhere): where the cheap test says a record can name no tenant but
+    /// `known`, the decoder reads `known` or nothing from it. The test skips most records
+    /// naming the known tenant, and never one naming another.
+    #[test]
+    fn records_passed_over_name_no_other_tenant_than_the_known_one() {
+        let mut records = crate::scan::tests::fixture_records();
+        let ctx = FileCtx::json("fixture".into(), None, None);
+        let tenants: Vec<Option<String>> = records.iter().map(|r| own_tenant(&ctx, r)).collect();
+        for (r, t) in records.clone().iter().zip(&tenants) {
+            let (Some(t), Ok(text)) = (t, std::str::from_utf8(r)) else {
+                continue;
+            };
+            for variant in [
+                text.replacen(t.as_str(), OTHER, 1),
+                text.replace(t.as_str(), OTHER),
+                text.replace(t.as_str(), &t.to_ascii_uppercase()),
+            ] {
+                records.push(variant.into_bytes());
+            }
+        }
+        let (mut passed_over, mut named) = (0, 0);
+        for r in &records {
+            let own = own_tenant(&ctx, r);
+            assert_eq!(
+                may_name_other_tenant(r, None),
+                may_name_tenant(r),
+                "{}",
+                String::from_utf8_lossy(r)
+            );
+            let mut knowns = vec![T.to_string(), OTHER.to_string()];
+            knowns.extend(own.clone());
+            for known in &knowns {
+                if !may_name_other_tenant(r, Some(known)) {
+                    assert!(
+                        own.as_ref().is_none_or(|t| t == known),
+                        "{known}: {}",
+                        String::from_utf8_lossy(r)
+                    );
+                }
+            }
+            if let Some(t) = &own {
+                named += 1;
+                passed_over += usize::from(!may_name_other_tenant(r, Some(t)));
+            }
+        }
+        assert!(
+            named > 600 && passed_over * 2 > named,
+            "{passed_over} of {named} passed over"
+        );
+    }
+
+    /// Hand-made records at the edges: keys in values, escapes, other types, resource ids.
+    #[test]
+    fn the_cheap_test_vouches_only_for_what_it_reads() {
+        let other = |text: &str| may_name_other_tenant(text.as_bytes(), Some(T));
+        let upper = T.to_ascii_uppercase();
+        // The known tenant, in any case, padded, or nothing.
+        assert!(!other(&format!(
+            r#"{{"TenantId":"{upper}","tenantId" : " {T} "}}"#
+        )));
+        assert!(!other(r#"{"TenantId":null,"AADTenantId":"  ","x":1}"#));
+        assert!(!other(&format!(
+            r#"{{"resourceId":"/tenants/{T}/providers/x","_ResourceId":"/SUBSCRIPTIONS/A"}}"#
+        )));
+        // Keys no tenant is read from, and the pieces inside values.
+        assert!(!other(&format!(
+            r#"{{"__UDI_RequiredFields_TenantId":"{OTHER}","msg":"tenantId is {OTHER}"}}"#
+        )));
+        // Another tenant, wherever a tenant key is.
+        assert!(other(&format!(r#"{{"TenantId":"{OTHER}"}}"#)));
+        assert!(other(&format!(
+            r#"{{"properties":{{"tenantId":"{OTHER}"}}}}"#
+        )));
+        assert!(other(&format!(r#"{{"resourceId":"/tenants/{OTHER}/x"}}"#)));
+        assert!(other(r#"{"TenantId":"not-a-guid"}"#));
+        // What it cannot vouch for.
+        assert!(other(r#"{"TenantId":42}"#));
+        assert!(other(r#"{"TenantId":{"id":"x"}}"#));
+        assert!(other(&format!(r#"{{"\u0054enantId":"{OTHER}"}}"#)));
+        assert!(other(&format!(r#"{{"TenantId":"{T}\n"}}"#)));
+        assert!(other(&format!(
+            r#"{{"AuditData":"{{\"OrganizationId\":\"{T}\"}}"}}"#
+        )));
+    }
 }
