@@ -29,6 +29,7 @@
 //! # std::fs::remove_dir_all(&dir).ok();
 //! ```
 
+mod attribution;
 pub mod classify;
 pub mod collected;
 mod csv_doc;

@@ -879,22 +879,40 @@ pub fn time_and_tenant_keys() -> Vec<&'static str> {
 }
 
 /// Pieces of text that every key a tenant may be read from holds (see [`tenant_keys`]).
-const TENANT_KEY_PIECES: [&str; 3] = ["enant", "esourceId", "rganizationId"];
+pub(crate) const TENANT_KEY_PIECES: [&str; 3] = ["enant", "esourceId", "rganizationId"];
 
 /// The last key of every path [`time_and_tenant_of`] may read a tenant from, over every log kind.
 pub fn tenant_keys() -> Vec<&'static str> {
+    let mut v = record_tenant_keys();
+    v.extend(resource_id_keys());
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+/// The last key of every path a record's own tenant id is read from (its value, trimmed and
+/// lower-cased, is the tenant), over every log kind.
+pub(crate) fn record_tenant_keys() -> Vec<&'static str> {
     let mut v: Vec<&'static str> = [
         &UAL, &SIGNIN, &AUDIT, &ACTIVITY, &GRAPH, &RISK, &DEFENDER, &WINDOWS, &CEF, &GENERIC,
         &CONFIG,
     ]
     .iter()
     .flat_map(|p| p.tenant.iter())
-    .chain(RESOURCE_IDS)
     .filter_map(|p| p.last().copied())
     .collect();
     v.sort_unstable();
     v.dedup();
     v
+}
+
+/// The last key of every resource id path a tenant may be read from ([`tenant_from_path`] of
+/// its trimmed value).
+pub(crate) fn resource_id_keys() -> Vec<&'static str> {
+    RESOURCE_IDS
+        .iter()
+        .filter_map(|p| p.last().copied())
+        .collect()
 }
 
 /// False only when a JSON record's text cannot name a tenant: it holds none of the pieces of

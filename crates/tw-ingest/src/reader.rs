@@ -13,18 +13,19 @@ use crossbeam_channel::{Receiver, Sender, bounded};
 use serde_json::Value;
 use tw_event::{Event, Format, LogKind, Provenance, TenantSource};
 
+use crate::attribution::{Attributed, attribute};
 use crate::classify::{classify_json, clean_header};
 use crate::csv_doc::{CsvColumns, CsvRow, Decoded, Depth, csv_cell, csv_format};
 use crate::csv_rows::{CsvRows, Row, RowAt};
 use crate::json_doc::{audit_data_record, decode_json_record, keys_of};
 use crate::json_split::{JsonLayout, JsonSplitter, Piece};
 use crate::names::NameTally;
-use crate::normalize::{document_is_audit_data, may_name_tenant, tenant_from_path};
+use crate::normalize::document_is_audit_data;
 use crate::progress::ReadProgress;
 use crate::select::{Projection, parse_selected, selection};
 use crate::sniff::{fill_prefix, looks_binary, skip_blank_lines, text_stream};
 use crate::source::{Input, ListError, SourceLimits, list_inputs, open_counted};
-use crate::stats::{Attribution, Coverage, CoverageRow, FileReport, IngestReport, RecordError};
+use crate::stats::{Coverage, CoverageRow, FileReport, IngestReport, RecordError};
 
 /// Options of a read.
 #[derive(Debug, Clone)]
@@ -101,6 +102,9 @@ pub(crate) struct FileCtx {
     /// Format of every record (CSV, forced), or `None` to classify each JSON record.
     pub(crate) fixed: Option<Format>,
     default_tenant: Option<(String, TenantSource)>,
+    /// Count the tenants the records name themselves ([`BatchOut::named`]): the file's folder
+    /// was proven to name several tenants before attribution read all of it.
+    count_named: bool,
     /// The first record's format in a JSON file of one Log Analytics table: rows a query projected
     /// down to too few columns to be recognised belong to the same table.
     pub(crate) fallback: std::sync::OnceLock<Format>,
@@ -119,9 +123,18 @@ impl FileCtx {
             json_cell: None,
             fixed,
             default_tenant,
+            count_named: false,
             fallback: Default::default(),
         }
     }
+}
+
+/// The tenant a file's records get when they carry none, and whether the tenants they name
+/// themselves are counted (see [`crate::attribution`]).
+#[derive(Clone, Default)]
+pub(crate) struct FileTenant {
+    pub(crate) default: Option<(String, TenantSource)>,
+    pub(crate) count_named: bool,
 }
 
 enum Item {
@@ -170,6 +183,9 @@ struct BatchOut<T> {
     formats: BTreeMap<Format, u64>,
     coverage: BTreeMap<(String, LogKind), Coverage>,
     names: NameTally,
+    /// The tenants the records name themselves (record or resource path), in files whose
+    /// context counts them.
+    named: std::collections::BTreeSet<String>,
 }
 
 /// The file's outcome as the reading thread saw it.
@@ -346,7 +362,11 @@ where
             opts.only_inputs.is_some(),
         );
     }
-    let (defaults, attribution) = attribute(&inputs, opts, &selected);
+    let Attributed {
+        defaults,
+        notes: attribution,
+        several,
+    } = attribute(&inputs, opts, &selected);
     let (inputs, defaults, list_errors) = if opts.only_inputs.is_some() {
         let (inputs, defaults): (Vec<Input>, Vec<_>) = inputs
             .into_iter()
@@ -370,15 +390,20 @@ where
         ..Default::default()
     };
 
+    let mut seen = BTreeMap::new();
     std::thread::scope(|scope| {
         let inputs_ref = &inputs;
         let defaults_ref = &defaults;
+        let several_ref = &several;
         let res_tx_reader = res_tx.clone();
         let pool_rx = pool.1.clone();
         scope.spawn(move || {
             for (i, input) in inputs_ref.iter().enumerate() {
-                let default_tenant = defaults_ref.get(i).cloned().flatten();
-                let end = read_file(i, input, opts, default_tenant, &work_tx, Some(&pool_rx));
+                let tenant = FileTenant {
+                    default: defaults_ref.get(i).cloned().flatten(),
+                    count_named: several_ref.contains_key(&input.folder),
+                };
+                let end = read_file(i, input, opts, tenant, &work_tx, Some(&pool_rx));
                 if res_tx_reader.send(Msg::End(end)).is_err() {
                     return;
                 }
@@ -402,8 +427,11 @@ where
         }
         drop(res_tx);
         drop(work_rx);
-        collect(&inputs, opts, res_rx, &mut sink, &mut report);
+        seen = collect(&inputs, opts, res_rx, &mut sink, &mut report);
     });
+    // A second look at some inputs does not see every record of their folders.
+    let complete = opts.only_inputs.is_none();
+    crate::attribution::finish(&mut report.attribution, several, &seen, complete);
 
     add_list_errors(&mut report, list_errors);
     report
@@ -459,14 +487,16 @@ fn add_list_errors(report: &mut IngestReport, list_errors: Vec<ListError>) {
         .count() as u64;
 }
 
-/// Puts worker results back in input order and folds them into the report.
+/// Puts worker results back in input order and folds them into the report. Returns, per
+/// folder, what the read saw of the tenants its records name ([`FolderSeen`]).
 fn collect<T, S: FnMut(T)>(
     inputs: &[Input],
     opts: &IngestOptions,
     rx: Receiver<Msg<T>>,
     sink: &mut S,
     report: &mut IngestReport,
-) {
+) -> BTreeMap<String, FolderSeen> {
+    let mut seen: BTreeMap<String, FolderSeen> = BTreeMap::new();
     let mut pending: BTreeMap<(usize, u64), BatchOut<T>> = BTreeMap::new();
     let mut ends: BTreeMap<usize, FileEnd> = BTreeMap::new();
     let mut next_file = 0usize;
@@ -506,6 +536,7 @@ fn collect<T, S: FnMut(T)>(
                     }
                 }
                 names.merge(b.names);
+                cur.named.extend(b.named);
                 for (k, c) in b.coverage {
                     *file_tenants.entry((b.file, k.0.clone())).or_default() += c.records;
                     *report.totals.by_tenant.entry(k.0.clone()).or_default() += c.records;
@@ -519,7 +550,10 @@ fn collect<T, S: FnMut(T)>(
             }
             if ends.get(&next_file).is_some_and(|e| e.batches == next_seq) {
                 if let Some(e) = ends.remove(&next_file) {
-                    let acc = std::mem::take(&mut cur);
+                    let mut acc = std::mem::take(&mut cur);
+                    let folder = seen.entry(inputs[next_file].folder.clone()).or_default();
+                    folder.tenants.append(&mut acc.named);
+                    folder.prefiltered += acc.prefiltered;
                     finish_file(&inputs[next_file], e, acc, report);
                 }
                 if let Some(p) = &opts.progress {
@@ -548,6 +582,15 @@ fn collect<T, S: FnMut(T)>(
             tenant_source: c.sources,
         });
     }
+    seen
+}
+
+/// What the read saw of a folder: the tenants its records name themselves (in files whose
+/// context counts them), and how many of its records it left undecoded.
+#[derive(Default)]
+pub(crate) struct FolderSeen {
+    pub(crate) tenants: std::collections::BTreeSet<String>,
+    pub(crate) prefiltered: u64,
 }
 
 #[derive(Default)]
@@ -558,6 +601,7 @@ struct FileAcc {
     prefiltered: u64,
     listed: usize,
     formats: BTreeMap<Format, u64>,
+    named: std::collections::BTreeSet<String>,
 }
 
 fn finish_file(input: &Input, e: FileEnd, acc: FileAcc, report: &mut IngestReport) {
@@ -635,168 +679,13 @@ fn finish_file(input: &Input, e: FileEnd, acc: FileAcc, report: &mut IngestRepor
     report.errors.extend(e.file_errors);
 }
 
-/// Decides, per input, the tenant for records that carry none: `--tenant-map`, then a
-/// `/tenants/<id>/` path segment, then the one tenant named by the other records of the same folder.
-/// Only folders holding an input `wanted` accepts are read for that.
-fn attribute(
-    inputs: &[Input],
-    opts: &IngestOptions,
-    wanted: &dyn Fn(&Input) -> bool,
-) -> (Vec<Option<(String, TenantSource)>>, Vec<Attribution>) {
-    let mut out = vec![None; inputs.len()];
-    let mut notes = Vec::new();
-    let mut need_folder: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-    for (i, input) in inputs.iter().enumerate() {
-        if let Some((_, t)) = opts
-            .tenant_map
-            .iter()
-            .filter(|(folder, _)| crate::tenant_map::input_under(input, folder))
-            .max_by_key(|(folder, _)| folder.len())
-        {
-            out[i] = Some((t.to_ascii_lowercase(), TenantSource::Map));
-        } else if let Some(t) = tenant_from_path(&input.display.replace('\\', "/")) {
-            out[i] = Some((t, TenantSource::Path));
-        } else {
-            need_folder.entry(input.folder.clone()).or_default().push(i);
-        }
-    }
-    // Only folders holding a file whose first record has no tenant are scanned in full, their
-    // files on every worker thread, parsed for the canonical fields only.
-    let scan_opts = IngestOptions {
-        projection: Some(Arc::new(crate::select::Projection::selection())),
-        progress: None,
-        ..opts.clone()
-    };
-    let tenantless: Vec<(String, Vec<usize>)> = need_folder
-        .into_iter()
-        .filter(|(_, members)| members.iter().any(|&i| wanted(&inputs[i])))
-        .filter(|(_, members)| {
-            members
-                .iter()
-                .any(|&i| first_record_lacks_tenant(&inputs[i], opts))
-        })
-        .collect();
-    let jobs: Vec<usize> = tenantless
-        .iter()
-        .flat_map(|(_, m)| m.iter().copied())
-        .collect();
-    let named: Vec<std::sync::Mutex<std::collections::BTreeSet<String>>> =
-        (0..inputs.len()).map(|_| Default::default()).collect();
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    std::thread::scope(|scope| {
-        for _ in 0..opts.threads.max(1).min(jobs.len()) {
-            scope.spawn(|| {
-                while let Some(&i) =
-                    jobs.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
-                {
-                    let mut set = std::collections::BTreeSet::new();
-                    scan_tenants(&inputs[i], &scan_opts, &mut set);
-                    if let Some(slot) = named.get(i) {
-                        *slot.lock().unwrap_or_else(|e| e.into_inner()) = set;
-                    }
-                }
-            });
-        }
-    });
-    for (folder, members) in tenantless {
-        let mut tenants = std::collections::BTreeSet::new();
-        for &i in &members {
-            if let Some(slot) = named.get(i) {
-                tenants.append(&mut slot.lock().unwrap_or_else(|e| e.into_inner()));
-            }
-        }
-        match tenants.len() {
-            1 => {
-                let t = tenants.into_iter().next().unwrap_or_default();
-                for &i in &members {
-                    out[i] = Some((t.clone(), TenantSource::Folder));
-                }
-                notes.push(Attribution {
-                    folder,
-                    tenant_id: Some(t),
-                    method: "folder".into(),
-                    reason: "the other records of this export folder all name this tenant".into(),
-                });
-            }
-            0 => notes.push(Attribution {
-                folder,
-                tenant_id: None,
-                method: "none".into(),
-                reason: "no record in this folder names a tenant; give --tenant-map".into(),
-            }),
-            n => notes.push(Attribution {
-                folder,
-                tenant_id: None,
-                method: "none".into(),
-                reason: format!(
-                    "records in this folder name {n} tenants; not guessed, give --tenant-map"
-                ),
-            }),
-        }
-    }
-    for (folder, t) in &opts.tenant_map {
-        notes.push(Attribution {
-            folder: folder.clone(),
-            tenant_id: Some(t.to_ascii_lowercase()),
-            method: "map".into(),
-            reason: "--tenant-map".into(),
-        });
-    }
-    notes.sort();
-    (out, notes)
-}
-
-/// Reads the first record of an input: true when it is a known record without a tenant id.
-fn first_record_lacks_tenant(input: &Input, opts: &IngestOptions) -> bool {
-    let mut lacks = false;
-    let mut seen = 0;
-    // One record is read, so one is decoded.
-    let opts = IngestOptions {
-        batch_records: 1,
-        progress: None,
-        ..opts.clone()
-    };
-    let _ = each_record(
-        input,
-        &opts,
-        false,
-        &|ev: &Event, o: &mut Vec<bool>| o.push(ev.canonical.tenant_id.is_none()),
-        &mut |none| {
-            lacks = none;
-            seen += 1;
-            false
-        },
-    );
-    seen > 0 && lacks
-}
-
-fn scan_tenants(input: &Input, opts: &IngestOptions, out: &mut std::collections::BTreeSet<String>) {
-    // Only records that name a tenant count: the others are not decoded.
-    let _ = each_record(
-        input,
-        opts,
-        true,
-        &|ev: &Event, o: &mut Vec<String>| {
-            if let (Some(t), TenantSource::Record | TenantSource::Path) =
-                (&ev.canonical.tenant_id, ev.canonical.tenant_source)
-            {
-                o.push(t.clone());
-            }
-        },
-        &mut |t| {
-            out.insert(t);
-            true
-        },
-    );
-}
-
 /// Sequentially reads one input, calling `f` with what `map` makes of each event until it
-/// returns false (used by attribution). With `tenants_only`, a JSON record whose text cannot
-/// name a tenant ([`crate::normalize::may_name_tenant`]) is not decoded and never seen by `map`.
-fn each_record<T>(
+/// returns false (used by attribution), at [`Depth::TimeAndTenant`]. A record `skip` returns
+/// true for (given its text and whether its file is JSON) is not decoded, never seen by `map`.
+pub(crate) fn each_record<T>(
     input: &Input,
     opts: &IngestOptions,
-    tenants_only: bool,
+    skip: &dyn Fn(RawRecord<'_>, bool) -> bool,
     map: &(dyn Fn(&Event, &mut Vec<T>) + Sync),
     f: &mut dyn FnMut(T) -> bool,
 ) -> io::Result<()> {
@@ -805,14 +694,12 @@ fn each_record<T>(
     let (recycle, reuse): Pool = bounded(4);
     std::thread::scope(|s| {
         s.spawn(move || {
-            let _ = read_file(0, input, opts, None, &tx, Some(&reuse));
+            let _ = read_file(0, input, opts, FileTenant::default(), &tx, Some(&reuse));
         });
         let rx = rx;
         'batches: for batch in rx.iter() {
-            let pre = |r: RawRecord<'_>| {
-                let named = !tenants_only || !r.spells_keys || may_name_tenant(r.bytes);
-                named.then_some(())
-            };
+            let json_file = batch.ctx.csv.is_none();
+            let pre = |r: RawRecord<'_>| (!skip(r, json_file)).then_some(());
             let keep = |ev: &Event, (), o: &mut Vec<T>| map(ev, o);
             // Attribution looks at times and tenants only.
             let (out, mut buf) = process_batch(batch, opts, Depth::TimeAndTenant, &pre, &keep);
@@ -835,7 +722,7 @@ fn read_file(
     file: usize,
     input: &Input,
     opts: &IngestOptions,
-    default_tenant: Option<(String, TenantSource)>,
+    tenant: FileTenant,
     tx: &Sender<Batch>,
     pool: Option<&Receiver<Vec<u8>>>,
 ) -> FileEnd {
@@ -903,7 +790,10 @@ fn read_file(
     let forced = opts.format_in;
     let result = if first == b'{' || first == b'[' {
         let layout = json_layout(body);
-        let ctx = Arc::new(FileCtx::json(display, forced, default_tenant));
+        let ctx = Arc::new(FileCtx {
+            count_named: tenant.count_named,
+            ..FileCtx::json(display, forced, tenant.default)
+        });
         read_json(br, layout, first_line, ctx, opts, &mut sender, &mut end)
     } else if forced == Some(Format::GenericJson) {
         fail(
@@ -913,15 +803,7 @@ fn read_file(
         );
         return end;
     } else {
-        read_csv(
-            br,
-            display,
-            default_tenant,
-            opts,
-            first_line,
-            &mut sender,
-            &mut end,
-        )
+        read_csv(br, display, tenant, opts, first_line, &mut sender, &mut end)
     };
     if let Err(e) = result {
         end.broken(&input.display, sender.count(), e);
@@ -1099,7 +981,7 @@ fn read_json<R: BufRead>(
 fn read_csv<R: BufRead>(
     br: R,
     display: Arc<str>,
-    default_tenant: Option<(String, TenantSource)>,
+    tenant: FileTenant,
     opts: &IngestOptions,
     first_line: u64,
     out: &mut BatchSender<'_>,
@@ -1153,7 +1035,8 @@ fn read_csv<R: BufRead>(
         json_cell,
         csv: Some(Arc::new(CsvColumns::new(header))),
         fixed: Some(format),
-        default_tenant,
+        default_tenant: tenant.default,
+        count_named: tenant.count_named,
         fallback: Default::default(),
     });
     let mut index = 0u64;
@@ -1401,6 +1284,7 @@ where
         formats: BTreeMap::new(),
         coverage: BTreeMap::new(),
         names: NameTally::default(),
+        named: Default::default(),
     };
     let ctx = &batch.ctx;
     let reject = |out: &mut BatchOut<T>, index: u64, line: u64, reason: String| {
@@ -1431,6 +1315,13 @@ where
                 continue;
             }
         };
+        if ctx.count_named
+            && let (Some(t), TenantSource::Record | TenantSource::Path) =
+                (&canonical.tenant_id, canonical.tenant_source)
+            && !out.named.contains(t)
+        {
+            out.named.insert(t.clone());
+        }
         if canonical.tenant_id.is_none()
             && let Some((t, src)) = &ctx.default_tenant
         {
