@@ -402,6 +402,11 @@ fn a_correlation_of_a_correlation_observes_the_inner_windows() {
     );
     // Evidence: the base records of the outer windows' observations.
     assert!(q.contains("FROM w0 LATERAL VIEW explode(ev) AS e"), "{q}");
+    // With the window each record belongs to.
+    assert!(
+        q.contains("to_json(named_struct('g', gk, 'w', wi)) AS window_id FROM w0"),
+        "{q}"
+    );
     // `APP` finds the inner `app` ignoring case; the counted `user` is the inner `User`.
     let apps = &out.compiled[1].query;
     assert!(apps.contains("gk[0] AS g0, gk[1] AS v"), "{apps}");
