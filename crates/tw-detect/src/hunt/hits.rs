@@ -9,7 +9,9 @@
 //! A correlation's windows are rebuilt one at a time from the records of each window the other
 //! engine reported (the records found for the correlation, grouped by their window): a window's
 //! records are the observations from its first reported one to its last, all within `timespan`,
-//! so scanned alone they make that one window again. Records that name no window are scanned
+//! so scanned alone they make that one window again (the finding whose evidence is those
+//! records, when a record read with other group values made a window of another group too).
+//! Records that name no window are scanned
 //! together: as every window holds every observation from its first to `timespan` later, the
 //! scan over them starts and closes the same windows, except an ordered window whose first
 //! observations were not evidence (its scan starts later and could reach the next window).
@@ -79,8 +81,12 @@ impl Hunter {
         let mut found: Vec<(&str, usize)> = correlations.iter().map(|(k, &c)| (*k, c)).collect();
         found.sort_unstable();
         for (id, c) in found {
-            for window in by_window(records, id).values() {
-                findings.extend(self.correlation_of_hits(&worker, c, window, &opts));
+            for (named, window) in by_window(records, id) {
+                let rebuilt = self.correlation_of_hits(&worker, c, &window, &opts);
+                findings.extend(match named {
+                    Some(_) => the_window(rebuilt, &window),
+                    None => rebuilt,
+                });
             }
         }
         HitFindings {
@@ -158,4 +164,24 @@ fn by_window<'r>(
         }
     }
     out
+}
+
+/// Of the findings rebuilt from the records of one named window, the one whose evidence is
+/// those records: a record that two rules of the correlation read with different group values
+/// also gives an observation of another group, whose window is not the one named. All of them
+/// when none is.
+fn the_window(rebuilt: Vec<Finding>, window: &[&HitRecord]) -> Vec<Finding> {
+    let records: HashSet<(&str, u64)> = window
+        .iter()
+        .map(|r| (&*r.event.provenance.file, r.event.provenance.record))
+        .collect();
+    let is_it = |f: &Finding| {
+        let ev: HashSet<(&str, u64)> = f.evidence.iter().map(|p| (&*p.file, p.record)).collect();
+        ev == records
+    };
+    if rebuilt.iter().any(is_it) {
+        rebuilt.into_iter().filter(is_it).collect()
+    } else {
+        rebuilt
+    }
 }
