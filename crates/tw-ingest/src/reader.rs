@@ -403,9 +403,12 @@ where
         let pool_rx = pool.1.clone();
         scope.spawn(move || {
             for (i, input) in inputs_ref.iter().enumerate() {
+                let default = defaults_ref.get(i).cloned().flatten();
+                // The files the folder scan read: those with no tenant from the map or path.
+                let count_named = default.is_none() && several_ref.contains_key(&input.folder);
                 let tenant = FileTenant {
-                    default: defaults_ref.get(i).cloned().flatten(),
-                    count_named: several_ref.contains_key(&input.folder),
+                    default,
+                    count_named,
                 };
                 let end = read_file(i, input, opts, tenant, &work_tx, Some(&pool_rx));
                 if res_tx_reader.send(Msg::End(end)).is_err() {
