@@ -138,8 +138,9 @@ def spark_hits(lake, rules, records_path):
     spark = sh.session("local[2]")
     spark.sparkContext.setLogLevel("ERROR")
     sh.register_events(spark, lake, cache=True)
-    hits, failures = sh.run_queries(spark, rules)
-    sh.write_records(records_path, sh.hit_records(spark, hits))
+    windows = {}
+    hits, failures = sh.run_queries(spark, rules, windows=windows)
+    sh.write_records(records_path, sh.hit_records(spark, hits, windows))
     spark.stop()
     print(f"spark-diff: {len(rules)} queries in one Spark session: {time.monotonic() - started:.1f} s", file=sys.stderr)
     return hits, failures

@@ -80,13 +80,16 @@ def register_events(spark, lake, cache=False):
     return df
 
 
-def run_queries(spark, rules, log=sys.stderr):
-    """Runs every compiled query; returns ({rule_id: set((file, record))}, failures)."""
+def run_queries(spark, rules, log=sys.stderr, windows=None):
+    """Runs every compiled query; returns ({rule_id: set((file, record))}, failures). A
+    correlation's rows also name the window they belong to (`window_id`): given a dict,
+    `windows[(rule_id, file, record)]` collects them."""
     hits, failures = {}, []
     for r in rules:
         started = time.monotonic()
         try:
-            rows = spark.sql(r["sql"]).collect()
+            df = spark.sql(r["sql"])
+            rows = df.collect()
         except Exception as e:  # a query the engine refuses is reported, not hidden
             failures.append((r["rule_id"], str(e).splitlines()[0][:300]))
             print(f"spark-hunt: query of {r['rule_id']} failed: {failures[-1][1]}", file=log)
@@ -96,8 +99,12 @@ def run_queries(spark, rules, log=sys.stderr):
                 break
             continue
         found = hits.setdefault(r["rule_id"], set())
+        windowed = windows is not None and "window_id" in df.columns
         for row in rows:
-            found.add((row["file"], int(row["record"])))
+            key = (row["file"], int(row["record"]))
+            found.add(key)
+            if windowed:
+                windows.setdefault((r["rule_id"],) + key, set()).add(row["window_id"])
         if os.environ.get("TW_SPARK_VERBOSE"):
             print(f"spark-hunt: {r['rule_id']}: {len(rows)} rows in {time.monotonic() - started:.2f} s", file=log)
     return hits, failures
@@ -112,9 +119,10 @@ def alive(spark):
         return False
 
 
-def hit_records(spark, hits):
-    """Every record some query returned, with the ids of those queries: its provenance, format,
-    tenant and raw document from the lake, as `tenantwatch findings --from-spark` reads them."""
+def hit_records(spark, hits, windows=None):
+    """Every record some query returned, with the ids of those queries (and, for correlations,
+    the windows it belongs to): its provenance, format, tenant and raw document from the lake, as
+    `tenantwatch findings --from-spark` reads them."""
     from pyspark.sql import Row
     from pyspark.sql.types import ArrayType, LongType, StringType, StructField, StructType
 
@@ -135,11 +143,18 @@ def hit_records(spark, hits):
         "SELECT e.file, e.record, e.line, e.format, e.tenant_id, e.raw, h.rules "
         "FROM tw_hits h JOIN events e ON h.file = e.file AND h.record = e.record"
     ).collect()
-    out = [
-        {"file": r["file"], "record": int(r["record"]), "line": int(r["line"]), "format": r["format"],
-         "tenant_id": r["tenant_id"], "raw": r["raw"], "rules": list(r["rules"])}
-        for r in found
-    ]
+    out = []
+    for r in found:
+        rec = {"file": r["file"], "record": int(r["record"]), "line": int(r["line"]), "format": r["format"],
+               "tenant_id": r["tenant_id"], "raw": r["raw"], "rules": list(r["rules"])}
+        wins = {
+            rule_id: sorted(windows[(rule_id, rec["file"], rec["record"])])
+            for rule_id in rec["rules"]
+            if windows and (rule_id, rec["file"], rec["record"]) in windows
+        }
+        if wins:
+            rec["windows"] = wins
+        out.append(rec)
     out.sort(key=lambda r: (r["file"], r["record"]))
     return out
 
@@ -184,8 +199,9 @@ def main(argv):
     spark.sparkContext.setLogLevel("ERROR")
     register_events(spark, a.lake, a.cache)
     started = time.monotonic()
-    hits, failures = run_queries(spark, rules)
-    records = hit_records(spark, hits)
+    windows = {}
+    hits, failures = run_queries(spark, rules, windows=windows)
+    records = hit_records(spark, hits, windows)
     if a.hits:
         with open(a.hits, "w", encoding="utf-8") as h:
             for rule_id in sorted(hits):

@@ -116,20 +116,28 @@ fn lake_rows(dir: &Path) -> LakeRows {
     rows
 }
 
-/// The records file Spark's hits give: per evidence record of the kept findings, its lake row
-/// and the rules that saw it.
+/// The records file Spark's hits give: per evidence record of the kept findings, its lake row,
+/// the rules that saw it and, per correlation, the window (here: the finding) it belongs to.
 fn records_file(kept: &[Value], lake: &LakeRows) -> String {
-    let mut rules: BTreeMap<(String, i64), BTreeSet<String>> = BTreeMap::new();
-    for f in kept {
+    type Windows = BTreeMap<String, BTreeSet<String>>;
+    let mut rules: BTreeMap<(String, i64), (BTreeSet<String>, Windows)> = BTreeMap::new();
+    for (n, f) in kept.iter().enumerate() {
+        let correlation = f["matched"].get("(value)").is_some();
         for e in evidence(f) {
-            rules.entry(e).or_default().extend(rule_ids(f));
+            let (ids, wins) = rules.entry(e).or_default();
+            ids.extend(rule_ids(f));
+            if correlation {
+                for id in rule_ids(f) {
+                    wins.entry(id).or_default().insert(format!("window {n}"));
+                }
+            }
         }
     }
     let mut out = String::new();
-    for ((file, record), ids) in rules {
+    for ((file, record), (ids, wins)) in rules {
         let (line, format, tenant, raw) = &lake[&(file.clone(), record)];
         let v = json!({"file": file, "record": record, "line": line, "format": format,
-            "tenant_id": tenant, "raw": raw, "rules": ids});
+            "tenant_id": tenant, "raw": raw, "rules": ids, "windows": wins});
         out.push_str(&format!("{v}\n"));
     }
     out
@@ -191,11 +199,20 @@ fn records_of_spark_hits_give_the_native_findings() {
             .any(|f| rule_ids(f).contains("5e1f0a02-0000-4000-8000-000000000301")),
         "no nested correlation (chain3)"
     );
+    let rows = lake_rows(&lake);
+    // Kim's two ordered windows (failures then a success) within 30 minutes of each other: told
+    // apart by the window each record belongs to, as spark-hunt.py writes them.
+    let ordered = "5e1f0a02-0000-4000-8000-000000000201";
+    let kims = kept
+        .iter()
+        .filter(|f| rule_ids(f).contains(ordered) && f["actor"]["user"] == "kim@nesting.example")
+        .count();
+    assert_eq!(kims, 2, "kim's ordered windows");
     let records = tmp.0.join("records.jsonl");
-    std::fs::write(&records, records_file(&kept, &lake_rows(&lake))).unwrap();
+    std::fs::write(&records, records_file(&kept, &rows)).unwrap();
     let from = ["findings", "--from-spark", records.to_str().unwrap()];
-    let (code, out, err) =
-        run(&[&from[..], &rule_args[..], &["--min-level", "informational"]].concat());
+    let level = ["--min-level", "informational"];
+    let (code, out, err) = run(&[&from[..], &rule_args[..], &level[..]].concat());
     assert_eq!(code, 0, "{err}");
     assert_eq!(
         jsonl(&out),

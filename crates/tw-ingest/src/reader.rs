@@ -86,8 +86,12 @@ impl Default for IngestOptions {
     }
 }
 
-/// Batch buffers handed back by the workers for reuse (no fresh pages per batch).
-type Pool = (Sender<Vec<u8>>, Receiver<Vec<u8>>);
+/// Batch buffers handed back by the workers for reuse (no fresh pages per batch, no cell ends
+/// grown again for each batch of CSV rows).
+type Pool = (Sender<Buffers>, Receiver<Buffers>);
+
+/// A batch's buffers: its records' bytes and its CSV cells' ends.
+type Buffers = (Vec<u8>, Vec<usize>);
 
 /// Bytes of a batch buffer: batches flush at 4 MiB, plus room for the record that crosses it.
 const BATCH_BUF: usize = (4 << 20) + (256 << 10);
@@ -399,9 +403,12 @@ where
         let pool_rx = pool.1.clone();
         scope.spawn(move || {
             for (i, input) in inputs_ref.iter().enumerate() {
+                let default = defaults_ref.get(i).cloned().flatten();
+                // The files the folder scan read: those with no tenant from the map or path.
+                let count_named = default.is_none() && several_ref.contains_key(&input.folder);
                 let tenant = FileTenant {
-                    default: defaults_ref.get(i).cloned().flatten(),
-                    count_named: several_ref.contains_key(&input.folder),
+                    default,
+                    count_named,
                 };
                 let end = read_file(i, input, opts, tenant, &work_tx, Some(&pool_rx));
                 if res_tx_reader.send(Msg::End(end)).is_err() {
@@ -417,7 +424,8 @@ where
             scope.spawn(move || {
                 for batch in rx.iter() {
                     let (out, mut buf) = process_batch(batch, opts, depth, pre, map);
-                    buf.clear();
+                    buf.0.clear();
+                    buf.1.clear();
                     let _ = recycle.try_send(buf);
                     if tx.send(Msg::Batch(out)).is_err() {
                         return;
@@ -703,7 +711,8 @@ pub(crate) fn each_record<T>(
             let keep = |ev: &Event, (), o: &mut Vec<T>| map(ev, o);
             // Attribution looks at times and tenants only.
             let (out, mut buf) = process_batch(batch, opts, Depth::TimeAndTenant, &pre, &keep);
-            buf.clear();
+            buf.0.clear();
+            buf.1.clear();
             let _ = recycle.try_send(buf);
             for x in out.outputs {
                 if !f(x) {
@@ -724,7 +733,7 @@ fn read_file(
     opts: &IngestOptions,
     tenant: FileTenant,
     tx: &Sender<Batch>,
-    pool: Option<&Receiver<Vec<u8>>>,
+    pool: Option<&Receiver<Buffers>>,
 ) -> FileEnd {
     let mut end = FileEnd {
         file,
@@ -846,7 +855,7 @@ struct BatchSender<'a> {
     seq: u64,
     cur: Option<Batch>,
     batch_records: usize,
-    pool: Option<&'a Receiver<Vec<u8>>>,
+    pool: Option<&'a Receiver<Buffers>>,
     /// Nobody takes batches any more: reading stops.
     closed: bool,
 }
@@ -857,15 +866,18 @@ impl BatchSender<'_> {
         let seq = self.seq;
         let pool = self.pool;
         let batch_records = self.batch_records.min(1 << 16);
-        self.cur.get_or_insert_with(|| Batch {
-            file,
-            seq,
-            ctx: ctx.clone(),
-            buf: pool
+        self.cur.get_or_insert_with(|| {
+            let (buf, cell_ends) = pool
                 .and_then(|p| p.try_recv().ok())
-                .unwrap_or_else(|| Vec::with_capacity(BATCH_BUF)),
-            cell_ends: Vec::new(),
-            items: Vec::with_capacity(batch_records),
+                .unwrap_or_else(|| (Vec::with_capacity(BATCH_BUF), Vec::new()));
+            Batch {
+                file,
+                seq,
+                ctx: ctx.clone(),
+                buf,
+                cell_ends,
+                items: Vec::with_capacity(batch_records),
+            }
         })
     }
     fn maybe_flush(&mut self) {
@@ -1266,7 +1278,7 @@ fn process_batch<T, K, P, M>(
     depth: Depth,
     pre: &P,
     map: &M,
-) -> (BatchOut<T>, Vec<u8>)
+) -> (BatchOut<T>, Buffers)
 where
     P: Fn(RawRecord<'_>) -> Option<K> + ?Sized,
     M: Fn(&Event, K, &mut Vec<T>) + ?Sized,
@@ -1344,5 +1356,5 @@ where
             map(&ev, k, &mut out.outputs);
         }
     }
-    (out, batch.buf)
+    (out, (batch.buf, batch.cell_ends))
 }

@@ -178,3 +178,34 @@ fn every_tenant_of_an_ambiguous_folder_is_counted() {
         );
     }
 }
+
+/// A file whose path names its tenant (`…/tenants/<id>`) is not part of its folder's
+/// attribution: the tenants its records name are not counted in the folder's note.
+#[test]
+fn a_file_attributed_by_its_path_is_not_counted_in_its_folders_note() {
+    let dir = scratch("path").join("tenants");
+    write(&dir, "a.jsonl", 3000, |i| match i {
+        0 => None,
+        1 => Some(X),
+        _ => Some(T),
+    });
+    write(&dir, "0b5c1a3e-6f2d-4c1b-9a8e-7d6c5b4a3f21", 10, |_| {
+        Some(Y)
+    });
+    for threads in [1, 2] {
+        let (tenants, report) = read(&dir, threads);
+        assert_eq!(
+            tenants[&("0b5c1a3e-6f2d-4c1b-9a8e-7d6c5b4a3f21".into(), 0)],
+            (Some(Y.to_string()), TenantSource::Record)
+        );
+        let reasons: Vec<&str> = report
+            .attribution
+            .iter()
+            .map(|a| a.reason.as_str())
+            .collect();
+        assert_eq!(
+            reasons,
+            ["records in this folder name 2 tenants; not guessed, give --tenant-map"]
+        );
+    }
+}

@@ -1,10 +1,11 @@
 //! `tenantwatch findings --from-spark RECORDS`: the findings of a Spark hunt in the native
 //! contract. `scripts/spark-hunt.py --records` writes one JSON line per record its queries
 //! returned: the record's provenance (`file`, `record`, `line`), `format`, `tenant_id` and `raw`
-//! (the lake's columns) and `rules`, the ids of the queries that returned it. Each record is
+//! (the lake's columns), `rules`, the ids of the queries that returned it, and `windows`, per
+//! correlation id, the windows it belongs to (the query's `window_id`). Each record is
 //! rebuilt as an event from its document and given to the engine's own post-processing
 //! ([`tw_detect::Hunter::findings_of_hits`]): the rules are evaluated again on it for `matched`,
-//! correlation windows are rebuilt from the records found for them, copies of one action are
+//! correlation windows are rebuilt one at a time from their records, copies of one action are
 //! merged and routine context aggregated, exactly as `hunt` does. The rules must be those the
 //! queries were compiled from (`--rules`, `--no-builtin` as given to `rules compile`).
 
@@ -55,6 +56,9 @@ struct SparkRecord {
     tenant_id: Option<String>,
     raw: String,
     rules: Vec<String>,
+    /// Per correlation id: the windows the record belongs to.
+    #[serde(default)]
+    windows: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 /// Runs `findings`; exit status 2 when a line or a rule id was rejected, or a rule at load.
@@ -156,5 +160,6 @@ fn record_of(line: &str) -> Result<HitRecord, String> {
     Ok(HitRecord {
         event,
         rules: r.rules,
+        windows: r.windows,
     })
 }

@@ -6,10 +6,17 @@
 //! engine's own. Rules whose findings depend on records not among the hits (first-seen,
 //! `new_behaviour`, chains and bursts) give nothing here.
 //!
-//! A correlation's windows are rebuilt from the records found for it alone: those are exactly
-//! the records of the windows it reported, and as every window holds every observation from its
-//! first to `timespan` later, the scan over those records starts and closes the same windows
-//! (only an ordered window whose first observations were not evidence could differ).
+//! A correlation's windows are rebuilt one at a time from the records of each window the other
+//! engine reported (the records found for the correlation, grouped by their window): a window's
+//! records are the observations from its first reported one to its last, all within `timespan`,
+//! so scanned alone they make that one window again (the finding whose evidence is those
+//! records, when a record read with other group values made a window of another group too).
+//! Records that name no window are scanned
+//! together: as every window holds every observation from its first to `timespan` later, the
+//! scan over them starts and closes the same windows, except an ordered window whose first
+//! observations were not evidence (its scan starts later and could reach the next window).
+
+use std::collections::BTreeMap;
 
 use hashbrown::{HashMap, HashSet};
 
@@ -28,6 +35,9 @@ pub struct HitRecord {
     pub event: Event,
     /// Ids of the rules (or correlations) whose query returned it.
     pub rules: Vec<String>,
+    /// Per correlation id: the windows of it the record belongs to (any text naming a window,
+    /// unique within the correlation).
+    pub windows: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 /// Findings of hits, and the rule ids of the hits this rule set does not know.
@@ -71,12 +81,12 @@ impl Hunter {
         let mut found: Vec<(&str, usize)> = correlations.iter().map(|(k, &c)| (*k, c)).collect();
         found.sort_unstable();
         for (id, c) in found {
-            let mine: Vec<&HitRecord> = records
-                .iter()
-                .filter(|r| r.rules.iter().any(|x| x == id))
-                .collect();
-            if !mine.is_empty() {
-                findings.extend(self.correlation_of_hits(&worker, c, &mine, &opts));
+            for (named, window) in by_window(records, id) {
+                let rebuilt = self.correlation_of_hits(&worker, c, &window, &opts);
+                findings.extend(match named {
+                    Some(_) => the_window(rebuilt, &window),
+                    None => rebuilt,
+                });
             }
         }
         HitFindings {
@@ -133,5 +143,45 @@ impl Hunter {
                 (id, i)
             })
             .collect()
+    }
+}
+
+/// The records found for correlation `id`, per window (`None`: those naming no window), in the
+/// order of `records`.
+fn by_window<'r>(
+    records: &'r [HitRecord],
+    id: &str,
+) -> BTreeMap<Option<&'r str>, Vec<&'r HitRecord>> {
+    let mut out: BTreeMap<Option<&str>, Vec<&HitRecord>> = BTreeMap::new();
+    for r in records.iter().filter(|r| r.rules.iter().any(|x| x == id)) {
+        match r.windows.get(id) {
+            Some(ws) if !ws.is_empty() => {
+                for w in ws {
+                    out.entry(Some(w.as_str())).or_default().push(r);
+                }
+            }
+            _ => out.entry(None).or_default().push(r),
+        }
+    }
+    out
+}
+
+/// Of the findings rebuilt from the records of one named window, the one whose evidence is
+/// those records: a record that two rules of the correlation read with different group values
+/// also gives an observation of another group, whose window is not the one named. All of them
+/// when none is.
+fn the_window(rebuilt: Vec<Finding>, window: &[&HitRecord]) -> Vec<Finding> {
+    let records: HashSet<(&str, u64)> = window
+        .iter()
+        .map(|r| (&*r.event.provenance.file, r.event.provenance.record))
+        .collect();
+    let is_it = |f: &Finding| {
+        let ev: HashSet<(&str, u64)> = f.evidence.iter().map(|p| (&*p.file, p.record)).collect();
+        ev == records
+    };
+    if rebuilt.iter().any(is_it) {
+        rebuilt.into_iter().filter(is_it).collect()
+    } else {
+        rebuilt
     }
 }

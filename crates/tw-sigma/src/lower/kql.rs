@@ -238,9 +238,7 @@ fn value_test(
         ValueTest::Null => format!("isempty({s})"),
         ValueTest::Exists(true) => format!("isnotempty({s})"),
         ValueTest::Exists(false) => format!("isempty({s})"),
-        ValueTest::Cidr4(lo, hi) => {
-            format!("ipv4_is_in_range({s}, {})", kql_lit(&cidr_text(*lo, *hi)))
-        }
+        ValueTest::Cidr4(lo, hi) => super::kql_parts::in_v4(&s, *lo, *hi),
         ValueTest::Time(part, o, n) => super::kql_parts::time_test(&s, *part, *o, *n),
         ValueTest::Cidr6(lo, hi) => super::kql_parts::in_v6(&s, *lo, *hi),
         ValueTest::FieldRef(other, mode) => {
@@ -273,11 +271,4 @@ fn cmp(op: CmpOp) -> &'static str {
         CmpOp::Gte => ">=",
         CmpOp::Eq => "==",
     }
-}
-
-/// `a.b.c.d/len` of an inclusive IPv4 range that is a network.
-fn cidr_text(lo: u32, hi: u32) -> String {
-    let len = 32 - (hi - lo).count_ones();
-    let ip = std::net::Ipv4Addr::from(lo);
-    format!("{ip}/{len}")
 }

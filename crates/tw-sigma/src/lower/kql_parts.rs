@@ -7,7 +7,10 @@
 //! address of Rust's grammar — eight groups of one to four hex digits, or at most seven around
 //! one `::`, the last two possibly a dotted IPv4 address without leading zeros; no zone id —
 //! checked here, so KQL's own parser never decides. A dotted tail is rewritten as two hex groups
-//! before `ipv6_is_in_range`. An IPv4 text is in no IPv6 network, as natively.
+//! before `ipv6_is_in_range`. An IPv4 text is in no IPv6 network, as natively. An IPv4 network
+//! holds a dotted IPv4 address (plain, `[v4]` or `v4:port`, no leading zeros), tested with
+//! `ipv4_is_in_range`, and the IPv4-mapped IPv6 addresses of its range (`::ffff:a.b.c.d`), tested
+//! as the IPv6 network `::ffff:a.b.c.d/96+len`.
 //!
 //! Time parts: a text that is a decimal number is seconds since 1970-01-01 UTC (milliseconds
 //! from a magnitude of 1e11 on), truncated toward zero; another text, trimmed, must start
@@ -38,8 +41,34 @@ fn trimmed(s: &str) -> String {
     format!("trim({}, {s})", verbatim(WS))
 }
 
-fn v4() -> String {
+/// A dotted IPv4 address of Rust's grammar (no leading zeros).
+pub(super) fn v4() -> String {
     format!("{OCTET}(?:\\.{OCTET}){{3}}")
+}
+
+/// A dotted IPv4 address and a port (digits, possibly none): `v4:port`.
+pub(super) fn v4_port() -> String {
+    format!("^({}):[0-9]*$", v4())
+}
+
+/// True when the address in text `s` is an IPv4 address in the inclusive range `lo..=hi`, or an
+/// IPv4-mapped IPv6 address (`::ffff:a.b.c.d`) of one, as natively: plain, `[v4]`, `v4:port`.
+pub(crate) fn in_v4(s: &str, lo: u32, hi: u32) -> String {
+    let t = trimmed(s);
+    let port = verbatim(&v4_port());
+    let c = format!(
+        "iff({t} startswith \"[\", extract({}, 1, {t}), iff({t} matches regex {port}, extract({port}, 1, {t}), {t}))",
+        verbatim(BRACKETED)
+    );
+    let plain = verbatim(&format!("^{}$", v4()));
+    let len = 32 - (hi - lo).count_ones();
+    let net = format!("{}/{len}", std::net::Ipv4Addr::from(lo));
+    let mapped = |x: u32| (0xffff_u128 << 32) | u128::from(x);
+    format!(
+        "iff({c} matches regex {plain}, ipv4_is_in_range({c}, {}), {})",
+        kql_lit(&net),
+        in_v6(s, mapped(lo), mapped(hi))
+    )
 }
 
 /// True when the address in text `s` is an IPv6 address in the inclusive range `lo..=hi`.

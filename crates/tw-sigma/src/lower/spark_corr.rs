@@ -15,7 +15,9 @@
 //! most `timespan` later (both ends inclusive); a window meeting the condition is reported with
 //! every observation it holds (an ordered one from its first reference's first observation) and
 //! the scan resumes after it, so reported windows never overlap. The query of a correlation
-//! returns the base records of its reported windows.
+//! returns the base records of its reported windows, each with the window it belongs to
+//! (`window_id`: its group values and index, as JSON text), which the native post-processing
+//! rebuilds one at a time (`tenantwatch findings --from-spark`).
 
 use super::spark::{SPARK_BOOL, per_format, rule_condition, source};
 use super::spark_field::{Names, field_sql};
@@ -57,7 +59,8 @@ pub(crate) fn lower_correlations(set: &RuleSet, ctx: &dyn LowerContext, out: &mu
         let result = result.map(|()| {
             let (rule_id, _, _) = correlation_key(c);
             format!(
-                "WITH {} SELECT DISTINCT {} AS rule_id, e.file AS file, e.record AS record FROM w{ci} LATERAL VIEW explode(ev) AS e",
+                "WITH {} SELECT DISTINCT {} AS rule_id, e.file AS file, e.record AS record, \
+                 to_json(named_struct('g', gk, 'w', wi)) AS window_id FROM w{ci} LATERAL VIEW explode(ev) AS e",
                 q.ctes.join(", "),
                 sql_lit(&rule_id)
             )

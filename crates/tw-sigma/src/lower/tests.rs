@@ -194,6 +194,69 @@ fn kql_address_of(text: &str) -> Option<String> {
     valid.then_some(h)
 }
 
+/// The IPv4 address the KQL test of an IPv4 network reads: a dotted one (plain, `[v4]`,
+/// `v4:port`), else the IPv4 address an IPv4-mapped IPv6 address holds.
+fn kql_v4_of(text: &str) -> Option<std::net::Ipv4Addr> {
+    let re = |r: &str| regex::Regex::new(r).unwrap();
+    let ws = re(&format!("^{0}|{0}$", super::kql_parts::WS));
+    let t = ws.replace_all(text, "").to_string();
+    let port = re(&super::kql_parts::v4_port());
+    let c = if t.starts_with('[') {
+        let caps = re(super::kql_parts::BRACKETED).captures(&t);
+        caps.map_or(String::new(), |c| c[1].to_string())
+    } else if let Some(caps) = port.captures(&t) {
+        caps[1].to_string()
+    } else {
+        t
+    };
+    if re(&format!("^{}$", super::kql_parts::v4())).is_match(&c) {
+        return c.parse().ok();
+    }
+    let h = kql_address_of(text)?.parse::<std::net::Ipv6Addr>().ok()?;
+    h.to_ipv4_mapped()
+}
+
+#[test]
+fn kql_ipv4_networks_read_ports_brackets_and_mapped_addresses_as_the_engine() {
+    let spellings = [
+        "10.1.2.3",
+        " 10.1.2.3\u{a0}",
+        "10.1.2.3:443",
+        "10.1.2.3:",
+        "10.1.2.3:44a",
+        "[10.1.2.3]",
+        "[10.1.2.3]:443",
+        "010.1.2.3",
+        "10.1.2",
+        "256.1.2.3",
+        "::ffff:10.1.2.3",
+        "[::ffff:10.1.2.3]:443",
+        "::ffff:a01:203",
+        "0:0:0:0:0:ffff:a01:203",
+        "::10.1.2.3",
+        "::fffe:10.1.2.3",
+        "2001:db8::1",
+        "",
+        "x10.1.2.3",
+    ];
+    for text in spellings {
+        let native = match crate::value::parse_ip(text) {
+            Some(std::net::IpAddr::V4(a)) => Some(a),
+            Some(std::net::IpAddr::V6(a)) => a.to_ipv4_mapped(),
+            None => None,
+        };
+        assert_eq!(kql_v4_of(text), native, "{text:?}");
+    }
+    // Both forms in the query: the dotted address, and the mapped range of the network.
+    let s = set(&rule("  sel:\n    ip|cidr: 10.0.0.0/8\n  condition: sel"));
+    let q = &kql::lower(&s, &Ctx).compiled[0].query;
+    assert!(
+        q.contains(r#"ipv4_is_in_range("#) && q.contains(r#""10.0.0.0/8")"#),
+        "{q}"
+    );
+    assert!(q.contains(r#""0:0:0:0:0:ffff:a00:0/104")"#), "{q}");
+}
+
 #[test]
 fn kql_address_check_accepts_what_the_native_parser_reads_as_ipv6() {
     let spellings = [
@@ -402,6 +465,11 @@ fn a_correlation_of_a_correlation_observes_the_inner_windows() {
     );
     // Evidence: the base records of the outer windows' observations.
     assert!(q.contains("FROM w0 LATERAL VIEW explode(ev) AS e"), "{q}");
+    // With the window each record belongs to.
+    assert!(
+        q.contains("to_json(named_struct('g', gk, 'w', wi)) AS window_id FROM w0"),
+        "{q}"
+    );
     // `APP` finds the inner `app` ignoring case; the counted `user` is the inner `User`.
     let apps = &out.compiled[1].query;
     assert!(apps.contains("gk[0] AS g0, gk[1] AS v"), "{apps}");
