@@ -1,16 +1,19 @@
 //! One event as one row of the lake: the values of every column of [`crate::schema`], read the
-//! way the Sigma engine reads them (through `tw_detect`'s event adapter and the shipped field
-//! maps), computed on the reader's worker threads.
+//! way the Sigma engine reads them (the shipped field maps; canonical `tw.*` fields through
+//! `tw_detect`'s event adapter; field-map values by the adapter's rules straight from the
+//! record's JSON text, [`crate::lookup`]), computed on the reader's worker threads.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use tw_detect::event::{Resolver, SigmaView};
+use tw_detect::event::{OPERATION_FIELDS, Resolver, SigmaView};
 use tw_detect::fieldmap::{FieldMap, shipped_maps};
 use tw_event::{Event, Format, LogKind, civil_from_days};
 use tw_sigma::{FieldRef, FieldValue, SigmaEvent};
 
+use crate::json_tree::{NotScanned, Tree};
+use crate::lookup::{Doc, Values, read_path};
 use crate::schema::{self, CANONICAL, NULL_PARTITION, Storage};
 
 /// The value of one canonical column (past `tenant_id`, `log_kind` and `format`).
@@ -97,19 +100,38 @@ impl Row {
     }
 }
 
+/// One read of a field-map column in a format: a canonical field, or a path of the record.
+#[derive(Debug, Clone)]
+enum Read {
+    /// A canonical `tw.*` field (when present, the reads after it are not made).
+    Canonical(FieldRef),
+    /// A path of the record; `operation`: its texts also in their normalised variants;
+    /// `heads`: the ids (in [`FormatHeads::by_key`]) of the top-level keys the path may
+    /// start with, the whole path first, then each prefix before a `.`.
+    Path {
+        path: String,
+        operation: bool,
+        heads: Vec<Option<u32>>,
+    },
+}
+
 /// Per format: lowercase top-level key → the field-map columns a key of that name may feed,
-/// the columns read through a canonical field (always looked at), and per column the first
-/// column the format resolves to the same reads (its values are that column's: computed once).
+/// the columns read through a canonical field (always looked at), per column the first column
+/// the format resolves to the same reads (its values are that column's: computed once), and
+/// per column its reads, in the adapter's order.
 #[derive(Debug, Default)]
 struct FormatHeads {
-    by_key: HashMap<String, Vec<u32>>,
+    by_key: HashMap<String, (u32, Vec<u32>)>,
     canonical: Vec<u32>,
     same_as: Vec<Option<u32>>,
+    reads: Vec<Vec<Read>>,
 }
 
 /// Computes rows from events. Built once, shared by the worker threads.
 pub struct Extractor {
     resolver: Resolver,
+    /// The field-map columns' fields, by slot (what the engine's adapter is asked in tests).
+    #[cfg(test)]
     fields: Vec<FieldRef>,
     canonical: Vec<FieldRef>,
     heads: HashMap<Format, FormatHeads>,
@@ -138,6 +160,7 @@ impl Extractor {
             .collect();
         Ok(Extractor {
             resolver: Resolver::new(&fields, &maps),
+            #[cfg(test)]
             fields,
             canonical,
             heads,
@@ -145,12 +168,12 @@ impl Extractor {
         })
     }
 
-    /// What a reader must keep of each record for these columns (with the reader's own
-    /// classification and canonical fields).
-    pub fn projection(&self) -> tw_ingest::select::Projection {
-        let mut p = self.resolver.projection();
-        p.merge(tw_ingest::select::Projection::selection());
-        p
+    /// What a reader must keep of each record beyond the record's text: nothing for the
+    /// field-map columns, which are read from the text (or, for a record whose document is not
+    /// its text, from the whole document); `None` leaves the reader its own classification and
+    /// canonical fields.
+    pub fn projection(&self) -> Option<tw_ingest::select::Projection> {
+        None
     }
 
     /// The row of `ev`.
@@ -162,8 +185,22 @@ impl Extractor {
             .zip(CANONICAL.iter().skip(3))
             .map(|(f, (_, _, storage))| canonical_value(&view, f, *storage))
             .collect();
-        let raw = raw_text(ev);
-        let mut row = Row {
+        let (raw, is_text) = raw_text(ev);
+        let heads = self.heads.get(&ev.format).unwrap_or(&self.identity);
+        let mut fields = FieldValues::with_capacity(raw.len());
+        let from_text = is_text && fields.read_text(&raw, heads, &view).is_ok();
+        if !from_text {
+            fields = FieldValues::with_capacity(raw.len());
+            let doc = ev.doc();
+            let columns =
+                columns_of_keys(heads, doc.as_object().into_iter().flat_map(|o| o.keys()));
+            // A parsed document answers every lookup.
+            let _ = fields.fill(&doc, heads, &columns, &view);
+        }
+        if fields.text.capacity() > 2 * fields.text.len() + 1024 {
+            fields.text.shrink_to_fit();
+        }
+        Row {
             partition: partition_of(ev),
             file: ev.provenance.file.clone(),
             record: ev.provenance.record,
@@ -173,95 +210,138 @@ impl Extractor {
             log_kind: ev.kind,
             format: ev.format,
             canonical,
+            fields: fields.fields,
+            elements: fields.elements,
+            text: fields.text,
+            raw,
+        }
+    }
+}
+
+/// The field-map columns of a row being computed (see [`Row`]).
+struct FieldValues {
+    fields: Vec<(u32, u32)>,
+    elements: Vec<Option<(u32, u32)>>,
+    text: String,
+}
+
+impl FieldValues {
+    /// Empty, with room for `bytes` of text (the values are mostly parts of the record: the
+    /// text does not grow, and move, value by value).
+    fn with_capacity(bytes: usize) -> FieldValues {
+        FieldValues {
             fields: Vec::new(),
             elements: Vec::new(),
-            // The values' texts are mostly parts of the record: room for as much, so that the
-            // text does not grow (and move) value by value.
-            text: String::with_capacity(raw.len()),
-            raw,
-        };
-        let heads = self.heads.get(&ev.format).unwrap_or(&self.identity);
+            text: String::with_capacity(bytes),
+        }
+    }
+
+    /// The columns read from the record's JSON text: one scan of it, skipping top-level
+    /// members no column of the format can reach. `Err` when the text cannot answer (the
+    /// caller reads the parsed document).
+    fn read_text(
+        &mut self,
+        raw: &str,
+        heads: &FormatHeads,
+        view: &SigmaView<'_>,
+    ) -> Result<(), NotScanned> {
+        let mut columns = heads.canonical.clone();
+        let mut lower = String::new();
+        let tree = Tree::scan(raw, &mut |key| {
+            lower.clear();
+            lowercase_into(key, &mut lower);
+            let (id, cols) = heads.by_key.get(&lower)?;
+            columns.extend_from_slice(cols);
+            Some(*id)
+        })?;
+        columns.sort_unstable();
+        columns.dedup();
+        self.fill(&tree, heads, &columns, view)
+    }
+
+    /// The values of `columns` (in index order) in `doc`; a column the format resolves to the
+    /// same reads as an earlier one gets that one's values.
+    fn fill<D: Doc>(
+        &mut self,
+        doc: &D,
+        heads: &FormatHeads,
+        columns: &[u32],
+        view: &SigmaView<'_>,
+    ) -> Result<(), NotScanned> {
         // Columns done: (column, its range in `elements` when present), in column order.
         let mut done: Vec<(u32, Option<(usize, usize)>)> = Vec::new();
-        for col in candidates(heads, ev) {
+        for &col in columns {
             let lead = heads.same_as.get(col as usize).copied().flatten();
             let copied = lead
                 .and_then(|l| done.binary_search_by_key(&l, |d| d.0).ok())
                 .map(|i| done[i].1);
             let range = match copied {
                 Some(Some((start, n))) => {
-                    row.elements.extend_from_within(start..start + n);
-                    row.fields.push((col, n as u32));
+                    self.elements.extend_from_within(start..start + n);
+                    self.fields.push((col, n as u32));
                     Some((start, n))
                 }
                 Some(None) => None,
-                None => self.read_field(&view, col, &mut row),
+                None => self.read_column(doc, heads, col, view)?,
             };
             done.push((col, range));
         }
-        if row.text.capacity() > 2 * row.text.len() + 1024 {
-            row.text.shrink_to_fit();
-        }
-        row
+        Ok(())
     }
 
-    /// Appends the values of field-map column `col` as the engine sees them, when present; the
-    /// range of its elements in `row.elements` (start, count).
-    fn read_field(&self, view: &SigmaView<'_>, col: u32, row: &mut Row) -> Option<(usize, usize)> {
-        let field = self.fields.get(col as usize)?;
-        let start = row.elements.len();
-        let (elements, text) = (&mut row.elements, &mut row.text);
-        let found = view.visit_field(field, &mut |v| {
-            elements.push(push_value(text, v));
-            false
-        });
-        let n = row.elements.len() - start;
+    /// Appends the values of column `col` as the engine's adapter gives them, when present;
+    /// the range of its elements (start, count).
+    fn read_column<D: Doc>(
+        &mut self,
+        doc: &D,
+        heads: &FormatHeads,
+        col: u32,
+        view: &SigmaView<'_>,
+    ) -> Result<Option<(usize, usize)>, NotScanned> {
+        let start = self.elements.len();
+        let mut found = false;
+        for read in heads.reads.get(col as usize).map_or(&[][..], Vec::as_slice) {
+            match read {
+                Read::Canonical(field) => {
+                    let (elements, text) = (&mut self.elements, &mut self.text);
+                    if view.visit_field(field, &mut |v| {
+                        elements.push(push_value(text, v));
+                        false
+                    }) {
+                        found = true;
+                        break;
+                    }
+                }
+                Read::Path {
+                    path,
+                    operation,
+                    heads,
+                } => {
+                    let mut out = Values {
+                        elements: &mut self.elements,
+                        text: &mut self.text,
+                    };
+                    found |= read_path(doc, path, heads, *operation, &mut out)?;
+                }
+            }
+        }
+        let n = self.elements.len() - start;
         if found || n > 0 {
-            row.fields.push((col, n as u32));
-            return Some((start, n));
+            self.fields.push((col, n as u32));
+            return Ok(Some((start, n)));
         }
-        None
+        Ok(None)
     }
 }
 
-/// The candidates of the last record a thread looked at: which format's heads (by address),
-/// the record's top-level keys, and the columns they gave.
-#[derive(Default)]
-struct LastCandidates {
-    heads: usize,
-    keys: Vec<String>,
-    columns: Vec<u32>,
-}
-
-thread_local! {
-    /// The records of a file mostly have the same top-level keys: their candidates are reused.
-    static LAST_CANDIDATES: RefCell<LastCandidates> = RefCell::new(LastCandidates::default());
-}
-
-/// The field-map columns `ev` may hold a value of, in index order: those whose lookup can
-/// reach a top-level key of the record (a lookup reaches a key only through its full path or
-/// a dotted prefix of it, compared ignoring case), and those read through a canonical field.
-/// The same as the previous record's on this thread when its keys and format are.
-fn candidates(heads: &FormatHeads, ev: &Event) -> Vec<u32> {
-    let doc = ev.raw.projected().unwrap_or_else(|| ev.doc());
-    let Some(obj) = doc.as_object() else {
-        return columns_of_keys(heads, std::iter::empty());
-    };
-    let id = std::ptr::from_ref(heads) as usize;
-    LAST_CANDIDATES.with_borrow_mut(|last| {
-        if last.heads == id
-            && last.keys.len() == obj.len()
-            && last.keys.iter().zip(obj.keys()).all(|(a, b)| a == b)
-        {
-            return last.columns.clone();
-        }
-        let columns = columns_of_keys(heads, obj.keys());
-        last.heads = id;
-        last.keys.clear();
-        last.keys.extend(obj.keys().cloned());
-        last.columns.clone_from(&columns);
-        columns
-    })
+/// Appends `key` in lower case, as the heads of [`FormatHeads`] are spelled.
+fn lowercase_into(key: &str, out: &mut String) {
+    if key.is_ascii() {
+        out.push_str(key);
+        out.make_ascii_lowercase();
+    } else {
+        out.extend(key.chars().flat_map(char::to_lowercase));
+    }
 }
 
 /// The columns read through a canonical field and those reachable from top-level `keys`,
@@ -271,13 +351,8 @@ fn columns_of_keys<'k>(heads: &FormatHeads, keys: impl Iterator<Item = &'k Strin
     let mut key = String::new();
     for k in keys {
         key.clear();
-        if k.is_ascii() {
-            key.push_str(k);
-            key.make_ascii_lowercase();
-        } else {
-            key.extend(k.chars().flat_map(char::to_lowercase));
-        }
-        if let Some(cols) = heads.by_key.get(&key) {
+        lowercase_into(k, &mut key);
+        if let Some((_, cols)) = heads.by_key.get(&key) {
             out.extend_from_slice(cols);
         }
     }
@@ -298,7 +373,7 @@ fn push_value(text: &mut String, v: FieldValue<'_>) -> Option<(u32, u32)> {
 }
 
 /// The heads (lowercase top-level keys) through which each field-map column can be reached in
-/// a format with map `map` (`None`: fields read as named).
+/// a format with map `map` (`None`: fields read as named), and each column's reads.
 fn heads_of(names: &[String], map: Option<&FieldMap>) -> FormatHeads {
     let mut h = FormatHeads::default();
     // The first column of each list of reads: the engine's adapter resolves a field name to
@@ -311,7 +386,7 @@ fn heads_of(names: &[String], map: Option<&FieldMap>) -> FormatHeads {
         };
         let lead = *first_of.entry(targets.clone()).or_insert(i as u32);
         h.same_as.push((lead != i as u32).then_some(lead));
-        for t in targets {
+        for t in &targets {
             if t.starts_with("tw.") {
                 h.canonical.push(i as u32);
                 continue;
@@ -320,14 +395,52 @@ fn heads_of(names: &[String], map: Option<&FieldMap>) -> FormatHeads {
             let mut keys: Vec<&str> = vec![&lower];
             keys.extend(lower.match_indices('.').map(|(at, _)| &lower[..at]));
             for k in keys {
-                let cols = h.by_key.entry(k.to_string()).or_default();
+                let id = h.by_key.len() as u32;
+                let (_, cols) = h.by_key.entry(k.to_string()).or_insert((id, Vec::new()));
                 if cols.last() != Some(&(i as u32)) {
                     cols.push(i as u32);
                 }
             }
         }
     }
+    for name in names {
+        let targets = match map {
+            Some(m) => m.resolve(name).targets,
+            None => vec![name.clone()],
+        };
+        let reads = reads_of(&targets, map.is_some(), &h.by_key);
+        h.reads.push(reads);
+    }
     h
+}
+
+/// The reads of a field resolved to `targets`, as the adapter makes them: operation names get
+/// their variants where a format's map names them (not in formats read as named).
+fn reads_of(
+    targets: &[String],
+    mapped: bool,
+    by_key: &HashMap<String, (u32, Vec<u32>)>,
+) -> Vec<Read> {
+    targets
+        .iter()
+        .map(|t| {
+            if t.starts_with("tw.") {
+                return Read::Canonical(FieldRef::new(0, t));
+            }
+            // Lowercase prefixes are prefixes of the lowercase path only for ASCII paths (every
+            // shipped one); another path is looked up without the heads' ids.
+            let lower = t.to_ascii_lowercase();
+            let heads = std::iter::once(lower.as_str())
+                .chain(lower.match_indices('.').map(|(at, _)| &lower[..at]))
+                .map(|k| by_key.get(k).filter(|_| t.is_ascii()).map(|(id, _)| *id))
+                .collect();
+            Read::Path {
+                path: t.clone(),
+                operation: mapped && OPERATION_FIELDS.contains(&t.as_str()),
+                heads,
+            }
+        })
+        .collect()
 }
 
 /// A canonical field's value as the engine sees it.
@@ -353,15 +466,17 @@ fn canonical_value(view: &SigmaView<'_>, f: &FieldRef, storage: Storage) -> Cano
 }
 
 /// The record as the engine reads it: the record's JSON text when the document is that text
-/// as it is, else the document (CSV rows, decoded Log Analytics columns) written as JSON.
-fn raw_text(ev: &Event) -> String {
+/// as it is (then `true`), else the document (CSV rows, decoded Log Analytics columns)
+/// written as JSON.
+fn raw_text(ev: &Event) -> (String, bool) {
     if !tw_ingest::normalize::decodes_json_strings(ev.format)
         && let Some(text) = ev.raw.text()
         && let Ok(s) = std::str::from_utf8(text)
     {
-        return s.to_string();
+        return (s.to_string(), true);
     }
-    serde_json::to_string(ev.doc()).unwrap_or_else(|_| "null".into())
+    let doc = serde_json::to_string(ev.doc()).unwrap_or_else(|_| "null".into());
+    (doc, false)
 }
 
 /// A partition folder and what it was computed from: (log kind, tenant, day, folder).
@@ -416,17 +531,29 @@ mod tests {
     use super::*;
     use tw_ingest::{IngestOptions, ingest};
 
-    /// (columns checked, columns whose values were those of an earlier column) of `ev`, after
-    /// checking that every field-map column of its row holds exactly what the engine's adapter
-    /// gives for that field.
-    fn check(ex: &Extractor, ev: &Event) -> (usize, usize) {
+    /// (columns checked, columns whose values were those of an earlier column, whether the
+    /// values were read from the record's text) of `ev`, after checking that every field-map
+    /// column of its row holds exactly what the engine's adapter gives for that field, and
+    /// that a record whose document is its text is answered by the text.
+    fn check(ex: &Extractor, ev: &Event) -> (usize, usize, bool) {
         let row = ex.row(ev);
         let view = SigmaView::new(ev, &ex.resolver);
+        let heads = ex.heads.get(&ev.format).unwrap_or(&ex.identity);
+        let (raw, is_text) = raw_text(ev);
+        if is_text {
+            let mut values = FieldValues::with_capacity(raw.len());
+            let read = values.read_text(&raw, heads, &view);
+            assert!(
+                read.is_ok(),
+                "{}:{}",
+                ev.provenance.file,
+                ev.provenance.line
+            );
+        }
         let got: HashMap<u32, Vec<Option<String>>> = row
             .field_spans()
             .map(|(c, r)| (c, r.map(|i| row.element(i).map(str::to_string)).collect()))
             .collect();
-        let heads = ex.heads.get(&ev.format).unwrap_or(&ex.identity);
         let mut shared = 0;
         for (i, f) in ex.fields.iter().enumerate() {
             let mut want = Vec::new();
@@ -448,30 +575,55 @@ mod tests {
                 shared += 1;
             }
         }
-        (ex.fields.len(), shared)
+        (ex.fields.len(), shared, is_text)
+    }
+
+    /// Every record of `path` checked by [`check`]: (events, columns checked, shared, read
+    /// from their text).
+    fn check_all(ex: &Extractor, path: std::path::PathBuf) -> (usize, usize, usize, usize) {
+        // Without a projection, as the export reads: the adapter reads the whole document.
+        let opts = crate::test_corpus::options(ex);
+        assert!(opts.projection.is_none());
+        let (mut events, mut checked, mut shared, mut texts) = (0, 0, 0, 0);
+        let report = ingest(
+            &[path],
+            &opts,
+            |ev, out| out.push(check(ex, ev)),
+            |(c, s, t)| {
+                events += 1;
+                checked += c;
+                shared += s;
+                texts += usize::from(t);
+            },
+        );
+        assert_eq!(events, report.totals.read as usize);
+        (events, checked, shared, texts)
     }
 
     #[test]
     fn rows_hold_the_adapters_values_for_every_column() {
         let ex = Extractor::new().expect("the shipped maps load");
-        let corpus = crate::test_corpus::path();
-        let opts = crate::test_corpus::options(&ex);
-        let (mut events, mut checked, mut shared) = (0, 0, 0);
-        let report = ingest(
-            &[corpus],
-            &opts,
-            |ev, out| out.push(check(&ex, ev)),
-            |(c, s)| {
-                events += 1;
-                checked += c;
-                shared += s;
-            },
-        );
-        assert_eq!(events, report.totals.read as usize);
+        // The public samples are mostly CSV and Log Analytics exports: values read from the
+        // parsed document.
+        let (events, checked, shared, _) = check_all(&ex, crate::test_corpus::path());
         assert!(events > 100, "{events} events");
         assert!(
             checked > 10_000 && shared > 100,
             "{checked} checked, {shared} shared"
+        );
+    }
+
+    /// The simulated case of the repository (every format the simulator writes, JSON exports
+    /// mostly: the values read from the records' text).
+    #[test]
+    fn rows_of_the_example_case_hold_the_adapters_values() {
+        let ex = Extractor::new().expect("the shipped maps load");
+        let example = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../examples/reseller-breach/logs");
+        let (events, _, shared, texts) = check_all(&ex, example);
+        assert!(
+            events > 2_000 && texts > 1_500 && shared > 1_000,
+            "{events} events, {texts} texts, {shared} shared"
         );
     }
 
