@@ -511,19 +511,21 @@ impl Scanner<'_> {
         let start = self.pos;
         let mut escaped = false;
         loop {
-            match self.b.get(self.pos) {
-                Some(b'"') => break,
-                Some(b'\\') => {
-                    escaped = true;
-                    self.pos += 2;
-                }
-                Some(0..=0x1f) | None => return Err(NotScanned),
-                Some(_) => self.pos += 1,
+            let rest = self.b.get(self.pos..).ok_or(NotScanned)?;
+            self.pos += memchr::memchr2(b'"', b'\\', rest).ok_or(NotScanned)?;
+            if self.b[self.pos] == b'"' {
+                break;
             }
+            escaped = true;
+            self.pos += 2;
         }
         let end = self.pos;
         self.pos += 1;
         let raw = self.b.get(start..end).ok_or(NotScanned)?;
+        // `serde_json` refuses control characters in strings.
+        if raw.iter().any(|&b| b < 0x20) {
+            return Err(NotScanned);
+        }
         if escaped {
             let text = std::str::from_utf8(raw).map_err(|_| NotScanned)?;
             unescape_into(text, &mut String::new())?;
@@ -601,12 +603,12 @@ impl Scanner<'_> {
     fn skip_string(&mut self) -> Result<(), NotScanned> {
         self.pos += 1;
         loop {
-            match self.b.get(self.pos) {
-                None => return Err(NotScanned),
-                Some(b'\\') => self.pos += 2,
-                Some(b'"') => break,
-                Some(_) => self.pos += 1,
+            let rest = self.b.get(self.pos..).ok_or(NotScanned)?;
+            self.pos += memchr::memchr2(b'"', b'\\', rest).ok_or(NotScanned)?;
+            if self.b[self.pos] == b'"' {
+                break;
             }
+            self.pos += 2;
         }
         self.pos += 1;
         Ok(())

@@ -35,6 +35,12 @@ pub(crate) trait Doc {
     /// Member `key` of object `obj`: the exact key, or with `ci` a key as the engine matches
     /// one ignoring case.
     fn get(&self, obj: Self::Node, key: &str, ci: bool) -> Option<Self::Node>;
+    /// An id of node `n` that stays the same for the document's life, when it has one (a
+    /// rendered object is then copied, not rendered again).
+    fn node_id(&self, n: Self::Node) -> Option<u32> {
+        let _ = n;
+        None
+    }
     /// Member `key` of the root object, as [`Doc::get`]; `id` the key's id among the top-level
     /// keys a document may keep (`None`: not known).
     fn get_head(&self, id: Option<u32>, key: &str, ci: bool) -> Option<Self::Node> {
@@ -92,6 +98,10 @@ impl Doc for Tree<'_> {
         f: &mut dyn FnMut(u32) -> Result<(), NotScanned>,
     ) -> Result<(), NotScanned> {
         Tree::items(self, arr).try_for_each(f)
+    }
+
+    fn node_id(&self, n: u32) -> Option<u32> {
+        Some(n)
     }
 
     fn get_head(&self, id: Option<u32>, key: &str, ci: bool) -> Option<u32> {
@@ -244,6 +254,8 @@ impl<'v> Doc for &'v Value {
 pub(crate) struct Values<'r> {
     pub elements: &'r mut Vec<Option<(u32, u32)>>,
     pub text: &'r mut String,
+    /// Objects and arrays already rendered into `text`: (node id, start, end).
+    pub rendered: &'r mut Vec<(u32, u32, u32)>,
 }
 
 /// Appends the values of `path` in `doc`, the engine's way (exact keys, else ignoring case);
@@ -358,7 +370,16 @@ fn push_text<D: Doc>(
 ) -> Result<(), NotScanned> {
     let start = out.text.len();
     if rendered {
-        doc.render(n, out.text)?;
+        let id = doc.node_id(n);
+        let done = id.and_then(|id| out.rendered.iter().find(|r| r.0 == id));
+        if let Some(&(_, s, e)) = done {
+            out.text.extend_from_within(s as usize..e as usize);
+        } else {
+            doc.render(n, out.text)?;
+            if let Some(id) = id {
+                out.rendered.push((id, start as u32, out.text.len() as u32));
+            }
+        }
     } else {
         doc.push_scalar(n, out.text)?;
     }
@@ -407,10 +428,11 @@ mod tests {
     /// (present, texts) of `path` read from the tree of `text`.
     fn from_tree(text: &str, path: &str, operation: bool) -> (bool, Vec<Option<String>>) {
         let tree = Tree::scan(text, &mut |_| Some(0)).expect("scans");
-        let (mut elements, mut out) = (Vec::new(), String::new());
+        let (mut elements, mut out, mut rendered) = (Vec::new(), String::new(), Vec::new());
         let mut values = Values {
             elements: &mut elements,
             text: &mut out,
+            rendered: &mut rendered,
         };
         let found = read_path(&tree, path, &[], operation, &mut values).expect("answers");
         let texts = elements

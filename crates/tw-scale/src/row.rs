@@ -223,6 +223,8 @@ struct FieldValues {
     fields: Vec<(u32, u32)>,
     elements: Vec<Option<(u32, u32)>>,
     text: String,
+    /// Objects already rendered into `text` ([`Values::rendered`]).
+    rendered: Vec<(u32, u32, u32)>,
 }
 
 impl FieldValues {
@@ -233,6 +235,7 @@ impl FieldValues {
             fields: Vec::new(),
             elements: Vec::new(),
             text: String::with_capacity(bytes),
+            rendered: Vec::new(),
         }
     }
 
@@ -320,6 +323,7 @@ impl FieldValues {
                     let mut out = Values {
                         elements: &mut self.elements,
                         text: &mut self.text,
+                        rendered: &mut self.rendered,
                     };
                     found |= read_path(doc, path, heads, *operation, &mut out)?;
                 }
