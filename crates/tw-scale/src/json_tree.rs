@@ -10,9 +10,18 @@
 //! the caller then reads the parsed document instead.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
+use std::collections::HashMap;
 
 /// Nesting `serde_json` accepts (its recursion limit).
 const MAX_DEPTH: usize = 128;
+
+/// Objects of at least this many nodes (members and what they hold) have their keys indexed
+/// on their first lookup; smaller ones are searched member by member.
+const INDEXED_NODES: u32 = 32;
+
+/// Per object looked up through an index: its keys (when none has escapes) → value node.
+type KeyIndex<'t> = HashMap<u32, Option<HashMap<&'t str, u32>>>;
 
 /// What a node is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,6 +67,8 @@ pub(crate) struct Tree<'t> {
     nodes: Vec<Node>,
     /// The top-level members read: (the id `keep` gave the key, the key's node).
     heads: Vec<(u32, u32)>,
+    /// Key indexes of large objects, built on their first lookup.
+    index: RefCell<KeyIndex<'t>>,
 }
 
 impl<'t> Tree<'t> {
@@ -79,6 +90,7 @@ impl<'t> Tree<'t> {
             text,
             nodes: s.nodes,
             heads: s.heads,
+            index: RefCell::default(),
         })
     }
 
@@ -109,6 +121,40 @@ impl<'t> Tree<'t> {
             at = self.nodes[v as usize].next;
             Some((k, v))
         })
+    }
+
+    /// The value of member `key` of object `obj` (the last of a repeated key), keys compared
+    /// exactly.
+    pub fn member(&self, obj: u32, key: &str) -> Option<u32> {
+        let n = self.nodes[obj as usize];
+        if n.next - obj >= INDEXED_NODES {
+            let mut index = self.index.borrow_mut();
+            let keys = index.entry(obj).or_insert_with(|| self.key_index(obj));
+            if let Some(keys) = keys {
+                return keys.get(key).copied();
+            }
+        }
+        let mut exact = None;
+        for (k, v) in self.members(obj) {
+            if self.string_is(k, key) {
+                exact = Some(v);
+            }
+        }
+        exact
+    }
+
+    /// The keys of `obj` → their values' nodes (the last of a repeated key); `None` when a key
+    /// has escapes.
+    fn key_index(&self, obj: u32) -> Option<HashMap<&'t str, u32>> {
+        let mut keys = HashMap::new();
+        for (k, v) in self.members(obj) {
+            let n = self.nodes[k as usize];
+            if n.tag != Tag::Str {
+                return None;
+            }
+            keys.insert(&self.text[n.start as usize..n.end as usize], v);
+        }
+        Some(keys)
     }
 
     /// The items of array `arr`.

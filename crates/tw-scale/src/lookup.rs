@@ -80,12 +80,7 @@ impl Doc for Tree<'_> {
 
     fn get(&self, obj: u32, key: &str, ci: bool) -> Option<u32> {
         // A repeated key keeps its last value, as a parsed document does.
-        let mut exact = None;
-        for (k, v) in self.members(obj) {
-            if self.string_is(k, key) {
-                exact = Some(v);
-            }
-        }
+        let exact = self.member(obj, key);
         if exact.is_some() || !ci {
             return exact;
         }

@@ -125,6 +125,8 @@ struct FormatHeads {
     canonical: Vec<u32>,
     same_as: Vec<Option<u32>>,
     reads: Vec<Vec<Read>>,
+    /// Per id of [`FormatHeads::by_key`], its columns.
+    id_columns: Vec<Vec<u32>>,
 }
 
 /// Computes rows from events. Built once, shared by the worker threads.
@@ -249,13 +251,13 @@ impl FieldValues {
         view: &SigmaView<'_>,
     ) -> Result<(), NotScanned> {
         let mut columns = heads.canonical.clone();
-        let mut lower = String::new();
-        let tree = Tree::scan(raw, &mut |key| {
-            lower.clear();
-            lowercase_into(key, &mut lower);
-            let (id, cols) = heads.by_key.get(&lower)?;
-            columns.extend_from_slice(cols);
-            Some(*id)
+        let tree = LAST_KEYS.with_borrow_mut(|last| {
+            let mut keys = last.start(heads);
+            Tree::scan(raw, &mut |key| {
+                let (id, cols) = keys.next(key, heads)?;
+                columns.extend_from_slice(cols);
+                Some(id)
+            })
         })?;
         columns.sort_unstable();
         columns.dedup();
@@ -338,6 +340,63 @@ impl FieldValues {
     }
 }
 
+/// The top-level keys of the last record a thread read from its text, in order, with their ids
+/// in its format's [`FormatHeads::by_key`]: the records of a file mostly have the same keys in
+/// the same order, whose lowercase forms need not be looked up again.
+#[derive(Default)]
+struct LastKeys {
+    heads: usize,
+    keys: Vec<(String, Option<u32>)>,
+}
+
+thread_local! {
+    static LAST_KEYS: RefCell<LastKeys> = RefCell::new(LastKeys::default());
+}
+
+impl LastKeys {
+    /// A walk over the keys of a record of the format of `heads`.
+    fn start(&mut self, heads: &FormatHeads) -> KeyWalk<'_> {
+        let id = std::ptr::from_ref(heads) as usize;
+        if self.heads != id {
+            self.heads = id;
+            self.keys.clear();
+        }
+        KeyWalk {
+            last: self,
+            at: 0,
+            lower: String::new(),
+        }
+    }
+}
+
+/// The keys of one record, in order, against those of the last.
+struct KeyWalk<'l> {
+    last: &'l mut LastKeys,
+    at: usize,
+    lower: String,
+}
+
+impl KeyWalk<'_> {
+    /// The id of the next top-level `key` and the columns it may feed (`None`: no column).
+    fn next<'h>(&mut self, key: &str, heads: &'h FormatHeads) -> Option<(u32, &'h [u32])> {
+        let at = self.at;
+        self.at += 1;
+        let id = match self.last.keys.get(at) {
+            Some((k, id)) if k == key => *id,
+            _ => {
+                self.lower.clear();
+                lowercase_into(key, &mut self.lower);
+                let id = heads.by_key.get(&self.lower).map(|(id, _)| *id);
+                self.last.keys.truncate(at);
+                self.last.keys.push((key.to_string(), id));
+                id
+            }
+        };
+        let id = id?;
+        Some((id, heads.id_columns.get(id as usize)?))
+    }
+}
+
 /// Appends `key` in lower case, as the heads of [`FormatHeads`] are spelled.
 fn lowercase_into(key: &str, out: &mut String) {
     if key.is_ascii() {
@@ -414,6 +473,12 @@ fn heads_of(names: &[String], map: Option<&FieldMap>) -> FormatHeads {
         };
         let reads = reads_of(&targets, map.is_some(), &h.by_key);
         h.reads.push(reads);
+    }
+    h.id_columns = vec![Vec::new(); h.by_key.len()];
+    for (id, cols) in h.by_key.values() {
+        if let Some(slot) = h.id_columns.get_mut(*id as usize) {
+            slot.clone_from(cols);
+        }
     }
     h
 }
