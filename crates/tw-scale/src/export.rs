@@ -1,5 +1,5 @@
-//! The export run: reads inputs with `tw_ingest` (records parsed for their classification and
-//! canonical fields only, rows computed from their text on the worker threads) and hands the rows, in input order, to
+//! The export run: reads inputs with `tw_ingest` (records parsed through the projection of the
+//! columns' fields, rows computed on the worker threads) and hands the rows, in input order, to
 //! the partitioned writer on a thread of its own (encoding runs beside the decoding). The files
 //! are the same whatever the thread count.
 
@@ -39,7 +39,7 @@ pub fn export(
 ) -> Result<ExportReport, String> {
     let extractor = Extractor::new()?;
     let mut opts = ingest_opts.clone();
-    opts.projection = extractor.projection().map(Arc::new);
+    opts.projection = Some(Arc::new(extractor.projection()));
     let writer = LakeWriter::create(out, lake)?;
     let (tx, rx) = sync_channel::<Vec<Row>>(CHUNKS_QUEUED);
     std::thread::scope(|scope| {

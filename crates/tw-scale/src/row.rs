@@ -1,7 +1,7 @@
 //! One event as one row of the lake: the values of every column of [`crate::schema`], read the
 //! way the Sigma engine reads them (the shipped field maps; canonical `tw.*` fields through
-//! `tw_detect`'s event adapter; field-map values by the adapter's rules straight from the
-//! record's JSON text, [`crate::lookup`]), computed on the reader's worker threads.
+//! `tw_detect`'s event adapter; field-map values by the adapter's rules from the record as the
+//! reader parsed it, [`crate::lookup`]), computed on the reader's worker threads.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -12,8 +12,7 @@ use tw_detect::fieldmap::{FieldMap, shipped_maps};
 use tw_event::{Event, Format, LogKind, civil_from_days};
 use tw_sigma::{FieldRef, FieldValue, SigmaEvent};
 
-use crate::json_tree::{NotScanned, Tree};
-use crate::lookup::{Doc, Values, read_path};
+use crate::lookup::{Values, read_path};
 use crate::schema::{self, CANONICAL, NULL_PARTITION, Storage};
 
 /// The value of one canonical column (past `tenant_id`, `log_kind` and `format`).
@@ -105,14 +104,8 @@ impl Row {
 enum Read {
     /// A canonical `tw.*` field (when present, the reads after it are not made).
     Canonical(FieldRef),
-    /// A path of the record; `operation`: its texts also in their normalised variants;
-    /// `heads`: the ids (in [`FormatHeads::by_key`]) of the top-level keys the path may
-    /// start with, the whole path first, then each prefix before a `.`.
-    Path {
-        path: String,
-        operation: bool,
-        heads: Vec<Option<u32>>,
-    },
+    /// A path of the record; `operation`: its texts also in their normalised variants.
+    Path { path: String, operation: bool },
 }
 
 /// Per format: lowercase top-level key → the field-map columns a key of that name may feed,
@@ -121,12 +114,10 @@ enum Read {
 /// per column its reads, in the adapter's order.
 #[derive(Debug, Default)]
 struct FormatHeads {
-    by_key: HashMap<String, (u32, Vec<u32>)>,
+    by_key: HashMap<String, Vec<u32>>,
     canonical: Vec<u32>,
     same_as: Vec<Option<u32>>,
     reads: Vec<Vec<Read>>,
-    /// Per id of [`FormatHeads::by_key`], its columns.
-    id_columns: Vec<Vec<u32>>,
 }
 
 /// Computes rows from events. Built once, shared by the worker threads.
@@ -170,12 +161,12 @@ impl Extractor {
         })
     }
 
-    /// What a reader must keep of each record beyond the record's text: nothing for the
-    /// field-map columns, which are read from the text (or, for a record whose document is not
-    /// its text, from the whole document); `None` leaves the reader its own classification and
-    /// canonical fields.
-    pub fn projection(&self) -> Option<tw_ingest::select::Projection> {
-        None
+    /// What a reader must keep of each record for these columns (with the reader's own
+    /// classification and canonical fields).
+    pub fn projection(&self) -> tw_ingest::select::Projection {
+        let mut p = self.resolver.projection();
+        p.merge(tw_ingest::select::Projection::selection());
+        p
     }
 
     /// The row of `ev`.
@@ -187,18 +178,10 @@ impl Extractor {
             .zip(CANONICAL.iter().skip(3))
             .map(|(f, (_, _, storage))| canonical_value(&view, f, *storage))
             .collect();
-        let (raw, is_text) = raw_text(ev);
+        let raw = raw_text(ev);
         let heads = self.heads.get(&ev.format).unwrap_or(&self.identity);
         let mut fields = FieldValues::with_capacity(raw.len());
-        let from_text = is_text && fields.read_text(&raw, heads, &view).is_ok();
-        if !from_text {
-            fields = FieldValues::with_capacity(raw.len());
-            let doc = ev.doc();
-            let columns =
-                columns_of_keys(heads, doc.as_object().into_iter().flat_map(|o| o.keys()));
-            // A parsed document answers every lookup.
-            let _ = fields.fill(&doc, heads, &columns, &view);
-        }
+        fields.fill(ev.raw.projected().unwrap_or_else(|| ev.doc()), heads, &view);
         if fields.text.capacity() > 2 * fields.text.len() + 1024 {
             fields.text.shrink_to_fit();
         }
@@ -225,8 +208,8 @@ struct FieldValues {
     fields: Vec<(u32, u32)>,
     elements: Vec<Option<(u32, u32)>>,
     text: String,
-    /// Objects already rendered into `text` ([`Values::rendered`]).
-    rendered: Vec<(u32, u32, u32)>,
+    /// Objects already written into `text` ([`Values::rendered`]).
+    rendered: Vec<(usize, u32, u32)>,
 }
 
 impl FieldValues {
@@ -241,41 +224,12 @@ impl FieldValues {
         }
     }
 
-    /// The columns read from the record's JSON text: one scan of it, skipping top-level
-    /// members no column of the format can reach. `Err` when the text cannot answer (the
-    /// caller reads the parsed document).
-    fn read_text(
-        &mut self,
-        raw: &str,
-        heads: &FormatHeads,
-        view: &SigmaView<'_>,
-    ) -> Result<(), NotScanned> {
-        let mut columns = heads.canonical.clone();
-        let tree = LAST_KEYS.with_borrow_mut(|last| {
-            let mut keys = last.start(heads);
-            Tree::scan(raw, &mut |key| {
-                let (id, cols) = keys.next(key, heads)?;
-                columns.extend_from_slice(cols);
-                Some(id)
-            })
-        })?;
-        columns.sort_unstable();
-        columns.dedup();
-        self.fill(&tree, heads, &columns, view)
-    }
-
-    /// The values of `columns` (in index order) in `doc`; a column the format resolves to the
-    /// same reads as an earlier one gets that one's values.
-    fn fill<D: Doc>(
-        &mut self,
-        doc: &D,
-        heads: &FormatHeads,
-        columns: &[u32],
-        view: &SigmaView<'_>,
-    ) -> Result<(), NotScanned> {
+    /// The values of the columns `doc` may hold (in index order); a column the format resolves
+    /// to the same reads as an earlier one gets that one's values.
+    fn fill(&mut self, doc: &serde_json::Value, heads: &FormatHeads, view: &SigmaView<'_>) {
         // Columns done: (column, its range in `elements` when present), in column order.
         let mut done: Vec<(u32, Option<(usize, usize)>)> = Vec::new();
-        for &col in columns {
+        for col in candidates(heads, doc) {
             let lead = heads.same_as.get(col as usize).copied().flatten();
             let copied = lead
                 .and_then(|l| done.binary_search_by_key(&l, |d| d.0).ok())
@@ -287,22 +241,21 @@ impl FieldValues {
                     Some((start, n))
                 }
                 Some(None) => None,
-                None => self.read_column(doc, heads, col, view)?,
+                None => self.read_column(doc, heads, col, view),
             };
             done.push((col, range));
         }
-        Ok(())
     }
 
     /// Appends the values of column `col` as the engine's adapter gives them, when present;
     /// the range of its elements (start, count).
-    fn read_column<D: Doc>(
+    fn read_column(
         &mut self,
-        doc: &D,
+        doc: &serde_json::Value,
         heads: &FormatHeads,
         col: u32,
         view: &SigmaView<'_>,
-    ) -> Result<Option<(usize, usize)>, NotScanned> {
+    ) -> Option<(usize, usize)> {
         let start = self.elements.len();
         let mut found = false;
         for read in heads.reads.get(col as usize).map_or(&[][..], Vec::as_slice) {
@@ -317,83 +270,22 @@ impl FieldValues {
                         break;
                     }
                 }
-                Read::Path {
-                    path,
-                    operation,
-                    heads,
-                } => {
+                Read::Path { path, operation } => {
                     let mut out = Values {
                         elements: &mut self.elements,
                         text: &mut self.text,
                         rendered: &mut self.rendered,
                     };
-                    found |= read_path(doc, path, heads, *operation, &mut out)?;
+                    found |= read_path(doc, path, *operation, &mut out);
                 }
             }
         }
         let n = self.elements.len() - start;
         if found || n > 0 {
             self.fields.push((col, n as u32));
-            return Ok(Some((start, n)));
+            return Some((start, n));
         }
-        Ok(None)
-    }
-}
-
-/// The top-level keys of the last record a thread read from its text, in order, with their ids
-/// in its format's [`FormatHeads::by_key`]: the records of a file mostly have the same keys in
-/// the same order, whose lowercase forms need not be looked up again.
-#[derive(Default)]
-struct LastKeys {
-    heads: usize,
-    keys: Vec<(String, Option<u32>)>,
-}
-
-thread_local! {
-    static LAST_KEYS: RefCell<LastKeys> = RefCell::new(LastKeys::default());
-}
-
-impl LastKeys {
-    /// A walk over the keys of a record of the format of `heads`.
-    fn start(&mut self, heads: &FormatHeads) -> KeyWalk<'_> {
-        let id = std::ptr::from_ref(heads) as usize;
-        if self.heads != id {
-            self.heads = id;
-            self.keys.clear();
-        }
-        KeyWalk {
-            last: self,
-            at: 0,
-            lower: String::new(),
-        }
-    }
-}
-
-/// The keys of one record, in order, against those of the last.
-struct KeyWalk<'l> {
-    last: &'l mut LastKeys,
-    at: usize,
-    lower: String,
-}
-
-impl KeyWalk<'_> {
-    /// The id of the next top-level `key` and the columns it may feed (`None`: no column).
-    fn next<'h>(&mut self, key: &str, heads: &'h FormatHeads) -> Option<(u32, &'h [u32])> {
-        let at = self.at;
-        self.at += 1;
-        let id = match self.last.keys.get(at) {
-            Some((k, id)) if k == key => *id,
-            _ => {
-                self.lower.clear();
-                lowercase_into(key, &mut self.lower);
-                let id = heads.by_key.get(&self.lower).map(|(id, _)| *id);
-                self.last.keys.truncate(at);
-                self.last.keys.push((key.to_string(), id));
-                id
-            }
-        };
-        let id = id?;
-        Some((id, heads.id_columns.get(id as usize)?))
+        None
     }
 }
 
@@ -407,6 +299,45 @@ fn lowercase_into(key: &str, out: &mut String) {
     }
 }
 
+/// The candidates of the last record a thread looked at: which format's heads (by address),
+/// the record's top-level keys, and the columns they gave.
+#[derive(Default)]
+struct LastCandidates {
+    heads: usize,
+    keys: Vec<String>,
+    columns: Vec<u32>,
+}
+
+thread_local! {
+    /// The records of a file mostly have the same top-level keys: their candidates are reused.
+    static LAST_CANDIDATES: RefCell<LastCandidates> = RefCell::new(LastCandidates::default());
+}
+
+/// The field-map columns `ev` may hold a value of, in index order: those whose lookup can
+/// reach a top-level key of the record (a lookup reaches a key only through its full path or
+/// a dotted prefix of it, compared ignoring case), and those read through a canonical field.
+/// The same as the previous record's on this thread when its keys and format are.
+fn candidates(heads: &FormatHeads, doc: &serde_json::Value) -> Vec<u32> {
+    let Some(obj) = doc.as_object() else {
+        return columns_of_keys(heads, std::iter::empty());
+    };
+    let id = std::ptr::from_ref(heads) as usize;
+    LAST_CANDIDATES.with_borrow_mut(|last| {
+        if last.heads == id
+            && last.keys.len() == obj.len()
+            && last.keys.iter().zip(obj.keys()).all(|(a, b)| a == b)
+        {
+            return last.columns.clone();
+        }
+        let columns = columns_of_keys(heads, obj.keys());
+        last.heads = id;
+        last.keys.clear();
+        last.keys.extend(obj.keys().cloned());
+        last.columns.clone_from(&columns);
+        columns
+    })
+}
+
 /// The columns read through a canonical field and those reachable from top-level `keys`,
 /// in index order.
 fn columns_of_keys<'k>(heads: &FormatHeads, keys: impl Iterator<Item = &'k String>) -> Vec<u32> {
@@ -415,7 +346,7 @@ fn columns_of_keys<'k>(heads: &FormatHeads, keys: impl Iterator<Item = &'k Strin
     for k in keys {
         key.clear();
         lowercase_into(k, &mut key);
-        if let Some((_, cols)) = heads.by_key.get(&key) {
+        if let Some(cols) = heads.by_key.get(&key) {
             out.extend_from_slice(cols);
         }
     }
@@ -458,8 +389,7 @@ fn heads_of(names: &[String], map: Option<&FieldMap>) -> FormatHeads {
             let mut keys: Vec<&str> = vec![&lower];
             keys.extend(lower.match_indices('.').map(|(at, _)| &lower[..at]));
             for k in keys {
-                let id = h.by_key.len() as u32;
-                let (_, cols) = h.by_key.entry(k.to_string()).or_insert((id, Vec::new()));
+                let cols = h.by_key.entry(k.to_string()).or_default();
                 if cols.last() != Some(&(i as u32)) {
                     cols.push(i as u32);
                 }
@@ -471,42 +401,24 @@ fn heads_of(names: &[String], map: Option<&FieldMap>) -> FormatHeads {
             Some(m) => m.resolve(name).targets,
             None => vec![name.clone()],
         };
-        let reads = reads_of(&targets, map.is_some(), &h.by_key);
-        h.reads.push(reads);
-    }
-    h.id_columns = vec![Vec::new(); h.by_key.len()];
-    for (id, cols) in h.by_key.values() {
-        if let Some(slot) = h.id_columns.get_mut(*id as usize) {
-            slot.clone_from(cols);
-        }
+        h.reads.push(reads_of(&targets, map.is_some()));
     }
     h
 }
 
 /// The reads of a field resolved to `targets`, as the adapter makes them: operation names get
 /// their variants where a format's map names them (not in formats read as named).
-fn reads_of(
-    targets: &[String],
-    mapped: bool,
-    by_key: &HashMap<String, (u32, Vec<u32>)>,
-) -> Vec<Read> {
+fn reads_of(targets: &[String], mapped: bool) -> Vec<Read> {
     targets
         .iter()
         .map(|t| {
             if t.starts_with("tw.") {
-                return Read::Canonical(FieldRef::new(0, t));
-            }
-            // Lowercase prefixes are prefixes of the lowercase path only for ASCII paths (every
-            // shipped one); another path is looked up without the heads' ids.
-            let lower = t.to_ascii_lowercase();
-            let heads = std::iter::once(lower.as_str())
-                .chain(lower.match_indices('.').map(|(at, _)| &lower[..at]))
-                .map(|k| by_key.get(k).filter(|_| t.is_ascii()).map(|(id, _)| *id))
-                .collect();
-            Read::Path {
-                path: t.clone(),
-                operation: mapped && OPERATION_FIELDS.contains(&t.as_str()),
-                heads,
+                Read::Canonical(FieldRef::new(0, t))
+            } else {
+                Read::Path {
+                    path: t.clone(),
+                    operation: mapped && OPERATION_FIELDS.contains(&t.as_str()),
+                }
             }
         })
         .collect()
@@ -535,17 +447,15 @@ fn canonical_value(view: &SigmaView<'_>, f: &FieldRef, storage: Storage) -> Cano
 }
 
 /// The record as the engine reads it: the record's JSON text when the document is that text
-/// as it is (then `true`), else the document (CSV rows, decoded Log Analytics columns)
-/// written as JSON.
-fn raw_text(ev: &Event) -> (String, bool) {
+/// as it is, else the document (CSV rows, decoded Log Analytics columns) written as JSON.
+fn raw_text(ev: &Event) -> String {
     if !tw_ingest::normalize::decodes_json_strings(ev.format)
         && let Some(text) = ev.raw.text()
         && let Ok(s) = std::str::from_utf8(text)
     {
-        return (s.to_string(), true);
+        return s.to_string();
     }
-    let doc = serde_json::to_string(ev.doc()).unwrap_or_else(|_| "null".into());
-    (doc, false)
+    serde_json::to_string(ev.doc()).unwrap_or_else(|_| "null".into())
 }
 
 /// A partition folder and what it was computed from: (log kind, tenant, day, folder).
@@ -600,25 +510,13 @@ mod tests {
     use super::*;
     use tw_ingest::{IngestOptions, ingest};
 
-    /// (columns checked, columns whose values were those of an earlier column, whether the
-    /// values were read from the record's text) of `ev`, after checking that every field-map
-    /// column of its row holds exactly what the engine's adapter gives for that field, and
-    /// that a record whose document is its text is answered by the text.
-    fn check(ex: &Extractor, ev: &Event) -> (usize, usize, bool) {
+    /// (columns checked, columns whose values were those of an earlier column) of `ev`, after
+    /// checking that every field-map column of its row holds exactly what the engine's adapter
+    /// gives for that field.
+    fn check(ex: &Extractor, ev: &Event) -> (usize, usize) {
         let row = ex.row(ev);
         let view = SigmaView::new(ev, &ex.resolver);
         let heads = ex.heads.get(&ev.format).unwrap_or(&ex.identity);
-        let (raw, is_text) = raw_text(ev);
-        if is_text {
-            let mut values = FieldValues::with_capacity(raw.len());
-            let read = values.read_text(&raw, heads, &view);
-            assert!(
-                read.is_ok(),
-                "{}:{}",
-                ev.provenance.file,
-                ev.provenance.line
-            );
-        }
         let got: HashMap<u32, Vec<Option<String>>> = row
             .field_spans()
             .map(|(c, r)| (c, r.map(|i| row.element(i).map(str::to_string)).collect()))
@@ -644,37 +542,31 @@ mod tests {
                 shared += 1;
             }
         }
-        (ex.fields.len(), shared, is_text)
+        (ex.fields.len(), shared)
     }
 
-    /// Every record of `path` checked by [`check`]: (events, columns checked, shared, read
-    /// from their text).
-    fn check_all(ex: &Extractor, path: std::path::PathBuf) -> (usize, usize, usize, usize) {
-        // Without a projection, as the export reads: the adapter reads the whole document.
+    /// Every record of `path` checked by [`check`]: (events, columns checked, shared).
+    fn check_all(ex: &Extractor, path: std::path::PathBuf) -> (usize, usize, usize) {
         let opts = crate::test_corpus::options(ex);
-        assert!(opts.projection.is_none());
-        let (mut events, mut checked, mut shared, mut texts) = (0, 0, 0, 0);
+        let (mut events, mut checked, mut shared) = (0, 0, 0);
         let report = ingest(
             &[path],
             &opts,
             |ev, out| out.push(check(ex, ev)),
-            |(c, s, t)| {
+            |(c, s)| {
                 events += 1;
                 checked += c;
                 shared += s;
-                texts += usize::from(t);
             },
         );
         assert_eq!(events, report.totals.read as usize);
-        (events, checked, shared, texts)
+        (events, checked, shared)
     }
 
     #[test]
     fn rows_hold_the_adapters_values_for_every_column() {
         let ex = Extractor::new().expect("the shipped maps load");
-        // The public samples are mostly CSV and Log Analytics exports: values read from the
-        // parsed document.
-        let (events, checked, shared, _) = check_all(&ex, crate::test_corpus::path());
+        let (events, checked, shared) = check_all(&ex, crate::test_corpus::path());
         assert!(events > 100, "{events} events");
         assert!(
             checked > 10_000 && shared > 100,
@@ -682,17 +574,16 @@ mod tests {
         );
     }
 
-    /// The simulated case of the repository (every format the simulator writes, JSON exports
-    /// mostly: the values read from the records' text).
+    /// The simulated case of the repository (every format the simulator writes).
     #[test]
     fn rows_of_the_example_case_hold_the_adapters_values() {
         let ex = Extractor::new().expect("the shipped maps load");
         let example = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
             .join("../../examples/reseller-breach/logs");
-        let (events, _, shared, texts) = check_all(&ex, example);
+        let (events, _, shared) = check_all(&ex, example);
         assert!(
-            events > 2_000 && texts > 1_500 && shared > 1_000,
-            "{events} events, {texts} texts, {shared} shared"
+            events > 2_000 && shared > 1_000,
+            "{events} events, {shared} shared"
         );
     }
 

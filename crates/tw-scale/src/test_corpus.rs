@@ -16,7 +16,7 @@ pub(crate) fn path() -> PathBuf {
 /// Reading options that keep what `ex` reads.
 pub(crate) fn options(ex: &Extractor) -> IngestOptions {
     IngestOptions {
-        projection: ex.projection().map(Arc::new),
+        projection: Some(Arc::new(ex.projection())),
         ..IngestOptions::default()
     }
 }
