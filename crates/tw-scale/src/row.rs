@@ -380,6 +380,7 @@ fn heads_of(names: &[String], map: Option<&FieldMap>) -> FormatHeads {
         };
         let lead = *first_of.entry(targets.clone()).or_insert(i as u32);
         h.same_as.push((lead != i as u32).then_some(lead));
+        h.reads.push(reads_of(&targets, map.is_some()));
         for t in &targets {
             if t.starts_with("tw.") {
                 h.canonical.push(i as u32);
@@ -395,13 +396,6 @@ fn heads_of(names: &[String], map: Option<&FieldMap>) -> FormatHeads {
                 }
             }
         }
-    }
-    for name in names {
-        let targets = match map {
-            Some(m) => m.resolve(name).targets,
-            None => vec![name.clone()],
-        };
-        h.reads.push(reads_of(&targets, map.is_some()));
     }
     h
 }
