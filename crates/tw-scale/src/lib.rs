@@ -6,7 +6,7 @@
 //! [`schema`], so the code that lowers rules to Spark SQL reads column names from it.
 //!
 //! Data flows one way: `tw_ingest` reads the inputs → [`row`] turns each event into a row on the
-//! worker threads, reading fields through the Sigma engine's own event adapter → [`writer`]
+//! worker threads, reading fields by the Sigma engine's rules from the parsed record → [`writer`]
 //! buffers the rows, in input order, per partition under a memory budget and writes each
 //! partition as a file ([`chunks`] encodes the column chunks straight from the rows) →
 //! [`export()`] runs it all and reports what was read and written. [`batch`] gives the Arrow
@@ -28,6 +28,7 @@
 pub mod batch;
 pub mod chunks;
 pub mod export;
+mod lookup;
 pub mod lowering;
 pub mod row;
 pub mod schema;

@@ -1,16 +1,18 @@
 //! One event as one row of the lake: the values of every column of [`crate::schema`], read the
-//! way the Sigma engine reads them (through `tw_detect`'s event adapter and the shipped field
-//! maps), computed on the reader's worker threads.
+//! way the Sigma engine reads them (the shipped field maps; canonical `tw.*` fields through
+//! `tw_detect`'s event adapter; field-map values by the adapter's rules from the record as the
+//! reader parsed it, [`crate::lookup`]), computed on the reader's worker threads.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use tw_detect::event::{Resolver, SigmaView};
+use tw_detect::event::{OPERATION_FIELDS, Resolver, SigmaView};
 use tw_detect::fieldmap::{FieldMap, shipped_maps};
 use tw_event::{Event, Format, LogKind, civil_from_days};
 use tw_sigma::{FieldRef, FieldValue, SigmaEvent};
 
+use crate::lookup::{Values, read_path};
 use crate::schema::{self, CANONICAL, NULL_PARTITION, Storage};
 
 /// The value of one canonical column (past `tenant_id`, `log_kind` and `format`).
@@ -97,19 +99,32 @@ impl Row {
     }
 }
 
+/// One read of a field-map column in a format: a canonical field, or a path of the record.
+#[derive(Debug, Clone)]
+enum Read {
+    /// A canonical `tw.*` field (when present, the reads after it are not made).
+    Canonical(FieldRef),
+    /// A path of the record; `operation`: its texts also in their normalised variants.
+    Path { path: String, operation: bool },
+}
+
 /// Per format: lowercase top-level key → the field-map columns a key of that name may feed,
-/// the columns read through a canonical field (always looked at), and per column the first
-/// column the format resolves to the same reads (its values are that column's: computed once).
+/// the columns read through a canonical field (always looked at), per column the first column
+/// the format resolves to the same reads (its values are that column's: computed once), and
+/// per column its reads, in the adapter's order.
 #[derive(Debug, Default)]
 struct FormatHeads {
     by_key: HashMap<String, Vec<u32>>,
     canonical: Vec<u32>,
     same_as: Vec<Option<u32>>,
+    reads: Vec<Vec<Read>>,
 }
 
 /// Computes rows from events. Built once, shared by the worker threads.
 pub struct Extractor {
     resolver: Resolver,
+    /// The field-map columns' fields, by slot (what the engine's adapter is asked in tests).
+    #[cfg(test)]
     fields: Vec<FieldRef>,
     canonical: Vec<FieldRef>,
     heads: HashMap<Format, FormatHeads>,
@@ -138,6 +153,7 @@ impl Extractor {
             .collect();
         Ok(Extractor {
             resolver: Resolver::new(&fields, &maps),
+            #[cfg(test)]
             fields,
             canonical,
             heads,
@@ -163,7 +179,13 @@ impl Extractor {
             .map(|(f, (_, _, storage))| canonical_value(&view, f, *storage))
             .collect();
         let raw = raw_text(ev);
-        let mut row = Row {
+        let heads = self.heads.get(&ev.format).unwrap_or(&self.identity);
+        let mut fields = FieldValues::with_capacity(raw.len());
+        fields.fill(ev.raw.projected().unwrap_or_else(|| ev.doc()), heads, &view);
+        if fields.text.capacity() > 2 * fields.text.len() + 1024 {
+            fields.text.shrink_to_fit();
+        }
+        Row {
             partition: partition_of(ev),
             file: ev.provenance.file.clone(),
             record: ev.provenance.record,
@@ -173,54 +195,107 @@ impl Extractor {
             log_kind: ev.kind,
             format: ev.format,
             canonical,
+            fields: fields.fields,
+            elements: fields.elements,
+            text: fields.text,
+            raw,
+        }
+    }
+}
+
+/// The field-map columns of a row being computed (see [`Row`]).
+struct FieldValues {
+    fields: Vec<(u32, u32)>,
+    elements: Vec<Option<(u32, u32)>>,
+    text: String,
+    /// Objects already written into `text` ([`Values::rendered`]).
+    rendered: Vec<(usize, u32, u32)>,
+}
+
+impl FieldValues {
+    /// Empty, with room for `bytes` of text (the values are mostly parts of the record: the
+    /// text does not grow, and move, value by value).
+    fn with_capacity(bytes: usize) -> FieldValues {
+        FieldValues {
             fields: Vec::new(),
             elements: Vec::new(),
-            // The values' texts are mostly parts of the record: room for as much, so that the
-            // text does not grow (and move) value by value.
-            text: String::with_capacity(raw.len()),
-            raw,
-        };
-        let heads = self.heads.get(&ev.format).unwrap_or(&self.identity);
+            text: String::with_capacity(bytes),
+            rendered: Vec::new(),
+        }
+    }
+
+    /// The values of the columns `doc` may hold (in index order); a column the format resolves
+    /// to the same reads as an earlier one gets that one's values.
+    fn fill(&mut self, doc: &serde_json::Value, heads: &FormatHeads, view: &SigmaView<'_>) {
         // Columns done: (column, its range in `elements` when present), in column order.
         let mut done: Vec<(u32, Option<(usize, usize)>)> = Vec::new();
-        for col in candidates(heads, ev) {
+        for col in candidates(heads, doc) {
             let lead = heads.same_as.get(col as usize).copied().flatten();
             let copied = lead
                 .and_then(|l| done.binary_search_by_key(&l, |d| d.0).ok())
                 .map(|i| done[i].1);
             let range = match copied {
                 Some(Some((start, n))) => {
-                    row.elements.extend_from_within(start..start + n);
-                    row.fields.push((col, n as u32));
+                    self.elements.extend_from_within(start..start + n);
+                    self.fields.push((col, n as u32));
                     Some((start, n))
                 }
                 Some(None) => None,
-                None => self.read_field(&view, col, &mut row),
+                None => self.read_column(doc, heads, col, view),
             };
             done.push((col, range));
         }
-        if row.text.capacity() > 2 * row.text.len() + 1024 {
-            row.text.shrink_to_fit();
-        }
-        row
     }
 
-    /// Appends the values of field-map column `col` as the engine sees them, when present; the
-    /// range of its elements in `row.elements` (start, count).
-    fn read_field(&self, view: &SigmaView<'_>, col: u32, row: &mut Row) -> Option<(usize, usize)> {
-        let field = self.fields.get(col as usize)?;
-        let start = row.elements.len();
-        let (elements, text) = (&mut row.elements, &mut row.text);
-        let found = view.visit_field(field, &mut |v| {
-            elements.push(push_value(text, v));
-            false
-        });
-        let n = row.elements.len() - start;
+    /// Appends the values of column `col` as the engine's adapter gives them, when present;
+    /// the range of its elements (start, count).
+    fn read_column(
+        &mut self,
+        doc: &serde_json::Value,
+        heads: &FormatHeads,
+        col: u32,
+        view: &SigmaView<'_>,
+    ) -> Option<(usize, usize)> {
+        let start = self.elements.len();
+        let mut found = false;
+        for read in heads.reads.get(col as usize).map_or(&[][..], Vec::as_slice) {
+            match read {
+                Read::Canonical(field) => {
+                    let (elements, text) = (&mut self.elements, &mut self.text);
+                    if view.visit_field(field, &mut |v| {
+                        elements.push(push_value(text, v));
+                        false
+                    }) {
+                        found = true;
+                        break;
+                    }
+                }
+                Read::Path { path, operation } => {
+                    let mut out = Values {
+                        elements: &mut self.elements,
+                        text: &mut self.text,
+                        rendered: &mut self.rendered,
+                    };
+                    found |= read_path(doc, path, *operation, &mut out);
+                }
+            }
+        }
+        let n = self.elements.len() - start;
         if found || n > 0 {
-            row.fields.push((col, n as u32));
+            self.fields.push((col, n as u32));
             return Some((start, n));
         }
         None
+    }
+}
+
+/// Appends `key` in lower case, as the heads of [`FormatHeads`] are spelled.
+fn lowercase_into(key: &str, out: &mut String) {
+    if key.is_ascii() {
+        out.push_str(key);
+        out.make_ascii_lowercase();
+    } else {
+        out.extend(key.chars().flat_map(char::to_lowercase));
     }
 }
 
@@ -242,8 +317,7 @@ thread_local! {
 /// reach a top-level key of the record (a lookup reaches a key only through its full path or
 /// a dotted prefix of it, compared ignoring case), and those read through a canonical field.
 /// The same as the previous record's on this thread when its keys and format are.
-fn candidates(heads: &FormatHeads, ev: &Event) -> Vec<u32> {
-    let doc = ev.raw.projected().unwrap_or_else(|| ev.doc());
+fn candidates(heads: &FormatHeads, doc: &serde_json::Value) -> Vec<u32> {
     let Some(obj) = doc.as_object() else {
         return columns_of_keys(heads, std::iter::empty());
     };
@@ -271,12 +345,7 @@ fn columns_of_keys<'k>(heads: &FormatHeads, keys: impl Iterator<Item = &'k Strin
     let mut key = String::new();
     for k in keys {
         key.clear();
-        if k.is_ascii() {
-            key.push_str(k);
-            key.make_ascii_lowercase();
-        } else {
-            key.extend(k.chars().flat_map(char::to_lowercase));
-        }
+        lowercase_into(k, &mut key);
         if let Some(cols) = heads.by_key.get(&key) {
             out.extend_from_slice(cols);
         }
@@ -298,7 +367,7 @@ fn push_value(text: &mut String, v: FieldValue<'_>) -> Option<(u32, u32)> {
 }
 
 /// The heads (lowercase top-level keys) through which each field-map column can be reached in
-/// a format with map `map` (`None`: fields read as named).
+/// a format with map `map` (`None`: fields read as named), and each column's reads.
 fn heads_of(names: &[String], map: Option<&FieldMap>) -> FormatHeads {
     let mut h = FormatHeads::default();
     // The first column of each list of reads: the engine's adapter resolves a field name to
@@ -311,7 +380,8 @@ fn heads_of(names: &[String], map: Option<&FieldMap>) -> FormatHeads {
         };
         let lead = *first_of.entry(targets.clone()).or_insert(i as u32);
         h.same_as.push((lead != i as u32).then_some(lead));
-        for t in targets {
+        h.reads.push(reads_of(&targets, map.is_some()));
+        for t in &targets {
             if t.starts_with("tw.") {
                 h.canonical.push(i as u32);
                 continue;
@@ -328,6 +398,24 @@ fn heads_of(names: &[String], map: Option<&FieldMap>) -> FormatHeads {
         }
     }
     h
+}
+
+/// The reads of a field resolved to `targets`, as the adapter makes them: operation names get
+/// their variants where a format's map names them (not in formats read as named).
+fn reads_of(targets: &[String], mapped: bool) -> Vec<Read> {
+    targets
+        .iter()
+        .map(|t| {
+            if t.starts_with("tw.") {
+                Read::Canonical(FieldRef::new(0, t))
+            } else {
+                Read::Path {
+                    path: t.clone(),
+                    operation: mapped && OPERATION_FIELDS.contains(&t.as_str()),
+                }
+            }
+        })
+        .collect()
 }
 
 /// A canonical field's value as the engine sees it.
@@ -422,11 +510,11 @@ mod tests {
     fn check(ex: &Extractor, ev: &Event) -> (usize, usize) {
         let row = ex.row(ev);
         let view = SigmaView::new(ev, &ex.resolver);
+        let heads = ex.heads.get(&ev.format).unwrap_or(&ex.identity);
         let got: HashMap<u32, Vec<Option<String>>> = row
             .field_spans()
             .map(|(c, r)| (c, r.map(|i| row.element(i).map(str::to_string)).collect()))
             .collect();
-        let heads = ex.heads.get(&ev.format).unwrap_or(&ex.identity);
         let mut shared = 0;
         for (i, f) in ex.fields.iter().enumerate() {
             let mut want = Vec::new();
@@ -451,16 +539,14 @@ mod tests {
         (ex.fields.len(), shared)
     }
 
-    #[test]
-    fn rows_hold_the_adapters_values_for_every_column() {
-        let ex = Extractor::new().expect("the shipped maps load");
-        let corpus = crate::test_corpus::path();
-        let opts = crate::test_corpus::options(&ex);
+    /// Every record of `path` checked by [`check`]: (events, columns checked, shared).
+    fn check_all(ex: &Extractor, path: std::path::PathBuf) -> (usize, usize, usize) {
+        let opts = crate::test_corpus::options(ex);
         let (mut events, mut checked, mut shared) = (0, 0, 0);
         let report = ingest(
-            &[corpus],
+            &[path],
             &opts,
-            |ev, out| out.push(check(&ex, ev)),
+            |ev, out| out.push(check(ex, ev)),
             |(c, s)| {
                 events += 1;
                 checked += c;
@@ -468,10 +554,30 @@ mod tests {
             },
         );
         assert_eq!(events, report.totals.read as usize);
+        (events, checked, shared)
+    }
+
+    #[test]
+    fn rows_hold_the_adapters_values_for_every_column() {
+        let ex = Extractor::new().expect("the shipped maps load");
+        let (events, checked, shared) = check_all(&ex, crate::test_corpus::path());
         assert!(events > 100, "{events} events");
         assert!(
             checked > 10_000 && shared > 100,
             "{checked} checked, {shared} shared"
+        );
+    }
+
+    /// The simulated case of the repository (every format the simulator writes).
+    #[test]
+    fn rows_of_the_example_case_hold_the_adapters_values() {
+        let ex = Extractor::new().expect("the shipped maps load");
+        let example = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../examples/reseller-breach/logs");
+        let (events, _, shared) = check_all(&ex, example);
+        assert!(
+            events > 2_000 && shared > 1_000,
+            "{events} events, {shared} shared"
         );
     }
 
