@@ -225,8 +225,9 @@ impl<'a> SigmaView<'a> {
     }
 }
 
-/// The variants an operation name is also offered as.
-fn operation_variants(s: &str) -> Vec<String> {
+/// The variants an operation name is also offered as (trimmed, without the trailing full stop,
+/// en dash and spaced hyphen exchanged), without the name itself.
+pub fn operation_variants(s: &str) -> Vec<String> {
     let mut out = Vec::new();
     let t = s.trim();
     if t.len() == s.len() && !t.ends_with('.') && !t.contains('–') && !t.contains(" - ") {

@@ -11,7 +11,8 @@
 //! and of the example case.
 
 use serde_json::Value;
-use tw_sigma::event::{canonical_float, find_key_ignoring_case};
+use tw_detect::event::operation_variants;
+use tw_sigma::event::{canonical_float, lookup};
 
 /// Where a row's field-map values go: elements (spans of `text`, `None` for a JSON null).
 pub(crate) struct Values<'r> {
@@ -29,48 +30,19 @@ pub(crate) fn read_path(doc: &Value, path: &str, operation: bool, out: &mut Valu
         found.set(true);
         visit_value(v, operation, out);
     };
-    lookup(doc, path, false, &mut visit);
+    // The engine's walk, which never stops early here.
+    lookup(doc, path, false, &mut |v| {
+        visit(v);
+        false
+    });
     if !found.get() {
         // Nothing reached, so nothing was appended: the walk again, ignoring case.
-        lookup(doc, path, true, &mut visit);
+        lookup(doc, path, true, &mut |v| {
+            visit(v);
+            false
+        });
     }
     found.get()
-}
-
-/// Member `key` of `map`: the exact key, or with `ci` a key as the engine matches one
-/// ignoring case.
-fn get<'v>(map: &'v serde_json::Map<String, Value>, key: &str, ci: bool) -> Option<&'v Value> {
-    match map.get(key) {
-        Some(v) => Some(v),
-        None if ci => find_key_ignoring_case(map.iter().map(|(k, v)| (k.as_str(), v)), key),
-        None => None,
-    }
-}
-
-/// Calls `f` with every value `path` reaches from `v`, in the engine's order (its `lookup`,
-/// which never stops early here).
-fn lookup<'v>(v: &'v Value, path: &str, ci: bool, f: &mut dyn FnMut(&'v Value)) {
-    match v {
-        Value::Object(map) => {
-            if let Some(x) = get(map, path, ci) {
-                return f(x);
-            }
-            for (i, _) in path.match_indices('.') {
-                let (head, tail) = (&path[..i], &path[i + 1..]);
-                if !tail.is_empty()
-                    && let Some(x) = get(map, head, ci)
-                {
-                    lookup(x, tail, ci, f);
-                }
-            }
-        }
-        Value::Array(items) => {
-            for item in items {
-                lookup(item, path, ci, f);
-            }
-        }
-        _ => {}
-    }
 }
 
 /// Appends the values of `v`: a scalar, each item of an array (objects and arrays in it as
@@ -197,29 +169,6 @@ fn push_quoted(s: &str, out: &mut String) {
     }
     out.push_str(&s[run..]);
     out.push('"');
-}
-
-/// The variants an operation name is also offered as by the engine's adapter (trimmed,
-/// without the trailing full stop, en dash and spaced hyphen exchanged), without the name
-/// itself.
-fn operation_variants(s: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let t = s.trim();
-    if t.len() == s.len() && !t.ends_with('.') && !t.contains('–') && !t.contains(" - ") {
-        return out;
-    }
-    let base = t.strip_suffix('.').unwrap_or(t).trim_end();
-    for v in [
-        t.to_string(),
-        base.to_string(),
-        base.replace('–', "-"),
-        base.replace(" - ", " – "),
-    ] {
-        if v != s && !out.contains(&v) {
-            out.push(v);
-        }
-    }
-    out
 }
 
 #[cfg(test)]

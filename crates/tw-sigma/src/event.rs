@@ -235,9 +235,16 @@ pub fn first_text(event: &dyn SigmaEvent, field: &FieldRef) -> Option<String> {
     out
 }
 
-/// Resolves `path` in `v`, calling `f` for every value reached. Returns true when `f` stopped.
-/// With `ci`, a key missing exactly may match case-insensitively.
-fn lookup<'v>(v: &'v Value, path: &str, ci: bool, f: &mut dyn FnMut(&'v Value) -> bool) -> bool {
+/// Resolves `path` in `v` the way field lookup does (at each step the whole remaining path as
+/// one flat key first, then split on each `.`; arrays walked item by item), calling `f` for every
+/// value reached. Returns true when `f` stopped. With `ci`, a key missing exactly may match
+/// case-insensitively.
+pub fn lookup<'v>(
+    v: &'v Value,
+    path: &str,
+    ci: bool,
+    f: &mut dyn FnMut(&'v Value) -> bool,
+) -> bool {
     match v {
         Value::Object(map) => {
             let get = |k: &str| if ci { get_key(map, k) } else { map.get(k) };
