@@ -234,7 +234,10 @@ fn bad_records_and_unknown_rules_are_reported_with_their_line() {
         json!({"file": "a.json", "record": 1, "line": 2, "format": "no.format", "tenant_id": null,
             "raw": "{}", "rules": []})
     );
-    std::fs::write(&records, text).unwrap();
+    // A fourth line that is not UTF-8: rejected with its number, the run goes on.
+    let mut bytes = text.into_bytes();
+    bytes.extend_from_slice(b"{\"file\":\"\xff\xfe\"}\n");
+    std::fs::write(&records, bytes).unwrap();
     let (code, out, err) = run(&["findings", "--from-spark", records.to_str().unwrap()]);
     assert_eq!(code, 2, "{err}");
     assert!(out.is_empty(), "{out}");
@@ -250,5 +253,9 @@ fn bad_records_and_unknown_rules_are_reported_with_their_line() {
         err.contains("rule no_such_rule of the hits is not among the rules loaded"),
         "{err}"
     );
-    assert!(err.contains("1 records read (2 rejected)"), "{err}");
+    assert!(
+        err.contains("records.jsonl:4: record rejected: not UTF-8"),
+        "{err}"
+    );
+    assert!(err.contains("1 records read (3 rejected)"), "{err}");
 }

@@ -105,19 +105,42 @@ fn read_records(path: &PathBuf) -> Result<(Vec<HitRecord>, usize)> {
     let f = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     let mut out = Vec::new();
     let mut rejected = 0;
-    for (n, line) in BufReader::new(f).lines().enumerate() {
-        let line = line.with_context(|| format!("reading {}", path.display()))?;
+    let mut reader = BufReader::new(f);
+    let mut bytes = Vec::new();
+    let mut n = 0usize;
+    loop {
+        bytes.clear();
+        let read = reader
+            .read_until(b'\n', &mut bytes)
+            .with_context(|| format!("reading {}", path.display()))?;
+        if read == 0 {
+            break;
+        }
+        n += 1;
+        // A line that is not UTF-8 is one bad record, not the end of the run.
+        let line = match std::str::from_utf8(&bytes) {
+            Ok(l) => l,
+            Err(e) => {
+                rejected += 1;
+                eprintln!(
+                    "tenantwatch: {}:{}: record rejected: not UTF-8 ({e})",
+                    path.display(),
+                    n
+                );
+                continue;
+            }
+        };
         if line.trim().is_empty() {
             continue;
         }
-        match record_of(&line) {
+        match record_of(line) {
             Ok(r) => out.push(r),
             Err(e) => {
                 rejected += 1;
                 eprintln!(
                     "tenantwatch: {}:{}: record rejected: {}",
                     path.display(),
-                    n + 1,
+                    n,
                     visible(&e)
                 );
             }
