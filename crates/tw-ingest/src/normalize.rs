@@ -370,6 +370,11 @@ const CONFIG: Paths = Paths {
     targets: &[],
 };
 
+/// The path tables of the log kinds, each once (`Other` and `Generic` share one; [`paths_of`]).
+static TABLES: [&Paths; 11] = [
+    &UAL, &SIGNIN, &AUDIT, &ACTIVITY, &GRAPH, &RISK, &DEFENDER, &WINDOWS, &CEF, &GENERIC, &CONFIG,
+];
+
 fn paths_of(kind: LogKind) -> &'static Paths {
     match kind {
         LogKind::Ual => &UAL,
@@ -664,10 +669,6 @@ pub fn normalize(format: Format, raw: Value) -> Result<(Value, Canonical), Strin
 /// sign-ins, `result`, `time`) or are not a single field (`log`, `format`). `cross_tenant`
 /// needs the actor's home tenant.
 pub fn canonical_keys(field: &str) -> Option<Vec<&'static str>> {
-    let all = [
-        &UAL, &SIGNIN, &AUDIT, &ACTIVITY, &GRAPH, &RISK, &DEFENDER, &WINDOWS, &CEF, &GENERIC,
-        &CONFIG,
-    ];
     let pick: fn(&Paths) -> &'static [Path] = match field {
         "user" => |p| p.user,
         "app_id" => |p| p.app_id,
@@ -678,7 +679,7 @@ pub fn canonical_keys(field: &str) -> Option<Vec<&'static str>> {
         _ => return None,
     };
     let mut out: Vec<&'static str> = Vec::new();
-    for p in all {
+    for p in TABLES {
         for path in pick(p) {
             let leaf = path.iter().rev().find(|s| **s != "[]")?;
             if !out.contains(leaf) {
@@ -692,32 +693,20 @@ pub fn canonical_keys(field: &str) -> Option<Vec<&'static str>> {
 /// The log kinds whose records may carry the actor's home tenant (`home_tenant_id`): a record of
 /// any other kind never has one, so it never names a user acting across tenants.
 pub fn kinds_with_home_tenant() -> Vec<LogKind> {
-    [
-        LogKind::Ual,
-        LogKind::Signin,
-        LogKind::DirectoryAudit,
-        LogKind::AzureActivity,
-        LogKind::GraphActivity,
-        LogKind::RiskDetection,
-        LogKind::M365Defender,
-        LogKind::WindowsEvent,
-        LogKind::Cef,
-        LogKind::Other,
-        LogKind::Generic,
-        LogKind::TenantConfig,
-    ]
-    .into_iter()
-    .filter(|&k| !paths_of(k).home_tenant.is_empty())
-    .collect()
+    // Every log kind is the kind of some format.
+    let mut kinds: Vec<LogKind> = Vec::new();
+    for kind in Format::ALL.iter().map(|f| f.log_kind()) {
+        if !kinds.contains(&kind) && !paths_of(kind).home_tenant.is_empty() {
+            kinds.push(kind);
+        }
+    }
+    kinds
 }
 
 /// Every path the canonical fields of any log kind read, `[]` steps included (for selective parsing).
 pub fn canonical_paths() -> Vec<&'static [&'static str]> {
     let mut v: Vec<&'static [&'static str]> = Vec::new();
-    for p in [
-        &UAL, &SIGNIN, &AUDIT, &ACTIVITY, &GRAPH, &RISK, &DEFENDER, &WINDOWS, &CEF, &GENERIC,
-        &CONFIG,
-    ] {
+    for p in TABLES {
         for list in [
             p.time,
             p.tenant,
@@ -858,10 +847,7 @@ pub fn time_and_tenant_of(format: Format, doc: &Value) -> Result<Canonical, Stri
 /// The paths [`time_and_tenant_of`] reads, over every log kind.
 pub fn time_and_tenant_paths() -> Vec<Path> {
     let mut v: Vec<Path> = RESOURCE_IDS.to_vec();
-    for p in [
-        &UAL, &SIGNIN, &AUDIT, &ACTIVITY, &GRAPH, &RISK, &DEFENDER, &WINDOWS, &CEF, &GENERIC,
-        &CONFIG,
-    ] {
+    for p in TABLES {
         v.extend(p.time.iter().chain(p.tenant));
     }
     v
@@ -893,14 +879,11 @@ pub fn tenant_keys() -> Vec<&'static str> {
 /// The last key of every path a record's own tenant id is read from (its value, trimmed and
 /// lower-cased, is the tenant), over every log kind.
 pub(crate) fn record_tenant_keys() -> Vec<&'static str> {
-    let mut v: Vec<&'static str> = [
-        &UAL, &SIGNIN, &AUDIT, &ACTIVITY, &GRAPH, &RISK, &DEFENDER, &WINDOWS, &CEF, &GENERIC,
-        &CONFIG,
-    ]
-    .iter()
-    .flat_map(|p| p.tenant.iter())
-    .filter_map(|p| p.last().copied())
-    .collect();
+    let mut v: Vec<&'static str> = TABLES
+        .iter()
+        .flat_map(|p| p.tenant.iter())
+        .filter_map(|p| p.last().copied())
+        .collect();
     v.sort_unstable();
     v.dedup();
     v
@@ -1053,6 +1036,30 @@ fn truncate(s: &str, n: usize) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn the_kinds_with_a_home_tenant_are_those_whose_records_name_one() {
+        // Records of each kind with the actor's home tenant where the kind spells it.
+        let docs = [
+            (
+                Format::UalMgmtApiJson,
+                json!({"ActorContextId": "HOME", "OrganizationId": "t"}),
+            ),
+            (
+                Format::SigninGraphJson,
+                json!({"homeTenantId": "HOME", "resourceTenantId": "t"}),
+            ),
+        ];
+        let kinds = kinds_with_home_tenant();
+        for (format, doc) in docs {
+            assert!(kinds.contains(&format.log_kind()), "{format:?}");
+            let c = canonical_of(format, &doc).unwrap();
+            assert_eq!(c.home_tenant_id.as_deref(), Some("home"), "{format:?}");
+        }
+        for kind in [LogKind::TenantConfig, LogKind::Generic, LogKind::Other] {
+            assert!(!kinds.contains(&kind), "{kind:?}");
+        }
+    }
 
     /// Every key a tenant may be read from holds one of the pieces the cheap test looks for; a
     /// key spelled with a `\u` escape is not ruled out either.
