@@ -263,7 +263,8 @@ fn kql_num(n: f64) -> String {
     format!("real({n})")
 }
 
-fn cmp(op: CmpOp) -> &'static str {
+/// The KQL operator of a comparison.
+pub(super) fn cmp(op: CmpOp) -> &'static str {
     match op {
         CmpOp::Lt => "<",
         CmpOp::Lte => "<=",

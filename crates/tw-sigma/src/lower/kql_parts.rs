@@ -21,7 +21,7 @@
 //! (`week_of_year`) of the date, an out-of-range day rolling into the next month. A value Log
 //! Analytics holds as a `datetime` reads, through `tostring`, as its UTC ISO text.
 
-use super::kql::kql_lit;
+use super::kql::{cmp, kql_lit};
 use crate::value::{CmpOp, TimePart};
 
 /// Rust's `char::is_whitespace`, as an RE2 class.
@@ -125,16 +125,6 @@ fn v6_network(lo: u128, hi: u128) -> String {
         .map(|k| format!("{:x}", (lo >> (112 - 16 * k)) & 0xffff))
         .collect();
     format!("{}/{len}", groups.join(":"))
-}
-
-fn cmp(op: CmpOp) -> &'static str {
-    match op {
-        CmpOp::Lt => "<",
-        CmpOp::Lte => "<=",
-        CmpOp::Gt => ">",
-        CmpOp::Gte => ">=",
-        CmpOp::Eq => "==",
-    }
 }
 
 /// True when the `part` of text `s` compares `op` with `n` (false when it has none).
