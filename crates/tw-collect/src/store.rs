@@ -23,7 +23,7 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
 
 enum Sink {
     Plain(BufWriter<File>),
-    Gzip(GzEncoder<BufWriter<File>>),
+    Gzip(Box<GzEncoder<BufWriter<File>>>),
 }
 
 /// The file of one window while it is being collected.
@@ -46,7 +46,7 @@ impl WindowFile {
         let f = File::create(&part).map_err(io(&part))?;
         let w = BufWriter::with_capacity(1 << 18, f);
         let sink = if gzip {
-            Sink::Gzip(GzEncoder::new(w, Compression::fast()))
+            Sink::Gzip(Box::new(GzEncoder::new(w, Compression::fast())))
         } else {
             Sink::Plain(w)
         };

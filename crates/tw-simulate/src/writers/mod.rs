@@ -233,7 +233,7 @@ pub struct FileSpec {
 
 enum Sink {
     Plain(BufWriter<File>),
-    Gz(GzEncoder<BufWriter<File>>),
+    Gz(Box<GzEncoder<BufWriter<File>>>),
 }
 
 impl Write for Sink {
@@ -608,7 +608,7 @@ impl<'a> TenantFiles<'a> {
         }
         let f = BufWriter::with_capacity(1 << 20, File::create(&path)?);
         let mut sink = if spec.gzip {
-            Sink::Gz(GzEncoder::new(f, Compression::fast()))
+            Sink::Gz(Box::new(GzEncoder::new(f, Compression::fast())))
         } else {
             Sink::Plain(f)
         };
