@@ -14,6 +14,8 @@
 //! starting there is one of its prefixes (known in advance); the search then resumes one byte
 //! after the reported start, not after its end.
 
+use std::collections::{BTreeMap, HashMap};
+
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind, packed};
 
 /// Patterns per packed searcher: more make its fingerprints match in vain far more often (measured
@@ -80,24 +82,67 @@ pub fn anchor_lengths(len: usize) -> impl Iterator<Item = usize> {
     (ANCHOR..=ANCHOR_MAX.min(len)).step_by(2)
 }
 
-/// Cuts each literal's anchor: its rarest piece of [`anchor_lengths`] bytes (the shortest, then
-/// first, of equally rare ones). Returns the distinct anchors and, per anchor, (literal, offset).
+/// Cuts each literal's anchor: one of its rarest pieces of [`anchor_lengths`] bytes. Among a
+/// literal's equally rare pieces, the one that is also a rarest piece of the most literals is
+/// taken (then the shortest, then the first): literals sharing a rare piece (the service name
+/// of several operations, say) are then found through one anchor, and fewer anchors mean fewer
+/// packed searchers scanning each text. Without rarity figures the anchors are the literals.
+/// Returns the distinct anchors and, per anchor, (literal, offset).
 fn cut_anchors(literals: &[Vec<u8>], rarity: Option<Rarity<'_>>) -> Anchors {
-    let mut index: std::collections::BTreeMap<Vec<u8>, Vec<(u32, u32)>> = Default::default();
-    for (i, lit) in literals.iter().enumerate() {
-        let (start, end) = match rarity {
-            Some(r) if lit.len() > ANCHOR => anchor_lengths(lit.len())
-                .flat_map(|len| (0..=lit.len() - len).map(move |p| (p, p + len)))
-                .min_by_key(|&(a, b)| (r(&lit[a..b]), b - a, a))
-                .unwrap_or((0, lit.len())),
-            _ => (0, lit.len()),
-        };
+    let rarest: Vec<Vec<(usize, usize)>> = literals
+        .iter()
+        .map(|lit| match rarity {
+            Some(r) if lit.len() > ANCHOR => rarest_pieces(lit, r),
+            _ => vec![(0, lit.len())],
+        })
+        .collect();
+    // Per piece, the number of literals it is a rarest piece of.
+    let mut shared: HashMap<&[u8], u32> = HashMap::new();
+    let mut own: Vec<&[u8]> = Vec::new();
+    for (lit, pieces) in literals.iter().zip(&rarest) {
+        own.clear();
+        own.extend(pieces.iter().map(|&(a, b)| &lit[a..b]));
+        own.sort_unstable();
+        own.dedup();
+        for &p in &own {
+            *shared.entry(p).or_default() += 1;
+        }
+    }
+    let mut index: BTreeMap<Vec<u8>, Vec<(u32, u32)>> = BTreeMap::new();
+    for (i, (lit, pieces)) in literals.iter().zip(&rarest).enumerate() {
+        let (start, end) = pieces
+            .iter()
+            .copied()
+            .min_by_key(|&(a, b)| {
+                let n = shared.get(&lit[a..b]).copied().unwrap_or(0);
+                (std::cmp::Reverse(n), b - a, a)
+            })
+            .unwrap_or((0, lit.len()));
         index
             .entry(lit[start..end].to_vec())
             .or_default()
             .push((i as u32, start as u32));
     }
     index.into_iter().unzip()
+}
+
+/// The pieces of `lit` (of [`anchor_lengths`] bytes) that `rarity` ranks lowest, as (start, end).
+fn rarest_pieces(lit: &[u8], rarity: Rarity<'_>) -> Vec<(usize, usize)> {
+    let mut best = u64::MAX;
+    let mut pieces = Vec::new();
+    for len in anchor_lengths(lit.len()) {
+        for a in 0..=lit.len() - len {
+            let r = rarity(&lit[a..a + len]);
+            if r < best {
+                best = r;
+                pieces.clear();
+            }
+            if r == best {
+                pieces.push((a, a + len));
+            }
+        }
+    }
+    pieces
 }
 
 impl LiteralScanner {
@@ -299,6 +344,31 @@ mod tests {
             LiteralScanner::anchored(lits, &by_last).expect("anchored"),
             LiteralScanner::automaton(lits).expect("automaton"),
         ]
+    }
+
+    #[test]
+    fn literals_sharing_a_rarest_piece_share_an_anchor() {
+        let lits: Vec<Vec<u8>> = ["aaaaaa-shared", "bbbbbb-shared", "cccccc-other"]
+            .iter()
+            .map(|w| w.as_bytes().to_vec())
+            .collect();
+        // Every piece equally rare: the first two share `-share`, the third keeps its first piece.
+        let s = LiteralScanner::anchored(&lits, &|_| 0).expect("anchored");
+        assert!(format!("{s:?}").contains("anchors: 2"), "{s:?}");
+        let texts: [&[u8]; 4] = [
+            b"x AAAAAA-SHARED y bbbbbb-shared",
+            b"zz-shared aaaaaa-share cccccc-other",
+            b"bbbbbb-sharedaaaaaa-shared",
+            b"-share -share",
+        ];
+        for t in texts {
+            assert_eq!(
+                found(&s, t),
+                naive(&lits, t),
+                "{}",
+                String::from_utf8_lossy(t)
+            );
+        }
     }
 
     #[test]
