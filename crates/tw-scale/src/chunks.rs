@@ -45,6 +45,9 @@ pub struct ChunkWriter {
     first_field: usize,
     /// All-null field-map chunks by row count.
     null_chunks: HashMap<usize, EncodedChunk>,
+    /// Per field-map column, the elements of the row group being written
+    /// ([`present_elements`]); kept between row groups so their room is reused.
+    by_col: Vec<Vec<(usize, Span)>>,
 }
 
 /// Where each row group ends: a row group is closed at `max_bytes` of rows (their
@@ -78,6 +81,7 @@ impl ChunkWriter {
             null_props: Arc::new(null_props),
             first_field,
             null_chunks: HashMap::new(),
+            by_col: Vec::new(),
         }
     }
 
@@ -146,7 +150,20 @@ impl ChunkWriter {
         rg: &mut SerializedRowGroupWriter<'_, W>,
         rows: &mut [Row],
     ) -> Result<()> {
-        let by_col = present_elements(rows);
+        let mut by_col = std::mem::take(&mut self.by_col);
+        present_elements(rows, &mut by_col);
+        let written = self.write_field_chunks(rg, rows, &by_col);
+        self.by_col = by_col;
+        written
+    }
+
+    /// The field-map columns of [`Self::write_field_maps`] from their elements `by_col`.
+    fn write_field_chunks<W: Write + Send>(
+        &mut self,
+        rg: &mut SerializedRowGroupWriter<'_, W>,
+        rows: &mut [Row],
+        by_col: &[Vec<(usize, Span)>],
+    ) -> Result<()> {
         let texts: Vec<Bytes> = rows
             .iter_mut()
             .map(|r| Bytes::from(std::mem::take(&mut r.text)))
@@ -273,10 +290,13 @@ fn retarget(close: &ColumnCloseResult, descr: ColumnDescPtr) -> Result<ColumnClo
 type Span = Option<(u32, u32)>;
 
 /// Per field-map column, the rows holding it and each one's elements: (row, element), in
-/// row order.
-fn present_elements(rows: &[Row]) -> Vec<Vec<(usize, Span)>> {
+/// row order, into `by_col` (emptied first, one list per column).
+fn present_elements(rows: &[Row], by_col: &mut Vec<Vec<(usize, Span)>>) {
     let n = schema::field_map_fields().len();
-    let mut by_col: Vec<Vec<(usize, Span)>> = vec![Vec::new(); n];
+    by_col.resize_with(n, Vec::new);
+    for v in by_col.iter_mut() {
+        v.clear();
+    }
     for (ri, r) in rows.iter().enumerate() {
         for (col, range) in r.field_spans() {
             if let Some(v) = by_col.get_mut(col as usize) {
@@ -288,12 +308,12 @@ fn present_elements(rows: &[Row]) -> Vec<Vec<(usize, Span)>> {
             }
         }
     }
-    by_col
 }
 
 /// The levels and values of a list column from its rows' elements ([`present_elements`]).
 fn list_levels(present: &[(usize, Span)], texts: &[Bytes], rows: usize) -> ListLevels {
-    let mut levels = ListLevels::with_capacity(rows);
+    // A level per row without the column, one per element (or empty list) of the others.
+    let mut levels = ListLevels::with_capacity(rows + present.len(), present.len());
     let mut next = 0;
     let mut at = 0;
     while let Some(&(ri, _)) = present.get(at) {
@@ -389,8 +409,10 @@ fn write_optional<T: DataType, W: Write + Send>(
     rg: &mut SerializedRowGroupWriter<'_, W>,
     values: impl Iterator<Item = Option<T::T>>,
 ) -> Result<()> {
-    let mut present = Vec::new();
-    let mut def = Vec::new();
+    let (mut present, mut def) = match values.size_hint() {
+        (_, Some(n)) => (Vec::with_capacity(n), Vec::with_capacity(n)),
+        _ => (Vec::new(), Vec::new()),
+    };
     for v in values {
         def.push(i16::from(v.is_some()));
         present.extend(v);
@@ -418,7 +440,7 @@ fn write_canonical<W: Write + Send>(
             }),
         ),
         Some(schema::Storage::TextList) => {
-            let mut levels = ListLevels::with_capacity(rows.len());
+            let mut levels = ListLevels::with_capacity(rows.len(), 0);
             for r in rows.iter_mut() {
                 match take(r) {
                     CanonicalValue::List(items) => {
@@ -449,11 +471,12 @@ struct ListLevels {
 }
 
 impl ListLevels {
-    fn with_capacity(rows: usize) -> ListLevels {
+    /// Room for `levels` levels and `values` values.
+    fn with_capacity(levels: usize, values: usize) -> ListLevels {
         ListLevels {
-            values: Vec::new(),
-            def: Vec::with_capacity(rows),
-            rep: Vec::with_capacity(rows),
+            values: Vec::with_capacity(values),
+            def: Vec::with_capacity(levels),
+            rep: Vec::with_capacity(levels),
         }
     }
 

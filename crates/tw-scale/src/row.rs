@@ -418,26 +418,39 @@ fn reads_of(targets: &[String], mapped: bool) -> Vec<Read> {
         .collect()
 }
 
-/// A canonical field's value as the engine sees it.
+/// A canonical field's value as the engine sees it: for a text column the first value with a
+/// text (booleans left out), for a boolean column the first boolean, for a list column every
+/// value with a text (booleans left out). Only the texts kept are made (one allocation per
+/// value stored, none for the values passed over).
 fn canonical_value(view: &SigmaView<'_>, f: &FieldRef, storage: Storage) -> CanonicalValue {
-    let mut values: Vec<FieldValue<'static>> = Vec::new();
-    let mut texts: Vec<String> = Vec::new();
+    let mut out = CanonicalValue::Null;
     view.visit_field(f, &mut |v| {
-        match v {
-            FieldValue::Bool(b) => values.push(FieldValue::Bool(b)),
-            other => texts.extend(other.to_text()),
+        match (storage, &mut out) {
+            (Storage::Bool, CanonicalValue::Null) => {
+                if let FieldValue::Bool(b) = v {
+                    out = CanonicalValue::Bool(b);
+                }
+            }
+            (Storage::Text, CanonicalValue::Null) if !matches!(v, FieldValue::Bool(_)) => {
+                if let Some(t) = v.to_text() {
+                    out = CanonicalValue::Text(t);
+                }
+            }
+            (Storage::TextList, CanonicalValue::Null) if !matches!(v, FieldValue::Bool(_)) => {
+                if let Some(t) = v.to_text() {
+                    out = CanonicalValue::List(vec![t]);
+                }
+            }
+            (Storage::TextList, CanonicalValue::List(items))
+                if !matches!(v, FieldValue::Bool(_)) =>
+            {
+                items.extend(v.to_text());
+            }
+            _ => {}
         }
         false
     });
-    match (storage, values.first()) {
-        (Storage::Bool, Some(FieldValue::Bool(b))) => CanonicalValue::Bool(*b),
-        (Storage::TextList, _) if !texts.is_empty() => CanonicalValue::List(texts),
-        (Storage::Text, _) => texts
-            .into_iter()
-            .next()
-            .map_or(CanonicalValue::Null, CanonicalValue::Text),
-        _ => CanonicalValue::Null,
-    }
+    out
 }
 
 /// The record as the engine reads it: the record's JSON text when the document is that text
@@ -579,6 +592,67 @@ mod tests {
             events > 2_000 && shared > 1_000,
             "{events} events, {shared} shared"
         );
+    }
+
+    /// A canonical field's value as the export first computed it: every value visited and
+    /// kept, then the one the column stores picked.
+    fn canonical_value_collected(
+        view: &SigmaView<'_>,
+        f: &FieldRef,
+        storage: Storage,
+    ) -> CanonicalValue {
+        let mut bools: Vec<bool> = Vec::new();
+        let mut texts: Vec<String> = Vec::new();
+        view.visit_field(f, &mut |v| {
+            match v {
+                FieldValue::Bool(b) => bools.push(b),
+                other => texts.extend(other.to_text()),
+            }
+            false
+        });
+        match (storage, bools.first()) {
+            (Storage::Bool, Some(b)) => CanonicalValue::Bool(*b),
+            (Storage::TextList, _) if !texts.is_empty() => CanonicalValue::List(texts),
+            (Storage::Text, _) => texts
+                .into_iter()
+                .next()
+                .map_or(CanonicalValue::Null, CanonicalValue::Text),
+            _ => CanonicalValue::Null,
+        }
+    }
+
+    #[test]
+    fn canonical_values_are_those_of_every_value_visited() {
+        let ex = Extractor::new().expect("the shipped maps load");
+        let example = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../examples/reseller-breach/logs");
+        let opts = crate::test_corpus::options(&ex);
+        let mut kinds = [0usize; 4];
+        ingest(
+            &[crate::test_corpus::path(), example],
+            &opts,
+            |ev, out| {
+                let view = SigmaView::new(ev, &ex.resolver);
+                let row = ex.row(ev);
+                let fields = ex.canonical.iter().zip(CANONICAL.iter().skip(3));
+                for ((f, (_, _, storage)), got) in fields.zip(&row.canonical) {
+                    let want = canonical_value_collected(&view, f, *storage);
+                    assert_eq!(got, &want, "{} of {}", f.name(), ev.provenance.file);
+                    // The value's capacity counts in the writer's budget: unchanged.
+                    if let (CanonicalValue::Text(a), CanonicalValue::Text(b)) = (got, &want) {
+                        assert_eq!(a.capacity(), b.capacity());
+                    }
+                    out.push(match got {
+                        CanonicalValue::Null => 0,
+                        CanonicalValue::Text(_) => 1,
+                        CanonicalValue::Bool(_) => 2,
+                        CanonicalValue::List(_) => 3,
+                    });
+                }
+            },
+            |kind| kinds[kind] += 1,
+        );
+        assert!(kinds.iter().all(|n| *n > 10), "{kinds:?}");
     }
 
     #[test]

@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 use std::fs::{self, File};
-use std::io::BufWriter;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -75,6 +75,45 @@ pub struct LakeWriter {
     next_part: HashMap<Arc<str>, u32>,
     files: Vec<WrittenFile>,
     clock: u64,
+    /// The bytes of the file being written not yet written out; one buffer for every file.
+    out_buf: Vec<u8>,
+}
+
+/// Bytes of a file gathered before they are written out (one write per megabyte).
+const OUT_BUF_BYTES: usize = 1 << 20;
+
+/// A file written through a buffer that outlives it: the writer's buffer is allocated once for
+/// the run, not once per file (most files are small, and each fresh megabyte costs page faults).
+struct Buffered<'b> {
+    file: File,
+    buf: &'b mut Vec<u8>,
+}
+
+impl Buffered<'_> {
+    fn write_buffer(&mut self) -> std::io::Result<()> {
+        let written = self.file.write_all(self.buf);
+        self.buf.clear();
+        written
+    }
+}
+
+impl Write for Buffered<'_> {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        if self.buf.len() + data.len() > OUT_BUF_BYTES {
+            self.write_buffer()?;
+        }
+        if data.len() >= OUT_BUF_BYTES {
+            self.file.write_all(data)?;
+        } else {
+            self.buf.extend_from_slice(data);
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.write_buffer()?;
+        self.file.flush()
+    }
 }
 
 impl LakeWriter {
@@ -98,6 +137,7 @@ impl LakeWriter {
             next_part: HashMap::new(),
             files: Vec::new(),
             clock: 0,
+            out_buf: Vec::with_capacity(OUT_BUF_BYTES),
         })
     }
 
@@ -179,8 +219,13 @@ impl LakeWriter {
             max_bytes: self.opts.row_group_bytes.max(1),
             max_rows: self.opts.row_group_rows.max(1),
         };
+        self.out_buf.clear();
+        let out = Buffered {
+            file,
+            buf: &mut self.out_buf,
+        };
         self.chunks
-            .write_file(BufWriter::with_capacity(1 << 20, file), rows, limits)
+            .write_file(out, rows, limits)
             .map_err(|e| format!("{}: {e}", path.display()))
     }
 }
@@ -233,6 +278,38 @@ mod tests {
 
     fn corpus_rows() -> Vec<Row> {
         crate::test_corpus::rows()
+    }
+
+    #[test]
+    fn a_file_written_through_the_shared_buffer_holds_every_write_in_order() {
+        let path = std::env::temp_dir().join(format!("tw-scale-buffered-{}", std::process::id()));
+        let mut buf = Vec::new();
+        let mut want = Vec::new();
+        // Small writes, one that fills the buffer past its size, one larger than the buffer.
+        let writes = [
+            vec![1u8; 10],
+            vec![2u8; OUT_BUF_BYTES - 5],
+            vec![3u8; 7],
+            vec![4u8; OUT_BUF_BYTES + 3],
+            vec![5u8; 1],
+        ];
+        for _ in 0..2 {
+            let file = File::create(&path).expect("created");
+            let mut out = Buffered {
+                file,
+                buf: &mut buf,
+            };
+            want.clear();
+            for w in &writes {
+                out.write_all(w).expect("written");
+                want.extend_from_slice(w);
+                assert!(out.buf.len() <= OUT_BUF_BYTES);
+            }
+            out.flush().expect("flushed");
+            assert!(out.buf.is_empty());
+            assert_eq!(fs::read(&path).expect("read back"), want);
+        }
+        let _ = fs::remove_file(&path);
     }
 
     #[test]
