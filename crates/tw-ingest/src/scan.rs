@@ -67,15 +67,17 @@ const fn splat(b: u8) -> u64 {
     0x0101_0101_0101_0101 * b as u64
 }
 
-/// True when one of the eight bytes of `w` is `"`, `\` or a control character (below 0x20).
-fn special_in(w: u64) -> bool {
+/// The high bit of each of the eight bytes of `w` (little-endian) that is `"`, `\` or a control
+/// character (below 0x20). Bytes after the first such one may be flagged wrongly (a borrow
+/// carries upward), the first one never is: its position is exact.
+fn special_mask(w: u64) -> u64 {
     const ONES: u64 = splat(1);
     const HIGH: u64 = splat(0x80);
     let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
     let quote = zero(w ^ splat(b'"'));
     let backslash = zero(w ^ splat(b'\\'));
     let control = w.wrapping_sub(splat(0x20)) & !w & HIGH;
-    quote | backslash | control != 0
+    quote | backslash | control
 }
 
 impl<'a> Scanner<'a> {
@@ -108,17 +110,7 @@ impl<'a> Scanner<'a> {
         let mut i = start;
         let mut escaped = false;
         loop {
-            if self.no_controls {
-                i += memchr::memchr2(b'"', b'\\', self.b.get(i..)?)?;
-            }
-            while let Some(chunk) = self.b.get(i..i + 8) {
-                let mut w = [0u8; 8];
-                w.copy_from_slice(chunk);
-                if special_in(u64::from_le_bytes(w)) {
-                    break;
-                }
-                i += 8;
-            }
+            i = self.to_special(i)?;
             match *self.b.get(i)? {
                 b'"' => {
                     self.pos = i + 1;
@@ -136,6 +128,28 @@ impl<'a> Scanner<'a> {
                 _ => i += 1,
             }
         }
+    }
+
+    /// Where the first `"`, `\` or control byte from `i` on is, or (none among them) where the
+    /// last bytes of the record, fewer than eight, start. Most strings of logs are short: they
+    /// are scanned eight bytes a step; a long one of a record without control bytes is left to
+    /// `memchr2` after the first 32 bytes.
+    fn to_special(&self, mut i: usize) -> Option<usize> {
+        let mut words = 0;
+        while let Some(chunk) = self.b.get(i..i + 8) {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(chunk);
+            let m = special_mask(u64::from_le_bytes(w));
+            if m != 0 {
+                return Some(i + (m.trailing_zeros() / 8) as usize);
+            }
+            i += 8;
+            words += 1;
+            if words == 4 && self.no_controls {
+                return Some(i + memchr::memchr2(b'"', b'\\', self.b.get(i..)?)?);
+            }
+        }
+        Some(i)
     }
 
     /// Checks four hex digits at `at`.
@@ -448,6 +462,30 @@ pub(crate) mod tests {
             "{fast} of {}",
             records.len()
         );
+    }
+
+    /// The word-at-a-time search finds the first special byte at every offset, among any
+    /// bytes after it.
+    #[test]
+    fn special_mask_finds_the_first_special_byte() {
+        let fillers = [b'a', 0x7f, 0xff, 0x20, 0x21, 0x5b, 0x5d, 0x80];
+        let specials = [b'"', b'\\', 0x00, 0x01, 0x1f, b'\n'];
+        for &fill in &fillers {
+            assert_eq!(special_mask(u64::from_le_bytes([fill; 8])), 0);
+            for &sp in &specials {
+                for at in 0..8 {
+                    for &after in specials.iter().chain(&fillers) {
+                        let mut w = [fill; 8];
+                        w[at] = sp;
+                        for b in w.iter_mut().skip(at + 1) {
+                            *b = after;
+                        }
+                        let m = special_mask(u64::from_le_bytes(w));
+                        assert_eq!(m.trailing_zeros() / 8, at as u32, "{w:?}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]
