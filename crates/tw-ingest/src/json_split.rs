@@ -320,6 +320,8 @@ impl Scan {
                 self.string_run(buf, i, out)
             } else if self.capturing && self.cap_scalar {
                 self.scalar_byte(buf, i, out)
+            } else if self.capturing && self.depth > 1 {
+                self.nested_run(buf, i, out)
             } else {
                 self.structural(buf, i, out)
             };
@@ -444,6 +446,41 @@ impl Scan {
             return Err((i, Found::Piece(piece)));
         }
         Ok(i + 1)
+    }
+
+    /// Inside a record below the top level of any top-level object (depth above 1), outside
+    /// strings: no key is tracked there and no record starts, so only quotes, brackets and line
+    /// feeds matter. Runs to the next string, the end of the record or a return to depth 1.
+    fn nested_run(
+        &mut self,
+        buf: &[u8],
+        mut i: usize,
+        out: &mut Vec<u8>,
+    ) -> Result<usize, (usize, Found)> {
+        while let Some(&b) = buf.get(i) {
+            i += 1;
+            match b {
+                b'"' => {
+                    self.in_str = true;
+                    return Ok(i);
+                }
+                b'{' | b'[' => self.depth += 1,
+                b'}' | b']' => {
+                    self.depth -= 1;
+                    if self.depth == self.rec_depth.unwrap_or(0) {
+                        self.key_state = KeyState::Done;
+                        let piece = self.finish_capture(buf, i, out);
+                        return Err((i, Found::Piece(piece)));
+                    }
+                    if self.depth <= 1 {
+                        return Ok(i);
+                    }
+                }
+                b'\n' => self.line += 1,
+                _ => {}
+            }
+        }
+        Ok(i)
     }
 
     /// A byte outside strings and scalar records: whitespace, brackets, `:`, `,`, the start of
@@ -711,6 +748,56 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Every fixture file splits into the same pieces (bytes and lines) whatever the size of
+    /// the reads, down to three bytes (a leading byte order mark is read whole): state carried
+    /// across reads is kept right.
+    #[test]
+    fn pieces_do_not_depend_on_read_sizes() {
+        let root =
+            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures");
+        let mut files = Vec::new();
+        let mut dirs = vec![root];
+        while let Some(d) = dirs.pop() {
+            for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    dirs.push(p);
+                } else if p.extension().is_some_and(|x| x == "json")
+                    && e.metadata().is_ok_and(|m| m.len() < 64 * 1024)
+                {
+                    files.push(p);
+                }
+            }
+        }
+        files.sort();
+        assert!(files.len() > 20, "{}", files.len());
+        let pieces = |text: &[u8], cap: usize| {
+            let r = io::BufReader::with_capacity(cap, text);
+            let mut sp = JsonSplitter::new(r, JsonLayout::Structured, 1 << 20);
+            let mut v = Vec::new();
+            let mut out = Vec::new();
+            while let Some(p) = sp.next_piece(&mut out).unwrap() {
+                v.push((format!("{p:?}"), std::mem::take(&mut out)));
+            }
+            v
+        };
+        let mut records = 0;
+        for f in &files {
+            let text = std::fs::read(f).unwrap();
+            let whole = pieces(&text, 1 << 16);
+            records += whole.len();
+            for cap in [3, 4, 7, 64] {
+                assert_eq!(
+                    pieces(&text, cap),
+                    whole,
+                    "{} read {cap} at a time",
+                    f.display()
+                );
+            }
+        }
+        assert!(records > 200, "{records}");
     }
 
     #[test]

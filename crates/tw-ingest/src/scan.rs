@@ -247,7 +247,7 @@ impl<'a> Scanner<'a> {
             b'f' => self.literal(b"false"),
             b'n' => self.literal(b"null"),
             b'[' => self.each_element(|s| s.skip()),
-            b'{' => self.each_member(|s, _| s.skip()),
+            b'{' => self.each_member_key(Self::skip_string, |s, ()| s.skip()),
             _ => self.number().map(|_| ()),
         }
     }
@@ -332,9 +332,16 @@ impl<'a> Scanner<'a> {
     }
 
     /// Reads an object from its `{`, calling `f` with each key, positioned at its value.
-    fn each_member(
+    fn each_member(&mut self, f: impl FnMut(&mut Self, Cow<'a, str>) -> Option<()>) -> Option<()> {
+        self.each_member_key(Self::string_value, f)
+    }
+
+    /// Reads an object from its `{`, reading each key with `key` (its text, or only checking it)
+    /// and calling `f` with what it gave, positioned at the member's value.
+    fn each_member_key<K>(
         &mut self,
-        mut f: impl FnMut(&mut Self, Cow<'a, str>) -> Option<()>,
+        key: impl Fn(&mut Self) -> Option<K>,
+        mut f: impl FnMut(&mut Self, K) -> Option<()>,
     ) -> Option<()> {
         self.enter()?;
         self.pos += 1;
@@ -347,7 +354,7 @@ impl<'a> Scanner<'a> {
                 if self.peek()? != b'"' {
                     return None;
                 }
-                let key = self.string_value()?;
+                let key = key(self)?;
                 self.expect(b':')?;
                 f(self, key)?;
                 self.ws();
@@ -529,6 +536,7 @@ pub(crate) mod tests {
         let cases: &[&[u8]] = &[
             br#"{}"#,
             br#" { "Operation" : "x" , "Operation":"y" } "#,
+            br#"{"properties":{"status":{"errorCode":1,"errorCode":2},"b":1,"a":{"z":1,"y":2,"z":3}}}"#,
             br#"{"Operati\u006fn":"esc\"aped\\ \/ \b\f\n\r\t \u00e9 \ud83d\ude00"}"#,
             br#"{"CreationTime":-0,"ResultStatus":12345678901234567890123,"Workload":1.5e3}"#,
             br#"{"UserId":[1,{"a":2},null,true,false,"s"],"Junk":{"x":[[[]]],"y":-1.25}}"#,
