@@ -71,13 +71,14 @@ const fn splat(b: u8) -> u64 {
 /// character (below 0x20). Bytes after the first such one may be flagged wrongly (a borrow
 /// carries upward), the first one never is: its position is exact.
 fn special_mask(w: u64) -> u64 {
-    const ONES: u64 = splat(1);
-    const HIGH: u64 = splat(0x80);
-    let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
-    let quote = zero(w ^ splat(b'"'));
-    let backslash = zero(w ^ splat(b'\\'));
-    let control = w.wrapping_sub(splat(0x20)) & !w & HIGH;
-    quote | backslash | control
+    let control = w.wrapping_sub(splat(0x20)) & !w & splat(0x80);
+    quote_or_backslash_mask(w) | control
+}
+
+/// [`special_mask`] for text without control characters: `"` and `\` only.
+fn quote_or_backslash_mask(w: u64) -> u64 {
+    let zero = |x: u64| x.wrapping_sub(splat(1)) & !x & splat(0x80);
+    zero(w ^ splat(b'"')) | zero(w ^ splat(b'\\'))
 }
 
 impl<'a> Scanner<'a> {
@@ -134,18 +135,36 @@ impl<'a> Scanner<'a> {
     /// last bytes of the record, fewer than eight, start. Most strings of logs are short: they
     /// are scanned eight bytes a step; a long one of a record without control bytes is left to
     /// `memchr2` after the first 32 bytes.
-    fn to_special(&self, mut i: usize) -> Option<usize> {
-        let mut words = 0;
+    fn to_special(&self, i: usize) -> Option<usize> {
+        if self.no_controls {
+            // No control byte anywhere in the record: two of the three tests suffice.
+            self.first_flagged(i, 4, quote_or_backslash_mask)
+        } else {
+            self.first_flagged(i, usize::MAX, special_mask)
+        }
+    }
+
+    /// Where the first byte `mask` flags is from `i` on, looking eight bytes a step; after
+    /// `words` steps without one, the rest is searched by `memchr2` for `"` and `\` (only
+    /// right for a record without control bytes).
+    #[inline]
+    fn first_flagged(
+        &self,
+        mut i: usize,
+        words: usize,
+        mask: impl Fn(u64) -> u64,
+    ) -> Option<usize> {
+        let mut done = 0;
         while let Some(chunk) = self.b.get(i..i + 8) {
             let mut w = [0u8; 8];
             w.copy_from_slice(chunk);
-            let m = special_mask(u64::from_le_bytes(w));
+            let m = mask(u64::from_le_bytes(w));
             if m != 0 {
                 return Some(i + (m.trailing_zeros() / 8) as usize);
             }
             i += 8;
-            words += 1;
-            if words == 4 && self.no_controls {
+            done += 1;
+            if done == words {
                 return Some(i + memchr::memchr2(b'"', b'\\', self.b.get(i..)?)?);
             }
         }
@@ -489,6 +508,10 @@ pub(crate) mod tests {
                         }
                         let m = special_mask(u64::from_le_bytes(w));
                         assert_eq!(m.trailing_zeros() / 8, at as u32, "{w:?}");
+                        if sp >= 0x20 && fill >= 0x20 {
+                            let m = quote_or_backslash_mask(u64::from_le_bytes(w));
+                            assert_eq!(m.trailing_zeros() / 8, at as u32, "{w:?}");
+                        }
                     }
                 }
             }
