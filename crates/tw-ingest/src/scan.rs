@@ -67,15 +67,18 @@ const fn splat(b: u8) -> u64 {
     0x0101_0101_0101_0101 * b as u64
 }
 
-/// True when one of the eight bytes of `w` is `"`, `\` or a control character (below 0x20).
-fn special_in(w: u64) -> bool {
-    const ONES: u64 = splat(1);
-    const HIGH: u64 = splat(0x80);
-    let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
-    let quote = zero(w ^ splat(b'"'));
-    let backslash = zero(w ^ splat(b'\\'));
-    let control = w.wrapping_sub(splat(0x20)) & !w & HIGH;
-    quote | backslash | control != 0
+/// The high bit of each of the eight bytes of `w` (little-endian) that is `"`, `\` or a control
+/// character (below 0x20). Bytes after the first such one may be flagged wrongly (a borrow
+/// carries upward), the first one never is: its position is exact.
+fn special_mask(w: u64) -> u64 {
+    let control = w.wrapping_sub(splat(0x20)) & !w & splat(0x80);
+    quote_or_backslash_mask(w) | control
+}
+
+/// [`special_mask`] for text without control characters: `"` and `\` only.
+fn quote_or_backslash_mask(w: u64) -> u64 {
+    let zero = |x: u64| x.wrapping_sub(splat(1)) & !x & splat(0x80);
+    zero(w ^ splat(b'"')) | zero(w ^ splat(b'\\'))
 }
 
 impl<'a> Scanner<'a> {
@@ -108,17 +111,7 @@ impl<'a> Scanner<'a> {
         let mut i = start;
         let mut escaped = false;
         loop {
-            if self.no_controls {
-                i += memchr::memchr2(b'"', b'\\', self.b.get(i..)?)?;
-            }
-            while let Some(chunk) = self.b.get(i..i + 8) {
-                let mut w = [0u8; 8];
-                w.copy_from_slice(chunk);
-                if special_in(u64::from_le_bytes(w)) {
-                    break;
-                }
-                i += 8;
-            }
+            i = self.to_special(i)?;
             match *self.b.get(i)? {
                 b'"' => {
                     self.pos = i + 1;
@@ -136,6 +129,46 @@ impl<'a> Scanner<'a> {
                 _ => i += 1,
             }
         }
+    }
+
+    /// Where the first `"`, `\` or control byte from `i` on is, or (none among them) where the
+    /// last bytes of the record, fewer than eight, start. Most strings of logs are short: they
+    /// are scanned eight bytes a step; a long one of a record without control bytes is left to
+    /// `memchr2` after the first 32 bytes.
+    fn to_special(&self, i: usize) -> Option<usize> {
+        if self.no_controls {
+            // No control byte anywhere in the record: two of the three tests suffice.
+            self.first_flagged(i, 4, quote_or_backslash_mask)
+        } else {
+            self.first_flagged(i, usize::MAX, special_mask)
+        }
+    }
+
+    /// Where the first byte `mask` flags is from `i` on, looking eight bytes a step; after
+    /// `words` steps without one, the rest is searched by `memchr2` for `"` and `\` (only
+    /// right for a record without control bytes).
+    #[inline]
+    fn first_flagged(
+        &self,
+        mut i: usize,
+        words: usize,
+        mask: impl Fn(u64) -> u64,
+    ) -> Option<usize> {
+        let mut done = 0;
+        while let Some(chunk) = self.b.get(i..i + 8) {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(chunk);
+            let m = mask(u64::from_le_bytes(w));
+            if m != 0 {
+                return Some(i + (m.trailing_zeros() / 8) as usize);
+            }
+            i += 8;
+            done += 1;
+            if done == words {
+                return Some(i + memchr::memchr2(b'"', b'\\', self.b.get(i..)?)?);
+            }
+        }
+        Some(i)
     }
 
     /// Checks four hex digits at `at`.
@@ -233,7 +266,7 @@ impl<'a> Scanner<'a> {
             b'f' => self.literal(b"false"),
             b'n' => self.literal(b"null"),
             b'[' => self.each_element(|s| s.skip()),
-            b'{' => self.each_member(|s, _| s.skip()),
+            b'{' => self.each_member_key(Self::skip_string, |s, ()| s.skip()),
             _ => self.number().map(|_| ()),
         }
     }
@@ -318,9 +351,16 @@ impl<'a> Scanner<'a> {
     }
 
     /// Reads an object from its `{`, calling `f` with each key, positioned at its value.
-    fn each_member(
+    fn each_member(&mut self, f: impl FnMut(&mut Self, Cow<'a, str>) -> Option<()>) -> Option<()> {
+        self.each_member_key(Self::string_value, f)
+    }
+
+    /// Reads an object from its `{`, reading each key with `key` (its text, or only checking it)
+    /// and calling `f` with what it gave, positioned at the member's value.
+    fn each_member_key<K>(
         &mut self,
-        mut f: impl FnMut(&mut Self, Cow<'a, str>) -> Option<()>,
+        key: impl Fn(&mut Self) -> Option<K>,
+        mut f: impl FnMut(&mut Self, K) -> Option<()>,
     ) -> Option<()> {
         self.enter()?;
         self.pos += 1;
@@ -333,7 +373,7 @@ impl<'a> Scanner<'a> {
                 if self.peek()? != b'"' {
                     return None;
                 }
-                let key = self.string_value()?;
+                let key = key(self)?;
                 self.expect(b':')?;
                 f(self, key)?;
                 self.ws();
@@ -450,6 +490,34 @@ pub(crate) mod tests {
         );
     }
 
+    /// The word-at-a-time search finds the first special byte at every offset, among any
+    /// bytes after it.
+    #[test]
+    fn special_mask_finds_the_first_special_byte() {
+        let fillers = [b'a', 0x7f, 0xff, 0x20, 0x21, 0x5b, 0x5d, 0x80];
+        let specials = [b'"', b'\\', 0x00, 0x01, 0x1f, b'\n'];
+        for &fill in &fillers {
+            assert_eq!(special_mask(u64::from_le_bytes([fill; 8])), 0);
+            for &sp in &specials {
+                for at in 0..8 {
+                    for &after in specials.iter().chain(&fillers) {
+                        let mut w = [fill; 8];
+                        w[at] = sp;
+                        for b in w.iter_mut().skip(at + 1) {
+                            *b = after;
+                        }
+                        let m = special_mask(u64::from_le_bytes(w));
+                        assert_eq!(m.trailing_zeros() / 8, at as u32, "{w:?}");
+                        if sp >= 0x20 && fill >= 0x20 {
+                            let m = quote_or_backslash_mask(u64::from_le_bytes(w));
+                            assert_eq!(m.trailing_zeros() / 8, at as u32, "{w:?}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn leaves_every_invalid_record_to_serde() {
         let cases: &[&[u8]] = &[
@@ -491,6 +559,7 @@ pub(crate) mod tests {
         let cases: &[&[u8]] = &[
             br#"{}"#,
             br#" { "Operation" : "x" , "Operation":"y" } "#,
+            br#"{"properties":{"status":{"errorCode":1,"errorCode":2},"b":1,"a":{"z":1,"y":2,"z":3}}}"#,
             br#"{"Operati\u006fn":"esc\"aped\\ \/ \b\f\n\r\t \u00e9 \ud83d\ude00"}"#,
             br#"{"CreationTime":-0,"ResultStatus":12345678901234567890123,"Workload":1.5e3}"#,
             br#"{"UserId":[1,{"a":2},null,true,false,"s"],"Junk":{"x":[[[]]],"y":-1.25}}"#,

@@ -48,17 +48,23 @@ impl std::hash::Hasher for WordHash {
 type WordBuild = std::hash::BuildHasherDefault<WordHash>;
 
 /// What to keep of a key's value.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Node {
     /// Keep the whole value.
     keep: bool,
-    /// Keep only that the key is present (value replaced by null).
-    presence: bool,
-    /// Keep these sub-keys (objects are walked, arrays fanned out, scalars kept whole).
-    children: HashMap<&'static str, Node, WordBuild>,
+    /// Keep these sub-keys (objects are walked, arrays fanned out, scalars kept whole); a node
+    /// neither kept nor with children keeps only the key's presence (value replaced by null).
+    children: KeyTable<Node>,
 }
 
-impl Node {
+/// A selection while it is built: paths are added to it, then it is frozen into a [`Node`].
+#[derive(Default)]
+struct Draft {
+    keep: bool,
+    children: HashMap<&'static str, Draft, WordBuild>,
+}
+
+impl Draft {
     /// Adds what classification looks at: the values of its value keys, the presence of the
     /// others.
     fn add_classification(&mut self) {
@@ -66,7 +72,7 @@ impl Node {
             self.add(&[k]);
         }
         for k in crate::classify::CLASSIFY_KEYS {
-            self.children.entry(k).or_default().presence = true;
+            self.children.entry(k).or_default();
         }
     }
 
@@ -77,13 +83,116 @@ impl Node {
             Some((seg, rest)) => self.children.entry(seg).or_default().add(rest),
         }
     }
+
+    fn freeze(self) -> Node {
+        Node {
+            keep: self.keep,
+            children: KeyTable::new(
+                self.children
+                    .into_iter()
+                    .map(|(k, d)| (k, d.freeze()))
+                    .collect(),
+            ),
+        }
+    }
+}
+
+/// Fixed keys found without hashing them: a key's length and its first, middle and last bytes
+/// pick a bucket (most hold one key or none), whose keys are then compared byte for byte.
+/// Finding a record's key among the selected ones costs a few loads and one multiplication.
+#[derive(Debug)]
+struct KeyTable<T> {
+    /// The keys and their values, in bucket order.
+    entries: Vec<(&'static str, T)>,
+    /// `starts[b]..starts[b + 1]`: the entries of bucket `b`.
+    starts: Vec<usize>,
+    /// The right shift that turns a key's mixed bytes into its bucket.
+    shift: u32,
+}
+
+impl<T> KeyTable<T> {
+    fn new(mut entries: Vec<(&'static str, T)>) -> Self {
+        // At least twice as many buckets as keys: few keys share a bucket.
+        let bits = (entries.len() * 2)
+            .next_power_of_two()
+            .trailing_zeros()
+            .max(1);
+        let shift = 32 - bits;
+        entries.sort_by_key(|(k, _)| (bucket(k.as_bytes(), shift), *k));
+        let mut starts = vec![0; (1 << bits) + 1];
+        for (k, _) in &entries {
+            if let Some(s) = starts.get_mut(bucket(k.as_bytes(), shift) + 1) {
+                *s += 1;
+            }
+        }
+        let mut sum = 0;
+        for s in &mut starts {
+            sum += *s;
+            *s = sum;
+        }
+        KeyTable {
+            entries,
+            starts,
+            shift,
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    fn get(&self, key: &[u8]) -> Option<&T> {
+        let b = bucket(key, self.shift);
+        let (&from, &to) = (self.starts.get(b)?, self.starts.get(b + 1)?);
+        self.entries
+            .get(from..to)?
+            .iter()
+            .find(|(k, _)| same_bytes(k.as_bytes(), key))
+            .map(|(_, v)| v)
+    }
+}
+
+/// The bucket of a key: its length and first, middle and last bytes, mixed by a multiplication
+/// whose top bits are kept.
+fn bucket(key: &[u8], shift: u32) -> usize {
+    let n = key.len();
+    let byte = |i: usize| u32::from(key.get(i).copied().unwrap_or(0));
+    let mixed = (n as u32) ^ (byte(0) << 8) ^ (byte(n / 2) << 16) ^ (byte(n.wrapping_sub(1)) << 24);
+    (mixed.wrapping_mul(0x9E37_79B1) >> shift) as usize
+}
+
+/// Byte equality of two short texts, eight bytes a step (no call for the short keys of logs).
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let word = |s: &[u8], at: usize| {
+        let mut w = [0u8; 8];
+        if let Some(c) = s.get(at..at + 8) {
+            w.copy_from_slice(c);
+        }
+        u64::from_le_bytes(w)
+    };
+    let n = a.len();
+    if n < 8 {
+        return a.iter().zip(b).all(|(x, y)| x == y);
+    }
+    // Whole words, the last one ending at the last byte (it may overlap the one before).
+    let mut at = 0;
+    while at + 8 < n {
+        if word(a, at) != word(b, at) {
+            return false;
+        }
+        at += 8;
+    }
+    word(a, n - 8) == word(b, n - 8)
 }
 
 /// The selection every record is read with.
 pub fn selection() -> &'static Node {
     static SEL: OnceLock<Node> = OnceLock::new();
     SEL.get_or_init(|| {
-        let mut root = Node::default();
+        let mut root = Draft::default();
         for p in crate::normalize::canonical_paths() {
             root.add(p);
         }
@@ -91,7 +200,7 @@ pub fn selection() -> &'static Node {
             root.add(p);
         }
         root.add_classification();
-        root
+        root.freeze()
     })
 }
 
@@ -101,12 +210,12 @@ pub fn selection() -> &'static Node {
 pub fn time_and_tenant_selection() -> &'static Node {
     static SEL: OnceLock<Node> = OnceLock::new();
     SEL.get_or_init(|| {
-        let mut root = Node::default();
+        let mut root = Draft::default();
         for p in crate::normalize::time_and_tenant_paths() {
             root.add(p);
         }
         root.add_classification();
-        root
+        root.freeze()
     })
 }
 
@@ -195,7 +304,7 @@ pub(crate) trait Selects: Sized {
 
 impl Selects for Node {
     fn want(&self, key: &str) -> Want<'_, Node> {
-        match self.children.get(key) {
+        match self.children.get(key.as_bytes()) {
             Some(n) if n.keep => Want::Keep,
             Some(n) if !n.children.is_empty() => Want::Within(n),
             Some(_) => Want::Presence,
@@ -511,6 +620,63 @@ mod tests {
         let v = p.parse(text.as_bytes()).unwrap();
         assert_eq!(v["Properties"]["Status"]["ErrorCode"], 7);
         assert!(v.get(long.as_str()).is_none());
+    }
+
+    #[test]
+    fn the_key_table_finds_exactly_its_keys() {
+        let keys: Vec<&'static str> = crate::normalize::canonical_paths()
+            .into_iter()
+            .flatten()
+            .copied()
+            .chain(crate::classify::CLASSIFY_KEYS.iter().copied())
+            .chain(["", "a", "ab", "abcdefgh", "abcdefghi", "abcdefghabcdefgh"])
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        for n in [0, 1, 2, 3, 7, 8, 9, keys.len()] {
+            let some = &keys[..n.min(keys.len())];
+            let table = KeyTable::new(some.iter().map(|&k| (k, k.len())).collect());
+            for &k in &keys {
+                let want = some.contains(&k).then_some(k.len());
+                assert_eq!(table.get(k.as_bytes()).copied(), want, "{k:?} of {n}");
+                // Near misses: one byte changed anywhere, one byte more or less.
+                for i in 0..k.len() {
+                    let mut near = k.as_bytes().to_vec();
+                    near[i] ^= 0x20;
+                    let is_key = some.iter().any(|s| s.as_bytes() == near.as_slice());
+                    assert_eq!(table.get(&near).is_some(), is_key, "{near:?}");
+                }
+                let longer = format!("{k}x");
+                let shorter = k.get(..k.len().saturating_sub(1)).unwrap_or("");
+                for other in [longer.as_str(), shorter] {
+                    let is_key = some.contains(&other);
+                    assert_eq!(table.get(other.as_bytes()).is_some(), is_key, "{other:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn same_bytes_is_byte_equality() {
+        let texts: Vec<Vec<u8>> = (0..40)
+            .flat_map(|n| {
+                let base: Vec<u8> = (0..n).map(|i| b'a' + (i % 26) as u8).collect();
+                let mut last = base.clone();
+                if let Some(b) = last.last_mut() {
+                    *b = b'Z';
+                }
+                let mut first = base.clone();
+                if let Some(b) = first.first_mut() {
+                    *b = b'Z';
+                }
+                [base, last, first]
+            })
+            .collect();
+        for a in &texts {
+            for b in &texts {
+                assert_eq!(same_bytes(a, b), a == b, "{a:?} {b:?}");
+            }
+        }
     }
 
     #[test]
