@@ -64,6 +64,12 @@ pub(crate) struct CsvColumns {
     /// through it does, and the full document is only built for what needs all of it.
     projection: Option<Weak<Projection>>,
     projected_uses: Vec<ColumnUse>,
+    /// Per read ([`CsvColumns::uses`], [`CsvColumns::tenant_uses`],
+    /// [`CsvColumns::projected_uses`]): the columns it keeps, in [`CsvColumns::by_name`] order.
+    /// A row's other cells are not looked at.
+    uses_order: Vec<usize>,
+    tenant_order: Vec<usize>,
+    projected_order: Vec<usize>,
 }
 
 /// Columns of recent headers: many files of a case share a few headers (one per table), and
@@ -76,13 +82,13 @@ const RECENT_HEADERS: usize = 32;
 impl CsvColumns {
     /// The columns of `header`, each looked up once in the selection (and in `projection`).
     pub fn new(header: Vec<String>, projection: Option<&Arc<Projection>>) -> CsvColumns {
-        let uses = header.iter().map(|h| column_use(selection(), h)).collect();
-        let projected_uses = match projection {
+        let uses: Vec<ColumnUse> = header.iter().map(|h| column_use(selection(), h)).collect();
+        let projected_uses: Vec<ColumnUse> = match projection {
             Some(p) => header.iter().map(|h| column_use(&**p, h)).collect(),
             None => Vec::new(),
         };
         let keys = crate::normalize::time_and_tenant_keys();
-        let tenant_uses = header
+        let tenant_uses: Vec<ColumnUse> = header
             .iter()
             .zip(&uses)
             .map(|(h, &u)| match keys.contains(&h.as_str()) {
@@ -95,7 +101,14 @@ impl CsvColumns {
             .collect();
         let mut by_name: Vec<usize> = (0..header.len()).collect();
         by_name.sort_by(|&a, &b| header[a].cmp(&header[b]));
+        let kept = |uses: &[ColumnUse]| -> Vec<usize> {
+            let used = |i: &usize| uses.get(*i).is_some_and(|&u| u != ColumnUse::Skip);
+            by_name.iter().copied().filter(used).collect()
+        };
         CsvColumns {
+            uses_order: kept(&uses),
+            tenant_order: kept(&tenant_uses),
+            projected_order: kept(&projected_uses),
             header,
             uses,
             tenant_uses,
@@ -260,17 +273,23 @@ fn check_cells(row: CsvRow<'_>, columns: &CsvColumns) -> Result<(), String> {
 
 /// The row's non-empty cells by column name (a later column of the same name wins), each kept
 /// when `keep` says so (`Presence` columns as null).
-/// The pairs are collected in column name order and the map built from them at once (it keeps
-/// the last pair of a name, as inserting them in column order would): one insert per cell
-/// costs a search of the tree and its node splits.
+/// Only the columns of `order` (column indices in name order: [`CsvColumns::by_name`] or part
+/// of it) and the cells past the header are looked at. The pairs are collected in that order
+/// and the map built from them at once (it keeps the last pair of a name, as inserting them in
+/// column order would): one insert per cell costs a search of the tree and its node splits.
 fn cells_by_name(
     row: CsvRow<'_>,
     columns: &CsvColumns,
+    order: &[usize],
     keep: impl Fn(usize) -> ColumnUse,
 ) -> Map<String, Value> {
     let pair = |i: usize| {
+        let use_ = keep(i);
+        if use_ == ColumnUse::Skip {
+            return None;
+        }
         let cell = row.cell(i).filter(|c| !c.is_empty())?;
-        let value = match keep(i) {
+        let value = match use_ {
             ColumnUse::Skip => return None,
             ColumnUse::Presence => Value::Null,
             // Checked by `check_cells`.
@@ -288,7 +307,7 @@ fn cells_by_name(
     };
     // Cells past the header (none in rows the reader keeps) come after the named ones.
     let past_header = columns.header.len()..row.ends.len();
-    let order = columns.by_name.iter().copied().chain(past_header);
+    let order = order.iter().copied().chain(past_header);
     order.filter_map(pair).collect()
 }
 
@@ -296,7 +315,9 @@ fn cells_by_name(
 fn full_document(row: CsvRow<'_>, columns: &CsvColumns, format: Format) -> Result<Value, String> {
     prepare(
         format,
-        Value::Object(cells_by_name(row, columns, |_| ColumnUse::Keep)),
+        Value::Object(cells_by_name(row, columns, &columns.by_name, |_| {
+            ColumnUse::Keep
+        })),
     )
 }
 
@@ -328,12 +349,14 @@ pub(crate) fn csv_record(
     }
     // Read through the projection when the columns were looked up in it.
     let projected = projection.is_some() && columns.read_through(projection);
-    let uses = match depth {
-        Depth::Full | Depth::Canonical if projected => &columns.projected_uses,
-        Depth::Full | Depth::Canonical => &columns.uses,
-        Depth::TimeAndTenant => &columns.tenant_uses,
+    let (uses, order) = match depth {
+        Depth::Full | Depth::Canonical if projected => {
+            (&columns.projected_uses, &columns.projected_order)
+        }
+        Depth::Full | Depth::Canonical => (&columns.uses, &columns.uses_order),
+        Depth::TimeAndTenant => (&columns.tenant_uses, &columns.tenant_order),
     };
-    let mut sparse = cells_by_name(row, columns, |i| {
+    let mut sparse = cells_by_name(row, columns, order, |i| {
         uses.get(i).copied().unwrap_or(ColumnUse::Skip)
     });
     if decodes_json_strings(format) {
@@ -627,7 +650,19 @@ mod column_order_tests {
                         }
                     }
                 }
-                assert_eq!(cells_by_name(row, &columns, pick), want, "{row_cells:?}");
+                let all = &columns.by_name;
+                assert_eq!(
+                    cells_by_name(row, &columns, all, pick),
+                    want,
+                    "{row_cells:?}"
+                );
+                // Only the columns kept, as the reads' orders list them.
+                let kept: Vec<usize> = all
+                    .iter()
+                    .copied()
+                    .filter(|&i| pick(i) != ColumnUse::Skip)
+                    .collect();
+                assert_eq!(cells_by_name(row, &columns, &kept, pick), want);
             }
         }
     }
