@@ -56,6 +56,14 @@ impl Document {
         }
     }
 
+    /// Like [`Document::deferred`], with the record already read through a projection.
+    pub fn deferred_projected(build: BuildDocument, projected: Value) -> Document {
+        Document {
+            projected: Some(projected),
+            ..Document::deferred(build)
+        }
+    }
+
     /// A document parsed from `text` on first use; `decode_strings`: decode top-level string values
     /// that hold JSON objects or arrays (Log Analytics dynamic columns).
     pub fn lazy(text: Box<[u8]>, decode_strings: bool) -> Document {

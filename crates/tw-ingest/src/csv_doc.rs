@@ -5,7 +5,7 @@
 //! to be built on first use ([`Document::deferred`]). Purview rows go straight to their
 //! `AuditData` cell. The format of a CSV file is decided here too, from its header.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, Weak};
 
 use serde_json::{Map, Value};
 use tw_event::{Canonical, Document, Format};
@@ -56,22 +56,39 @@ pub(crate) struct CsvColumns {
     tenant_uses: Vec<ColumnUse>,
     /// Columns named `AuditData`, in order.
     audit_data: Vec<usize>,
+    /// Column indices in the order of their names (columns of one name in header order): a
+    /// document's cells collected in this order are already sorted for its map.
+    by_name: Vec<usize>,
+    /// The reader's projection (rule fields and the selection), if any, and what a read through
+    /// it keeps of each column: the row read so serves the rules, as a JSON record parsed
+    /// through it does, and the full document is only built for what needs all of it.
+    projection: Option<Weak<Projection>>,
+    projected_uses: Vec<ColumnUse>,
+    /// Per read ([`CsvColumns::uses`], [`CsvColumns::tenant_uses`],
+    /// [`CsvColumns::projected_uses`]): the columns it keeps, in [`CsvColumns::by_name`] order.
+    /// A row's other cells are not looked at.
+    uses_order: Vec<usize>,
+    tenant_order: Vec<usize>,
+    projected_order: Vec<usize>,
 }
 
+/// Columns of recent headers: many files of a case share a few headers (one per table), and
+/// looking every column of a header up in the selection costs more than reading a small file.
+static RECENT_COLUMNS: Mutex<Vec<Arc<CsvColumns>>> = Mutex::new(Vec::new());
+
+/// How many headers [`RECENT_COLUMNS`] keeps.
+const RECENT_HEADERS: usize = 32;
+
 impl CsvColumns {
-    /// The columns of `header`, each looked up once in the selection.
-    pub fn new(header: Vec<String>) -> CsvColumns {
-        let sel = selection();
-        let uses = header
-            .iter()
-            .map(|h| match sel.want(h) {
-                Want::Keep | Want::Within(_) => ColumnUse::Keep,
-                Want::Presence => ColumnUse::Presence,
-                Want::Skip => ColumnUse::Skip,
-            })
-            .collect();
+    /// The columns of `header`, each looked up once in the selection (and in `projection`).
+    pub fn new(header: Vec<String>, projection: Option<&Arc<Projection>>) -> CsvColumns {
+        let uses: Vec<ColumnUse> = header.iter().map(|h| column_use(selection(), h)).collect();
+        let projected_uses: Vec<ColumnUse> = match projection {
+            Some(p) => header.iter().map(|h| column_use(&**p, h)).collect(),
+            None => Vec::new(),
+        };
         let keys = crate::normalize::time_and_tenant_keys();
-        let tenant_uses = header
+        let tenant_uses: Vec<ColumnUse> = header
             .iter()
             .zip(&uses)
             .map(|(h, &u)| match keys.contains(&h.as_str()) {
@@ -82,12 +99,65 @@ impl CsvColumns {
         let audit_data = (0..header.len())
             .filter(|&i| header[i] == "AuditData")
             .collect();
+        let mut by_name: Vec<usize> = (0..header.len()).collect();
+        by_name.sort_by(|&a, &b| header[a].cmp(&header[b]));
+        let kept = |uses: &[ColumnUse]| -> Vec<usize> {
+            let used = |i: &usize| uses.get(*i).is_some_and(|&u| u != ColumnUse::Skip);
+            by_name.iter().copied().filter(used).collect()
+        };
         CsvColumns {
+            uses_order: kept(&uses),
+            tenant_order: kept(&tenant_uses),
+            projected_order: kept(&projected_uses),
             header,
             uses,
             tenant_uses,
             audit_data,
+            by_name,
+            projection: projection.map(Arc::downgrade),
+            projected_uses,
         }
+    }
+
+    /// Whether these columns were looked up in `projection` (the very one: a projection
+    /// dropped is still told apart, its allocation being held by the weak reference).
+    fn read_through(&self, projection: Option<&Projection>) -> bool {
+        match (&self.projection, projection) {
+            (Some(w), Some(p)) => std::ptr::eq(w.as_ptr(), p),
+            (None, None) => true,
+            _ => false,
+        }
+    }
+
+    /// The columns of `header` read through `projection`, shared with the files read before
+    /// it that had the same header and projection (what [`CsvColumns::new`] gives depends on
+    /// them alone).
+    pub fn shared(header: Vec<String>, projection: Option<&Arc<Projection>>) -> Arc<CsvColumns> {
+        let Ok(mut recent) = RECENT_COLUMNS.lock() else {
+            return Arc::new(CsvColumns::new(header, projection));
+        };
+        let same =
+            |c: &Arc<CsvColumns>| c.header == header && c.read_through(projection.map(|p| &**p));
+        if let Some(i) = recent.iter().position(same) {
+            let columns = recent.remove(i);
+            recent.push(columns.clone());
+            return columns;
+        }
+        let columns = Arc::new(CsvColumns::new(header, projection));
+        if recent.len() >= RECENT_HEADERS {
+            recent.remove(0);
+        }
+        recent.push(columns.clone());
+        columns
+    }
+}
+
+/// What a read through `sel` keeps of column `name`.
+fn column_use<S: Selects>(sel: &S, name: &str) -> ColumnUse {
+    match sel.want(name) {
+        Want::Keep | Want::Within(_) => ColumnUse::Keep,
+        Want::Presence => ColumnUse::Presence,
+        Want::Skip => ColumnUse::Skip,
     }
 }
 
@@ -203,16 +273,24 @@ fn check_cells(row: CsvRow<'_>, columns: &CsvColumns) -> Result<(), String> {
 
 /// The row's non-empty cells by column name (a later column of the same name wins), each kept
 /// when `keep` says so (`Presence` columns as null).
+/// Only the columns of `order` (column indices in name order: [`CsvColumns::by_name`] or part
+/// of it) and the cells past the header are looked at. The pairs are collected in that order
+/// and the map built from them at once (it keeps the last pair of a name, as inserting them in
+/// column order would): one insert per cell costs a search of the tree and its node splits.
 fn cells_by_name(
     row: CsvRow<'_>,
     columns: &CsvColumns,
+    order: &[usize],
     keep: impl Fn(usize) -> ColumnUse,
 ) -> Map<String, Value> {
-    let mut obj = Map::new();
-    for (i, cell) in row.cells().enumerate() {
-        let value = match keep(i) {
-            _ if cell.is_empty() => continue,
-            ColumnUse::Skip => continue,
+    let pair = |i: usize| {
+        let use_ = keep(i);
+        if use_ == ColumnUse::Skip {
+            return None;
+        }
+        let cell = row.cell(i).filter(|c| !c.is_empty())?;
+        let value = match use_ {
+            ColumnUse::Skip => return None,
             ColumnUse::Presence => Value::Null,
             // Checked by `check_cells`.
             ColumnUse::Keep => Value::String(match std::str::from_utf8(cell) {
@@ -225,16 +303,21 @@ fn cells_by_name(
             .get(i)
             .cloned()
             .unwrap_or_else(|| format!("column{i}"));
-        obj.insert(name, value);
-    }
-    obj
+        Some((name, value))
+    };
+    // Cells past the header (none in rows the reader keeps) come after the named ones.
+    let past_header = columns.header.len()..row.ends.len();
+    let order = order.iter().copied().chain(past_header);
+    order.filter_map(pair).collect()
 }
 
 /// The full document of a row of `format`: every non-empty cell, JSON columns decoded.
 fn full_document(row: CsvRow<'_>, columns: &CsvColumns, format: Format) -> Result<Value, String> {
     prepare(
         format,
-        Value::Object(cells_by_name(row, columns, |_| ColumnUse::Keep)),
+        Value::Object(cells_by_name(row, columns, &columns.by_name, |_| {
+            ColumnUse::Keep
+        })),
     )
 }
 
@@ -264,11 +347,16 @@ pub(crate) fn csv_record(
             _ => Err("no AuditData".to_string()),
         };
     }
-    let uses = match depth {
-        Depth::Full | Depth::Canonical => &columns.uses,
-        Depth::TimeAndTenant => &columns.tenant_uses,
+    // Read through the projection when the columns were looked up in it.
+    let projected = projection.is_some() && columns.read_through(projection);
+    let (uses, order) = match depth {
+        Depth::Full | Depth::Canonical if projected => {
+            (&columns.projected_uses, &columns.projected_order)
+        }
+        Depth::Full | Depth::Canonical => (&columns.uses, &columns.uses_order),
+        Depth::TimeAndTenant => (&columns.tenant_uses, &columns.tenant_order),
     };
-    let mut sparse = cells_by_name(row, columns, |i| {
+    let mut sparse = cells_by_name(row, columns, order, |i| {
         uses.get(i).copied().unwrap_or(ColumnUse::Skip)
     });
     if decodes_json_strings(format) {
@@ -286,13 +374,17 @@ pub(crate) fn csv_record(
     }
     let (bytes, ends): (Box<[u8]>, Box<[usize]>) = (row.bytes.into(), row.ends.into());
     let columns = columns.clone();
-    let doc = Document::deferred(Arc::new(move || {
+    let build: tw_event::BuildDocument = Arc::new(move || {
         let row = CsvRow {
             bytes: &bytes,
             ends: &ends,
         };
         full_document(row, &columns, format).unwrap_or(Value::Null)
-    }));
+    });
+    let doc = match projected {
+        true => Document::deferred_projected(build, sparse),
+        false => Document::deferred(build),
+    };
     Ok((format, c, doc, name))
 }
 
@@ -330,7 +422,9 @@ mod tests {
             .map(|c| clean_header(std::str::from_utf8(c).expect("UTF-8")))
             .collect();
             let format = classify_csv(&header, None).unwrap_or(Format::TableCsv);
-            let columns = Arc::new(CsvColumns::new(header.clone()));
+            let columns = Arc::new(CsvColumns::new(header.clone(), None));
+            let projection = Arc::new(rule_projection());
+            let through = Arc::new(CsvColumns::new(header.clone(), Some(&projection)));
             loop {
                 let (start, from) = (cells.len(), ends.len());
                 match rows.next_row_into(&mut cells, &mut ends).expect("read") {
@@ -349,6 +443,15 @@ mod tests {
                     })
                 };
                 let (full, part) = (read(Depth::Full), read(Depth::TimeAndTenant));
+                let projected = csv_record(
+                    row,
+                    &through,
+                    format,
+                    Some(&projection),
+                    Depth::Full,
+                    |_, _, _, _| Err("no Purview export here".to_string()),
+                );
+                projected_agrees(&full, &projected, f);
                 match (&full, &part) {
                     (Ok(full), Ok(part)) => {
                         assert_eq!(full.1.time, part.1.time, "{f}");
@@ -374,6 +477,61 @@ mod tests {
     }
 }
 
+/// A hunt's kind of projection: the selection and a few rule fields, some in JSON columns.
+#[cfg(test)]
+fn rule_projection() -> Projection {
+    let mut p = Projection::selection();
+    for f in [
+        "InitiatedBy.user.userPrincipalName",
+        "TargetResources.modifiedProperties.displayName",
+        "Category",
+        "ResultType",
+        "Status.errorCode",
+        "properties.message",
+    ] {
+        p.add(f);
+    }
+    p
+}
+
+/// A row read through a projection gives what the plain read gives (canonical fields, name,
+/// full document, errors), and a projected document whose every key holds the full document's
+/// value (or null for a key kept for its presence), with every rule field's column there.
+#[cfg(test)]
+fn projected_agrees(
+    full: &Result<Decoded, String>,
+    projected: &Result<Decoded, String>,
+    file: &str,
+) {
+    let (full, projected) = match (full, projected) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(a), Err(b)) => return assert_eq!(a, b, "{file}"),
+        _ => panic!("{file}: plain {full:?}, projected {projected:?}"),
+    };
+    assert_eq!(
+        (full.0, &full.1, &full.3),
+        (projected.0, &projected.1, &projected.3)
+    );
+    assert!(full.2.projected().is_none(), "{file}");
+    let whole = full.2.get();
+    assert_eq!(projected.2.get(), whole, "{file}");
+    let Some(Value::Object(kept)) = projected.2.projected() else {
+        panic!("{file}: no projected document");
+    };
+    for (k, v) in kept {
+        assert!(v.is_null() || whole.get(k) == Some(v), "{file}: {k}");
+    }
+    for k in [
+        "InitiatedBy",
+        "TargetResources",
+        "Category",
+        "ResultType",
+        "Status",
+    ] {
+        assert_eq!(kept.get(k), whole.get(k), "{file}: {k}");
+    }
+}
+
 #[cfg(test)]
 mod rejection_tests {
     use super::*;
@@ -389,7 +547,7 @@ mod rejection_tests {
             "UserPrincipalName",
             "Notes",
         ];
-        let columns = Arc::new(CsvColumns::new(header.map(String::from).to_vec()));
+        let columns = Arc::new(CsvColumns::new(header.map(String::from).to_vec(), None));
         let read = |cells: &[&str], depth| {
             let bytes = cells.concat().into_bytes();
             let ends: Vec<usize> = cells
@@ -433,7 +591,7 @@ mod rejection_tests {
     /// together are UTF-8: the row is rejected, naming the first of them.
     #[test]
     fn a_character_split_between_cells_is_invalid_utf8() {
-        let columns = CsvColumns::new(vec!["Name".into(), "Notes".into(), "Other".into()]);
+        let columns = CsvColumns::new(vec!["Name".into(), "Notes".into(), "Other".into()], None);
         let bytes = b"caf\xc3\xa9 ok\xc3\xa9x";
         let check = |ends: &[usize]| check_cells(CsvRow { bytes, ends }, &columns);
         assert_eq!(check(&[5, 8, 11]), Ok(()));
@@ -445,5 +603,80 @@ mod rejection_tests {
             check(&[5, 9, 11]),
             Err("invalid UTF-8 in column Notes".into())
         );
+    }
+}
+
+#[cfg(test)]
+mod column_order_tests {
+    use super::*;
+
+    /// Columns of one name (a later one wins, as inserting cells in column order keeps it),
+    /// empty and skipped cells: the map built in name order is the map built by inserts.
+    #[test]
+    fn cells_collected_in_name_order_make_the_map_inserts_make() {
+        let header = ["b", "a", "b", "c", "a", "TimeGenerated", "A"];
+        let columns = CsvColumns::shared(header.map(String::from).to_vec(), None);
+        let cells: [&[&str]; 3] = [
+            &["1", "2", "3", "4", "5", "6", "7"],
+            &["", "2", "3", "", "", "6", "7"],
+            &["1", "", "", "4", "5", "", ""],
+        ];
+        for row_cells in cells {
+            let bytes = row_cells.concat().into_bytes();
+            let ends: Vec<usize> = row_cells
+                .iter()
+                .scan(0, |at, c| {
+                    *at += c.len();
+                    Some(*at)
+                })
+                .collect();
+            let row = CsvRow {
+                bytes: &bytes,
+                ends: &ends,
+            };
+            for keep in [ColumnUse::Keep, ColumnUse::Presence] {
+                let pick = |i: usize| if i % 3 == 1 { ColumnUse::Skip } else { keep };
+                let mut want = Map::new();
+                for (i, cell) in row.cells().enumerate() {
+                    match pick(i) {
+                        _ if cell.is_empty() => {}
+                        ColumnUse::Skip => {}
+                        ColumnUse::Presence => {
+                            want.insert(header[i].to_string(), Value::Null);
+                        }
+                        ColumnUse::Keep => {
+                            let text = String::from_utf8(cell.to_vec()).expect("UTF-8");
+                            want.insert(header[i].to_string(), Value::String(text));
+                        }
+                    }
+                }
+                let all = &columns.by_name;
+                assert_eq!(
+                    cells_by_name(row, &columns, all, pick),
+                    want,
+                    "{row_cells:?}"
+                );
+                // Only the columns kept, as the reads' orders list them.
+                let kept: Vec<usize> = all
+                    .iter()
+                    .copied()
+                    .filter(|&i| pick(i) != ColumnUse::Skip)
+                    .collect();
+                assert_eq!(cells_by_name(row, &columns, &kept, pick), want);
+            }
+        }
+    }
+
+    /// Files of one header share its columns; another header gets its own.
+    #[test]
+    fn files_of_one_header_share_its_columns() {
+        let header = || vec!["Zeta".to_string(), "TenantId".to_string()];
+        let a = CsvColumns::shared(header(), None);
+        let b = CsvColumns::shared(header(), None);
+        assert!(Arc::ptr_eq(&a, &b));
+        assert_eq!(a.uses, CsvColumns::new(header(), None).uses);
+        let c = CsvColumns::shared(vec!["Zeta".to_string(), "Other".to_string()], None);
+        assert_eq!(c.header, ["Zeta", "Other"]);
+        assert_eq!(c.by_name, [1, 0]);
     }
 }

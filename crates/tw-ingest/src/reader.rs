@@ -1045,7 +1045,7 @@ fn read_csv<R: BufRead>(
     let ctx = Arc::new(FileCtx {
         display,
         json_cell,
-        csv: Some(Arc::new(CsvColumns::new(header))),
+        csv: Some(CsvColumns::shared(header, opts.projection.as_ref())),
         fixed: Some(format),
         default_tenant: tenant.default,
         count_named: tenant.count_named,

@@ -62,10 +62,26 @@ pub fn skip_blank_lines<R: BufRead>(br: &mut R) -> io::Result<u64> {
 /// of the first 4 KiB are (text logs never hold that many; executables, images, databases and
 /// UTF-16 without a byte order mark all do).
 pub fn looks_binary(head: &[u8]) -> bool {
-    let control = |b: &u8| matches!(b, 0..=8 | 0x0E..=0x1A | 0x1C..=0x1F);
     let sample = &head[..head.len().min(4096)];
-    sample.first().is_some_and(control)
-        || sample.iter().filter(|b| control(b)).count() * 32 > sample.len()
+    sample.first().is_some_and(|&b| is_control(b) != 0) || control_bytes(sample) * 32 > sample.len()
+}
+
+/// 1 for a control byte other than white space (and ESC), else 0: three range tests without
+/// branches.
+fn is_control(b: u8) -> u8 {
+    u8::from(b <= 0x08)
+        | u8::from(b.wrapping_sub(0x0E) <= 0x0C)
+        | u8::from(b.wrapping_sub(0x1C) <= 0x03)
+}
+
+/// How many bytes of `bytes` are [`is_control`]: summed in bytes over runs of 255, which the
+/// compiler turns into vector code (a filter and count went byte by byte, 1.5 % of a hunt of
+/// many small files).
+fn control_bytes(bytes: &[u8]) -> usize {
+    bytes
+        .chunks(255)
+        .map(|run| usize::from(run.iter().fold(0u8, |n, &b| n + is_control(b))))
+        .sum()
 }
 
 /// The stream read from here on, whose first bytes (up to 64 KiB, what one read gave or not) are
@@ -134,6 +150,37 @@ pub fn fill_prefix<R: BufRead>(mut br: R) -> io::Result<Sniffed<R>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The control bytes are those of the ranges 0–8, 0x0E–0x1A and 0x1C–0x1F, counted as a
+    /// byte-by-byte count does, over buffers of every length around the runs summed at once.
+    #[test]
+    fn control_bytes_are_counted_as_one_by_one() {
+        let naive = |b: u8| matches!(b, 0..=8 | 0x0E..=0x1A | 0x1C..=0x1F);
+        for b in 0..=255u8 {
+            assert_eq!(is_control(b) == 1, naive(b), "{b:#x}");
+        }
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        for len in (0..600).chain([4095, 4096, 5000]) {
+            let bytes: Vec<u8> = (0..len)
+                .map(|_| {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    if seed.is_multiple_of(3) {
+                        (seed >> 8) as u8
+                    } else {
+                        b'a'
+                    }
+                })
+                .collect();
+            let want = bytes.iter().filter(|&&b| naive(b)).count();
+            assert_eq!(control_bytes(&bytes), want, "{len}");
+            let sample = &bytes[..bytes.len().min(4096)];
+            let was = sample.first().is_some_and(|&b| naive(b))
+                || sample.iter().filter(|&&b| naive(b)).count() * 32 > sample.len();
+            assert_eq!(looks_binary(&bytes), was, "{len}");
+        }
+    }
 
     /// The stream after the head gives back every byte, in order, whatever the reads' sizes.
     #[test]

@@ -145,6 +145,43 @@ fn window_counts_match_a_naive_count() {
     assert_eq!(fours.get(b"ultt"), Some(&4));
 }
 
+/// Windows of every length around the eight bytes compared at once, found in texts that end
+/// inside them: counted as a naive count does.
+#[test]
+fn window_counts_match_a_naive_count_at_every_length() {
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let word = b"abAB";
+    let texts: Vec<Vec<u8>> = (0..300)
+        .map(|i| (0..i % 40).map(|_| word[(next() % 4) as usize]).collect())
+        .collect();
+    let windows: Vec<Vec<u8>> = (0..200)
+        .map(|i| {
+            (0..4 + i % 12)
+                .map(|_| b"ab"[(next() % 2) as usize])
+                .collect()
+        })
+        .collect();
+    let texts: Vec<&[u8]> = texts.iter().map(Vec::as_slice).collect();
+    let windows: Vec<&[u8]> = windows.iter().map(Vec::as_slice).collect();
+    let (n, _) = count_windows(&texts, &windows);
+    for (w, got) in windows.iter().zip(&n) {
+        let naive: usize = texts
+            .iter()
+            .map(|t| {
+                let t = t.to_ascii_lowercase();
+                t.windows(w.len()).filter(|x| x == w).count()
+            })
+            .sum();
+        assert_eq!(*got, naive as u64, "{}", String::from_utf8_lossy(w));
+    }
+}
+
 /// The prefilter of the rules in `yaml`, each field read from a key of its own name, the
 /// rules routed to `routes`.
 fn keyed_prefilter(yaml: &str, routes: Vec<Vec<LogKind>>) -> RawPrefilter {
