@@ -477,6 +477,19 @@ mod tests {
     }
 }
 
+/// The bytes of a row of `cells` and the end of each cell in them.
+#[cfg(test)]
+fn row_of(cells: &[&str]) -> (Vec<u8>, Vec<usize>) {
+    let ends = cells
+        .iter()
+        .scan(0, |at, c| {
+            *at += c.len();
+            Some(*at)
+        })
+        .collect();
+    (cells.concat().into_bytes(), ends)
+}
+
 /// A hunt's kind of projection: the selection and a few rule fields, some in JSON columns.
 #[cfg(test)]
 fn rule_projection() -> Projection {
@@ -549,14 +562,7 @@ mod rejection_tests {
         ];
         let columns = Arc::new(CsvColumns::new(header.map(String::from).to_vec(), None));
         let read = |cells: &[&str], depth| {
-            let bytes = cells.concat().into_bytes();
-            let ends: Vec<usize> = cells
-                .iter()
-                .scan(0, |at, c| {
-                    *at += c.len();
-                    Some(*at)
-                })
-                .collect();
+            let (bytes, ends) = row_of(cells);
             let row = CsvRow {
                 bytes: &bytes,
                 ends: &ends,
@@ -622,14 +628,7 @@ mod column_order_tests {
             &["1", "", "", "4", "5", "", ""],
         ];
         for row_cells in cells {
-            let bytes = row_cells.concat().into_bytes();
-            let ends: Vec<usize> = row_cells
-                .iter()
-                .scan(0, |at, c| {
-                    *at += c.len();
-                    Some(*at)
-                })
-                .collect();
+            let (bytes, ends) = row_of(row_cells);
             let row = CsvRow {
                 bytes: &bytes,
                 ends: &ends,
