@@ -10,12 +10,15 @@ use std::io::Write;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use parquet::basic::Compression;
+use parquet::basic::{Compression, CompressionCodec};
+use parquet::column::page::{CompressedPage, Page, PageWriteSpec, PageWriter};
 use parquet::column::writer::{ColumnCloseResult, ColumnWriter, get_column_writer};
 use parquet::data_type::{BoolType, ByteArray, ByteArrayType, DataType, Int64Type};
 use parquet::errors::{ParquetError, Result};
 use parquet::file::metadata::ColumnChunkMetaData;
-use parquet::file::properties::{EnabledStatistics, WriterProperties, WriterPropertiesPtr};
+use parquet::file::properties::{
+    EnabledStatistics, WriterProperties, WriterPropertiesPtr, WriterVersion,
+};
 use parquet::file::writer::{
     SerializedFileWriter, SerializedPageWriter, SerializedRowGroupWriter, TrackedWrite,
 };
@@ -31,6 +34,9 @@ const NULL_CHUNKS_CACHED: usize = 4096;
 struct EncodedChunk {
     bytes: Bytes,
     close: ColumnCloseResult,
+    /// The codec of its pages (the writer's metadata may say uncompressed when the pages were
+    /// compressed by [`SnappyPages`]).
+    codec: CompressionCodec,
 }
 
 /// Writes files of rows; built once, used for every file.
@@ -40,6 +46,11 @@ pub struct ChunkWriter {
     props: WriterPropertiesPtr,
     /// `props` without dictionaries.
     plain_props: WriterPropertiesPtr,
+    /// `plain_props` uncompressed, when the pages of `plain_props` are Snappy data pages v1
+    /// that [`SnappyPages`] compresses instead; `None` otherwise.
+    raw_props: Option<WriterPropertiesPtr>,
+    /// The Snappy encoder and its output buffer, reused for every page of this writer.
+    snappy: SnappyScratch,
     null_props: WriterPropertiesPtr,
     /// Index of the first field-map column in the schema.
     first_field: usize,
@@ -64,6 +75,16 @@ impl ChunkWriter {
     /// A writer of files with schema `descr` (the columns of [`schema::columns`], in order).
     pub fn new(descr: SchemaDescriptor, props: WriterProperties) -> ChunkWriter {
         let plain_props = props.clone().into_builder().set_dictionary_enabled(false);
+        let plain = plain_props.clone().build();
+        let snappy_v1 = plain.writer_version() == WriterVersion::PARQUET_1_0
+            && (0..descr.num_columns())
+                .all(|i| plain.compression(descr.column(i).path()) == Compression::SNAPPY);
+        let raw_props = snappy_v1.then(|| {
+            let raw = plain_props
+                .clone()
+                .set_compression(Compression::UNCOMPRESSED);
+            Arc::new(raw.build())
+        });
         let null_props = plain_props
             .clone()
             .set_compression(Compression::UNCOMPRESSED)
@@ -77,7 +98,9 @@ impl ChunkWriter {
             root: descr.root_schema_ptr(),
             descr,
             props: Arc::new(props),
-            plain_props: Arc::new(plain_props.build()),
+            plain_props: Arc::new(plain),
+            raw_props,
+            snappy: SnappyScratch::new(),
             null_props: Arc::new(null_props),
             first_field,
             null_chunks: HashMap::new(),
@@ -185,7 +208,7 @@ impl ChunkWriter {
                 }
             };
             let chunk = &encoded[at].1;
-            let close = retarget(&chunk.close, self.descr.column(index))?;
+            let close = retarget(chunk, self.descr.column(index))?;
             rg.append_column(&chunk.bytes, close)?;
         }
         Ok(())
@@ -195,11 +218,24 @@ impl ChunkWriter {
     /// a field-map column's values are few per file and mostly distinct (identifiers, times,
     /// JSON objects), so hashing each one for a dictionary costs more than it saves; Snappy
     /// still shortens repeated values.
-    fn encode_apart(&self, index: usize, levels: &ListLevels) -> Result<EncodedChunk> {
-        let props = &self.plain_props;
+    ///
+    /// When the pages are Snappy data pages v1, the column writer is told to write them
+    /// uncompressed and [`SnappyPages`] compresses each with the writer's one Snappy encoder:
+    /// the same bytes, without a new encoder (and its zeroed table) per chunk.
+    fn encode_apart(&mut self, index: usize, levels: &ListLevels) -> Result<EncodedChunk> {
         let mut sink = TrackedWrite::new(Vec::new());
-        let page_writer = Box::new(SerializedPageWriter::new(&mut sink));
-        let mut writer = get_column_writer(self.descr.column(index), props.clone(), page_writer);
+        let serialized = SerializedPageWriter::new(&mut sink);
+        let (props, page_writer, codec): (_, Box<dyn PageWriter + '_>, _) = match &self.raw_props {
+            Some(raw) => {
+                let pages = SnappyPages {
+                    inner: serialized,
+                    scratch: &mut self.snappy,
+                };
+                (raw.clone(), Box::new(pages), Some(Compression::SNAPPY))
+            }
+            None => (self.plain_props.clone(), Box::new(serialized), None),
+        };
+        let mut writer = get_column_writer(self.descr.column(index), props, page_writer);
         match &mut writer {
             ColumnWriter::ByteArrayColumnWriter(w) => {
                 w.write_batch(&levels.values, Some(&levels.def), Some(&levels.rep))?;
@@ -208,7 +244,12 @@ impl ChunkWriter {
         }
         let close = writer.close()?;
         let bytes = Bytes::from(sink.into_inner()?);
-        Ok(EncodedChunk { bytes, close })
+        let codec = codec.map_or_else(|| close.metadata.compression_codec(), Into::into);
+        Ok(EncodedChunk {
+            bytes,
+            close,
+            codec,
+        })
     }
 
     /// Splices the all-null chunk of `rows` rows in as column `index`.
@@ -229,7 +270,7 @@ impl ChunkWriter {
             .null_chunks
             .get(&rows)
             .ok_or_else(|| ParquetError::General("no all-null chunk".into()))?;
-        let close = retarget(&chunk.close, self.descr.column(index))?;
+        let close = retarget(chunk, self.descr.column(index))?;
         rg.append_column(&chunk.bytes, close)
     }
 
@@ -248,15 +289,104 @@ impl ChunkWriter {
         }
         let close = writer.close()?;
         let bytes = Bytes::from(sink.into_inner()?);
-        Ok(EncodedChunk { bytes, close })
+        let codec = close.metadata.compression_codec();
+        Ok(EncodedChunk {
+            bytes,
+            close,
+            codec,
+        })
     }
 }
 
-/// What closing a chunk reported, for the same bytes as column `descr`.
-fn retarget(close: &ColumnCloseResult, descr: ColumnDescPtr) -> Result<ColumnCloseResult> {
+/// A Snappy encoder and its output buffer, kept for every page a writer compresses.
+struct SnappyScratch {
+    encoder: snap::raw::Encoder,
+    out: Vec<u8>,
+}
+
+impl SnappyScratch {
+    fn new() -> SnappyScratch {
+        SnappyScratch {
+            encoder: snap::raw::Encoder::new(),
+            out: Vec::new(),
+        }
+    }
+
+    /// `data` compressed, as Parquet's Snappy codec compresses a page.
+    fn compress(&mut self, data: &[u8]) -> Result<Bytes> {
+        let need = snap::raw::max_compress_len(data.len());
+        if self.out.len() < need {
+            self.out.resize(need, 0);
+        }
+        let n = self
+            .encoder
+            .compress(data, &mut self.out)
+            .map_err(|e| ParquetError::External(Box::new(e)))?;
+        let compressed = self
+            .out
+            .get(..n)
+            .ok_or_else(|| ParquetError::General("Snappy wrote past its buffer".into()))?;
+        Ok(Bytes::copy_from_slice(compressed))
+    }
+}
+
+/// A page writer that Snappy-compresses the uncompressed pages of a column writer (data pages
+/// v1 and dictionary pages) before passing them on, as the column writer would have.
+struct SnappyPages<'a, W: Write + Send> {
+    inner: SerializedPageWriter<'a, W>,
+    scratch: &'a mut SnappyScratch,
+}
+
+impl<W: Write + Send> PageWriter for SnappyPages<'_, W> {
+    fn write_page(&mut self, page: CompressedPage) -> Result<PageWriteSpec> {
+        let uncompressed_size = page.uncompressed_size();
+        let compressed = match page.compressed_page().clone() {
+            Page::DataPage {
+                buf,
+                num_values,
+                encoding,
+                def_level_encoding,
+                rep_level_encoding,
+                statistics,
+            } => Page::DataPage {
+                buf: self.scratch.compress(&buf)?,
+                num_values,
+                encoding,
+                def_level_encoding,
+                rep_level_encoding,
+                statistics,
+            },
+            Page::DictionaryPage {
+                buf,
+                num_values,
+                encoding,
+                is_sorted,
+            } => Page::DictionaryPage {
+                buf: self.scratch.compress(&buf)?,
+                num_values,
+                encoding,
+                is_sorted,
+            },
+            Page::DataPageV2 { .. } => {
+                return Err(ParquetError::General("data pages v2 not expected".into()));
+            }
+        };
+        self.inner
+            .write_page(CompressedPage::new(compressed, uncompressed_size))
+    }
+
+    fn close(&mut self) -> Result<()> {
+        self.inner.close()
+    }
+}
+
+/// What closing a chunk reported, for the same bytes as column `descr`, with the codec of
+/// its pages.
+fn retarget(chunk: &EncodedChunk, descr: ColumnDescPtr) -> Result<ColumnCloseResult> {
+    let close = &chunk.close;
     let m = &close.metadata;
     let mut b = ColumnChunkMetaData::builder(descr)
-        .set_compression_codec(m.compression_codec())
+        .set_compression_codec(chunk.codec)
         .set_encodings_mask(*m.encodings_mask())
         .set_total_compressed_size(m.compressed_size())
         .set_total_uncompressed_size(m.uncompressed_size())
@@ -540,6 +670,51 @@ mod tests {
             .collect::<std::result::Result<Vec<_>, _>>()
             .expect("batches");
         (groups, batches)
+    }
+
+    /// `rows` written as one file by `writer` with `limits`: the file's bytes.
+    fn file_bytes(writer: &mut ChunkWriter, rows: &[Row], limits: RowGroupLimits) -> Vec<u8> {
+        let mut buf = Vec::new();
+        let mut owned = rows.to_vec();
+        writer
+            .write_file(&mut buf, &mut owned, limits)
+            .expect("written");
+        buf
+    }
+
+    #[test]
+    fn pages_compressed_with_one_encoder_are_the_bytes_parquet_writes() {
+        let rows = corpus_rows();
+        let descr = ArrowSchemaConverter::new()
+            .convert(&arrow_schema())
+            .expect("schema");
+        // Small pages too, so that chunks hold several pages.
+        for page_limit in [usize::MAX, 256] {
+            let props = WriterProperties::builder()
+                .set_compression(Compression::SNAPPY)
+                .set_data_page_size_limit(page_limit)
+                .set_data_page_row_count_limit(page_limit.min(20_000))
+                .build();
+            let mut reused = ChunkWriter::new(descr.clone(), props.clone());
+            assert!(reused.raw_props.is_some(), "Snappy pages compressed apart");
+            let mut by_parquet = ChunkWriter::new(descr.clone(), props);
+            by_parquet.raw_props = None;
+            for max_rows in [usize::MAX, 7, 1] {
+                let limits = RowGroupLimits {
+                    max_bytes: usize::MAX,
+                    max_rows,
+                };
+                let want = file_bytes(&mut by_parquet, &rows, limits);
+                let got = file_bytes(&mut reused, &rows, limits);
+                assert!(
+                    got == want,
+                    "page limit {page_limit}, {max_rows} rows a group"
+                );
+            }
+        }
+        // Other codecs stay with the column writer's own compression.
+        let plain = ChunkWriter::new(descr, WriterProperties::builder().build());
+        assert!(plain.raw_props.is_none());
     }
 
     #[test]
