@@ -340,37 +340,16 @@ struct SnappyPages<'a, W: Write + Send> {
 impl<W: Write + Send> PageWriter for SnappyPages<'_, W> {
     fn write_page(&mut self, page: CompressedPage) -> Result<PageWriteSpec> {
         let uncompressed_size = page.uncompressed_size();
-        let compressed = match page.compressed_page().clone() {
-            Page::DataPage {
-                buf,
-                num_values,
-                encoding,
-                def_level_encoding,
-                rep_level_encoding,
-                statistics,
-            } => Page::DataPage {
-                buf: self.scratch.compress(&buf)?,
-                num_values,
-                encoding,
-                def_level_encoding,
-                rep_level_encoding,
-                statistics,
-            },
-            Page::DictionaryPage {
-                buf,
-                num_values,
-                encoding,
-                is_sorted,
-            } => Page::DictionaryPage {
-                buf: self.scratch.compress(&buf)?,
-                num_values,
-                encoding,
-                is_sorted,
-            },
+        // Only the payload changes: every other field of the page is written as parquet gave it.
+        let mut compressed = page.compressed_page().clone();
+        match &mut compressed {
+            Page::DataPage { buf, .. } | Page::DictionaryPage { buf, .. } => {
+                *buf = self.scratch.compress(buf)?;
+            }
             Page::DataPageV2 { .. } => {
                 return Err(ParquetError::General("data pages v2 not expected".into()));
             }
-        };
+        }
         self.inner
             .write_page(CompressedPage::new(compressed, uncompressed_size))
     }
